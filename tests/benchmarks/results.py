@@ -30,7 +30,7 @@ def median(values: Iterable[float]) -> float:
     return float(statistics.median(list(values)))
 
 
-def record(
+def record(  # noqa: PLR0917 - the five fields of a figure, in BENCHMARKS.md's order
     name: str, value: float, unit: str, target: float, better: Better, path: Path = RESULTS_PATH
 ) -> None:
     """Merge one figure into the results file and print it."""

@@ -1,0 +1,279 @@
+"""Composition root: builds the QApplication, the qasync loop, the services and the window.
+
+Import order matters for start-up time: nothing here imports boto3; the SDK loads on a worker
+thread when the first connection opens, after the window has painted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from PySide6.QtCore import QStandardPaths, QTimer
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication
+
+from batchgui import resources
+from batchgui.domain.connection import ConnectionKind, ConnectionSpec, LocalEndpoint
+from batchgui.services.connections import ConnectionManager
+from batchgui.services.runner import Runner
+from batchgui.services.tasks import TaskSet
+from batchgui.ui.connection_bar import ConnectionBar
+from batchgui.ui.dialogs import ask_mfa_code
+from batchgui.ui.main_window import MainWindow
+from batchgui.ui.panels.base import Panel, PanelServices
+from batchgui.ui.panels.compute_envs import ComputeEnvironmentsPanel
+from batchgui.ui.panels.job_definitions import JobDefinitionsPanel
+from batchgui.ui.panels.jobs import JobsPanel
+from batchgui.ui.panels.monitor import MonitorPanel
+from batchgui.ui.panels.queues import JobQueuesPanel
+from batchgui.ui.settings import AppSettings
+from batchgui.ui.widgets.notifications import NotificationArea
+
+log = logging.getLogger("batchgui")
+
+PANEL_IDS = ("compute-environments", "job-queues", "job-definitions", "jobs", "monitor")
+SHUTDOWN_BUDGET_S = 1.5
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="batchgui", description="A desktop app for AWS Batch.")
+    where = parser.add_argument_group("connection (default: the last one used, else the local sandbox)")
+    where.add_argument("--profile", help="AWS profile from your config/credentials files")
+    where.add_argument("--region", help="AWS region, e.g. eu-west-1")
+    where.add_argument("--endpoint-url", help="custom endpoint for every service")
+    where.add_argument("--local", action="store_true", help="use the embedded local sandbox")
+    shot = parser.add_argument_group("screenshot")
+    shot.add_argument("--screenshot", metavar="PATH", type=Path, help="save a PNG of the window and exit")
+    shot.add_argument("--panel", choices=PANEL_IDS, help="panel to show first")
+    shot.add_argument("--after", type=float, default=2.0, metavar="SECONDS", help="wait before the shot")
+    paths = parser.add_argument_group("paths")
+    paths.add_argument("--config-dir", type=Path, help="where settings are kept")
+    paths.add_argument("--data-dir", type=Path, help="where the sandbox and history data are kept")
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    return parser.parse_args(argv)
+
+
+def initial_spec(args: argparse.Namespace, settings: AppSettings) -> ConnectionSpec:
+    if args.local:
+        return ConnectionSpec.local()
+    if args.profile or args.region or args.endpoint_url:
+        return ConnectionSpec(
+            ConnectionKind.PROFILE,
+            args.region
+            or os.environ.get("AWS_REGION")
+            or os.environ.get("AWS_DEFAULT_REGION")
+            or "us-east-1",
+            args.profile,
+            args.endpoint_url,
+        )
+    if args.screenshot is not None:
+        return ConnectionSpec.local()
+    return settings.last_connection() or ConnectionSpec.local()
+
+
+@dataclass
+class LocalSandbox:
+    """Starts the embedded sandbox on first use (on a worker thread) and stops it at exit."""
+
+    data_dir: Path
+    running: Any = field(default=None)
+
+    def start(self) -> LocalEndpoint:
+        from batchgui.sandbox import start_in_process
+
+        self.running = start_in_process(self.data_dir)
+        return LocalEndpoint(
+            endpoint_url=self.running.endpoint_url,
+            region=self.running.region,
+            access_key_id=self.running.access_key_id,
+            secret_access_key=self.running.secret_access_key,
+        )
+
+    def stop(self) -> None:
+        if self.running is not None:
+            self.running.stop()
+            self.running = None
+
+
+def _standard_dir(kind: QStandardPaths.StandardLocation) -> Path:
+    return Path(QStandardPaths.writableLocation(kind))
+
+
+def _setup_logging(data_dir: Path) -> None:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(data_dir / "batchgui.log", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    # botocore logs request bodies at DEBUG; keep it quiet so nothing sensitive reaches the file.
+    logging.getLogger("botocore").setLevel(logging.WARNING)
+
+
+class Application:
+    """Everything the running app is made of, wired together."""
+
+    def __init__(
+        self,
+        args: argparse.Namespace,
+        qt_app: QApplication,
+        start_local: Callable[[], LocalEndpoint] | None = None,
+    ) -> None:
+        self.args = args
+        self.qt_app = qt_app
+        config_dir = args.config_dir or _standard_dir(QStandardPaths.StandardLocation.AppConfigLocation)
+        self.data_dir: Path = args.data_dir or _standard_dir(QStandardPaths.StandardLocation.AppDataLocation)
+        self.settings = AppSettings(config_dir / "batchgui.ini")
+        self.sandbox = LocalSandbox(self.data_dir / "sandbox")
+        self.runner = Runner()
+        self.notifications = NotificationArea()
+        self.tasks = TaskSet(self._report_error)
+        self.connections = ConnectionManager(
+            self.runner,
+            start_local or self.sandbox.start,
+            ask_mfa_code=lambda prompt: ask_mfa_code(self.window, prompt),
+        )
+        self.services = PanelServices(self.runner, self.tasks, self.connections, self.settings)
+        self.connection_bar = ConnectionBar()
+        self.panels: list[Panel] = [
+            ComputeEnvironmentsPanel(self.services),
+            JobQueuesPanel(self.services),
+            JobDefinitionsPanel(self.services),
+            JobsPanel(self.services),
+            MonitorPanel(self.services),
+        ]
+        self.window = MainWindow(self.services, self.panels, self.notifications, self.connection_bar)
+        self.window.setWindowIcon(QIcon(str(resources.path("icons/batchgui.svg"))))
+        self.connection_bar.connect_requested.connect(self.connect)
+        self.window.closing.connect(self.shutdown)
+        self.connect_task: asyncio.Task[Any] | None = None
+        self._shut_down = False
+
+    def _report_error(self, what: str, error: BaseException) -> None:
+        self.window.report_error(what, error)
+
+    def connect(self, spec: ConnectionSpec) -> None:
+        if self.connect_task is not None and not self.connect_task.done():
+            self.connect_task.cancel()
+        self.settings.set_last_connection(spec)
+        self.connect_task = self.tasks.spawn(self.connections.connect(spec), f"Connect to {spec.label}")
+
+    async def load_choices(self) -> None:
+        """Profiles and regions for the connection bar, read on a worker (botocore parses files)."""
+        profiles = await self.connections.profiles()
+        self.connection_bar.set_profiles(profiles)
+        self.connection_bar.set_regions(await self.connections.regions())
+
+    def start(self, spec: ConnectionSpec) -> None:
+        self.window.restore_layout()
+        if self.args.panel:
+            self.window.show_panel(self.args.panel)
+        self.connection_bar.show_spec(spec)
+        self.window.show()
+        # After the first paint: open the connection and read profiles, off the critical path.
+        QTimer.singleShot(0, lambda: self.connect(spec))
+        QTimer.singleShot(0, lambda: self.tasks.spawn(self.load_choices(), "Read AWS profiles"))
+
+    def shutdown(self) -> None:
+        """Stop everything within SHUTDOWN_BUDGET_S, even with calls in flight."""
+        if self._shut_down:
+            return
+        self._shut_down = True
+        self.tasks.cancel_all()
+        self.connections.close()
+        self.runner.close(timeout_s=0.3)
+        stopper = threading.Thread(target=self.sandbox.stop, name="sandbox-stop", daemon=True)
+        stopper.start()
+        stopper.join(SHUTDOWN_BUDGET_S)
+
+
+async def take_screenshot(app: Application, path: Path, after_s: float) -> int:
+    """Wait for the connection and the shown panel's first load, then save the window as PNG."""
+    deadline = time.monotonic() + 60
+    while app.connect_task is None and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    if app.connect_task is not None:
+        await asyncio.wait([app.connect_task], timeout=max(1.0, deadline - time.monotonic()))
+    panel = app.window.current_panel()
+    while panel.load_count == 0 and time.monotonic() < deadline and not app.notifications.notifications():
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(after_s)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    saved = app.window.grab().save(str(path))
+    print(f"screenshot: {path}" if saved else f"screenshot: could not write {path}", flush=True)
+    return 0 if saved else 1
+
+
+def _install_exception_hooks(app: Application, loop: asyncio.AbstractEventLoop) -> None:
+    def excepthook(kind: type[BaseException], error: BaseException, tb: TracebackType | None) -> None:
+        log.error("uncaught exception", exc_info=(kind, error, tb))
+        try:
+            app.window.notifications.notify(
+                "Unexpected error", f"{kind.__name__}: {error}", "".join(traceback.format_tb(tb))
+            )
+        except Exception:
+            traceback.print_exception(kind, error, tb)
+
+    def loop_handler(_loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        error = context.get("exception")
+        if isinstance(error, BaseException):
+            excepthook(type(error), error, error.__traceback__)
+        else:
+            log.error("event loop: %s", context.get("message"))
+
+    sys.excepthook = excepthook
+    loop.set_exception_handler(loop_handler)
+
+
+def run(argv: list[str] | None = None) -> int:
+    started = time.time()
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.version:
+        from batchgui import __version__
+
+        print(f"batchgui {__version__}")
+        return 0
+    import qasync
+
+    qt_app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(qt_app, QApplication)
+    qt_app.setApplicationName("batchgui")
+    qt_app.setOrganizationName("batchgui")
+    qt_app.setApplicationDisplayName("batchgui")
+    loop = qasync.QEventLoop(qt_app)
+    asyncio.set_event_loop(loop)
+    app = Application(args, qt_app)
+    _setup_logging(app.data_dir)
+    _install_exception_hooks(app, loop)
+    exit_code = 0
+    if os.environ.get("BATCHGUI_EXIT_AFTER_FIRST_PAINT"):
+        # Start-up benchmark: report how long until the window first painted, then leave.
+        def painted() -> None:
+            print(f"first-paint-s {time.time() - started:.4f} epoch {time.time():.4f}", flush=True)
+            QTimer.singleShot(0, app.window.close)
+
+        app.window.first_painted.connect(painted)
+    closed = asyncio.Event()
+    qt_app.aboutToQuit.connect(closed.set)
+    qt_app.lastWindowClosed.connect(closed.set)
+    app.start(initial_spec(args, app.settings))
+    with loop:
+        if args.screenshot is not None:
+            exit_code = loop.run_until_complete(take_screenshot(app, args.screenshot, args.after))
+            app.window.close()
+        else:
+            loop.run_until_complete(closed.wait())
+    app.shutdown()
+    return exit_code

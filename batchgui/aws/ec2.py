@@ -1,0 +1,55 @@
+"""EC2 gateway: subnets and security groups for compute environments."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mypy_boto3_ec2 import EC2Client
+
+
+@dataclass(frozen=True)
+class Subnet:
+    subnet_id: str
+    vpc_id: str
+    availability_zone: str
+    cidr: str
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class SecurityGroup:
+    group_id: str
+    vpc_id: str
+    name: str
+
+
+class Ec2Gateway:
+    def __init__(self, client: EC2Client) -> None:
+        self._client = client
+
+    def describe_subnets(self) -> list[Subnet]:
+        subnets: list[Subnet] = []
+        for page in self._client.get_paginator("describe_subnets").paginate():
+            for s in page.get("Subnets", []):
+                tags = {t.get("Key", ""): t.get("Value", "") for t in s.get("Tags", [])}
+                subnets.append(
+                    Subnet(
+                        s.get("SubnetId", ""),
+                        s.get("VpcId", ""),
+                        s.get("AvailabilityZone", ""),
+                        s.get("CidrBlock", ""),
+                        tags.get("Name", ""),
+                    )
+                )
+        return subnets
+
+    def describe_security_groups(self) -> list[SecurityGroup]:
+        groups: list[SecurityGroup] = []
+        for page in self._client.get_paginator("describe_security_groups").paginate():
+            groups.extend(
+                SecurityGroup(g.get("GroupId", ""), g.get("VpcId", ""), g.get("GroupName", ""))
+                for g in page.get("SecurityGroups", [])
+            )
+        return groups

@@ -1,0 +1,26 @@
+"""IAM gateway: roles for compute environments and job definitions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mypy_boto3_iam import IAMClient
+
+
+@dataclass(frozen=True)
+class Role:
+    name: str
+    arn: str
+
+
+class IamGateway:
+    def __init__(self, client: IAMClient) -> None:
+        self._client = client
+
+    def list_roles(self) -> list[Role]:
+        roles: list[Role] = []
+        for page in self._client.get_paginator("list_roles").paginate():
+            roles.extend(Role(r["RoleName"], r["Arn"]) for r in page.get("Roles", []))
+        return roles

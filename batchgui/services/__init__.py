@@ -1,0 +1,1 @@
+"""asyncio orchestration, Qt-free: every blocking call goes through `Runner.run`."""

@@ -1,0 +1,160 @@
+"""Connections: open one (a profile or the local sandbox), announce it, switch, close.
+
+Everything above asks the ConnectionManager for the current Backend: the gateways of one connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from functools import cached_property, partial
+from typing import Any
+
+from batchgui.aws.batch import BatchGateway
+from batchgui.aws.dynamodb import DynamoDbGateway
+from batchgui.aws.ec2 import Ec2Gateway
+from batchgui.aws.errors import translate
+from batchgui.aws.iam import IamGateway
+from batchgui.aws.logs import LogsGateway
+from batchgui.aws.s3 import S3Gateway
+from batchgui.aws.session import AwsConnection, list_profiles, list_regions
+from batchgui.aws.sts import StsGateway
+from batchgui.domain.connection import (
+    CallerIdentity,
+    ConnectionKind,
+    ConnectionSpec,
+    LocalEndpoint,
+    ProfileInfo,
+)
+from batchgui.domain.errors import BatchGuiError, MissingCredentials
+from batchgui.services.events import Listeners
+from batchgui.services.runner import Runner
+
+log = logging.getLogger(__name__)
+
+# The UI's way of asking for an MFA code: returns the code, or None if the user cancelled.
+AskMfaCode = Callable[[str], Coroutine[Any, Any, str | None]]
+MFA_WAIT_S = 300
+
+
+class MfaCancelled(MissingCredentials):
+    title = "MFA code not entered"
+
+
+class Backend:
+    """The gateways of one open connection. Clients are made on first use and shared."""
+
+    def __init__(self, connection: AwsConnection) -> None:
+        self.connection = connection
+        self.identity: CallerIdentity | None = None
+
+    @property
+    def spec(self) -> ConnectionSpec:
+        return self.connection.spec
+
+    @property
+    def is_local(self) -> bool:
+        return self.spec.kind is ConnectionKind.LOCAL
+
+    @cached_property
+    def batch(self) -> BatchGateway:
+        return BatchGateway(self.connection.client("batch"))
+
+    @cached_property
+    def logs(self) -> LogsGateway:
+        return LogsGateway(self.connection.client("logs"))
+
+    @cached_property
+    def s3(self) -> S3Gateway:
+        return S3Gateway(self.connection.client("s3"))
+
+    @cached_property
+    def dynamodb(self) -> DynamoDbGateway:
+        return DynamoDbGateway(self.connection.client("dynamodb"))
+
+    @cached_property
+    def ec2(self) -> Ec2Gateway:
+        return Ec2Gateway(self.connection.client("ec2"))
+
+    @cached_property
+    def iam(self) -> IamGateway:
+        return IamGateway(self.connection.client("iam"))
+
+    @cached_property
+    def sts(self) -> StsGateway:
+        return StsGateway(self.connection.client("sts"))
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+class ConnectionManager:
+    def __init__(
+        self,
+        runner: Runner,
+        start_local: Callable[[], LocalEndpoint],
+        ask_mfa_code: AskMfaCode | None = None,
+    ) -> None:
+        self._runner = runner
+        self._start_local = start_local
+        self._ask_mfa_code = ask_mfa_code
+        self._local: LocalEndpoint | None = None
+        self.backend: Backend | None = None
+        self.changed: Listeners[Backend | None] = Listeners()
+        self.status: Listeners[str] = Listeners()
+        self.identity_known: Listeners[CallerIdentity] = Listeners()
+
+    async def profiles(self) -> list[ProfileInfo]:
+        return await self._runner.run(list_profiles)
+
+    async def regions(self) -> list[str]:
+        return await self._runner.run(list_regions)
+
+    async def connect(self, spec: ConnectionSpec) -> Backend:
+        """Open `spec`, make it current, then look up the account (errors there are raised after)."""
+        self.status.emit(f"Connecting to {spec.label}…")
+        self._runner.set_translator(partial(translate, profile=spec.profile))
+        local: LocalEndpoint | None = None
+        if spec.kind is ConnectionKind.LOCAL:
+            if self._local is None:
+                self.status.emit("Starting the local sandbox…")
+                self._local = await self._runner.run(self._start_local)
+            local = self._local
+            spec = ConnectionSpec(kind=ConnectionKind.LOCAL, region=local.region)
+        prompter = self._mfa_prompter(asyncio.get_running_loop()) if self._ask_mfa_code else None
+        connection = await self._runner.run(AwsConnection, spec, local, prompter)
+        previous, self.backend = self.backend, Backend(connection)
+        if previous is not None:
+            previous.close()
+        self.status.emit(f"Connected: {spec.label}")
+        self.changed.emit(self.backend)
+        backend = self.backend
+        backend.identity = await self._runner.run(backend.sts.caller_identity)
+        self.identity_known.emit(backend.identity)
+        return backend
+
+    def _mfa_prompter(self, loop: asyncio.AbstractEventLoop) -> Callable[[str], str]:
+        ask = self._ask_mfa_code
+        assert ask is not None
+
+        def prompt(text: str) -> str:
+            # Runs on a worker thread (inside botocore's credential refresh): ask the UI on the loop.
+            code: str | None = asyncio.run_coroutine_threadsafe(ask(text), loop).result(timeout=MFA_WAIT_S)
+            if not code:
+                raise MfaCancelled("the MFA code was not entered", "Reconnect and enter the code.")
+            return code
+
+        return prompt
+
+    def close(self) -> None:
+        if self.backend is not None:
+            self.backend.close()
+            self.backend = None
+
+
+def describe_error(error: BaseException) -> tuple[str, str]:
+    """A title and a body for any error, for the notification area."""
+    if isinstance(error, BatchGuiError):
+        return error.title, error.message()
+    return type(error).__name__, str(error) or repr(error)

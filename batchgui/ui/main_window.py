@@ -1,0 +1,232 @@
+"""The main window: connection bar, navigation, panels, status bar and the message area."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtCore import QByteArray, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QPaintEvent
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QLabel,
+    QListWidget,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QStackedWidget,
+    QToolBar,
+    QToolButton,
+    QWidget,
+)
+
+from batchgui import __version__
+from batchgui.domain.connection import CallerIdentity
+from batchgui.services.connections import Backend
+from batchgui.ui.connection_bar import ConnectionBar
+from batchgui.ui.panels.base import Panel, PanelServices
+from batchgui.ui.widgets.notifications import NotificationArea
+
+
+class MainWindow(QMainWindow):
+    first_painted = Signal()
+    closing = Signal()
+
+    def __init__(
+        self,
+        services: PanelServices,
+        panels: Sequence[Panel],
+        notifications: NotificationArea,
+        connection_bar: ConnectionBar,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("mainWindow")
+        self.setWindowTitle("batchgui — AWS Batch")
+        self.resize(1280, 800)
+        self._services = services
+        self._painted = False
+        self.panels = list(panels)
+        self.notifications = notifications
+        self.connection_bar = connection_bar
+
+        bar = QToolBar("Connection")
+        bar.setObjectName("connectionToolbar")
+        bar.setMovable(False)
+        bar.addWidget(connection_bar)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+
+        self.navigation = QListWidget()
+        self.navigation.setObjectName("navigation")
+        self.navigation.setMaximumWidth(220)
+        self.stack = QStackedWidget()
+        for panel in self.panels:
+            self.navigation.addItem(panel.title)
+            self.stack.addWidget(panel)
+        self.navigation.currentRowChanged.connect(self.stack.setCurrentIndex)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("mainSplitter")
+        self.splitter.addWidget(self.navigation)
+        self.splitter.addWidget(self.stack)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([180, 1100])
+        self.setCentralWidget(self.splitter)
+
+        self.messages_dock = QDockWidget("Messages", self)
+        self.messages_dock.setObjectName("messagesDock")
+        self.messages_dock.setWidget(notifications)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.messages_dock)
+        self.messages_dock.hide()
+
+        self.connection_label = QLabel("Not connected")
+        self.account_label = QLabel("")
+        self.in_flight_label = QLabel("")
+        self.messages_button = QToolButton()
+        self.messages_button.setText("No messages")
+        self.messages_button.setAutoRaise(True)
+        self.messages_button.clicked.connect(self.toggle_messages)
+        status = self.statusBar()
+        status.addWidget(self.connection_label)
+        status.addWidget(self.account_label)
+        status.addPermanentWidget(self.in_flight_label)
+        status.addPermanentWidget(self.messages_button)
+        notifications.count_changed.connect(self._messages_counted)
+        services.runner.in_flight_changed.add(self._in_flight)
+        services.connections.changed.add(self._connection_changed)
+        services.connections.status.add(self._connection_status)
+        services.connections.identity_known.add(self._identity)
+        self._build_menus()
+        self.navigation.setCurrentRow(0)
+
+    # --- menus and shortcuts ------------------------------------------------------------------
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        connect = QAction("&Connect", self)
+        connect.setShortcut(QKeySequence("Ctrl+Shift+C"))
+        connect.triggered.connect(self.connection_bar.connect_button.click)
+        file_menu.addAction(connect)
+        file_menu.addSeparator()
+        quit_action = QAction("&Quit", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+
+        view_menu = self.menuBar().addMenu("&View")
+        refresh = QAction("&Refresh", self)
+        refresh.setShortcut(QKeySequence(Qt.Key.Key_F5))
+        refresh.triggered.connect(self.refresh_current)
+        view_menu.addAction(refresh)
+        find = QAction("&Filter", self)
+        find.setShortcut(QKeySequence.StandardKey.Find)
+        find.triggered.connect(lambda: self.current_panel().focus_filter())
+        view_menu.addAction(find)
+        view_menu.addSeparator()
+        for number, panel in enumerate(self.panels, start=1):
+            action = QAction(panel.title, self)
+            action.setShortcut(QKeySequence(f"Ctrl+{number}"))
+            action.triggered.connect(lambda _checked=False, p=panel.panel_id: self.show_panel(p))
+            view_menu.addAction(action)
+        view_menu.addSeparator()
+        messages = QAction("&Messages", self)
+        messages.setShortcut(QKeySequence("Ctrl+M"))
+        messages.triggered.connect(self.toggle_messages)
+        view_menu.addAction(messages)
+
+        help_menu = self.menuBar().addMenu("&Help")
+        about = QAction("&About batchgui", self)
+        about.triggered.connect(self._about)
+        help_menu.addAction(about)
+
+    def _about(self) -> None:
+        QMessageBox.about(
+            self,
+            "About batchgui",
+            f"<b>batchgui {__version__}</b><p>A desktop app for AWS Batch.</p>",
+        )
+
+    # --- panels -------------------------------------------------------------------------------
+    def current_panel(self) -> Panel:
+        return self.panels[self.stack.currentIndex()]
+
+    def panel(self, panel_id: str) -> Panel:
+        for panel in self.panels:
+            if panel.panel_id == panel_id:
+                return panel
+        raise KeyError(panel_id)
+
+    def show_panel(self, panel_id: str) -> Panel:
+        panel = self.panel(panel_id)
+        self.navigation.setCurrentRow(self.panels.index(panel))
+        return panel
+
+    def refresh_current(self) -> None:
+        self.current_panel().refresh()
+
+    def toggle_messages(self) -> None:
+        self.messages_dock.setVisible(not self.messages_dock.isVisible())
+
+    def report_error(self, what: str, error: BaseException) -> None:
+        self.notifications.notify_error(what, error)
+        self.statusBar().showMessage(f"{what} failed — see Messages (Ctrl+M)", 8000)
+
+    # --- status -------------------------------------------------------------------------------
+    def _messages_counted(self, count: int) -> None:
+        self.messages_button.setText(
+            f"{count} message{'s' if count != 1 else ''}" if count else "No messages"
+        )
+
+    def _in_flight(self, count: int) -> None:
+        self.in_flight_label.setText(f"{count} call{'s' if count != 1 else ''} in flight" if count else "")
+
+    def _connection_changed(self, backend: Backend | None) -> None:
+        self.connection_label.setText(backend.spec.label if backend else "Not connected")
+        self.account_label.setText("")
+
+    def _connection_status(self, text: str) -> None:
+        self.connection_bar.set_status(text)
+
+    def _identity(self, identity: CallerIdentity) -> None:
+        self.account_label.setText(f"Account {identity.account}")
+        self.account_label.setToolTip(identity.arn)
+
+    # --- layout persistence -------------------------------------------------------------------
+    def restore_layout(self) -> None:
+        settings = self._services.settings
+        geometry = settings.bytes_value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        state = settings.bytes_value("window/state")
+        if state is not None:
+            self.restoreState(state)
+        splitter = settings.bytes_value("window/splitter")
+        if splitter is not None:
+            self.splitter.restoreState(splitter)
+        last_panel = settings.str_value("window/panel")
+        if last_panel:
+            try:
+                self.show_panel(last_panel)
+            except KeyError:
+                pass
+        for panel in self.panels:
+            panel.restore_state(settings)
+
+    def save_layout(self) -> None:
+        settings = self._services.settings
+        settings.set_bytes_value("window/geometry", QByteArray(self.saveGeometry()))
+        settings.set_bytes_value("window/state", QByteArray(self.saveState()))
+        settings.set_bytes_value("window/splitter", QByteArray(self.splitter.saveState()))
+        settings.set_str_value("window/panel", self.current_panel().panel_id)
+        for panel in self.panels:
+            panel.save_state(settings)
+        settings.sync()
+
+    # --- events -------------------------------------------------------------------------------
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if not self._painted:
+            self._painted = True
+            self.first_painted.emit()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_layout()
+        self.closing.emit()
+        super().closeEvent(event)

@@ -1,0 +1,334 @@
+"""What every panel shares: the services it is given, refresh, auto-refresh while visible, and the
+list-with-details layout used by the inventory panels."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QFont, QGuiApplication, QHideEvent, QKeySequence, QShowEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QTabWidget,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from batchgui.services.connections import Backend, ConnectionManager
+from batchgui.services.runner import Runner
+from batchgui.services.tasks import TaskSet
+from batchgui.ui.models.table import Column, RowTableModel
+from batchgui.ui.settings import AppSettings
+
+T = TypeVar("T")
+ROW_HEIGHT = 22
+
+
+@dataclass
+class PanelServices:
+    """What a panel is given by the composition root."""
+
+    runner: Runner
+    tasks: TaskSet
+    connections: ConnectionManager
+    settings: AppSettings
+
+
+class Panel(QWidget):
+    """A page of the main window. Subclasses implement `load()`; refresh() runs it in the background."""
+
+    panel_id = "panel"
+    title = "Panel"
+    loaded = Signal()
+    busy_changed = Signal(bool)
+
+    def __init__(self, services: PanelServices, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self._loading: asyncio.Task[None] | None = None
+        self._stale = True
+        self.load_count = 0
+        self._auto_refresh = QTimer(self)
+        self._auto_refresh.timeout.connect(self._auto_refresh_tick)
+        services.connections.changed.add(self._backend_changed)
+
+    @property
+    def backend(self) -> Backend | None:
+        return self.services.connections.backend
+
+    def refresh(self) -> None:
+        """Reload from the current connection (F5). A reload already running is replaced."""
+        backend = self.backend
+        if backend is None:
+            return
+        if self._loading is not None and not self._loading.done():
+            self._loading.cancel()
+        self._stale = False
+        self._loading = self.services.tasks.spawn(self._load_and_signal(backend), f"Refresh {self.title}")
+
+    async def _load_and_signal(self, backend: Backend) -> None:
+        self.busy_changed.emit(True)
+        try:
+            await self.load(backend)
+            self.load_count += 1
+        finally:
+            self.busy_changed.emit(False)
+            self.loaded.emit()
+
+    async def load(self, backend: Backend) -> None:
+        """Fetch and show this panel's data."""
+
+    def focus_filter(self) -> None:
+        """Ctrl+F: put the cursor in this panel's filter, if it has one."""
+
+    def save_state(self, settings: AppSettings) -> None:
+        """Remember splitter positions and the like."""
+
+    def restore_state(self, settings: AppSettings) -> None:
+        """Put back what save_state remembered."""
+
+    def _backend_changed(self, backend: Backend | None) -> None:
+        self._stale = True
+        self.on_backend_changed(backend)
+        if backend is not None and self.isVisible():
+            self.refresh()
+
+    def on_backend_changed(self, backend: Backend | None) -> None:
+        """Clear what belonged to the previous connection."""
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self.refresh()
+        self._auto_refresh.start(self.services.settings.refresh_interval_s * 1000)
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        super().hideEvent(event)
+        self._auto_refresh.stop()
+
+    def _auto_refresh_tick(self) -> None:
+        if self._loading is None or self._loading.done():
+            self.refresh()
+
+    def spawn(self, coro: Coroutine[Any, Any, Any], what: str) -> asyncio.Task[Any]:
+        return self.services.tasks.spawn(coro, what)
+
+
+def make_table_view(model: RowTableModel[Any], object_name: str) -> QTableView:
+    """A table view set up for big models: fixed row heights, model-side sort, no content sizing."""
+    view = QTableView()
+    view.setObjectName(object_name)
+    view.setModel(model)
+    view.setSortingEnabled(True)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+    view.setAlternatingRowColors(True)
+    view.setWordWrap(False)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    vertical = view.verticalHeader()
+    vertical.setVisible(False)
+    vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+    vertical.setDefaultSectionSize(ROW_HEIGHT)
+    horizontal = view.horizontalHeader()
+    horizontal.setStretchLastSection(True)
+    horizontal.setSectionsMovable(True)
+    horizontal.setSortIndicatorShown(True)
+    for number, column in enumerate(model.columns):
+        view.setColumnWidth(number, column.width or 120)
+    return view
+
+
+def rows_to_csv(columns: Sequence[Column[Any]], rows: Sequence[Any]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([c.title for c in columns])
+    for row in rows:
+        writer.writerow([c.text(row) for c in columns])
+    return out.getvalue()
+
+
+def write_text(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")
+
+
+def details_html(pairs: Sequence[tuple[str, str]]) -> str:
+    from html import escape
+
+    cells = "".join(
+        f"<tr><th align='left' valign='top' style='padding-right:12px'>{escape(k)}</th>"
+        f"<td>{escape(v).replace(chr(10), '<br>')}</td></tr>"
+        for k, v in pairs
+    )
+    return f"<table cellspacing='2'>{cells}</table>"
+
+
+def monospace_font() -> QFont:
+    font = QFont("monospace")
+    font.setStyleHint(QFont.StyleHint.Monospace)
+    return font
+
+
+class ListPanel(Panel, Generic[T]):
+    """A filterable, sortable table with a details pane (structured and raw JSON)."""
+
+    empty_text = "Nothing here yet."
+
+    def __init__(
+        self,
+        services: PanelServices,
+        columns: Sequence[Column[T]],
+        key: Callable[[T], str],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(services, parent)
+        self.model: RowTableModel[T] = RowTableModel(columns, key, self)
+        self.table = make_table_view(self.model, f"{self.panel_id}Table")
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._context_menu)
+        self.filter_edit = QLineEdit()
+        self.filter_edit.setObjectName(f"{self.panel_id}Filter")
+        self.filter_edit.setPlaceholderText("Filter (Ctrl+F)")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.textChanged.connect(self.model.set_filter_text)
+        self.count_label = QLabel()
+        self.refresh_button = QPushButton("Refresh")
+        self.refresh_button.setToolTip("Refresh (F5)")
+        self.refresh_button.clicked.connect(self.refresh)
+        self.export_button = QPushButton("Export CSV…")
+        self.export_button.clicked.connect(self.export_csv)
+        self.toolbar = QHBoxLayout()
+        self.toolbar.addWidget(self.filter_edit, 1)
+        self.toolbar.addWidget(self.count_label)
+        self.toolbar.addWidget(self.refresh_button)
+        self.toolbar.addWidget(self.export_button)
+        self.details = QTextBrowser()
+        self.details.setObjectName(f"{self.panel_id}Details")
+        self.raw_json = QPlainTextEdit()
+        self.raw_json.setReadOnly(True)
+        self.raw_json.setFont(monospace_font())
+        self.details_tabs = QTabWidget()
+        self.details_tabs.addTab(self.details, "Details")
+        self.details_tabs.addTab(self.raw_json, "JSON")
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.addWidget(self.table)
+        self.splitter.addWidget(self.details_tabs)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addLayout(self.toolbar)
+        layout.addWidget(self.splitter, 1)
+        self.model.rows_changed.connect(self._update_count)
+        self.table.selectionModel().currentRowChanged.connect(self._current_changed)
+        copy = QAction("Copy ARN", self)
+        copy.setShortcut(QKeySequence.StandardKey.Copy)
+        copy.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        copy.triggered.connect(self.copy_arns)
+        self.table.addAction(copy)
+        self._update_count()
+
+    # --- for subclasses -----------------------------------------------------------------------
+    def row_arn(self, row: T) -> str:
+        return str(getattr(row, "arn", ""))
+
+    def row_name(self, row: T) -> str:
+        return str(getattr(row, "name", ""))
+
+    def row_details(self, row: T) -> list[tuple[str, str]]:
+        return []
+
+    def row_raw(self, row: T) -> Any:
+        return getattr(row, "raw", {})
+
+    def context_actions(self, menu: QMenu, rows: list[T]) -> None:
+        """Add panel-specific actions for the selected rows."""
+
+    # --- behaviour ----------------------------------------------------------------------------
+    def selected_rows(self) -> list[T]:
+        rows = []
+        for index in self.table.selectionModel().selectedRows():
+            row = self.model.row_at(index)
+            if row is not None:
+                rows.append(row)
+        return rows
+
+    def focus_filter(self) -> None:
+        self.filter_edit.setFocus()
+        self.filter_edit.selectAll()
+
+    def copy_arns(self) -> None:
+        rows = self.selected_rows()
+        if rows:
+            QGuiApplication.clipboard().setText("\n".join(self.row_arn(r) for r in rows))
+
+    def copy_names(self) -> None:
+        rows = self.selected_rows()
+        if rows:
+            QGuiApplication.clipboard().setText("\n".join(self.row_name(r) for r in rows))
+
+    def export_csv(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export table", f"{self.panel_id}.csv", "CSV (*.csv)")
+        if path:
+            self.export_csv_to(Path(path))
+
+    def export_csv_to(self, path: Path) -> asyncio.Task[Any]:
+        text = rows_to_csv(self.model.columns, self.model.visible_rows())
+        return self.spawn(self.services.runner.run(write_text, path, text), f"Export {self.title}")
+
+    def on_backend_changed(self, backend: Backend | None) -> None:
+        self.model.set_rows([])
+        self.details.clear()
+        self.raw_json.clear()
+
+    def save_state(self, settings: AppSettings) -> None:
+        settings.set_bytes_value(f"panels/{self.panel_id}/splitter", self.splitter.saveState())
+        settings.set_bytes_value(f"panels/{self.panel_id}/header", self.table.horizontalHeader().saveState())
+
+    def restore_state(self, settings: AppSettings) -> None:
+        splitter = settings.bytes_value(f"panels/{self.panel_id}/splitter")
+        if splitter is not None:
+            self.splitter.restoreState(splitter)
+        header = settings.bytes_value(f"panels/{self.panel_id}/header")
+        if header is not None:
+            self.table.horizontalHeader().restoreState(header)
+
+    def _update_count(self) -> None:
+        shown, total = self.model.rowCount(), len(self.model.all_rows())
+        self.count_label.setText(f"{shown} of {total}" if shown != total else f"{total} rows")
+
+    def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        row = self.model.row_at(current)
+        if row is None:
+            self.details.clear()
+            self.raw_json.clear()
+            return
+        self.details.setHtml(details_html(self.row_details(row)))
+        self.raw_json.setPlainText(json.dumps(self.row_raw(row), indent=2, default=str, sort_keys=True))
+
+    def _context_menu(self, position: QPoint) -> None:
+        rows = self.selected_rows()
+        if not rows:
+            return
+        menu = QMenu(self)
+        menu.addAction("Copy ARN", self.copy_arns)
+        menu.addAction("Copy name", self.copy_names)
+        self.context_actions(menu, rows)
+        menu.exec(self.table.viewport().mapToGlobal(position))

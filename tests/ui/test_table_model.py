@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QItemSelectionModel, Qt
+
+from batchgui.ui.models.table import ROW_ROLE, Column, RowTableModel
+from batchgui.ui.panels.base import make_table_view
+
+
+@dataclass(frozen=True)
+class Row:
+    key: str
+    name: str
+    size: int | None
+
+
+COLUMNS = [
+    Column[Row]("Name", lambda r: r.name),
+    Column[Row]("Size", lambda r: "" if r.size is None else str(r.size), lambda r: r.size, align_right=True),
+]
+
+
+def make_model(rows: list[Row]) -> RowTableModel[Row]:
+    model: RowTableModel[Row] = RowTableModel(COLUMNS, lambda r: r.key)
+    model.set_rows(rows)
+    return model
+
+
+ROWS = [Row("a", "alpha", 3), Row("b", "beta", None), Row("c", "gamma", 1), Row("d", "delta", 2)]
+
+
+def test_model_passes_qt_model_tester(qtmodeltester: Any) -> None:
+    model = make_model(ROWS)
+    qtmodeltester.check(model)
+    model.sort(1, Qt.SortOrder.DescendingOrder)
+    model.set_filter_text("a")
+    qtmodeltester.check(model)
+
+
+def test_sort_puts_empty_values_last_in_both_directions(qapp: Any) -> None:
+    model = make_model(ROWS)
+    model.sort(1, Qt.SortOrder.AscendingOrder)
+    assert [r.key for r in model.visible_rows()] == ["c", "d", "a", "b"]
+    model.sort(1, Qt.SortOrder.DescendingOrder)
+    assert [r.key for r in model.visible_rows()] == ["a", "d", "c", "b"]
+
+
+def test_filter_matches_every_word_in_any_column(qapp: Any) -> None:
+    model = make_model(ROWS)
+    model.set_filter_text("ALPHA 3")
+    assert [r.key for r in model.visible_rows()] == ["a"]
+    model.set_filter_text("")
+    assert model.rowCount() == 4
+    model.set_row_filter(lambda r: r.size is not None and r.size > 1)
+    assert {r.key for r in model.visible_rows()} == {"a", "d"}
+
+
+def test_replacing_rows_keeps_the_selected_row_selected(qapp: Any) -> None:
+    model = make_model(ROWS)
+    view = make_table_view(model, "t")
+    model.sort(0, Qt.SortOrder.AscendingOrder)
+    position = model.row_of_key("c")
+    view.selectionModel().setCurrentIndex(
+        model.index(position, 0),
+        QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows,
+    )
+    # A refresh brings a new row that sorts before "gamma" and changes gamma's size.
+    model.set_rows([*ROWS[:2], Row("c", "gamma", 9), ROWS[3], Row("e", "epsilon", 5)])
+    current = view.selectionModel().currentIndex()
+    assert model.data(current, ROW_ROLE) == Row("c", "gamma", 9)
+    assert [model.row_at(i) for i in view.selectionModel().selectedRows()] == [Row("c", "gamma", 9)]
+
+
+def test_a_removed_row_drops_out_of_the_selection(qapp: Any) -> None:
+    model = make_model(ROWS)
+    view = make_table_view(model, "t")
+    view.selectionModel().setCurrentIndex(
+        model.index(model.row_of_key("b"), 0),
+        QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows,
+    )
+    model.set_rows([r for r in ROWS if r.key != "b"])
+    assert view.selectionModel().selectedRows() == []
