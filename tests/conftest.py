@@ -119,3 +119,13 @@ def wait_until(event_loop_qt: asyncio.AbstractEventLoop) -> Callable[..., None]:
         event_loop_qt.run_until_complete(poll())
 
     return wait
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path) -> Iterator[Any]:
+    """The embedded local sandbox (batchgui.sandbox), started in-process with its seeded demo."""
+    from batchgui.sandbox import start_in_process
+
+    running = start_in_process(tmp_path / "sandbox")
+    yield running
+    running.stop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from batchgui.domain.batch import ComputeEnvironment, JobDefinition, JobQueue, JobStatus, JobSummary
@@ -14,6 +15,13 @@ if TYPE_CHECKING:
 DESCRIBE_JOBS_MAX = 100
 # ListJobs returns up to 1,000 per page when filtering by status only, 100 with filters.
 LIST_JOBS_PAGE = 1000
+
+
+@dataclass(frozen=True)
+class SubmittedJob:
+    job_id: str
+    job_name: str
+    job_arn: str
 
 
 def chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
@@ -69,6 +77,11 @@ class BatchGateway:
             rows.extend(page)
             if not token:
                 return rows
+
+    def submit_job(self, request: dict[str, Any]) -> SubmittedJob:
+        """SubmitJob with the request's fields as the API names them (jobName, jobQueue, …)."""
+        response = self._client.submit_job(**request)
+        return SubmittedJob(response["jobId"], response["jobName"], response.get("jobArn", ""))
 
     def describe_jobs(self, job_ids: Sequence[str]) -> list[dict[str, Any]]:
         """Full job descriptions (raw dicts: the details pane shows every field)."""
