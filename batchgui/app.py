@@ -163,6 +163,9 @@ class Application:
 
     def _report_error(self, what: str, error: BaseException) -> None:
         self.window.report_error(what, error)
+        if what.startswith("Connect"):
+            # Without a connection nothing else works: show why right away, not only in the status bar.
+            self.window.messages_dock.show()
 
     def connect(self, spec: ConnectionSpec) -> None:
         if self.connect_task is not None and not self.connect_task.done():

@@ -109,3 +109,29 @@ def test_closing_returns_quickly_with_a_call_in_flight(
     assert time.monotonic() - started < 2.0
     release.set()
     asyncio.get_event_loop().run_until_complete(asyncio.sleep(0.05))
+
+
+def test_an_exception_in_a_slot_is_shown_and_the_app_keeps_running(
+    make_app: Callable[..., Application], moto: MotoEndpoint, qtbot: Any, monkeypatch: Any
+) -> None:
+    import sys
+
+    from batchgui.app import _install_exception_hooks
+
+    app = make_app(moto)
+    app.window.show()
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    _install_exception_hooks(app, asyncio.get_event_loop())
+
+    def broken() -> None:
+        raise RuntimeError("a bug in a slot")
+
+    app.connection_bar.connect_button.clicked.disconnect()
+    app.connection_bar.connect_button.clicked.connect(broken)
+    qtbot.mouseClick(app.connection_bar.connect_button, Qt.MouseButton.LeftButton)
+    notes = app.notifications.notifications()
+    assert notes[0].title == "RuntimeError: a bug in a slot"
+    assert "broken" in notes[0].body
+    qtbot.mouseClick(app.connection_bar.connect_button, Qt.MouseButton.LeftButton)
+    assert len(app.notifications.notifications()) == 2
+    assert app.window.isVisible()
