@@ -5,5 +5,6 @@ Public interface (the app's composition root and `batchgui-sandbox` use only thi
 """
 
 from batchgui.sandbox.server import RunningSandbox, start_in_process
+from batchgui.sandbox.settings import SandboxSettings
 
-__all__ = ["RunningSandbox", "start_in_process"]
+__all__ = ["RunningSandbox", "SandboxSettings", "start_in_process"]

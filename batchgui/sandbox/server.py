@@ -1,28 +1,285 @@
-"""Front door of the sandbox. First cut: moto's server app with seed data.
+"""Front door of the sandbox: one loopback HTTP endpoint for every AWS service the app uses.
 
-The sandbox issue replaces the Batch and Logs parts with the sandbox's own implementation.
+Each request must carry a valid SigV4 signature made with the sandbox's generated credentials
+(see `sigv4.py`); anything else gets 403 with an AWS-style error body, so a web page or another
+local user cannot make this machine run commands. Signed requests are routed by the service in
+their credential scope: `batch` and `logs` to the sandbox's own implementation (`batch_api.py`,
+`logs_api.py`), everything else (s3, dynamodb, iam, sts, ec2...) to moto's server app, in-process.
+
+moto is imported lazily, on a background thread right after start, so the Batch API answers
+fast; requests for moto's services wait until it is ready (and until the seeded demo's bucket and
+table exist). S3 and DynamoDB live in moto's memory: they are re-seeded at each start and
+anything else put there is lost when the sandbox stops.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import logging
 import os
 import secrets
-from dataclasses import dataclass, field
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-REGION = "us-east-1"
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from batchgui.sandbox import sigv4
+from batchgui.sandbox.settings import ACCOUNT_ID, REGION, SandboxSettings
+
+log = logging.getLogger(__name__)
+
+StartResponse = Callable[..., Any]
+WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+OWN_SERVICES = ("batch", "logs")
+MAX_OWN_BODY = 2 * 1024 * 1024
+MAX_BUFFERED_BODY = 64 * 1024 * 1024
 
 
-@dataclass
+def _json_error(
+    start_response: StartResponse, status: int, code: str, message: str, service: str | None = None
+) -> list[bytes]:
+    """An error body every botocore protocol parser reads: JSON `__type` + `x-amzn-ErrorType`."""
+    reasons = {400: "Bad Request", 403: "Forbidden", 404: "Not Found", 413: "Payload Too Large", 500: "Error"}
+    if service in ("s3", "sts", "iam", "ec2", "sqs", "sns", "cloudformation"):
+        body = (
+            "<?xml version='1.0' encoding='UTF-8'?><ErrorResponse><Error><Type>Sender</Type>"
+            f"<Code>{code}</Code>"
+            f"<Message>{_xml_escape(message)}</Message></Error><RequestId>{secrets.token_hex(8)}</RequestId>"
+            "</ErrorResponse>"
+        ).encode()
+        if service == "s3":
+            body = (
+                f"<?xml version='1.0' encoding='UTF-8'?><Error><Code>{code}</Code>"
+                f"<Message>{_xml_escape(message)}</Message></Error>"
+            ).encode()
+        content_type = "application/xml"
+    else:
+        body = json.dumps({"__type": code, "message": message, "Message": message}).encode()
+        content_type = "application/x-amz-json-1.1"
+    start_response(
+        f"{status} {reasons.get(status, 'Error')}",
+        [
+            ("Content-Type", content_type),
+            ("Content-Length", str(len(body))),
+            ("x-amzn-ErrorType", code),
+            ("x-amzn-RequestId", secrets.token_hex(16)),
+        ],
+    )
+    return [body]
+
+
+def _xml_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _read_body(environ: dict[str, Any], limit: int) -> bytes:
+    stream = environ["wsgi.input"]
+    length_text = environ.get("CONTENT_LENGTH") or ""
+    if length_text:
+        length = int(length_text)
+        if length > limit:
+            raise ValueError(f"request body of {length} bytes is over the {limit}-byte limit")
+        chunks: list[bytes] = []
+        remaining = length
+        while remaining > 0:
+            chunk = stream.read(min(remaining, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        return b"".join(chunks)
+    if environ.get("wsgi.input_terminated"):
+        data = stream.read(limit + 1)
+        if len(data) > limit:
+            raise ValueError(f"request body is over the {limit}-byte limit")
+        return bytes(data)
+    return b""
+
+
+class _MotoGate:
+    """moto's WSGI app, imported and created on a background thread, with the seed applied."""
+
+    def __init__(self) -> None:
+        self._ready = threading.Event()
+        self._app: WsgiApp | None = None
+        self.error: BaseException | None = None
+
+    def load(self) -> WsgiApp:
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+        app: WsgiApp = DomainDispatcherApplication(create_backend_app)
+        self._app = app
+        return app
+
+    def set_ready(self, error: BaseException | None = None) -> None:
+        self.error = error
+        self._ready.set()
+
+    def app(self, wait: bool, timeout: float = 60.0) -> WsgiApp | None:
+        if wait:
+            self._ready.wait(timeout)
+        return self._app
+
+    def wait(self, timeout: float) -> bool:
+        return self._ready.wait(timeout)
+
+
+class FrontDoor:
+    """The WSGI application: verify the signature, then route by the credential-scope service."""
+
+    SEED_HEADER = "HTTP_X_BATCHGUI_SEED"
+
+    def __init__(
+        self,
+        access_key: str,
+        secret_key: str,
+        own: dict[str, Callable[[dict[str, Any], bytes], tuple[int, list[tuple[str, str]], bytes]]],
+        moto: _MotoGate,
+        seed_token: str,
+    ) -> None:
+        self._access_key = access_key
+        self._secret_key = secret_key
+        self._own = own
+        self._moto = moto
+        self._seed_token = seed_token
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        try:
+            return self._handle(environ, start_response)
+        except Exception as exc:  # the door answers AWS-style errors, never an HTML traceback
+            log.exception("sandbox request failed")
+            return _json_error(
+                start_response, 500, "InternalFailure", f"internal error: {type(exc).__name__}"
+            )
+
+    def _handle(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        service = sigv4.credential_scope_service(environ)
+        has_payload_hash = "HTTP_X_AMZ_CONTENT_SHA256" in environ
+        body: bytes | None = None
+        if service in OWN_SERVICES or not has_payload_hash:
+            limit = MAX_OWN_BODY if service in OWN_SERVICES else MAX_BUFFERED_BODY
+            try:
+                body = _read_body(environ, limit)
+            except ValueError as exc:
+                return _json_error(start_response, 413, "RequestEntityTooLarge", str(exc), service)
+        try:
+            signed = sigv4.verify(environ, body, self._access_key, self._secret_key)
+        except sigv4.SignatureError as exc:
+            return _json_error(start_response, 403, exc.code, exc.message, service)
+
+        handler = self._own.get(signed.service)
+        if handler is not None:
+            status, headers, payload = handler(environ, body or b"")
+            headers = [*headers, ("Content-Length", str(len(payload)))]
+            if not any(name.lower() == "x-amzn-requestid" for name, _ in headers):
+                headers.append(("x-amzn-RequestId", secrets.token_hex(16)))
+            start_response(f"{status} {'OK' if status < 300 else 'Error'}", headers)
+            return [payload]
+
+        seeding = environ.get(self.SEED_HEADER) == self._seed_token
+        app = self._moto.app(wait=not seeding)
+        if app is None:
+            return _json_error(
+                start_response,
+                503,
+                "ServiceUnavailable",
+                f"{signed.service} is still starting",
+                signed.service,
+            )
+        if body is not None:
+            environ["wsgi.input"] = io.BytesIO(body)
+            environ["CONTENT_LENGTH"] = str(len(body))
+            environ.pop("wsgi.input_terminated", None)
+            environ.pop("HTTP_TRANSFER_ENCODING", None)
+        return app(environ, start_response)
+
+
+def _handler_class() -> type[WSGIRequestHandler]:
+    base: type[WSGIRequestHandler] = WSGIRequestHandler
+    try:
+        from moto.moto_server.werkzeug_app import MotoRequestHandler  # keeps S3 metadata headers
+
+        base = MotoRequestHandler
+    except ImportError:  # pragma: no cover - moto[server] is a dependency
+        pass
+
+    class Handler(base):  # type: ignore[valid-type,misc]
+        """Tracks live connections so stop() can close keep-alive sockets and join their threads."""
+
+        def setup(self) -> None:
+            super().setup()
+            registry: _Connections = self.server.connections
+            registry.add(self.connection)
+
+        def finish(self) -> None:
+            try:
+                super().finish()
+            finally:
+                registry: _Connections = self.server.connections
+                registry.discard(self.connection)
+
+        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+            pass
+
+        def log(self, type: str, message: str, *args: Any) -> None:
+            log.debug(message, *args)
+
+    return Handler
+
+
+class _Connections:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._items: dict[socket.socket, threading.Thread] = {}
+
+    def add(self, conn: socket.socket) -> None:
+        with self._lock:
+            self._items[conn] = threading.current_thread()
+
+    def discard(self, conn: socket.socket) -> None:
+        with self._lock:
+            self._items.pop(conn, None)
+
+    def close_all(self, deadline: float) -> None:
+        with self._lock:
+            items = list(self._items.items())
+        for conn, _ in items:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+        for _, thread in items:
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+
 class RunningSandbox:
-    endpoint_url: str
-    region: str
-    access_key_id: str
-    secret_access_key: str
-    data_dir: Path
-    _server: Any = field(repr=False, default=None)
+    """A started sandbox: where it listens, its credentials, and `stop()`."""
+
+    def __init__(
+        self,
+        endpoint_url: str,
+        region: str,
+        access_key_id: str,
+        secret_access_key: str,
+        data_dir: Path,
+        _stop: Callable[[], None] | None = None,
+        _seeded: Callable[[float], bool] | None = None,
+    ) -> None:
+        self.endpoint_url = endpoint_url
+        self.region = region
+        self.access_key_id = access_key_id
+        self.secret_access_key = secret_access_key
+        self.data_dir = data_dir
+        self._stop = _stop
+        self._seeded = _seeded
+
+    def __repr__(self) -> str:  # never show the secret
+        return f"RunningSandbox(endpoint_url={self.endpoint_url!r}, data_dir={str(self.data_dir)!r})"
 
     def connection_info(self) -> dict[str, str]:
         return {
@@ -33,73 +290,135 @@ class RunningSandbox:
             "data_dir": str(self.data_dir),
         }
 
+    def wait_services(self, timeout: float = 30.0) -> bool:
+        """Block until moto's services (S3, DynamoDB...) and the seeded demo data are ready."""
+        return True if self._seeded is None else self._seeded(timeout)
+
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
+        stop, self._stop = self._stop, None
+        if stop is not None:
+            stop()
+
+
+def _load_or_create_credentials(data_dir: Path) -> tuple[str, str]:
+    """The sandbox keeps its credentials across restarts so saved client settings keep working."""
+    path = data_dir / "credentials.json"
+    if path.exists():
+        try:
+            data = json.loads(path.read_text())
+            return str(data["access_key_id"]), str(data["secret_access_key"])
+        except (ValueError, KeyError, OSError):
+            pass
+    access_key = "AKIA" + secrets.token_hex(8).upper()
+    secret_key = secrets.token_urlsafe(30)
+    _write_private(path, json.dumps({"access_key_id": access_key, "secret_access_key": secret_key}))
+    return access_key, secret_key
+
+
+def _write_private(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+    os.chmod(tmp, 0o600)
+    tmp.replace(path)
 
 
 def start_in_process(
-    data_dir: Path, host: str = "127.0.0.1", port: int = 0, seed: bool = True
+    data_dir: Path,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    seed: bool = True,
+    *,
+    settings: SandboxSettings | None = None,
 ) -> RunningSandbox:
-    from moto.server import ThreadedMotoServer
+    """Start the sandbox on background threads; return once the API answers."""
+    from batchgui.sandbox.batch_api import BatchApi
+    from batchgui.sandbox.engine import Engine
+    from batchgui.sandbox.logs_api import LogsApi
+    from batchgui.sandbox.store import Store
 
+    settings = settings or SandboxSettings()
+    data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
-    server.start()
-    bound_host, bound_port = server.get_host_and_port()
-    sandbox = RunningSandbox(
-        endpoint_url=f"http://{bound_host}:{bound_port}",
-        region=REGION,
-        access_key_id="AKIA" + secrets.token_hex(8).upper(),
-        secret_access_key=secrets.token_urlsafe(30),
-        data_dir=data_dir,
-        _server=server,
-    )
-    info_path = data_dir / "connection.json"
-    info_path.write_text(json.dumps(sandbox.connection_info()))
-    os.chmod(info_path, 0o600)
+    os.chmod(data_dir, 0o700)
+    access_key, secret_key = _load_or_create_credentials(data_dir)
+
+    store = Store(data_dir / "sandbox.sqlite3")
+    moto = _MotoGate()
+    seed_token = secrets.token_hex(16)
+    batch_holder: list[BatchApi] = []
+    logs = LogsApi(store)
+
+    def batch_handler(environ: dict[str, Any], body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+        return batch_holder[0].handle(environ, body)
+
+    app = FrontDoor(access_key, secret_key, {"batch": batch_handler, "logs": logs.handle}, moto, seed_token)
+    server: BaseWSGIServer = make_server(host, port, app, threaded=True, request_handler=_handler_class())
+    connections = _Connections()
+    server.connections = connections  # type: ignore[attr-defined]
+    bound_port = server.socket.getsockname()[1]
+    url_host = f"[{host}]" if ":" in host else host
+    endpoint_url = f"http://{url_host}:{bound_port}"
+
+    engine = Engine(store, settings, data_dir, endpoint_url, REGION, access_key, secret_key)
+    batch = BatchApi(store, engine, settings)
+    batch_holder.append(batch)
+    engine.recover_after_restart()
     if seed:
-        _seed(sandbox)
+        from batchgui.sandbox.demo.seed import seed_batch
+
+        seed_batch(batch, store, engine)
+    engine.start()
+
+    serve_thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="sandbox-http", daemon=True
+    )
+    serve_thread.start()
+
+    def load_moto() -> None:
+        error: BaseException | None = None
+        try:
+            moto.load()
+            if seed:
+                from batchgui.sandbox.demo.seed import seed_moto_services
+
+                seed_moto_services(endpoint_url, REGION, access_key, secret_key, seed_token)
+        except BaseException as exc:  # reported through wait_services() and the 503 answer
+            log.exception("moto services failed to start")
+            error = exc
+        moto.set_ready(error)
+
+    moto_thread = threading.Thread(target=load_moto, name="sandbox-moto", daemon=True)
+    moto_thread.start()
+
+    stopped = threading.Event()
+
+    def stop() -> None:
+        if stopped.is_set():
+            return
+        stopped.set()
+        deadline = time.monotonic() + 1.5
+        server.shutdown()
+        engine.stop(deadline)
+        connections.close_all(deadline)
+        server.server_close()
+        serve_thread.join(max(0.0, deadline - time.monotonic()))
+        moto_thread.join(max(0.05, deadline + 0.4 - time.monotonic()))
+        store.close()
+
+    def seeded(timeout: float) -> bool:
+        return moto.wait(timeout) and moto.error is None
+
+    sandbox = RunningSandbox(
+        endpoint_url=endpoint_url,
+        region=REGION,
+        access_key_id=access_key,
+        secret_access_key=secret_key,
+        data_dir=data_dir,
+        _stop=stop,
+        _seeded=seeded,
+    )
+    _write_private(data_dir / "connection.json", json.dumps(sandbox.connection_info()))
+    _ = ACCOUNT_ID
     return sandbox
-
-
-def _seed(sandbox: RunningSandbox) -> None:
-    import boto3
-
-    session = boto3.session.Session(
-        aws_access_key_id=sandbox.access_key_id,
-        aws_secret_access_key=sandbox.secret_access_key,
-        region_name=sandbox.region,
-    )
-    batch = session.client("batch", endpoint_url=sandbox.endpoint_url)
-    iam = session.client("iam", endpoint_url=sandbox.endpoint_url)
-    ec2 = session.client("ec2", endpoint_url=sandbox.endpoint_url)
-    role = iam.create_role(RoleName="batch-service", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
-    sg = ec2.create_security_group(GroupName="batch", Description="batch", VpcId=vpc)["GroupId"]
-    batch.create_compute_environment(
-        computeEnvironmentName="fargate-demo",
-        type="MANAGED",
-        state="ENABLED",
-        computeResources={"type": "FARGATE", "maxvCpus": 16, "subnets": [subnet], "securityGroupIds": [sg]},
-        serviceRole=role,
-    )
-    batch.create_job_queue(
-        jobQueueName="demo-queue",
-        state="ENABLED",
-        priority=1,
-        computeEnvironmentOrder=[{"order": 1, "computeEnvironment": "fargate-demo"}],
-    )
-    batch.register_job_definition(
-        jobDefinitionName="csv-row-processor",
-        type="container",
-        platformCapabilities=["FARGATE"],
-        containerProperties={
-            "image": "public.ecr.aws/docker/library/python:3.11",
-            "command": ["python", "-m", "batchgui.sandbox.demo.processor"],
-            "resourceRequirements": [{"type": "VCPU", "value": "1"}, {"type": "MEMORY", "value": "2048"}],
-            "executionRoleArn": role,
-        },
-    )

@@ -1,0 +1,459 @@
+"""CloudWatch Logs (json protocol, `X-Amz-Target: Logs_20140328.<Operation>`) over the Store.
+
+Jobs' output lands here while they run (the engine writes it in small batches). Operations:
+CreateLogGroup, CreateLogStream, PutLogEvents, DescribeLogGroups, DescribeLogStreams, GetLogEvents
+(startFromHead, forward/backward tokens as AWS forms them), FilterLogEvents (plain terms and quoted
+phrases; every term must occur), DeleteLogGroup, DeleteLogStream. Others get an AWS-style error.
+
+Event ids are SQLite rowids, increasing in ingestion order; a token `f/<id>` continues forward after
+event `id`, `b/<id>` continues backward before it, and a forward token at the end of a stream is
+handed back unchanged, which is how AWS tells a follower there is nothing new yet.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import sqlite3
+import time
+from typing import Any
+
+from batchgui.sandbox.settings import ACCOUNT_ID, REGION
+from batchgui.sandbox.store import Store
+
+Json = dict[str, Any]
+Response = tuple[int, list[tuple[str, str]], bytes]
+TARGET_PREFIX = "Logs_20140328."
+GROUP_RE = re.compile(r"^[\.\-_/#A-Za-z0-9]{1,512}$")
+STREAM_RE = re.compile(r"^[^:*]{1,512}$")
+MAX_EVENTS = 10000
+
+
+class LogsError(Exception):
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def group_arn(name: str) -> str:
+    return f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:{name}"
+
+
+def ensure_group(conn: sqlite3.Connection, name: str, now: int) -> None:
+    conn.execute("INSERT OR IGNORE INTO log_groups (name, created) VALUES (?, ?)", (name, now))
+
+
+def ensure_stream(conn: sqlite3.Connection, group: str, stream: str, now: int) -> int:
+    ensure_group(conn, group, now)
+    row = conn.execute(
+        "SELECT id FROM log_streams WHERE group_name = ? AND name = ?", (group, stream)
+    ).fetchone()
+    if row is not None:
+        return int(row[0])
+    cur = conn.execute(
+        "INSERT INTO log_streams (group_name, name, created) VALUES (?, ?, ?)", (group, stream, now)
+    )
+    return int(cur.lastrowid or 0)
+
+
+def append_events(
+    conn: sqlite3.Connection, stream_id: int, events: list[tuple[int, str]], ingest: int
+) -> None:
+    """Store `(timestamp, message)` events in one stream and update its statistics."""
+    if not events:
+        return
+    conn.executemany(
+        "INSERT INTO log_events (stream_id, ts, ingest, message) VALUES (?, ?, ?, ?)",
+        [(stream_id, ts, ingest, msg) for ts, msg in events],
+    )
+    first = min(ts for ts, _ in events)
+    last = max(ts for ts, _ in events)
+    size = sum(len(msg) for _, msg in events)
+    conn.execute(
+        "UPDATE log_streams SET first_ts = MIN(COALESCE(first_ts, ?), ?), "
+        "last_ts = MAX(COALESCE(last_ts, ?), ?), "
+        "last_ingest = ?, stored_bytes = stored_bytes + ? WHERE id = ?",
+        (first, first, last, last, ingest, size, stream_id),
+    )
+
+
+def _token(value: object) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode()
+
+
+def _untoken(token: str) -> Any:
+    try:
+        return json.loads(base64.urlsafe_b64decode(token.encode()))
+    except (ValueError, TypeError):
+        raise LogsError("InvalidParameterException", "The specified nextToken is invalid.") from None
+
+
+class LogsApi:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        import botocore.session
+        from botocore.validate import ParamValidator
+
+        self.model = botocore.session.get_session().get_service_model("logs")
+        self.validator = ParamValidator()
+        self._ops = {
+            "CreateLogGroup": self.create_log_group,
+            "CreateLogStream": self.create_log_stream,
+            "PutLogEvents": self.put_log_events,
+            "DescribeLogGroups": self.describe_log_groups,
+            "DescribeLogStreams": self.describe_log_streams,
+            "GetLogEvents": self.get_log_events,
+            "FilterLogEvents": self.filter_log_events,
+            "DeleteLogGroup": self.delete_log_group,
+            "DeleteLogStream": self.delete_log_stream,
+        }
+
+    def handle(self, environ: dict[str, Any], body: bytes) -> Response:
+        target = str(environ.get("HTTP_X_AMZ_TARGET", ""))
+        headers = [("Content-Type", "application/x-amz-json-1.1")]
+        try:
+            if not target.startswith(TARGET_PREFIX):
+                raise LogsError("UnknownOperationException", f"Missing or unknown X-Amz-Target {target!r}")
+            op = target[len(TARGET_PREFIX) :]
+            try:
+                params = json.loads(body) if body.strip() else {}
+            except (ValueError, UnicodeDecodeError):
+                raise LogsError("SerializationException", "Could not parse request body into json") from None
+            if not isinstance(params, dict):
+                raise LogsError("SerializationException", "Request body must be a JSON object")
+            result = self.call(op, params)
+        except LogsError as exc:
+            payload = json.dumps({"__type": exc.code, "message": exc.message}).encode()
+            return exc.status, [*headers, ("x-amzn-ErrorType", exc.code)], payload
+        return 200, headers, json.dumps(result, separators=(",", ":")).encode()
+
+    def call(self, op: str, params: Json) -> Json:
+        if op not in self.model.operation_names:
+            raise LogsError("UnknownOperationException", f"Unknown operation {op}")
+        handler = self._ops.get(op)
+        if handler is None:
+            raise LogsError("InvalidOperationException", f"{op} is not implemented by the local sandbox")
+        shape = self.model.operation_model(op).input_shape
+        if shape is not None:
+            report = self.validator.validate(params, shape)
+            if report.has_errors():
+                raise LogsError("InvalidParameterException", report.generate_report())
+        return handler(params)
+
+    # ---- groups and streams ---------------------------------------------------------------------
+    def create_log_group(self, p: Json) -> Json:
+        name = p["logGroupName"]
+        if not GROUP_RE.match(name):
+            raise LogsError("InvalidParameterException", f"Invalid log group name {name!r}")
+        with self.store.write() as conn:
+            if conn.execute("SELECT 1 FROM log_groups WHERE name = ?", (name,)).fetchone():
+                raise LogsError("ResourceAlreadyExistsException", "The specified log group already exists")
+            conn.execute(
+                "INSERT INTO log_groups (name, created, log_class) VALUES (?, ?, ?)",
+                (name, now_ms(), p.get("logGroupClass", "STANDARD")),
+            )
+        return {}
+
+    def create_log_stream(self, p: Json) -> Json:
+        group, name = p["logGroupName"], p["logStreamName"]
+        if not STREAM_RE.match(name):
+            raise LogsError("InvalidParameterException", f"Invalid log stream name {name!r}")
+        with self.store.write() as conn:
+            self._require_group(conn, group)
+            if conn.execute(
+                "SELECT 1 FROM log_streams WHERE group_name = ? AND name = ?", (group, name)
+            ).fetchone():
+                raise LogsError("ResourceAlreadyExistsException", "The specified log stream already exists")
+            conn.execute(
+                "INSERT INTO log_streams (group_name, name, created) VALUES (?, ?, ?)",
+                (group, name, now_ms()),
+            )
+        return {}
+
+    def put_log_events(self, p: Json) -> Json:
+        events = p["logEvents"]
+        if not events:
+            raise LogsError("InvalidParameterException", "logEvents must contain at least one event")
+        if len(events) > MAX_EVENTS:
+            raise LogsError("InvalidParameterException", "At most 10,000 events per PutLogEvents call")
+        stamps = [e["timestamp"] for e in events]
+        if stamps != sorted(stamps):
+            raise LogsError(
+                "InvalidParameterException",
+                "Log events in a single PutLogEvents request must be in chronological order.",
+            )
+        with self.store.write() as conn:
+            self._require_group(conn, p["logGroupName"])
+            row = conn.execute(
+                "SELECT id FROM log_streams WHERE group_name = ? AND name = ?",
+                (p["logGroupName"], p["logStreamName"]),
+            ).fetchone()
+            if row is None:
+                raise LogsError("ResourceNotFoundException", "The specified log stream does not exist.")
+            append_events(conn, int(row[0]), [(e["timestamp"], e["message"]) for e in events], now_ms())
+        return {}
+
+    def delete_log_group(self, p: Json) -> Json:
+        with self.store.write() as conn:
+            self._require_group(conn, p["logGroupName"])
+            ids = [
+                r[0]
+                for r in conn.execute("SELECT id FROM log_streams WHERE group_name = ?", (p["logGroupName"],))
+            ]
+            conn.executemany("DELETE FROM log_events WHERE stream_id = ?", [(i,) for i in ids])
+            conn.execute("DELETE FROM log_streams WHERE group_name = ?", (p["logGroupName"],))
+            conn.execute("DELETE FROM log_groups WHERE name = ?", (p["logGroupName"],))
+        return {}
+
+    def delete_log_stream(self, p: Json) -> Json:
+        with self.store.write() as conn:
+            sid = self._stream_id(conn, p["logGroupName"], p["logStreamName"])
+            conn.execute("DELETE FROM log_events WHERE stream_id = ?", (sid,))
+            conn.execute("DELETE FROM log_streams WHERE id = ?", (sid,))
+        return {}
+
+    @staticmethod
+    def _require_group(conn: sqlite3.Connection, group: str) -> None:
+        if conn.execute("SELECT 1 FROM log_groups WHERE name = ?", (group,)).fetchone() is None:
+            raise LogsError("ResourceNotFoundException", "The specified log group does not exist.")
+
+    def _stream_id(self, conn: sqlite3.Connection, group: str, stream: str) -> int:
+        self._require_group(conn, group)
+        row = conn.execute(
+            "SELECT id FROM log_streams WHERE group_name = ? AND name = ?", (group, stream)
+        ).fetchone()
+        if row is None:
+            raise LogsError("ResourceNotFoundException", "The specified log stream does not exist.")
+        return int(row[0])
+
+    @staticmethod
+    def _group_name(p: Json) -> str:
+        name = p.get("logGroupName")
+        ident = p.get("logGroupIdentifier")
+        if name and ident:
+            raise LogsError(
+                "InvalidParameterException", "Specify logGroupName or logGroupIdentifier, not both"
+            )
+        if ident:
+            return str(ident).split(":log-group:", 1)[-1].removesuffix(":*")
+        if not name:
+            raise LogsError("InvalidParameterException", "logGroupName or logGroupIdentifier is required")
+        return str(name)
+
+    def describe_log_groups(self, p: Json) -> Json:
+        limit = int(p.get("limit", 50))
+        if not 1 <= limit <= 50:
+            raise LogsError("InvalidParameterException", "limit must be between 1 and 50")
+        where, args = ["1=1"], []
+        if "logGroupNamePrefix" in p:
+            where.append("substr(name, 1, ?) = ?")
+            args += [len(p["logGroupNamePrefix"]), p["logGroupNamePrefix"]]
+        if "logGroupNamePattern" in p:
+            where.append("instr(name, ?) > 0")
+            args.append(p["logGroupNamePattern"])
+        if "nextToken" in p:
+            where.append("name > ?")
+            args.append(_untoken(p["nextToken"]))
+        with self.store.read() as conn:
+            rows = conn.execute(
+                f"SELECT g.name, g.created, g.retention, g.log_class, "
+                f"(SELECT COALESCE(SUM(stored_bytes), 0) FROM log_streams s WHERE s.group_name = g.name) "
+                f"FROM log_groups g WHERE {' AND '.join(where)} ORDER BY name LIMIT ?",
+                [*args, limit + 1],
+            ).fetchall()
+        groups = []
+        for name, created, retention, log_class, stored in rows[:limit]:
+            g: Json = {
+                "logGroupName": name,
+                "creationTime": created,
+                "metricFilterCount": 0,
+                "arn": group_arn(name) + ":*",
+                "storedBytes": stored,
+                "logGroupClass": log_class,
+                "logGroupArn": group_arn(name),
+            }
+            if retention is not None:
+                g["retentionInDays"] = retention
+            groups.append(g)
+        out: Json = {"logGroups": groups}
+        if len(rows) > limit:
+            out["nextToken"] = _token(rows[limit - 1][0])
+        return out
+
+    def describe_log_streams(self, p: Json) -> Json:
+        group = self._group_name(p)
+        limit = int(p.get("limit", 50))
+        if not 1 <= limit <= 50:
+            raise LogsError("InvalidParameterException", "limit must be between 1 and 50")
+        order_by = p.get("orderBy", "LogStreamName")
+        if order_by == "LastEventTime" and "logStreamNamePrefix" in p:
+            raise LogsError(
+                "InvalidParameterException", "Cannot order by LastEventTime with a logStreamNamePrefix."
+            )
+        desc = bool(p.get("descending", False))
+        key = "name" if order_by == "LogStreamName" else "COALESCE(last_ts, 0)"
+        start = int(_untoken(p["nextToken"])) if "nextToken" in p else 0
+        where: list[str] = ["group_name = ?"]
+        args: list[Any] = [group]
+        if "logStreamNamePrefix" in p:
+            where.append("substr(name, 1, ?) = ?")
+            args += [len(p["logStreamNamePrefix"]), p["logStreamNamePrefix"]]
+        with self.store.read() as conn:
+            self._require_group(conn, group)
+            rows = conn.execute(
+                f"SELECT name, created, first_ts, last_ts, last_ingest, stored_bytes FROM log_streams "
+                f"WHERE {' AND '.join(where)} ORDER BY {key} {'DESC' if desc else 'ASC'}, id "
+                "LIMIT ? OFFSET ?",
+                [*args, limit + 1, start],
+            ).fetchall()
+        streams = []
+        for name, created, first, last, ingest, stored in rows[:limit]:
+            s: Json = {
+                "logStreamName": name,
+                "creationTime": created,
+                "storedBytes": stored,
+                "arn": f"{group_arn(group)}:log-stream:{name}",
+            }
+            if first is not None:
+                s["firstEventTimestamp"] = first
+                s["lastEventTimestamp"] = last
+                s["lastIngestionTime"] = ingest
+                s["uploadSequenceToken"] = str(ingest)
+            streams.append(s)
+        out: Json = {"logStreams": streams}
+        if len(rows) > limit:
+            out["nextToken"] = _token(start + limit)
+        return out
+
+    # ---- events ---------------------------------------------------------------------------------
+    def get_log_events(self, p: Json) -> Json:
+        group = self._group_name(p)
+        limit = int(p.get("limit", MAX_EVENTS))
+        if not 1 <= limit <= MAX_EVENTS:
+            raise LogsError("InvalidParameterException", "limit must be between 1 and 10000")
+        token = p.get("nextToken")
+        where = ["stream_id = ?"]
+        with self.store.read() as conn:
+            sid = self._stream_id(conn, group, p["logStreamName"])
+            args: list[Any] = [sid]
+            if "startTime" in p:
+                where.append("ts >= ?")
+                args.append(p["startTime"])
+            if "endTime" in p:
+                where.append("ts < ?")
+                args.append(p["endTime"])
+            forward = bool(p.get("startFromHead", False))
+            anchor: int | None = None
+            if token:
+                direction, _, num = str(token).partition("/")
+                if direction not in ("f", "b") or not num.isdigit():
+                    raise LogsError("InvalidParameterException", "The specified nextToken is invalid.")
+                forward = direction == "f"
+                anchor = int(num)
+            if forward:
+                if anchor is not None:
+                    where.append("id > ?")
+                    args.append(anchor)
+                sql = (
+                    f"SELECT id, ts, message, ingest FROM log_events WHERE {' AND '.join(where)} "
+                    "ORDER BY id LIMIT ?"
+                )
+                rows = conn.execute(sql, [*args, limit]).fetchall()
+            else:
+                if anchor is not None:
+                    where.append("id < ?")
+                    args.append(anchor)
+                sql = (
+                    f"SELECT id, ts, message, ingest FROM log_events WHERE {' AND '.join(where)} "
+                    "ORDER BY id DESC LIMIT ?"
+                )
+                rows = conn.execute(sql, [*args, limit]).fetchall()[::-1]
+        events = [{"timestamp": ts, "message": msg, "ingestionTime": ing} for _, ts, msg, ing in rows]
+        if rows:
+            fwd, back = rows[-1][0], rows[0][0]
+        elif anchor is not None:
+            fwd = back = anchor
+        else:
+            fwd, back = 0, 0
+            if not forward:  # empty tail read: a follower continues after everything seen so far
+                with self.store.read() as conn:
+                    row = conn.execute(
+                        "SELECT MAX(id) FROM log_events WHERE stream_id = ?", (sid,)
+                    ).fetchone()
+                fwd = int(row[0] or 0)
+                back = fwd + 1
+        return {
+            "events": events,
+            "nextForwardToken": f"f/{fwd:056d}",
+            "nextBackwardToken": f"b/{back:056d}",
+        }
+
+    def filter_log_events(self, p: Json) -> Json:
+        group = self._group_name(p)
+        limit = int(p.get("limit", MAX_EVENTS))
+        if not 1 <= limit <= MAX_EVENTS:
+            raise LogsError("InvalidParameterException", "limit must be between 1 and 10000")
+        if "logStreamNames" in p and "logStreamNamePrefix" in p:
+            raise LogsError(
+                "InvalidParameterException", "Specify logStreamNames or logStreamNamePrefix, not both"
+            )
+        where: list[str] = ["s.group_name = ?"]
+        args: list[Any] = [group]
+        if p.get("logStreamNames"):
+            names = p["logStreamNames"]
+            where.append(f"s.name IN ({','.join('?' * len(names))})")
+            args += names
+        if "logStreamNamePrefix" in p:
+            where.append("substr(s.name, 1, ?) = ?")
+            args += [len(p["logStreamNamePrefix"]), p["logStreamNamePrefix"]]
+        if "startTime" in p:
+            where.append("e.ts >= ?")
+            args.append(p["startTime"])
+        if "endTime" in p:
+            where.append("e.ts <= ?")
+            args.append(p["endTime"])
+        if "nextToken" in p:
+            ts, eid = _untoken(p["nextToken"])
+            where.append("(e.ts > ? OR (e.ts = ? AND e.id > ?))")
+            args += [ts, ts, eid]
+        phrases = _filter_terms(str(p.get("filterPattern", "")))
+        for phrase in phrases:
+            where.append("instr(e.message, ?) > 0")
+            args.append(phrase)
+        with self.store.read() as conn:
+            self._require_group(conn, group)
+            rows = conn.execute(
+                "SELECT e.id, e.ts, e.message, e.ingest, s.name FROM log_events e JOIN log_streams s "
+                f"ON s.id = e.stream_id WHERE {' AND '.join(where)} ORDER BY e.ts, e.id LIMIT ?",
+                [*args, limit + 1],
+            ).fetchall()
+        events = [
+            {
+                "logStreamName": name,
+                "timestamp": ts,
+                "message": msg,
+                "ingestionTime": ing,
+                "eventId": f"{eid:056d}",
+            }
+            for eid, ts, msg, ing, name in rows[:limit]
+        ]
+        out: Json = {"events": events, "searchedLogStreams": []}
+        if len(rows) > limit:
+            last = rows[limit - 1]
+            out["nextToken"] = _token([last[1], last[0]])
+        return out
+
+
+def _filter_terms(pattern: str) -> list[str]:
+    """Terms of a CloudWatch filter pattern: quoted phrases and bare words, all required."""
+    pattern = pattern.strip()
+    if not pattern:
+        return []
+    return [a or b for a, b in re.findall(r'"([^"]*)"|(\S+)', pattern)]

@@ -1,0 +1,29 @@
+"""Sandbox settings: simulated delays and limits. Short by default so the demo feels alive."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+REGION = "us-east-1"
+ACCOUNT_ID = "123456789012"  # moto's default account, so ARNs from both halves agree
+
+
+@dataclass(frozen=True)
+class SandboxSettings:
+    # Compute environment / queue status transitions (CREATING -> VALID, UPDATING -> VALID...).
+    transition_delay_s: float = 0.5
+    # Fargate: time from placement (STARTING) to the process starting (RUNNING).
+    fargate_start_delay_s: float = 2.0
+    # EC2/SPOT: time to "launch" a simulated instance, and to start a container on a ready one.
+    ec2_provision_delay_s: float = 4.0
+    ec2_start_delay_s: float = 0.5
+    # An idle simulated instance is terminated after this long, down to the CE's minvCpus.
+    ec2_idle_drain_s: float = 30.0
+    # SIGTERM -> SIGKILL grace on timeout and TerminateJob (docker stop's default is 10 s).
+    kill_grace_s: float = 10.0
+    # AWS refuses job timeouts below 60 s; tests lower this to exercise timeouts quickly.
+    min_timeout_s: int = 60
+    # Engine loop granularity.
+    tick_s: float = 0.05
+    # Host safety cap on concurrently running job processes, whatever the CEs allow.
+    max_processes: int = 512
