@@ -181,6 +181,9 @@ class Application:
 
     def start(self, spec: ConnectionSpec) -> None:
         self.window.restore_layout()
+        if self.args.screenshot is not None:
+            # A screenshot is the same size whatever the last session's window was.
+            self.window.resize(1280, 800)
         if self.args.panel:
             self.window.show_panel(self.args.panel)
         self.connection_bar.show_spec(spec)

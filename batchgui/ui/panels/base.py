@@ -311,6 +311,9 @@ class ListPanel(Panel, Generic[T]):
             self.table.horizontalHeader().restoreState(header)
 
     def _update_count(self) -> None:
+        if not self.table.selectionModel().currentIndex().isValid() and self.model.rowCount():
+            # Something is always selected, so the details pane is never empty when there are rows.
+            self.table.selectRow(0)
         shown, total = self.model.rowCount(), len(self.model.all_rows())
         self.count_label.setText(f"{shown} of {total}" if shown != total else f"{total} rows")
 
