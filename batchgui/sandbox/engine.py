@@ -165,7 +165,7 @@ class Engine:
         self._last_flush = 0.0
         self._has_pidfd = hasattr(os, "pidfd_open")
         self._max_processes = self._process_cap()
-        self._misconfigured: set[str] = set()
+        self._pending_demand: dict[str, list[tuple[float, int]]] = {}
 
     # ---- public, thread-safe --------------------------------------------------------------------
     def start(self) -> None:
@@ -320,6 +320,7 @@ class Engine:
                     or self._started
                     or self._logs
                     or self._dirty
+                    or self._timers_due(now)
                     or now - self._last_flush > 1.0
                 ):
                     self._flush_and_schedule(now)
@@ -327,6 +328,19 @@ class Engine:
             log.exception("sandbox engine stopped on an error")
         finally:
             self._kill_all()
+
+    def _timers_due(self, now: float) -> bool:
+        """A CE/queue transition, an instance becoming ready, or an idle instance to drain."""
+        if self._next_transition is not None and self._next_transition <= now:
+            return True
+        last = self._last_flush
+        for fleet in self._fleet.values():
+            for inst in fleet:
+                if last < inst.ready_at <= now:
+                    return True
+                if not inst.jobs and last < inst.idle_since + self.settings.ec2_idle_drain_s <= now:
+                    return True
+        return False
 
     def _timeout(self) -> float:
         if self._dirty or self._finished or self._started:
@@ -1048,7 +1062,7 @@ class Engine:
         return Placement(job_id, parent_id, index, queue_arn, ce_arn, vcpus, memory, now + delay_ec2, best)
 
     def _scale_fleets(self, conn: sqlite3.Connection) -> None:
-        demand: dict[str, list[tuple[float, int]]] = getattr(self, "_pending_demand", {})
+        demand = self._pending_demand
         now = time.monotonic()
         for ce_arn, ce in self._ce_cache.items():
             res = ce.get("computeResources")

@@ -19,6 +19,7 @@ S3 and DynamoDB (moto, in memory, so re-created at every start):
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from pathlib import Path
@@ -330,21 +331,24 @@ def seed_moto_services(  # noqa: PLR0917
         client.meta.events.register("before-sign.*.*", add_header)
     if stopped is not None and stopped.is_set():
         return
-    s3.create_bucket(Bucket=BUCKET)
+    # moto's backends are per process: a second sandbox in this process finds them already made.
+    with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou, s3.exceptions.BucketAlreadyExists):
+        s3.create_bucket(Bucket=BUCKET)
     s3.put_object(Bucket=BUCKET, Key=CSV_KEY, Body=sample_csv_path().read_bytes(), ContentType="text/csv")
     if stopped is not None and stopped.is_set():
         return
-    dynamodb.create_table(
-        TableName=TABLE,
-        AttributeDefinitions=[
-            {"AttributeName": "submission_id", "AttributeType": "S"},
-            {"AttributeName": "row_number", "AttributeType": "N"},
-        ],
-        KeySchema=[
-            {"AttributeName": "submission_id", "KeyType": "HASH"},
-            {"AttributeName": "row_number", "KeyType": "RANGE"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    with contextlib.suppress(dynamodb.exceptions.ResourceInUseException):
+        dynamodb.create_table(
+            TableName=TABLE,
+            AttributeDefinitions=[
+                {"AttributeName": "submission_id", "AttributeType": "S"},
+                {"AttributeName": "row_number", "AttributeType": "N"},
+            ],
+            KeySchema=[
+                {"AttributeName": "submission_id", "KeyType": "HASH"},
+                {"AttributeName": "row_number", "KeyType": "RANGE"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
     for client in (s3, dynamodb):
         client.close()
