@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from batchgui.domain.batch import ComputeEnvironment, JobDefinition, JobQueue, JobStatus, JobSummary
+from batchgui.domain.errors import EndpointUnreachable
+from batchgui.domain.job_detail import JobDetail
 
 if TYPE_CHECKING:
     from mypy_boto3_batch import BatchClient
@@ -15,6 +17,50 @@ if TYPE_CHECKING:
 DESCRIBE_JOBS_MAX = 100
 # ListJobs returns up to 1,000 per page when filtering by status only, 100 with filters.
 LIST_JOBS_PAGE = 1000
+LIST_JOBS_FILTERED_PAGE = 100
+STOP_JOBS_MAX = 50
+# What an endpoint answers for an operation it does not have (moto answers a bare 404).
+_UNKNOWN_OPERATION = {
+    "UnknownOperationException",
+    "UnknownOperation",
+    "InvalidAction",
+    "NotImplemented",
+    "404",
+}
+
+
+@dataclass(frozen=True)
+class JobFilters:
+    """ListJobs filters. With any of them set, ListJobs ignores the status and pages by 100."""
+
+    name_prefix: str = ""
+    created_after_ms: int | None = None
+    created_before_ms: int | None = None
+
+    @property
+    def active(self) -> bool:
+        return (
+            bool(self.name_prefix) or self.created_after_ms is not None or self.created_before_ms is not None
+        )
+
+    def api_filters(self) -> list[dict[str, Any]]:
+        filters: list[dict[str, Any]] = []
+        if self.name_prefix:
+            filters.append({"name": "JOB_NAME", "values": [self.name_prefix.rstrip("*") + "*"]})
+        if self.created_after_ms is not None:
+            filters.append({"name": "AFTER_CREATED_AT", "values": [str(self.created_after_ms)]})
+        if self.created_before_ms is not None:
+            filters.append({"name": "BEFORE_CREATED_AT", "values": [str(self.created_before_ms)]})
+        return filters
+
+
+@dataclass(frozen=True)
+class StopResult:
+    """What CancelJob(s)/TerminateJob(s) said about one job: ok, or the error in a person's words."""
+
+    job_id: str
+    ok: bool
+    message: str = ""
 
 
 @dataclass(frozen=True)
@@ -32,6 +78,8 @@ def chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
 class BatchGateway:
     def __init__(self, client: BatchClient) -> None:
         self._client = client
+        # Bulk operations an endpoint answered "unknown operation" for: use the one-job calls.
+        self._missing_operations: set[str] = set()
 
     @property
     def client(self) -> BatchClient:
@@ -83,9 +131,165 @@ class BatchGateway:
         response = self._client.submit_job(**request)
         return SubmittedJob(response["jobId"], response["jobName"], response.get("jobArn", ""))
 
+    def submit_job_once(self, request: dict[str, Any]) -> SubmittedJob:
+        """SubmitJob without botocore's blind retries after the request may have reached Batch.
+
+        A read timeout or a 5xx answer may come after Batch created the job; retrying then could
+        create it twice. Those raise OutcomeUnknown instead, so the caller can look the job up by
+        name first. Throttling (429) and connection failures before sending are still retried.
+        """
+        if not getattr(self, "_guarded", False):
+            self._client.meta.events.register_first("needs-retry.batch.SubmitJob", _no_blind_retry)
+            self._guarded = True
+        return self.submit_job(request)
+
+    def jobs_named(self, queue: str, name_prefix: str) -> list[JobSummary]:
+        """Every job in `queue` whose name starts with `name_prefix` (ListJobs' JOB_NAME filter)."""
+        rows: list[JobSummary] = []
+        paginator = self._client.get_paginator("list_jobs")
+        pages = paginator.paginate(
+            jobQueue=queue, filters=[{"name": "JOB_NAME", "values": [f"{name_prefix}*"]}]
+        )
+        for page in pages:
+            rows.extend(JobSummary.from_api(dict(item), queue=queue) for item in page["jobSummaryList"])
+        return [row for row in rows if row.name.startswith(name_prefix)]
+
     def describe_jobs(self, job_ids: Sequence[str]) -> list[dict[str, Any]]:
         """Full job descriptions (raw dicts: the details pane shows every field)."""
         described: list[dict[str, Any]] = []
         for chunk in chunks(job_ids, DESCRIBE_JOBS_MAX):
             described.extend(dict(job) for job in self._client.describe_jobs(jobs=list(chunk))["jobs"])
         return described
+
+    # --- jobs: filtered listing, array children, details, cancel/terminate -----------------------
+    def list_jobs_filtered_page(
+        self, queue: str, filters: JobFilters, next_token: str | None = None
+    ) -> tuple[list[JobSummary], str | None]:
+        """One ListJobs page with filters (name prefix, created range): every status, 100 per page."""
+        kwargs: dict[str, Any] = {
+            "jobQueue": queue,
+            "filters": filters.api_filters(),
+            "maxResults": LIST_JOBS_FILTERED_PAGE,
+        }
+        if next_token:
+            kwargs["nextToken"] = next_token
+        response = self._client.list_jobs(**kwargs)
+        rows = [JobSummary.from_api(dict(item), queue=queue) for item in response["jobSummaryList"]]
+        return rows, response.get("nextToken")
+
+    def list_array_children(self, array_job_id: str, status: JobStatus | None = None) -> list[JobSummary]:
+        """The children of an array job (ListJobs arrayJobId), in index order where the endpoint keeps it."""
+        rows: list[JobSummary] = []
+        statuses: list[JobStatus | None] = [status] if status is not None else list(JobStatus)
+        for one in statuses:
+            token: str | None = None
+            while True:
+                kwargs: dict[str, Any] = {"arrayJobId": array_job_id, "maxResults": LIST_JOBS_PAGE}
+                if one is not None:
+                    kwargs["jobStatus"] = one.value
+                if token:
+                    kwargs["nextToken"] = token
+                response = self._client.list_jobs(**kwargs)
+                rows.extend(JobSummary.from_api(dict(item)) for item in response["jobSummaryList"])
+                token = response.get("nextToken")
+                if not token:
+                    break
+        unique = {row.job_id: row for row in rows}
+        return sorted(unique.values(), key=lambda r: (r.array_index is None, r.array_index or 0))
+
+    def describe_job_details(self, job_ids: Sequence[str]) -> list[JobDetail]:
+        """DescribeJobs as domain objects; ids that no longer exist are simply absent."""
+        return [JobDetail.from_api(job) for job in self.describe_jobs(job_ids)]
+
+    def job_definition(self, arn_or_name: str) -> JobDefinition | None:
+        response = self._client.describe_job_definitions(jobDefinitions=[arn_or_name])
+        found = [JobDefinition.from_api(dict(d)) for d in response["jobDefinitions"]]
+        return found[0] if found else None
+
+    def cancel_jobs(self, job_ids: Sequence[str], reason: str) -> list[StopResult]:
+        """CancelJobs in batches of 50 where the endpoint has it, else CancelJob per job."""
+        return self._stop_jobs(job_ids, reason, "cancel_jobs", "CancelJobs", self._client.cancel_job)
+
+    def terminate_jobs(self, job_ids: Sequence[str], reason: str) -> list[StopResult]:
+        """TerminateJobs in batches of 50 where the endpoint has it, else TerminateJob per job."""
+        return self._stop_jobs(job_ids, reason, "terminate_jobs", "TerminateJobs", self._client.terminate_job)
+
+    def _has_operation(self, operation: str) -> bool:
+        if operation in self._missing_operations:
+            return False
+        return operation in self._client.meta.service_model.operation_names
+
+    def _stop_jobs(
+        self,
+        job_ids: Sequence[str],
+        reason: str,
+        bulk_method: str,
+        bulk_operation: str,
+        one: Callable[..., Any],
+    ) -> list[StopResult]:
+        from botocore.exceptions import ClientError
+
+        results: list[StopResult] = []
+        remaining = list(dict.fromkeys(job_ids))
+        if self._has_operation(bulk_operation):
+            bulk = getattr(self._client, bulk_method)
+            while remaining:
+                chunk = remaining[:STOP_JOBS_MAX]
+                try:
+                    response = bulk(jobs=chunk, reason=reason)
+                except ClientError as exc:
+                    if str(exc.response.get("Error", {}).get("Code", "")) in _UNKNOWN_OPERATION:
+                        self._missing_operations.add(bulk_operation)
+                        break
+                    # The whole batch was refused (access denied, throttled past retries…).
+                    text = _error_text(exc)
+                    results.extend(StopResult(job_id, False, text) for job_id in chunk)
+                    remaining = remaining[STOP_JOBS_MAX:]
+                    continue
+                failed = {
+                    str(e.get("job", "")): str(e.get("message") or e.get("code", ""))
+                    for e in response.get("errors") or ()
+                }
+                for job_id in chunk:
+                    if job_id in failed:
+                        results.append(StopResult(job_id, False, failed[job_id]))
+                    else:
+                        results.append(StopResult(job_id, True))
+                remaining = remaining[STOP_JOBS_MAX:]
+        for job_id in remaining:
+            try:
+                one(jobId=job_id, reason=reason)
+                results.append(StopResult(job_id, True))
+            except ClientError as exc:
+                results.append(StopResult(job_id, False, _error_text(exc)))
+        return results
+
+
+def _error_text(exc: Exception) -> str:
+    from batchgui.aws.errors import translate
+
+    error = translate(exc)
+    message = getattr(error, "message", None)
+    return str(message()) if callable(message) else str(error)
+
+
+class OutcomeUnknown(EndpointUnreachable):
+    """A SubmitJob whose answer was lost: the job may or may not exist."""
+
+    title = "No answer from AWS Batch"
+
+
+def _no_blind_retry(caught_exception: BaseException | None = None, response: Any = None, **_: Any) -> None:
+    from botocore.exceptions import ConnectionClosedError, ReadTimeoutError
+
+    if isinstance(caught_exception, ReadTimeoutError | ConnectionClosedError):
+        raise OutcomeUnknown(
+            str(caught_exception), "The job may have been created: it is looked up by name before a retry."
+        ) from caught_exception
+    if caught_exception is None and response is not None:
+        status = getattr(response[0], "status_code", 0)
+        if status >= 500:
+            raise OutcomeUnknown(
+                f"AWS Batch answered HTTP {status}",
+                "The job may have been created: it is looked up by name before a retry.",
+            )

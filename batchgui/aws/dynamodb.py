@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -21,3 +23,41 @@ class DynamoDbGateway:
         for page in self._client.get_paginator("list_tables").paginate():
             names.extend(page.get("TableNames", []))
         return names
+
+    def submission_items(
+        self, table: str, submission_id: str, partition_key: str = "submission_id", limit: int = 100_000
+    ) -> list[dict[str, str]]:
+        """The result items a submission's jobs wrote (one per CSV row), as plain strings.
+
+        Queried by partition key, so only this submission's items are read, page by page.
+        """
+        items: list[dict[str, str]] = []
+        paginator = self._client.get_paginator("query")
+        pages = paginator.paginate(
+            TableName=table,
+            KeyConditionExpression="#pk = :id",
+            ExpressionAttributeNames={"#pk": partition_key},
+            ExpressionAttributeValues={":id": {"S": submission_id}},
+        )
+        for page in pages:
+            for item in page.get("Items", []):
+                items.append({name: plain_value(value) for name, value in item.items()})
+                if len(items) >= limit:
+                    return items
+        return items
+
+
+def plain_value(value: Mapping[str, Any]) -> str:
+    """A DynamoDB attribute value ({"S": "x"}, {"N": "1"}, …) as display text."""
+    for kind in ("S", "N", "BOOL"):
+        if kind in value:
+            return str(value[kind]).lower() if kind == "BOOL" else str(value[kind])
+    if "NULL" in value:
+        return ""
+    if "L" in value:
+        return json.dumps([plain_value(v) for v in value["L"]])
+    if "M" in value:
+        return json.dumps({k: plain_value(v) for k, v in value["M"].items()})
+    if "SS" in value or "NS" in value:
+        return json.dumps(list(value.get("SS") or value.get("NS") or []))
+    return json.dumps(value, default=str)
