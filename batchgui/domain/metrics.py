@@ -1,0 +1,600 @@
+"""Live-monitoring arithmetic: what one poll of the Batch API means, and the history of those samples.
+
+Pure: no I/O. The poller (services/job_monitor.py) feeds it job summaries and descriptions; the plots
+read numpy views of `History`. Times are epoch seconds (float) unless a name says `_ms`.
+
+- A *sample* is one poll: per queue, the active jobs by status, the jobs submitted / succeeded /
+  failed since the previous poll, vCPUs and memory of RUNNING jobs by platform, and the oldest RUNNABLE
+  job; per compute environment, its capacity (maxvCpus, desiredvCpus).
+- `History` keeps samples as columns (one float64 array per field), sums the selected queues as each
+  sample arrives (so a plot update costs O(1) arithmetic, not O(history)), and turns the time between
+  two samples that is much longer than the poll interval into a gap (a NaN row: plots break the line).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from batchgui.domain.batch import ComputeEnvironment, JobQueue, JobStatus, JobSummary, Platform
+
+FloatArray = npt.NDArray[np.float64]
+
+HISTORY_S = 24 * 3600
+# Two samples further apart than this many poll intervals have a gap between them (the app was
+# closed, paused or minimised): drawn as a break in the line, never as a straight segment.
+GAP_FACTOR = 2.5
+
+ACTIVE_STATUSES: tuple[JobStatus, ...] = JobStatus.active()
+PLATFORMS: tuple[Platform, ...] = tuple(Platform)
+PLATFORM_LABELS = {
+    Platform.FARGATE: "Fargate",
+    Platform.FARGATE_SPOT: "Fargate Spot",
+    Platform.EC2: "EC2",
+    Platform.SPOT: "Spot",
+}
+
+# The per-queue columns of a sample, in storage order.
+STATUS_FIELDS = tuple(f"status_{s.value}" for s in ACTIVE_STATUSES)
+EVENT_FIELDS = ("submitted", "succeeded", "failed")
+VCPU_FIELDS = tuple(f"vcpus_{p.value}" for p in PLATFORMS)
+MEMORY_FIELDS = tuple(f"memory_{p.value}" for p in PLATFORMS)
+OLDEST_FIELD = "oldest_runnable_created"
+QUEUE_FIELDS: tuple[str, ...] = (*STATUS_FIELDS, *EVENT_FIELDS, *VCPU_FIELDS, *MEMORY_FIELDS, OLDEST_FIELD)
+FIELD_INDEX = {name: i for i, name in enumerate(QUEUE_FIELDS)}
+_OLDEST = FIELD_INDEX[OLDEST_FIELD]
+
+
+def status_field(status: JobStatus) -> str:
+    return f"status_{status.value}"
+
+
+def vcpu_field(platform: Platform) -> str:
+    return f"vcpus_{platform.value}"
+
+
+def memory_field(platform: Platform) -> str:
+    return f"memory_{platform.value}"
+
+
+# --- jobs --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class JobResources:
+    """What a job asks for, from DescribeJobs: container.resourceRequirements or the legacy fields."""
+
+    vcpus: float
+    memory_mib: float
+    platform_capabilities: tuple[str, ...] = ()
+
+
+def _number(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) and number >= 0 else None
+
+
+def resources_from_description(job: Mapping[str, Any]) -> JobResources:
+    """vCPUs and MiB from a DescribeJobs entry (0 when the job does not say, e.g. an array parent)."""
+    container: Mapping[str, Any] = job.get("container") or {}
+    vcpus: float | None = None
+    memory: float | None = None
+    for item in container.get("resourceRequirements") or ():
+        kind = item.get("type")
+        if kind == "VCPU":
+            vcpus = _number(item.get("value"))
+        elif kind == "MEMORY":
+            memory = _number(item.get("value"))
+    if vcpus is None:
+        vcpus = _number(container.get("vcpus"))
+    if memory is None:
+        memory = _number(container.get("memory"))
+    capabilities = tuple(str(c) for c in job.get("platformCapabilities") or ())
+    return JobResources(vcpus or 0.0, memory or 0.0, capabilities)
+
+
+@dataclass(frozen=True)
+class TrackedJob:
+    """An active job as the poller last saw it."""
+
+    job_id: str
+    name: str
+    queue: str
+    status: JobStatus
+    created_at_ms: int | None = None
+    status_reason: str = ""
+    resources: JobResources | None = None
+
+    @classmethod
+    def from_summary(cls, summary: JobSummary, queue: str) -> TrackedJob:
+        return cls(
+            summary.job_id,
+            summary.name,
+            queue,
+            summary.status,
+            summary.created_at,
+            summary.status_reason,
+        )
+
+    def updated(self, summary: JobSummary) -> TrackedJob:
+        return TrackedJob(
+            self.job_id,
+            summary.name or self.name,
+            self.queue,
+            summary.status,
+            summary.created_at if summary.created_at is not None else self.created_at_ms,
+            summary.status_reason,
+            self.resources,
+        )
+
+    def with_resources(self, resources: JobResources) -> TrackedJob:
+        return TrackedJob(
+            self.job_id, self.name, self.queue, self.status, self.created_at_ms, self.status_reason, resources
+        )
+
+
+# --- platforms ---------------------------------------------------------------------------------------
+def _family_matches(platform: Platform, capabilities: tuple[str, ...]) -> bool:
+    if not capabilities:
+        return True
+    wants_fargate = "FARGATE" in capabilities
+    return platform.is_fargate == wants_fargate
+
+
+def attribute_platforms(
+    running: Sequence[TrackedJob],
+    queues: Mapping[str, JobQueue],
+    environments: Mapping[str, ComputeEnvironment],
+) -> dict[str, Platform]:
+    """Which platform each RUNNING job is on.
+
+    The Batch API does not name the compute environment a job runs in, so: take the environments of
+    the job's queue in their order, keep those of the job's family (FARGATE jobs on FARGATE /
+    FARGATE_SPOT, EC2 jobs on EC2 / SPOT), and fill them in order up to each one's maxvCpus — which is
+    how the scheduler places work. When all are full (or capacity is unknown) the first one is used.
+    """
+    used: dict[str, float] = {}
+    placed: dict[str, Platform] = {}
+    # Oldest first: they were placed first.
+    for job in sorted(running, key=lambda j: (j.created_at_ms or 0, j.job_id)):
+        queue = queues.get(job.queue)
+        capabilities = job.resources.platform_capabilities if job.resources else ()
+        vcpus = job.resources.vcpus if job.resources else 0.0
+        candidates = []
+        if queue is not None:
+            for order in queue.compute_environments:
+                ce = environments.get(order.name)
+                if ce is not None and ce.platform is not None and _family_matches(ce.platform, capabilities):
+                    candidates.append(ce)
+        if not candidates:
+            if capabilities:
+                placed[job.job_id] = Platform.FARGATE if "FARGATE" in capabilities else Platform.EC2
+            continue
+        chosen = candidates[0]
+        for ce in candidates:
+            limit = ce.max_vcpus if ce.max_vcpus is not None else math.inf
+            if used.get(ce.name, 0.0) + vcpus <= limit:
+                chosen = ce
+                break
+        used[chosen.name] = used.get(chosen.name, 0.0) + vcpus
+        assert chosen.platform is not None
+        placed[job.job_id] = chosen.platform
+    return placed
+
+
+# --- samples -----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class QueueSample:
+    queue: str
+    values: tuple[float, ...]  # aligned with QUEUE_FIELDS
+    oldest_runnable_job: str = ""
+    oldest_runnable_reason: str = ""
+
+    def get(self, name: str) -> float:
+        return self.values[FIELD_INDEX[name]]
+
+    def count(self, status: JobStatus) -> int:
+        return int(self.get(status_field(status)))
+
+
+@dataclass(frozen=True)
+class CapacitySample:
+    environment: str
+    platform: Platform | None
+    max_vcpus: float
+    desired_vcpus: float  # NaN for Fargate: it has no provisioned fleet
+    queues: tuple[str, ...] = ()  # the queues that use it, to follow the queue selection
+
+
+@dataclass(frozen=True)
+class Sample:
+    t: float
+    interval_s: float
+    queues: tuple[QueueSample, ...]
+    capacity: tuple[CapacitySample, ...] = ()
+
+
+@dataclass
+class QueueEvents:
+    """Jobs submitted and finished in one queue since the previous poll."""
+
+    submitted: int = 0
+    succeeded: int = 0
+    failed: int = 0
+
+
+def build_sample(
+    t: float,
+    interval_s: float,
+    *,
+    jobs: Iterable[TrackedJob],
+    queues: Sequence[JobQueue],
+    environments: Sequence[ComputeEnvironment],
+    events: Mapping[str, QueueEvents] | None = None,
+) -> Sample:
+    """Aggregate the tracked active jobs into one sample."""
+    events = events or {}
+    by_queue: dict[str, list[TrackedJob]] = {q.name: [] for q in queues}
+    for job in jobs:
+        by_queue.setdefault(job.queue, []).append(job)
+    queue_map = {q.name: q for q in queues}
+    env_map = {ce.name: ce for ce in environments}
+    running = [j for js in by_queue.values() for j in js if j.status is JobStatus.RUNNING]
+    platforms = attribute_platforms(running, queue_map, env_map)
+    samples = []
+    for name in sorted(by_queue):
+        values = [0.0] * len(QUEUE_FIELDS)
+        oldest: TrackedJob | None = None
+        for job in by_queue[name]:
+            values[FIELD_INDEX[status_field(job.status)]] += 1
+            if (
+                job.status is JobStatus.RUNNABLE
+                and job.created_at_ms is not None
+                and (oldest is None or job.created_at_ms < (oldest.created_at_ms or 0))
+            ):
+                oldest = job
+            if job.status is JobStatus.RUNNING and job.resources is not None:
+                platform = platforms.get(job.job_id)
+                if platform is not None:
+                    values[FIELD_INDEX[vcpu_field(platform)]] += job.resources.vcpus
+                    values[FIELD_INDEX[memory_field(platform)]] += job.resources.memory_mib
+        happened = events.get(name) or QueueEvents()
+        values[FIELD_INDEX["submitted"]] = happened.submitted
+        values[FIELD_INDEX["succeeded"]] = happened.succeeded
+        values[FIELD_INDEX["failed"]] = happened.failed
+        values[_OLDEST] = (oldest.created_at_ms or 0) / 1000 if oldest is not None else math.nan
+        samples.append(
+            QueueSample(
+                name,
+                tuple(values),
+                oldest.job_id if oldest else "",
+                oldest.status_reason if oldest else "",
+            )
+        )
+    users: dict[str, list[str]] = {}
+    for queue in queues:
+        for order in queue.compute_environments:
+            users.setdefault(order.name, []).append(queue.name)
+    capacity = tuple(
+        CapacitySample(
+            ce.name,
+            ce.platform,
+            float(ce.max_vcpus) if ce.max_vcpus is not None else math.nan,
+            math.nan
+            if ce.platform is None or ce.platform.is_fargate or ce.desired_vcpus is None
+            else float(ce.desired_vcpus),
+            tuple(users.get(ce.name, ())),
+        )
+        for ce in sorted(environments, key=lambda e: e.name)
+        if ce.type == "MANAGED" or ce.platform is not None
+    )
+    return Sample(t, interval_s, tuple(samples), capacity)
+
+
+# --- history -----------------------------------------------------------------------------------------
+class _Columns:
+    """A growable 2-D float64 array with a moving start (old rows dropped without copying each time)."""
+
+    def __init__(self, width: int, capacity: int = 256) -> None:
+        self._data = np.full((capacity, width), np.nan, dtype=np.float64)
+        self._start = 0
+        self._end = 0
+
+    def __len__(self) -> int:
+        return self._end - self._start
+
+    def append(self, row: Sequence[float] | FloatArray) -> None:
+        if self._end == self._data.shape[0]:
+            live = self._data[self._start : self._end]
+            size = max(256, 2 * len(live))
+            grown = np.full((size, self._data.shape[1]), np.nan, dtype=np.float64)
+            grown[: len(live)] = live
+            self._data, self._start, self._end = grown, 0, len(live)
+        self._data[self._end] = row
+        self._end += 1
+
+    def drop_front(self, count: int) -> None:
+        self._start = min(self._end, self._start + count)
+
+    def view(self) -> FloatArray:
+        return self._data[self._start : self._end]
+
+    def last(self) -> FloatArray | None:
+        return self._data[self._end - 1] if self._end > self._start else None
+
+
+@dataclass(frozen=True)
+class CapacitySeries:
+    environment: str
+    platform: Platform | None
+    max_vcpus: FloatArray
+    desired_vcpus: FloatArray
+
+
+@dataclass(frozen=True)
+class HistoryView:
+    """The selected queues' sums as numpy views (valid until the next append)."""
+
+    times: FloatArray
+    columns: FloatArray  # shape (len(times), len(QUEUE_FIELDS))
+    capacity: tuple[CapacitySeries, ...]
+
+    def series(self, name: str) -> FloatArray:
+        return self.columns[:, FIELD_INDEX[name]]
+
+    def __len__(self) -> int:
+        return len(self.times)
+
+
+@dataclass(frozen=True)
+class Throughput:
+    """Per-minute counts (NaN for minutes with no sample) and running totals over the range."""
+
+    minutes: FloatArray  # bin centres, epoch seconds
+    submitted: FloatArray
+    succeeded: FloatArray
+    failed: FloatArray
+    total_submitted: FloatArray
+    total_succeeded: FloatArray
+    total_failed: FloatArray
+
+
+def throughput_per_minute(view: HistoryView, start: float = -math.inf) -> Throughput:
+    keep = view.times >= start
+    times = view.times[keep]
+    rows = view.columns[keep]
+    measured = ~np.isnan(rows[:, FIELD_INDEX["submitted"]])
+    empty = np.zeros(0, dtype=np.float64)
+    if not measured.any():
+        return Throughput(empty, empty, empty, empty, empty, empty, empty)
+    minute = np.floor(times / 60.0)
+    first = minute[measured].min()
+    index = (minute - first).astype(np.int64)
+    size = int(index[measured].max()) + 1
+    has = np.bincount(index[measured], minlength=size) > 0
+    out: list[FloatArray] = []
+    totals: list[FloatArray] = []
+    for name in EVENT_FIELDS:
+        weights = np.nan_to_num(rows[:, FIELD_INDEX[name]])
+        counts = np.bincount(index[measured], weights=weights[measured], minlength=size).astype(np.float64)
+        totals.append(np.cumsum(counts))
+        counts[~has] = np.nan
+        out.append(counts)
+    centres = (first + np.arange(size, dtype=np.float64)) * 60.0 + 30.0
+    return Throughput(centres, out[0], out[1], out[2], totals[0], totals[1], totals[2])
+
+
+@dataclass
+class NowFigures:
+    """The "Now" tiles."""
+
+    running: int = 0
+    runnable: int = 0
+    failed_last_hour: int = 0
+    vcpus_in_use: float = 0.0
+    vcpus_provisioned: float = 0.0
+    vcpus_max: float = 0.0
+    oldest_runnable_age_s: float | None = None
+    oldest_runnable_job: str = ""
+    oldest_runnable_queue: str = ""
+    oldest_runnable_reason: str = ""
+    sampled_at: float | None = None
+
+
+@dataclass
+class History:
+    """Samples of one connection, at most `keep_s` back, summed over the selected queues as they come."""
+
+    keep_s: float = HISTORY_S
+    _times: _Columns = field(default_factory=lambda: _Columns(2))  # t, interval
+    _queues: dict[str, _Columns] = field(default_factory=dict)
+    _capacity: dict[str, _Columns] = field(default_factory=dict)  # max, desired
+    _platforms: dict[str, Platform | None] = field(default_factory=dict)
+    _ce_queues: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    _selection: frozenset[str] | None = None  # None: every queue
+    _selected: _Columns = field(default_factory=lambda: _Columns(len(QUEUE_FIELDS)))
+    _last: Sample | None = None
+
+    def __len__(self) -> int:
+        return len(self._times)
+
+    @property
+    def queues(self) -> list[str]:
+        return sorted(self._queues)
+
+    @property
+    def last_sample(self) -> Sample | None:
+        return self._last
+
+    @property
+    def selection(self) -> frozenset[str] | None:
+        return self._selection
+
+    def last_time(self) -> float | None:
+        row = self._times.last()
+        return None if row is None else float(row[0])
+
+    def append(self, sample: Sample) -> None:
+        """Add a sample (times must increase); a long silence before it becomes a gap."""
+        previous = self._times.last()
+        if previous is not None:
+            last_t, last_interval = float(previous[0]), float(previous[1])
+            if sample.t <= last_t:
+                return  # out of order (e.g. a restored sample older than a live one): ignore
+            if sample.t - last_t > GAP_FACTOR * max(sample.interval_s, last_interval):
+                self._append_row(min(last_t + last_interval, sample.t - 1e-3), math.nan, None)
+        self._append_row(sample.t, sample.interval_s, sample)
+        self._last = sample
+        self.trim(sample.t - self.keep_s)
+
+    def extend(self, samples: Iterable[Sample]) -> None:
+        for sample in samples:
+            self.append(sample)
+
+    def _append_row(self, t: float, interval: float, sample: Sample | None) -> None:
+        length = len(self._times)
+        self._times.append((t, interval))
+        nan_row = np.full(len(QUEUE_FIELDS), np.nan)
+        given = {q.queue: q for q in sample.queues} if sample else {}
+        for name in given:
+            if name not in self._queues:
+                self._queues[name] = self._backfilled(len(QUEUE_FIELDS), length)
+        for name, columns in self._queues.items():
+            queue_sample = given.get(name)
+            if queue_sample is not None:
+                columns.append(queue_sample.values)
+            elif sample is not None:
+                # A queue not in this sample (deleted, or not yet created): no jobs.
+                row = np.zeros(len(QUEUE_FIELDS))
+                row[_OLDEST] = np.nan
+                columns.append(row)
+            else:
+                columns.append(nan_row)
+        capacity = {c.environment: c for c in sample.capacity} if sample else {}
+        for name, item in capacity.items():
+            if name not in self._capacity:
+                self._capacity[name] = self._backfilled(2, length)
+            self._platforms[name] = item.platform
+            self._ce_queues[name] = item.queues
+        for name, columns in self._capacity.items():
+            found = capacity.get(name)
+            columns.append((found.max_vcpus, found.desired_vcpus) if found else (np.nan, np.nan))
+        self._selected.append(self._sum_selected_row(given, sample is None))
+
+    @staticmethod
+    def _backfilled(width: int, length: int) -> _Columns:
+        columns = _Columns(width, max(256, length * 2))
+        for _ in range(length):
+            columns.append(np.full(width, np.nan))
+        return columns
+
+    def _selected_names(self) -> list[str]:
+        if self._selection is None:
+            return list(self._queues)
+        return [q for q in self._queues if q in self._selection]
+
+    def _sum_selected_row(self, given: Mapping[str, QueueSample], gap: bool) -> FloatArray:
+        row = np.zeros(len(QUEUE_FIELDS))
+        row[_OLDEST] = np.nan
+        if gap:
+            row[:] = np.nan
+            return row
+        for name in self._selected_names():
+            queue_sample = given.get(name)
+            if queue_sample is None:
+                continue
+            values = np.asarray(queue_sample.values, dtype=np.float64)
+            oldest = np.fmin(row[_OLDEST], values[_OLDEST])
+            row += np.nan_to_num(values)
+            row[_OLDEST] = oldest
+        return row
+
+    def trim(self, before: float) -> None:
+        times = self._times.view()
+        drop = int(np.searchsorted(times[:, 0], before, side="left"))
+        if drop:
+            self._times.drop_front(drop)
+            for columns in (*self._queues.values(), *self._capacity.values(), self._selected):
+                columns.drop_front(drop)
+
+    def select(self, queues: Iterable[str] | None) -> None:
+        """Show the sum of these queues (None: all); recomputed once here, then kept up as samples come."""
+        self._selection = None if queues is None else frozenset(queues)
+        names = self._selected_names()
+        count = len(self._times)
+        gaps = np.isnan(self._times.view()[:, 1]) if count else np.zeros(0, dtype=bool)
+        total = np.zeros((count, len(QUEUE_FIELDS)))
+        oldest = np.full(count, np.nan)
+        for name in names:
+            data = self._queues[name].view()
+            oldest = np.fmin(oldest, data[:, _OLDEST])
+            total += np.nan_to_num(data)
+        total[:, _OLDEST] = oldest
+        total[gaps] = np.nan
+        selected = _Columns(len(QUEUE_FIELDS), max(256, count * 2))
+        for row in total:
+            selected.append(row)
+        self._selected = selected
+
+    def selected_environments(self) -> list[str]:
+        if self._selection is None:
+            return sorted(self._capacity)
+        return sorted(ce for ce, users in self._ce_queues.items() if set(users) & self._selection)
+
+    def view(self) -> HistoryView:
+        wanted = set(self.selected_environments())
+        capacity = tuple(
+            CapacitySeries(name, self._platforms.get(name), cols.view()[:, 0], cols.view()[:, 1])
+            for name, cols in sorted(self._capacity.items())
+            if name in wanted
+        )
+        return HistoryView(self._times.view()[:, 0], self._selected.view(), capacity)
+
+    def now(self, now: float | None = None) -> NowFigures:
+        """The "Now" tiles for the selected queues, from the latest sample."""
+        sample = self._last
+        figures = NowFigures()
+        if sample is None:
+            return figures
+        now = sample.t if now is None else now
+        figures.sampled_at = sample.t
+        names = set(self._selected_names())
+        oldest: QueueSample | None = None
+        for queue in sample.queues:
+            if queue.queue not in names:
+                continue
+            figures.running += queue.count(JobStatus.RUNNING)
+            figures.runnable += queue.count(JobStatus.RUNNABLE)
+            figures.vcpus_in_use += sum(queue.get(f) for f in VCPU_FIELDS)
+            created = queue.get(OLDEST_FIELD)
+            if not math.isnan(created) and (oldest is None or created < oldest.get(OLDEST_FIELD)):
+                oldest = queue
+        if oldest is not None:
+            figures.oldest_runnable_age_s = max(0.0, now - oldest.get(OLDEST_FIELD))
+            figures.oldest_runnable_job = oldest.oldest_runnable_job
+            figures.oldest_runnable_queue = oldest.queue
+            figures.oldest_runnable_reason = oldest.oldest_runnable_reason
+        fargate_in_use = sum(
+            q.get(vcpu_field(p)) for q in sample.queues if q.queue in names for p in PLATFORMS if p.is_fargate
+        )
+        wanted = set(self.selected_environments())
+        provisioned = 0.0
+        for item in sample.capacity:
+            if item.environment not in wanted:
+                continue
+            if not math.isnan(item.max_vcpus):
+                figures.vcpus_max += item.max_vcpus
+            if not math.isnan(item.desired_vcpus):
+                provisioned += item.desired_vcpus
+        # Fargate has no fleet: what it has provisioned is what its jobs use.
+        figures.vcpus_provisioned = provisioned + fargate_in_use
+        view = self.view()
+        recent = view.times >= now - 3600
+        figures.failed_last_hour = int(np.nansum(view.series("failed")[recent]))
+        return figures

@@ -1,0 +1,599 @@
+"""The live-monitoring poller: one sample of every queue per interval, within a request budget.
+
+How a poll works (Batch API only, so it works on any account):
+- ListJobs per queue and active status (SUBMITTED … RUNNING, in that order, so a job moving on while
+  the lists are read is seen again rather than lost) gives the status of every active job.
+- A job tracked as active that is in none of those lists has finished: DescribeJobs (100 ids per call)
+  says whether it SUCCEEDED or FAILED. Newly RUNNING jobs are described once for their vCPUs/memory.
+  Nothing else is described, so requests grow with how many jobs change, not with how many exist.
+- ListJobs with AFTER_CREATED_AT (all statuses) finds jobs created since the previous poll that
+  already finished before any list saw them, so short jobs are still counted.
+- Every request waits for a token from the connection's RequestBudget (default 10 requests/s). On
+  429 the poller backs off and reports "data delayed"; a poll slower than the interval stretches the
+  interval, and it shrinks back when polls are quick again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import partial
+from pathlib import Path
+from typing import ParamSpec, TypeVar
+
+from batchgui.aws.batch import DESCRIBE_JOBS_MAX, JobFilters, chunks
+from batchgui.domain.batch import ComputeEnvironment, JobQueue, JobStatus, JobSummary
+from batchgui.domain.connection import ConnectionSpec
+from batchgui.domain.errors import BatchGuiError, Throttled
+from batchgui.domain.metrics import (
+    ACTIVE_STATUSES,
+    History,
+    QueueEvents,
+    Sample,
+    TrackedJob,
+    build_sample,
+    resources_from_description,
+)
+from batchgui.services.connections import Backend
+from batchgui.services.events import Listeners
+from batchgui.services.runner import Runner, RunnerClosed
+from batchgui.services.sample_store import SampleStore, open_store
+
+log = logging.getLogger(__name__)
+P = ParamSpec("P")
+T = TypeVar("T")
+
+DEFAULT_INTERVAL_S = 5.0
+DEFAULT_REQUESTS_PER_S = 10.0
+
+
+@dataclass(frozen=True)
+class MonitorSettings:
+    interval_s: float = DEFAULT_INTERVAL_S
+    requests_per_s: float = DEFAULT_REQUESTS_PER_S
+    # The interval never stretches beyond this, however slow polls get.
+    max_interval_s: float = 120.0
+    # A queue whose oldest RUNNABLE job has waited longer than this raises an alert (once per job).
+    runnable_alert_s: float = 600.0
+    # DescribeJobQueues this often (queues change rarely); compute environments every poll
+    # because desiredvCpus is what the capacity lines plot.
+    queues_every_s: float = 60.0
+    # Margin for the difference between this machine's clock and the service's createdAt.
+    clock_skew_s: float = 15.0
+    # Longest wait after repeated throttling or errors.
+    max_backoff_s: float = 60.0
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.interval_s) and self.interval_s > 0):
+            raise ValueError("The sampling interval must be a positive number of seconds.")
+        if not (math.isfinite(self.requests_per_s) and self.requests_per_s > 0):
+            raise ValueError("The request budget must be a positive number of requests per second.")
+
+
+class RequestBudget:
+    """A token bucket: at most `per_s` requests per second on average, bursts up to `burst`."""
+
+    def __init__(
+        self,
+        per_s: float,
+        burst: float | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        if not (math.isfinite(per_s) and per_s > 0):
+            raise ValueError("The request budget must be a positive number of requests per second.")
+        self.per_s = per_s
+        self.burst = max(1.0, burst if burst is not None else per_s)
+        self._monotonic = monotonic
+        self._sleep = sleep
+        self._tokens = self.burst
+        self._at = monotonic()
+        self.total = 0
+        self.recent: deque[float] = deque(maxlen=10_000)
+
+    def _refill(self) -> None:
+        now = self._monotonic()
+        self._tokens = min(self.burst, self._tokens + (now - self._at) * self.per_s)
+        self._at = now
+
+    @property
+    def available(self) -> float:
+        self._refill()
+        return self._tokens
+
+    async def take(self) -> None:
+        while True:
+            self._refill()
+            if self._tokens >= 1:
+                self._tokens -= 1
+                self.total += 1
+                self.recent.append(self._at)
+                return
+            await self._sleep((1 - self._tokens) / self.per_s)
+
+    def rate(self, window_s: float = 10.0) -> float:
+        """Requests per second over the last `window_s` seconds."""
+        now = self._monotonic()
+        return sum(1 for at in self.recent if at >= now - window_s) / window_s
+
+
+class MonitorState(StrEnum):
+    STOPPED = "stopped"
+    STARTING = "starting"
+    LIVE = "live"
+    DELAYED = "delayed"
+    PAUSED = "paused"
+    SUSPENDED = "suspended"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class MonitorStatus:
+    state: MonitorState
+    message: str
+    interval_s: float = DEFAULT_INTERVAL_S
+    requests_last_poll: int = 0
+    poll_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class FinishedJob:
+    job_id: str
+    name: str
+    queue: str
+    status: JobStatus
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class RunnableAlert:
+    queue: str
+    job_id: str
+    age_s: float
+    reason: str
+
+
+@dataclass
+class PollCounters:
+    """What the poller has counted since it started (tests and benchmarks read these)."""
+
+    polls: int = 0
+    requests: int = 0
+    submitted: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    throttled: int = 0
+    last_poll_requests: int = 0
+    last_poll_s: float = 0.0
+    described: int = 0
+
+
+@dataclass
+class _Poll:
+    requests: int = 0
+    events: dict[str, QueueEvents] = field(default_factory=dict)
+    failed: list[FinishedJob] = field(default_factory=list)
+
+    def event(self, queue: str) -> QueueEvents:
+        return self.events.setdefault(queue, QueueEvents())
+
+
+class JobMonitor:
+    """Polls one connection at a time; samples go to `history`, the store and the `samples` listeners."""
+
+    def __init__(
+        self,
+        runner: Runner,
+        data_dir: Path | None = None,
+        *,
+        settings: MonitorSettings | None = None,
+        clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+        store_opener: Callable[[Path, ConnectionSpec], SampleStore] = open_store,
+    ) -> None:
+        self._runner = runner
+        self._data_dir = data_dir
+        self.settings = settings or MonitorSettings()
+        self._clock = clock
+        self._monotonic = monotonic
+        self._store_opener = store_opener
+        self.samples: Listeners[Sample] = Listeners()
+        self.history_replaced: Listeners[History] = Listeners()
+        self.status: Listeners[MonitorStatus] = Listeners()
+        self.jobs_failed: Listeners[list[FinishedJob]] = Listeners()
+        self.runnable_waiting: Listeners[RunnableAlert] = Listeners()
+        self.history = History()
+        self.counters = PollCounters()
+        self.budget = RequestBudget(self.settings.requests_per_s, monotonic=monotonic)
+        self.last_status = MonitorStatus(MonitorState.STOPPED, "Not monitoring")
+        self.queues: list[JobQueue] = []
+        self.environments: list[ComputeEnvironment] = []
+        self._backend: Backend | None = None
+        self._store: SampleStore | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._paused = False
+        self._suspended = False
+        self._wake = asyncio.Event()
+        self._interval_s = self.settings.interval_s
+        self._reset_tracking()
+
+    # --- state ------------------------------------------------------------------------------------
+    def _reset_tracking(self) -> None:
+        self._jobs: dict[str, TrackedJob] = {}
+        self._finished: dict[str, int] = {}  # job id -> createdAt ms, so no job is counted twice
+        self._baseline_ms: float | None = None
+        self._last_poll_ms: float | None = None
+        self._queues_read_at: float | None = None
+        self._alerted: set[tuple[str, str]] = set()
+        self.counters = PollCounters()
+
+    @property
+    def backend(self) -> Backend | None:
+        return self._backend
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    @property
+    def interval_s(self) -> float:
+        """The current sampling interval (stretched while polls take longer than the setting)."""
+        return self._interval_s
+
+    @property
+    def active_jobs(self) -> int:
+        return len(self._jobs)
+
+    def tracked(self) -> list[TrackedJob]:
+        return list(self._jobs.values())
+
+    def _set_status(self, state: MonitorState, message: str) -> None:
+        self.last_status = MonitorStatus(
+            state,
+            message,
+            self._interval_s,
+            self.counters.last_poll_requests,
+            self.counters.last_poll_s,
+        )
+        self.status.emit(self.last_status)
+
+    # --- control ----------------------------------------------------------------------------------
+    def attach(self, backend: Backend | None) -> None:
+        """Follow another connection: stop, forget the old one's jobs, start again if we were running."""
+        was_running = self.running
+        self.stop()
+        self._backend = backend
+        self._reset_tracking()
+        self.budget = RequestBudget(self.settings.requests_per_s, monotonic=self._monotonic)
+        self.history = History(keep_s=self.history.keep_s)
+        self.history_replaced.emit(self.history)
+        if was_running and backend is not None:
+            self.start()
+
+    def start(self) -> None:
+        if self.running or self._backend is None:
+            return
+        self._task = asyncio.ensure_future(self._run(self._backend))
+
+    def stop(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+        self._task = None
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+        self._set_status(MonitorState.STOPPED, "Not monitoring")
+
+    def pause(self) -> None:
+        self._paused = True
+        self._wake.clear()
+        self._set_status(MonitorState.PAUSED, "Paused: no requests are made until you resume")
+
+    def resume(self) -> None:
+        self._paused = False
+        self._update_wake()
+
+    def set_suspended(self, suspended: bool) -> None:
+        """The window is minimised (and no notifications are wanted): stop polling until restored."""
+        self._suspended = suspended
+        self._update_wake()
+        if suspended and self.running:
+            self._set_status(MonitorState.SUSPENDED, "Not polling while the window is minimised")
+
+    def _update_wake(self) -> None:
+        if self._paused or self._suspended:
+            self._wake.clear()
+        else:
+            self._wake.set()
+
+    # --- the loop ---------------------------------------------------------------------------------
+    async def _run(self, backend: Backend) -> None:
+        self._update_wake()
+        self._set_status(MonitorState.STARTING, "Reading history…")
+        try:
+            await self._restore_history(backend)
+        except RunnerClosed:
+            return
+        backoff = 0.0
+        while True:
+            if not self._wake.is_set():
+                await self._wake.wait()
+            started = self._monotonic()
+            wait_s = self._interval_s
+            try:
+                await self.poll_once(backend)
+                backoff = 0.0
+                took = self._monotonic() - started
+                self._adapt_interval(took)
+                wait_s = self._interval_s - took
+                if took > self.settings.interval_s:
+                    self._set_status(
+                        MonitorState.DELAYED,
+                        f"Data delayed: a poll took {took:.1f} s; sampling every {self._interval_s:.0f} s",
+                    )
+                else:
+                    self._set_status(MonitorState.LIVE, f"Live: sampling every {self._interval_s:.0f} s")
+            except (asyncio.CancelledError, RunnerClosed):
+                raise
+            except Throttled:
+                self.counters.throttled += 1
+                backoff = min(self.settings.max_backoff_s, max(self._interval_s, backoff * 2 or 1.0))
+                wait_s = backoff
+                self._set_status(
+                    MonitorState.DELAYED,
+                    f"Data delayed: AWS is throttling requests; retrying in {backoff:.0f} s",
+                )
+            except BatchGuiError as error:
+                backoff = min(self.settings.max_backoff_s, max(self._interval_s, backoff * 2 or 1.0))
+                wait_s = backoff
+                self._set_status(MonitorState.ERROR, f"{error.message()} (retrying in {backoff:.0f} s)")
+            except Exception as error:
+                log.exception("monitor poll failed")
+                backoff = min(self.settings.max_backoff_s, max(self._interval_s, backoff * 2 or 1.0))
+                wait_s = backoff
+                self._set_status(
+                    MonitorState.ERROR, f"Monitoring failed: {error} (retrying in {backoff:.0f} s)"
+                )
+            if wait_s > 0:
+                await asyncio.sleep(wait_s)
+
+    def _adapt_interval(self, took_s: float) -> None:
+        base = self.settings.interval_s
+        if took_s > self._interval_s * 0.8:
+            self._interval_s = min(self.settings.max_interval_s, max(base, took_s * 1.25))
+        else:
+            self._interval_s = max(base, min(self._interval_s, max(base, took_s * 1.25)))
+
+    async def _restore_history(self, backend: Backend) -> None:
+        if self._data_dir is None:
+            return
+        store = await self._runner.run(self._store_opener, self._data_dir, backend.spec)
+        self._store = store
+        samples = await self._runner.run(store.load, self._clock() - self.history.keep_s)
+        history = History(keep_s=self.history.keep_s)
+        history.extend(samples)
+        self.history = history
+        self.history_replaced.emit(history)
+
+    async def _call(self, poll: _Poll, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        await self.budget.take()
+        poll.requests += 1
+        self.counters.requests += 1
+        return await self._runner.run(fn, *args, **kwargs)
+
+    # --- one poll ---------------------------------------------------------------------------------
+    async def poll_once(self, backend: Backend | None = None) -> Sample:
+        """Read every queue once, update the tracked jobs, and record one sample."""
+        backend = backend or self._backend
+        if backend is None:
+            raise RuntimeError("no connection to monitor")
+        batch = backend.batch
+        poll = _Poll()
+        started = self._monotonic()
+        poll_ms = self._clock() * 1000
+        skew_ms = self.settings.clock_skew_s * 1000
+        if self._queues_read_at is None or started - self._queues_read_at >= self.settings.queues_every_s:
+            self.queues = await self._call(poll, batch.describe_job_queues)
+            self._queues_read_at = started
+        self.environments = await self._call(poll, batch.describe_compute_environments)
+        baselined = self._baseline_ms is not None
+        after_ms = int((self._last_poll_ms or poll_ms) - skew_ms)
+        finished_now: dict[str, JobSummary] = {}
+        seen: dict[str, tuple[JobSummary, str]] = {}
+        for queue in self.queues:
+            if baselined:
+                await self._read_created_since(poll, backend, queue.name, after_ms, finished_now)
+            for status in ACTIVE_STATUSES:
+                token: str | None = None
+                while True:
+                    rows, token = await self._call(poll, batch.list_jobs_page, queue.name, status, token)
+                    for row in rows:
+                        seen[row.job_id] = (row, queue.name)
+                    if not token:
+                        break
+        self._merge_seen(seen, poll, baselined)
+        await self._settle_leavers(poll, backend, seen, finished_now)
+        await self._describe_new_running(poll, backend, started)
+        if not baselined:
+            self._baseline_ms = poll_ms
+        self._last_poll_ms = poll_ms
+        self._prune_finished(after_ms - skew_ms)
+        sample = await self._runner.run(
+            partial(
+                build_sample,
+                self._clock(),
+                self._interval_s,
+                jobs=list(self._jobs.values()),
+                queues=list(self.queues),
+                environments=list(self.environments),
+                events=dict(poll.events),
+            )
+        )
+        self.counters.polls += 1
+        self.counters.last_poll_requests = poll.requests
+        self.counters.last_poll_s = self._monotonic() - started
+        self.history.append(sample)
+        if self._store is not None:
+            await self._runner.run(self._store.append, sample)
+        self.samples.emit(sample)
+        if poll.failed:
+            self.jobs_failed.emit(poll.failed)
+        self._check_runnable(sample)
+        return sample
+
+    async def _read_created_since(
+        self, poll: _Poll, backend: Backend, queue: str, after_ms: int, finished_now: dict[str, JobSummary]
+    ) -> None:
+        """Jobs created since the last poll that already finished: counted even if no list saw them."""
+        token: str | None = None
+        filters = JobFilters(created_after_ms=after_ms)
+        while True:
+            rows, token = await self._call(poll, backend.batch.list_jobs_filtered_page, queue, filters, token)
+            for row in rows:
+                # Some endpoints ignore the filter: check the time here too.
+                if row.created_at is not None and row.created_at <= after_ms:
+                    continue
+                if not row.status.is_terminal or row.job_id in self._finished:
+                    continue
+                if row.job_id in self._jobs:
+                    finished_now[row.job_id] = row  # a tracked job that finished: settled below
+                    continue
+                self._count_submitted(poll, queue, row.created_at)
+                self._count_finished(
+                    poll, queue, FinishedJob(row.job_id, row.name, queue, row.status, row.status_reason)
+                )
+                self._finished[row.job_id] = row.created_at or 0
+            if not token:
+                return
+
+    def _merge_seen(self, seen: dict[str, tuple[JobSummary, str]], poll: _Poll, baselined: bool) -> None:
+        for job_id, (row, queue) in seen.items():
+            tracked = self._jobs.get(job_id)
+            if tracked is None:
+                if job_id in self._finished:
+                    continue
+                self._jobs[job_id] = TrackedJob.from_summary(row, queue)
+                if baselined:
+                    self._count_submitted(poll, queue, row.created_at)
+            elif tracked.status is not row.status or tracked.status_reason != row.status_reason:
+                self._jobs[job_id] = tracked.updated(row)
+
+    def _count_submitted(self, poll: _Poll, queue: str, created_ms: int | None) -> None:
+        # Jobs created before monitoring began were there already: not submitted "now".
+        baseline = self._baseline_ms
+        if (
+            baseline is not None
+            and created_ms is not None
+            and created_ms < baseline - 1000 * self.settings.clock_skew_s
+        ):
+            return
+        poll.event(queue).submitted += 1
+        self.counters.submitted += 1
+
+    def _count_finished(self, poll: _Poll, queue: str, job: FinishedJob) -> None:
+        status = job.status
+        if status is JobStatus.SUCCEEDED:
+            poll.event(queue).succeeded += 1
+            self.counters.succeeded += 1
+        elif status is JobStatus.FAILED:
+            poll.event(queue).failed += 1
+            self.counters.failed += 1
+            poll.failed.append(job)
+
+    async def _settle_leavers(
+        self,
+        poll: _Poll,
+        backend: Backend,
+        seen: dict[str, tuple[JobSummary, str]],
+        finished_now: dict[str, JobSummary],
+    ) -> None:
+        leavers = [job_id for job_id in self._jobs if job_id not in seen]
+        unknown: list[str] = []
+        for job_id in leavers:
+            row = finished_now.get(job_id)
+            if row is not None:
+                self._finish(poll, job_id, row.status, row.status_reason)
+            else:
+                unknown.append(job_id)
+        for chunk in chunks(unknown, DESCRIBE_JOBS_MAX):
+            described = await self._call(poll, backend.batch.describe_jobs, list(chunk))
+            self.counters.described += len(described)
+            found = set()
+            for job in described:
+                job_id = str(job.get("jobId", ""))
+                found.add(job_id)
+                status = JobStatus(job["status"])
+                if status.is_terminal:
+                    self._finish(poll, job_id, status, str(job.get("statusReason", "")))
+                elif job_id in self._jobs:
+                    # Moved between two lists while they were read: still active.
+                    tracked = self._jobs[job_id]
+                    summary = JobSummary.from_api(job, queue=tracked.queue)
+                    self._jobs[job_id] = tracked.updated(summary).with_resources(
+                        resources_from_description(job)
+                    )
+            for job_id in chunk:
+                if job_id not in found:
+                    self._jobs.pop(job_id, None)  # gone from the service (deleted / expired)
+
+    def _finish(self, poll: _Poll, job_id: str, status: JobStatus, reason: str) -> None:
+        tracked = self._jobs.pop(job_id, None)
+        if tracked is None:
+            return
+        self._finished[job_id] = tracked.created_at_ms or 0
+        self._count_finished(
+            poll, tracked.queue, FinishedJob(job_id, tracked.name, tracked.queue, status, reason)
+        )
+
+    async def _describe_new_running(self, poll: _Poll, backend: Backend, started: float) -> None:
+        """vCPUs/memory of jobs that reached STARTING/RUNNING, within what is left of the budget."""
+        waiting = [
+            job_id
+            for job_id, job in self._jobs.items()
+            if job.resources is None and job.status in (JobStatus.STARTING, JobStatus.RUNNING)
+        ]
+        if not waiting:
+            return
+        allowance = self._interval_s * self.budget.per_s - poll.requests
+        calls = max(1, int(allowance))
+        for chunk in list(chunks(waiting, DESCRIBE_JOBS_MAX))[:calls]:
+            described = await self._call(poll, backend.batch.describe_jobs, list(chunk))
+            self.counters.described += len(described)
+            for job in described:
+                job_id = str(job.get("jobId", ""))
+                tracked = self._jobs.get(job_id)
+                if tracked is not None:
+                    self._jobs[job_id] = tracked.with_resources(resources_from_description(job))
+
+    def _prune_finished(self, before_ms: float) -> None:
+        stale = [job_id for job_id, created in self._finished.items() if created < before_ms]
+        for job_id in stale:
+            del self._finished[job_id]
+
+    def _check_runnable(self, sample: Sample) -> None:
+        limit = self.settings.runnable_alert_s
+        current = {(q.queue, q.oldest_runnable_job) for q in sample.queues if q.oldest_runnable_job}
+        self._alerted &= current  # alerts are remembered only while that job is still the oldest
+        for queue in sample.queues:
+            if not queue.oldest_runnable_job:
+                continue
+            age = sample.t - queue.get("oldest_runnable_created")
+            key = (queue.queue, queue.oldest_runnable_job)
+            if age >= limit and key not in self._alerted:
+                self._alerted.add(key)
+                self.runnable_waiting.emit(
+                    RunnableAlert(queue.queue, queue.oldest_runnable_job, age, queue.oldest_runnable_reason)
+                )
+
+    def requests_per_s(self, window_s: float = 10.0) -> float:
+        return self.budget.rate(window_s)
