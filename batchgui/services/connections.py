@@ -12,6 +12,7 @@ from functools import cached_property, partial
 from typing import Any
 
 from batchgui.aws.batch import BatchGateway
+from batchgui.aws.batch_admin import BatchAdminGateway
 from batchgui.aws.dynamodb import DynamoDbGateway
 from batchgui.aws.ec2 import Ec2Gateway
 from batchgui.aws.errors import translate
@@ -60,6 +61,10 @@ class Backend:
     @cached_property
     def batch(self) -> BatchGateway:
         return BatchGateway(self.connection.client("batch"))
+
+    @cached_property
+    def batch_admin(self) -> BatchAdminGateway:
+        return BatchAdminGateway(self.connection.client("batch"))
 
     @cached_property
     def logs(self) -> LogsGateway:
