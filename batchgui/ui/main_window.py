@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QMainWindow,
-    QMessageBox,
     QSplitter,
     QStackedWidget,
     QToolBar,
@@ -19,7 +18,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from batchgui import __version__
 from batchgui.domain.connection import CallerIdentity
 from batchgui.services.connections import Backend
 from batchgui.ui.connection_bar import ConnectionBar
@@ -137,11 +135,14 @@ class MainWindow(QMainWindow):
         help_menu.addAction(about)
 
     def _about(self) -> None:
-        QMessageBox.about(
-            self,
-            "About batchgui",
-            f"<b>batchgui {__version__}</b><p>A desktop app for AWS Batch.</p>",
-        )
+        from batchgui.ui.about import AboutDialog
+
+        dialog = self.findChild(AboutDialog)
+        if dialog is None:
+            dialog = AboutDialog(self._services, self)
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
 
     # --- panels -------------------------------------------------------------------------------
     def current_panel(self) -> Panel:
