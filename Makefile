@@ -57,12 +57,14 @@ screenshots: $(VENV)/.installed-run
 	for p in compute-environments job-queues job-definitions jobs monitor; do \
 	  $(BIN)/batchgui --screenshot screenshots/$$p.png --panel $$p --after 4 || exit 1; done
 
+## make package: the desktop app folder dist/batchgui (PyInstaller onedir) with icons and menu entry
 package: $(VENV)/.installed-test
 	$(BIN)/python -m pip install --quiet -e '.[package]'
-	bash packaging/build.sh
+	PYTHON=$(BIN)/python bash packaging/build.sh
 
+## make package-test: build, then check the app folder, its sandbox jobs, install.sh and the wheel
 package-test: package
-	$(BIN)/python -m pytest packaging/tests -q
+	$(BIN)/python -m pytest packaging/tests -q $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) build dist packaging/build packaging/dist .mypy_cache .ruff_cache .pytest_cache
