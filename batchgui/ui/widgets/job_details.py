@@ -1,0 +1,176 @@
+"""The details of one job: status, attempts, container, parameters, dependencies, array children, tags.
+
+Dependencies and array children are links (`job:<id>`): clicking one asks the panel to show that job.
+Secret-looking environment values and `secrets` entries are masked until "Reveal secrets" is ticked.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from html import escape
+
+from PySide6.QtCore import QUrl, Signal
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QTextBrowser, QVBoxLayout, QWidget
+
+from batchgui.domain.batch import JobSummary
+from batchgui.domain.job_detail import MASK, JobDetail
+from batchgui.ui.models.jobs_model import definition_name, format_duration, format_time
+
+CHILDREN_SHOWN = 200
+
+
+def _row(key: str, value: str, raw_html: bool = False) -> str:
+    shown = value if raw_html else escape(value).replace("\n", "<br>")
+    head = f"<th align='left' valign='top' style='padding-right:12px'>{escape(key)}</th>"
+    return f"<tr>{head}<td>{shown}</td></tr>"
+
+
+def _section(title: str) -> str:
+    return f"<tr><td colspan='2'><h4 style='margin:8px 0 2px 0'>{escape(title)}</h4></td></tr>"
+
+
+def _link(job_id: str, text: str | None = None) -> str:
+    return f"<a href='job:{escape(job_id)}'>{escape(text or job_id)}</a>"
+
+
+def details_html(
+    detail: JobDetail, children: list[JobSummary] | None = None, reveal: bool = False, log_group: str = ""
+) -> str:
+    s = detail.summary
+    rows = [
+        _row("Name", s.name),
+        _row("Job id", s.job_id),
+        _row("ARN", s.job_arn),
+        _row("Status", s.status.value + (f" — {s.status_reason}" if s.status_reason else "")),
+        _row("Queue", s.queue),
+        _row("Definition", definition_name(s.job_definition)),
+        _row("Platform", detail.platform),
+        _row("Created", format_time(s.created_at)),
+        _row("Started", format_time(s.started_at)),
+        _row("Stopped", format_time(s.stopped_at)),
+        _row("Duration", format_duration(s.duration_s)),
+        _row("Exit code", "" if s.exit_code is None else str(s.exit_code)),
+    ]
+    if detail.retry_attempts:
+        rows.append(_row("Retries", f"up to {detail.retry_attempts} attempts"))
+    if detail.timeout_s:
+        rows.append(_row("Timeout", f"{detail.timeout_s} s per attempt"))
+    rows.append(_section(f"Attempts ({len(detail.attempts)})"))
+    for number, attempt in enumerate(detail.attempts, 1):
+        parts = [
+            f"start {format_time(attempt.started_at) or '—'}",
+            f"stop {format_time(attempt.stopped_at) or '—'}",
+            f"exit {attempt.exit_code if attempt.exit_code is not None else '—'}",
+        ]
+        if attempt.reason:
+            parts.append(attempt.reason)
+        if attempt.log_stream:
+            parts.append(f"log {attempt.log_stream}")
+        rows.append(_row(f"#{number}", "\n".join(parts)))
+    rows.append(_section("Container"))
+    rows.append(_row("Image", detail.image))
+    rows.append(_row("Command", " ".join(detail.command)))
+    rows.append(_row("vCPU / memory", f"{detail.vcpus or '—'} vCPU / {detail.memory_mib or '—'} MiB"))
+    if detail.log_stream:
+        rows.append(_row("Log", f"{log_group or detail.log_group} : {detail.log_stream}"))
+    environment = detail.masked_environment(reveal)
+    if environment:
+        rows.append(_row("Environment", "\n".join(f"{n}={v}" for n, v in environment)))
+    if detail.secrets:
+        rows.append(_row("Secrets", "\n".join(f"{n} ← {v if reveal else MASK}" for n, v in detail.secrets)))
+    if detail.parameters:
+        rows.append(_section("Parameters"))
+        rows.extend(_row(k, v) for k, v in sorted(detail.parameters.items()))
+    if detail.depends_on:
+        rows.append(_section("Depends on"))
+        rows.append(
+            _row(
+                "Jobs",
+                "<br>".join(
+                    _link(d.job_id) + (f" ({escape(d.type)})" if d.type else "") for d in detail.depends_on
+                ),
+                raw_html=True,
+            )
+        )
+    if detail.is_array_parent:
+        rows.append(_section(f"Array of {detail.summary.array_size}"))
+        summary = detail.array_status_summary
+        if children:
+            summary = dict(Counter(c.status.value for c in children))
+        if summary:
+            rows.append(_row("Children", ", ".join(f"{k} {v}" for k, v in sorted(summary.items()) if v)))
+        if children:
+            links = [_link(c.job_id, f"#{c.array_index} {c.status.value}") for c in children[:CHILDREN_SHOWN]]
+            more = len(children) - CHILDREN_SHOWN
+            rows.append(_row("List", " · ".join(links) + (f" … and {more} more" if more > 0 else ""), True))
+    if detail.tags:
+        rows.append(_section("Tags"))
+        rows.extend(_row(k, v) for k, v in sorted(detail.tags.items()))
+    return f"<table cellspacing='2'>{''.join(rows)}</table>"
+
+
+class JobDetailsView(QWidget):
+    """Shows one JobDetail; emits `job_clicked(job_id)` for dependency and child links."""
+
+    job_clicked = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.browser = QTextBrowser()
+        self.browser.setObjectName("jobDetails")
+        self.browser.setOpenLinks(False)
+        self.browser.anchorClicked.connect(self._anchor)
+        self.reveal_box = QCheckBox("Reveal secrets")
+        self.reveal_box.setToolTip("Show environment values whose names look like secrets")
+        self.reveal_box.toggled.connect(lambda _on: self._render())
+        self.hint = QLabel()
+        bar = QHBoxLayout()
+        bar.addWidget(self.hint, 1)
+        bar.addWidget(self.reveal_box)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(bar)
+        layout.addWidget(self.browser, 1)
+        self._detail: JobDetail | None = None
+        self._children: list[JobSummary] | None = None
+        self._log_group = ""
+
+    @property
+    def detail(self) -> JobDetail | None:
+        return self._detail
+
+    def show_detail(self, detail: JobDetail | None, log_group: str = "") -> None:
+        same_job = detail is not None and self._detail is not None and detail.job_id == self._detail.job_id
+        if not same_job:
+            self._children = None
+            self.reveal_box.setChecked(False)
+        self._detail = detail
+        self._log_group = log_group or self._log_group if same_job else log_group
+        self._render()
+
+    def show_message(self, text: str) -> None:
+        self._detail = None
+        self._children = None
+        self.browser.setHtml(f"<p>{escape(text)}</p>")
+
+    def set_children(self, children: list[JobSummary]) -> None:
+        self._children = children
+        self._render()
+
+    def text(self) -> str:
+        return self.browser.toPlainText()
+
+    def _render(self) -> None:
+        if self._detail is None:
+            self.browser.clear()
+            return
+        scroll = self.browser.verticalScrollBar().value()
+        self.browser.setHtml(
+            details_html(self._detail, self._children, self.reveal_box.isChecked(), self._log_group)
+        )
+        self.browser.verticalScrollBar().setValue(scroll)
+
+    def _anchor(self, url: QUrl) -> None:
+        text = url.toString()
+        if text.startswith("job:"):
+            self.job_clicked.emit(text[4:])

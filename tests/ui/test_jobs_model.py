@@ -1,0 +1,156 @@
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QItemSelectionModel, QPersistentModelIndex, Qt
+
+from batchgui.domain.batch import JobStatus, JobSummary
+from batchgui.domain.job_detail import JobDetail
+from batchgui.ui.models.jobs_model import COLUMN_OF, JobsTableModel
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def job(n: int, status: JobStatus = JobStatus.RUNNING, **fields: Any) -> JobSummary:
+    return JobSummary(
+        job_id=f"id-{n:05d}",
+        name=fields.pop("name", f"job-{n:05d}"),
+        status=status,
+        queue="q",
+        job_definition="arn:aws:batch:us-east-1:1:job-definition/def:3",
+        created_at=1_000_000 + n,
+        **fields,
+    )
+
+
+def names(model: JobsTableModel) -> list[str]:
+    return [j.name for j in model.visible_jobs()]
+
+
+def test_model_passes_qt_model_tester(qtmodeltester: Any) -> None:
+    model = JobsTableModel(flush_ms=0)
+    model.upsert(job(n) for n in range(20))
+    model.flush()
+    qtmodeltester.check(model)
+    model.sort(COLUMN_OF["Name"], Qt.SortOrder.DescendingOrder)
+    model.upsert([job(n, JobStatus.SUCCEEDED) for n in range(0, 20, 3)] + [job(50)])
+    model.flush()
+    model.set_status_filter(JobStatus.SUCCEEDED)
+    model.set_filter_text("job-0000")
+    qtmodeltester.check(model)
+
+
+def test_upserts_are_buffered_until_flush() -> None:
+    model = JobsTableModel()
+    model.upsert([job(1), job(2)])
+    assert model.rowCount() == 0
+    assert model.pending == 2
+    model.flush()
+    assert model.rowCount() == 2
+    assert model.index(0, COLUMN_OF["Definition"]).data() == "def:3"
+
+
+def test_sort_each_way_keeps_empty_values_last() -> None:
+    model = JobsTableModel()
+    model.upsert([job(1, exit_code=3), job(2), job(3, exit_code=0)])
+    model.flush()
+    model.sort(COLUMN_OF["Exit code"], Qt.SortOrder.AscendingOrder)
+    assert names(model) == ["job-00003", "job-00001", "job-00002"]
+    model.sort(COLUMN_OF["Exit code"], Qt.SortOrder.DescendingOrder)
+    assert names(model) == ["job-00001", "job-00003", "job-00002"]
+
+
+def test_new_rows_merge_into_a_sorted_view() -> None:
+    model = JobsTableModel()
+    model.upsert(job(n) for n in range(0, 100, 2))
+    model.flush()
+    model.sort(COLUMN_OF["Created"], Qt.SortOrder.DescendingOrder)
+    model.upsert(job(n) for n in range(1, 100, 2))
+    model.flush()
+    assert names(model) == [f"job-{n:05d}" for n in range(99, -1, -1)]
+
+
+def test_status_tabs_count_and_filter() -> None:
+    model = JobsTableModel()
+    model.upsert([job(1), job(2, JobStatus.FAILED), job(3, JobStatus.FAILED)])
+    model.flush()
+    assert model.counts()[JobStatus.FAILED] == 2
+    assert model.counts()[JobStatus.RUNNING] == 1
+    model.set_status_filter(JobStatus.FAILED)
+    assert names(model) == ["job-00002", "job-00003"]
+    model.upsert([job(1, JobStatus.FAILED)])
+    model.flush()
+    assert model.counts()[JobStatus.FAILED] == 3
+    assert model.counts()[JobStatus.RUNNING] == 0
+    assert model.rowCount() == 3
+
+
+def test_text_filter_matches_name_id_and_definition() -> None:
+    model = JobsTableModel()
+    model.upsert([job(1, name="alpha"), job(2, name="beta"), job(3, name="Alphabet")])
+    model.flush()
+    model.set_filter_text("ALPHA")
+    assert names(model) == ["alpha", "Alphabet"]
+    model.set_filter_text("id-00002")
+    assert names(model) == ["beta"]
+    model.set_filter_text("def:3 beta")
+    assert names(model) == ["beta"]
+    model.set_filter_text("")
+    assert model.rowCount() == 3
+
+
+def test_status_change_keeps_selection_and_current_row(qapp: Any) -> None:
+    model = JobsTableModel()
+    model.upsert(job(n) for n in range(100))
+    model.flush()
+    model.sort(COLUMN_OF["Status"], Qt.SortOrder.AscendingOrder)
+    selection = QItemSelectionModel(model)
+    target = model.row_of("id-00050")
+    selection.setCurrentIndex(
+        model.index(target, 0),
+        QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows,
+    )
+    kept = QPersistentModelIndex(model.index(target, 0))
+    model.upsert([job(50, JobStatus.SUCCEEDED), job(10, JobStatus.FAILED)])
+    model.flush()
+    assert model.job_at(selection.currentIndex()) == job(50, JobStatus.SUCCEEDED)
+    assert model.job_at(model.index(kept.row(), 0)).job_id == "id-00050"  # type: ignore[union-attr]
+    assert [model.job_at(i).job_id for i in selection.selectedRows()] == ["id-00050"]  # type: ignore[union-attr]
+    assert names(model)[-2:] == ["job-00050", "job-00010"]
+
+
+def test_details_add_columns() -> None:
+    model = JobsTableModel()
+    model.upsert([job(1)])
+    detail = JobDetail.from_api(
+        {
+            "jobId": "id-00001",
+            "jobName": "job-00001",
+            "status": "FAILED",
+            "jobQueue": "arn:aws:batch:us-east-1:1:job-queue/q",
+            "jobDefinition": "arn:aws:batch:us-east-1:1:job-definition/def:3",
+            "attempts": [{"container": {"exitCode": 2}}, {"container": {"exitCode": 1}}],
+            "platformCapabilities": ["FARGATE"],
+            "createdAt": 1_000_001,
+        }
+    )
+    model.set_details([detail])
+    model.flush()
+    assert model.index(0, COLUMN_OF["Attempts"]).data() == "2"
+    assert model.index(0, COLUMN_OF["Platform"]).data() == "FARGATE"
+    assert model.index(0, COLUMN_OF["Exit code"]).data() == "1"
+    assert model.counts()[JobStatus.FAILED] == 1
+
+
+def test_unchanged_upsert_emits_nothing() -> None:
+    model = JobsTableModel()
+    model.upsert([job(1)])
+    model.flush()
+    seen: list[int] = []
+    model.dataChanged.connect(lambda *_: seen.append(1))
+    model.layoutChanged.connect(lambda *_: seen.append(2))
+    model.upsert([replace(job(1))])
+    model.flush()
+    assert seen == []
