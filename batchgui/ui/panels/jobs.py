@@ -231,7 +231,8 @@ class JobsPanel(Panel):
         # Narrow windows squeeze the toolbars instead of pushing the window wider than the screen.
         for row in (top, actions, tabs_row):
             for number in range(row.count()):
-                widget = row.itemAt(number).widget()
+                item = row.itemAt(number)
+                widget = item.widget() if item is not None else None
                 if widget is not None:
                     widget.setMinimumWidth(16)
         self._add_shortcuts()

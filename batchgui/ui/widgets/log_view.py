@@ -90,7 +90,8 @@ class LogView(QWidget):
         bar.addWidget(self.last_button)
         bar.addWidget(self.save_button)
         for number in range(bar.count()):
-            widget = bar.itemAt(number).widget()
+            item = bar.itemAt(number)
+            widget = item.widget() if item is not None else None
             if widget is not None:
                 widget.setMinimumWidth(16)  # squeeze in narrow windows rather than widen them
         layout = QVBoxLayout(self)
