@@ -130,8 +130,10 @@ def _looks_binary(sample: bytes) -> bool:
         return False
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return True
-    controls = sum(1 for b in sample[:8192] if b < 9 or 13 < b < 32)
-    return controls / min(len(sample), 8192) > 0.05
+    head = sample[:8192]
+    controls = sum(1 for b in head if b < 9 or 13 < b < 32)
+    # Text with a stray NUL is reported line by line; binary data is full of control bytes.
+    return len(head) >= 16 and controls / len(head) > 0.10
 
 
 def detect_encoding(sample: bytes) -> tuple[str, str]:
@@ -197,6 +199,15 @@ def detect_header(rows: Sequence[Sequence[str]]) -> bool:
     return len(set(first)) == len(first)
 
 
+def _long_line(line: int) -> Problem:
+    return Problem(
+        line,
+        "long-line",
+        f"Line {line:,} is longer than {MAX_LINE_CHARS // (1 << 20)} MB: not a CSV row; it was skipped.",
+        Severity.ERROR,
+    )
+
+
 def _decoded_lines(
     stream: BinaryIO,
     encoding: str,
@@ -258,15 +269,7 @@ def _decoded_lines(
                 if len(pending) > MAX_LINE_CHARS:
                     skipping = True
                     pending = ""
-                    inspection.add(
-                        Problem(
-                            line_no + 1,
-                            "long-line",
-                            f"Line {line_no + 1:,} is longer than {MAX_LINE_CHARS // (1 << 20)} MB: "
-                            "not a CSV row; it was skipped.",
-                            Severity.ERROR,
-                        )
-                    )
+                    inspection.add(_long_line(line_no + 1))
             if final:
                 if pending and not skipping:
                     yield [pending]
@@ -277,6 +280,9 @@ def _decoded_lines(
             # The over-long line ends here: a blank stand-in keeps the csv reader's line numbers right.
             skipping = False
             lines = ["\n"]
+        elif len(pending) + len(head) > MAX_LINE_CHARS:
+            lines = ["\n"]
+            inspection.add(_long_line(line_no + 1))
         else:
             lines = [pending + head + "\n"]
         lines.extend([p + "\n" for p in parts[1:-1]])
@@ -285,15 +291,7 @@ def _decoded_lines(
         if len(pending) > MAX_LINE_CHARS:
             skipping = True
             pending = ""
-            inspection.add(
-                Problem(
-                    line_no + 1,
-                    "long-line",
-                    f"Line {line_no + 1:,} is longer than {MAX_LINE_CHARS // (1 << 20)} MB: "
-                    "not a CSV row; it was skipped.",
-                    Severity.ERROR,
-                )
-            )
+            inspection.add(_long_line(line_no + 1))
         yield lines
         if final:
             if pending and not skipping:
