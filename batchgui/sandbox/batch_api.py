@@ -663,7 +663,7 @@ class BatchApi:
                 "status": "ACTIVE",
                 "type": "container",
                 "parameters": dict(p.get("parameters") or {}),
-                "containerProperties": self._normalize_container(container),
+                "containerProperties": self._normalize_container(container, caps[0]),
                 "tags": dict(p.get("tags") or {}),
                 "propagateTags": bool(p.get("propagateTags", False)),
                 "platformCapabilities": caps,
@@ -679,8 +679,13 @@ class BatchApi:
         return {"jobDefinitionName": name, "jobDefinitionArn": jd["jobDefinitionArn"], "revision": rev}
 
     @staticmethod
-    def _normalize_container(container: Json) -> Json:
+    def _normalize_container(container: Json, platform: str) -> Json:
         out = dict(container)
+        out.setdefault("privileged", False)
+        out.setdefault("readonlyRootFilesystem", False)
+        if platform == "FARGATE":
+            out.setdefault("fargatePlatformConfiguration", {"platformVersion": "LATEST"})
+            out.setdefault("networkConfiguration", {"assignPublicIp": "DISABLED"})
         for key in ("volumes", "environment", "mountPoints", "ulimits", "secrets"):
             out.setdefault(key, [])
         out.setdefault("resourceRequirements", [])

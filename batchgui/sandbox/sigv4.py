@@ -21,7 +21,7 @@ import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import quote, unquote, urlsplit
 
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
@@ -146,6 +146,8 @@ def credential_scope_service(environ: Mapping[str, Any]) -> str | None:
             if key == "X-Amz-Credential":
                 parts = unquote(value).split("/")
                 return parts[3] if len(parts) == 5 else None
+        if "AWSAccessKeyId=" in query and "Signature=" in query:
+            return "s3"
         return None
     parts = auth[pos + len(marker) :].split(",", maxsplit=1)[0].split("/")
     return parts[3] if len(parts) == 5 else None
@@ -178,6 +180,50 @@ def _parse_amz_date(value: str) -> datetime.datetime:
         return datetime.datetime.strptime(value, "%Y%m%dT%H%M%SZ").replace(tzinfo=datetime.UTC)
     except ValueError:
         raise SignatureError("IncompleteSignature", f"Invalid X-Amz-Date: {value!r}") from None
+
+
+def _verify_s3_v2_query(
+    environ: Mapping[str, Any], access_key: str, secret_key: str, now: datetime.datetime
+) -> SignedRequest:
+    """S3's older presigned URLs (what boto3 makes for S3 in us-east-1 by default): HMAC-SHA1."""
+    from botocore.auth import HmacV1Auth
+    from botocore.compat import HTTPHeaders
+
+    params = {
+        k: unquote(v)
+        for k, _, v in (p.partition("=") for p in str(environ.get("QUERY_STRING", "")).split("&"))
+    }
+    if not hmac.compare_digest(params.get("AWSAccessKeyId", "").encode(), access_key.encode()):
+        raise SignatureError(
+            "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records."
+        )
+    try:
+        expires = int(params["Expires"])
+    except (KeyError, ValueError):
+        raise SignatureError("AccessDenied", "Query-string authentication requires Expires") from None
+    if now.timestamp() > expires:
+        raise SignatureError("AccessDenied", "Request has expired")
+    # botocore moves the signed content-type/content-md5/x-amz-* headers into the query string.
+    headers = HTTPHeaders()
+    for key, value in params.items():
+        if key.lower().startswith("x-amz-") or key.lower() in ("content-type", "content-md5"):
+            headers[key.lower()] = value
+
+    class _QueryV1(HmacV1Auth):
+        def _get_date(self) -> str:
+            return str(expires)
+
+    host = _header_value(environ, "host") or "localhost"
+    split = urlsplit(f"http://{host}{_raw_path(environ)}?{environ.get('QUERY_STRING', '')}")
+    signer = _QueryV1(Credentials(access_key, secret_key))
+    method = str(environ.get("REQUEST_METHOD", "GET"))
+    expected = signer.get_signature(method, split, headers)  # type: ignore[arg-type]
+    if not hmac.compare_digest(str(expected).encode(), params.get("Signature", "").encode()):
+        raise SignatureError(
+            "SignatureDoesNotMatch",
+            "The request signature we calculated does not match the signature you provided.",
+        )
+    return SignedRequest(service="s3", region="us-east-1", access_key=access_key, payload_hash=None)
 
 
 def verify(
@@ -228,6 +274,8 @@ def verify(
                 "AuthorizationQueryParametersError", "Presigned URL is missing a required X-Amz parameter."
             ) from None
         canonical_query = "&".join(kept)
+    elif "AWSAccessKeyId=" in query and "Signature=" in query:
+        return _verify_s3_v2_query(environ, access_key, secret_key, now)
     else:
         raise SignatureError("MissingAuthenticationToken", "Request is missing Authentication Token")
 
