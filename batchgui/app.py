@@ -38,12 +38,20 @@ from batchgui.ui.panels.job_definitions import JobDefinitionsPanel
 from batchgui.ui.panels.jobs import JobsPanel
 from batchgui.ui.panels.monitor import MonitorPanel
 from batchgui.ui.panels.queues import JobQueuesPanel
+from batchgui.ui.panels.scheduling_policies import SchedulingPoliciesPanel
 from batchgui.ui.settings import AppSettings
 from batchgui.ui.widgets.notifications import NotificationArea
 
 log = logging.getLogger("batchgui")
 
-PANEL_IDS = ("compute-environments", "job-queues", "job-definitions", "jobs", "monitor")
+PANEL_IDS = (
+    "compute-environments",
+    "job-queues",
+    "job-definitions",
+    "jobs",
+    "monitor",
+    "scheduling-policies",
+)
 SHUTDOWN_BUDGET_S = 1.5
 
 
@@ -151,8 +159,9 @@ class Application:
             ComputeEnvironmentsPanel(self.services),
             JobQueuesPanel(self.services),
             JobDefinitionsPanel(self.services),
+            SchedulingPoliciesPanel(self.services),
             JobsPanel(self.services),
-            MonitorPanel(self.services),
+            MonitorPanel(self.services, data_dir=self.data_dir),
         ]
         self.window = MainWindow(self.services, self.panels, self.notifications, self.connection_bar)
         self.window.setWindowIcon(QIcon(str(resources.path("icons/batchgui.svg"))))

@@ -20,12 +20,12 @@ import logging
 import math
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import partial
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from batchgui.aws.batch import DESCRIBE_JOBS_MAX, JobFilters, chunks
 from batchgui.domain.batch import ComputeEnvironment, JobQueue, JobStatus, JobSummary
@@ -196,8 +196,10 @@ class JobMonitor:
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
         store_opener: Callable[[Path, ConnectionSpec], SampleStore] = open_store,
+        spawn: Callable[[Coroutine[Any, Any, None], str], asyncio.Task[None]] | None = None,
     ) -> None:
         self._runner = runner
+        self._spawn = spawn
         self._data_dir = data_dir
         self.settings = settings or MonitorSettings()
         self._clock = clock
@@ -283,7 +285,17 @@ class JobMonitor:
     def start(self) -> None:
         if self.running or self._backend is None:
             return
-        self._task = asyncio.ensure_future(self._run(self._backend))
+        if self._spawn is not None:
+            self._task = self._spawn(self._run(self._backend), "Monitor jobs")
+        else:
+            self._task = asyncio.ensure_future(self._run(self._backend))
+
+    def apply_settings(self, settings: MonitorSettings) -> None:
+        """New interval, budget or alert threshold; takes effect from the next poll."""
+        self.settings = settings
+        self._interval_s = settings.interval_s
+        if settings.requests_per_s != self.budget.per_s:
+            self.budget = RequestBudget(settings.requests_per_s, monotonic=self._monotonic)
 
     def stop(self) -> None:
         if self._task is not None and not self._task.done():

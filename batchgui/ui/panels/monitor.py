@@ -1,59 +1,657 @@
-"""Live monitoring (first cut: jobs per queue and status)."""
+"""Live monitoring: throughput, jobs by status, and vCPU/memory use by platform, plotted as it happens.
+
+Start-up cost is kept near zero: the poller (and numpy with it) is created when the panel is first
+shown or when desktop notifications are on, and pyqtgraph is imported when the plots are first built.
+Polling carries on while other panels are shown (history keeps growing), stops while the window is
+minimised unless notifications are on, and stops when the user pauses it.
+"""
 
 from __future__ import annotations
 
-import asyncio
+import csv
+import io
+import math
+import time
 from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtWidgets import QWidget
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtGui import QAction, QGuiApplication, QIcon, QKeySequence, QShowEvent
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QPushButton,
+    QSizePolicy,
+    QSpinBox,
+    QSplitter,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+    QWidgetAction,
+)
 
-from batchgui.domain.batch import JobStatus
+from batchgui import resources
 from batchgui.services.connections import Backend
-from batchgui.ui.models.table import Column
-from batchgui.ui.panels.base import ListPanel, PanelServices
+from batchgui.ui.models.table import Column, RowTableModel
+from batchgui.ui.panels.base import Panel, PanelServices, make_table_view, write_text
+from batchgui.ui.settings import AppSettings
+from batchgui.ui.widgets.tray import TrayNotifier
+
+if TYPE_CHECKING:
+    from batchgui.domain.metrics import HistoryView, NowFigures, Sample
+    from batchgui.services.job_monitor import (
+        FinishedJob,
+        JobMonitor,
+        MonitorStatus,
+        RunnableAlert,
+    )
+    from batchgui.ui.widgets.plots import MonitorPlots
+
+WINDOWS: tuple[tuple[str, int], ...] = (
+    ("15 min", 900),
+    ("1 h", 3600),
+    ("6 h", 6 * 3600),
+    ("24 h", 24 * 3600),
+)
+STATUS_COLUMNS = ("SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING")
+
+
+def format_age(seconds: float | None) -> str:
+    if seconds is None or math.isnan(seconds):
+        return "—"
+    seconds = max(0.0, seconds)
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 48 * 3600:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"
+
+
+def format_number(value: float) -> str:
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:.2f}".rstrip("0").rstrip(".")
 
 
 @dataclass(frozen=True)
-class QueueCounts:
+class QueueRow:
+    """One queue's latest numbers, for the table under the plots."""
+
     queue: str
-    counts: dict[JobStatus, int]
+    counts: tuple[int, ...] = (0, 0, 0, 0, 0)  # STATUS_COLUMNS order
+    vcpus: float = 0.0
+    memory_gib: float = 0.0
+    oldest_age_s: float | None = None
+    oldest_job: str = ""
+    reason: str = ""
 
 
-def _count_column(status: JobStatus) -> Column[QueueCounts]:
+def _count_column(number: int, title: str) -> Column[QueueRow]:
     return Column(
-        status.value.title(),
-        lambda r: str(r.counts.get(status, 0)),
-        lambda r: r.counts.get(status, 0),
-        align_right=True,
-        width=90,
+        title.title(), lambda r: str(r.counts[number]), lambda r: r.counts[number], align_right=True, width=84
     )
 
 
-COLUMNS: list[Column[QueueCounts]] = [
+COLUMNS: list[Column[QueueRow]] = [
     Column("Queue", lambda r: r.queue, width=180),
-    *(_count_column(s) for s in JobStatus),
+    *(_count_column(i, s) for i, s in enumerate(STATUS_COLUMNS)),
+    Column("vCPUs", lambda r: format_number(r.vcpus), lambda r: r.vcpus, align_right=True, width=70),
+    Column(
+        "Memory GiB",
+        lambda r: format_number(r.memory_gib),
+        lambda r: r.memory_gib,
+        align_right=True,
+        width=90,
+    ),
+    Column(
+        "Oldest RUNNABLE",
+        lambda r: format_age(r.oldest_age_s),
+        lambda r: r.oldest_age_s,
+        tooltip=lambda r: r.oldest_job,
+        align_right=True,
+        width=110,
+    ),
+    Column("Why it waits", lambda r: r.reason, tooltip=lambda r: r.reason, width=300),
 ]
 
 
-class MonitorPanel(ListPanel[QueueCounts]):
+def queue_rows(sample: Sample, now: float) -> list[QueueRow]:
+    from batchgui.domain.metrics import MEMORY_FIELDS, OLDEST_FIELD, VCPU_FIELDS
+
+    rows = []
+    for queue in sample.queues:
+        created = queue.get(OLDEST_FIELD)
+        rows.append(
+            QueueRow(
+                queue.queue,
+                tuple(int(queue.get(f"status_{s}")) for s in STATUS_COLUMNS),
+                sum(queue.get(f) for f in VCPU_FIELDS),
+                sum(queue.get(f) for f in MEMORY_FIELDS) / 1024,
+                None if math.isnan(created) else now - created,
+                queue.oldest_runnable_job,
+                queue.oldest_runnable_reason,
+            )
+        )
+    return rows
+
+
+def history_csv(view: HistoryView, start: float) -> str:
+    """The plotted data (selected queues summed) as CSV, one row per sample; gaps are left out."""
+    from batchgui.domain.metrics import QUEUE_FIELDS
+
+    out = io.StringIO()
+    writer = csv.writer(out)
+    capacity_titles = [f"{c.environment} {kind}vCpus" for c in view.capacity for kind in ("max", "desired")]
+    writer.writerow(["time_utc", "epoch_s", *QUEUE_FIELDS, *capacity_titles])
+    for index, t in enumerate(view.times):
+        if t < start:
+            continue
+        row = view.columns[index]
+        if math.isnan(row[0]):
+            continue
+        cells = ["" if math.isnan(v) else format_number(float(v)) for v in row]
+        capacity = []
+        for c in view.capacity:
+            for series in (c.max_vcpus, c.desired_vcpus):
+                value = float(series[index])
+                capacity.append("" if math.isnan(value) else format_number(value))
+        when = datetime.fromtimestamp(float(t)).astimezone().isoformat(timespec="seconds")
+        writer.writerow([when, f"{t:.3f}", *cells, *capacity])
+    return out.getvalue()
+
+
+class Tile(QFrame):
+    """A "Now" figure: a caption and a big value, with an optional detail line."""
+
+    def __init__(self, caption: str, object_name: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName(object_name)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.caption = QLabel(caption)
+        self.caption.setStyleSheet("color: #555;")
+        self.value = QLabel("—")
+        font = self.value.font()
+        font.setPointSizeF(font.pointSizeF() * 1.6)
+        font.setBold(True)
+        self.value.setFont(font)
+        self.value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.detail = QLabel("")
+        self.detail.setWordWrap(True)
+        self.detail.setStyleSheet("color: #555;")
+        self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 4, 8, 4)
+        layout.setSpacing(1)
+        layout.addWidget(self.caption)
+        layout.addWidget(self.value)
+        layout.addWidget(self.detail)
+        layout.addStretch(1)
+        # Tiles shrink with the window (text is elided by the frame, the full text is in the tooltip).
+        for label in (self.caption, self.value, self.detail):
+            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setMinimumWidth(50)
+
+    def show_value(self, value: str, detail: str = "", tooltip: str = "") -> None:
+        self.value.setText(value)
+        self.detail.setText(detail)
+        self.detail.setVisible(bool(detail))
+        self.setToolTip(tooltip)
+
+
+class MonitorPanel(Panel):
     panel_id = "monitor"
     title = "Monitor"
 
-    def __init__(self, services: PanelServices, parent: QWidget | None = None) -> None:
-        super().__init__(services, COLUMNS, lambda r: r.queue, parent)
+    def __init__(
+        self,
+        services: PanelServices,
+        parent: QWidget | None = None,
+        data_dir: Path | None = None,
+        notifier: TrayNotifier | None = None,
+    ) -> None:
+        super().__init__(services, parent)
+        self._data_dir = data_dir
+        self.notifier = notifier or TrayNotifier(QIcon(str(resources.path("icons/batchgui.svg"))), self)
+        self.monitor: JobMonitor | None = None
+        self.plots: MonitorPlots | None = None
+        self._watched_window: QWidget | None = None
+        self._dirty = False
+        self._redraw_timer = QTimer(self)
+        self._redraw_timer.setSingleShot(True)
+        self._redraw_timer.setInterval(0)
+        self._redraw_timer.timeout.connect(self.redraw)
+        settings = services.settings
+
+        # --- toolbar ------------------------------------------------------------------------------
+        self.window_combo = QComboBox()
+        self.window_combo.setObjectName("monitorWindow")
+        for label, seconds in WINDOWS:
+            self.window_combo.addItem(label, seconds)
+        self.window_combo.setCurrentIndex(min(3, max(0, settings.int_value("monitor/window_index", 0))))
+        self.window_combo.setToolTip("How much history the plots show")
+        self.window_combo.currentIndexChanged.connect(self._window_changed)
+        self.pause_button = QPushButton("Pause")
+        self.pause_button.setObjectName("monitorPause")
+        self.pause_button.setCheckable(True)
+        self.pause_button.setToolTip("Stop polling and freeze the plots (Ctrl+P)")
+        self.pause_button.toggled.connect(self._pause_toggled)
+        pause_action = QAction("Pause / resume monitoring", self)
+        pause_action.setShortcut(QKeySequence("Ctrl+P"))
+        pause_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        pause_action.triggered.connect(self.pause_button.toggle)
+        self.addAction(pause_action)
+        self.notify_check = QCheckBox("Desktop notifications")
+        self.notify_check.setObjectName("monitorNotify")
+        self.notify_check.setToolTip(
+            "Notify when a job fails or a queue has had RUNNABLE jobs waiting longer than the threshold "
+            "(set in Options). Monitoring then continues while the window is minimised."
+        )
+        self.notify_check.setChecked(settings.int_value("monitor/notify", 0) == 1)
+        self.notify_check.toggled.connect(self._notify_toggled)
+        self.options_button = QToolButton()
+        self.options_button.setText("Options")
+        self.options_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.options_button.setMenu(self._options_menu(settings))
+        self.export_csv_button = QPushButton("Export CSV…")
+        self.export_csv_button.setToolTip("Save the plotted data (selected queues, current window) as CSV")
+        self.export_csv_button.clicked.connect(self.export_csv)
+        self.export_png_button = QPushButton("Export PNG…")
+        self.export_png_button.setToolTip("Save the plots as a PNG image")
+        self.export_png_button.clicked.connect(self.export_png)
+        toolbar = QHBoxLayout()
+        toolbar.addWidget(QLabel("Window"))
+        toolbar.addWidget(self.window_combo)
+        toolbar.addWidget(self.pause_button)
+        toolbar.addWidget(self.notify_check)
+        toolbar.addWidget(self.options_button)
+        toolbar.addStretch(1)
+        toolbar.addWidget(self.export_csv_button)
+        toolbar.addWidget(self.export_png_button)
+
+        self.status_label = QLabel("Not monitoring yet")
+        self.status_label.setObjectName("monitorStatus")
+        self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.status_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.selection_label = QLabel("All queues")
+        self.selection_label.setObjectName("monitorSelection")
+        self.show_all_button = QPushButton("Show all queues")
+        self.show_all_button.clicked.connect(self.show_all_queues)
+        self.show_all_button.setVisible(False)
+        status_row = QHBoxLayout()
+        status_row.addWidget(self.status_label, 1)
+        status_row.addWidget(self.selection_label)
+        status_row.addWidget(self.show_all_button)
+
+        # --- "Now" tiles -------------------------------------------------------------------------
+        self.tile_running = Tile("Running", "tileRunning")
+        self.tile_runnable = Tile("Runnable", "tileRunnable")
+        self.tile_failed = Tile("Failed in the last hour", "tileFailed")
+        self.tile_vcpus = Tile("vCPUs in use / provisioned", "tileVcpus")
+        self.tile_oldest = Tile("Oldest RUNNABLE job", "tileOldest")
+        tiles = QHBoxLayout()
+        for tile, stretch in (
+            (self.tile_running, 1),
+            (self.tile_runnable, 1),
+            (self.tile_failed, 1),
+            (self.tile_vcpus, 1),
+            (self.tile_oldest, 3),
+        ):
+            tiles.addWidget(tile, stretch)
+
+        # --- plots and the queue table ----------------------------------------------------------
+        self.plot_holder = QWidget()
+        self.plot_layout = QVBoxLayout(self.plot_holder)
+        self.plot_layout.setContentsMargins(0, 0, 0, 0)
+        self.plot_placeholder = QLabel("The plots appear when monitoring starts.")
+        self.plot_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.plot_layout.addWidget(self.plot_placeholder)
+        self.hover_label = QLabel("Hover over a plot to read its values; click a legend entry to hide it.")
+        self.hover_label.setObjectName("monitorHover")
+        self.hover_label.setStyleSheet("color: #555;")
+        self.hover_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.hover_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.plot_layout.addWidget(self.hover_label)
+        self.model: RowTableModel[QueueRow] = RowTableModel(COLUMNS, lambda r: r.queue, self)
+        self.table = make_table_view(self.model, "monitorTable")
+        self.table.setToolTip("Select queues to plot only them; select none to plot all")
+        self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+        copy = QAction("Copy queue names", self)
+        copy.setShortcut(QKeySequence.StandardKey.Copy)
+        copy.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        copy.triggered.connect(self.copy_queue_names)
+        self.table.addAction(copy)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.addWidget(self.plot_holder)
+        self.splitter.addWidget(self.table)
+        self.splitter.setStretchFactor(0, 4)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([520, 140])
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addLayout(toolbar)
+        layout.addLayout(status_row)
+        layout.addLayout(tiles)
+        layout.addWidget(self.splitter, 1)
+
+    # --- options ----------------------------------------------------------------------------------
+    def _options_menu(self, settings: AppSettings) -> QMenu:
+        menu = QMenu(self)
+        form_widget = QWidget()
+        form = QFormLayout(form_widget)
+        self.interval_spin = QSpinBox()
+        self.interval_spin.setRange(1, 300)
+        self.interval_spin.setSuffix(" s")
+        self.interval_spin.setValue(settings.int_value("monitor/interval_s", 5))
+        self.interval_spin.setToolTip("How often to sample (stretched automatically when polls are slow)")
+        self.budget_spin = QDoubleSpinBox()
+        self.budget_spin.setRange(1, 50)
+        self.budget_spin.setDecimals(0)
+        self.budget_spin.setSuffix(" requests/s")
+        self.budget_spin.setValue(settings.int_value("monitor/requests_per_s", 10))
+        self.budget_spin.setToolTip(
+            "At most this many Batch API requests per second (AWS allows ~50/s per account)"
+        )
+        self.threshold_spin = QSpinBox()
+        self.threshold_spin.setRange(1, 24 * 60)
+        self.threshold_spin.setSuffix(" min")
+        self.threshold_spin.setValue(settings.int_value("monitor/runnable_alert_min", 10))
+        self.threshold_spin.setToolTip("Notify when a queue's oldest RUNNABLE job has waited this long")
+        form.addRow("Sample every", self.interval_spin)
+        form.addRow("Request budget", self.budget_spin)
+        form.addRow("RUNNABLE alert after", self.threshold_spin)
+        for spin in (self.interval_spin, self.threshold_spin):
+            spin.valueChanged.connect(self._options_changed)
+        self.budget_spin.valueChanged.connect(self._options_changed)
+        action = QWidgetAction(menu)
+        action.setDefaultWidget(form_widget)
+        menu.addAction(action)
+        return menu
+
+    def monitor_settings(self) -> Any:
+        from batchgui.services.job_monitor import MonitorSettings
+
+        return MonitorSettings(
+            interval_s=float(self.interval_spin.value()),
+            requests_per_s=float(self.budget_spin.value()),
+            runnable_alert_s=60.0 * self.threshold_spin.value(),
+        )
+
+    def _options_changed(self) -> None:
+        settings = self.services.settings
+        settings.set_int_value("monitor/interval_s", self.interval_spin.value())
+        settings.set_int_value("monitor/requests_per_s", int(self.budget_spin.value()))
+        settings.set_int_value("monitor/runnable_alert_min", self.threshold_spin.value())
+        if self.monitor is not None:
+            self.monitor.apply_settings(self.monitor_settings())
+
+    # --- the monitor --------------------------------------------------------------------------------
+    def ensure_monitor(self) -> JobMonitor:
+        if self.monitor is None:
+            from batchgui.services.job_monitor import JobMonitor
+
+            monitor = JobMonitor(
+                self.services.runner,
+                self._data_dir,
+                settings=self.monitor_settings(),
+                spawn=self.services.tasks.spawn,
+            )
+            monitor.samples.add(self._on_sample)
+            monitor.history_replaced.add(self._on_history_replaced)
+            monitor.status.add(self._on_status)
+            monitor.jobs_failed.add(self._on_jobs_failed)
+            monitor.runnable_waiting.add(self._on_runnable_waiting)
+            self.monitor = monitor
+            if self.pause_button.isChecked():
+                monitor.pause()
+        return self.monitor
+
+    def ensure_plots(self) -> MonitorPlots:
+        if self.plots is None:
+            from batchgui.ui.widgets.plots import MonitorPlots
+
+            self.plots = MonitorPlots()
+            self.plots.hovered.connect(self.hover_label.setText)
+            self.plot_layout.removeWidget(self.plot_placeholder)
+            self.plot_placeholder.deleteLater()
+            self.plot_layout.insertWidget(0, self.plots, 1)
+        return self.plots
+
+    def _start_monitoring(self, backend: Backend) -> None:
+        monitor = self.ensure_monitor()
+        if monitor.backend is not backend:
+            monitor.attach(backend)
+            self._apply_selection()
+        monitor.start()
 
     async def load(self, backend: Backend) -> None:
-        queues = await self.services.runner.run(backend.batch.describe_job_queues)
-        rows = []
-        for queue in queues:
-            pages = await asyncio.gather(
-                *(self.services.runner.run(backend.batch.list_jobs, queue.name, s) for s in JobStatus)
+        self.ensure_plots()
+        self._start_monitoring(backend)
+        if not self.model.all_rows():
+            # Name the queues straight away; their numbers come with the first sample.
+            queues = await self.services.runner.run(backend.batch.describe_job_queues)
+            if not self.model.all_rows():
+                self.model.set_rows([QueueRow(q.name) for q in queues])
+        self.redraw()
+
+    def on_backend_changed(self, backend: Backend | None) -> None:
+        self.model.set_rows([])
+        if self.monitor is not None:
+            self.monitor.attach(backend)
+        if backend is not None and self.notify_check.isChecked():
+            self._start_monitoring(backend)
+
+    def _on_sample(self, sample: Sample) -> None:
+        self.model.set_rows(queue_rows(sample, time.time()))
+        self._schedule_redraw()
+
+    def _on_history_replaced(self, _history: object) -> None:
+        self._apply_selection()
+        self._schedule_redraw()
+
+    def _on_status(self, status: MonitorStatus) -> None:
+        from batchgui.services.job_monitor import MonitorState
+
+        text = status.message
+        if status.requests_last_poll:
+            text += f"  ·  {status.requests_last_poll} requests in the last poll ({status.poll_s:.1f} s)"
+        self.status_label.setText(text)
+        colour = {MonitorState.DELAYED: "#b35900", MonitorState.ERROR: "#c00000"}.get(status.state, "")
+        self.status_label.setStyleSheet(f"color: {colour};" if colour else "")
+        if status.state in (MonitorState.DELAYED, MonitorState.ERROR):
+            window = self.window()
+            if isinstance(window, QMainWindow):
+                window.statusBar().showMessage(f"Monitor: {status.message}", 10_000)
+
+    # --- notifications ------------------------------------------------------------------------------
+    def _on_jobs_failed(self, jobs: list[FinishedJob]) -> None:
+        if not self.notify_check.isChecked() or not jobs:
+            return
+        if len(jobs) == 1:
+            job = jobs[0]
+            text = f"{job.name or job.job_id} in {job.queue}" + (f": {job.reason}" if job.reason else "")
+            self.notifier.notify("Job failed", text, critical=True)
+        else:
+            queues = sorted({j.queue for j in jobs})
+            self.notifier.notify(f"{len(jobs)} jobs failed", "In " + ", ".join(queues), critical=True)
+
+    def _on_runnable_waiting(self, alert: RunnableAlert) -> None:
+        if not self.notify_check.isChecked():
+            return
+        self.notifier.notify(
+            f"Jobs waiting in {alert.queue}",
+            f"A job has been RUNNABLE for {format_age(alert.age_s)}"
+            + (f": {alert.reason}" if alert.reason else ""),
+        )
+
+    def _notify_toggled(self, on: bool) -> None:
+        self.services.settings.set_int_value("monitor/notify", 1 if on else 0)
+        self._update_suspended()
+        if on and self.backend is not None:
+            self._start_monitoring(self.backend)
+
+    # --- pause, minimise, window, selection ---------------------------------------------------------
+    def _pause_toggled(self, paused: bool) -> None:
+        self.pause_button.setText("Resume" if paused else "Pause")
+        if self.monitor is not None:
+            if paused:
+                self.monitor.pause()
+            else:
+                self.monitor.resume()
+        if not paused:
+            self._schedule_redraw()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        window = self.window()
+        if window is not self._watched_window and window is not self:
+            window.installEventFilter(self)
+            self._watched_window = window
+        if self._dirty:
+            self._schedule_redraw()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self._watched_window and event.type() == QEvent.Type.WindowStateChange:
+            self._update_suspended()
+        return False
+
+    def _update_suspended(self) -> None:
+        if self.monitor is None:
+            return
+        window = self._watched_window
+        minimised = window is not None and window.isMinimized()
+        self.monitor.set_suspended(minimised and not self.notify_check.isChecked())
+
+    def _window_changed(self, index: int) -> None:
+        self.services.settings.set_int_value("monitor/window_index", index)
+        self._schedule_redraw()
+
+    def window_s(self) -> int:
+        return int(self.window_combo.currentData())
+
+    def selected_queues(self) -> list[str]:
+        rows = [self.model.row_at(i) for i in self.table.selectionModel().selectedRows()]
+        return sorted(r.queue for r in rows if r is not None)
+
+    def _selection_changed(self, *_: object) -> None:
+        self._apply_selection()
+        self._schedule_redraw()
+
+    def _apply_selection(self) -> None:
+        names = self.selected_queues()
+        if self.monitor is not None:
+            self.monitor.history.select(names or None)
+        self.selection_label.setText(
+            "All queues"
+            if not names
+            else f"Showing {len(names)} queue{'s' if len(names) != 1 else ''}: "
+            + ", ".join(names[:4])
+            + ("…" if len(names) > 4 else "")
+        )
+        self.show_all_button.setVisible(bool(names))
+
+    def show_all_queues(self) -> None:
+        self.table.clearSelection()
+
+    def copy_queue_names(self) -> None:
+        names = self.selected_queues()
+        if names:
+            QGuiApplication.clipboard().setText("\n".join(names))
+
+    # --- drawing ------------------------------------------------------------------------------------
+    def _schedule_redraw(self) -> None:
+        self._dirty = True
+        if not self._redraw_timer.isActive():
+            self._redraw_timer.start()
+
+    def redraw(self) -> None:
+        """Draw the latest history (skipped while hidden or paused; done when shown again)."""
+        if self.monitor is None or self.plots is None:
+            return
+        if not self.isVisible() or self.pause_button.isChecked():
+            self._dirty = True
+            return
+        self._dirty = False
+        history = self.monitor.history
+        now = time.time()
+        end = max(now, history.last_time() or now)
+        start = end - self.window_s()
+        self.plots.show_view(history.view(), start, end)
+        self.show_now(history.now(now))
+
+    def show_now(self, now: NowFigures) -> None:
+        if now.sampled_at is None:
+            return
+        self.tile_running.show_value(str(now.running))
+        self.tile_runnable.show_value(str(now.runnable))
+        self.tile_failed.show_value(str(now.failed_last_hour))
+        self.tile_vcpus.show_value(
+            f"{format_number(now.vcpus_in_use)} / {format_number(now.vcpus_provisioned)}",
+            f"max {format_number(now.vcpus_max)}" if now.vcpus_max else "",
+            "vCPUs of RUNNING jobs / vCPUs provisioned (EC2 desiredvCpus + Fargate tasks)",
+        )
+        if now.oldest_runnable_age_s is None:
+            self.tile_oldest.show_value("none waiting")
+        else:
+            self.tile_oldest.show_value(
+                format_age(now.oldest_runnable_age_s),
+                f"{now.oldest_runnable_queue}: {now.oldest_runnable_reason or 'no status reason given'}",
+                f"Job {now.oldest_runnable_job}",
             )
-            rows.append(QueueCounts(queue.name, {s: len(p) for s, p in zip(JobStatus, pages, strict=True)}))
-        self.model.set_rows(rows)
 
-    def row_arn(self, row: QueueCounts) -> str:
-        return row.queue
+    # --- export -------------------------------------------------------------------------------------
+    def export_csv(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export monitoring data", "monitor.csv", "CSV (*.csv)")
+        if path:
+            self.export_csv_to(Path(path))
 
-    def row_raw(self, row: QueueCounts) -> object:
-        return {"queue": row.queue, **{s.value: n for s, n in row.counts.items()}}
+    def export_csv_to(self, path: Path) -> Any:
+        if self.monitor is None:
+            return None
+        start = time.time() - self.window_s()
+        text = history_csv(self.monitor.history.view(), start)
+        return self.spawn(self.services.runner.run(write_text, path, text), "Export monitoring data")
+
+    def export_png(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export plots", "monitor.png", "PNG image (*.png)")
+        if path:
+            self.export_png_to(Path(path))
+
+    def export_png_to(self, path: Path) -> bool:
+        plots = self.ensure_plots()
+        saved = plots.export_png(path)
+        if not saved:
+            window = self.window()
+            if isinstance(window, QMainWindow):
+                window.statusBar().showMessage(
+                    f"Could not write {path}: check the folder exists and is writable", 8000
+                )
+        return saved
+
+    # --- state --------------------------------------------------------------------------------------
+    def save_state(self, settings: AppSettings) -> None:
+        settings.set_bytes_value(f"panels/{self.panel_id}/splitter", self.splitter.saveState())
+        settings.set_bytes_value(f"panels/{self.panel_id}/header", self.table.horizontalHeader().saveState())
+
+    def restore_state(self, settings: AppSettings) -> None:
+        splitter = settings.bytes_value(f"panels/{self.panel_id}/splitter")
+        if splitter is not None:
+            self.splitter.restoreState(splitter)
+        header = settings.bytes_value(f"panels/{self.panel_id}/header")
+        if header is not None:
+            self.table.horizontalHeader().restoreState(header)
+
+    def shutdown(self) -> None:
+        if self.monitor is not None:
+            self.monitor.stop()
+        self.notifier.hide()
