@@ -38,20 +38,12 @@ from batchgui.ui.panels.job_definitions import JobDefinitionsPanel
 from batchgui.ui.panels.jobs import JobsPanel
 from batchgui.ui.panels.monitor import MonitorPanel
 from batchgui.ui.panels.queues import JobQueuesPanel
-from batchgui.ui.panels.scheduling_policies import SchedulingPoliciesPanel
 from batchgui.ui.settings import AppSettings
 from batchgui.ui.widgets.notifications import NotificationArea
 
 log = logging.getLogger("batchgui")
 
-PANEL_IDS = (
-    "compute-environments",
-    "job-queues",
-    "job-definitions",
-    "jobs",
-    "monitor",
-    "scheduling-policies",
-)
+PANEL_IDS = ("compute-environments", "job-queues", "job-definitions", "jobs", "monitor")
 SHUTDOWN_BUDGET_S = 1.5
 
 
@@ -159,7 +151,6 @@ class Application:
             ComputeEnvironmentsPanel(self.services),
             JobQueuesPanel(self.services),
             JobDefinitionsPanel(self.services),
-            SchedulingPoliciesPanel(self.services),
             JobsPanel(self.services),
             MonitorPanel(self.services, data_dir=self.data_dir),
         ]
