@@ -236,7 +236,7 @@ def test_crash_after_500_of_2000_resumes_without_duplicates_or_gaps(
     assert before.state == SubmissionState.SUBMITTING  # it died mid-way
 
     outcome = run_async(submitter.submit(BatchGateway(client), sid, rate_per_s=2000), timeout=90)
-    assert outcome.submitted == 1000
+    assert outcome.submitted == 2000
     ids = journal.job_ids(sid)
     assert len(ids) == len(set(ids)) == 2000
     names = jobs_by_name(client, job_name_prefix("rows", sid))
