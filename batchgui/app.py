@@ -258,6 +258,10 @@ def run(argv: list[str] | None = None) -> int:
     qt_app.setApplicationName("batchgui")
     qt_app.setOrganizationName("batchgui")
     qt_app.setApplicationDisplayName("batchgui")
+    from batchgui.ui.about import APP_ID
+
+    # Wayland compositors match the window to its .desktop entry (name, icon) by this id.
+    qt_app.setDesktopFileName(APP_ID)
     loop = qasync.QEventLoop(qt_app)
     asyncio.set_event_loop(loop)
     app = Application(args, qt_app)
