@@ -28,7 +28,9 @@ from batchgui import resources
 from batchgui.domain.connection import ConnectionKind, ConnectionSpec, LocalEndpoint
 from batchgui.services.connections import ConnectionManager
 from batchgui.services.runner import Runner
+from batchgui.services.submission import Journal, Submitter
 from batchgui.services.tasks import TaskSet
+from batchgui.services.upload import PendingUploads, Uploader
 from batchgui.ui.connection_bar import ConnectionBar
 from batchgui.ui.dialogs import ask_mfa_code
 from batchgui.ui.main_window import MainWindow
@@ -38,12 +40,14 @@ from batchgui.ui.panels.job_definitions import JobDefinitionsPanel
 from batchgui.ui.panels.jobs import JobsPanel
 from batchgui.ui.panels.monitor import MonitorPanel
 from batchgui.ui.panels.queues import JobQueuesPanel
+from batchgui.ui.panels.submissions import SubmissionsPanel
 from batchgui.ui.settings import AppSettings
 from batchgui.ui.widgets.notifications import NotificationArea
+from batchgui.ui.wizard import CsvWizardLauncher
 
 log = logging.getLogger("batchgui")
 
-PANEL_IDS = ("compute-environments", "job-queues", "job-definitions", "jobs", "monitor")
+PANEL_IDS = ("compute-environments", "job-queues", "job-definitions", "jobs", "monitor", "submissions")
 SHUTDOWN_BUDGET_S = 1.5
 
 
@@ -147,19 +151,32 @@ class Application:
         )
         self.services = PanelServices(self.runner, self.tasks, self.connections, self.settings)
         self.connection_bar = ConnectionBar()
+        # CSV submissions: the journal lives in the data folder so a crash or restart can resume.
+        self.submitter = Submitter(self.runner, Journal(self.data_dir / "submissions.sqlite3"))
+        self.uploader = Uploader(self.runner, PendingUploads(self.data_dir / "uploads.json"))
         self.panels: list[Panel] = [
             ComputeEnvironmentsPanel(self.services),
             JobQueuesPanel(self.services),
             JobDefinitionsPanel(self.services),
             JobsPanel(self.services),
             MonitorPanel(self.services, data_dir=self.data_dir),
+            SubmissionsPanel(self.services, self.submitter),
         ]
         self.window = MainWindow(self.services, self.panels, self.notifications, self.connection_bar)
         self.window.setWindowIcon(QIcon(str(resources.path("icons/batchgui.svg"))))
         self.connection_bar.connect_requested.connect(self.connect)
         self.window.closing.connect(self.shutdown)
+        self.csv_wizard = CsvWizardLauncher(
+            self.window, self.services, self.uploader, self.submitter, self._follow_submission
+        )
         self.connect_task: asyncio.Task[Any] | None = None
         self._shut_down = False
+
+    def _follow_submission(self, submission_id: str) -> None:
+        panel = self.window.show_panel("submissions")
+        if isinstance(panel, SubmissionsPanel):
+            panel.refresh()
+            panel.select(submission_id)
 
     def _report_error(self, what: str, error: BaseException) -> None:
         self.window.report_error(what, error)

@@ -1,0 +1,313 @@
+"""Submissions: past CSV submissions from the journal, per-row status, resume, resubmit failed rows
+only, export, and the DynamoDB results the demo processor wrote."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from batchgui.domain.errors import BatchGuiError
+from batchgui.services.connections import Backend
+from batchgui.services.submission import Submission, SubmissionState, Submitter, Unit, units_failed
+from batchgui.ui.dialogs import confirm
+from batchgui.ui.models.table import Column, RowTableModel
+from batchgui.ui.panels.base import ListPanel, PanelServices, make_table_view, rows_to_csv, write_text
+
+
+def _created(sub: Submission) -> str:
+    import time
+
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(sub.created_at))
+
+
+def _status_counts(sub: Submission) -> str:
+    if not sub.statuses:
+        return ""
+    return ", ".join(f"{status} {count:,}" for status, count in sorted(sub.statuses.items()))
+
+
+def _log_link(unit: Unit) -> str:
+    return f"/aws/batch/job/{unit.log_stream}" if unit.log_stream else ""
+
+
+class SubmissionsPanel(ListPanel[Submission]):
+    panel_id = "submissions"
+    title = "Submissions"
+    empty_text = "No submissions yet: File → New CSV submission… (Ctrl+N)."
+
+    def __init__(
+        self,
+        services: PanelServices,
+        submitter: Submitter,
+        parent: QWidget | None = None,
+    ) -> None:
+        self.submitter = submitter
+        columns: list[Column[Submission]] = [
+            Column("Created", _created, lambda s: s.created_at, width=140),
+            Column("File", lambda s: Path(s.file_path).name, tooltip=lambda s: s.file_path, width=150),
+            Column("Rows", lambda s: f"{s.rows:,}", lambda s: s.rows, align_right=True, width=70),
+            Column(
+                "Jobs",
+                lambda s: f"{s.submitted:,}/{s.total:,}",
+                lambda s: s.submitted,
+                align_right=True,
+                width=80,
+            ),
+            Column("Mode", lambda s: s.mode, width=70),
+            Column("Queue", lambda s: s.queue, width=120),
+            Column("Definition", lambda s: s.definition, width=150),
+            Column("State", lambda s: s.state, width=90),
+            Column("Job status (rows)", _status_counts, width=260),
+            Column("Id", lambda s: s.id, width=100),
+        ]
+        super().__init__(services, columns, lambda s: s.id, parent)
+        self.units_model: RowTableModel[Unit] = RowTableModel(
+            [
+                Column("Rows", lambda u: u.rows_text, lambda u: u.first_row, width=90),
+                Column("Job id", lambda u: u.job_id, width=260),
+                Column(
+                    "Array index", lambda u: "" if u.index < 0 else str(u.index), lambda u: u.index, width=80
+                ),
+                Column("Status", lambda u: u.status, width=90),
+                Column(
+                    "Exit code",
+                    lambda u: "" if u.exit_code is None else str(u.exit_code),
+                    lambda u: u.exit_code,
+                    align_right=True,
+                    width=70,
+                ),
+                Column("Log", _log_link, tooltip=_log_link, width=260),
+                Column("Reason", lambda u: u.reason, tooltip=lambda u: u.reason, width=200),
+            ],
+            lambda u: u.key,
+            self,
+        )
+        self.units_table = make_table_view(self.units_model, "submissionUnits")
+        self.status_button = QPushButton("Refresh status")
+        self.status_button.clicked.connect(lambda: self.spawn(self.refresh_units(), "Refresh job status"))
+        self.resume_button = QPushButton("Resume")
+        self.resume_button.setToolTip("Send what was not sent (after a crash, a dropped network or Stop)")
+        self.resume_button.clicked.connect(lambda: self.spawn(self.resume(), "Resume the submission"))
+        self.retry_button = QPushButton("Resubmit failed rows only")
+        self.retry_button.clicked.connect(lambda: self.spawn(self.resubmit_failed(), "Resubmit failed rows"))
+        self.export_rows_button = QPushButton("Export rows CSV…")
+        self.export_rows_button.clicked.connect(self.export_units)
+        self.units_note = QLabel()
+        self.units_note.setWordWrap(True)
+        buttons = QHBoxLayout()
+        for button in (self.status_button, self.resume_button, self.retry_button, self.export_rows_button):
+            buttons.addWidget(button)
+        buttons.addWidget(self.units_note, 1)
+        rows_page = QWidget()
+        rows_layout = QVBoxLayout(rows_page)
+        rows_layout.setContentsMargins(0, 0, 0, 0)
+        rows_layout.addLayout(buttons)
+        rows_layout.addWidget(self.units_table, 1)
+        self.details_tabs.insertTab(0, rows_page, "Rows and jobs")
+        self.results_model: RowTableModel[dict[str, str]] = RowTableModel(
+            [], lambda r: r.get("row_number", ""), self
+        )
+        self.results_table = make_table_view(self.results_model, "submissionResults")
+        self.results_button = QPushButton("Read results")
+        self.results_button.clicked.connect(lambda: self.spawn(self.load_results(), "Read DynamoDB results"))
+        self.results_note = QLabel()
+        results_page = QWidget()
+        results_layout = QVBoxLayout(results_page)
+        results_layout.setContentsMargins(0, 0, 0, 0)
+        top = QHBoxLayout()
+        top.addWidget(self.results_button)
+        top.addWidget(self.results_note, 1)
+        results_layout.addLayout(top)
+        results_layout.addWidget(self.results_table, 1)
+        self.details_tabs.insertTab(1, results_page, "Results (DynamoDB)")
+        self.details_tabs.setCurrentIndex(0)
+        self.export_button.setText("Export submissions CSV…")
+        submitter.listeners.append(self._journal_changed)
+        self._pending_select = ""
+
+    # --- loading ------------------------------------------------------------------------------
+    async def load(self, backend: Backend) -> None:
+        rows = await self.services.runner.run(self.submitter.journal.submissions)
+        self.model.set_rows(rows)
+        if self._pending_select:
+            self.select(self._pending_select)
+
+    def _journal_changed(self, _submission_id: str) -> None:
+        if self.isVisible() and (self._loading is None or self._loading.done()):
+            self.refresh()
+
+    def refresh(self) -> None:
+        # The journal is local: the list works without a connection too.
+        if self.backend is None:
+            self.spawn(self._load_offline(), "Read the submission journal")
+            return
+        super().refresh()
+
+    async def _load_offline(self) -> None:
+        self.model.set_rows(await self.services.runner.run(self.submitter.journal.submissions))
+
+    def on_backend_changed(self, backend: Backend | None) -> None:
+        """The journal outlives connections: keep the list."""
+
+    def select(self, submission_id: str) -> None:
+        row = self.model.row_of_key(submission_id)
+        if row < 0:
+            self._pending_select = submission_id
+            return
+        self._pending_select = ""
+        self.table.selectRow(row)
+        self.table.setCurrentIndex(self.model.index(row, 0))
+
+    def current(self) -> Submission | None:
+        return self.model.row_at(self.table.currentIndex())
+
+    def row_arn(self, row: Submission) -> str:
+        return row.id
+
+    def row_name(self, row: Submission) -> str:
+        return row.s3_uri
+
+    def row_raw(self, row: Submission) -> Any:
+        return {k: v for k, v in row.__dict__.items()}
+
+    def row_details(self, row: Submission) -> list[tuple[str, str]]:
+        return [
+            ("Submission id", row.id),
+            ("File", row.file_path),
+            ("SHA-256", row.file_sha256),
+            ("Object", row.s3_uri),
+            ("Queue", row.queue),
+            ("Definition", row.definition),
+            ("Mode", row.mode),
+            ("Rows", f"{row.rows:,}"),
+            ("Requests", ", ".join(f"{k} {v:,}" for k, v in sorted(row.counts.items()))),
+            ("State", row.state + (f" — {row.message}" if row.message else "")),
+            ("Connection", row.connection),
+            ("Resubmits", row.parent_id),
+        ]
+
+    def _current_changed(self, current: Any, previous: Any) -> None:
+        super()._current_changed(current, previous)
+        sub = self.current()
+        self.units_model.set_rows([])
+        self.results_model.set_rows([])
+        if sub is not None:
+            self.resume_button.setEnabled(sub.resumable and sub.state != SubmissionState.SUBMITTING)
+            self.spawn(self._show_units(sub.id), "Read the submission")
+
+    async def _show_units(self, submission_id: str) -> None:
+        units = await self.services.runner.run(self.submitter.journal.units, submission_id)
+        self.units_model.set_rows(units)
+        self._note(units)
+
+    def _note(self, units: list[Unit]) -> None:
+        failed = units_failed(units)
+        self.retry_button.setEnabled(bool(failed))
+        if not units:
+            self.units_note.setText("Press Refresh status to read the jobs' status.")
+        else:
+            rows = sum(u.row_count for u in units)
+            done = sum(u.row_count for u in units if u.status == "SUCCEEDED")
+            self.units_note.setText(
+                f"{done:,} of {rows:,} rows SUCCEEDED" + (f", {len(failed)} job(s) FAILED" if failed else "")
+            )
+
+    # --- actions ------------------------------------------------------------------------------
+    async def refresh_units(self) -> list[Unit]:
+        sub, backend = self.current(), self.backend
+        if sub is None or backend is None:
+            return []
+        units = await self.submitter.refresh_status(backend.batch, sub.id)
+        shown = self.current()
+        if shown is not None and shown.id == sub.id:
+            self.units_model.set_rows(units)
+            self._note(units)
+        return units
+
+    async def resume(self) -> None:
+        sub, backend = self.current(), self.backend
+        if sub is None or backend is None:
+            return
+        try:
+            outcome = await self.submitter.submit(backend.batch, sub.id)
+        except BatchGuiError as error:
+            self.units_note.setText(f"{error.message()}\nPress Resume again when the network is back.")
+            return
+        self.units_note.setText(f"{outcome.submitted:,} of {outcome.total:,} submitted.")
+
+    async def resubmit_failed(self, ask: bool = True) -> Submission | None:
+        sub, backend = self.current(), self.backend
+        if sub is None or backend is None:
+            return None
+        failed = units_failed(self.units_model.all_rows())
+        if not failed:
+            return None
+        rows = sum(u.row_count for u in failed)
+        if ask and not await confirm(
+            self,
+            "Resubmit failed rows",
+            f"Submit {len(failed)} new job(s) for the {rows:,} row(s) whose jobs FAILED?",
+            "Resubmit",
+        ):
+            return None
+        retry = await self.submitter.create_retry(sub.id, failed)
+        await self.submitter.submit(backend.batch, retry.id)
+        self.select(retry.id)
+        return retry
+
+    def export_units(self) -> None:
+        sub = self.current()
+        name = f"submission-{sub.id}.csv" if sub else "submission.csv"
+        path, _ = QFileDialog.getSaveFileName(self, "Export rows", name, "CSV (*.csv)")
+        if path:
+            self.export_units_to(Path(path))
+
+    def export_units_to(self, path: Path) -> asyncio.Task[Any]:
+        text = rows_to_csv(self.units_model.columns, self.units_model.visible_rows())
+        return self.spawn(self.services.runner.run(write_text, path, text), "Export submission rows")
+
+    async def load_results(self) -> list[dict[str, str]]:
+        sub, backend = self.current(), self.backend
+        if sub is None or backend is None:
+            return []
+        table = sub.results_table
+        if not table:
+            self.results_note.setText("This submission's job definition names no results table.")
+            return []
+        try:
+            items = await self.services.runner.run(backend.dynamodb.submission_items, table, sub.id)
+        except BatchGuiError as error:
+            self.results_note.setText(error.message())
+            return []
+        names: list[str] = []
+        for item in items[:200]:
+            for key in item:
+                if key not in names:
+                    names.append(key)
+        first = [n for n in ("row_number", "job_id", "array_index") if n in names]
+        ordered = first + [n for n in names if n not in first]
+        columns = [Column[dict[str, str]](n, _field(n), width=110) for n in ordered]
+        self.results_model = RowTableModel(columns, lambda r: r.get("row_number", ""), self)
+        self.results_table.setModel(self.results_model)
+        items.sort(key=lambda r: int(r.get("row_number", "0") or 0))
+        self.results_model.set_rows(items)
+        self.results_note.setText(f"{len(items):,} item(s) in {table} for submission {sub.id}.")
+        return items
+
+
+def _field(name: str) -> Callable[[dict[str, str]], str]:
+    def text(row: dict[str, str]) -> str:
+        return row.get(name, "")
+
+    return text

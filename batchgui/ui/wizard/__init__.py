@@ -1,0 +1,83 @@
+"""The CSV upload-and-submit wizard, and its entry points on the main window (Ctrl+N, drag-and-drop)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import QMainWindow, QMenu
+
+from batchgui.services.submission import Submitter
+from batchgui.services.upload import Uploader
+from batchgui.ui.panels.base import PanelServices
+from batchgui.ui.wizard.csv_wizard import CsvWizard
+
+CSV_SUFFIXES = (".csv", ".tsv", ".txt")
+
+
+def _csv_paths(event: QDragEnterEvent | QDropEvent) -> list[Path]:
+    mime = event.mimeData()
+    if not mime.hasUrls():
+        return []
+    return [
+        Path(url.toLocalFile())
+        for url in mime.urls()
+        if url.isLocalFile() and url.toLocalFile().lower().endswith(CSV_SUFFIXES)
+    ]
+
+
+class CsvWizardLauncher(QObject):
+    """Opens the wizard from File → New CSV submission… (Ctrl+N) or a .csv dropped on the window."""
+
+    def __init__(
+        self,
+        window: QMainWindow,
+        services: PanelServices,
+        uploader: Uploader,
+        submitter: Submitter,
+        on_follow: Callable[[str], None],
+    ) -> None:
+        super().__init__(window)
+        self.window = window
+        self.services = services
+        self.uploader = uploader
+        self.submitter = submitter
+        self.on_follow = on_follow
+        self.wizards: list[CsvWizard] = []
+        self.action = QAction("&New CSV submission…", window)
+        self.action.setShortcut(QKeySequence.StandardKey.New)
+        self.action.triggered.connect(self._open_new)
+        menus = [m for m in (a.menu() for a in window.menuBar().actions()) if isinstance(m, QMenu)]
+        if menus and menus[0].actions():
+            file_menu = menus[0]
+            file_menu.insertAction(file_menu.actions()[0], self.action)
+        else:
+            window.addAction(self.action)
+        window.setAcceptDrops(True)
+        window.installEventFilter(self)
+
+    def _open_new(self) -> None:
+        self.open()
+
+    def open(self, path: Path | None = None) -> CsvWizard:
+        wizard = CsvWizard(self.services, self.uploader, self.submitter, self.on_follow, self.window)
+        self.wizards = [w for w in self.wizards if w.isVisible()] + [wizard]
+        wizard.show()
+        if path is not None:
+            wizard.open_file(path)
+        return wizard
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.DragEnter and isinstance(event, QDragEnterEvent):
+            if _csv_paths(event):
+                event.acceptProposedAction()
+                return True
+        elif event.type() == QEvent.Type.Drop and isinstance(event, QDropEvent):
+            paths = _csv_paths(event)
+            if paths:
+                event.acceptProposedAction()
+                self.open(paths[0])
+                return True
+        return super().eventFilter(watched, event)
