@@ -309,6 +309,7 @@ class JobsPanel(Panel):
         """Show these queues' jobs (none: every queue) and list them again."""
         self._selected_queues = set(queues)
         self._rebuild_queue_menu()
+        self.model.clear()
         self.refresh()
 
     def queues_to_list(self) -> list[str]:

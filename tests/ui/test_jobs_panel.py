@@ -1,0 +1,286 @@
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtWidgets import QMessageBox, QPushButton
+
+from batchgui.app import Application
+from batchgui.domain.batch import JobStatus
+from batchgui.domain.connection import ConnectionSpec, LocalEndpoint
+from batchgui.ui.forms.submit_job import SubmitJobDialog
+from batchgui.ui.panels.jobs import JobsPanel
+from tests.support import MotoEndpoint, seed_batch
+
+pytestmark = pytest.mark.timeout(120)
+Wait = Callable[..., None]
+
+
+@dataclass(frozen=True)
+class SandboxEndpoint:
+    running: Any
+
+    def local(self) -> LocalEndpoint:
+        r = self.running
+        return LocalEndpoint(r.endpoint_url, r.region, r.access_key_id, r.secret_access_key)
+
+
+def open_panel(make_app: Callable[..., Application], endpoint: Any, wait_until: Wait) -> JobsPanel:
+    app = make_app(endpoint, "--panel", "jobs")
+    app.start(ConnectionSpec.local())
+    panel = app.window.current_panel()
+    assert isinstance(panel, JobsPanel)
+    wait_until(lambda: panel.load_count >= 1, what="jobs loaded")
+    return panel
+
+
+def submit(
+    panel: JobsPanel, wait_until: Wait, fill: Callable[[SubmitJobDialog], None], clone: bool = False
+) -> Any:
+    task = panel.spawn(panel.clone_selected() if clone else panel.submit_new(), "submit")
+    found: list[SubmitJobDialog] = []
+
+    def dialog_open() -> bool:
+        found[:] = [d for d in panel.findChildren(SubmitJobDialog) if d.isVisible()]
+        return bool(found)
+
+    wait_until(dialog_open, what="submit dialog")
+    dialog = found[0]
+    fill(dialog)
+    dialog.buttons.accepted.emit()
+    wait_until(task.done, what="submitted")
+    return task.result()
+
+
+def click_message_button(panel: JobsPanel, wait_until: Wait, text: str) -> None:
+    boxes: list[QMessageBox] = []
+
+    def box_open() -> bool:
+        boxes[:] = [
+            b
+            for b in panel.findChildren(QMessageBox)
+            if b.isVisible() and b.button(QMessageBox.StandardButton.Cancel)
+        ]
+        return bool(boxes)
+
+    wait_until(box_open, what="confirmation")
+    button = next(b for b in boxes[0].findChildren(QPushButton) if b.text() == text)
+    button.click()
+
+
+def shell(script: str) -> Callable[[SubmitJobDialog], None]:
+    def fill(dialog: SubmitJobDialog) -> None:
+        dialog.name_edit.setText("panel-job")
+        dialog.queue_combo.setCurrentText("fargate-queue")
+        dialog.definition_combo.setCurrentText("csv-row-processor")
+        dialog.command_edit.setText(f'sh -c "{script}"')
+
+    return fill
+
+
+def status_of(panel: JobsPanel, job_id: str) -> JobStatus | None:
+    job = panel.model.job(job_id)
+    return None if job is None else job.status
+
+
+def reached(panel: JobsPanel, job_id: str, status: JobStatus) -> bool:
+    """True once the live poll has seen the job in `status`; polls again meanwhile."""
+    if status_of(panel, job_id) is status:
+        return True
+    if panel.model.pending:
+        panel.model.flush()
+    elif panel.services.tasks.count < 3:
+        panel.spawn(panel.poll_now(), "poll")
+    return False
+
+
+def test_submit_then_follow_the_log_to_succeeded(
+    make_app: Callable[..., Application], sandbox: Any, wait_until: Wait
+) -> None:
+    panel = open_panel(make_app, SandboxEndpoint(sandbox), wait_until)
+    panel.log_view.set_following(True)
+    outcomes = submit(
+        panel, wait_until, shell("sleep 1; for i in 1 2 3 4 5 6; do echo line $i; sleep 0.3; done")
+    )
+    job_id = outcomes[0].job_id
+    assert panel.current_job() is not None
+    assert panel.current_job().job_id == job_id  # type: ignore[union-attr]
+    wait_until(
+        lambda: "line 1" in panel.log_view.plain_text() or panel.log_view.line_count() > 0, 30, "first lines"
+    )
+    seen_at_first = panel.log_view.line_count()
+    wait_until(lambda: "line 6" in "\n".join(panel.log_view.lines()), 30, "lines written after opening")
+    assert panel.log_view.line_count() > seen_at_first
+    assert [line.split("  ", 1)[-1] for line in panel.log_view.lines()] == [f"line {i}" for i in range(1, 7)]
+    wait_until(lambda: reached(panel, job_id, JobStatus.SUCCEEDED), 30, "SUCCEEDED")
+    assert (
+        "Following" in panel.log_view.state_label.text()
+        or "/aws/batch/job" in panel.log_view.state_label.text()
+    )
+
+
+def test_failed_job_shows_exit_code_and_masked_secrets(
+    make_app: Callable[..., Application], sandbox: Any, wait_until: Wait, run_async: Any
+) -> None:
+    panel = open_panel(make_app, SandboxEndpoint(sandbox), wait_until)
+
+    def fill(dialog: SubmitJobDialog) -> None:
+        shell("exit 3")(dialog)
+        dialog.environment_edit.setPlainText("DB_PASSWORD=hunter2\nPLAIN=visible")
+
+    job_id = submit(panel, wait_until, fill)[0].job_id
+
+    wait_until(lambda: reached(panel, job_id, JobStatus.FAILED), 30, "FAILED")
+    wait_until(
+        lambda: panel.details.detail is not None and panel.details.detail.status is JobStatus.FAILED, 10
+    )
+    text = panel.details.text()
+    assert "PLAIN=visible" in text
+    assert "hunter2" not in text
+    assert "DB_PASSWORD=••••••" in text
+    panel.details.reveal_box.setChecked(True)
+    assert "DB_PASSWORD=hunter2" in panel.details.text()
+    assert panel.model.job(job_id).exit_code == 3  # type: ignore[union-attr]
+
+
+def test_array_children_and_dependency_links(
+    make_app: Callable[..., Application], sandbox: Any, wait_until: Wait
+) -> None:
+    panel = open_panel(make_app, SandboxEndpoint(sandbox), wait_until)
+
+    def array(dialog: SubmitJobDialog) -> None:
+        shell("echo child")(dialog)
+        dialog.array_spin.setValue(3)
+
+    parent = submit(panel, wait_until, array)[0].job_id
+    wait_until(lambda: "#2" in panel.details.text(), 30, "children listed")
+    assert "Array of 3" in panel.details.text()
+
+    def dependent(dialog: SubmitJobDialog) -> None:
+        shell("echo after")(dialog)
+        dialog.dependencies_edit.setText(parent)
+
+    child = submit(panel, wait_until, dependent)[0].job_id
+    wait_until(lambda: "Depends on" in panel.details.text(), 20, "dependency shown")
+    assert panel.details.detail is not None
+    assert panel.details.detail.job_id == child
+    panel.details.job_clicked.emit(parent)
+    wait_until(lambda: panel.current_job() is not None and panel.current_job().job_id == parent, 10)  # type: ignore[union-attr]
+
+
+def test_bulk_terminate_120_jobs_in_three_batches(
+    make_app: Callable[..., Application], sandbox: Any, wait_until: Wait, run_async: Any
+) -> None:
+    panel = open_panel(make_app, SandboxEndpoint(sandbox), wait_until)
+    backend = panel.backend
+    assert backend is not None
+    client = backend.batch.client
+    ids = [
+        client.submit_job(
+            jobName=f"sleepy-{n}",
+            jobQueue="fargate-queue",
+            jobDefinition="csv-row-processor",
+            containerOverrides={"command": ["sleep", "60"]},
+        )["jobId"]
+        for n in range(120)
+    ]
+    panel.refresh()
+    wait_until(lambda: all(panel.model.job(i) is not None for i in ids), 30, "jobs listed")
+    panel.filter_edit.setText("sleepy-")
+    panel.table.selectAll()
+    calls: list[str] = []
+    client.meta.events.register("before-call.batch.TerminateJobs", lambda **_: calls.append("TerminateJobs"))
+    task = panel.spawn(panel.stop_selected(True), "terminate")
+    click_message_button(panel, wait_until, "Terminate")
+    wait_until(task.done, 60, "terminated")
+    results = task.result()
+    assert len(results) == 120
+    assert all(r.ok for r in results)
+    assert calls == ["TerminateJobs"] * 3
+
+
+def test_clone_prefills_the_dialog(
+    make_app: Callable[..., Application], moto: MotoEndpoint, wait_until: Wait
+) -> None:
+    ids = seed_batch(moto)
+    moto.client("batch").submit_job(
+        jobName="original",
+        jobQueue=ids["queue"],
+        jobDefinition=ids["definition"],
+        containerOverrides={"command": ["echo", "cloned"]},
+        parameters={"p": "1"},
+    )
+    panel = open_panel(make_app, moto, wait_until)
+    wait_until(lambda: panel.current_job() is not None, what="first row selected")
+    seen: dict[str, str] = {}
+
+    def check(dialog: SubmitJobDialog) -> None:
+        seen["name"] = dialog.name_edit.text()
+        seen["command"] = dialog.command_edit.text()
+        seen["parameters"] = dialog.parameters_edit.toPlainText()
+        dialog.name_edit.setText("the-clone")
+
+    outcomes = submit(panel, wait_until, check, clone=True)
+    assert seen == {"name": "original", "command": '["echo", "cloned"]', "parameters": "p=1"}
+    assert outcomes[0].name == "the-clone"
+    assert not outcomes[0].error
+    wait_until(lambda: panel.model.job(outcomes[0].job_id) is not None, 10, "clone listed")
+
+
+def test_job_that_no_longer_exists(
+    make_app: Callable[..., Application], moto: MotoEndpoint, wait_until: Wait
+) -> None:
+    seed_batch(moto)
+    panel = open_panel(make_app, moto, wait_until)
+    panel.show_job("00000000-0000-0000-0000-000000000000")
+    wait_until(lambda: "no longer exists" in panel.details.text(), 10, "message")
+
+
+def test_log_not_yet_created_says_so(
+    make_app: Callable[..., Application], sandbox: Any, wait_until: Wait
+) -> None:
+    panel = open_panel(make_app, SandboxEndpoint(sandbox), wait_until)
+    blocker = submit(panel, wait_until, shell("sleep 30"))[0].job_id
+
+    def waiting(dialog: SubmitJobDialog) -> None:
+        shell("echo later")(dialog)
+        dialog.dependencies_edit.setText(blocker)
+
+    submit(panel, wait_until, waiting)
+    wait_until(lambda: "No log yet" in panel.log_view.state_label.text(), 20, "no log yet")
+
+
+def test_submit_dialog_explains_bad_input(qapp: Any) -> None:
+    dialog = SubmitJobDialog(["q"], ["d"])
+    dialog.name_edit.setText("bad name!")
+    dialog.array_spin.setValue(1)
+    dialog.command_edit.setText('["unterminated"')
+    dialog.environment_edit.setPlainText("NOEQUALS")
+    dialog.timeout_spin.setValue(10)
+    dialog.dependencies_edit.setText(" ".join(f"id{n}" for n in range(21)))
+    errors = "\n".join(dialog.errors())
+    for expected in ("Name:", "Array size", "Command", "Environment, line 1", "Timeout", "at most 20"):
+        assert expected in errors
+    dialog.deleteLater()
+
+
+def test_export_csv_of_the_view(
+    make_app: Callable[..., Application], moto: MotoEndpoint, wait_until: Wait, tmp_path: Path, run_async: Any
+) -> None:
+    ids = seed_batch(moto)
+    for name in ("a-job", "b-job"):
+        moto.client("batch").submit_job(jobName=name, jobQueue=ids["queue"], jobDefinition=ids["definition"])
+    panel = open_panel(make_app, moto, wait_until)
+    panel.filter_edit.setText("b-job")
+    target = tmp_path / "jobs.csv"
+    task = panel.export_csv_to(target)
+    wait_until(task.done, 10, "export")
+    lines = target.read_text().splitlines()
+    assert lines[0].startswith("Name,Job id,Status")
+    assert len(lines) == 2
+    assert lines[1].startswith("b-job,")
+    run_async(asyncio.sleep(0))
