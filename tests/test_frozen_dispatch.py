@@ -69,3 +69,16 @@ def test_only_a_frozen_app_dispatches_minus_m(monkeypatch: pytest.MonkeyPatch) -
     with pytest.raises(SystemExit) as exit_info:
         main()
     assert exit_info.value.code == 2
+
+
+def test_a_windowed_build_without_stdout_gets_its_pipe_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "hello_module.py").write_text("print('hello from the job')\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(sys, "argv", list(sys.argv))
+    monkeypatch.setattr(sys, "stdout", None)
+    assert run_module_if_asked(["batchgui", "-m", "hello_module"])
+    assert sys.stdout is not None
+    sys.stdout.flush()
+    assert "hello from the job" in capfd.readouterr().out
