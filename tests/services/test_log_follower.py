@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from batchgui.aws.logs import LogEvent, LogsGateway
+from batchgui.services.log_follower import LogFollower, LogState
+from batchgui.services.runner import Runner
+from tests.support import MotoEndpoint
+
+pytestmark = pytest.mark.timeout(30)
+GROUP = "/aws/batch/job"
+
+
+@pytest.fixture
+def runner() -> Iterator[Runner]:
+    made = Runner(workers=2)
+    yield made
+    made.close()
+
+
+def test_follow_appends_only_new_events(moto: MotoEndpoint, runner: Runner, run_async: Any) -> None:
+    client = moto.client("logs")
+    client.create_log_group(logGroupName=GROUP)
+    seen: list[str] = []
+    states: list[LogState] = []
+    follower = LogFollower(
+        runner,
+        LogsGateway(client),
+        GROUP,
+        "job/stream",
+        lambda events: seen.extend(e.message for e in events),
+        on_state=states.append,
+        interval_s=0.05,
+    )
+    assert run_async(follower.read_new()) is False  # not created yet
+    client.create_log_stream(logGroupName=GROUP, logStreamName="job/stream")
+    now = int(time.time() * 1000)
+
+    def put(n: int, message: str) -> None:
+        client.put_log_events(
+            logGroupName=GROUP,
+            logStreamName="job/stream",
+            logEvents=[{"timestamp": now + n, "message": message}],
+        )
+
+    put(0, "first")
+    assert run_async(follower.read_new()) is True
+    put(1, "second")
+    assert run_async(follower.read_new()) is True
+    assert run_async(follower.read_new()) is True
+    assert seen == ["first", "second"]
+    assert follower.events_read == 2
+    run_async(follower.run(follow=False))
+    assert states == [LogState.READING, LogState.DONE]
+
+
+def test_missing_stream_is_reported_and_waited_for(
+    moto: MotoEndpoint, runner: Runner, run_async: Any
+) -> None:
+    client = moto.client("logs")
+    client.create_log_group(logGroupName=GROUP)
+    states: list[LogState] = []
+    events: list[LogEvent] = []
+    polls = {"n": 0}
+
+    def stop() -> bool:
+        polls["n"] += 1
+        return polls["n"] >= 3
+
+    follower = LogFollower(
+        runner, LogsGateway(client), GROUP, "later", events.extend, on_state=states.append, interval_s=0.01
+    )
+    run_async(follower.run(follow=True, should_stop=stop))
+    assert LogState.NO_STREAM in states
+    assert states[-1] is LogState.NO_STREAM
+    assert events == []
