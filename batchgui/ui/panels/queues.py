@@ -1,48 +1,292 @@
-"""Job queues."""
+"""Job queues: list with job counts by status, create/edit (ordered environments, scheduling policy,
+stuck-job actions), enable/disable, tags, front of queue, and the dependency-aware delete."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QWidget
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
 
-from batchgui.domain.batch import JobQueue
+from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QMenu, QWidget
+
+from batchgui.aws.batch_admin import JobCount
+from batchgui.domain.batch import ComputeEnvironment, JobQueue, JobStatus
+from batchgui.domain.scheduling import QueueSnapshot, SchedulingPolicy
 from batchgui.services.connections import Backend
+from batchgui.ui.dialogs import confirm
+from batchgui.ui.forms.common import error_text
+from batchgui.ui.forms.queue_dialog import JobQueueDialog
 from batchgui.ui.models.table import Column
+from batchgui.ui.panels.admin import (
+    action_bar,
+    add_action,
+    add_filter_combo,
+    edit_tags,
+    inventory_for,
+    run_delete,
+    tell,
+)
 from batchgui.ui.panels.base import ListPanel, PanelServices
 
-COLUMNS: list[Column[JobQueue]] = [
-    Column("Name", lambda q: q.name, width=180),
-    Column("State", lambda q: q.state, width=80),
-    Column("Status", lambda q: q.status, width=80),
-    Column("Priority", lambda q: str(q.priority), lambda q: q.priority, align_right=True, width=70),
+
+@dataclass(frozen=True)
+class QueueRow:
+    """A queue and its job counts (counts arrive after the queue list, so they may be empty)."""
+
+    queue: JobQueue
+    counts: dict[JobStatus, JobCount] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.queue.name
+
+    @property
+    def arn(self) -> str:
+        return self.queue.arn
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        return self.queue.raw
+
+    def count_text(self, status: JobStatus) -> str:
+        count = self.counts.get(status)
+        return count.text() if count is not None else ""
+
+    def count_value(self, status: JobStatus) -> int | None:
+        count = self.counts.get(status)
+        return count.count if count is not None else None
+
+
+def _actions(queue: JobQueue) -> str:
+    def one(action: dict[str, Any]) -> str:
+        reason = str(action.get("reason", "")).split(":")[-1]
+        return f"{action.get('action', '')} after {action.get('maxTimeSeconds', '')} s ({reason})"
+
+    return "; ".join(one(a) for a in queue.state_time_limit_actions)
+
+
+def _count_column(status: JobStatus) -> Column[QueueRow]:
+    return Column(
+        status.value.title(),
+        lambda r: r.count_text(status),
+        lambda r: r.count_value(status),
+        align_right=True,
+        width=78,
+    )
+
+
+COLUMNS: list[Column[QueueRow]] = [
+    Column("Name", lambda r: r.queue.name, width=170),
+    Column("State", lambda r: r.queue.state, width=80),
+    Column("Status", lambda r: r.queue.status, width=80),
+    Column(
+        "Priority", lambda r: str(r.queue.priority), lambda r: r.queue.priority, align_right=True, width=60
+    ),
     Column(
         "Compute environments",
-        lambda q: " → ".join(ce.name for ce in q.compute_environments),
-        width=260,
+        lambda r: " → ".join(ce.name for ce in r.queue.compute_environments),
+        width=220,
     ),
-    Column("Scheduling policy", lambda q: q.scheduling_policy_arn.rsplit("/", 1)[-1], width=140),
-    Column("Status reason", lambda q: q.status_reason, tooltip=lambda q: q.status_reason, width=200),
+    Column("Scheduling policy", lambda r: r.queue.scheduling_policy_arn.rsplit("/", 1)[-1], width=120),
+    *(_count_column(s) for s in JobStatus),
+    Column("Stuck-job actions", lambda r: _actions(r.queue), tooltip=lambda r: _actions(r.queue), width=160),
+    Column(
+        "Status reason", lambda r: r.queue.status_reason, tooltip=lambda r: r.queue.status_reason, width=200
+    ),
 ]
+STATE_CHOICES = ["All states", "ENABLED", "DISABLED"]
 
 
-class JobQueuesPanel(ListPanel[JobQueue]):
+def _time(ms: int | None) -> str:
+    if ms is None:
+        return ""
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def snapshot_text(queue: str, snapshot: QueueSnapshot) -> str:
+    if not snapshot.jobs:
+        return f"No RUNNABLE jobs at the front of {queue}.\n\nUpdated {_time(snapshot.last_updated_at)}."
+    lines = [f"The next jobs {queue} will dispatch (updated {_time(snapshot.last_updated_at)}):", ""]
+    lines.extend(
+        f"{n:>3}. {job.job_id}   waiting since {_time(job.earliest_time_at_position)}"
+        for n, job in enumerate(snapshot.jobs, start=1)
+    )
+    return "\n".join(lines)
+
+
+class JobQueuesPanel(ListPanel[QueueRow]):
     panel_id = "job-queues"
     title = "Job queues"
 
     def __init__(self, services: PanelServices, parent: QWidget | None = None) -> None:
-        super().__init__(services, COLUMNS, lambda q: q.arn, parent)
+        super().__init__(services, COLUMNS, lambda r: r.queue.arn, parent)
+        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        self.state_filter = add_filter_combo(self, "State", STATE_CHOICES)
+        self.state_filter.currentTextChanged.connect(self._apply_filters)
+        action_bar(self).addSeparator()
+        add_action(
+            self,
+            "Create…",
+            self.create_new,
+            shortcut="Ctrl+N",
+            tooltip="Create a job queue",
+            needs_selection=False,
+        )
+        add_action(self, "Edit…", self.edit, shortcut="Ctrl+E", tooltip="Priority, environments, policy")
+        add_action(self, "Enable/Disable", self.toggle_state, tooltip="Enable or disable")
+        add_action(
+            self, "Front of queue…", self.front_of_queue, shortcut="Ctrl+Shift+F", tooltip="Next jobs to run"
+        )
+        add_action(self, "Tags…", self.tags, shortcut="Ctrl+T", tooltip="View and edit tags")
+        add_action(
+            self,
+            "Delete…",
+            self.delete,
+            shortcut=QKeySequence.StandardKey.Delete,
+            tooltip="Disable, wait, delete",
+        )
+        self.dialog: JobQueueDialog | None = None
+        self.last_snapshot_text = ""
 
     async def load(self, backend: Backend) -> None:
-        rows = await self.services.runner.run(backend.batch.describe_job_queues)
-        self.model.set_rows(rows)
+        queues = await self.services.runner.run(backend.batch.describe_job_queues)
+        previous = {r.queue.arn: r.counts for r in self.model.all_rows()}
+        # Show the queues at once (with the last counts), then fill in fresh counts.
+        self.model.set_rows([QueueRow(q, previous.get(q.arn, {})) for q in queues])
+        counts = await inventory_for(self, backend).job_counts([q.name for q in queues])
+        self.model.set_rows([QueueRow(q, counts.get(q.name, {})) for q in queues])
+        self._current_changed(self.table.currentIndex(), QModelIndex())  # show the counts in the details
 
-    def row_details(self, row: JobQueue) -> list[tuple[str, str]]:
+    def _apply_filters(self, state: str) -> None:
+        self.model.set_row_filter(None if state.startswith("All") else (lambda r: r.queue.state == state))
+
+    def row_details(self, row: QueueRow) -> list[tuple[str, str]]:
+        queue = row.queue
+        counts = ", ".join(f"{s.value}: {row.count_text(s)}" for s in JobStatus if row.count_text(s))
         return [
-            ("Name", row.name),
-            ("ARN", row.arn),
-            ("State / status", f"{row.state} / {row.status}"),
-            ("Priority", str(row.priority)),
-            ("Compute environments", "\n".join(f"{ce.order}. {ce.arn}" for ce in row.compute_environments)),
-            ("Scheduling policy", row.scheduling_policy_arn),
-            ("Status reason", row.status_reason),
-            ("Tags", "\n".join(f"{k}={v}" for k, v in sorted(row.tags.items()))),
+            ("Name", queue.name),
+            ("ARN", queue.arn),
+            ("State / status", f"{queue.state} / {queue.status}"),
+            ("Priority", str(queue.priority)),
+            ("Compute environments", "\n".join(f"{ce.order}. {ce.arn}" for ce in queue.compute_environments)),
+            ("Scheduling policy", queue.scheduling_policy_arn or "(none: first in, first out)"),
+            ("Jobs", counts),
+            ("Stuck-job actions", _actions(queue)),
+            ("Status reason", queue.status_reason),
+            ("Tags", "\n".join(f"{k}={v}" for k, v in sorted(queue.tags.items()))),
         ]
+
+    def context_actions(self, menu: QMenu, rows: list[QueueRow]) -> None:
+        menu.addSeparator()
+        menu.addAction("Edit…", self.edit)
+        menu.addAction("Enable/Disable", self.toggle_state)
+        menu.addAction("Front of queue…", self.front_of_queue)
+        menu.addAction("Tags…", self.tags)
+        menu.addAction("Delete…", self.delete)
+
+    def _selected(self) -> JobQueue | None:
+        rows = self.selected_rows()
+        return rows[0].queue if rows else None
+
+    # --- actions ------------------------------------------------------------------------------
+    async def _choices(self, backend: Backend) -> tuple[list[ComputeEnvironment], list[SchedulingPolicy]]:
+        runner = self.services.runner
+        environments = await runner.run(backend.batch.describe_compute_environments)
+        try:
+            policies = await runner.run(backend.batch_admin.list_scheduling_policies)
+        except Exception:
+            policies = []  # an endpoint without scheduling policies: offer none
+        return environments, policies
+
+    def create_new(self) -> None:
+        self.spawn(self._open_dialog(None), "Create job queue")
+
+    def edit(self) -> None:
+        queue = self._selected()
+        if queue is not None:
+            self.spawn(self._open_dialog(queue), f"Edit {queue.name}")
+
+    async def _open_dialog(self, queue: JobQueue | None) -> None:
+        backend = self.backend
+        if backend is None:
+            return
+        environments, policies = await self._choices(backend)
+        admin = backend.batch_admin
+
+        async def send(request: dict[str, Any]) -> None:
+            if queue is None:
+                await self.services.runner.run(admin.create_job_queue, request)
+            else:
+                await self.services.runner.run(admin.update_job_queue, request)
+
+        self.dialog = JobQueueDialog(environments, policies, send, queue, self)
+        try:
+            if await self.dialog.ask():
+                self.refresh()
+        finally:
+            self.dialog.deleteLater()
+            self.dialog = None
+
+    def toggle_state(self) -> None:
+        queue = self._selected()
+        if queue is not None:
+            self.spawn(self._toggle(queue), f"Enable/disable {queue.name}")
+
+    async def _toggle(self, queue: JobQueue) -> None:
+        backend = self.backend
+        if backend is None:
+            return
+        target = "DISABLED" if queue.state == "ENABLED" else "ENABLED"
+        if target == "DISABLED" and not await confirm(
+            self,
+            "Disable job queue",
+            f"Disable {queue.name}?\n\nIt stops accepting new jobs; jobs already in it keep running.",
+            "Disable",
+        ):
+            return
+        await self.services.runner.run(backend.batch_admin.set_job_queue_state, queue.name, target)
+        self.refresh()
+
+    def front_of_queue(self) -> None:
+        queue = self._selected()
+        if queue is not None:
+            self.spawn(self._front_of_queue(queue), f"Front of {queue.name}")
+
+    async def _front_of_queue(self, queue: JobQueue) -> None:
+        backend = self.backend
+        if backend is None:
+            return
+        try:
+            snapshot = await self.services.runner.run(backend.batch_admin.job_queue_snapshot, queue.name)
+        except Exception as error:
+            # GetJobQueueSnapshot is missing from some endpoints (moto): say so, don't fail loudly.
+            self.last_snapshot_text = error_text(error)
+            await tell(self, f"Front of {queue.name}", self.last_snapshot_text)
+            return
+        self.last_snapshot_text = snapshot_text(queue.name, snapshot)
+        await tell(self, f"Front of {queue.name}", self.last_snapshot_text)
+
+    def tags(self) -> None:
+        queue = self._selected()
+        if queue is not None:
+            self.spawn(edit_tags(self, queue.arn), f"Tags of {queue.name}")
+
+    def delete(self) -> None:
+        queue = self._selected()
+        if queue is not None:
+            self.spawn(self._delete(queue), f"Delete {queue.name}")
+
+    async def _delete(self, queue: JobQueue) -> bool | None:
+        backend = self.backend
+        if backend is None:
+            return None
+        inventory = inventory_for(self, backend)
+        plan = await inventory.plan_delete_job_queue(queue.name)
+        row = next((r for r in self.model.all_rows() if r.queue.arn == queue.arn), None)
+        if row is not None:
+            active = sum(row.count_value(s) or 0 for s in JobStatus.active())
+            if active:
+                plan.warnings.insert(0, f"{active} job(s) are still waiting or running in {queue.name}.")
+        return await run_delete(self, inventory, plan)

@@ -1,0 +1,1 @@
+"""Create/edit dialogs and wizards for the Batch resources."""

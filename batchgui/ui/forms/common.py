@@ -1,0 +1,160 @@
+"""What the forms share: a dialog that applies its change asynchronously and shows the error inline,
+a list of problems with their JSON paths, and awaiting a dialog without a nested event loop."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from batchgui.domain.errors import BatchGuiError
+from batchgui.domain.fargate import Problem
+
+ERROR_STYLE = "color: #b00020;"
+
+
+def error_text(error: BaseException) -> str:
+    if isinstance(error, BatchGuiError):
+        return error.message()
+    return f"{type(error).__name__}: {error}"
+
+
+async def wait_finished(dialog: QDialog) -> int:
+    """Open `dialog` window-modally (open(), not exec()) and wait for its result."""
+    future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+    def finished(result: int) -> None:
+        if not future.done():
+            future.set_result(result)
+
+    dialog.finished.connect(finished)
+    dialog.open()
+    return await future
+
+
+class ProblemList(QListWidget):
+    """Problems found before sending: 'path: message' per line; activating one emits its path."""
+
+    path_activated = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("problemList")
+        self.setMaximumHeight(130)
+        self.itemActivated.connect(lambda item: self.path_activated.emit(item.data(Qt.ItemDataRole.UserRole)))
+        self.itemClicked.connect(lambda item: self.path_activated.emit(item.data(Qt.ItemDataRole.UserRole)))
+        palette = self.palette()
+        palette.setColor(QPalette.ColorRole.Text, QColor("#b00020"))
+        self.setPalette(palette)
+        self.hide()
+
+    def show_problems(self, problems: Sequence[Problem | str]) -> None:
+        self.clear()
+        for problem in problems:
+            if isinstance(problem, Problem):
+                item = QListWidgetItem(str(problem))
+                item.setData(Qt.ItemDataRole.UserRole, problem.path)
+            else:
+                item = QListWidgetItem(problem)
+                item.setData(Qt.ItemDataRole.UserRole, "")
+            self.addItem(item)
+        self.setVisible(bool(problems))
+
+    def texts(self) -> list[str]:
+        return [self.item(i).text() for i in range(self.count())]
+
+
+class ApplyDialog(QDialog):
+    """A dialog whose OK button validates, then runs `apply()` in the background.
+
+    While the change is being applied the buttons are disabled; if AWS refuses it, the error is shown
+    in the dialog (which stays open, with the user's input) instead of being lost.
+    """
+
+    applied = Signal()
+
+    def __init__(self, title: str, ok_text: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.setWindowModality(Qt.WindowModality.WindowModal)
+        self.body = QVBoxLayout()
+        self.problems = ProblemList()
+        self.status = QLabel()
+        self.status.setObjectName("dialogStatus")
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.ok_button.setText(ok_text)
+        self.buttons.accepted.connect(self.start_apply)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(self.body, 1)
+        layout.addWidget(self.problems)
+        layout.addWidget(self.status)
+        layout.addWidget(self.buttons)
+        self.apply_task: asyncio.Task[Any] | None = None
+        self.sent = 0
+
+    # --- for subclasses -----------------------------------------------------------------------
+    def validate(self) -> list[Problem | str]:
+        """Problems with the input; nothing is sent while there are any."""
+        return []
+
+    async def apply(self) -> None:
+        """Send the change (through the Runner)."""
+
+    # --- behaviour ----------------------------------------------------------------------------
+    def start_apply(self) -> None:
+        if self.apply_task is not None and not self.apply_task.done():
+            return
+        problems = self.validate()
+        self.problems.show_problems(problems)
+        if problems:
+            self.set_status(f"{len(problems)} problem(s) to fix; nothing was sent.", error=True)
+            return
+        self.set_status("Working…")
+        self.buttons.setEnabled(False)
+        self.apply_task = asyncio.ensure_future(self._apply())
+
+    async def _apply(self) -> None:
+        try:
+            self.sent += 1
+            await self.apply()
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            self.set_status(error_text(error), error=True)
+            return
+        finally:
+            self.buttons.setEnabled(True)
+        self.set_status("")
+        self.applied.emit()
+        self.accept()
+
+    def set_status(self, text: str, error: bool = False) -> None:
+        self.status.setStyleSheet(ERROR_STYLE if error else "")
+        self.status.setText(text)
+
+    def reject(self) -> None:
+        if self.apply_task is not None and not self.apply_task.done():
+            self.apply_task.cancel()
+        super().reject()
+
+    async def ask(self) -> bool:
+        """Open the dialog and wait; True once the change was applied."""
+        return bool(await wait_finished(self))

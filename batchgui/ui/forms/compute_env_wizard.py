@@ -1,0 +1,536 @@
+"""The compute-environment wizard: a few questions, a Fargate-or-EC2 proposal with its reasons, then
+the fields that platform needs, validated before CreateComputeEnvironment is sent.
+
+And the edit dialog for an existing environment (state, vCPUs, service role).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+    QWizard,
+    QWizardPage,
+)
+
+from batchgui.aws.ec2 import SecurityGroup, Subnet
+from batchgui.aws.iam import Role
+from batchgui.domain.advisor import Advice, WorkloadAnswers, advise
+from batchgui.domain.batch import ComputeEnvironment
+from batchgui.domain.fargate import Problem
+from batchgui.ui.forms.common import ApplyDialog, ProblemList, error_text, wait_finished
+from batchgui.ui.panels.base import monospace_font
+
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
+PLATFORMS = ("FARGATE", "FARGATE_SPOT", "EC2", "SPOT")
+ALLOCATION_STRATEGIES = (
+    "BEST_FIT_PROGRESSIVE",
+    "BEST_FIT",
+    "SPOT_CAPACITY_OPTIMIZED",
+    "SPOT_PRICE_CAPACITY_OPTIMIZED",
+)
+INSTANCE_TYPE = re.compile(r"^(optimal|default_x86_64|default_arm64|[a-z][a-z0-9-]*(\.[a-z0-9]+)?)$")
+
+
+@dataclass(frozen=True)
+class NetworkChoices:
+    """What the wizard offers to pick from (read from EC2 and IAM before it opens)."""
+
+    subnets: Sequence[Subnet] = ()
+    security_groups: Sequence[SecurityGroup] = ()
+    roles: Sequence[Role] = ()
+    note: str = ""
+
+
+def compute_environment_problems(request: dict[str, Any]) -> list[Problem]:
+    """What AWS would refuse in a CreateComputeEnvironment request, said before sending it."""
+    problems: list[Problem] = []
+    name = str(request.get("computeEnvironmentName", ""))
+    if not NAME.match(name):
+        problems.append(
+            Problem(
+                "computeEnvironmentName", "1-128 letters, digits, - and _, starting with a letter or digit"
+            )
+        )
+    resources: dict[str, Any] = request.get("computeResources") or {}
+    platform = resources.get("type")
+    base = "computeResources"
+    if platform not in PLATFORMS:
+        problems.append(Problem(f"{base}.type", f"must be one of {', '.join(PLATFORMS)}"))
+        return problems
+    max_v = int(resources.get("maxvCpus", 0))
+    if max_v < 1:
+        problems.append(Problem(f"{base}.maxvCpus", "must be at least 1"))
+    if not resources.get("subnets"):
+        problems.append(Problem(f"{base}.subnets", "pick at least one subnet (jobs run in these subnets)"))
+    if platform in ("FARGATE", "FARGATE_SPOT") and not resources.get("securityGroupIds"):
+        problems.append(Problem(f"{base}.securityGroupIds", "Fargate needs at least one security group"))
+    if platform in ("EC2", "SPOT"):
+        types = list(resources.get("instanceTypes") or [])
+        if not types:
+            problems.append(
+                Problem(f"{base}.instanceTypes", "name at least one instance type (or 'optimal')")
+            )
+        for position, item in enumerate(types):
+            if not INSTANCE_TYPE.match(str(item)):
+                problems.append(
+                    Problem(
+                        f"{base}.instanceTypes[{position}]", f"{item!r} is not an instance type or family"
+                    )
+                )
+        min_v = int(resources.get("minvCpus", 0))
+        desired = int(resources.get("desiredvCpus", min_v))
+        if not 0 <= min_v <= max_v:
+            problems.append(Problem(f"{base}.minvCpus", "must be between 0 and maxvCpus"))
+        if not min_v <= desired <= max_v:
+            problems.append(Problem(f"{base}.desiredvCpus", "must be between minvCpus and maxvCpus"))
+        if not resources.get("instanceRole"):
+            problems.append(
+                Problem(f"{base}.instanceRole", "EC2 needs an instance profile (e.g. ecsInstanceRole)")
+            )
+        strategy = resources.get("allocationStrategy", "BEST_FIT_PROGRESSIVE")
+        if platform == "EC2" and strategy.startswith("SPOT_"):
+            problems.append(Problem(f"{base}.allocationStrategy", f"{strategy} applies to SPOT only"))
+        bid = resources.get("bidPercentage")
+        if bid is not None and not 0 <= int(bid) <= 100:
+            problems.append(Problem(f"{base}.bidPercentage", "must be between 0 and 100"))
+    return problems
+
+
+def _checked(widget: QListWidget) -> list[str]:
+    return [
+        str(widget.item(i).data(Qt.ItemDataRole.UserRole))
+        for i in range(widget.count())
+        if widget.item(i).checkState() == Qt.CheckState.Checked
+    ]
+
+
+class AdvisorPage(QWizardPage):
+    def __init__(self) -> None:
+        super().__init__()
+        self.setTitle("What will run here?")
+        self.setSubTitle("A few questions about the jobs; the wizard proposes Fargate or EC2 and says why.")
+        self.gpu = QCheckBox("The jobs need GPUs")
+        self.vcpus = QDoubleSpinBox()
+        self.vcpus.setRange(0.25, 192)
+        self.vcpus.setSingleStep(1)
+        self.vcpus.setValue(1)
+        self.vcpus.setSuffix(" vCPU")
+        self.memory = QDoubleSpinBox()
+        self.memory.setRange(0.5, 24576)
+        self.memory.setValue(2)
+        self.memory.setSuffix(" GiB")
+        self.fast_start = QCheckBox("Jobs must start quickly (under ~30 s) when nothing is running")
+        self.fast_start.setChecked(True)
+        self.custom_ami = QCheckBox("A custom AMI or launch template is needed")
+        self.efa = QCheckBox("Elastic Fabric Adapter (tightly coupled HPC)")
+        self.linux = QCheckBox("linuxParameters: devices, swap, shared memory or tmpfs")
+        self.instance_types = QCheckBox("Specific instance types are required")
+        self.concurrency = QSpinBox()
+        self.concurrency.setRange(1, 1_000_000)
+        self.concurrency.setValue(10)
+        self.concurrency.setSuffix(" jobs at once")
+        self.spot = QCheckBox("Jobs can be interrupted and retried (Spot: much cheaper)")
+        form = QFormLayout()
+        form.addRow(self.gpu)
+        form.addRow("Largest job, CPU:", self.vcpus)
+        form.addRow("Largest job, memory:", self.memory)
+        form.addRow("Peak concurrency:", self.concurrency)
+        for box in (self.fast_start, self.custom_ami, self.efa, self.linux, self.instance_types, self.spot):
+            form.addRow(box)
+        self.advice_label = QLabel()
+        self.advice_label.setObjectName("adviceLabel")
+        self.advice_label.setWordWrap(True)
+        self.advice_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        group = QGroupBox("Recommendation")
+        inner = QVBoxLayout(group)
+        inner.addWidget(self.advice_label)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(group, 1)
+        for check in (
+            self.gpu,
+            self.fast_start,
+            self.custom_ami,
+            self.efa,
+            self.linux,
+            self.instance_types,
+            self.spot,
+        ):
+            check.toggled.connect(self.update_advice)
+        self.vcpus.valueChanged.connect(self.update_advice)
+        self.memory.valueChanged.connect(self.update_advice)
+        self.concurrency.valueChanged.connect(self.update_advice)
+        self.advice = advise(WorkloadAnswers())
+        self.update_advice()
+
+    def answers(self) -> WorkloadAnswers:
+        return WorkloadAnswers(
+            needs_gpu=self.gpu.isChecked(),
+            max_vcpus_per_job=self.vcpus.value(),
+            max_memory_gib_per_job=self.memory.value(),
+            needs_fast_start=self.fast_start.isChecked(),
+            custom_ami=self.custom_ami.isChecked(),
+            needs_efa=self.efa.isChecked(),
+            linux_parameters=self.linux.isChecked(),
+            specific_instance_types=self.instance_types.isChecked(),
+            concurrent_jobs=self.concurrency.value(),
+            interruptible=self.spot.isChecked(),
+        )
+
+    def update_advice(self) -> None:
+        self.advice = advise(self.answers())
+        self.advice_label.setText(self.advice.text())
+
+
+class SettingsPage(QWizardPage):
+    def __init__(self, choices: NetworkChoices) -> None:
+        super().__init__()
+        self.setTitle("Environment")
+        self.name = QLineEdit()
+        self.name.setObjectName("ceName")
+        self.name.setPlaceholderText("e.g. fargate-main")
+        self.platform = QComboBox()
+        self.platform.addItems(PLATFORMS)
+        self.platform_note = QLabel()
+        self.platform_note.setWordWrap(True)
+        self.enabled = QCheckBox("Enabled (accepts jobs as soon as it is VALID)")
+        self.enabled.setChecked(True)
+        self.max_vcpus = QSpinBox()
+        self.max_vcpus.setRange(1, 100_000)
+        self.max_vcpus.setValue(16)
+        self.service_role = QComboBox()
+        self.service_role.setEditable(True)
+        self.service_role.addItem("")
+        for role in choices.roles:
+            self.service_role.addItem(role.arn)
+        self.service_role.setToolTip("Empty: the AWSServiceRoleForBatch service-linked role (recommended)")
+        self.subnets = QListWidget()
+        self.subnets.setObjectName("ceSubnets")
+        for subnet in choices.subnets:
+            label = f"{subnet.subnet_id}  {subnet.availability_zone}  {subnet.cidr}  {subnet.name}".rstrip()
+            item = QListWidgetItem(f"{label}  ({subnet.vpc_id})")
+            item.setData(Qt.ItemDataRole.UserRole, subnet.subnet_id)
+            item.setCheckState(Qt.CheckState.Unchecked)
+            self.subnets.addItem(item)
+        self.security_groups = QListWidget()
+        self.security_groups.setObjectName("ceSecurityGroups")
+        for group in choices.security_groups:
+            item = QListWidgetItem(f"{group.group_id}  {group.name}  ({group.vpc_id})")
+            item.setData(Qt.ItemDataRole.UserRole, group.group_id)
+            item.setCheckState(Qt.CheckState.Unchecked)
+            self.security_groups.addItem(item)
+        self.extra_subnets = QLineEdit()
+        self.extra_subnets.setPlaceholderText("other subnet IDs, comma-separated")
+        self.extra_groups = QLineEdit()
+        self.extra_groups.setPlaceholderText("other security group IDs, comma-separated")
+        form = QFormLayout(self)
+        form.addRow("Name:", self.name)
+        form.addRow("Platform:", self.platform)
+        form.addRow("", self.platform_note)
+        form.addRow("", self.enabled)
+        form.addRow("Max vCPUs:", self.max_vcpus)
+        form.addRow("Service role:", self.service_role)
+        form.addRow("Subnets:", self.subnets)
+        form.addRow("", self.extra_subnets)
+        form.addRow("Security groups:", self.security_groups)
+        form.addRow("", self.extra_groups)
+        if choices.note:
+            note = QLabel(choices.note)
+            note.setWordWrap(True)
+            form.addRow("", note)
+        self.advice: Advice | None = None
+        self.platform.currentTextChanged.connect(self._platform_changed)
+
+    def propose(self, advice: Advice) -> None:
+        self.advice = advice
+        self.platform.setCurrentText(advice.platform)
+        self._platform_changed(advice.platform)
+
+    def _platform_changed(self, platform: str) -> None:
+        if self.advice is None or platform == self.advice.platform:
+            self.platform_note.setText("As recommended." if self.advice else "")
+            self.platform_note.setStyleSheet("")
+            return
+        why = self.advice.reasons[0] if self.advice.reasons else ""
+        self.platform_note.setText(f"The recommendation was {self.advice.platform}: {why}")
+        self.platform_note.setStyleSheet("color: #8a6d00;")
+
+    def is_fargate(self) -> bool:
+        return self.platform.currentText().startswith("FARGATE")
+
+    def subnet_ids(self) -> list[str]:
+        extra = [s.strip() for s in self.extra_subnets.text().split(",") if s.strip()]
+        return _checked(self.subnets) + extra
+
+    def group_ids(self) -> list[str]:
+        extra = [s.strip() for s in self.extra_groups.text().split(",") if s.strip()]
+        return _checked(self.security_groups) + extra
+
+    def nextId(self) -> int:
+        wizard = self.wizard()
+        if self.is_fargate() and isinstance(wizard, ComputeEnvironmentWizard):
+            return wizard.review_id
+        return super().nextId()
+
+
+class Ec2Page(QWizardPage):
+    def __init__(self, choices: NetworkChoices) -> None:
+        super().__init__()
+        self.setTitle("EC2 instances")
+        self.setSubTitle("Batch launches instances of these types between min and max vCPUs.")
+        self.instance_types = QLineEdit("optimal")
+        self.instance_types.setObjectName("ceInstanceTypes")
+        self.instance_types.setToolTip(
+            "Types (m5.large) or families (c6i), comma-separated; 'optimal' lets Batch pick"
+        )
+        self.min_vcpus = QSpinBox()
+        self.min_vcpus.setRange(0, 100_000)
+        self.desired_vcpus = QSpinBox()
+        self.desired_vcpus.setRange(0, 100_000)
+        self.instance_role = QComboBox()
+        self.instance_role.setEditable(True)
+        self.instance_role.addItem("ecsInstanceRole")
+        for role in choices.roles:
+            if role.name != "ecsInstanceRole":
+                self.instance_role.addItem(role.name)
+        self.instance_role.setToolTip(
+            "An instance profile name or ARN with the AmazonEC2ContainerServiceforEC2Role policy"
+        )
+        self.allocation = QComboBox()
+        self.allocation.addItems(ALLOCATION_STRATEGIES)
+        self.bid = QSpinBox()
+        self.bid.setRange(0, 100)
+        self.bid.setValue(100)
+        self.bid.setSuffix(" % of On-Demand")
+        self.bid.setToolTip("Spot only: the most to pay, as a percentage of the On-Demand price")
+        form = QFormLayout(self)
+        form.addRow("Instance types:", self.instance_types)
+        form.addRow("Min vCPUs:", self.min_vcpus)
+        form.addRow("Desired vCPUs:", self.desired_vcpus)
+        form.addRow("Instance role:", self.instance_role)
+        form.addRow("Allocation strategy:", self.allocation)
+        form.addRow("Spot bid:", self.bid)
+
+    def initializePage(self) -> None:
+        wizard = self.wizard()
+        spot = (
+            isinstance(wizard, ComputeEnvironmentWizard) and wizard.settings.platform.currentText() == "SPOT"
+        )
+        self.bid.setEnabled(spot)
+        self.allocation.setCurrentText("SPOT_PRICE_CAPACITY_OPTIMIZED" if spot else "BEST_FIT_PROGRESSIVE")
+
+
+class ReviewPage(QWizardPage):
+    def __init__(self) -> None:
+        super().__init__()
+        self.setTitle("Review")
+        self.setSubTitle("This is the request that Create sends. Problems are listed below it.")
+        self.request_view = QPlainTextEdit()
+        self.request_view.setObjectName("ceRequest")
+        self.request_view.setReadOnly(True)
+        self.request_view.setFont(monospace_font())
+        self.problems = ProblemList()
+        self.status = QLabel()
+        self.status.setObjectName("dialogStatus")
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.request_view, 1)
+        layout.addWidget(self.problems)
+        layout.addWidget(self.status)
+
+    def initializePage(self) -> None:
+        wizard = self.wizard()
+        if isinstance(wizard, ComputeEnvironmentWizard):
+            request = wizard.request()
+            self.request_view.setPlainText(json.dumps(request, indent=2))
+            self.problems.show_problems(compute_environment_problems(request))
+            self.status.clear()
+
+
+CreateFn = Callable[[dict[str, Any]], Awaitable[object]]
+
+
+class ComputeEnvironmentWizard(QWizard):
+    """Finish validates and sends CreateComputeEnvironment; AWS's refusal is shown on the last page."""
+
+    def __init__(self, choices: NetworkChoices, create: CreateFn, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("computeEnvironmentWizard")
+        self.setWindowTitle("Create compute environment")
+        self.setWindowModality(Qt.WindowModality.WindowModal)
+        self.setWizardStyle(QWizard.WizardStyle.ClassicStyle)
+        self.resize(720, 620)
+        self._create = create
+        self.advisor = AdvisorPage()
+        self.settings = SettingsPage(choices)
+        self.ec2 = Ec2Page(choices)
+        self.review = ReviewPage()
+        self.advisor_id = self.addPage(self.advisor)
+        self.settings_id = self.addPage(self.settings)
+        self.ec2_id = self.addPage(self.ec2)
+        self.review_id = self.addPage(self.review)
+        self.setButtonText(QWizard.WizardButton.FinishButton, "Create")
+        self.currentIdChanged.connect(self._page_changed)
+        self.apply_task: asyncio.Task[None] | None = None
+        self.sent = 0
+
+    def _page_changed(self, page_id: int) -> None:
+        # Propose the advised platform when the user reaches the settings (again, if answers changed).
+        if page_id == self.settings_id and self.settings.advice != self.advisor.advice:
+            self.settings.propose(self.advisor.advice)
+
+    def request(self) -> dict[str, Any]:
+        settings = self.settings
+        platform = settings.platform.currentText()
+        resources: dict[str, Any] = {
+            "type": platform,
+            "maxvCpus": settings.max_vcpus.value(),
+            "subnets": settings.subnet_ids(),
+            "securityGroupIds": settings.group_ids(),
+        }
+        if not settings.is_fargate():
+            ec2 = self.ec2
+            resources["instanceTypes"] = [
+                t.strip() for t in ec2.instance_types.text().split(",") if t.strip()
+            ]
+            resources["minvCpus"] = ec2.min_vcpus.value()
+            resources["desiredvCpus"] = ec2.desired_vcpus.value()
+            resources["instanceRole"] = ec2.instance_role.currentText().strip()
+            resources["allocationStrategy"] = ec2.allocation.currentText()
+            if platform == "SPOT":
+                resources["bidPercentage"] = ec2.bid.value()
+        request: dict[str, Any] = {
+            "computeEnvironmentName": settings.name.text().strip(),
+            "type": "MANAGED",
+            "state": "ENABLED" if settings.enabled.isChecked() else "DISABLED",
+            "computeResources": resources,
+        }
+        role = settings.service_role.currentText().strip()
+        if role:
+            request["serviceRole"] = role
+        return request
+
+    def accept(self) -> None:
+        """Finish: validate, send, and close only when AWS accepted the request."""
+        if self.apply_task is not None and not self.apply_task.done():
+            return
+        request = self.request()
+        problems = compute_environment_problems(request)
+        self.review.problems.show_problems(problems)
+        if problems:
+            self.review.status.setText(f"{len(problems)} problem(s) to fix; nothing was sent.")
+            self.review.status.setStyleSheet("color: #b00020;")
+            return
+        self.review.status.setText("Creating…")
+        self.review.status.setStyleSheet("")
+        self.button(QWizard.WizardButton.FinishButton).setEnabled(False)
+        self.apply_task = asyncio.ensure_future(self._send(request))
+
+    async def _send(self, request: dict[str, Any]) -> None:
+        try:
+            self.sent += 1
+            await self._create(request)
+        except Exception as error:
+            self.review.status.setText(error_text(error))
+            self.review.status.setStyleSheet("color: #b00020;")
+            return
+        finally:
+            self.button(QWizard.WizardButton.FinishButton).setEnabled(True)
+        super().accept()
+
+    async def ask(self) -> bool:
+        return bool(await wait_finished(self))
+
+
+class EditComputeEnvironmentDialog(ApplyDialog):
+    """UpdateComputeEnvironment: state, vCPUs, service role."""
+
+    def __init__(
+        self,
+        env: ComputeEnvironment,
+        update: Callable[[dict[str, Any]], Awaitable[object]],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(f"Edit {env.name}", "Update", parent)
+        self.setObjectName("editComputeEnvironmentDialog")
+        self.env = env
+        self._update = update
+        self.enabled = QCheckBox("Enabled")
+        self.enabled.setChecked(env.state == "ENABLED")
+        self.max_vcpus = QSpinBox()
+        self.max_vcpus.setRange(0, 100_000)
+        self.max_vcpus.setValue(env.max_vcpus or 0)
+        self.min_vcpus = QSpinBox()
+        self.min_vcpus.setRange(0, 100_000)
+        self.min_vcpus.setValue(env.min_vcpus or 0)
+        self.desired_vcpus = QSpinBox()
+        self.desired_vcpus.setRange(0, 100_000)
+        self.desired_vcpus.setValue(env.desired_vcpus or 0)
+        self.service_role = QLineEdit(env.service_role)
+        form = QFormLayout()
+        form.addRow("State:", self.enabled)
+        managed = env.type == "MANAGED" and env.platform is not None
+        if managed:
+            form.addRow("Max vCPUs:", self.max_vcpus)
+            if env.platform is not None and not env.platform.is_fargate:
+                form.addRow("Min vCPUs:", self.min_vcpus)
+                form.addRow("Desired vCPUs:", self.desired_vcpus)
+        form.addRow("Service role:", self.service_role)
+        self.body.addLayout(form)
+
+    def request(self) -> dict[str, Any]:
+        env = self.env
+        request: dict[str, Any] = {"computeEnvironment": env.name}
+        state = "ENABLED" if self.enabled.isChecked() else "DISABLED"
+        if state != env.state:
+            request["state"] = state
+        resources: dict[str, Any] = {}
+        if env.platform is not None:
+            if self.max_vcpus.value() != (env.max_vcpus or 0):
+                resources["maxvCpus"] = self.max_vcpus.value()
+            if not env.platform.is_fargate:
+                if self.min_vcpus.value() != (env.min_vcpus or 0):
+                    resources["minvCpus"] = self.min_vcpus.value()
+                if self.desired_vcpus.value() != (env.desired_vcpus or 0):
+                    resources["desiredvCpus"] = self.desired_vcpus.value()
+        if resources:
+            request["computeResources"] = resources
+        role = self.service_role.text().strip()
+        if role and role != env.service_role:
+            request["serviceRole"] = role
+        return request
+
+    def validate(self) -> list[Problem | str]:
+        problems: list[Problem | str] = []
+        if len(self.request()) == 1:
+            problems.append("Nothing changed.")
+        env = self.env
+        if env.platform is not None and not env.platform.is_fargate:
+            low, want, high = self.min_vcpus.value(), self.desired_vcpus.value(), self.max_vcpus.value()
+            if not low <= want <= high:
+                problems.append(Problem("computeResources", "need min ≤ desired ≤ max vCPUs"))
+        return problems
+
+    async def apply(self) -> None:
+        await self._update(self.request())

@@ -1,0 +1,476 @@
+"""Register a job definition (or a new revision) from a form or from JSON, validated against botocore's
+input shape and Fargate's rules before anything is sent; and a side-by-side diff of two revisions."""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import json
+import shlex
+from collections.abc import Awaitable, Callable, Sequence
+from html import escape
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QSpinBox,
+    QTabWidget,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from batchgui.aws.batch_admin import validate_register_job_definition
+from batchgui.domain.batch import JobDefinition
+from batchgui.domain.fargate import VALID_VCPUS, Problem, describe_memory_range
+from batchgui.ui.forms.common import ApplyDialog
+from batchgui.ui.forms.json_editor import JsonEditor
+from batchgui.ui.panels.base import monospace_font
+
+# Fields DescribeJobDefinitions returns that RegisterJobDefinition does not take.
+RESPONSE_ONLY = ("jobDefinitionArn", "revision", "status", "containerOrchestrationType")
+LOG_DRIVERS = (
+    "awslogs",
+    "json-file",
+    "journald",
+    "fluentd",
+    "gelf",
+    "logentries",
+    "splunk",
+    "syslog",
+    "awsfirelens",
+)
+JSON_LINE = "@line:"
+
+
+def request_from_definition(definition: JobDefinition) -> dict[str, Any]:
+    """A RegisterJobDefinition request that recreates `definition` (for a new revision)."""
+    request = {k: v for k, v in copy.deepcopy(definition.raw).items() if k not in RESPONSE_ONLY}
+    request.setdefault("jobDefinitionName", definition.name)
+    request.setdefault("type", "container")
+    return request
+
+
+def starter_request(role_arn: str = "") -> dict[str, Any]:
+    return {
+        "jobDefinitionName": "",
+        "type": "container",
+        "platformCapabilities": ["FARGATE"],
+        "containerProperties": {
+            "image": "public.ecr.aws/docker/library/busybox:latest",
+            "command": ["echo", "hello"],
+            "resourceRequirements": [{"type": "VCPU", "value": "1"}, {"type": "MEMORY", "value": "2048"}],
+            "executionRoleArn": role_arn,
+            "networkConfiguration": {"assignPublicIp": "ENABLED"},
+        },
+        "retryStrategy": {"attempts": 1},
+        "timeout": {"attemptDurationSeconds": 3600},
+    }
+
+
+def parse_request(text: str) -> tuple[dict[str, Any] | None, list[Problem]]:
+    """The JSON text as a request, or the parse problem with its line and column."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return None, [Problem(f"{JSON_LINE}{exc.lineno}:{exc.colno}", f"JSON syntax: {exc.msg}")]
+    if not isinstance(value, dict):
+        return None, [Problem("", "the request must be a JSON object ({ … })")]
+    return value, []
+
+
+def _requirement(requirements: list[dict[str, Any]], kind: str) -> str:
+    for item in requirements:
+        if item.get("type") == kind:
+            return str(item.get("value", ""))
+    return ""
+
+
+def _set_requirement(requirements: list[dict[str, Any]], kind: str, value: str) -> list[dict[str, Any]]:
+    kept = [r for r in requirements if r.get("type") != kind]
+    if value:
+        kept.append({"type": kind, "value": value})
+    order = {"VCPU": 0, "MEMORY": 1, "GPU": 2}
+    return sorted(kept, key=lambda r: order.get(str(r.get("type")), 9))
+
+
+class DefinitionForm(QWidget):
+    """The common fields; everything else in the request is kept as it is in the JSON."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.name = QLineEdit()
+        self.name.setObjectName("definitionName")
+        self.platform = QComboBox()
+        self.platform.addItems(["FARGATE", "EC2"])
+        self.image = QLineEdit()
+        self.command = QLineEdit()
+        self.command.setPlaceholderText("e.g. python3 process.py Ref::input   (shell-style quoting)")
+        self.vcpus = QDoubleSpinBox()
+        self.vcpus.setRange(0.25, 192)
+        self.vcpus.setSingleStep(0.25)
+        self.memory = QSpinBox()
+        self.memory.setRange(4, 2_000_000)
+        self.memory.setSuffix(" MiB")
+        self.memory.setSingleStep(512)
+        self.gpus = QSpinBox()
+        self.gpus.setRange(0, 16)
+        self.fargate_hint = QLabel()
+        self.fargate_hint.setWordWrap(True)
+        self.execution_role = QComboBox()
+        self.execution_role.setEditable(True)
+        self.job_role = QComboBox()
+        self.job_role.setEditable(True)
+        self.public_ip = QCheckBox("Assign a public IP (needed to pull images without a NAT gateway)")
+        self.timeout = QSpinBox()
+        self.timeout.setRange(0, 14 * 24 * 3600)
+        self.timeout.setSpecialValueText("none")
+        self.timeout.setSuffix(" s")
+        self.attempts = QSpinBox()
+        self.attempts.setRange(0, 10)
+        self.attempts.setSpecialValueText("no retries (1 attempt)")
+        self.log_driver = QComboBox()
+        self.log_driver.addItem("")
+        self.log_driver.addItems(LOG_DRIVERS)
+        self.environment = QPlainTextEdit()
+        self.environment.setPlaceholderText("NAME=value, one per line")
+        self.environment.setMaximumHeight(80)
+        form = QFormLayout(self)
+        form.addRow("Name:", self.name)
+        form.addRow("Platform:", self.platform)
+        form.addRow("Image:", self.image)
+        form.addRow("Command:", self.command)
+        resources = QHBoxLayout()
+        resources.addWidget(QLabel("vCPU"))
+        resources.addWidget(self.vcpus)
+        resources.addWidget(QLabel("Memory"))
+        resources.addWidget(self.memory)
+        resources.addWidget(QLabel("GPU"))
+        resources.addWidget(self.gpus)
+        form.addRow("Resources:", resources)
+        form.addRow("", self.fargate_hint)
+        form.addRow("Execution role:", self.execution_role)
+        form.addRow("Job role:", self.job_role)
+        form.addRow("", self.public_ip)
+        form.addRow("Timeout:", self.timeout)
+        form.addRow("Retry attempts:", self.attempts)
+        form.addRow("Log driver:", self.log_driver)
+        form.addRow("Environment:", self.environment)
+        self.platform.currentTextChanged.connect(self._update_hint)
+        self.vcpus.valueChanged.connect(self._update_hint)
+        self._update_hint()
+
+    def set_roles(self, roles: Sequence[str]) -> None:
+        for combo in (self.execution_role, self.job_role):
+            current = combo.currentText()
+            combo.clear()
+            combo.addItem("")
+            combo.addItems(list(roles))
+            combo.setCurrentText(current)
+
+    def _update_hint(self, *_args: object) -> None:
+        fargate = self.platform.currentText() == "FARGATE"
+        self.gpus.setEnabled(not fargate)
+        self.public_ip.setEnabled(fargate)
+        if fargate and self.vcpus.value() in VALID_VCPUS:
+            self.fargate_hint.setText(
+                f"Fargate memory for {self.vcpus.value():g} vCPU: {describe_memory_range(self.vcpus.value())}"
+            )
+        elif fargate:
+            self.fargate_hint.setText("Fargate vCPU: " + ", ".join(f"{v:g}" for v in VALID_VCPUS))
+        else:
+            self.fargate_hint.setText("")
+
+    def load(self, request: dict[str, Any]) -> None:
+        container: dict[str, Any] = request.get("containerProperties") or {}
+        requirements: list[dict[str, Any]] = container.get("resourceRequirements") or []
+        self.name.setText(str(request.get("jobDefinitionName", "")))
+        capabilities = request.get("platformCapabilities") or ["EC2"]
+        self.platform.setCurrentText("FARGATE" if "FARGATE" in capabilities else "EC2")
+        self.image.setText(str(container.get("image", "")))
+        self.command.setText(shlex.join(str(c) for c in container.get("command") or []))
+        vcpu = _requirement(requirements, "VCPU") or str(container.get("vcpus", "1"))
+        memory = _requirement(requirements, "MEMORY") or str(container.get("memory", "2048"))
+        try:
+            self.vcpus.setValue(float(vcpu))
+            self.memory.setValue(int(memory))
+        except ValueError:
+            pass
+        gpu = _requirement(requirements, "GPU")
+        self.gpus.setValue(int(gpu) if gpu.isdigit() else 0)
+        self.execution_role.setCurrentText(str(container.get("executionRoleArn", "")))
+        self.job_role.setCurrentText(str(container.get("jobRoleArn", "")))
+        network: dict[str, Any] = container.get("networkConfiguration") or {}
+        self.public_ip.setChecked(network.get("assignPublicIp") == "ENABLED")
+        self.timeout.setValue(int((request.get("timeout") or {}).get("attemptDurationSeconds", 0) or 0))
+        self.attempts.setValue(int((request.get("retryStrategy") or {}).get("attempts", 0) or 0))
+        self.log_driver.setCurrentText(str((container.get("logConfiguration") or {}).get("logDriver", "")))
+        self.environment.setPlainText(
+            "\n".join(f"{e.get('name', '')}={e.get('value', '')}" for e in container.get("environment") or [])
+        )
+
+    def apply_to(self, base: dict[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
+        """`base` with the form's fields written in; problems the form itself can see."""
+        request = copy.deepcopy(base)
+        problems: list[Problem] = []
+        request["jobDefinitionName"] = self.name.text().strip()
+        request.setdefault("type", "container")
+        fargate = self.platform.currentText() == "FARGATE"
+        request["platformCapabilities"] = ["FARGATE" if fargate else "EC2"]
+        container: dict[str, Any] = request.setdefault("containerProperties", {})
+        container["image"] = self.image.text().strip()
+        try:
+            command = shlex.split(self.command.text())
+        except ValueError as exc:
+            problems.append(Problem("containerProperties.command", f"{exc} (check the quotes)"))
+            command = []
+        if command:
+            container["command"] = command
+        else:
+            container.pop("command", None)
+        container.pop("vcpus", None)
+        container.pop("memory", None)
+        requirements: list[dict[str, Any]] = list(container.get("resourceRequirements") or [])
+        requirements = _set_requirement(requirements, "VCPU", f"{self.vcpus.value():g}")
+        requirements = _set_requirement(requirements, "MEMORY", str(self.memory.value()))
+        requirements = _set_requirement(
+            requirements, "GPU", str(self.gpus.value()) if self.gpus.value() else ""
+        )
+        container["resourceRequirements"] = requirements
+        for key, combo in (("executionRoleArn", self.execution_role), ("jobRoleArn", self.job_role)):
+            value = combo.currentText().strip()
+            if value:
+                container[key] = value
+            else:
+                container.pop(key, None)
+        if fargate:
+            container["networkConfiguration"] = {
+                "assignPublicIp": "ENABLED" if self.public_ip.isChecked() else "DISABLED"
+            }
+        else:
+            container.pop("networkConfiguration", None)
+            container.pop("fargatePlatformConfiguration", None)
+        if self.timeout.value():
+            request["timeout"] = {"attemptDurationSeconds": self.timeout.value()}
+        else:
+            request.pop("timeout", None)
+        if self.attempts.value():
+            request.setdefault("retryStrategy", {})["attempts"] = self.attempts.value()
+        else:
+            request.pop("retryStrategy", None)
+        driver = self.log_driver.currentText()
+        if driver:
+            container.setdefault("logConfiguration", {})["logDriver"] = driver
+        else:
+            container.pop("logConfiguration", None)
+        environment = []
+        for number, line in enumerate(self.environment.toPlainText().splitlines(), start=1):
+            if not line.strip():
+                continue
+            key, sep, value = line.partition("=")
+            if not sep or not key.strip():
+                problems.append(
+                    Problem("containerProperties.environment", f"line {number}: write it as NAME=value")
+                )
+                continue
+            environment.append({"name": key.strip(), "value": value.strip()})
+        if environment:
+            container["environment"] = environment
+        else:
+            container.pop("environment", None)
+        return request, problems
+
+
+RegisterFn = Callable[[dict[str, Any]], Awaitable[object]]
+
+
+class JobDefinitionDialog(ApplyDialog):
+    """Form and JSON tabs over one request; Register validates it, then sends RegisterJobDefinition."""
+
+    FORM_TAB = 0
+    JSON_TAB = 1
+
+    def __init__(
+        self,
+        request: dict[str, Any],
+        register: RegisterFn,
+        roles: Sequence[str] = (),
+        title: str = "Register job definition",
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(title, "Register", parent)
+        self.setObjectName("jobDefinitionDialog")
+        self.resize(760, 680)
+        self._register = register
+        self._base = copy.deepcopy(request)
+        self.form = DefinitionForm()
+        self.form.set_roles(roles)
+        self.form.load(request)
+        self.editor = JsonEditor()
+        self.editor.setPlainText(json.dumps(request, indent=2))
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.form, "Form")
+        self.tabs.addTab(self.editor, "JSON")
+        self.tabs.currentChanged.connect(self._tab_changed)
+        self.body.addWidget(self.tabs, 1)
+        self.problems.path_activated.connect(self.show_path)
+        self._current_tab = self.FORM_TAB
+
+    def _tab_changed(self, index: int) -> None:
+        if index == self.JSON_TAB and self._current_tab == self.FORM_TAB:
+            request, _ = self.form.apply_to(self._base)
+            self._base = request
+            self.editor.setPlainText(json.dumps(request, indent=2))
+        elif index == self.FORM_TAB and self._current_tab == self.JSON_TAB:
+            parsed, problems = parse_request(self.editor.toPlainText())
+            if parsed is None:
+                # Stay on the JSON until it parses: the form can't show half a document.
+                self.problems.show_problems(problems)
+                self.tabs.blockSignals(True)
+                self.tabs.setCurrentIndex(self.JSON_TAB)
+                self.tabs.blockSignals(False)
+                self.show_path(problems[0].path)
+                return
+            self._base = parsed
+            self.form.load(parsed)
+        self._current_tab = index
+
+    def request(self) -> tuple[dict[str, Any] | None, list[Problem]]:
+        if self.tabs.currentIndex() == self.JSON_TAB:
+            return parse_request(self.editor.toPlainText())
+        return self.form.apply_to(self._base)
+
+    def set_json(self, text: str) -> None:
+        """Show the JSON tab with this text (as if typed or pasted)."""
+        self.tabs.setCurrentIndex(self.JSON_TAB)
+        self.editor.setPlainText(text)
+
+    def validate(self) -> list[Problem | str]:
+        request, problems = self.request()
+        if request is not None:
+            problems = problems + validate_register_job_definition(request)
+        if problems and self.tabs.currentIndex() == self.JSON_TAB:
+            self.show_path(problems[0].path)
+        return list(problems)
+
+    def show_path(self, path: str) -> None:
+        if not path:
+            return
+        if self.tabs.currentIndex() != self.JSON_TAB:
+            self.tabs.setCurrentIndex(self.JSON_TAB)
+        if path.startswith(JSON_LINE):
+            line, _, column = path.removeprefix(JSON_LINE).partition(":")
+            self.editor.go_to(int(line), int(column or 1))
+        else:
+            self.editor.go_to_path(path)
+
+    async def apply(self) -> None:
+        request, problems = self.request()
+        if request is None or problems:
+            raise ValueError("the request changed while it was being sent")
+        await self._register(request)
+
+
+def side_by_side_html(left: str, right: str) -> tuple[str, str, int]:
+    """Two aligned HTML columns of `left` and `right` lines with changes coloured; and the change count."""
+    a, b = left.splitlines(), right.splitlines()
+    left_rows: list[str] = []
+    right_rows: list[str] = []
+    changes = 0
+
+    def row(text: str | None, colour: str) -> str:
+        shown = "&nbsp;" if text is None else escape(text).replace(" ", "&nbsp;")
+        style = f" style='background:{colour}'" if colour else ""
+        return f"<div{style}>{shown or '&nbsp;'}</div>"
+
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            left_rows.extend(row(x, "") for x in a[i1:i2])
+            right_rows.extend(row(x, "") for x in b[j1:j2])
+            continue
+        changes += 1
+        old, new = a[i1:i2], b[j1:j2]
+        for n in range(max(len(old), len(new))):
+            left_rows.append(row(old[n], "#ffd7d5") if n < len(old) else row(None, "#eeeeee"))
+            right_rows.append(row(new[n], "#ccffd8") if n < len(new) else row(None, "#eeeeee"))
+    wrap = "<div style='font-family:monospace; white-space:pre'>{}</div>"
+    return wrap.format("".join(left_rows)), wrap.format("".join(right_rows)), changes
+
+
+def comparable_json(definition: JobDefinition) -> str:
+    """The definition as sorted JSON without the fields that always differ between revisions."""
+    data = {k: v for k, v in definition.raw.items() if k not in ("jobDefinitionArn", "revision")}
+    return json.dumps(data, indent=2, sort_keys=True, default=str)
+
+
+class RevisionDiffDialog(QDialog):
+    """Two revisions side by side; removed lines red on the left, added lines green on the right."""
+
+    def __init__(
+        self, revisions: Sequence[JobDefinition], left: int, right: int, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("revisionDiffDialog")
+        self.setWindowTitle(f"Compare revisions of {revisions[0].name}" if revisions else "Compare revisions")
+        self.resize(1000, 640)
+        self.revisions = list(revisions)
+        self.left_combo = QComboBox()
+        self.right_combo = QComboBox()
+        for combo in (self.left_combo, self.right_combo):
+            for d in self.revisions:
+                combo.addItem(f"{d.name_revision}  ({d.status})", d.revision)
+        self.left_combo.setCurrentIndex(max(0, self.left_combo.findData(left)))
+        self.right_combo.setCurrentIndex(max(0, self.right_combo.findData(right)))
+        self.left_view = QTextBrowser()
+        self.right_view = QTextBrowser()
+        for view in (self.left_view, self.right_view):
+            view.setFont(monospace_font())
+            view.setLineWrapMode(QTextBrowser.LineWrapMode.NoWrap)
+        # Scroll both sides together.
+        self.left_view.verticalScrollBar().valueChanged.connect(self.right_view.verticalScrollBar().setValue)
+        self.right_view.verticalScrollBar().valueChanged.connect(self.left_view.verticalScrollBar().setValue)
+        self.summary = QLabel()
+        self.summary.setObjectName("diffSummary")
+        pickers = QHBoxLayout()
+        pickers.addWidget(self.left_combo, 1)
+        pickers.addWidget(self.right_combo, 1)
+        views = QHBoxLayout()
+        views.addWidget(self.left_view)
+        views.addWidget(self.right_view)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(pickers)
+        layout.addLayout(views, 1)
+        layout.addWidget(self.summary)
+        layout.addWidget(buttons)
+        self.left_combo.currentIndexChanged.connect(self.update_diff)
+        self.right_combo.currentIndexChanged.connect(self.update_diff)
+        self.update_diff()
+
+    def _revision(self, combo: QComboBox) -> JobDefinition | None:
+        wanted = combo.currentData()
+        return next((d for d in self.revisions if d.revision == wanted), None)
+
+    def update_diff(self) -> None:
+        left, right = self._revision(self.left_combo), self._revision(self.right_combo)
+        if left is None or right is None:
+            return
+        left_html, right_html, changes = side_by_side_html(comparable_json(left), comparable_json(right))
+        self.left_view.setHtml(left_html)
+        self.right_view.setHtml(right_html)
+        self.changes = changes
+        self.summary.setText(
+            "No differences."
+            if changes == 0
+            else f"{changes} changed block(s) between revision {left.revision} and {right.revision}."
+        )

@@ -1,0 +1,221 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+
+from batchgui.app import Application
+from batchgui.ui.forms.compute_env_wizard import ComputeEnvironmentWizard, compute_environment_problems
+from tests.support import MotoEndpoint, seed_batch
+from tests.ui.admin_support import SandboxEndpoint, answer, open_panel, select_row
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def check_items(widget: Any, values: list[str]) -> None:
+    for i in range(widget.count()):
+        item = widget.item(i)
+        if item.data(Qt.ItemDataRole.UserRole) in values:
+            item.setCheckState(Qt.CheckState.Checked)
+
+
+def open_wizard(panel: Any, wait_until: Callable[..., None]) -> ComputeEnvironmentWizard:
+    panel.create_new()
+    wait_until(lambda: panel.wizard is not None and panel.wizard.isVisible(), what="the wizard")
+    wizard: ComputeEnvironmentWizard = panel.wizard
+    return wizard
+
+
+def finish(wizard: ComputeEnvironmentWizard, panel: Any, wait_until: Callable[..., None]) -> None:
+    while wizard.currentId() != wizard.review_id:
+        wizard.next()
+    wizard.accept()
+    wait_until(
+        lambda: panel.wizard is None, timeout=30, what=f"the wizard to close ({wizard.review.status.text()})"
+    )
+
+
+def test_wizard_creates_fargate_and_ec2_environments_on_moto(
+    make_app: Callable[..., Application],
+    moto: MotoEndpoint,
+    wait_until: Callable[..., None],
+    qtmodeltester: Any,
+) -> None:
+    ids = seed_batch(moto)
+    moto.client("iam").create_instance_profile(InstanceProfileName="ecsInstanceRole")
+    group = moto.client("batch").describe_compute_environments()["computeEnvironments"][0][
+        "computeResources"
+    ]["securityGroupIds"][0]
+    _app, panel = open_panel(make_app, moto, "compute-environments", wait_until)
+    qtmodeltester.check(panel.model)
+
+    # Fargate: the advisor proposes it for small jobs; the EC2 page is skipped.
+    wizard = open_wizard(panel, wait_until)
+    wizard.advisor.vcpus.setValue(2)
+    wizard.advisor.memory.setValue(4)
+    assert "Recommended: FARGATE" in wizard.advisor.advice_label.text()
+    wizard.next()
+    assert wizard.settings.platform.currentText() == "FARGATE"
+    wizard.settings.name.setText("wizard-fargate")
+    wizard.settings.service_role.setCurrentText(ids["role"])
+    check_items(wizard.settings.subnets, [ids["subnet"]])
+    check_items(wizard.settings.security_groups, [group])
+    wizard.next()
+    assert wizard.currentId() == wizard.review_id
+    assert '"type": "FARGATE"' in wizard.review.request_view.toPlainText()
+    finish(wizard, panel, wait_until)
+
+    # EC2: GPUs need EC2, and the wizard says why.
+    wizard = open_wizard(panel, wait_until)
+    wizard.advisor.gpu.setChecked(True)
+    assert "GPUs" in wizard.advisor.advice_label.text()
+    wizard.next()
+    assert wizard.settings.platform.currentText() == "EC2"
+    wizard.settings.name.setText("wizard-ec2")
+    wizard.settings.service_role.setCurrentText(ids["role"])
+    check_items(wizard.settings.subnets, [ids["subnet"]])
+    check_items(wizard.settings.security_groups, [group])
+    wizard.next()
+    assert wizard.currentId() == wizard.ec2_id
+    wizard.ec2.instance_types.setText("optimal")
+    finish(wizard, panel, wait_until)
+
+    panel.refresh()
+    wait_until(lambda: panel.model.rowCount() == 3, what="three environments")
+    names = {panel.model.index(r, 0).data(): panel.model.index(r, 2).data() for r in range(3)}
+    assert names == {"demo-fargate": "FARGATE", "wizard-fargate": "FARGATE", "wizard-ec2": "EC2"}
+    panel.platform_filter.setCurrentText("EC2")
+    assert panel.model.rowCount() == 1
+    panel.platform_filter.setCurrentIndex(0)
+    qtmodeltester.check(panel.model)
+
+
+def test_wizard_refuses_bad_input_without_sending_and_shows_aws_errors(
+    make_app: Callable[..., Application], moto: MotoEndpoint, wait_until: Callable[..., None]
+) -> None:
+    seed_batch(moto)
+    _app, panel = open_panel(make_app, moto, "compute-environments", wait_until)
+    wizard = open_wizard(panel, wait_until)
+    wizard.next()
+    wizard.settings.name.setText("bad name!")
+    wizard.next()
+    wizard.accept()
+    problems = " ".join(wizard.review.problems.texts())
+    assert "computeEnvironmentName" in problems
+    assert "subnet" in problems
+    assert wizard.sent == 0
+    # Valid in form, refused by moto (no service role): the refusal is shown and the wizard stays.
+    wizard.back()
+    wizard.settings.name.setText("no-role")
+    wizard.settings.extra_subnets.setText("subnet-12345678")
+    wizard.settings.extra_groups.setText("sg-12345678")
+    wizard.next()
+    wizard.accept()
+    wait_until(
+        lambda: (
+            "Rejected by AWS" in wizard.review.status.text() or "error" in wizard.review.status.text().lower()
+        ),
+        what="the refusal",
+    )
+    assert wizard.isVisible()
+    wizard.reject()
+    wait_until(lambda: panel.wizard is None, what="wizard closed")
+
+
+def test_problems_for_ec2_requests() -> None:
+    request = {
+        "computeEnvironmentName": "x",
+        "computeResources": {
+            "type": "EC2",
+            "maxvCpus": 4,
+            "minvCpus": 8,
+            "subnets": ["s"],
+            "instanceTypes": ["m5.large", "NOT A TYPE"],
+            "allocationStrategy": "SPOT_CAPACITY_OPTIMIZED",
+            "bidPercentage": 150,
+        },
+    }
+    paths = {p.path for p in compute_environment_problems(request)}
+    assert paths >= {
+        "computeResources.minvCpus",
+        "computeResources.instanceTypes[1]",
+        "computeResources.instanceRole",
+        "computeResources.allocationStrategy",
+        "computeResources.bidPercentage",
+    }
+
+
+def test_edit_and_dependency_aware_delete_on_moto(
+    make_app: Callable[..., Application], moto: MotoEndpoint, wait_until: Callable[..., None]
+) -> None:
+    seed_batch(moto)
+    _app, panel = open_panel(make_app, moto, "compute-environments", wait_until)
+    select_row(panel, "demo-fargate")
+    panel.edit()
+    wait_until(lambda: panel.edit_dialog is not None and panel.edit_dialog.isVisible(), what="edit dialog")
+    dialog = panel.edit_dialog
+    dialog.start_apply()
+    assert "Nothing changed." in dialog.problems.texts()
+    dialog.max_vcpus.setValue(32)
+    dialog.start_apply()
+    wait_until(lambda: panel.edit_dialog is None, what="edit applied")
+
+    select_row(panel, "demo-fargate")
+    panel.delete()
+    text = answer(wait_until)
+    assert "Job queue demo-queue uses only this environment" in text
+    assert "Disable compute environment demo-fargate" in text
+    wait_until(lambda: getattr(panel, "last_delete_dialog", None) is not None, what="progress dialog")
+    dialog = panel.last_delete_dialog
+    wait_until(lambda: dialog.succeeded is not None, timeout=30, what="the delete to finish")
+    assert dialog.succeeded, dialog.result_label.text()
+    assert dialog.bar.value() == len(dialog.plan.steps)
+    dialog.accept()
+    batch = moto.client("batch")
+    assert batch.describe_compute_environments()["computeEnvironments"] == []
+    assert batch.describe_job_queues()["jobQueues"] == []
+    wait_until(lambda: panel.model.rowCount() == 0, what="the table to empty")
+
+
+def test_cancelled_confirmation_sends_nothing(
+    make_app: Callable[..., Application], moto: MotoEndpoint, wait_until: Callable[..., None]
+) -> None:
+    seed_batch(moto)
+    _app, panel = open_panel(make_app, moto, "compute-environments", wait_until)
+    select_row(panel, "demo-fargate")
+    panel.toggle_state()
+    assert "Disable demo-fargate?" in answer(wait_until, accept=False)
+    env = moto.client("batch").describe_compute_environments()["computeEnvironments"][0]
+    assert env["state"] == "ENABLED"
+
+
+def test_sandbox_wizard_and_delete(
+    make_app: Callable[..., Application], sandbox: Any, wait_until: Callable[..., None]
+) -> None:
+    endpoint = SandboxEndpoint(sandbox)
+    _app, panel = open_panel(make_app, endpoint, "compute-environments", wait_until)
+    for platform, name in (("FARGATE", "sb-fargate"), ("EC2", "sb-ec2")):
+        wizard = open_wizard(panel, wait_until)
+        wizard.advisor.gpu.setChecked(platform == "EC2")
+        wizard.next()
+        assert wizard.settings.platform.currentText() == platform
+        wizard.settings.name.setText(name)
+        wizard.settings.extra_subnets.setText("subnet-0sandbox")
+        wizard.settings.extra_groups.setText("sg-0sandbox")
+        finish(wizard, panel, wait_until)
+    panel.refresh()
+    wait_until(lambda: panel.model.rowCount() == 4, what="two new rows")
+    # The sandbox moves through CREATING -> VALID like AWS; the delete waits for each step.
+    select_row(panel, "sb-ec2")
+    panel.delete()
+    text = answer(wait_until)
+    assert "It is ENABLED" in text
+    wait_until(lambda: getattr(panel, "last_delete_dialog", None) is not None, what="progress dialog")
+    dialog = panel.last_delete_dialog
+    wait_until(lambda: dialog.succeeded is not None, timeout=30, what="the delete to finish")
+    assert dialog.succeeded, dialog.result_label.text()
+    assert "✔" in dialog.steps.item(0).text()
+    dialog.accept()
+    wait_until(lambda: panel.model.rowCount() == 3, what="the row to go")
