@@ -40,6 +40,7 @@ from batchgui.ui.panels.job_definitions import JobDefinitionsPanel
 from batchgui.ui.panels.jobs import JobsPanel
 from batchgui.ui.panels.monitor import MonitorPanel
 from batchgui.ui.panels.queues import JobQueuesPanel
+from batchgui.ui.panels.scheduling_policies import SchedulingPoliciesPanel
 from batchgui.ui.panels.submissions import SubmissionsPanel
 from batchgui.ui.settings import AppSettings
 from batchgui.ui.widgets.notifications import NotificationArea
@@ -47,7 +48,15 @@ from batchgui.ui.wizard import CsvWizardLauncher
 
 log = logging.getLogger("batchgui")
 
-PANEL_IDS = ("compute-environments", "job-queues", "job-definitions", "jobs", "monitor", "submissions")
+PANEL_IDS = (
+    "compute-environments",
+    "job-queues",
+    "job-definitions",
+    "jobs",
+    "monitor",
+    "submissions",
+    "scheduling-policies",
+)
 SHUTDOWN_BUDGET_S = 1.5
 
 
@@ -158,6 +167,7 @@ class Application:
             ComputeEnvironmentsPanel(self.services),
             JobQueuesPanel(self.services),
             JobDefinitionsPanel(self.services),
+            SchedulingPoliciesPanel(self.services),
             JobsPanel(self.services),
             MonitorPanel(self.services, data_dir=self.data_dir),
             SubmissionsPanel(self.services, self.submitter),
