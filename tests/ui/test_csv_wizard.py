@@ -1,0 +1,192 @@
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication
+
+from batchgui.app import Application
+from batchgui.domain.connection import ConnectionSpec, LocalEndpoint
+from batchgui.domain.csv_plan import SplitMode
+from batchgui.ui.panels.submissions import SubmissionsPanel
+from batchgui.ui.wizard.csv_wizard import CsvWizard
+
+pytestmark = pytest.mark.timeout(180)
+SAMPLE = Path(__file__).resolve().parents[2] / "resources" / "sample.csv"
+
+
+@dataclass
+class SandboxEndpoint:
+    running: Any
+
+    def local(self) -> LocalEndpoint:
+        r = self.running
+        return LocalEndpoint(r.endpoint_url, r.region, r.access_key_id, r.secret_access_key)
+
+
+def started(
+    make_app: Callable[..., Application], sandbox: Any, wait_until: Callable[..., None]
+) -> Application:
+    app = make_app(SandboxEndpoint(sandbox))
+    app.start(ConnectionSpec.local())
+    wait_until(lambda: app.connections.backend is not None, 30, "the sandbox connection")
+    return app
+
+
+def checked_wizard(app: Application, path: Path, wait_until: Callable[..., None]) -> CsvWizard:
+    wizard = app.csv_wizard.open(path)
+    wait_until(
+        lambda: wizard.check_page.result is not None or bool(wizard.check_page.message.text()), 30, "check"
+    )
+    return wizard
+
+
+def test_sample_csv_to_array_job_to_dynamodb_results(  # noqa: PLR0917 - pytest fixtures
+    make_app: Callable[..., Application],
+    sandbox: Any,
+    wait_until: Callable[..., None],
+    run_async: Callable[..., Any],
+    qtmodeltester: Any,
+    tmp_path: Path,
+) -> None:
+    app = started(make_app, sandbox, wait_until)
+    wizard = checked_wizard(app, SAMPLE, wait_until)
+    check = wizard.check_page
+    assert check.result is not None
+    assert check.result.inspection.rows == 400
+    qtmodeltester.check(check.preview_model)
+    assert check.preview_model.rowCount() == 200
+    assert check.isComplete()
+
+    wizard.next()
+    upload = wizard.upload_page
+    wait_until(lambda: upload.bucket.findText("batchgui-demo") >= 0, 30, "the bucket list")
+    upload.bucket.setCurrentText("batchgui-demo")
+    upload.prefix.setText("input/e2e/")
+    assert upload.uri.text() == "s3://batchgui-demo/input/e2e/sample.csv"
+    upload.upload_button.click()
+    wait_until(upload.isComplete, 30, "the upload")
+
+    wizard.next()
+    jobs = wizard.jobs
+    wait_until(lambda: bool(jobs.definitions), 30, "queues and definitions")
+    jobs.choose("fargate-queue", "csv-row-processor")
+    jobs.set_mode(SplitMode.ARRAY)
+    jobs.rows_per_child.setValue(100)
+    jobs.set_value("delay_ms", "0")
+    assert jobs.isComplete(), jobs.plan_label.text()
+    assert jobs.plan is not None
+    assert jobs.plan.call_count == 1
+    assert jobs.plan.array_size == 4
+
+    wizard.next()
+    assert "<b>1</b> SubmitJob" in wizard.review.summary.text()
+    assert "aws batch submit-job" in wizard.review.cli.toPlainText()
+
+    wizard.next()
+    submit = wizard.submit_page
+    wait_until(lambda: submit.finished_ok, 30, "the submission")
+    submission = submit.submission
+    assert submission is not None
+    wizard.accept()  # Follow: opens the Submissions view on this submission
+    panel = app.window.current_panel()
+    assert isinstance(panel, SubmissionsPanel)
+    wait_until(lambda: panel.current() is not None, 15, "the submission to be selected")
+    assert panel.current().id == submission.id  # type: ignore[union-attr]
+
+    async def all_succeeded() -> None:
+        while True:
+            units = await panel.refresh_units()
+            if units and all(u.status == "SUCCEEDED" for u in units):
+                return
+            assert not any(u.status == "FAILED" for u in units), [u.reason for u in units]
+            await asyncio.sleep(0.5)
+
+    run_async(all_succeeded(), timeout=120)
+    qtmodeltester.check(panel.units_model)
+    units = panel.units_model.all_rows()
+    assert sum(u.row_count for u in units) == 400
+    assert "400 of 400 rows SUCCEEDED" in panel.units_note.text()
+
+    items = run_async(panel.load_results())
+    assert len(items) == 400
+    assert sorted(int(i["row_number"]) for i in items) == list(range(400))
+    qtmodeltester.check(panel.results_model)
+
+    export = tmp_path / "rows.csv"
+    run_async(panel.export_units_to(export))
+    assert export.read_text().count("SUCCEEDED") == 4
+
+
+def test_empty_file_is_refused_at_the_check_step(
+    make_app: Callable[..., Application], sandbox: Any, wait_until: Callable[..., None], tmp_path: Path
+) -> None:
+    app = started(make_app, sandbox, wait_until)
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    wizard = checked_wizard(app, empty, wait_until)
+    assert "empty" in wizard.check_page.message.text()
+    assert not wizard.check_page.isComplete()
+
+
+def test_disabled_queue_is_an_error_at_the_jobs_step(
+    make_app: Callable[..., Application],
+    sandbox: Any,
+    wait_until: Callable[..., None],
+    run_async: Callable[..., Any],
+) -> None:
+    app = started(make_app, sandbox, wait_until)
+    backend = app.connections.backend
+    assert backend is not None
+    backend.batch.client.update_job_queue(jobQueue="ec2-queue", state="DISABLED")
+    wizard = checked_wizard(app, SAMPLE, wait_until)
+    wizard.next()
+    upload = wizard.upload_page
+    wait_until(lambda: upload.bucket.findText("batchgui-demo") >= 0, 30, "the bucket list")
+    upload.bucket.setCurrentText("batchgui-demo")
+    upload.upload_button.click()
+    wait_until(upload.isComplete, 30, "the upload")
+    wizard.next()
+    jobs = wizard.jobs
+    wait_until(lambda: bool(jobs.definitions), 30, "queues and definitions")
+    jobs.choose("ec2-queue", "csv-row-processor-ec2")
+    assert not jobs.isComplete()
+    assert "DISABLED" in jobs.plan_label.text()
+
+
+def test_ctrl_n_and_dropping_a_csv_open_the_wizard(
+    make_app: Callable[..., Application], sandbox: Any, wait_until: Callable[..., None]
+) -> None:
+    app = started(make_app, sandbox, wait_until)
+    app.csv_wizard.action.trigger()
+    assert app.csv_wizard.wizards[-1].isVisible()
+    assert app.csv_wizard.action.shortcut().toString() == "Ctrl+N"
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(SAMPLE))])
+    # Qt delivers a drop only to a widget that accepted the drag's entry, as in a real drag.
+    enter = QDragEnterEvent(
+        QPoint(10, 10),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    assert QApplication.sendEvent(app.window, enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(
+        QPointF(10, 10),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    QApplication.sendEvent(app.window, drop)
+    wizard = app.csv_wizard.wizards[-1]
+    assert wizard.path == SAMPLE
+    wait_until(lambda: wizard.check_page.result is not None, 30, "the dropped file to be checked")
