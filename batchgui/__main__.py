@@ -2,24 +2,45 @@
 
 from __future__ import annotations
 
+import builtins
 import runpy
 import sys
+from pathlib import Path
+
+# Interpreter options a job command may put before -m/-c; they change nothing that matters here
+# (the sandbox already runs jobs unbuffered).
+_IGNORED_PYTHON_OPTIONS = frozenset({"-u", "-B", "-E", "-s", "-S", "-I", "-O", "-OO", "-q"})
 
 
-def run_module_if_asked(argv: list[str]) -> bool:
-    """In a frozen app, `batchgui -m MODULE ARGS...` runs MODULE the way `python -m` would.
+def run_like_python_if_asked(argv: list[str]) -> bool:
+    """In a frozen app, `batchgui -m MODULE ARGS`, `batchgui -c CODE ARGS` and `batchgui FILE.py ARGS`
+    behave as they would with `python`. Returns False when argv is for the app itself.
 
     A PyInstaller build has no Python interpreter beside it: `sys.executable` is this program, so
-    the sandbox's `python -m batchgui.sandbox.demo.processor ...` jobs (the sandbox swaps a bare
-    `python` for `sys.executable`) arrive here. Returns False when argv asks for something else.
+    the sandbox's jobs that run `python ...` (the sandbox swaps a bare `python`/`python3` for
+    `sys.executable`), such as the demo's `python -m batchgui.sandbox.demo.processor ...`, arrive
+    here and must not open a window. `--run-module` is a long spelling of `-m`.
     """
-    if len(argv) < 3 or argv[1] not in ("-m", "--run-module"):
-        return False
-    module = argv[2]
-    _reattach_std_streams()
-    sys.argv = [module, *argv[3:]]
-    runpy.run_module(module, run_name="__main__", alter_sys=True)
-    return True
+    args = argv[1:]
+    while args and args[0] in _IGNORED_PYTHON_OPTIONS:
+        args = args[1:]
+    if len(args) >= 2 and args[0] in ("-m", "--run-module"):
+        _reattach_std_streams()
+        sys.argv = [args[1], *args[2:]]
+        runpy.run_module(args[1], run_name="__main__", alter_sys=True)
+        return True
+    if len(args) >= 2 and args[0] == "-c":
+        _reattach_std_streams()
+        sys.argv = ["-c", *args[2:]]
+        code = compile(args[1], "<string>", "exec")
+        exec(code, {"__name__": "__main__", "__builtins__": builtins})
+        return True
+    if args and args[0].endswith(".py") and Path(args[0]).is_file():
+        _reattach_std_streams()
+        sys.argv = list(args)
+        runpy.run_path(args[0], run_name="__main__")
+        return True
+    return False
 
 
 def _reattach_std_streams() -> None:
@@ -35,7 +56,7 @@ def _reattach_std_streams() -> None:
 
 
 def main() -> None:
-    if getattr(sys, "frozen", False) and run_module_if_asked(sys.argv):
+    if getattr(sys, "frozen", False) and run_like_python_if_asked(sys.argv):
         sys.exit(0)
     from batchgui.app import run
 
