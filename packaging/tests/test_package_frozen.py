@@ -17,7 +17,7 @@ from typing import Any
 
 import boto3
 import pytest
-from conftest import APP_ID
+from conftest import APP_ID, REPO
 from PySide6.QtGui import QImage
 
 pytestmark = [
@@ -121,6 +121,26 @@ def frozen_sandbox(app_dir: Path, clean_env: dict[str, str], tmp_path: Path) -> 
                 stream.close()
 
 
+def _wait_for_end(batch: Any, job_id: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 120
+    job: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        job = dict(batch.describe_jobs(jobs=[job_id])["jobs"][0])
+        if job["status"] in ("SUCCEEDED", "FAILED"):
+            break
+        time.sleep(0.5)
+    return job
+
+
+def _job_output(client_kwargs: dict[str, Any], job: dict[str, Any]) -> str:
+    stream = job.get("container", {}).get("logStreamName")
+    if not stream:
+        return ""
+    logs = boto3.client("logs", **client_kwargs)
+    events = logs.get_log_events(logGroupName="/aws/batch/job", logStreamName=stream)["events"]
+    return "\n".join(e["message"] for e in events)
+
+
 def test_the_frozen_sandbox_runs_the_demo_csv_processor_job(frozen_sandbox: dict[str, Any]) -> None:
     """The job's `python -m batchgui.sandbox.demo.processor` runs as `batchgui -m ...` here."""
     batch = boto3.client("batch", **frozen_sandbox)
@@ -130,23 +150,8 @@ def test_the_frozen_sandbox_runs_the_demo_csv_processor_job(frozen_sandbox: dict
         jobDefinition="csv-row-processor",
         parameters={"rows_per_child": "0", "delay_ms": "0", "submission_id": "frozen"},
     )["jobId"]
-    deadline = time.monotonic() + 120
-    job: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        job = dict(batch.describe_jobs(jobs=[job_id])["jobs"][0])
-        if job["status"] in ("SUCCEEDED", "FAILED"):
-            break
-        time.sleep(0.5)
-    logs = boto3.client("logs", **frozen_sandbox)
-    stream = job.get("container", {}).get("logStreamName")
-    output = (
-        [
-            e["message"]
-            for e in logs.get_log_events(logGroupName="/aws/batch/job", logStreamName=stream)["events"]
-        ]
-        if stream
-        else []
-    )
+    job = _wait_for_end(batch, job_id)
+    output = _job_output(frozen_sandbox, job).splitlines()
     assert job.get("status") == "SUCCEEDED", (job.get("statusReason"), output[-10:])
     assert any(line.startswith("done:") for line in output), output[-10:]
     items = boto3.client("dynamodb", **frozen_sandbox).query(
@@ -171,6 +176,84 @@ def test_every_aws_service_the_app_uses_answers_in_the_frozen_sandbox(frozen_san
     assert ec2.describe_subnets()["Subnets"]
     assert boto3.client("batch", **frozen_sandbox).describe_job_queues()["jobQueues"]
     assert "logGroups" in boto3.client("logs", **frozen_sandbox).describe_log_groups()
+
+
+def test_a_sandbox_job_written_for_python_minus_c_runs_in_the_frozen_app(
+    frozen_sandbox: dict[str, Any],
+) -> None:
+    """A job definition's `python3 -c ...` must run the code, not open the app's window."""
+    batch = boto3.client("batch", **frozen_sandbox)
+    batch.register_job_definition(
+        jobDefinitionName="python-c",
+        type="container",
+        platformCapabilities=["FARGATE"],
+        containerProperties={
+            "image": "python:3.11",
+            "command": ["python3", "-u", "-c", "import sys; print('hello from', sys.argv[1])", "the-job"],
+            "resourceRequirements": [{"type": "VCPU", "value": "0.25"}, {"type": "MEMORY", "value": "512"}],
+            "executionRoleArn": "arn:aws:iam::123456789012:role/ecsTaskExecutionRole",
+        },
+    )
+    job_id = batch.submit_job(jobName="python-c", jobQueue="fargate-queue", jobDefinition="python-c")["jobId"]
+    job = _wait_for_end(batch, job_id)
+    assert job.get("status") == "SUCCEEDED", job.get("statusReason")
+    assert "hello from the-job" in _job_output(frozen_sandbox, job)
+
+
+# Run inside the frozen app with `batchgui -c`: opens Help -> About, selects boto3, saves a PNG.
+ABOUT_SCRIPT = """
+import asyncio, sys
+import qasync
+from PySide6.QtWidgets import QApplication
+from batchgui.app import Application, parse_args
+from batchgui.ui.about import AboutDialog
+qt = QApplication([])
+loop = qasync.QEventLoop(qt)
+asyncio.set_event_loop(loop)
+out = sys.argv[1]
+app = Application(parse_args(["--config-dir", out + ".c", "--data-dir", out + ".d"]), qt, start_local=None)
+app.window.show()
+app.window._about()
+dialog = app.window.findChild(AboutDialog)
+async def shoot():
+    while not dialog.components_loaded:
+        await asyncio.sleep(0.05)
+    dialog.table.selectRow(dialog.model.row_of_key("boto3"))
+    while "Apache License" not in dialog.license_view.toPlainText():
+        await asyncio.sleep(0.05)
+    print(dialog.license_view.toPlainText()[:4000])
+    print("ROWS", [(c.name, c.version, c.license) for c in dialog.model.all_rows()])
+    dialog.grab().save(out)
+with loop:
+    loop.run_until_complete(asyncio.wait_for(shoot(), 60))
+app.shutdown()
+"""
+
+
+def test_the_about_box_in_the_frozen_app_lists_bundled_components_and_licenses(
+    app_dir: Path, clean_env: dict[str, str], tmp_path: Path
+) -> None:
+    shot = tmp_path / "about.png"
+    result = subprocess.run(
+        [_program(app_dir), "-c", ABOUT_SCRIPT, str(shot)],
+        capture_output=True,
+        text=True,
+        env=clean_env,
+        timeout=120,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "Apache License" in result.stdout  # boto3's LICENSE file, read from the bundled metadata
+    rows = result.stdout.split("ROWS ", 1)[1]
+    expected = {"batchgui": "Apache-2.0", "boto3": "Apache-2.0", "pyqtgraph": "MIT", "moto": "Apache-2.0"}
+    for name, licence in expected.items():
+        assert f"('{name}', '{metadata.version(name)}', '{licence}')" in rows, name
+    assert "LGPL-3.0" in rows
+    assert not QImage(str(shot)).isNull()
+    looked_at = REPO / "build" / "package-test"
+    looked_at.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(shot, looked_at / "about-frozen.png")  # for a person to look at
 
 
 def test_the_folder_holds_resources_plugins_metadata_and_desktop_files(app_dir: Path) -> None:
