@@ -452,7 +452,18 @@ class JobsTableModel(QAbstractTableModel):
             self._order = list(range(len(self._rows)))
             self._order_keys = []
             return
-        keys = [self._key_of(i) for i in range(len(self._rows))]
+        column = self.columns[self._sort_column]
+        key, details = column.key, self._details
+        if details:
+            get = details.get
+            raw = [key(job, get(job.job_id)) for job in self._rows]
+        else:
+            raw = [key(job, None) for job in self._rows]
+        if column.numeric:
+            empty: SortKey = -_INF if self._descending else _INF
+        else:
+            empty = "" if self._descending else _TEXT_LAST
+        keys: list[SortKey] = [empty if v is None or v == "" else v for v in raw]
         order = sorted(range(len(keys)), key=keys.__getitem__)
         self._order = order
         self._order_keys = [keys[i] for i in order]
