@@ -160,7 +160,8 @@ class JsonEditor(QPlainTextEdit):
                     if number > found - 1 and depth == 1 and stripped and not stripped.startswith(("]", "}")):
                         seen += 1
                         if seen == int(index):
-                            line = number + 1
+                            # An object item: point at its first member, which says what it is.
+                            line = number + 2 if stripped == "{" and number + 1 < len(lines) else number + 1
                             break
                     depth += (
                         stripped.count("[") + stripped.count("{") - stripped.count("]") - stripped.count("}")

@@ -1,0 +1,200 @@
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from batchgui.app import Application
+from batchgui.ui.forms.job_definition import JobDefinitionDialog, RevisionDiffDialog, side_by_side_html
+from batchgui.ui.forms.json_editor import JsonEditor
+from batchgui.ui.forms.pairs import PairsModel, tag_problems
+from tests.support import MotoEndpoint, seed_batch
+from tests.ui.admin_support import SandboxEndpoint, answer, open_panel, select_row
+
+pytestmark = pytest.mark.timeout(120)
+
+ROLE = "arn:aws:iam::123456789012:role/exec"
+
+
+def count_register_calls(app: Application) -> list[str]:
+    """Every RegisterJobDefinition request the app's client sends, recorded before it leaves."""
+    sent: list[str] = []
+    backend = app.connections.backend
+    assert backend is not None
+    client = backend.connection.client("batch")
+    client.meta.events.register(
+        "before-send.batch.RegisterJobDefinition", lambda request, **_: sent.append(request.body)
+    )
+    return sent
+
+
+def open_register(panel: Any, wait_until: Callable[..., None], revision: bool = False) -> JobDefinitionDialog:
+    (panel.new_revision if revision else panel.register_new)()
+    wait_until(lambda: panel.dialog is not None and panel.dialog.isVisible(), what="the definition dialog")
+    dialog: JobDefinitionDialog = panel.dialog
+    return dialog
+
+
+def definition_json(memory: str, name: str = "from-json") -> str:
+    return json.dumps(
+        {
+            "jobDefinitionName": name,
+            "type": "container",
+            "platformCapabilities": ["FARGATE"],
+            "containerProperties": {
+                "image": "busybox",
+                "command": ["echo", "one"],
+                "resourceRequirements": [{"type": "VCPU", "value": "1"}, {"type": "MEMORY", "value": memory}],
+                "executionRoleArn": ROLE,
+            },
+        },
+        indent=2,
+    )
+
+
+def register_flow(app: Application, panel: Any, wait_until: Callable[..., None]) -> None:
+    """Register from JSON with an error (refused, path shown, nothing sent), fix it, new revision, diff."""
+    sent = count_register_calls(app)
+    dialog = open_register(panel, wait_until)
+    dialog.set_json(definition_json("1000"))
+    dialog.start_apply()
+    texts = dialog.problems.texts()
+    assert any(t.startswith("containerProperties.resourceRequirements[0]: With 1 vCPU") for t in texts), texts
+    assert "nothing was sent" in dialog.status.text()
+    # The editor jumped to the problem's line.
+    assert '"type": "VCPU"' in dialog.editor.textCursor().block().text()
+    # A JSON syntax error: its line is shown.
+    dialog.editor.setPlainText(definition_json("2048").replace('"busybox",', '"busybox"'))
+    dialog.start_apply()
+    assert dialog.problems.texts()[0].startswith("@line:")
+    assert sent == []
+    dialog.editor.setPlainText(definition_json("2048"))
+    dialog.start_apply()
+    wait_until(lambda: panel.dialog is None, what="registered")
+    assert len(sent) == 1
+    wait_until(lambda: any(d.name == "from-json" for d in panel.model.all_rows()), what="the new row")
+
+    # A new revision from the form: change the command.
+    select_row(panel, "from-json")
+    dialog = open_register(panel, wait_until, revision=True)
+    assert dialog.form.name.text() == "from-json"
+    dialog.form.command.setText("echo two")
+    dialog.start_apply()
+    wait_until(lambda: panel.dialog is None, what="second revision")
+    wait_until(lambda: sum(d.name == "from-json" for d in panel.model.all_rows()) == 2, what="two revisions")
+
+    panel.table.clearSelection()
+    for row in range(panel.model.rowCount()):
+        if panel.model.index(row, 0).data() == "from-json":
+            panel.table.selectionModel().select(
+                panel.model.index(row, 0),
+                panel.table.selectionModel().SelectionFlag.Select
+                | panel.table.selectionModel().SelectionFlag.Rows,
+            )
+    panel.compare()
+    wait_until(lambda: panel.diff_dialog is not None and panel.diff_dialog.isVisible(), what="the diff")
+    diff: RevisionDiffDialog = panel.diff_dialog
+    assert diff.changes >= 1
+    assert "two" in diff.right_view.toPlainText()
+    assert "one" in diff.left_view.toPlainText()
+    diff.reject()
+
+
+def test_register_fix_revise_diff_and_deregister_on_moto(
+    make_app: Callable[..., Application],
+    moto: MotoEndpoint,
+    wait_until: Callable[..., None],
+    qtmodeltester: Any,
+) -> None:
+    seed_batch(moto)
+    app, panel = open_panel(make_app, moto, "job-definitions", wait_until)
+    qtmodeltester.check(panel.model)
+    register_flow(app, panel, wait_until)
+    qtmodeltester.check(panel.model)
+    panel.latest_only.setChecked(True)
+    assert sorted(d.revision for d in panel.model.visible_rows() if d.name == "from-json") == [2]
+    panel.latest_only.setChecked(False)
+
+    select_row(panel, "from-json")
+    panel.deregister()
+    assert "Deregister 1 revision(s)?" in answer(wait_until)
+    wait_until(
+        lambda: sum(d.name == "from-json" for d in panel.model.all_rows()) == 1, what="one left active"
+    )
+    panel.status_filter.setCurrentText("All statuses")
+    wait_until(lambda: any(d.status == "INACTIVE" for d in panel.model.all_rows()), what="inactive shown")
+
+
+def test_register_on_the_sandbox(
+    make_app: Callable[..., Application], sandbox: Any, wait_until: Callable[..., None]
+) -> None:
+    app, panel = open_panel(make_app, SandboxEndpoint(sandbox), "job-definitions", wait_until)
+    register_flow(app, panel, wait_until)
+
+
+def test_form_and_json_stay_in_step(
+    make_app: Callable[..., Application], moto: MotoEndpoint, wait_until: Callable[..., None]
+) -> None:
+    seed_batch(moto)
+    _app, panel = open_panel(make_app, moto, "job-definitions", wait_until)
+    dialog = open_register(panel, wait_until)
+    dialog.form.name.setText("formed")
+    dialog.form.platform.setCurrentText("EC2")
+    dialog.form.gpus.setValue(1)
+    dialog.form.environment.setPlainText("A=1\nbroken line")
+    _request, problems = dialog.request()
+    assert any("line 2: write it as NAME=value" in p.message for p in problems)
+    dialog.tabs.setCurrentIndex(dialog.JSON_TAB)
+    data = json.loads(dialog.editor.toPlainText())
+    assert data["platformCapabilities"] == ["EC2"]
+    assert {"type": "GPU", "value": "1"} in data["containerProperties"]["resourceRequirements"]
+    assert "networkConfiguration" not in data["containerProperties"]
+    # Extra fields typed in the JSON survive a trip through the form.
+    data["parameters"] = {"kept": "yes"}
+    dialog.editor.setPlainText(json.dumps(data, indent=2))
+    dialog.tabs.setCurrentIndex(dialog.FORM_TAB)
+    request, problems = dialog.request()
+    assert request is not None
+    assert problems == []
+    assert request["parameters"] == {"kept": "yes"}
+    assert request["containerProperties"]["environment"] == [{"name": "A", "value": "1"}]
+    dialog.reject()
+    wait_until(lambda: panel.dialog is None, what="closed")
+
+
+def test_json_editor_finds_paths(qtbot: Any) -> None:
+    editor = JsonEditor()
+    qtbot.addWidget(editor)
+    editor.setPlainText(definition_json("1000"))
+    line = editor.line_of_path("containerProperties.resourceRequirements[1].value")
+    assert line is not None
+    assert (
+        '"MEMORY"' in editor.toPlainText().splitlines()[line - 1]
+        or "1000" in editor.toPlainText().splitlines()[line - 1]
+    )
+    assert editor.line_of_path("nope") is None
+    assert editor.line_number_width() > 0
+
+
+def test_side_by_side_marks_changes() -> None:
+    left, right, changes = side_by_side_html("a\nb\nc", "a\nB\nc\nd")
+    assert changes == 2
+    assert "#ffd7d5" in left
+    assert "#ccffd8" in right
+
+
+def test_pairs_model_and_tag_rules(qtmodeltester: Any) -> None:
+    model = PairsModel(("Key", "Value"), [("a", "1")])
+    qtmodeltester.check(model)
+    model.add_row("b", "2")
+    model.setData(model.index(1, 1), "3")
+    assert model.pairs() == [("a", "1"), ("b", "3")]
+    model.remove_rows([0])
+    assert model.pairs() == [("b", "3")]
+    qtmodeltester.check(model)
+    problems = tag_problems([("aws:x", "1"), ("", "v"), ("k", "v"), ("k", "w")])
+    assert any("reserved" in str(p) for p in problems)
+    assert any("no key" in str(p) for p in problems)
+    assert any("twice" in str(p) for p in problems)

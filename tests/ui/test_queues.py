@@ -1,0 +1,187 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from batchgui.app import Application
+from batchgui.domain.batch import JobStatus
+from batchgui.ui.forms.queue_dialog import JobQueueDialog
+from tests.support import MotoEndpoint, seed_batch
+from tests.ui.admin_support import SandboxEndpoint, answer, open_panel, select_row
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def add_ec2_environment(moto: MotoEndpoint, ids: dict[str, str]) -> str:
+    moto.client("iam").create_instance_profile(InstanceProfileName="ecsInstanceRole")
+    batch = moto.client("batch")
+    group = batch.describe_compute_environments()["computeEnvironments"][0]["computeResources"][
+        "securityGroupIds"
+    ]
+    return str(
+        batch.create_compute_environment(
+            computeEnvironmentName="demo-ec2",
+            type="MANAGED",
+            computeResources={
+                "type": "EC2",
+                "minvCpus": 0,
+                "maxvCpus": 8,
+                "instanceTypes": ["optimal"],
+                "instanceRole": "ecsInstanceRole",
+                "subnets": [ids["subnet"]],
+                "securityGroupIds": group,
+            },
+            serviceRole=ids["role"],
+        )["computeEnvironmentArn"]
+    )
+
+
+def open_dialog(panel: Any, wait_until: Callable[..., None], edit: bool = False) -> JobQueueDialog:
+    (panel.edit if edit else panel.create_new)()
+    wait_until(lambda: panel.dialog is not None and panel.dialog.isVisible(), what="the queue dialog")
+    dialog: JobQueueDialog = panel.dialog
+    return dialog
+
+
+def test_queue_table_counts_jobs_by_status(
+    make_app: Callable[..., Application],
+    moto: MotoEndpoint,
+    wait_until: Callable[..., None],
+    qtmodeltester: Any,
+) -> None:
+    ids = seed_batch(moto)
+    for n in range(2):
+        moto.client("batch").submit_job(
+            jobName=f"j{n}", jobQueue=ids["queue"], jobDefinition=ids["definition"]
+        )
+    _app, panel = open_panel(make_app, moto, "job-queues", wait_until)
+    qtmodeltester.check(panel.model)
+    row = panel.model.all_rows()[0]
+    assert row.count_text(JobStatus.SUCCEEDED) == "2"
+    succeeded = [c.title for c in panel.model.columns].index("Succeeded")
+    assert panel.model.index(0, succeeded).data() == "2"
+    panel.model.sort(succeeded)
+    qtmodeltester.check(panel.model)
+
+
+def test_create_refuses_mixing_then_creates_and_edits(
+    make_app: Callable[..., Application], moto: MotoEndpoint, wait_until: Callable[..., None]
+) -> None:
+    ids = seed_batch(moto)
+    ec2 = add_ec2_environment(moto, ids)
+    _app, panel = open_panel(make_app, moto, "job-queues", wait_until)
+    dialog = open_dialog(panel, wait_until)
+    dialog.name.setText("mixed")
+    dialog.add_environment(ids["ce"])
+    dialog.add_environment(ec2)
+    assert "does not allow mixing Fargate (demo-fargate) and EC2 (demo-ec2)" in dialog.order_note.text()
+    dialog.start_apply()
+    assert any("mixing" in t for t in dialog.problems.texts())
+    assert dialog.sent == 0
+    # One queue per platform: keep only the EC2 environment.
+    dialog.order.setCurrentRow(0)
+    dialog.remove_selected_environment()
+    dialog.name.setText("ec2-queue")
+    dialog.priority.setValue(7)
+    dialog.stuck_rows[0].enabled.setChecked(True)
+    dialog.stuck_rows[0].seconds.setValue(1800)
+    request = dialog.request()
+    assert request["computeEnvironmentOrder"] == [{"order": 1, "computeEnvironment": ec2}]
+    assert request["jobStateTimeLimitActions"][0]["maxTimeSeconds"] == 1800
+    dialog.start_apply()
+    wait_until(lambda: panel.dialog is None, what="the queue to be created")
+    wait_until(lambda: panel.model.rowCount() == 2, what="two queues")
+    created = moto.client("batch").describe_job_queues(jobQueues=["ec2-queue"])["jobQueues"][0]
+    assert created["priority"] == 7
+
+    select_row(panel, "demo-queue")
+    dialog = open_dialog(panel, wait_until, edit=True)
+    assert dialog.name.isReadOnly()
+    dialog.priority.setValue(42)
+    dialog.start_apply()
+    wait_until(lambda: panel.dialog is None, what="the queue to be updated")
+    assert (
+        moto.client("batch").describe_job_queues(jobQueues=["demo-queue"])["jobQueues"][0]["priority"] == 42
+    )
+
+
+def test_reorder_environments(
+    make_app: Callable[..., Application], moto: MotoEndpoint, wait_until: Callable[..., None]
+) -> None:
+    ids = seed_batch(moto)
+    batch = moto.client("batch")
+    group = batch.describe_compute_environments()["computeEnvironments"][0]["computeResources"][
+        "securityGroupIds"
+    ]
+    second = batch.create_compute_environment(
+        computeEnvironmentName="second",
+        type="MANAGED",
+        computeResources={
+            "type": "FARGATE_SPOT",
+            "maxvCpus": 4,
+            "subnets": [ids["subnet"]],
+            "securityGroupIds": group,
+        },
+        serviceRole=ids["role"],
+    )["computeEnvironmentArn"]
+    _app, panel = open_panel(make_app, moto, "job-queues", wait_until)
+    select_row(panel, "demo-queue")
+    dialog = open_dialog(panel, wait_until, edit=True)
+    dialog.add_environment(second)
+    dialog.order.setCurrentRow(1)
+    dialog.move_selected(-1)
+    assert dialog.ordered_arns() == [second, ids["ce"]]
+    dialog.add_environment(second)
+    assert "already in the list" in dialog.status.text()
+    dialog.start_apply()
+    wait_until(lambda: panel.dialog is None, what="the update")
+    order = batch.describe_job_queues(jobQueues=["demo-queue"])["jobQueues"][0]["computeEnvironmentOrder"]
+    assert sorted(order, key=lambda o: o["order"])[0]["computeEnvironment"] == second
+
+
+def test_front_of_queue_says_plainly_when_moto_lacks_it(
+    make_app: Callable[..., Application], moto: MotoEndpoint, wait_until: Callable[..., None]
+) -> None:
+    seed_batch(moto)
+    _app, panel = open_panel(make_app, moto, "job-queues", wait_until)
+    select_row(panel, "demo-queue")
+    panel.front_of_queue()
+    text = answer(wait_until)
+    assert "Not offered by this endpoint" in text
+    assert "GetJobQueueSnapshot" in text
+
+
+def test_sandbox_queue_create_snapshot_and_delete(
+    make_app: Callable[..., Application], sandbox: Any, wait_until: Callable[..., None]
+) -> None:
+    _app, panel = open_panel(make_app, SandboxEndpoint(sandbox), "job-queues", wait_until)
+    dialog = open_dialog(panel, wait_until)
+    dialog.name.setText("sb-queue")
+    fargate = next(a for a, e in dialog.environments.items() if e.name == "fargate-ce")
+    ec2 = next(a for a, e in dialog.environments.items() if e.name == "ec2-ce")
+    dialog.add_environment(ec2)
+    dialog.add_environment(fargate)
+    dialog.start_apply()
+    assert dialog.sent == 0
+    dialog.order.setCurrentRow(0)
+    dialog.remove_selected_environment()
+    dialog.start_apply()
+    wait_until(lambda: panel.dialog is None, what="created")
+    wait_until(lambda: panel.model.rowCount() == 3, what="three queues")
+
+    select_row(panel, "fargate-queue")
+    panel.front_of_queue()
+    assert "fargate-queue" in answer(wait_until)
+
+    select_row(panel, "sb-queue")
+    panel.delete()
+    text = answer(wait_until)
+    assert "Disable job queue sb-queue" in text
+    wait_until(lambda: getattr(panel, "last_delete_dialog", None) is not None, what="progress dialog")
+    progress = panel.last_delete_dialog
+    wait_until(lambda: progress.succeeded is not None, timeout=30, what="the delete")
+    assert progress.succeeded, progress.result_label.text()
+    progress.accept()
+    wait_until(lambda: panel.model.rowCount() == 2, what="the queue to go")
