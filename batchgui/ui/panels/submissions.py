@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -94,6 +95,7 @@ class SubmissionsPanel(ListPanel[Submission]):
             self,
         )
         self.units_table = make_table_view(self.units_model, "submissionUnits")
+        self.units_table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         self.status_button = QPushButton("Refresh status")
         self.status_button.clicked.connect(lambda: self.spawn(self.refresh_units(), "Refresh job status"))
         self.resume_button = QPushButton("Resume")
@@ -133,6 +135,7 @@ class SubmissionsPanel(ListPanel[Submission]):
         self.details_tabs.insertTab(1, results_page, "Results (DynamoDB)")
         self.details_tabs.setCurrentIndex(0)
         self.export_button.setText("Export submissions CSV…")
+        self.table.sortByColumn(0, Qt.SortOrder.DescendingOrder)  # newest first
         submitter.listeners.append(self._journal_changed)
         self._pending_select = ""
 

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QRadioButton,
+    QScrollArea,
     QSpinBox,
     QSplitter,
     QTabWidget,
@@ -557,11 +558,15 @@ class JobsPage(WizardPage):
         self.plan_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
-        layout.addWidget(self.params_box)
+        # A definition can declare many parameters: they scroll instead of squeezing the page.
+        params_scroll = QScrollArea()
+        params_scroll.setWidgetResizable(True)
+        params_scroll.setWidget(self.params_box)
+        params_scroll.setMinimumHeight(150)
+        layout.addWidget(params_scroll, 1)
         layout.addWidget(overrides)
         layout.addWidget(self.plan_label)
         layout.addWidget(self.message)
-        layout.addStretch(1)
         self.queue.currentIndexChanged.connect(lambda _i: self.replan())
         self.definition.currentIndexChanged.connect(lambda _i: self._definition_changed())
         self.mode_group.buttonToggled.connect(lambda _b, _on: self.replan())

@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+import asyncio
+import io
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from batchgui.app import Application
+from batchgui.domain.csv_plan import DefinitionInfo, PlanInput, QueueInfo, SplitMode, iter_rows, make_plan
+from batchgui.services.submission import Unit, new_submission_id
+from batchgui.ui.panels.submissions import SubmissionsPanel
+from tests.ui.test_csv_wizard import started
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def test_failed_rows_show_and_only_they_are_resubmitted(  # noqa: PLR0917 - pytest fixtures
+    make_app: Callable[..., Application],
+    sandbox: Any,
+    wait_until: Callable[..., None],
+    run_async: Callable[..., Any],
+    qtmodeltester: Any,
+    tmp_path: Path,
+) -> None:
+    app = started(make_app, sandbox, wait_until)
+    backend = app.connections.backend
+    assert backend is not None
+    sid = new_submission_id()
+    data = b"id\n1\n2\n3\n"
+    plan = make_plan(
+        PlanInput(
+            job_name="broken",
+            queue=QueueInfo("fargate-queue"),
+            definition=DefinitionInfo(
+                "csv-row-processor:1",
+                "ACTIVE",
+                "FARGATE",
+                parameters={"bucket": "batchgui-demo", "table": "batchgui-demo-results", "delay_ms": "0"},
+            ),
+            bucket="batchgui-demo",
+            key="input/missing.csv",  # the processor fails: no such object
+            rows=3,
+            columns=("id",),
+            submission_id=sid,
+            mode=SplitMode.PER_ROW,
+        )
+    )
+    assert plan.ok, plan.errors
+    submitter = app.submitter
+    run_async(
+        submitter.create(
+            plan,
+            "/tmp/broken.csv",
+            len(data),
+            "0" * 64,
+            rows=lambda: iter_rows(io.BytesIO(data), "utf-8", ",", '"', has_header=True),
+        )
+    )
+    run_async(submitter.submit(backend.batch, sid))
+    panel = app.window.show_panel("submissions")
+    assert isinstance(panel, SubmissionsPanel)
+    panel.refresh()
+    wait_until(lambda: panel.model.row_of_key(sid) >= 0, 15, "the submission in the list")
+    qtmodeltester.check(panel.model)
+    panel.select(sid)
+    assert panel.current() is not None
+
+    # The jobs' last known status, as "Refresh status" stores it (the run itself is the e2e test's).
+    submitter.journal.save_units(
+        [
+            Unit(sid, item["seq"], -1, item["job_id"], item["first_row"], 1, "FAILED", 1, "exit 1")
+            for item in submitter.journal.items(sid)
+        ]
+    )
+    run_async(panel._show_units(sid))
+    qtmodeltester.check(panel.units_model)
+    assert panel.retry_button.isEnabled()
+    assert "3 job(s) FAILED" in panel.units_note.text()
+
+    retry = run_async(panel.resubmit_failed(ask=False))
+    assert retry is not None
+    assert retry.parent_id == sid
+    resent = submitter.journal.submission(retry.id)
+    assert resent.submitted == 3
+    assert resent.name_prefix != submitter.journal.submission(sid).name_prefix
+
+    export = tmp_path / "rows.csv"
+    panel.select(sid)
+    run_async(asyncio.sleep(0.2))
+    run_async(panel.export_units_to(export))
+    assert export.read_text().count("FAILED") >= 3
