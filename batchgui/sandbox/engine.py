@@ -29,6 +29,7 @@ import fnmatch
 import json
 import logging
 import os
+import queue
 import selectors
 import signal
 import sqlite3
@@ -58,6 +59,8 @@ MISCONFIG_REASON = (
     "that can be met by the CE(s) attached to the job queue."
 )
 MAX_LINE = 256 * 1024
+# Process start (fork/exec) releases the GIL: a few threads start processes in parallel.
+SPAWN_THREADS = 4
 PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 
 
@@ -112,6 +115,26 @@ class Running:
 
 
 @dataclass
+class SpawnRequest:
+    placement: Placement
+    argv: list[str]
+    env: dict[str, str]
+    workdir: Path
+    stream_key: tuple[str, str]
+    task_arn: str
+    timeout: int | None
+
+
+@dataclass
+class SpawnResult:
+    request: SpawnRequest
+    proc: subprocess.Popen[bytes] | None
+    pidfd: int | None
+    error: OSError | None
+    started_ms: int
+
+
+@dataclass
 class Finished:
     placement: Placement
     started_ms: int
@@ -146,6 +169,15 @@ class Engine:
         self._selector.register(self._wake_r, selectors.EVENT_READ, ("wake", ""))
         self._lock = threading.Lock()
         self._kill_requests: list[tuple[str, str]] = []
+        self._wake_pending = False
+        self._fds_closed = False
+        self._cleanup: queue.SimpleQueue[Path | None] = queue.SimpleQueue()
+        self._cleaner: threading.Thread | None = None
+        self._spawn_queue: queue.SimpleQueue[SpawnRequest | None] = queue.SimpleQueue()
+        self._spawners: list[threading.Thread] = []
+        self._spawning: dict[str, Placement] = {}
+        self._spawned: queue.SimpleQueue[SpawnResult] = queue.SimpleQueue()
+        self._kill_after_spawn: dict[str, str] = {}
         self._stop_event = threading.Event()
         self._thread: threading.Thread | None = None
         self._dirty = True
@@ -171,13 +203,22 @@ class Engine:
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="sandbox-engine", daemon=True)
         self._thread.start()
+        self._cleaner = threading.Thread(target=self._cleanup_loop, name="sandbox-cleanup", daemon=True)
+        self._cleaner.start()
+        for n in range(SPAWN_THREADS):
+            spawner = threading.Thread(target=self._spawn_loop, name=f"sandbox-spawn-{n}", daemon=True)
+            spawner.start()
+            self._spawners.append(spawner)
 
     def wake(self, resources_changed: bool = False) -> None:
         self._dirty = True
         if resources_changed:
             self._resources_dirty = True
-        with contextlib.suppress(BlockingIOError, OSError):
-            os.write(self._wake_w, b"x")
+        # One byte in the pipe is enough; API threads must not pay for a syscall per request.
+        if not self._wake_pending and not self._fds_closed:
+            self._wake_pending = True
+            with contextlib.suppress(BlockingIOError, OSError):
+                os.write(self._wake_w, b"x")
 
     def kill(self, job_ids: list[str], reason: str) -> None:
         with self._lock:
@@ -193,9 +234,32 @@ class Engine:
             self._kill_all()
             with contextlib.suppress(OSError):
                 self._selector.close()
+            self._fds_closed = True
             for fd in (self._wake_r, self._wake_w):
                 with contextlib.suppress(OSError):
                     os.close(fd)
+        if self._cleaner is not None:
+            # Leftover empty directories are harmless; don't let them delay stop().
+            while True:
+                try:
+                    self._cleanup.get_nowait()
+                except queue.Empty:
+                    break
+            self._cleanup.put(None)
+            self._cleaner.join(max(0.1, deadline - time.monotonic()))
+
+    def workdir(self, job_id: str, attempt: int) -> Path:
+        """The job attempt's working directory (removed afterwards if the job left it empty)."""
+        return self.data_dir / "jobs" / f"{job_id.replace(':', '_')}-attempt-{attempt}"
+
+    def _cleanup_loop(self) -> None:
+        # rmdir costs milliseconds on some filesystems: keep it off the dispatch thread.
+        while True:
+            path = self._cleanup.get()
+            if path is None:
+                return
+            with contextlib.suppress(OSError):
+                path.rmdir()
 
     def stop_job_locked(
         self, conn: sqlite3.Connection, job_id: str, reason: str, terminate: bool
@@ -301,6 +365,7 @@ class Engine:
                 for key, _mask in self._selector.select(timeout):
                     kind, job_id = key.data
                     if kind == "wake":
+                        self._wake_pending = False
                         with contextlib.suppress(BlockingIOError, OSError):
                             while os.read(self._wake_r, 4096):
                                 pass
@@ -310,6 +375,7 @@ class Engine:
                         self._on_exit(job_id)
                 if self._stop_event.is_set():
                     break
+                self._collect_spawned()
                 self._poll_without_pidfd()
                 self._handle_kills()
                 now = time.monotonic()
@@ -450,23 +516,45 @@ class Engine:
             env["AWS_BATCH_JOB_ARRAY_SIZE"] = str((spec.get("arrayProperties") or {}).get("size", ""))
         if placement.instance is not None:
             env["AWS_BATCH_JOB_INSTANCE_ID"] = placement.instance.instance_id
-        workdir = self.data_dir / "jobs" / job_id.replace(":", "_") / f"attempt-{attempt_no}"
+        workdir = self.workdir(job_id, attempt_no)
         argv = [str(a) for a in container.get("command") or []]
         if argv and argv[0] in ("python", "python3"):
             argv[0] = sys.executable
-        started = now_ms()
         timeout = (spec.get("timeout") or {}).get("attemptDurationSeconds")
+        env.setdefault("HOME", str(workdir))
+        request = SpawnRequest(placement, argv, env, workdir, (group, stream), task_arn, timeout)
+        self._spawning[job_id] = placement
+        self._spawn_queue.put(request)
+
+    def _spawn_loop(self) -> None:
+        while True:
+            request = self._spawn_queue.get()
+            if request is None:
+                return
+            self._spawn_worker(request)
+
+    def _spawn_worker(self, request: SpawnRequest) -> None:
+        """On a spawner thread: process start (fork/exec) is the cost, and it runs in parallel."""
+        proc: subprocess.Popen[bytes] | None = None
+        pidfd: int | None = None
+        error: OSError | None = None
+        started = now_ms()
         try:
-            if not argv:
+            if not request.argv:
                 raise FileNotFoundError(
                     errno.ENOENT, "no command given and the sandbox has no image entrypoint"
                 )
-            workdir.mkdir(parents=True, exist_ok=True)
-            env.setdefault("HOME", str(workdir))
+            try:
+                request.workdir.mkdir()
+            except FileNotFoundError:
+                request.workdir.parent.mkdir(parents=True, exist_ok=True)
+                request.workdir.mkdir()
+            except FileExistsError:
+                pass
             proc = subprocess.Popen(
-                argv,
-                cwd=workdir,
-                env=env,
+                request.argv,
+                cwd=request.workdir,
+                env=request.env,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
@@ -474,42 +562,63 @@ class Engine:
                 close_fds=True,
                 bufsize=0,
             )
+            if self._has_pidfd:
+                with contextlib.suppress(OSError):
+                    pidfd = os.pidfd_open(proc.pid)
         except OSError as exc:
-            what = argv[0] if argv else "(none)"
-            message = f'{CANNOT_START}{what}": {exc.strerror or exc}'
-            if isinstance(exc, FileNotFoundError) and argv:
-                message = f'{CANNOT_START}{what}": executable file not found in $PATH'
-            self._finished.append(
-                Finished(placement, started, now_ms(), None, message, message, None, None, False)
-            )
-            with contextlib.suppress(OSError):
-                workdir.rmdir()
-            return
-        assert proc.stdout is not None
-        fd = proc.stdout.fileno()
-        os.set_blocking(fd, False)
-        pidfd: int | None = None
-        if self._has_pidfd:
+            error = exc
+        self._spawned.put(SpawnResult(request, proc, pidfd, error, started))
+        self.wake()
+
+    def _collect_spawned(self) -> None:
+        while True:
             try:
-                pidfd = os.pidfd_open(proc.pid)
-            except OSError:
-                pidfd = None
-        running = Running(
-            placement=placement,
-            proc=proc,
-            fd=fd,
-            pidfd=pidfd,
-            stream_key=(group, stream),
-            started_ms=started,
-            task_arn=task_arn,
-            deadline=(time.monotonic() + timeout) if timeout else None,
-            workdir=workdir,
-        )
-        self._running[job_id] = running
-        self._selector.register(fd, selectors.EVENT_READ, ("out", job_id))
-        if pidfd is not None:
-            self._selector.register(pidfd, selectors.EVENT_READ, ("exit", job_id))
-        self._started.append(running)
+                result = self._spawned.get_nowait()
+            except queue.Empty:
+                return
+            request = result.request
+            placement = request.placement
+            job_id = placement.job_id
+            self._spawning.pop(job_id, None)
+            if result.proc is None:
+                exc = result.error
+                what = request.argv[0] if request.argv else "(none)"
+                message = f'{CANNOT_START}{what}": {(exc.strerror if exc else None) or exc}'
+                if isinstance(exc, FileNotFoundError) and request.argv:
+                    message = f'{CANNOT_START}{what}": executable file not found in $PATH'
+                self._finished.append(
+                    Finished(
+                        placement, result.started_ms, now_ms(), None, message, message, None, None, False
+                    )
+                )
+                self._cleanup.put(request.workdir)
+                continue
+            proc = result.proc
+            assert proc.stdout is not None
+            fd = proc.stdout.fileno()
+            os.set_blocking(fd, False)
+            running = Running(
+                placement=placement,
+                proc=proc,
+                fd=fd,
+                pidfd=result.pidfd,
+                stream_key=request.stream_key,
+                started_ms=result.started_ms,
+                task_arn=request.task_arn,
+                deadline=(time.monotonic() + request.timeout) if request.timeout else None,
+                workdir=request.workdir,
+            )
+            self._running[job_id] = running
+            self._selector.register(fd, selectors.EVENT_READ, ("out", job_id))
+            if result.pidfd is not None:
+                self._selector.register(result.pidfd, selectors.EVENT_READ, ("exit", job_id))
+            self._started.append(running)
+            reason = self._kill_after_spawn.pop(job_id, None)
+            if reason is not None:
+                running.stop_reason = reason
+                running.terminated = True
+                running.term_at = time.monotonic()
+                self._signal(running, signal.SIGTERM)
 
     def _read_output(self, job_id: str) -> None:
         running = self._running.get(job_id)
@@ -607,8 +716,7 @@ class Engine:
                 running.terminated,
             )
         )
-        with contextlib.suppress(OSError):
-            running.workdir.rmdir()
+        self._cleanup.put(running.workdir)
 
     def _signal(self, running: Running, sig: int) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -626,6 +734,9 @@ class Engine:
                     running.term_at = time.monotonic()
                     self._signal(running, signal.SIGTERM)
                 continue
+            if job_id in self._spawning:
+                self._kill_after_spawn[job_id] = reason
+                continue
             placement = self._placed.pop(job_id, None)
             if placement is not None:
                 now = now_ms()
@@ -640,7 +751,21 @@ class Engine:
             elif running.term_at is not None and now >= running.term_at + self.settings.kill_grace_s:
                 self._signal(running, signal.SIGKILL)
 
+    def _stop_spawners(self) -> None:
+        while True:  # requests not started yet are dropped; their jobs fail over at the next start
+            try:
+                self._spawn_queue.get_nowait()
+            except queue.Empty:
+                break
+        for _ in self._spawners:
+            self._spawn_queue.put(None)
+        for spawner in self._spawners:
+            spawner.join(5.0)
+        self._spawners = []
+
     def _kill_all(self) -> None:
+        self._stop_spawners()
+        self._collect_spawned()
         for running in list(self._running.values()):
             self._signal(running, signal.SIGKILL)
         for running in list(self._running.values()):
@@ -883,6 +1008,7 @@ class Engine:
         lifecycle.propagate(conn, failed, stamp)
         running = [j for j, r in self._running.items() if r.placement.queue_arn == queue_arn]
         running += [j for j, p in self._placed.items() if p.queue_arn == queue_arn]
+        running += [j for j, p in self._spawning.items() if p.queue_arn == queue_arn]
         with self._lock:
             self._kill_requests.extend((j, reason) for j in running)
 
@@ -975,7 +1101,7 @@ class Engine:
                 (q["jobQueueArn"],),
             ).fetchall()
             for job_id, parent_id, index, vcpus, memory, reason in rows:
-                if len(self._running) + len(self._placed) >= self._max_processes:
+                if len(self._running) + len(self._placed) + len(self._spawning) >= self._max_processes:
                     return
                 placed = False
                 for ce in usable:

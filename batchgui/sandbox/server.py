@@ -215,6 +215,10 @@ def _handler_class() -> type[WSGIRequestHandler]:
 
         def setup(self) -> None:
             super().setup()
+            # Headers and body go out in separate writes; without NODELAY, Nagle's algorithm holds
+            # the second one until the client's delayed ACK, milliseconds per request.
+            with contextlib.suppress(OSError):
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             registry: _Connections = self.server.connections
             registry.add(self.connection)
 

@@ -177,7 +177,17 @@ def _raw_path(environ: Mapping[str, Any]) -> str:
 
 def _parse_amz_date(value: str) -> datetime.datetime:
     try:
-        return datetime.datetime.strptime(value, "%Y%m%dT%H%M%SZ").replace(tzinfo=datetime.UTC)
+        if len(value) != 16 or value[8] != "T" or value[15] != "Z":
+            raise ValueError(value)
+        return datetime.datetime(
+            int(value[0:4]),
+            int(value[4:6]),
+            int(value[6:8]),
+            int(value[9:11]),
+            int(value[11:13]),
+            int(value[13:15]),
+            tzinfo=datetime.UTC,
+        )
     except ValueError:
         raise SignatureError("IncompleteSignature", f"Invalid X-Amz-Date: {value!r}") from None
 

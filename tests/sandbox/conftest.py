@@ -88,10 +88,16 @@ def wait_for(check: Callable[[], Any], timeout: float = 15, what: str = "conditi
         time.sleep(0.05)
 
 
-def assert_no_sandbox_threads() -> None:
+def assert_no_sandbox_threads(existing: frozenset[threading.Thread] = frozenset()) -> None:
+    """Fail if a thread started since `existing` was taken is still running (other fixtures'
+    session-wide servers, such as the shared moto server, were there before)."""
     deadline = time.monotonic() + 2
     while True:
-        left = [t.name for t in threading.enumerate() if t is not threading.main_thread() and t.is_alive()]
+        left = [
+            t.name
+            for t in threading.enumerate()
+            if t is not threading.main_thread() and t.is_alive() and t not in existing
+        ]
         left = [n for n in left if "pytest_timeout" not in n]
         if not left:
             return
@@ -103,6 +109,7 @@ def assert_no_sandbox_threads() -> None:
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSandbox]:
     """One seeded sandbox per test module (tests use their own resource names)."""
+    existing = frozenset(threading.enumerate())
     mp = pytest.MonkeyPatch()
     base = tmp_path_factory.mktemp("sandbox")
     isolate_environment(mp, base / "home")
@@ -115,7 +122,7 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSandbox
         sb.stop()
         assert time.monotonic() - started < 2.0
         mp.undo()
-        assert_no_sandbox_threads()
+        assert_no_sandbox_threads(existing)
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -36,6 +37,7 @@ def live_members(pgid: int) -> list[int]:
 
 def test_restart_keeps_state_and_fails_or_retries_running_jobs(tmp_path: Path) -> None:
     data = tmp_path / "data"
+    existing = frozenset(threading.enumerate())
     sb = start_in_process(data, settings=FAST)
     try:
         clients = Clients(sb)
@@ -74,7 +76,7 @@ def test_restart_keeps_state_and_fails_or_retries_running_jobs(tmp_path: Path) -
             clients.wait_job(job_id, ("RUNNING",))
         pids = []
         for job_id in (plain, retried):
-            pid_file = data / "jobs" / job_id / "attempt-1" / "pid"
+            pid_file = data / "jobs" / f"{job_id}-attempt-1" / "pid"
             wait_for(lambda p=pid_file: p.exists() and p.read_text().strip(), 5, "pid file")  # type: ignore[misc]
             pids.append(int(pid_file.read_text()))
         stream = batch.describe_jobs(jobs=[plain])["jobs"][0]["container"]["logStreamName"]
@@ -90,7 +92,7 @@ def test_restart_keeps_state_and_fails_or_retries_running_jobs(tmp_path: Path) -
         assert time.monotonic() - started < 2.0
     for pid in pids:
         wait_for(lambda p=pid: not live_members(p), 2, f"process group {pid} to end")  # type: ignore[misc]
-    assert_no_sandbox_threads()
+    assert_no_sandbox_threads(existing)
 
     sb2 = start_in_process(data, settings=FAST)
     try:
@@ -116,7 +118,7 @@ def test_restart_keeps_state_and_fails_or_retries_running_jobs(tmp_path: Path) -
         assert names.count("demo-orders-0001") == 1  # the seed ran once
     finally:
         sb2.stop()
-    assert_no_sandbox_threads()
+    assert_no_sandbox_threads(existing)
 
 
 def test_cli_serve_prints_connection_and_writes_private_file(tmp_path: Path) -> None:
