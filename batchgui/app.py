@@ -25,6 +25,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from batchgui import resources
+from batchgui.domain.batch import JobDefinition
 from batchgui.domain.connection import ConnectionKind, ConnectionSpec, LocalEndpoint
 from batchgui.services.connections import ConnectionManager
 from batchgui.services.runner import Runner
@@ -176,11 +177,23 @@ class Application:
         self.window.setWindowIcon(QIcon(str(resources.path("icons/batchgui.svg"))))
         self.connection_bar.connect_requested.connect(self.connect)
         self.window.closing.connect(self.shutdown)
+        self._wire_submit_from_definition()
         self.csv_wizard = CsvWizardLauncher(
             self.window, self.services, self.uploader, self.submitter, self._follow_submission
         )
         self.connect_task: asyncio.Task[Any] | None = None
         self._shut_down = False
+
+    def _wire_submit_from_definition(self) -> None:
+        """'Submit job…' on a job definition opens the Jobs panel's Submit dialog for it."""
+        definitions = next(p for p in self.panels if isinstance(p, JobDefinitionsPanel))
+        jobs = next(p for p in self.panels if isinstance(p, JobsPanel))
+
+        def submit(definition: JobDefinition) -> None:
+            self.window.show_panel(jobs.panel_id)
+            jobs.spawn(jobs.submit_new({"jobDefinition": definition.name_revision}), "Submit job")
+
+        definitions.on_submit = submit
 
     def _follow_submission(self, submission_id: str) -> None:
         panel = self.window.show_panel("submissions")

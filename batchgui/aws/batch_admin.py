@@ -39,7 +39,7 @@ def _not_offered(exc: BaseException, operation: str) -> BaseException:
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
         if status == 404 and str(error.get("Code", "")) in ("404", "NotFound", "UnknownOperationException"):
             return OperationNotOffered(
-                f"this endpoint does not implement {operation}",
+                f"this endpoint does not implement {operation}.",
                 "Real AWS and the local sandbox offer it; this endpoint (e.g. moto) does not.",
                 "NotOffered",
                 operation,

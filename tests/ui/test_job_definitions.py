@@ -198,3 +198,37 @@ def test_pairs_model_and_tag_rules(qtmodeltester: Any) -> None:
     assert any("reserved" in str(p) for p in problems)
     assert any("no key" in str(p) for p in problems)
     assert any("twice" in str(p) for p in problems)
+
+
+def test_submit_job_from_a_definition(
+    make_app: Callable[..., Application], moto: MotoEndpoint, wait_until: Callable[..., None]
+) -> None:
+    from PySide6.QtWidgets import QApplication, QDialogButtonBox
+
+    from batchgui.ui.forms.submit_job import SubmitJobDialog
+
+    ids = seed_batch(moto)
+    app, panel = open_panel(make_app, moto, "job-definitions", wait_until)
+    select_row(panel, "demo-definition")
+    panel.submit_job()
+
+    def dialogs() -> list[SubmitJobDialog]:
+        return [w for w in QApplication.topLevelWidgets() if isinstance(w, SubmitJobDialog) and w.isVisible()]
+
+    wait_until(lambda: bool(dialogs()), what="the submit dialog")
+    assert app.window.current_panel().panel_id == "jobs"
+    dialog = dialogs()[0]
+    assert dialog.definition_combo.currentText() == "demo-definition:1"
+    dialog.name_edit.setText("from-definition")
+    dialog.queue_combo.setCurrentText("demo-queue")
+    buttons = dialog.findChild(QDialogButtonBox)
+    assert buttons is not None
+    buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+    batch = moto.client("batch")
+    wait_until(
+        lambda: any(
+            j["jobName"] == "from-definition"
+            for j in batch.list_jobs(jobQueue=ids["queue"])["jobSummaryList"]
+        ),
+        what="the job",
+    )

@@ -53,6 +53,8 @@ class ProblemList(QListWidget):
         super().__init__(parent)
         self.setObjectName("problemList")
         self.setMaximumHeight(130)
+        self.setWordWrap(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.itemActivated.connect(lambda item: self.path_activated.emit(item.data(Qt.ItemDataRole.UserRole)))
         self.itemClicked.connect(lambda item: self.path_activated.emit(item.data(Qt.ItemDataRole.UserRole)))
         palette = self.palette()

@@ -160,6 +160,7 @@ class AdvisorPage(QWizardPage):
         self.advice_label = QLabel()
         self.advice_label.setObjectName("adviceLabel")
         self.advice_label.setWordWrap(True)
+        self.advice_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.advice_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         group = QGroupBox("Recommendation")
         inner = QVBoxLayout(group)
@@ -224,6 +225,9 @@ class SettingsPage(QWizardPage):
         for role in choices.roles:
             self.service_role.addItem(role.arn)
         self.service_role.setToolTip("Empty: the AWSServiceRoleForBatch service-linked role (recommended)")
+        line = self.service_role.lineEdit()
+        if line is not None:
+            line.setPlaceholderText("empty: the AWSServiceRoleForBatch service-linked role (recommended)")
         self.subnets = QListWidget()
         self.subnets.setObjectName("ceSubnets")
         for subnet in choices.subnets:

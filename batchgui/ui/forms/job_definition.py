@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPlainTextEdit,
+    QSizePolicy,
     QSpinBox,
     QTabWidget,
     QTextBrowser,
@@ -71,6 +72,7 @@ def starter_request(role_arn: str = "") -> dict[str, Any]:
             "resourceRequirements": [{"type": "VCPU", "value": "1"}, {"type": "MEMORY", "value": "2048"}],
             "executionRoleArn": role_arn,
             "networkConfiguration": {"assignPublicIp": "ENABLED"},
+            "logConfiguration": {"logDriver": "awslogs"},
         },
         "retryStrategy": {"attempts": 1},
         "timeout": {"attemptDurationSeconds": 3600},
@@ -125,7 +127,7 @@ class DefinitionForm(QWidget):
         self.gpus = QSpinBox()
         self.gpus.setRange(0, 16)
         self.fargate_hint = QLabel()
-        self.fargate_hint.setWordWrap(True)
+        self.fargate_hint.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self.execution_role = QComboBox()
         self.execution_role.setEditable(True)
         self.job_role = QComboBox()
@@ -143,7 +145,6 @@ class DefinitionForm(QWidget):
         self.log_driver.addItems(LOG_DRIVERS)
         self.environment = QPlainTextEdit()
         self.environment.setPlaceholderText("NAME=value, one per line")
-        self.environment.setMaximumHeight(80)
         form = QFormLayout(self)
         form.addRow("Name:", self.name)
         form.addRow("Platform:", self.platform)
