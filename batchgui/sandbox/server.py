@@ -131,6 +131,34 @@ class _MotoGate:
         return self._ready.wait(timeout)
 
 
+RAW_HEADERS_KEY = "batchgui.raw_headers"
+
+
+def _restore_moto_headers(environ: dict[str, Any]) -> None:
+    """What moto's MotoRequestHandler.make_environ does, for headers with underscores."""
+    from moto.core.request import (
+        PRESERVED_HEADER_NAMES_ENVIRON_KEY,
+        environ_key_for_header,
+        should_preserve_original_header_name,
+    )
+
+    raw: list[tuple[str, str]] = environ.pop(RAW_HEADERS_KEY, [])
+    dashed = {environ_key_for_header(name) for name, _ in raw if "_" not in name}
+    names: dict[str, str] = {}
+    values: dict[str, list[str]] = {}
+    for name, value in raw:
+        if not should_preserve_original_header_name(name):
+            continue
+        key = environ_key_for_header(name)
+        if key in dashed:
+            continue
+        names.setdefault(key, name)
+        values.setdefault(key, []).append(value.replace("\r\n", ""))
+    for key, key_values in values.items():
+        environ[key] = ",".join(key_values)
+    environ[PRESERVED_HEADER_NAMES_ENVIRON_KEY] = names
+
+
 class FrontDoor:
     """The WSGI application: verify the signature, then route by the credential-scope service."""
 
@@ -198,20 +226,21 @@ class FrontDoor:
             environ["CONTENT_LENGTH"] = str(len(body))
             environ.pop("wsgi.input_terminated", None)
             environ.pop("HTTP_TRANSFER_ENCODING", None)
+        _restore_moto_headers(environ)
         return app(environ, start_response)
 
 
 def _handler_class() -> type[WSGIRequestHandler]:
-    base: type[WSGIRequestHandler] = WSGIRequestHandler
-    try:
-        from moto.moto_server.werkzeug_app import MotoRequestHandler  # keeps S3 metadata headers
-
-        base = MotoRequestHandler
-    except ImportError:  # pragma: no cover - moto[server] is a dependency
-        pass
-
-    class Handler(base):  # type: ignore[valid-type,misc]
+    class Handler(WSGIRequestHandler):
         """Tracks live connections so stop() can close keep-alive sockets and join their threads."""
+
+        def make_environ(self) -> Any:
+            environ = super().make_environ()
+            # werkzeug drops headers spelled with underscores; moto's S3 wants them (object
+            # metadata). Kept here, applied in FrontDoor only for requests that go to moto, so
+            # start-up does not have to import moto.
+            environ[RAW_HEADERS_KEY] = list(self.headers.items())
+            return environ
 
         def setup(self) -> None:
             super().setup()
@@ -219,14 +248,14 @@ def _handler_class() -> type[WSGIRequestHandler]:
             # the second one until the client's delayed ACK, milliseconds per request.
             with contextlib.suppress(OSError):
                 self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            registry: _Connections = self.server.connections
+            registry: _Connections = self.server.connections  # type: ignore[attr-defined]
             registry.add(self.connection)
 
         def finish(self) -> None:
             try:
                 super().finish()
             finally:
-                registry: _Connections = self.server.connections
+                registry: _Connections = self.server.connections  # type: ignore[attr-defined]
                 registry.discard(self.connection)
 
         def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
@@ -380,23 +409,26 @@ def start_in_process(
     )
     serve_thread.start()
 
+    stopped = threading.Event()
+
     def load_moto() -> None:
         error: BaseException | None = None
         try:
             moto.load()
-            if seed:
+            if seed and not stopped.is_set():
                 from batchgui.sandbox.demo.seed import seed_moto_services
 
-                seed_moto_services(endpoint_url, REGION, access_key, secret_key, seed_token)
+                seed_moto_services(endpoint_url, REGION, access_key, secret_key, seed_token, stopped)
         except BaseException as exc:  # reported through wait_services() and the 503 answer
-            log.exception("moto services failed to start")
+            if stopped.is_set():
+                log.debug("moto seeding interrupted by stop(): %s", exc)
+            else:
+                log.exception("moto services failed to start")
             error = exc
         moto.set_ready(error)
 
     moto_thread = threading.Thread(target=load_moto, name="sandbox-moto", daemon=True)
     moto_thread.start()
-
-    stopped = threading.Event()
 
     def stop() -> None:
         if stopped.is_set():
