@@ -110,12 +110,13 @@ class RequestBudget:
     async def take(self) -> None:
         while True:
             self._refill()
-            if self._tokens >= 1:
-                self._tokens -= 1
+            # A tolerance: float rounding can leave a deficit too small for the clock to ever fill.
+            if self._tokens >= 1 - 1e-9:
+                self._tokens = max(0.0, self._tokens - 1)
                 self.total += 1
                 self.recent.append(self._at)
                 return
-            await self._sleep((1 - self._tokens) / self.per_s)
+            await self._sleep(max(0.001, (1 - self._tokens) / self.per_s))
 
     def rate(self, window_s: float = 10.0) -> float:
         """Requests per second over the last `window_s` seconds."""
@@ -423,8 +424,8 @@ class JobMonitor:
         finished_now: dict[str, JobSummary] = {}
         seen: dict[str, tuple[JobSummary, str]] = {}
         for queue in self.queues:
-            if baselined:
-                await self._read_created_since(poll, backend, queue.name, after_ms, finished_now)
+            # Also on the first poll, so that jobs finished just before it are known and never counted.
+            await self._read_created_since(poll, backend, queue.name, after_ms, finished_now, count=baselined)
             for status in ACTIVE_STATUSES:
                 token: str | None = None
                 while True:
@@ -464,7 +465,14 @@ class JobMonitor:
         return sample
 
     async def _read_created_since(
-        self, poll: _Poll, backend: Backend, queue: str, after_ms: int, finished_now: dict[str, JobSummary]
+        self,
+        poll: _Poll,
+        backend: Backend,
+        queue: str,
+        after_ms: int,
+        finished_now: dict[str, JobSummary],
+        *,
+        count: bool,
     ) -> None:
         """Jobs created since the last poll that already finished: counted even if no list saw them."""
         token: str | None = None
@@ -480,11 +488,13 @@ class JobMonitor:
                 if row.job_id in self._jobs:
                     finished_now[row.job_id] = row  # a tracked job that finished: settled below
                     continue
+                self._finished[row.job_id] = row.created_at or 0
+                if not count:
+                    continue
                 self._count_submitted(poll, queue, row.created_at)
                 self._count_finished(
                     poll, queue, FinishedJob(row.job_id, row.name, queue, row.status, row.status_reason)
                 )
-                self._finished[row.job_id] = row.created_at or 0
             if not token:
                 return
 
