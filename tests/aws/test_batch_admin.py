@@ -167,3 +167,25 @@ def test_sandbox_refuses_what_aws_refuses_and_offers_the_snapshot(sandbox: Any) 
     snapshot = admin.job_queue_snapshot("fargate-queue")
     assert snapshot.last_updated_at is not None
     batch.close()
+
+
+def test_scheduling_policies_page_and_chunk_past_100(sandbox: Any) -> None:
+    import boto3
+
+    batch = boto3.client(
+        "batch",
+        endpoint_url=sandbox.endpoint_url,
+        region_name=sandbox.region,
+        aws_access_key_id=sandbox.access_key_id,
+        aws_secret_access_key=sandbox.secret_access_key,
+    )
+    admin = BatchAdminGateway(batch)
+    for n in range(105):
+        admin.create_scheduling_policy(f"p{n:03d}", {"shareDistribution": []})
+    calls: list[str] = []
+    batch.meta.events.register("before-send.batch.*", lambda request, **_: calls.append(request.url))
+    policies = admin.list_scheduling_policies()
+    assert len(policies) == 105
+    assert sum("describeschedulingpolicies" in c for c in calls) == 2  # 100 ARNs per call
+    assert sum("listschedulingpolicies" in c for c in calls) == 2  # two pages
+    batch.close()

@@ -219,3 +219,43 @@ def test_sandbox_wizard_and_delete(
     assert "✔" in dialog.steps.item(0).text()
     dialog.accept()
     wait_until(lambda: panel.model.rowCount() == 3, what="the row to go")
+
+
+def test_wizard_offers_typing_when_ec2_and_iam_are_denied(
+    make_app: Callable[..., Application], moto: MotoEndpoint, wait_until: Callable[..., None], run_async: Any
+) -> None:
+    from types import SimpleNamespace
+
+    from batchgui.domain.errors import AccessDenied
+
+    def denied() -> list[Any]:
+        raise AccessDenied("not allowed", "Ask an administrator.")
+
+    _app, panel = open_panel(make_app, moto, "compute-environments", wait_until)
+    backend = SimpleNamespace(
+        ec2=SimpleNamespace(describe_subnets=denied, describe_security_groups=denied),
+        iam=SimpleNamespace(list_roles=denied),
+    )
+    choices = run_async(panel.network_choices(backend))
+    assert choices.subnets == []
+    assert "type their IDs" in choices.note
+    assert "type the ARNs" in choices.note
+
+
+def test_keyboard_shortcuts_open_the_wizard(
+    make_app: Callable[..., Application], moto: MotoEndpoint, wait_until: Callable[..., None], qtbot: Any
+) -> None:
+    seed_batch(moto)
+    _app, panel = open_panel(make_app, moto, "compute-environments", wait_until)
+    panel.window().activateWindow()
+    panel.table.setFocus()
+    wait_until(panel.table.hasFocus, what="focus in the table")
+    # Ctrl+N is the main window's New CSV submission; creating here is Ctrl+Shift+N.
+    qtbot.keyClick(
+        panel.table, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    )
+    wait_until(
+        lambda: panel.wizard is not None and panel.wizard.isVisible(), what="the wizard from Ctrl+Shift+N"
+    )
+    panel.wizard.reject()
+    wait_until(lambda: panel.wizard is None, what="closed")

@@ -77,8 +77,8 @@ class ComputeEnvironmentsPanel(ListPanel[ComputeEnvironment]):
         self.create_button = add_action(
             self,
             "Create…",
-            self.create,
-            shortcut="Ctrl+N",
+            self.create_new,
+            shortcut="Ctrl+Shift+N",
             tooltip="Create a compute environment",
             needs_selection=False,
         )

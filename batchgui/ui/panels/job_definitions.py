@@ -94,7 +94,7 @@ class JobDefinitionsPanel(ListPanel[JobDefinition]):
             self,
             "Register…",
             self.register_new,
-            shortcut="Ctrl+N",
+            shortcut="Ctrl+Shift+N",
             tooltip="Register a new definition",
             needs_selection=False,
         )

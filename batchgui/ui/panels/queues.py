@@ -130,7 +130,7 @@ class JobQueuesPanel(ListPanel[QueueRow]):
             self,
             "Create…",
             self.create_new,
-            shortcut="Ctrl+N",
+            shortcut="Ctrl+Shift+N",
             tooltip="Create a job queue",
             needs_selection=False,
         )

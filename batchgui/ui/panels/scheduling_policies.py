@@ -58,7 +58,7 @@ class SchedulingPoliciesPanel(ListPanel[SchedulingPolicy]):
             self,
             "Create…",
             self.create_new,
-            shortcut="Ctrl+N",
+            shortcut="Ctrl+Shift+N",
             tooltip="Create a fair-share policy",
             needs_selection=False,
         )
