@@ -14,22 +14,19 @@ anything else put there is lost when the sandbox stops.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import logging
 import os
 import secrets
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
-
 from batchgui.sandbox import sigv4
+from batchgui.sandbox.httpd import RAW_HEADERS_KEY, WSGIServer
 from batchgui.sandbox.settings import ACCOUNT_ID, REGION, SandboxSettings
 
 log = logging.getLogger(__name__)
@@ -131,9 +128,6 @@ class _MotoGate:
         return self._ready.wait(timeout)
 
 
-RAW_HEADERS_KEY = "batchgui.raw_headers"
-
-
 def _restore_moto_headers(environ: dict[str, Any]) -> None:
     """What moto's MotoRequestHandler.make_environ does, for headers with underscores."""
     from moto.core.request import (
@@ -228,66 +222,6 @@ class FrontDoor:
             environ.pop("HTTP_TRANSFER_ENCODING", None)
         _restore_moto_headers(environ)
         return app(environ, start_response)
-
-
-def _handler_class() -> type[WSGIRequestHandler]:
-    class Handler(WSGIRequestHandler):
-        """Tracks live connections so stop() can close keep-alive sockets and join their threads."""
-
-        def make_environ(self) -> Any:
-            environ = super().make_environ()
-            # werkzeug drops headers spelled with underscores; moto's S3 wants them (object
-            # metadata). Kept here, applied in FrontDoor only for requests that go to moto, so
-            # start-up does not have to import moto.
-            environ[RAW_HEADERS_KEY] = list(self.headers.items())
-            return environ
-
-        def setup(self) -> None:
-            super().setup()
-            # Headers and body go out in separate writes; without NODELAY, Nagle's algorithm holds
-            # the second one until the client's delayed ACK, milliseconds per request.
-            with contextlib.suppress(OSError):
-                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            registry: _Connections = self.server.connections  # type: ignore[attr-defined]
-            registry.add(self.connection)
-
-        def finish(self) -> None:
-            try:
-                super().finish()
-            finally:
-                registry: _Connections = self.server.connections  # type: ignore[attr-defined]
-                registry.discard(self.connection)
-
-        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-            pass
-
-        def log(self, type: str, message: str, *args: Any) -> None:
-            log.debug(message, *args)
-
-    return Handler
-
-
-class _Connections:
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._items: dict[socket.socket, threading.Thread] = {}
-
-    def add(self, conn: socket.socket) -> None:
-        with self._lock:
-            self._items[conn] = threading.current_thread()
-
-    def discard(self, conn: socket.socket) -> None:
-        with self._lock:
-            self._items.pop(conn, None)
-
-    def close_all(self, deadline: float) -> None:
-        with self._lock:
-            items = list(self._items.items())
-        for conn, _ in items:
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
-        for _, thread in items:
-            thread.join(max(0.0, deadline - time.monotonic()))
 
 
 class RunningSandbox:
@@ -387,10 +321,9 @@ def start_in_process(
         return batch_holder[0].handle(environ, body)
 
     app = FrontDoor(access_key, secret_key, {"batch": batch_handler, "logs": logs.handle}, moto, seed_token)
-    server: BaseWSGIServer = make_server(host, port, app, threaded=True, request_handler=_handler_class())
-    connections = _Connections()
-    server.connections = connections  # type: ignore[attr-defined]
-    bound_port = server.socket.getsockname()[1]
+    server = WSGIServer(host, port, app)
+    connections = server.connections
+    bound_port = server.server_port
     url_host = f"[{host}]" if ":" in host else host
     endpoint_url = f"http://{url_host}:{bound_port}"
 

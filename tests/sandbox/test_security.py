@@ -167,3 +167,39 @@ def test_connection_file_is_private(sandbox: RunningSandbox) -> None:
     info = sandbox.data_dir / "connection.json"
     assert info.stat().st_mode & 0o777 == 0o600
     assert json.loads(info.read_text()) == sandbox.connection_info()
+
+
+def test_chunked_request_body_and_expect_continue(sandbox: RunningSandbox, clients: Clients) -> None:
+    import http.client
+
+    import botocore.credentials
+    from botocore.auth import S3SigV4Auth
+    from botocore.awsrequest import AWSRequest
+
+    url = f"{sandbox.endpoint_url}/batchgui-demo/uploads/chunked.txt"
+    request = AWSRequest(
+        method="PUT",
+        url=url,
+        headers={"X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD", "Expect": "100-continue"},
+    )
+    creds = botocore.credentials.Credentials(sandbox.access_key_id, sandbox.secret_access_key)
+    S3SigV4Auth(creds, "s3", sandbox.region).add_auth(request)
+    host = sandbox.endpoint_url.split("//", 1)[1]
+    conn = http.client.HTTPConnection(host, timeout=10)
+    try:
+        headers = dict(request.headers)
+        headers["Transfer-Encoding"] = "chunked"
+        conn.request(
+            "PUT",
+            "/batchgui-demo/uploads/chunked.txt",
+            body=iter([b"hello ", b"chunked"]),
+            headers=headers,
+            encode_chunked=True,
+        )
+        response = conn.getresponse()
+        response.read()
+        assert response.status == 200
+    finally:
+        conn.close()
+    body = clients.s3.get_object(Bucket="batchgui-demo", Key="uploads/chunked.txt")["Body"].read()
+    assert body == b"hello chunked"
