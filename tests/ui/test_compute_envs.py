@@ -185,10 +185,18 @@ def test_cancelled_confirmation_sends_nothing(
     seed_batch(moto)
     _app, panel = open_panel(make_app, moto, "compute-environments", wait_until)
     select_row(panel, "demo-fargate")
+    assert panel.toggle_button.text() == "Disable"
     panel.toggle_state()
     assert "Disable demo-fargate?" in answer(wait_until, accept=False)
-    env = moto.client("batch").describe_compute_environments()["computeEnvironments"][0]
-    assert env["state"] == "ENABLED"
+    batch = moto.client("batch")
+    assert batch.describe_compute_environments()["computeEnvironments"][0]["state"] == "ENABLED"
+    panel.toggle_state()
+    answer(wait_until)
+    wait_until(lambda: panel.model.all_rows()[0].state == "DISABLED", what="disabled")
+    select_row(panel, "demo-fargate")
+    assert panel.toggle_button.text() == "Enable"
+    panel.toggle_state()  # enabling needs no confirmation
+    wait_until(lambda: panel.model.all_rows()[0].state == "ENABLED", what="enabled again")
 
 
 def test_sandbox_wizard_and_delete(

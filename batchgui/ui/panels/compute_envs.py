@@ -98,6 +98,8 @@ class ComputeEnvironmentsPanel(ListPanel[ComputeEnvironment]):
             shortcut=QKeySequence.StandardKey.Delete,
             tooltip="Delete (shows what blocks it first)",
         )
+        self.table.selectionModel().selectionChanged.connect(self._name_toggle)
+        self.model.rows_changed.connect(self._name_toggle)
         self.wizard: ComputeEnvironmentWizard | None = None
         self.edit_dialog: EditComputeEnvironmentDialog | None = None
 
@@ -211,6 +213,10 @@ class ComputeEnvironmentsPanel(ListPanel[ComputeEnvironment]):
         finally:
             self.edit_dialog.deleteLater()
             self.edit_dialog = None
+
+    def _name_toggle(self, *_args: object) -> None:
+        env = self._selected()
+        self.toggle_button.setText("Disable" if env is None or env.state == "ENABLED" else "Enable")
 
     def toggle_state(self) -> None:
         env = self._selected()

@@ -73,7 +73,7 @@ def _count_column(status: JobStatus) -> Column[QueueRow]:
         lambda r: r.count_text(status),
         lambda r: r.count_value(status),
         align_right=True,
-        width=78,
+        width=66,
     )
 
 
@@ -135,7 +135,9 @@ class JobQueuesPanel(ListPanel[QueueRow]):
             needs_selection=False,
         )
         add_action(self, "Edit…", self.edit, shortcut="Ctrl+E", tooltip="Priority, environments, policy")
-        add_action(self, "Enable/Disable", self.toggle_state, tooltip="Enable or disable")
+        self.toggle_button = add_action(
+            self, "Enable/Disable", self.toggle_state, tooltip="Enable or disable"
+        )
         add_action(
             self, "Front of queue…", self.front_of_queue, shortcut="Ctrl+Shift+F", tooltip="Next jobs to run"
         )
@@ -147,6 +149,8 @@ class JobQueuesPanel(ListPanel[QueueRow]):
             shortcut=QKeySequence.StandardKey.Delete,
             tooltip="Disable, wait, delete",
         )
+        self.table.selectionModel().selectionChanged.connect(self._name_toggle)
+        self.model.rows_changed.connect(self._name_toggle)
         self.dialog: JobQueueDialog | None = None
         self.last_snapshot_text = ""
 
@@ -228,6 +232,10 @@ class JobQueuesPanel(ListPanel[QueueRow]):
         finally:
             self.dialog.deleteLater()
             self.dialog = None
+
+    def _name_toggle(self, *_args: object) -> None:
+        queue = self._selected()
+        self.toggle_button.setText("Disable" if queue is None or queue.state == "ENABLED" else "Enable")
 
     def toggle_state(self) -> None:
         queue = self._selected()
