@@ -329,7 +329,13 @@ class Engine:
                     }
                     attempts.append(attempt)
                 spec = self._spec_for(conn, job_id, parent_id)
-                if status == "RUNNING" and self._should_retry(spec, attempts, reason, None, None):
+                if status == "STARTING":
+                    # Placed but never started: nothing ran, so no attempt is used up.
+                    lifecycle.set_status(
+                        conn, job_id, parent_id, status, "RUNNABLE", runnable_at=now, ce=None, instance=None
+                    )
+                    continue
+                if self._should_retry(spec, attempts, reason, None, None):
                     lifecycle.set_status(
                         conn,
                         job_id,
@@ -361,39 +367,45 @@ class Engine:
     def _run(self) -> None:
         try:
             while not self._stop_event.is_set():
-                timeout = self._timeout()
-                for key, _mask in self._selector.select(timeout):
-                    kind, job_id = key.data
-                    if kind == "wake":
-                        self._wake_pending = False
-                        with contextlib.suppress(BlockingIOError, OSError):
-                            while os.read(self._wake_r, 4096):
-                                pass
-                    elif kind == "out":
-                        self._read_output(job_id)
-                    elif kind == "exit":
-                        self._on_exit(job_id)
-                if self._stop_event.is_set():
-                    break
-                self._collect_spawned()
-                self._poll_without_pidfd()
-                self._handle_kills()
-                now = time.monotonic()
-                self._enforce_deadlines(now)
-                self._spawn_due(now)
-                if (
-                    self._finished
-                    or self._started
-                    or self._logs
-                    or self._dirty
-                    or self._timers_due(now)
-                    or now - self._last_flush > 1.0
-                ):
-                    self._flush_and_schedule(now)
-        except Exception:
-            log.exception("sandbox engine stopped on an error")
+                try:
+                    self._iterate()
+                except Exception:  # one bad job or query must not stop every other job
+                    log.exception("sandbox engine iteration failed; continuing")
+                    self._dirty = True
+                    self._stop_event.wait(0.5)
         finally:
             self._kill_all()
+
+    def _iterate(self) -> None:
+        timeout = self._timeout()
+        for key, _mask in self._selector.select(timeout):
+            kind, job_id = key.data
+            if kind == "wake":
+                self._wake_pending = False
+                with contextlib.suppress(BlockingIOError, OSError):
+                    while os.read(self._wake_r, 4096):
+                        pass
+            elif kind == "out":
+                self._read_output(job_id)
+            elif kind == "exit":
+                self._on_exit(job_id)
+        if self._stop_event.is_set():
+            return
+        self._collect_spawned()
+        self._poll_without_pidfd()
+        self._handle_kills()
+        now = time.monotonic()
+        self._enforce_deadlines(now)
+        self._spawn_due(now)
+        if (
+            self._finished
+            or self._started
+            or self._logs
+            or self._dirty
+            or self._timers_due(now)
+            or now - self._last_flush > 1.0
+        ):
+            self._flush_and_schedule(now)
 
     def _timers_due(self, now: float) -> bool:
         """A CE/queue transition, an instance becoming ready, or an idle instance to drain."""
@@ -1066,6 +1078,13 @@ class Engine:
     def _ce_usable(self, ce: Json) -> bool:
         return ce.get("state") == "ENABLED" and ce.get("status") in ("VALID", "UPDATING")
 
+    def _fargate_full(self, ce: Json) -> bool:
+        res = ce.get("computeResources")
+        if res is None or res["type"] not in FARGATE_TYPES:
+            return False
+        # 0.25 vCPU is the smallest Fargate job.
+        return self._usage.get(ce["computeEnvironmentArn"], 0.0) + 0.25 > float(res["maxvCpus"]) + 1e-9
+
     def _ce_max_fit(self, ce: Json, vcpus: float, memory: int) -> bool:
         """Could the CE ever run this job (empty, at maxvCpus)?"""
         res = ce.get("computeResources")
@@ -1092,12 +1111,12 @@ class Engine:
                 if o["computeEnvironment"] in self._ce_cache
             ]
             usable = [ce for ce in ces if self._ce_usable(ce)]
-            if not usable:
+            if not usable or all(self._fargate_full(ce) for ce in usable):
                 continue
             misses = 0
             rows = conn.execute(
                 "SELECT job_id, parent_id, array_index, vcpus, memory, status_reason FROM jobs "
-                "WHERE queue = ? AND status = 'RUNNABLE' ORDER BY seq LIMIT 1000",
+                "WHERE queue = ? AND status = 'RUNNABLE' ORDER BY seq LIMIT 300",
                 (q["jobQueueArn"],),
             ).fetchall()
             for job_id, parent_id, index, vcpus, memory, reason in rows:
