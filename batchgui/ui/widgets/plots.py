@@ -77,6 +77,8 @@ class _Series:
         self, x: FloatArray, y: FloatArray, shown: Callable[[FloatArray], FloatArray] | None = None
     ) -> None:
         self.x, self.y = x, y
+        # pyqtgraph keeps ~5 points per pixel by default; peak mode already keeps each bin's extremes.
+        self.item.opts["autoDownsampleFactor"] = 1.0
         self.item.setData(x, shown(y) if shown is not None else y)
 
     def value_at(self, t: float) -> float | None:
@@ -211,7 +213,12 @@ class MonitorPlots(QWidget):
             self.series[f"rate_{name}"].set(flow.minutes, getattr(flow, name))
             self.series[f"total_{name}"].set(flow.minutes, getattr(flow, f"total_{name}"))
         self.totals_box.enableAutoRange(axis="y")
-        self.throughput.setXRange(start, end, padding=0)
+        # Moving the x range makes every curve clip and downsample again: move it only when the data
+        # reaches the right edge, with 5% of the window as headroom.
+        low, high = self.throughput.vb.viewRange()[0]
+        headroom = 0.05 * (end - start)
+        if end > high or abs((high - low) - (end - start + headroom)) > 1e-6 * (end - start):
+            self.throughput.setXRange(start, end + headroom, padding=0)
 
     def _show_capacity(self, view: HistoryView) -> None:
         pg = self._pg

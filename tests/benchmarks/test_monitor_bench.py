@@ -1,0 +1,297 @@
+"""Monitor benchmarks: request rate, change-to-plot latency, plot cost with 24 h of samples, stalls, soak.
+
+Scenario (issue #7): 10,000 active jobs across 5 queues on the sandbox (their compute environment is
+DISABLED, so they stay RUNNABLE), the poller at its defaults (5 s, 10 requests/s), the Monitor's
+plots drawing every sample. The 1-hour soak at a 1 s interval is scaled down to SOAK_S seconds
+(MONITOR_SOAK_S overrides it) with the same per-tick work; growth is measured after a warm-up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+import time
+import tracemalloc
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import boto3
+import numpy as np
+import pytest
+from PySide6.QtCore import QTimer
+
+from batchgui.aws.batch import BatchGateway
+from batchgui.aws.errors import translate
+from batchgui.domain.batch import Platform
+from batchgui.domain.connection import ConnectionSpec
+from batchgui.domain.metrics import QUEUE_FIELDS, CapacitySample, History, QueueSample, Sample
+from batchgui.services.job_monitor import JobMonitor, MonitorSettings
+from batchgui.services.runner import Runner
+from tests.benchmarks.results import median, record
+
+JOBS = 10_000
+QUEUES = 5
+SOAK_S = float(os.environ.get("MONITOR_SOAK_S", "60"))
+
+
+class StallMeter:
+    """The largest lateness of a 5 ms QTimer (BENCHMARKS.md's event-loop stall)."""
+
+    def __init__(self) -> None:
+        self.timer = QTimer()
+        self.timer.setInterval(5)
+        self.timer.timeout.connect(self._tick)
+        self.last = 0.0
+        self.worst = 0.0
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        if self.last:
+            self.worst = max(self.worst, now - self.last - 0.005)
+        self.last = now
+
+    def start(self) -> None:
+        self.last = 0.0
+        self.worst = 0.0
+        self.timer.start()
+
+    def stop(self) -> float:
+        self.timer.stop()
+        return self.worst * 1000
+
+
+class FakeBackend:
+    def __init__(self, batch: BatchGateway) -> None:
+        self.batch = batch
+        self.spec = ConnectionSpec.local()
+
+
+@pytest.fixture
+def loop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
+    import qasync
+
+    event_loop = qasync.QEventLoop(qapp, already_running=False)
+    asyncio.set_event_loop(event_loop)
+    yield event_loop
+    event_loop.close()
+    asyncio.set_event_loop(None)
+
+
+def synthetic_sample(t: float, rng: np.random.Generator) -> Sample:
+    queues = []
+    for q in range(QUEUES):
+        values = rng.integers(0, 200, len(QUEUE_FIELDS)).astype(float)
+        values[QUEUE_FIELDS.index("oldest_runnable_created")] = t - 100
+        queues.append(QueueSample(f"queue-{q}", tuple(values), "job", "waiting"))
+    capacity = (
+        CapacitySample("fargate", Platform.FARGATE, 64.0, math.nan, ("queue-0", "queue-1")),
+        CapacitySample(
+            "ec2", Platform.EC2, 256.0, float(rng.integers(0, 256)), ("queue-2", "queue-3", "queue-4")
+        ),
+    )
+    return Sample(t, 5.0, tuple(queues), capacity)
+
+
+def test_plot_update_with_24h_of_samples(qapp: Any) -> None:
+    from batchgui.ui.widgets.plots import MonitorPlots
+
+    rng = np.random.default_rng(7)
+    history = History()
+    start = 1_800_000_000.0
+    count = 24 * 3600 // 5
+    for i in range(count):
+        history.append(synthetic_sample(start + 5 * i, rng))
+    plots = MonitorPlots()
+    plots.resize(1100, 600)
+    plots.show()
+    qapp.processEvents()
+    times = []
+    t = start + 5 * count
+    for _ in range(25):
+        history.append(synthetic_sample(t, rng))
+        began = time.perf_counter()
+        plots.show_view(history.view(), t - 24 * 3600, t)
+        plots.graphics.viewport().repaint()
+        times.append((time.perf_counter() - began) * 1000)
+        t += 5
+    plots.close()
+    assert len(history) == count + 1  # 24 h window kept, one sample per tick
+    record("monitor_plot_update_ms_24h", median(times[5:]), "ms", 8, "lower")
+
+
+def make_queues_with_active_jobs(client: Any) -> list[str]:
+    ce = client.create_compute_environment(
+        computeEnvironmentName="bench-disabled",
+        type="MANAGED",
+        state="DISABLED",  # jobs stay RUNNABLE: 10,000 active jobs that do not finish
+        computeResources={"type": "FARGATE", "maxvCpus": 8, "subnets": ["s"], "securityGroupIds": ["g"]},
+    )["computeEnvironmentArn"]
+    client.register_job_definition(
+        jobDefinitionName="bench",
+        type="container",
+        platformCapabilities=["FARGATE"],
+        containerProperties={
+            "image": "busybox",
+            "command": ["true"],
+            "resourceRequirements": [{"type": "VCPU", "value": "1"}, {"type": "MEMORY", "value": "2048"}],
+        },
+    )
+    names = [f"bench-{q}" for q in range(QUEUES)]
+    for name in names:
+        client.create_job_queue(
+            jobQueueName=name, priority=1, computeEnvironmentOrder=[{"order": 1, "computeEnvironment": ce}]
+        )
+
+    def submit(i: int) -> str:
+        return str(
+            client.submit_job(jobName=f"j{i}", jobQueue=names[i % QUEUES], jobDefinition="bench")["jobId"]
+        )
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(submit, range(JOBS)))
+    return names
+
+
+@pytest.mark.timeout(900)
+def test_monitoring_10k_active_jobs(loop: asyncio.AbstractEventLoop, tmp_path: Path, qapp: Any) -> None:
+    from batchgui.sandbox import start_in_process
+    from batchgui.ui.widgets.plots import MonitorPlots
+
+    sandbox = start_in_process(tmp_path / "sandbox", seed=False)
+    runner = Runner(workers=8, translate=translate)
+    try:
+        client = boto3.client(
+            "batch",
+            endpoint_url=sandbox.endpoint_url,
+            region_name=sandbox.region,
+            aws_access_key_id=sandbox.access_key_id,
+            aws_secret_access_key=sandbox.secret_access_key,
+        )
+        make_queues_with_active_jobs(client)
+        monitor = JobMonitor(runner, tmp_path / "data", settings=MonitorSettings())
+        plots = MonitorPlots()
+        plots.resize(1100, 600)
+        plots.show()
+        arrivals: list[tuple[float, Sample]] = []
+
+        def on_sample(sample: Sample) -> None:
+            view = monitor.history.view()
+            plots.show_view(view, sample.t - 900, sample.t)
+            arrivals.append((time.time(), sample))
+
+        monitor.samples.add(on_sample)
+        monitor.attach(FakeBackend(BatchGateway(client)))  # type: ignore[arg-type]
+        stall = StallMeter()
+
+        async def scenario() -> tuple[float, list[float]]:
+            stall.start()
+            monitor.start()
+            while monitor.counters.polls < 2:  # baseline and one more
+                await asyncio.sleep(0.05)
+            began_requests, began = monitor.counters.requests, time.monotonic()
+            latencies = []
+            jobs = [j.job_id for j in monitor.tracked()]
+            for number in range(3):
+                changed_at = time.time()
+                await runner.run(client.terminate_job, jobId=jobs[number], reason="benchmark")
+                failed_before = monitor.counters.failed
+                while monitor.counters.failed <= failed_before:
+                    await asyncio.sleep(0.01)
+                seen_at = arrivals[-1][0]
+                latencies.append((seen_at - changed_at) / monitor.interval_s)
+            while time.monotonic() - began < 30:
+                await asyncio.sleep(0.1)
+            rate = (monitor.counters.requests - began_requests) / (time.monotonic() - began)
+            monitor.stop()
+            return rate, latencies
+
+        rate, latencies = loop.run_until_complete(scenario())
+        worst_stall = stall.stop()
+        plots.close()
+        assert monitor.active_jobs == JOBS - 3
+        print(
+            f"\n[bench] {monitor.counters.polls} polls, "
+            f"{monitor.counters.last_poll_requests} requests in the last "
+            f"one ({monitor.counters.last_poll_s:.2f} s), interval {monitor.interval_s:.1f} s"
+        )
+        record("monitor_requests_per_s", rate, "req/s", 10, "lower")
+        record("monitor_change_to_plot_intervals", median(latencies), "intervals", 2, "lower")
+        record("monitor_max_stall_ms", worst_stall, "ms", 50, "lower")
+    finally:
+        runner.close(timeout_s=2)
+        sandbox.stop()
+
+
+@pytest.mark.timeout(900)
+def test_soak_memory_stays_flat(loop: asyncio.AbstractEventLoop, tmp_path: Path, qapp: Any) -> None:
+    """Scaled soak: SOAK_S seconds at a 1 s interval on the sandbox with jobs starting and finishing."""
+    from batchgui.sandbox import SandboxSettings, start_in_process
+
+    sandbox = start_in_process(
+        tmp_path / "sandbox",
+        seed=False,
+        settings=SandboxSettings(fargate_start_delay_s=0.1, transition_delay_s=0.05),
+    )
+    runner = Runner(workers=4, translate=translate)
+    try:
+        client = boto3.client(
+            "batch",
+            endpoint_url=sandbox.endpoint_url,
+            region_name=sandbox.region,
+            aws_access_key_id=sandbox.access_key_id,
+            aws_secret_access_key=sandbox.secret_access_key,
+        )
+        ce = client.create_compute_environment(
+            computeEnvironmentName="soak",
+            type="MANAGED",
+            computeResources={"type": "FARGATE", "maxvCpus": 4, "subnets": ["s"], "securityGroupIds": ["g"]},
+        )["computeEnvironmentArn"]
+        client.create_job_queue(
+            jobQueueName="soak", priority=1, computeEnvironmentOrder=[{"order": 1, "computeEnvironment": ce}]
+        )
+        client.register_job_definition(
+            jobDefinitionName="soak",
+            type="container",
+            platformCapabilities=["FARGATE"],
+            containerProperties={
+                "image": "busybox",
+                "command": ["sleep", "0.3"],
+                "resourceRequirements": [{"type": "VCPU", "value": "1"}, {"type": "MEMORY", "value": "512"}],
+            },
+        )
+        monitor = JobMonitor(runner, tmp_path / "data", settings=MonitorSettings(interval_s=1))
+        monitor.attach(FakeBackend(BatchGateway(client)))  # type: ignore[arg-type]
+
+        async def soak() -> tuple[float, float, int]:
+            monitor.start()
+            tracemalloc.start()
+            began = time.monotonic()
+            warm: float | None = None
+            submitted = 0
+            while time.monotonic() - began < SOAK_S:
+                await runner.run(
+                    client.submit_job, jobName=f"s{submitted}", jobQueue="soak", jobDefinition="soak"
+                )
+                submitted += 1
+                await asyncio.sleep(0.5)
+                if warm is None and time.monotonic() - began > SOAK_S / 4:
+                    warm = tracemalloc.get_traced_memory()[0] / 1e6
+            end = tracemalloc.get_traced_memory()[0] / 1e6
+            tracemalloc.stop()
+            monitor.stop()
+            return warm or 0.0, end, submitted
+
+        warm, end, submitted = loop.run_until_complete(soak())
+        rows = len(monitor.history)
+        print(
+            f"\n[bench] soak {SOAK_S:.0f} s at 1 s: {submitted} jobs, {monitor.counters.succeeded} counted, "
+            f"{rows} samples; Python heap {warm:.2f} MB after warm-up -> {end:.2f} MB at the end "
+            f"({(end - warm) / max(1, rows) * 1000:.1f} kB per sample held in the 24 h history)"
+        )
+        assert monitor.active_jobs < 10
+    finally:
+        runner.close(timeout_s=2)
+        sandbox.stop()
