@@ -80,17 +80,20 @@ def test_layout_and_connection_are_remembered(
     seed_batch(moto)
     first = make_app(moto, "--panel", "jobs")
     first.start(ConnectionSpec.local())
-    first.window.setGeometry(QRect(20, 30, 700, 500))
-    first.window.splitter.setSizes([250, 450])
+    first.window.setGeometry(QRect(20, 30, 780, 560))
+    first.window.splitter.setSizes([230, 550])
     wait_until(lambda: first.connections.backend is not None, what="connection")
+    geometry, sizes = first.window.geometry(), first.window.splitter.sizes()
     first.window.close()
     first.shutdown()
     second = make_app(moto)
     assert second.settings.last_connection() == ConnectionSpec.local()
     second.window.restore_layout()
-    assert second.window.geometry().size() == first.window.geometry().size()
+    second.window.show()
+    wait_until(lambda: second.window.isVisible(), what="window shown")
+    assert second.window.geometry().size() == geometry.size()
     assert second.window.current_panel().panel_id == "jobs"
-    assert second.window.splitter.sizes()[0] == 250
+    assert second.window.splitter.sizes()[0] == sizes[0]
 
 
 def test_closing_returns_quickly_with_a_call_in_flight(
