@@ -56,6 +56,7 @@ class MainWindow(QMainWindow):
         self.navigation = QListWidget()
         self.navigation.setObjectName("navigation")
         self.navigation.setMaximumWidth(220)
+        self.navigation.setSpacing(3)
         self.stack = QStackedWidget()
         for panel in self.panels:
             self.navigation.addItem(panel.title)
