@@ -395,6 +395,22 @@ class LogsApi:
             "nextBackwardToken": f"b/{back:056d}",
         }
 
+    def _searched(self, group: str, p: Json) -> list[Json]:
+        """The deprecated searchedLogStreams list: every stream the filter looked at."""
+        where: list[str] = ["group_name = ?"]
+        args: list[Any] = [group]
+        if p.get("logStreamNames"):
+            where.append(f"name IN ({','.join('?' * len(p['logStreamNames']))})")
+            args += p["logStreamNames"]
+        if "logStreamNamePrefix" in p:
+            where.append("substr(name, 1, ?) = ?")
+            args += [len(p["logStreamNamePrefix"]), p["logStreamNamePrefix"]]
+        with self.store.read() as conn:
+            rows = conn.execute(
+                f"SELECT name FROM log_streams WHERE {' AND '.join(where)} ORDER BY name LIMIT 100", args
+            ).fetchall()
+        return [{"logStreamName": r[0], "searchedCompletely": True} for r in rows]
+
     def filter_log_events(self, p: Json) -> Json:
         group = self._group_name(p)
         limit = int(p.get("limit", MAX_EVENTS))
@@ -444,7 +460,7 @@ class LogsApi:
             }
             for eid, ts, msg, ing, name in rows[:limit]
         ]
-        out: Json = {"events": events, "searchedLogStreams": []}
+        out: Json = {"events": events, "searchedLogStreams": self._searched(group, p)}
         if len(rows) > limit:
             last = rows[limit - 1]
             out["nextToken"] = _token([last[1], last[0]])

@@ -178,3 +178,57 @@ def test_startup_is_fast(tmp_path: Path) -> None:
         assert sb.wait_services(30)
     finally:
         sb.stop()
+
+
+def test_stop_is_quick_with_many_running_jobs(tmp_path: Path) -> None:
+    data = tmp_path / "many"
+    sb = start_in_process(data, settings=FAST, seed=False)
+    try:
+        clients = Clients(sb)
+        batch = clients.batch
+        batch.create_compute_environment(
+            computeEnvironmentName="many-ce",
+            type="MANAGED",
+            computeResources={"type": "FARGATE", "maxvCpus": 64, "subnets": ["subnet-1"]},
+        )
+        batch.create_job_queue(
+            jobQueueName="many-q",
+            priority=1,
+            computeEnvironmentOrder=[{"order": 1, "computeEnvironment": "many-ce"}],
+        )
+        batch.register_job_definition(
+            jobDefinitionName="sleepy",
+            type="container",
+            platformCapabilities=["FARGATE"],
+            containerProperties={
+                "image": "x",
+                "command": ["sh", "-c", "sleep 60 & sleep 60"],
+                "resourceRequirements": [
+                    {"type": "VCPU", "value": "0.25"},
+                    {"type": "MEMORY", "value": "512"},
+                ],
+            },
+        )
+        parent = batch.submit_job(
+            jobName="many", jobQueue="many-q", jobDefinition="sleepy", arrayProperties={"size": 40}
+        )["jobId"]
+
+        def running() -> int:
+            return len(batch.list_jobs(arrayJobId=parent, jobStatus="RUNNING")["jobSummaryList"])
+
+        wait_for(lambda: running() == 40, 20, "40 running children")
+        leaders = {
+            int(line.split()[0])
+            for line in subprocess.run(
+                ["ps", "-eo", "pgid=,args="], capture_output=True, text=True, check=True
+            ).stdout.splitlines()
+            if "sleep 60" in line
+        }
+    finally:
+        started = time.monotonic()
+        sb.stop()
+        assert time.monotonic() - started < 2.0
+    assert leaders
+    for pgid in leaders:
+        wait_for(lambda p=pgid: not live_members(p), 2, f"process group {pgid} to end")  # type: ignore[misc]
+    assert_no_sandbox_threads()

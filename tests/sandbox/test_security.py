@@ -203,3 +203,17 @@ def test_chunked_request_body_and_expect_continue(sandbox: RunningSandbox, clien
         conn.close()
     body = clients.s3.get_object(Bucket="batchgui-demo", Key="uploads/chunked.txt")["Body"].read()
     assert body == b"hello chunked"
+
+
+def test_stale_signature_is_refused(sandbox: RunningSandbox) -> None:
+    import datetime
+    from unittest import mock
+
+    client = client_with(sandbox, "batch", sandbox.access_key_id, sandbox.secret_access_key)
+    old = datetime.datetime.now(datetime.UTC).replace(tzinfo=None) - datetime.timedelta(hours=1)
+    with (
+        mock.patch("botocore.auth.get_current_datetime", return_value=old),
+        pytest.raises(ClientError) as info,
+    ):
+        client.describe_job_queues()
+    assert info.value.response["Error"]["Code"] == "RequestTimeTooSkewed"
