@@ -195,12 +195,23 @@ def test_monitoring_10k_active_jobs(loop: asyncio.AbstractEventLoop, tmp_path: P
             latencies = []
             jobs = [j.job_id for j in monitor.tracked()]
             for number in range(3):
+                failed_before = monitor.counters.failed
                 changed_at = time.time()
                 await runner.run(client.terminate_job, jobId=jobs[number], reason="benchmark")
-                failed_before = monitor.counters.failed
-                while monitor.counters.failed <= failed_before:
+                # The first sample (drawn as it arrives) that carries the failure.
+                while (
+                    not any(
+                        at >= changed_at and sum(q.get("failed") for q in s.queues) > 0 for at, s in arrivals
+                    )
+                    or monitor.counters.failed <= failed_before
+                ):
                     await asyncio.sleep(0.01)
-                seen_at = arrivals[-1][0]
+                seen_at = next(
+                    at
+                    for at, s in arrivals
+                    if at >= changed_at and sum(q.get("failed") for q in s.queues) > 0
+                )
+                arrivals.clear()
                 latencies.append((seen_at - changed_at) / monitor.interval_s)
             while time.monotonic() - began < 30:
                 await asyncio.sleep(0.1)
@@ -259,7 +270,7 @@ def test_soak_memory_stays_flat(loop: asyncio.AbstractEventLoop, tmp_path: Path,
             containerProperties={
                 "image": "busybox",
                 "command": ["sleep", "0.3"],
-                "resourceRequirements": [{"type": "VCPU", "value": "1"}, {"type": "MEMORY", "value": "512"}],
+                "resourceRequirements": [{"type": "VCPU", "value": "1"}, {"type": "MEMORY", "value": "2048"}],
             },
         )
         monitor = JobMonitor(runner, tmp_path / "data", settings=MonitorSettings(interval_s=1))
