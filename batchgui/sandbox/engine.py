@@ -170,6 +170,7 @@ class Engine:
         self._lock = threading.Lock()
         self._kill_requests: list[tuple[str, str]] = []
         self._wake_pending = False
+        self._stop_deadline = time.monotonic() + 5.0
         self._fds_closed = False
         self._cleanup: queue.SimpleQueue[Path | None] = queue.SimpleQueue()
         self._cleaner: threading.Thread | None = None
@@ -226,6 +227,7 @@ class Engine:
         self.wake()
 
     def stop(self, deadline: float) -> None:
+        self._stop_deadline = deadline
         self._stop_event.set()
         self.wake()
         if self._thread is not None:
@@ -763,6 +765,10 @@ class Engine:
             elif running.term_at is not None and now >= running.term_at + self.settings.kill_grace_s:
                 self._signal(running, signal.SIGKILL)
 
+    def _time_left(self) -> float:
+        """What remains of stop()'s time budget (a little at least, so SIGKILLed children are reaped)."""
+        return max(0.05, self._stop_deadline - time.monotonic())
+
     def _stop_spawners(self) -> None:
         while True:  # requests not started yet are dropped; their jobs fail over at the next start
             try:
@@ -772,7 +778,7 @@ class Engine:
         for _ in self._spawners:
             self._spawn_queue.put(None)
         for spawner in self._spawners:
-            spawner.join(5.0)
+            spawner.join(self._time_left())
         self._spawners = []
 
     def _kill_all(self) -> None:
@@ -782,7 +788,7 @@ class Engine:
             self._signal(running, signal.SIGKILL)
         for running in list(self._running.values()):
             with contextlib.suppress(subprocess.TimeoutExpired, OSError):
-                running.proc.wait(timeout=0.5)
+                running.proc.wait(timeout=self._time_left())
             if running.pidfd is not None:
                 with contextlib.suppress(OSError):
                     os.close(running.pidfd)

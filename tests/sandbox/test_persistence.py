@@ -202,7 +202,7 @@ def test_stop_is_quick_with_many_running_jobs(tmp_path: Path) -> None:
             platformCapabilities=["FARGATE"],
             containerProperties={
                 "image": "x",
-                "command": ["sh", "-c", "sleep 60 & sleep 60"],
+                "command": ["sh", "-c", "echo $$ > pid; sleep 60 & sleep 60"],
                 "resourceRequirements": [
                     {"type": "VCPU", "value": "0.25"},
                     {"type": "MEMORY", "value": "512"},
@@ -217,13 +217,9 @@ def test_stop_is_quick_with_many_running_jobs(tmp_path: Path) -> None:
             return len(batch.list_jobs(arrayJobId=parent, jobStatus="RUNNING")["jobSummaryList"])
 
         wait_for(lambda: running() == 40, 20, "40 running children")
-        leaders = {
-            int(line.split()[0])
-            for line in subprocess.run(
-                ["ps", "-eo", "pgid=,args="], capture_output=True, text=True, check=True
-            ).stdout.splitlines()
-            if "sleep 60" in line
-        }
+        pid_files = [data / "jobs" / f"{parent}_{i}-attempt-1" / "pid" for i in range(40)]
+        wait_for(lambda: all(p.exists() and p.read_text().strip() for p in pid_files), 10, "pid files")
+        leaders = {int(p.read_text()) for p in pid_files}
     finally:
         started = time.monotonic()
         sb.stop()
