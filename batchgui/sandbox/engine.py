@@ -53,6 +53,10 @@ FARGATE_TYPES = ("FARGATE", "FARGATE_SPOT")
 CANNOT_START = 'CannotStartContainerError: Error response from daemon: failed to create task: exec: "'
 ESSENTIAL_EXITED = "Essential container in task exited"
 TIMEOUT_REASON = "Job attempt duration exceeded timeout"
+MAX_RESOURCE_REASON = (
+    "MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE - CE(s) associated with the job queue cannot meet the "
+    "CPU requirement of the job."
+)
 MISCONFIG_REASON = (
     "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT - The job resource requirement (vCPU/memory/GPU) "
     "is higher than "
@@ -1091,6 +1095,23 @@ class Engine:
         # 0.25 vCPU is the smallest Fargate job.
         return self._usage.get(ce["computeEnvironmentArn"], 0.0) + 0.25 > float(res["maxvCpus"]) + 1e-9
 
+    def _misfit_reason(self, ces: list[Json], vcpus: float, memory: int) -> str | None:
+        """AWS's RUNNABLE statusReason for a job no CE of its queue could ever run, else None."""
+        if any(self._ce_max_fit(ce, vcpus, memory) for ce in ces):
+            return None
+        for ce in ces:
+            res = ce.get("computeResources")
+            if res is None:
+                continue
+            if res["type"] in FARGATE_TYPES:
+                return MAX_RESOURCE_REASON
+            if any(
+                t.vcpus >= vcpus and t.memory_mib >= memory
+                for t in instances.expand(list(res.get("instanceTypes") or []))
+            ):
+                return MAX_RESOURCE_REASON  # an instance type would do, but maxvCpus is too small
+        return MISCONFIG_REASON
+
     def _ce_max_fit(self, ce: Json, vcpus: float, memory: int) -> bool:
         """Could the CE ever run this job (empty, at maxvCpus)?"""
         res = ce.get("computeResources")
@@ -1161,11 +1182,10 @@ class Engine:
                 if placed:
                     misses = 0
                     continue
-                if not any(self._ce_max_fit(ce, float(vcpus), int(memory)) for ce in ces):
+                misfit = self._misfit_reason(ces, float(vcpus), int(memory))
+                if misfit is not None:
                     if not reason:
-                        conn.execute(
-                            "UPDATE jobs SET status_reason = ? WHERE job_id = ?", (MISCONFIG_REASON, job_id)
-                        )
+                        conn.execute("UPDATE jobs SET status_reason = ? WHERE job_id = ?", (misfit, job_id))
                     continue
                 for ce in usable:
                     if ce.get("computeResources", {}).get("type") in ("EC2", "SPOT"):

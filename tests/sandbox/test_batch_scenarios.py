@@ -511,3 +511,18 @@ def test_tags_and_scheduling_policies(clients: Clients) -> None:
     assert created["arn"] in [p["arn"] for p in batch.list_scheduling_policies()["schedulingPolicies"]]
     batch.delete_scheduling_policy(arn=created["arn"])
     assert batch.describe_scheduling_policies(arns=[created["arn"]])["schedulingPolicies"] == []
+
+
+def test_job_larger_than_fargate_max_vcpus_reports_ce_max_resource(clients: Clients) -> None:
+    _, queue = make_fargate(clients, max_vcpus=1)
+    jd = register(
+        clients, ["true"], resources=[{"type": "VCPU", "value": "2"}, {"type": "MEMORY", "value": "4096"}]
+    )
+    job = clients.batch.submit_job(jobName="too-big", jobQueue=queue, jobDefinition=jd)
+    described = wait_for(
+        lambda: (j := clients.batch.describe_jobs(jobs=[job["jobId"]])["jobs"][0]).get("statusReason") and j,
+        5,
+    )
+    assert described["status"] == "RUNNABLE"
+    assert described["statusReason"].startswith("MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE")
+    clients.batch.cancel_job(jobId=job["jobId"], reason="cleanup")
