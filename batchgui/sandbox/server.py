@@ -183,9 +183,16 @@ class FrontDoor:
 
     def _handle(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         service = sigv4.credential_scope_service(environ)
-        has_payload_hash = "HTTP_X_AMZ_CONTENT_SHA256" in environ
+        query = str(environ.get("QUERY_STRING", ""))
+        # S3 bodies stream straight through when the signature does not cover their hash: an
+        # X-Amz-Content-SHA256 header (signed) or a presigned URL (UNSIGNED-PAYLOAD).
+        streams = (
+            "HTTP_X_AMZ_CONTENT_SHA256" in environ
+            or "X-Amz-Signature=" in query
+            or ("Signature=" in query and "AWSAccessKeyId=" in query)
+        )
         body: bytes | None = None
-        if service in OWN_SERVICES or not has_payload_hash:
+        if service in OWN_SERVICES or not streams:
             limit = MAX_OWN_BODY if service in OWN_SERVICES else MAX_BUFFERED_BODY
             try:
                 body = _read_body(environ, limit)

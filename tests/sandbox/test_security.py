@@ -217,3 +217,19 @@ def test_stale_signature_is_refused(sandbox: RunningSandbox) -> None:
     ):
         client.describe_job_queues()
     assert info.value.response["Error"]["Code"] == "RequestTimeTooSkewed"
+
+
+def test_presigned_put_streams_through(clients: Clients) -> None:
+    v4 = clients.session.client(
+        "s3", endpoint_url=clients.sandbox.endpoint_url, config=Config(signature_version="s3v4")
+    )
+    url = v4.generate_presigned_url(
+        "put_object", Params={"Bucket": "batchgui-demo", "Key": "uploads/pre.txt"}
+    )
+    request = urllib.request.Request(url, data=b"presigned body", method="PUT")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+    assert (
+        clients.s3.get_object(Bucket="batchgui-demo", Key="uploads/pre.txt")["Body"].read()
+        == b"presigned body"
+    )
