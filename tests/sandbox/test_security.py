@@ -226,7 +226,10 @@ def test_presigned_put_streams_through(clients: Clients) -> None:
     url = v4.generate_presigned_url(
         "put_object", Params={"Bucket": "batchgui-demo", "Key": "uploads/pre.txt"}
     )
-    request = urllib.request.Request(url, data=b"presigned body", method="PUT")
+    # An explicit content type: urllib's default (a form) would make moto parse the body as a form.
+    request = urllib.request.Request(
+        url, data=b"presigned body", method="PUT", headers={"Content-Type": "application/octet-stream"}
+    )
     with urllib.request.urlopen(request, timeout=10) as response:
         assert response.status == 200
     assert (
