@@ -208,16 +208,34 @@ def _long_line(line: int) -> Problem:
     )
 
 
-def _decoded_lines(
+@dataclass(slots=True)
+class _Block:
+    """One chunk's complete lines, without their '\\n'; `text` is the chunk as decoded (for cheap
+    whole-chunk checks); `terminated` is False only for the file's last line when it has no newline."""
+
+    lines: list[str]
+    text: str
+    terminated: bool = True
+
+    def terminated_lines(self) -> list[str]:
+        """The lines as the csv module reads them: each ending in '\\n' (but an unterminated last)."""
+        lines = [line + "\n" for line in self.lines]
+        if not self.terminated:
+            lines[-1] = self.lines[-1]
+        return lines
+
+
+def _decoded_blocks(
     stream: BinaryIO,
     encoding: str,
     inspection: Inspection,
     progress: Progress | None,
     cancelled: Cancelled | None,
-) -> Iterator[list[str]]:
-    """Lists of lines (each ending in '\\n' except perhaps the last), chunk by chunk.
+) -> Iterator[_Block]:
+    """The stream's lines, chunk by chunk.
 
-    Over-long lines are dropped with a problem; NUL bytes are reported and removed (csv refuses them).
+    Over-long lines are dropped with a problem (a blank line stands in, so line numbers stay right);
+    NUL bytes are reported and removed (csv refuses them).
     """
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
     pending = ""
@@ -272,31 +290,43 @@ def _decoded_lines(
                     inspection.add(_long_line(line_no + 1))
             if final:
                 if pending and not skipping:
-                    yield [pending]
+                    yield _Block([pending], pending, terminated=False)
                 return
             continue
         head = parts[0]
+        lines = parts[:-1]
         if skipping:
-            # The over-long line ends here: a blank stand-in keeps the csv reader's line numbers right.
+            # The over-long line ends here: a blank stand-in keeps the line numbers right.
             skipping = False
-            lines = ["\n"]
+            lines[0] = ""
         elif len(pending) + len(head) > MAX_LINE_CHARS:
-            lines = ["\n"]
+            lines[0] = ""
             inspection.add(_long_line(line_no + 1))
-        else:
-            lines = [pending + head + "\n"]
-        lines.extend([p + "\n" for p in parts[1:-1]])
+        elif pending:
+            lines[0] = pending + head
         pending = parts[-1]
         line_no += len(parts) - 1
         if len(pending) > MAX_LINE_CHARS:
             skipping = True
             pending = ""
             inspection.add(_long_line(line_no + 1))
-        yield lines
+        yield _Block(lines, text)
         if final:
             if pending and not skipping:
-                yield [pending]
+                yield _Block([pending], pending, terminated=False)
             return
+
+
+def _decoded_lines(
+    stream: BinaryIO,
+    encoding: str,
+    inspection: Inspection,
+    progress: Progress | None,
+    cancelled: Cancelled | None,
+) -> Iterator[list[str]]:
+    """Lists of lines (each ending in '\\n' except perhaps the last), chunk by chunk."""
+    for block in _decoded_blocks(stream, encoding, inspection, progress, cancelled):
+        yield block.terminated_lines()
 
 
 def inspect_csv(
@@ -309,10 +339,12 @@ def inspect_csv(
     has_header: bool | None = None,
     delimiter: str | None = None,
     preview_rows: int = PREVIEW_ROWS,
+    fast: bool = True,
 ) -> Inspection:
     """Read the whole stream once: encoding, dialect, header, preview, row count, problems.
 
     `encoding`/`has_header`/`delimiter` override detection (the user's choice in the wizard).
+    `fast=False` reads every line through the csv module (the fast path must agree with it).
     """
     inspection = Inspection(size=size)
     sample = stream.read(SAMPLE_BYTES)
@@ -359,14 +391,8 @@ def inspect_csv(
             return stream.read(n)
 
     inspection.bytes_read = 0
-    chunks = _decoded_lines(_Rewound(), encoding, inspection, progress, cancelled)  # type: ignore[arg-type]
-    reader = csv.reader(
-        itertools.chain.from_iterable(chunks),
-        delimiter=inspection.delimiter,
-        quotechar=inspection.quotechar,
-        strict=False,
-    )
-    _check_rows(reader, inspection, preview_rows)
+    blocks = _decoded_blocks(_Rewound(), encoding, inspection, progress, cancelled)  # type: ignore[arg-type]
+    _RowChecker(blocks, inspection, preview_rows, fast=fast).run()
     if inspection.cancelled:
         return inspection
     if inspection.rows == 0 and not inspection.fatal:
@@ -377,77 +403,243 @@ def inspect_csv(
     return inspection
 
 
-def _check_rows(reader: Any, inspection: Inspection, preview_rows: int) -> None:
-    add = inspection.add
-    try:
-        first = next(reader)
-    except StopIteration:
-        return
-    except csv.Error as exc:
-        inspection.fatal = f"Line 1 cannot be read as CSV: {exc}."
-        return
-    if first and first[0].startswith("\ufeff"):
-        first[0] = first[0][1:]
-    width = len(first)
-    inspection.header = first
-    inspection.columns = [ColumnStats() for _ in range(width)]
-    if inspection.has_header:
-        seen: dict[str, int] = {}
-        for position, name in enumerate(first, start=1):
-            if not name.strip():
-                add(Problem(1, "header", f"Header column {position} has no name.", Severity.WARNING))
-            elif name in seen:
-                add(
-                    Problem(
-                        1,
-                        "duplicate-header",
-                        f"Header name {name!r} appears in columns {seen[name]} and {position}.",
-                        Severity.ERROR,
-                    )
-                )
+class _Feeder:
+    """The csv reader's input: one block's lines at a time.
+
+    At the end of a block it stops the reader (so the next block may take the fast path), unless
+    the reader is inside a record (a quoted field spanning lines): then it goes on into the next
+    block. `inside` is set when a line is handed out and cleared by whoever receives a row.
+    """
+
+    def __init__(self, blocks: Iterator[_Block]) -> None:
+        self._blocks = blocks
+        self._lines: Iterator[str] = iter(())
+        self.inside = False
+
+    def __iter__(self) -> _Feeder:
+        return self
+
+    def load(self, block: _Block) -> None:
+        self._lines = iter(block.terminated_lines())
+
+    def __next__(self) -> str:
+        line = next(self._lines, None)
+        while line is None:
+            if not self.inside:
+                raise StopIteration
+            block = next(self._blocks, None)
+            if block is None:
+                raise StopIteration
+            self.load(block)
+            line = next(self._lines, None)
+        self.inside = True
+        return line
+
+
+class _RowChecker:
+    """Counts rows and finds ragged rows and empty cells, block by block.
+
+    Blocks with no quote character, no bare carriage return and no line over csv's field limit
+    are checked with string methods that run in C over the whole block (a field is then exactly
+    what `line.split(delimiter)` gives); any other block goes through the csv module, whose
+    reader persists across blocks so quoted fields may span them. Both report the same problems.
+    """
+
+    def __init__(
+        self, blocks: Iterator[_Block], inspection: Inspection, preview_rows: int, fast: bool
+    ) -> None:
+        self.blocks = blocks
+        self.inspection = inspection
+        self.preview_rows = preview_rows
+        self.fast = fast
+        self.feeder = _Feeder(blocks)
+        self.reader = csv.reader(
+            self.feeder, delimiter=inspection.delimiter, quotechar=inspection.quotechar, strict=False
+        )
+        self.sep = inspection.delimiter
+        self.quote = inspection.quotechar
+        self.limit = csv.field_size_limit()
+        self.fast_lines = 0  # physical lines checked by the fast path (the reader never saw them)
+        self.rows = 0
+        self.width = 0
+        self._scan: tuple[Any, Any] = ((), ())  # the current block's bytes and newline offsets
+
+    def run(self) -> None:
+        inspection = self.inspection
+        first_block = next(self.blocks, None)
+        if first_block is None:
+            return
+        self.feeder.load(first_block)
+        if not self._header():
+            return
+        self._slow()
+        for block in self.blocks:
+            if self.fast and self._fast_ok(block):
+                self._fast_block(block)
             else:
-                seen[name] = position
-        rows = 0
-    else:
-        inspection.preview.append(first)
-        rows = 1
-        _empties(first, 1, inspection)
-    preview = inspection.preview
-    columns = inspection.columns
-    while True:
+                self.feeder.load(block)
+                self._slow()
+        inspection.rows = self.rows
+
+    def _header(self) -> bool:
+        inspection = self.inspection
+        add = inspection.add
         try:
-            # The hot loop: C-level checks first, Python only for rows that have something to say.
-            for row in reader:
-                rows += 1
-                if len(row) != width:
-                    if not row:
-                        rows -= 1  # blank line
-                        continue
-                    line = reader.line_num
+            first = next(self.reader)
+        except StopIteration:
+            return False
+        except csv.Error as exc:
+            inspection.fatal = f"Line 1 cannot be read as CSV: {exc}."
+            return False
+        self.feeder.inside = False
+        if first and first[0].startswith("\ufeff"):
+            first[0] = first[0][1:]
+        self.width = len(first)
+        inspection.header = first
+        inspection.columns = [ColumnStats() for _ in range(self.width)]
+        if inspection.has_header:
+            seen: dict[str, int] = {}
+            for position, name in enumerate(first, start=1):
+                if not name.strip():
+                    add(Problem(1, "header", f"Header column {position} has no name.", Severity.WARNING))
+                elif name in seen:
                     add(
                         Problem(
-                            line,
-                            "ragged",
-                            f"Line {line:,} has {len(row)} field{'s' if len(row) != 1 else ''}, "
-                            f"expected {width}.",
+                            1,
+                            "duplicate-header",
+                            f"Header name {name!r} appears in columns {seen[name]} and {position}.",
                             Severity.ERROR,
                         )
                     )
-                if "" in row:
-                    line = reader.line_num
-                    for index, value in enumerate(row):
-                        if value == "" and index < width:
-                            stats = columns[index]
-                            stats.empty += 1
-                            if len(stats.first_empty_lines) < 5:
-                                stats.first_empty_lines.append(line)
-                if len(preview) < preview_rows:
-                    preview.append(row)
-            break
-        except csv.Error as exc:
-            line = reader.line_num
-            add(Problem(line, "csv", f"Line {line:,}: {exc}.", Severity.ERROR))
-    inspection.rows = rows
+                else:
+                    seen[name] = position
+        else:
+            inspection.preview.append(first)
+            self.rows = 1
+            _empties(first, 1, inspection)
+        inspection.rows = self.rows
+        return True
+
+    def _row(self, row: list[str], line: int) -> None:
+        """One non-blank row: ragged? empty cells? preview."""
+        inspection = self.inspection
+        width = self.width
+        self.rows += 1
+        if len(row) != width:
+            inspection.add(
+                Problem(
+                    line,
+                    "ragged",
+                    f"Line {line:,} has {len(row)} field{'s' if len(row) != 1 else ''}, expected {width}.",
+                    Severity.ERROR,
+                )
+            )
+        if "" in row:
+            columns = inspection.columns
+            for index, value in enumerate(row):
+                if value == "" and index < width:
+                    stats = columns[index]
+                    stats.empty += 1
+                    if len(stats.first_empty_lines) < 5:
+                        stats.first_empty_lines.append(line)
+        if len(inspection.preview) < self.preview_rows:
+            inspection.preview.append(row)
+
+    def _slow(self) -> None:
+        reader = self.reader
+        feeder = self.feeder
+        while True:
+            try:
+                for row in reader:
+                    feeder.inside = False
+                    if row:
+                        self._row(row, reader.line_num + self.fast_lines)
+                break
+            except csv.Error as exc:
+                feeder.inside = False
+                line = reader.line_num + self.fast_lines
+                self.inspection.add(Problem(line, "csv", f"Line {line:,}: {exc}.", Severity.ERROR))
+        self.inspection.rows = self.rows
+
+    def _fast_ok(self, block: _Block) -> bool:
+        text, lines = block.text, block.lines
+        quote = self.quote
+        if self.feeder.inside or (quote and (quote in text or quote in lines[0])):
+            return False
+        if "\r" in text and text.count("\r") != text.count("\r\n"):
+            return False
+        for line in (lines[0], lines[-1]):
+            cr = line.find("\r")
+            if cr not in (-1, len(line) - 1):
+                return False  # csv refuses a carriage return inside an unquoted field
+        if ord(self.sep) >= 128:
+            return max(map(len, lines)) <= self.limit
+        import numpy as np
+
+        # UTF-8 keeps ASCII bytes (separator, newline) where they were and never inside another
+        # character, so line structure can be read from the encoded bytes in vectorised passes.
+        data = np.frombuffer(text.encode("utf-8"), np.uint8)
+        newlines = np.flatnonzero(data == 10)
+        self._scan = (data, newlines)
+        longest = int(np.diff(newlines).max()) if len(newlines) > 1 else len(text)
+        if max(longest, len(lines[0]), len(lines[-1])) <= self.limit:
+            return True
+        return max(map(len, lines)) <= self.limit
+
+    def _has_empty(self, line: str) -> bool:
+        sep = self.sep
+        return line.startswith(sep) or sep + sep in line or line.endswith((sep, sep + "\r"))
+
+    def _empty_candidates(self, block: _Block) -> set[int]:
+        """Indices of lines that may hold an empty cell (a superset: each is checked by splitting)."""
+        lines = block.lines
+        found = {i for i in (0, len(lines) - 1) if self._has_empty(lines[i])}
+        if ord(self.sep) >= 128:
+            found.update(i for i, line in enumerate(lines) if self._has_empty(line))
+            return found
+        import numpy as np
+
+        data, newlines = self._scan
+        seps = data == ord(self.sep)
+        ends = (data == 10) | (data == 13)
+        # A separator followed by a separator or a line end; a line starting with a separator.
+        at = np.concatenate(
+            (np.flatnonzero(seps[:-1] & (seps[1:] | ends[1:])), np.flatnonzero(ends[:-1] & seps[1:]) + 1)
+        )
+        if len(at):
+            indices = np.unique(np.searchsorted(newlines, at))
+            found.update(int(i) for i in indices[indices < len(lines)])
+        return found
+
+    def _fast_block(self, block: _Block) -> None:
+        lines = block.lines
+        sep = self.sep
+        width = self.width
+        expected = width - 1
+        count = len(lines)
+        base = self.reader.line_num + self.fast_lines
+        counts = list(map(str.count, lines, itertools.repeat(sep, count)))
+        special: set[int] = set()
+        if counts.count(expected) != count:
+            special.update(i for i, c in enumerate(counts) if c != expected)  # ragged or blank
+        if width == 1:
+            if "" in lines or "\r" in lines:
+                special.update(i for i, line in enumerate(lines) if line in ("", "\r"))
+        else:
+            special.update(self._empty_candidates(block))
+        inspection = self.inspection
+        preview_wanted = len(inspection.preview) < self.preview_rows
+        if preview_wanted:
+            special = set(range(count))
+        else:
+            self.rows += count - len(special)
+        for i in sorted(special):
+            line = lines[i]
+            if line in ("", "\r"):
+                continue  # a blank line: no row
+            self._row((line[:-1] if line.endswith("\r") else line).split(sep), base + i + 1)
+        self.fast_lines += count
+        inspection.rows = self.rows
 
 
 def _empties(row: list[str], line: int, inspection: Inspection) -> None:

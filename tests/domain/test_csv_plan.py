@@ -339,3 +339,115 @@ def test_time_at_rate_budget(rate: float) -> None:
         spec(mode=SplitMode.PER_ROW, rows=900, definition=DefinitionInfo("d:1", "ACTIVE", "EC2"))
     )
     assert plan.seconds_at(rate) == pytest.approx(900 / rate)
+
+
+# --- the fast path (string methods over whole blocks) agrees with the csv module --------------
+
+
+def _both_ways(data: bytes, monkeypatch: pytest.MonkeyPatch, chunk: int, **kwargs: object) -> None:
+    """Inspect `data` with and without the fast path, in small chunks so many blocks go each way."""
+    from batchgui.domain import csv_plan
+
+    monkeypatch.setattr(csv_plan, "SAMPLE_BYTES", 64)
+    monkeypatch.setattr(csv_plan, "CHUNK_BYTES", chunk)
+    fast = inspect(data, fast=True, **kwargs)
+    slow = inspect(data, fast=False, **kwargs)
+    assert fast.fatal == slow.fatal
+    assert fast.header == slow.header
+    assert fast.rows == slow.rows
+    assert fast.preview == slow.preview
+    assert fast.problem_count == slow.problem_count
+    assert fast.problems == slow.problems
+    assert fast.columns == slow.columns
+
+
+def _rows(width: int, count: int, *, empties: bool = False, ragged: bool = False) -> list[list[str]]:
+    rows = []
+    for n in range(count):
+        row = [f"v{n}x{c}" for c in range(width)]
+        if empties and n % 7 == 3:
+            row[n % width] = ""
+        if empties and n % 11 == 5:
+            row[0] = row[-1] = ""
+        if ragged and n % 13 == 6:
+            row = row[:-1] if n % 2 else [*row, "extra"]
+        rows.append(row)
+    return rows
+
+
+def _csv(header: list[str], rows: list[list[str]], newline: str = "\n", sep: str = ",") -> str:
+    return "".join(sep.join(r) + newline for r in [header, *rows])
+
+
+CASES = {
+    "unquoted": _csv(["a", "b", "c"], _rows(3, 300)),
+    "empties": _csv(["a", "b", "c", "d"], _rows(4, 300, empties=True)),
+    "ragged": _csv(["a", "b", "c"], _rows(3, 300, ragged=True, empties=True)),
+    "crlf": _csv(["a", "b", "c"], _rows(3, 300, empties=True, ragged=True), "\r\n"),
+    "semicolon": _csv(["a", "b"], _rows(2, 300, empties=True), sep=";"),
+    "one column with blank lines": "name\n"
+    + "".join(f"n{i}\n" + ("\n" if i % 9 == 0 else "") for i in range(300)),
+    "blank lines": _csv(["a", "b"], _rows(2, 300)).replace("v50x1\n", "v50x1\n\n\r\n"),
+    "quoted here and there": _csv(["a", "b", "c"], _rows(3, 300, empties=True))
+    .replace("v40x1", '"v40,\nx1"')
+    .replace("v200x2", '"say ""hi"""'),
+    "quote left open at the end": _csv(["a", "b"], _rows(2, 100)) + '"open,\nrow\n',
+    "bare carriage return": _csv(["a", "b"], _rows(2, 200)).replace("v90x0", "v90\rx0"),
+    "no trailing newline": _csv(["a", "b", "c"], _rows(3, 300, empties=True)).rstrip("\n"),
+    "ends in a separator": _csv(["a", "b", "c"], _rows(3, 300)).rstrip("\n") + ",",
+    "non-ascii": _csv(["näme", "städt"], [[f"é{i}", "" if i % 5 == 0 else "ü"] for i in range(300)]),
+    "no header, numbers": "".join(f"{i},{i * 2},{'' if i % 6 == 0 else i}\n" for i in range(400)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.parametrize("chunk", [37, 256, 1 << 20])
+def test_fast_path_and_csv_module_agree(name: str, chunk: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = CASES[name]
+    _both_ways(text.encode(), monkeypatch, chunk)
+    _both_ways(b"\xef\xbb\xbf" + text.encode(), monkeypatch, chunk)  # with a BOM
+
+
+@pytest.mark.parametrize("chunk", [41, 300])
+def test_fast_path_agrees_on_nul_bytes_bad_bytes_and_long_lines(
+    chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from batchgui.domain import csv_plan
+
+    monkeypatch.setattr(csv_plan, "MAX_LINE_CHARS", 200)
+    body = _csv(["a", "b", "c"], _rows(3, 300, empties=True)).encode()
+    data = body.replace(b"v30x1", b"v30\x00x1").replace(b"v60x1", b"v60\xffx1")
+    data = data.replace(b"v90x1", b"v90" + b"y" * 700 + b"x1")
+    _both_ways(data, monkeypatch, chunk, encoding="utf-8")
+    _both_ways(data, monkeypatch, chunk, encoding="cp1252")
+
+
+def test_fast_path_agrees_on_random_csv(monkeypatch: pytest.MonkeyPatch) -> None:
+    import random
+
+    chooser = random.Random(12)
+    pieces = ["a", "bb", "", ",", '"', '""', "\n", "\r\n", "é", " ", ";", "\r"]
+    weights = [30, 20, 10, 25, 1, 1, 12, 3, 2, 2, 1, 0.2]
+    for _ in range(60):
+        text = "h1,h2,h3\n" + "".join(chooser.choices(pieces, weights, k=600))
+        _both_ways(text.encode(), monkeypatch, chooser.choice([17, 64, 200]))
+
+
+def test_fast_path_is_taken_for_unquoted_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    from batchgui.domain import csv_plan
+
+    monkeypatch.setattr(csv_plan, "SAMPLE_BYTES", 64)
+    monkeypatch.setattr(csv_plan, "CHUNK_BYTES", 256)
+    taken: list[int] = []
+    original = csv_plan._RowChecker._fast_block
+
+    def spy(self: csv_plan._RowChecker, block: csv_plan._Block) -> None:
+        taken.append(len(block.lines))
+        original(self, block)
+
+    monkeypatch.setattr(csv_plan._RowChecker, "_fast_block", spy)
+    result = inspect(CASES["ragged"].encode())
+    assert taken
+    assert sum(taken) > 200
+    assert result.rows == 300
+    assert sum(p.kind == "ragged" for p in result.problems) == 23
