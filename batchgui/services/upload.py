@@ -207,6 +207,7 @@ class Uploader:
         """Upload with progress; resumes an upload this app left unfinished for the same file."""
         counter = Counter()
         cancel = cancel or threading.Event()
+        began = time.monotonic()
         size = await self.runner.run(lambda: path.stat().st_size)
         resume = await self.runner.run(self.pending.get, bucket, key, sha256)
 
@@ -239,5 +240,6 @@ class Uploader:
             raise
         await self.runner.run(self.pending.forget, bucket, key, sha256)
         if report is not None:
-            report(Progress(size, size, 0.0, 0.0))
+            # The final line shows the average speed of the whole upload, not a last sample of 0.
+            report(Progress(size, size, size / max(1e-6, time.monotonic() - began), 0.0))
         return info

@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QFormLayout,
+    QFrame,
     QGridLayout,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -185,6 +185,7 @@ class CheckPage(WizardPage):
         options.addWidget(self.delimiter)
         options.addWidget(self.header)
         options.addStretch(1)
+        self.progress.setMinimumWidth(180)
         options.addWidget(self.progress, 1)
         options.addWidget(self.cancel_button)
         self.summary = QLabel()
@@ -260,7 +261,8 @@ class CheckPage(WizardPage):
 
         def report(progress: Progress) -> None:
             self.progress.setValue(int(progress.fraction * 100))
-            self.progress.setFormat(f"%p%  {human_bytes(progress.done)} of {human_bytes(progress.total)}")
+            # Short enough for the bar: the full sizes are in the summary line below.
+            self.progress.setFormat(f"%p% of {human_bytes(progress.total)}")
 
         try:
             checked = await self.w.uploader.check(path, report, cancel, **self._overrides())
@@ -505,7 +507,7 @@ class JobsPage(WizardPage):
         self.rows_per_child.setRange(1, 10_000_000)
         self.rows_per_child.setValue(50)
         self.several = QCheckBox("Allow several array jobs when over 10,000 children")
-        self.params_box = QGroupBox("Parameters (Ref::)")
+        self.params_box = QWidget()
         self.params_grid = QGridLayout(self.params_box)
         self.param_widgets: dict[str, tuple[QComboBox, QLineEdit]] = {}
         self.env = QLineEdit()
@@ -537,7 +539,7 @@ class JobsPage(WizardPage):
         split.addWidget(self.several)
         split.addStretch(1)
         top.addRow("Rows per child", split)
-        overrides = QGroupBox("Overrides")
+        overrides = QWidget()
         form = QFormLayout(overrides)
         form.addRow("Environment", self.env)
         sizes = QHBoxLayout()
@@ -558,13 +560,17 @@ class JobsPage(WizardPage):
         self.plan_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
-        # A definition can declare many parameters: they scroll instead of squeezing the page.
+        # Parameters and overrides share the rest of the page as tabs: a definition can declare
+        # many parameters, and they scroll in the full height instead of a strip above the overrides.
         params_scroll = QScrollArea()
         params_scroll.setWidgetResizable(True)
+        params_scroll.setFrameShape(QFrame.Shape.NoFrame)
         params_scroll.setWidget(self.params_box)
-        params_scroll.setMinimumHeight(150)
-        layout.addWidget(params_scroll, 1)
-        layout.addWidget(overrides)
+        self.sections = QTabWidget()
+        self.sections.addTab(params_scroll, "Parameters (Ref::)")
+        self.sections.addTab(overrides, "Overrides")
+        self.sections.setMinimumHeight(180)
+        layout.addWidget(self.sections, 1)
         layout.addWidget(self.plan_label)
         layout.addWidget(self.message)
         self.queue.currentIndexChanged.connect(lambda _i: self.replan())
@@ -675,6 +681,11 @@ class JobsPage(WizardPage):
             self.params_grid.addWidget(combo, row, 1)
             self.params_grid.addWidget(value, row, 2)
             self.param_widgets[name] = (combo, value)
+        # Rows keep their natural height at the top; the space below stays empty.
+        for row in range(self.params_grid.rowCount()):
+            self.params_grid.setRowStretch(row, 0)
+        self.params_grid.setRowStretch(len(names) + 1, 1)
+        self.sections.setTabText(0, f"Parameters (Ref::) · {len(names)}")
         self.replan()
 
     def map_column(self, parameter: str, column: str) -> None:
@@ -711,6 +722,8 @@ class JobsPage(WizardPage):
         mode = self.mode()
         self.rows_per_child.setEnabled(mode is SplitMode.ARRAY)
         self.several.setEnabled(mode is SplitMode.ARRAY)
+        for combo, _value in self.param_widgets.values():
+            combo.setEnabled(mode is SplitMode.PER_ROW)  # columns map to parameters only row by row
         if queue is None or definition is None or check is None or target is None:
             self.plan = None
             self.plan_label.setText("")
@@ -807,12 +820,22 @@ class ReviewPage(WizardPage):
         else:
             first = plan.first_requests([], 3)
         seconds = plan.seconds_at(DEFAULT_RATE_PER_S)
+        if spec.mode is SplitMode.ARRAY:
+            shape = f"array of {plan.array_size or 1:,} children, {spec.rows_per_child:,} rows per child"
+        elif spec.mode is SplitMode.PER_ROW:
+            shape = "one job per row"
+        else:
+            shape = "one job for the whole file"
+        took = (
+            "well under a second"
+            if seconds < 1
+            else f"about {seconds:,.0f} s at {DEFAULT_RATE_PER_S:.0f} requests/s (the account's budget)"
+        )
         self.summary.setText(
-            f"<b>{plan.call_count:,}</b> SubmitJob call(s) for {spec.rows:,} rows "
-            f"({spec.mode.label.lower()}) "
-            f"to queue <b>{spec.queue.name}</b> with <b>{spec.definition.name_revision}</b>; "
-            f"about {seconds:,.1f} s at {DEFAULT_RATE_PER_S:.0f} requests/s. Submission id "
-            f"<code>{spec.submission_id}</code>."
+            f"<b>{plan.call_count:,}</b> SubmitJob call{'s' if plan.call_count != 1 else ''} for "
+            f"{spec.rows:,} rows ({shape}) to queue <b>{spec.queue.name}</b> with "
+            f"<b>{spec.definition.name_revision}</b>: {took}. "
+            f"Submission id <code>{spec.submission_id}</code>."
         )
         shown = "\n\n".join(json.dumps(r, indent=2) for r in first)
         more = plan.call_count - len(first)
@@ -916,8 +939,8 @@ class SubmitPage(WizardPage):
                 self.progress.setMaximum(max(1, progress.total))
                 self.progress.setValue(progress.submitted)
                 self.status.setText(
-                    f"{progress.submitted:,} of {progress.total:,} submitted · "
-                    f"pacing {progress.rate_per_s:.0f}/s"
+                    f"{progress.submitted:,} of {progress.total:,} submitted"
+                    + (f" · pacing {progress.rate_per_s:.0f}/s" if progress.rate_per_s else "")
                     + (f" · {progress.throttled} throttled and retried" if progress.throttled else "")
                 )
 
@@ -941,7 +964,9 @@ class SubmitPage(WizardPage):
             else:
                 self.say(
                     f"Submitted: {outcome.submitted:,} job(s) in {outcome.seconds:.1f} s "
-                    f"({outcome.calls:,} calls). Finish opens the Submissions view.",
+                    f"({outcome.calls:,} call{'s' if outcome.calls != 1 else ''}). "
+                    f"{self.w.buttonText(QWizard.WizardButton.FinishButton).replace('&', '')} opens the "
+                    "Submissions view on it.",
                     OK_STYLE,
                 )
                 self.finished_ok = True
