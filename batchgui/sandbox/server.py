@@ -274,6 +274,45 @@ class RunningSandbox:
             stop()
 
 
+class DataDirInUse(RuntimeError):
+    """Another running sandbox owns this data directory."""
+
+
+# Data directories owned by sandboxes in this process (flock alone may not see them: on some
+# filesystems it is emulated with per-process POSIX locks).
+_LOCKED_DIRS: set[str] = set()
+_LOCKED_DIRS_GUARD = threading.Lock()
+
+
+class _DataDirLock:
+    def __init__(self, key: str, handle: Any) -> None:
+        self._key = key
+        self._handle = handle
+
+    def close(self) -> None:
+        with _LOCKED_DIRS_GUARD:
+            _LOCKED_DIRS.discard(self._key)
+        self._handle.close()
+
+
+def _lock_data_dir(data_dir: Path) -> _DataDirLock:
+    """One sandbox per data directory: two would schedule and run the same jobs twice."""
+    import fcntl
+
+    key = str(data_dir.resolve())
+    with _LOCKED_DIRS_GUARD:
+        if key in _LOCKED_DIRS:
+            raise DataDirInUse(f"{data_dir} is in use by another running sandbox")
+        handle = (data_dir / "sandbox.lock").open("a")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            raise DataDirInUse(f"{data_dir} is in use by another running sandbox") from None
+        _LOCKED_DIRS.add(key)
+    return _DataDirLock(key, handle)
+
+
 def _load_or_create_credentials(data_dir: Path) -> tuple[str, str]:
     """The sandbox keeps its credentials across restarts so saved client settings keep working."""
     path = data_dir / "credentials.json"
@@ -318,7 +357,12 @@ def start_in_process(
     os.chmod(data_dir, 0o700)
     access_key, secret_key = _load_or_create_credentials(data_dir)
 
-    store = Store(data_dir / "sandbox.sqlite3")
+    lock = _lock_data_dir(data_dir)
+    try:
+        store = Store(data_dir / "sandbox.sqlite3")
+    except BaseException:
+        lock.close()
+        raise
     moto = _MotoGate()
     seed_token = secrets.token_hex(16)
     batch_holder: list[BatchApi] = []
@@ -328,7 +372,12 @@ def start_in_process(
         return batch_holder[0].handle(environ, body)
 
     app = FrontDoor(access_key, secret_key, {"batch": batch_handler, "logs": logs.handle}, moto, seed_token)
-    server = WSGIServer(host, port, app)
+    try:
+        server = WSGIServer(host, port, app)
+    except BaseException:
+        store.close()
+        lock.close()
+        raise
     connections = server.connections
     bound_port = server.server_port
     url_host = f"[{host}]" if ":" in host else host
@@ -382,6 +431,7 @@ def start_in_process(
         serve_thread.join(max(0.0, deadline - time.monotonic()))
         moto_thread.join(max(0.05, deadline + 0.4 - time.monotonic()))
         store.close()
+        lock.close()
 
     def seeded(timeout: float) -> bool:
         return moto.wait(timeout) and moto.error is None

@@ -228,3 +228,17 @@ def test_stop_is_quick_with_many_running_jobs(tmp_path: Path) -> None:
     for pgid in leaders:
         wait_for(lambda p=pgid: not live_members(p), 2, f"process group {pgid} to end")  # type: ignore[misc]
     assert_no_sandbox_threads()
+
+
+def test_one_sandbox_per_data_dir(tmp_path: Path) -> None:
+    from batchgui.sandbox.server import DataDirInUse
+
+    sb = start_in_process(tmp_path / "shared", settings=FAST, seed=False)
+    try:
+        with pytest.raises(DataDirInUse):
+            start_in_process(tmp_path / "shared", settings=FAST, seed=False)
+    finally:
+        sb.stop()
+    again = start_in_process(tmp_path / "shared", settings=FAST, seed=False)
+    again.stop()
+    assert_no_sandbox_threads()
