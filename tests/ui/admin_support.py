@@ -57,5 +57,9 @@ def answer(wait_until: Callable[..., None], accept: bool = True) -> str:
 
 
 def select_row(panel: Any, name: str) -> None:
+    """Make the row named `name` the only selected one (whatever modifier keys Qt thinks are down)."""
+    from PySide6.QtCore import QItemSelectionModel
+
     row = next(r for r in range(panel.model.rowCount()) if panel.model.index(r, 0).data() == name)
-    panel.table.selectRow(row)
+    flags = QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+    panel.table.selectionModel().setCurrentIndex(panel.model.index(row, 0), flags)

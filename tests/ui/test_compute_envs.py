@@ -251,19 +251,35 @@ def test_wizard_offers_typing_when_ec2_and_iam_are_denied(
 
 
 def test_keyboard_shortcuts_open_the_wizard(
-    make_app: Callable[..., Application], moto: MotoEndpoint, wait_until: Callable[..., None], qtbot: Any
+    make_app: Callable[..., Application],
+    moto: MotoEndpoint,
+    wait_until: Callable[..., None],
+    run_async: Callable[..., Any],
 ) -> None:
+    from PySide6.QtTest import QTest
+
     seed_batch(moto)
     _app, panel = open_panel(make_app, moto, "compute-environments", wait_until)
     panel.window().activateWindow()
     panel.table.setFocus()
     wait_until(panel.table.hasFocus, what="focus in the table")
-    # Ctrl+N is the main window's New CSV submission; creating here is Ctrl+Shift+N.
-    qtbot.keyClick(
-        panel.table, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
-    )
+
+    async def press() -> None:
+        # Inside the running loop: Qt delivers the shortcut while asyncio can take the task it starts.
+        # Ctrl+N is the main window's New CSV submission; creating here is Ctrl+Shift+N.
+        QTest.keyClick(
+            panel.table, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+        )
+
+    run_async(press())
     wait_until(
         lambda: panel.wizard is not None and panel.wizard.isVisible(), what="the wizard from Ctrl+Shift+N"
     )
     panel.wizard.reject()
     wait_until(lambda: panel.wizard is None, what="closed")
+    # Leave no modifier "held" for later tests (selection clicks read the modifiers).
+    from PySide6.QtGui import QGuiApplication
+
+    for key in (Qt.Key.Key_Control, Qt.Key.Key_Shift):
+        QTest.keyRelease(panel.window(), key)
+    assert QGuiApplication.keyboardModifiers() == Qt.KeyboardModifier.NoModifier

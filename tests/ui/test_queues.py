@@ -8,6 +8,7 @@ import pytest
 from batchgui.app import Application
 from batchgui.domain.batch import JobStatus
 from batchgui.ui.forms.queue_dialog import JobQueueDialog
+from batchgui.ui.panels.compute_envs import ComputeEnvironmentsPanel
 from tests.support import MotoEndpoint, seed_batch
 from tests.ui.admin_support import SandboxEndpoint, answer, open_panel, select_row
 
@@ -185,3 +186,113 @@ def test_sandbox_queue_create_snapshot_and_delete(
     assert progress.succeeded, progress.result_label.text()
     progress.accept()
     wait_until(lambda: panel.model.rowCount() == 2, what="the queue to go")
+
+
+def _batch_client(endpoint: Any) -> Any:
+    import boto3
+
+    local = endpoint.local()
+    return boto3.client(
+        "batch",
+        endpoint_url=local.endpoint_url,
+        region_name=local.region,
+        aws_access_key_id=local.access_key_id,
+        aws_secret_access_key=local.secret_access_key,
+    )
+
+
+@pytest.mark.parametrize("backend", ["moto", "sandbox"])
+def test_end_to_end_wizard_queues_and_dependency_aware_delete(
+    backend: str,
+    request: pytest.FixtureRequest,
+    moto_server: MotoEndpoint,
+    make_app: Callable[..., Application],
+    wait_until: Callable[..., None],
+) -> None:
+    """Fargate and EC2 environments through the wizard, a queue per platform (mixing refused), then the
+    queue and an environment deleted through the dependency-aware delete."""
+    from tests.ui.test_compute_envs import check_items, finish, open_wizard
+
+    subnet, group, role = "subnet-0sandbox", "sg-0sandbox", ""
+    if backend == "moto":
+        endpoint: Any = request.getfixturevalue("moto")
+        ids = seed_batch(endpoint)
+        endpoint.client("iam").create_instance_profile(InstanceProfileName="ecsInstanceRole")
+        found = endpoint.client("batch").describe_compute_environments()["computeEnvironments"][0]
+        subnet, group, role = ids["subnet"], found["computeResources"]["securityGroupIds"][0], ids["role"]
+    else:
+        endpoint = SandboxEndpoint(request.getfixturevalue("sandbox"))
+    app, environments = open_panel(make_app, endpoint, "compute-environments", wait_until)
+    for gpu, name in ((False, "e2e-fargate"), (True, "e2e-ec2")):
+        wizard = open_wizard(environments, wait_until)
+        wizard.advisor.gpu.setChecked(gpu)
+        wizard.next()
+        wizard.settings.name.setText(name)
+        wizard.settings.service_role.setCurrentText(role)
+        check_items(wizard.settings.subnets, [subnet])
+        check_items(wizard.settings.security_groups, [group])
+        if not wizard.settings.subnet_ids():
+            wizard.settings.extra_subnets.setText(subnet)
+            wizard.settings.extra_groups.setText(group)
+        finish(wizard, environments, wait_until)
+
+    queues: Any = app.window.show_panel("job-queues")
+    wait_until(lambda: queues.load_count >= 1, what="queues loaded")
+    dialog = open_dialog(queues, wait_until)
+    arns = {e.name: a for a, e in dialog.environments.items()}
+    dialog.name.setText("e2e-mixed")
+    dialog.add_environment(arns["e2e-fargate"])
+    dialog.add_environment(arns["e2e-ec2"])
+    dialog.start_apply()
+    assert any("does not allow mixing" in t for t in dialog.problems.texts())
+    assert dialog.sent == 0
+    dialog.reject()
+    wait_until(lambda: queues.dialog is None, what="closed")
+    for platform in ("fargate", "ec2"):
+        dialog = open_dialog(queues, wait_until)
+        dialog.name.setText(f"e2e-{platform}-q")
+        dialog.add_environment(arns[f"e2e-{platform}"])
+        dialog.start_apply()
+        wait_until(lambda: queues.dialog is None, what=f"queue over e2e-{platform}")
+
+    batch = _batch_client(endpoint)
+    names = {q["jobQueueName"] for q in batch.describe_job_queues()["jobQueues"]}
+    assert {"e2e-fargate-q", "e2e-ec2-q"} <= names
+
+    queues.refresh()
+    wait_until(
+        lambda: (
+            queues.model.row_of_key(f"{arns['e2e-fargate'].split(':compute')[0]}:job-queue/e2e-fargate-q")
+            >= 0
+        ),
+        what="new queues shown",
+    )
+    select_row(queues, "e2e-fargate-q")
+    queues.delete()
+    assert "Disable job queue e2e-fargate-q" in answer(wait_until)
+    wait_until(lambda: getattr(queues, "last_delete_dialog", None) is not None, what="progress")
+    progress = queues.last_delete_dialog
+    wait_until(lambda: progress.succeeded is not None, timeout=30, what="queue delete")
+    assert progress.succeeded, progress.result_label.text()
+    progress.accept()
+
+    environments = app.window.show_panel("compute-environments")
+    assert isinstance(environments, ComputeEnvironmentsPanel)
+    wait_until(lambda: environments.load_count >= 2, what="environments reloaded")
+    wait_until(lambda: any(e.name == "e2e-ec2" for e in environments.model.all_rows()), what="environments")
+    select_row(environments, "e2e-ec2")
+    environments.delete()
+    text = answer(wait_until)
+    assert "Job queue e2e-ec2-q uses only this environment" in text
+    wait_until(lambda: getattr(environments, "last_delete_dialog", None) is not None, what="progress")
+    progress = environments.last_delete_dialog
+    assert progress is not None
+    wait_until(lambda: progress.succeeded is not None, timeout=40, what="environment delete")
+    assert progress.succeeded, progress.result_label.text()
+    progress.accept()
+    names = {q["jobQueueName"] for q in batch.describe_job_queues()["jobQueues"]}
+    assert not names & {"e2e-fargate-q", "e2e-ec2-q"}
+    left = {e["computeEnvironmentName"] for e in batch.describe_compute_environments()["computeEnvironments"]}
+    assert "e2e-ec2" not in left
+    assert "e2e-fargate" in left
+    batch.close()

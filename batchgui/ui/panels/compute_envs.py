@@ -18,6 +18,7 @@ from batchgui.ui.forms.compute_env_wizard import (
     EditComputeEnvironmentDialog,
     NetworkChoices,
 )
+from batchgui.ui.forms.delete_progress import DeleteProgressDialog
 from batchgui.ui.models.table import Column
 from batchgui.ui.panels.admin import (
     action_bar,
@@ -65,6 +66,8 @@ STATE_CHOICES = [f"{ALL} states", "ENABLED", "DISABLED"]
 class ComputeEnvironmentsPanel(ListPanel[ComputeEnvironment]):
     panel_id = "compute-environments"
     title = "Compute environments"
+    # The progress dialog of the last dependency-aware delete (set by run_delete).
+    last_delete_dialog: DeleteProgressDialog | None = None
 
     def __init__(self, services: PanelServices, parent: QWidget | None = None) -> None:
         super().__init__(services, COLUMNS, lambda c: c.arn, parent)

@@ -17,6 +17,7 @@ from batchgui.domain.scheduling import QueueSnapshot, SchedulingPolicy
 from batchgui.services.connections import Backend
 from batchgui.ui.dialogs import confirm
 from batchgui.ui.forms.common import error_text
+from batchgui.ui.forms.delete_progress import DeleteProgressDialog
 from batchgui.ui.forms.queue_dialog import JobQueueDialog
 from batchgui.ui.models.table import Column
 from batchgui.ui.panels.admin import (
@@ -119,6 +120,8 @@ def snapshot_text(queue: str, snapshot: QueueSnapshot) -> str:
 class JobQueuesPanel(ListPanel[QueueRow]):
     panel_id = "job-queues"
     title = "Job queues"
+    # The progress dialog of the last dependency-aware delete (set by run_delete).
+    last_delete_dialog: DeleteProgressDialog | None = None
 
     def __init__(self, services: PanelServices, parent: QWidget | None = None) -> None:
         super().__init__(services, COLUMNS, lambda r: r.queue.arn, parent)
