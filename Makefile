@@ -54,7 +54,7 @@ bench: $(VENV)/.installed-test
 ## make screenshots: one PNG per panel into screenshots/
 screenshots: $(VENV)/.installed-run
 	@mkdir -p screenshots
-	for p in compute-environments job-queues job-definitions jobs monitor; do \
+	for p in compute-environments job-queues job-definitions scheduling-policies jobs monitor; do \
 	  $(BIN)/batchgui --screenshot screenshots/$$p.png --panel $$p --after 4 || exit 1; done
 
 ## make package: the desktop app folder dist/batchgui (PyInstaller onedir) with icons and menu entry
