@@ -336,3 +336,39 @@ def test_no_blind_retry_after_the_request_may_have_arrived() -> None:
         _no_blind_retry(response=(Http(), {}))
     Http.status_code = 429
     _no_blind_retry(response=(Http(), {}))  # a 429 is left to the standard retry: no error
+
+
+def test_a_job_pointed_at_a_missing_object_fails_fast_with_a_clear_log(sandbox: Any) -> None:
+    """The demo processor must not retry a missing object: FAILED, exit 1, the reason in its log."""
+    client = batch_client(sandbox, attempts=3)
+    logs = boto3.client(
+        "logs",
+        endpoint_url=sandbox.endpoint_url,
+        region_name=sandbox.region,
+        aws_access_key_id=sandbox.access_key_id,
+        aws_secret_access_key=sandbox.secret_access_key,
+    )
+    assert sandbox.wait_services(60)
+    job_id = client.submit_job(
+        jobName="missing-object",
+        jobQueue="fargate-queue",
+        jobDefinition="csv-row-processor",
+        parameters={"bucket": "batchgui-demo", "key": "input/no-such-file.csv", "delay_ms": "0"},
+    )["jobId"]
+    deadline = time.monotonic() + 60
+    job: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        job = client.describe_jobs(jobs=[job_id])["jobs"][0]
+        if job["status"] in ("SUCCEEDED", "FAILED"):
+            break
+        time.sleep(0.2)
+    assert job["status"] == "FAILED", job["status"]
+    assert job["container"]["exitCode"] == 1
+    stream = job["container"]["logStreamName"]
+    messages = [
+        e["message"]
+        for e in logs.get_log_events(logGroupName="/aws/batch/job", logStreamName=stream)["events"]
+    ]
+    assert any(
+        "ERROR reading s3://batchgui-demo/input/no-such-file.csv" in m and "NoSuchKey" in m for m in messages
+    ), messages
