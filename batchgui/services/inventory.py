@@ -325,7 +325,9 @@ class Inventory:
         )
 
     # --- job counts ---------------------------------------------------------------------------
-    async def job_counts(self, queues: list[str]) -> dict[str, dict[JobStatus, JobCount]]:
+    async def job_counts(
+        self, queues: list[str], statuses: tuple[JobStatus, ...] = tuple(JobStatus)
+    ) -> dict[str, dict[JobStatus, JobCount]]:
         """Jobs per status for each queue (ListJobs by status; terminal statuses capped at one page)."""
         limit = asyncio.Semaphore(COUNT_CONCURRENCY)
         counts: dict[str, dict[JobStatus, JobCount]] = {q: {} for q in queues}
@@ -335,5 +337,5 @@ class Inventory:
             async with limit:
                 counts[queue][status] = await self._call(self._admin.count_jobs, queue, status, cap)
 
-        await asyncio.gather(*(one(q, s) for q in queues for s in JobStatus))
+        await asyncio.gather(*(one(q, s) for q in queues for s in statuses))
         return counts

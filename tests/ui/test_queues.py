@@ -57,7 +57,7 @@ def test_queue_table_counts_jobs_by_status(
         moto.client("batch").submit_job(
             jobName=f"j{n}", jobQueue=ids["queue"], jobDefinition=ids["definition"]
         )
-    _app, panel = open_panel(make_app, moto, "job-queues", wait_until)
+    app, panel = open_panel(make_app, moto, "job-queues", wait_until)
     qtmodeltester.check(panel.model)
     row = panel.model.all_rows()[0]
     assert row.count_text(JobStatus.SUCCEEDED) == "2"
@@ -65,6 +65,18 @@ def test_queue_table_counts_jobs_by_status(
     assert panel.model.index(0, succeeded).data() == "2"
     panel.model.sort(succeeded)
     qtmodeltester.check(panel.model)
+
+    # A refresh within a minute recounts only the active statuses and keeps the finished counts.
+    backend = app.connections.backend
+    assert backend is not None
+    calls: list[str] = []
+    backend.connection.client("batch").meta.events.register(
+        "before-send.batch.ListJobs", lambda request, **_: calls.append(request.body)
+    )
+    panel.refresh()
+    wait_until(lambda: panel.load_count >= 2, what="second load")
+    assert len(calls) == len(JobStatus.active())
+    assert panel.model.all_rows()[0].count_text(JobStatus.SUCCEEDED) == "2"
 
 
 def test_create_refuses_mixing_then_creates_and_edits(

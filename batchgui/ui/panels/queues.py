@@ -3,6 +3,8 @@ stuck-job actions), enable/disable, tags, front of queue, and the dependency-awa
 
 from __future__ import annotations
 
+import math
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -98,6 +100,7 @@ COLUMNS: list[Column[QueueRow]] = [
     ),
 ]
 STATE_CHOICES = ["All states", "ENABLED", "DISABLED"]
+TERMINAL_RECOUNT_S = 60.0
 
 
 def _time(ms: int | None) -> str:
@@ -156,15 +159,30 @@ class JobQueuesPanel(ListPanel[QueueRow]):
         self.model.rows_changed.connect(self._name_toggle)
         self.dialog: JobQueueDialog | None = None
         self.last_snapshot_text = ""
+        self._terminal_counted_at = -math.inf
 
     async def load(self, backend: Backend) -> None:
         queues = await self.services.runner.run(backend.batch.describe_job_queues)
         previous = {r.queue.arn: r.counts for r in self.model.all_rows()}
         # Show the queues at once (with the last counts), then fill in fresh counts.
         self.model.set_rows([QueueRow(q, previous.get(q.arn, {})) for q in queues])
-        counts = await inventory_for(self, backend).job_counts([q.name for q in queues])
-        self.model.set_rows([QueueRow(q, counts.get(q.name, {})) for q in queues])
+        # Finished jobs change slowly and cost the most calls: count them at most once a minute.
+        fresh_terminal = time.monotonic() - self._terminal_counted_at > TERMINAL_RECOUNT_S
+        statuses = tuple(JobStatus) if fresh_terminal else JobStatus.active()
+        counts = await inventory_for(self, backend).job_counts([q.name for q in queues], statuses)
+        if fresh_terminal:
+            self._terminal_counted_at = time.monotonic()
+        rows = []
+        for q in queues:
+            merged = {s: c for s, c in previous.get(q.arn, {}).items() if s.is_terminal}
+            merged.update(counts.get(q.name, {}))
+            rows.append(QueueRow(q, merged))
+        self.model.set_rows(rows)
         self._current_changed(self.table.currentIndex(), QModelIndex())  # show the counts in the details
+
+    def on_backend_changed(self, backend: Backend | None) -> None:
+        super().on_backend_changed(backend)
+        self._terminal_counted_at = -math.inf
 
     def _apply_filters(self, state: str) -> None:
         self.model.set_row_filter(None if state.startswith("All") else (lambda r: r.queue.state == state))
