@@ -283,3 +283,32 @@ def test_keyboard_shortcuts_open_the_wizard(
     for key in (Qt.Key.Key_Control, Qt.Key.Key_Shift):
         QTest.keyRelease(panel.window(), key)
     assert QGuiApplication.keyboardModifiers() == Qt.KeyboardModifier.NoModifier
+
+
+def test_edit_on_the_sandbox_applies_resources(
+    make_app: Callable[..., Application], sandbox: Any, wait_until: Callable[..., None]
+) -> None:
+    _app, panel = open_panel(make_app, SandboxEndpoint(sandbox), "compute-environments", wait_until)
+    select_row(panel, "ec2-ce")
+    panel.edit()
+    wait_until(lambda: panel.edit_dialog is not None and panel.edit_dialog.isVisible(), what="edit dialog")
+    dialog = panel.edit_dialog
+    dialog.subnets.setText("")
+    dialog.instance_types.setText("m5, NOT OK")
+    dialog.start_apply()
+    texts = " ".join(dialog.problems.texts())
+    assert "keep at least one subnet" in texts
+    assert "'NOT OK' is not an instance type" in texts
+    assert dialog.sent == 0
+    dialog.subnets.setText("subnet-0sandbox")
+    dialog.instance_types.setText("m5, c5, r5")
+    dialog.max_vcpus.setValue(32)
+    assert dialog.request()["computeResources"] == {"maxvCpus": 32, "instanceTypes": ["m5", "c5", "r5"]}
+    dialog.start_apply()
+    wait_until(lambda: panel.edit_dialog is None, what="applied")
+    wait_until(
+        lambda: any(e.name == "ec2-ce" and e.max_vcpus == 32 for e in panel.model.all_rows()),
+        what="new max shown",
+    )
+    env = next(e for e in panel.model.all_rows() if e.name == "ec2-ce")
+    assert env.instance_types == ("m5", "c5", "r5")

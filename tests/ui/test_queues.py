@@ -143,8 +143,15 @@ def test_reorder_environments(
     select_row(panel, "demo-queue")
     dialog = open_dialog(panel, wait_until, edit=True)
     dialog.add_environment(second)
+    # A drag inside the list is a row move in its model; the order and the note follow it.
+    from PySide6.QtCore import QModelIndex
+
+    assert dialog.order.model().moveRow(QModelIndex(), 1, QModelIndex(), 0)
+    assert dialog.ordered_arns() == [second, ids["ce"]]
     dialog.order.setCurrentRow(1)
     dialog.move_selected(-1)
+    assert dialog.ordered_arns() == [ids["ce"], second]
+    dialog.move_selected(1)
     assert dialog.ordered_arns() == [second, ids["ce"]]
     dialog.add_environment(second)
     assert "already in the list" in dialog.status.text()

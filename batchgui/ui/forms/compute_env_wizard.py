@@ -116,6 +116,10 @@ def compute_environment_problems(request: dict[str, Any]) -> list[Problem]:
     return problems
 
 
+def _split(text: str) -> list[str]:
+    return [part.strip() for part in text.replace("\n", ",").split(",") if part.strip()]
+
+
 def _checked(widget: QListWidget) -> list[str]:
     return [
         str(widget.item(i).data(Qt.ItemDataRole.UserRole))
@@ -468,7 +472,11 @@ class ComputeEnvironmentWizard(QWizard):
 
 
 class EditComputeEnvironmentDialog(ApplyDialog):
-    """UpdateComputeEnvironment: state, vCPUs, service role."""
+    """UpdateComputeEnvironment: state, vCPUs, subnets, security groups, instance types, service role.
+
+    AWS applies subnet, security-group and instance-type changes as an infrastructure update (for
+    BEST_FIT_PROGRESSIVE and SPOT_* allocation strategies); the dialog sends only what changed.
+    """
 
     def __init__(
         self,
@@ -492,6 +500,12 @@ class EditComputeEnvironmentDialog(ApplyDialog):
         self.desired_vcpus.setRange(0, 100_000)
         self.desired_vcpus.setValue(env.desired_vcpus or 0)
         self.service_role = QLineEdit(env.service_role)
+        self.subnets = QLineEdit(", ".join(env.subnets))
+        self.subnets.setToolTip("Subnet IDs, comma-separated")
+        self.security_groups = QLineEdit(", ".join(env.security_groups))
+        self.security_groups.setToolTip("Security group IDs, comma-separated")
+        self.instance_types = QLineEdit(", ".join(env.instance_types))
+        self.instance_types.setToolTip("Instance types or families, comma-separated")
         form = QFormLayout()
         form.addRow("State:", self.enabled)
         managed = env.type == "MANAGED" and env.platform is not None
@@ -500,6 +514,9 @@ class EditComputeEnvironmentDialog(ApplyDialog):
             if env.platform is not None and not env.platform.is_fargate:
                 form.addRow("Min vCPUs:", self.min_vcpus)
                 form.addRow("Desired vCPUs:", self.desired_vcpus)
+                form.addRow("Instance types:", self.instance_types)
+            form.addRow("Subnets:", self.subnets)
+            form.addRow("Security groups:", self.security_groups)
         form.addRow("Service role:", self.service_role)
         self.body.addLayout(form)
 
@@ -518,6 +535,16 @@ class EditComputeEnvironmentDialog(ApplyDialog):
                     resources["minvCpus"] = self.min_vcpus.value()
                 if self.desired_vcpus.value() != (env.desired_vcpus or 0):
                     resources["desiredvCpus"] = self.desired_vcpus.value()
+                types = _split(self.instance_types.text())
+                if types != list(env.instance_types):
+                    resources["instanceTypes"] = types
+            for key, edit, current in (
+                ("subnets", self.subnets, env.subnets),
+                ("securityGroupIds", self.security_groups, env.security_groups),
+            ):
+                values = _split(edit.text())
+                if values != list(current):
+                    resources[key] = values
         if resources:
             request["computeResources"] = resources
         role = self.service_role.text().strip()
@@ -534,6 +561,20 @@ class EditComputeEnvironmentDialog(ApplyDialog):
             low, want, high = self.min_vcpus.value(), self.desired_vcpus.value(), self.max_vcpus.value()
             if not low <= want <= high:
                 problems.append(Problem("computeResources", "need min ≤ desired ≤ max vCPUs"))
+            for position, item in enumerate(_split(self.instance_types.text())):
+                if not INSTANCE_TYPE.match(item):
+                    problems.append(
+                        Problem(
+                            f"computeResources.instanceTypes[{position}]", f"{item!r} is not an instance type"
+                        )
+                    )
+        if env.platform is not None:
+            if not _split(self.subnets.text()):
+                problems.append(Problem("computeResources.subnets", "keep at least one subnet"))
+            if env.platform.is_fargate and not _split(self.security_groups.text()):
+                problems.append(
+                    Problem("computeResources.securityGroupIds", "Fargate needs a security group")
+                )
         return problems
 
     async def apply(self) -> None:
