@@ -291,7 +291,7 @@ def run(argv: list[str] | None = None) -> int:
 
         print(f"batchgui {__version__}")
         return 0
-    import qasync
+    from batchgui.ui.event_loop import EventLoop
 
     qt_app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(qt_app, QApplication)
@@ -302,7 +302,7 @@ def run(argv: list[str] | None = None) -> int:
 
     # Wayland compositors match the window to its .desktop entry (name, icon) by this id.
     qt_app.setDesktopFileName(APP_ID)
-    loop = qasync.QEventLoop(qt_app)
+    loop = EventLoop(qt_app)
     asyncio.set_event_loop(loop)
     app = Application(args, qt_app)
     _setup_logging(app.data_dir)

@@ -85,9 +85,9 @@ def moto(moto_server: MotoEndpoint) -> MotoEndpoint:
 
 @pytest.fixture(scope="session")
 def event_loop_qt(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
-    import qasync
+    from batchgui.ui.event_loop import EventLoop
 
-    loop = qasync.QEventLoop(qapp, already_running=False)
+    loop = EventLoop(qapp, already_running=False)
     asyncio.set_event_loop(loop)
     yield loop
     loop.close()
