@@ -486,6 +486,7 @@ class EditComputeEnvironmentDialog(ApplyDialog):
     ) -> None:
         super().__init__(f"Edit {env.name}", "Update", parent)
         self.setObjectName("editComputeEnvironmentDialog")
+        self.setMinimumWidth(560)
         self.env = env
         self._update = update
         self.enabled = QCheckBox("Enabled")
