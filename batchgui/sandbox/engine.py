@@ -17,7 +17,9 @@ group, with the job's environment, the sandbox's endpoint/region/credentials and
 stdin from /dev/null and stdout+stderr merged into one pipe that the engine reads with a selector
 (one thread for all jobs). Exits are noticed through pidfds (polled where unavailable). Output
 lines are written to CloudWatch Logs every tick while the job runs. A bare `python`/`python3`
-command resolves to the sandbox's own interpreter (`sys.executable`), and the interpreter's
+command resolves to the sandbox's own interpreter (`sys.executable`, or `SandboxSettings.python` /
+the BATCHGUI_SANDBOX_PYTHON environment variable where that is not a Python, e.g. a frozen app),
+and the interpreter's
 directory leads PATH, the way a container image supplies its own Python.
 """
 
@@ -66,6 +68,11 @@ MAX_LINE = 256 * 1024
 # Process start (fork/exec) releases the GIL: a few threads start processes in parallel.
 SPAWN_THREADS = 4
 PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+
+
+def python_executable(configured: str | None) -> str:
+    """The interpreter a job's bare `python` runs."""
+    return configured or os.environ.get("BATCHGUI_SANDBOX_PYTHON") or sys.executable
 
 
 def now_ms() -> int:
@@ -165,7 +172,8 @@ class Engine:
         self.store = store
         self.settings = settings
         self.data_dir = data_dir
-        self._job_env_base = self._base_env(endpoint_url, region, access_key, secret_key)
+        self._python = python_executable(settings.python)
+        self._job_env_base = self._base_env(endpoint_url, region, access_key, secret_key, self._python)
         self._selector = selectors.DefaultSelector()
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
@@ -462,8 +470,10 @@ class Engine:
             return 256
 
     @staticmethod
-    def _base_env(endpoint_url: str, region: str, access_key: str, secret_key: str) -> dict[str, str]:
-        interpreter_dir = str(Path(sys.executable).parent)
+    def _base_env(
+        endpoint_url: str, region: str, access_key: str, secret_key: str, python: str
+    ) -> dict[str, str]:
+        interpreter_dir = str(Path(python).parent)
         path = os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin")
         env = {
             "PATH": interpreter_dir + os.pathsep + path,
@@ -537,7 +547,7 @@ class Engine:
         workdir = self.workdir(job_id, attempt_no)
         argv = [str(a) for a in container.get("command") or []]
         if argv and argv[0] in ("python", "python3"):
-            argv[0] = sys.executable
+            argv[0] = self._python
         timeout = (spec.get("timeout") or {}).get("attemptDurationSeconds")
         env.setdefault("HOME", str(workdir))
         request = SpawnRequest(placement, argv, env, workdir, (group, stream), task_arn, timeout)

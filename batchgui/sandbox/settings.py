@@ -27,3 +27,5 @@ class SandboxSettings:
     tick_s: float = 0.05
     # Host safety cap on concurrently running job processes, whatever the CEs allow.
     max_processes: int = 512
+    # Interpreter for a job's bare `python`/`python3` (default: this process's, sys.executable).
+    python: str | None = None
