@@ -6,13 +6,13 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from batchgui.sandbox import RunningSandbox
+from tests.sandbox.conftest import Clients
 
 pytestmark = pytest.mark.timeout(90)
 AWS = str(Path(sys.executable).with_name("aws"))
@@ -64,12 +64,9 @@ def test_scenario_through_aws_cli(sandbox: RunningSandbox, tmp_path: Path) -> No
     )
     job_id = submitted["jobId"]
     job: dict[str, Any] = {}
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        job = aws(sandbox, tmp_path, "batch", "describe-jobs", "--jobs", job_id)["jobs"][0]
-        if job["status"] in ("SUCCEEDED", "FAILED"):
-            break
-        time.sleep(0.5)
+    # Wait through boto3 (each CLI start costs a second), then read the result through the CLI.
+    Clients(sandbox).wait_job(job_id, timeout=20)
+    job = aws(sandbox, tmp_path, "batch", "describe-jobs", "--jobs", job_id)["jobs"][0]
     assert job["status"] == "SUCCEEDED", job
     listed = aws(
         sandbox, tmp_path, "batch", "list-jobs", "--job-queue", "fargate-queue", "--job-status", "SUCCEEDED"
