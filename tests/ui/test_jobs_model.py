@@ -154,3 +154,81 @@ def test_unchanged_upsert_emits_nothing() -> None:
     model.upsert([replace(job(1))])
     model.flush()
     assert seen == []
+
+
+def _reference_order(model: JobsTableModel, title: str, descending: bool) -> list[str]:
+    """The order a plain sort by the column's own key gives: empty values last both ways, ties in
+    arrival order (read backwards when descending, as the model does)."""
+    column = model.columns[COLUMN_OF[title]]
+    jobs = model.all_jobs()
+    keyed = [(column.key(j, model.detail(j.job_id)), n, j.job_id) for n, j in enumerate(jobs)]
+    filled = [k for k in keyed if k[0] is not None and k[0] != ""]
+    empty = [k for k in keyed if k[0] is None or k[0] == ""]
+    filled.sort(key=lambda k: (k[0], k[1]))
+    if descending:
+        filled.reverse()
+        empty.reverse()
+    return [k[2] for k in filled + empty]
+
+
+def test_sorts_follow_updates_to_cached_keys(qtmodeltester: Any) -> None:
+    """Sort keys are cached per column; later upserts must keep every cached column right."""
+    import random
+
+    shuffle = random.Random(5)
+    model = JobsTableModel()
+    model.upsert(
+        job(n, shuffle.choice(list(JobStatus)), exit_code=shuffle.choice([None, 0, 1, 2])) for n in range(300)
+    )
+    model.flush()
+    titles = ["Name", "Status", "Exit code", "Created", "Status reason", "Duration"]
+    for title in titles:  # fill the caches of several columns
+        model.sort(COLUMN_OF[title], Qt.SortOrder.AscendingOrder)
+    for round_number in range(4):
+        changes = [
+            job(
+                n,
+                shuffle.choice(list(JobStatus)),
+                exit_code=shuffle.choice([None, 0, 7]),
+                status_reason=shuffle.choice(["", "b", "A"]),
+                started_at=1_000,
+                stopped_at=shuffle.choice([None, 2_000, 9_000]),
+            )
+            for n in shuffle.sample(range(400), 60)  # some new, most known
+        ]
+        model.upsert(changes)
+        model.flush()
+        for title in titles:
+            for order in (Qt.SortOrder.DescendingOrder, Qt.SortOrder.AscendingOrder):
+                model.sort(COLUMN_OF[title], order)
+                expected = _reference_order(model, title, order == Qt.SortOrder.DescendingOrder)
+                assert [j.job_id for j in model.visible_jobs()] == expected, (round_number, title, order)
+    qtmodeltester.check(model)
+
+
+def test_same_sort_twice_keeps_the_order_and_signals_nothing() -> None:
+    model = JobsTableModel()
+    model.upsert(job(n) for n in range(10))
+    model.flush()
+    model.sort(COLUMN_OF["Created"], Qt.SortOrder.DescendingOrder)
+    before = names(model)
+    seen: list[int] = []
+    model.layoutChanged.connect(lambda *_: seen.append(1))
+    model.sort(COLUMN_OF["Created"], Qt.SortOrder.DescendingOrder)
+    assert names(model) == before
+    assert seen == []
+
+
+def test_idle_key_computation_covers_every_row(qapp: Any) -> None:
+    model = JobsTableModel(flush_ms=0)
+    model.upsert(job(n, name=f"n{(n * 37) % 101:03d}") for n in range(101))
+    model.flush()
+    while model._warm_timer.isActive():  # the idle slices, run by hand
+        model._warm_timer.stop()
+        model._warm_keys()
+    assert all(len(model._key_cache[c]) == 101 for c in range(len(model.columns)))
+    model.sort(COLUMN_OF["Name"], Qt.SortOrder.AscendingOrder)
+    assert names(model) == sorted(names(model))
+    model.upsert([job(500, name="a-first")])
+    model.flush()
+    assert names(model)[0] == "a-first"

@@ -7,6 +7,9 @@ Why not RowTableModel: that model recomputes its whole view on every change. Her
 - new rows are sorted among themselves and merged into `_order` by bisection (no full re-sort);
 - upserts are buffered and applied at most once per FLUSH_MS, so a loading queue repaints ~12 times
   a second however fast pages arrive;
+- sort keys are computed per column once (the first time the column is sorted, by plain list
+  comprehensions rather than a call per row) and then kept up to date row by row, so sorting
+  100,000 rows again is one numpy argsort (numeric columns) or one `sorted` over cached strings;
 - a status change that does not move a row (sorted on another column, no status tab) is a
   dataChanged, not a relayout: the view keeps its scroll position and selection.
 """
@@ -14,11 +17,13 @@ Why not RowTableModel: that model recomputes its whole view on every change. Her
 from __future__ import annotations
 
 import bisect
+import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
@@ -36,6 +41,10 @@ from batchgui.domain.job_detail import JobDetail
 ModelIndex = QModelIndex | QPersistentModelIndex
 JOB_ROLE = Qt.ItemDataRole.UserRole + 1
 FLUSH_MS = 80
+# Idle-time sort key computation: rows per slice (a few ms), and the quiet time after the last
+# batch of new rows before it starts (so it does not slow a load down).
+WARM_ROWS = 5000
+WARM_AFTER_MS = 300
 SortKey = str | float
 STATUS_ORDER = {status: number for number, status in enumerate(JobStatus)}
 STATUS_COLORS = {
@@ -46,6 +55,11 @@ STATUS_COLORS = {
 }
 _TEXT_LAST = "\U0010ffff"
 _INF = float("inf")
+_NAN = math.nan
+# Cached sort keys of one column, one per row: float (NaN when empty) for numeric columns,
+# str (None when empty) for text columns.
+CachedKeys = list[Any]
+DetailOf = Callable[[str], "JobDetail | None"]
 
 
 def format_time(ms: int | None) -> str:
@@ -93,6 +107,51 @@ class JobColumn:
     numeric: bool = False
     width: int = 120
     align_right: bool = False
+    # The keys of many rows at once, already in cached form (see CachedKeys); None: `key` per row.
+    bulk: Callable[[Sequence[JobSummary], DetailOf], CachedKeys] | None = None
+
+    def cached_keys(self, jobs: Sequence[JobSummary], detail_of: DetailOf) -> CachedKeys:
+        """Sort keys of `jobs` in the model's cached form: NaN or None for empty values."""
+        if self.bulk is not None:
+            return self.bulk(jobs, detail_of)
+        raw = [self.key(job, detail_of(job.job_id)) for job in jobs]
+        if self.numeric:
+            return [_NAN if value is None else float(value) for value in raw]
+        return [None if value is None or value == "" else value for value in raw]
+
+
+def _bulk_text(attribute: str, lower: bool = False) -> Callable[[Sequence[JobSummary], DetailOf], CachedKeys]:
+    def keys(jobs: Sequence[JobSummary], _detail_of: DetailOf) -> CachedKeys:
+        values = [getattr(job, attribute) for job in jobs]
+        if lower:
+            return [value.lower() or None for value in values]
+        return [value or None for value in values]
+
+    return keys
+
+
+def _bulk_number(attribute: str) -> Callable[[Sequence[JobSummary], DetailOf], CachedKeys]:
+    def keys(jobs: Sequence[JobSummary], _detail_of: DetailOf) -> CachedKeys:
+        values = [getattr(job, attribute) for job in jobs]
+        return [_NAN if value is None else float(value) for value in values]
+
+    return keys
+
+
+def _bulk_status(jobs: Sequence[JobSummary], _detail_of: DetailOf) -> CachedKeys:
+    order = STATUS_ORDER
+    return [float(order[job.status]) for job in jobs]
+
+
+def _bulk_definition(jobs: Sequence[JobSummary], _detail_of: DetailOf) -> CachedKeys:
+    return [job.job_definition.rsplit("/", 1)[-1].lower() or None for job in jobs]
+
+
+def _bulk_duration(jobs: Sequence[JobSummary], _detail_of: DetailOf) -> CachedKeys:
+    return [
+        _NAN if job.started_at is None or job.stopped_at is None else (job.stopped_at - job.started_at) / 1000
+        for job in jobs
+    ]
 
 
 def _opt_int(value: int | None) -> str:
@@ -100,29 +159,65 @@ def _opt_int(value: int | None) -> str:
 
 
 COLUMNS: list[JobColumn] = [
-    JobColumn("Name", lambda j, _d: j.name, lambda j, _d: j.name.lower(), width=180),
-    JobColumn("Job id", lambda j, _d: j.job_id, lambda j, _d: j.job_id, width=250),
     JobColumn(
-        "Status", lambda j, _d: j.status.value, lambda j, _d: STATUS_ORDER[j.status], numeric=True, width=90
+        "Name", lambda j, _d: j.name, lambda j, _d: j.name.lower(), width=180, bulk=_bulk_text("name", True)
+    ),
+    JobColumn("Job id", lambda j, _d: j.job_id, lambda j, _d: j.job_id, width=250, bulk=_bulk_text("job_id")),
+    JobColumn(
+        "Status",
+        lambda j, _d: j.status.value,
+        lambda j, _d: STATUS_ORDER[j.status],
+        numeric=True,
+        width=90,
+        bulk=_bulk_status,
     ),
     JobColumn(
         "Status reason",
         lambda j, _d: j.status_reason,
         lambda j, _d: j.status_reason.lower() or None,
         width=180,
+        bulk=_bulk_text("status_reason", True),
     ),
-    JobColumn("Queue", lambda j, _d: j.queue, lambda j, _d: j.queue, width=120),
+    JobColumn("Queue", lambda j, _d: j.queue, lambda j, _d: j.queue, width=120, bulk=_bulk_text("queue")),
     JobColumn(
         "Definition",
         lambda j, _d: definition_name(j.job_definition),
         lambda j, _d: definition_name(j.job_definition).lower() or None,
         width=160,
+        bulk=_bulk_definition,
     ),
-    JobColumn("Created", lambda j, _d: format_time(j.created_at), lambda j, _d: j.created_at, True, 140),
-    JobColumn("Started", lambda j, _d: format_time(j.started_at), lambda j, _d: j.started_at, True, 140),
-    JobColumn("Stopped", lambda j, _d: format_time(j.stopped_at), lambda j, _d: j.stopped_at, True, 140),
     JobColumn(
-        "Duration", lambda j, _d: format_duration(_duration(j)), lambda j, _d: _duration(j), True, 70, True
+        "Created",
+        lambda j, _d: format_time(j.created_at),
+        lambda j, _d: j.created_at,
+        True,
+        140,
+        bulk=_bulk_number("created_at"),
+    ),
+    JobColumn(
+        "Started",
+        lambda j, _d: format_time(j.started_at),
+        lambda j, _d: j.started_at,
+        True,
+        140,
+        bulk=_bulk_number("started_at"),
+    ),
+    JobColumn(
+        "Stopped",
+        lambda j, _d: format_time(j.stopped_at),
+        lambda j, _d: j.stopped_at,
+        True,
+        140,
+        bulk=_bulk_number("stopped_at"),
+    ),
+    JobColumn(
+        "Duration",
+        lambda j, _d: format_duration(_duration(j)),
+        lambda j, _d: _duration(j),
+        True,
+        70,
+        True,
+        bulk=_bulk_duration,
     ),
     JobColumn(
         "Attempts",
@@ -132,7 +227,15 @@ COLUMNS: list[JobColumn] = [
         60,
         True,
     ),
-    JobColumn("Exit code", lambda j, _d: _opt_int(j.exit_code), lambda j, _d: j.exit_code, True, 60, True),
+    JobColumn(
+        "Exit code",
+        lambda j, _d: _opt_int(j.exit_code),
+        lambda j, _d: j.exit_code,
+        True,
+        60,
+        True,
+        bulk=_bulk_number("exit_code"),
+    ),
     JobColumn(
         "Array",
         _array_text,
@@ -168,7 +271,11 @@ class JobsTableModel(QAbstractTableModel):
         self._sort_column = -1
         self._descending = False
         self._order: list[int] = []
-        self._order_keys: list[SortKey] = []
+        # The sort keys of `_order`, in order (for merging new rows in); None until needed.
+        self._order_keys: list[SortKey] | None = None
+        # Column number -> that column's sort key of every row (see CachedKeys).
+        self._key_cache: dict[int, CachedKeys] = {}
+        self._order_keys_source: Callable[[], list[SortKey]] | None = None
         self._view: list[int] = self._order
         self._status_filter: JobStatus | None = None
         self._words: list[str] = []
@@ -178,6 +285,9 @@ class JobsTableModel(QAbstractTableModel):
         self._flush_timer.setSingleShot(True)
         self._flush_timer.setInterval(flush_ms)
         self._flush_timer.timeout.connect(self.flush)
+        self._warm_timer = QTimer(self)
+        self._warm_timer.setSingleShot(True)
+        self._warm_timer.timeout.connect(self._warm_keys)
 
     # --- Qt model interface -------------------------------------------------------------------
     def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
@@ -221,10 +331,16 @@ class JobsTableModel(QAbstractTableModel):
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         self.flush()
+        column = column if 0 <= column < len(self.columns) else -1
+        descending = column >= 0 and order == Qt.SortOrder.DescendingOrder
+        if column == self._sort_column and descending == self._descending:
+            # Every flush keeps the order right, so the same sort again has nothing to do
+            # (QTableView.sortByColumn asks twice: once itself, once through the header).
+            return
         self.layoutAboutToBeChanged.emit()
         persistent, old = self._remember_persistent()
-        self._sort_column = column if 0 <= column < len(self.columns) else -1
-        self._descending = self._sort_column >= 0 and order == Qt.SortOrder.DescendingOrder
+        self._sort_column = column
+        self._descending = descending
         self._resort()
         self._view = self._filtered()
         self._restore_persistent(persistent, old)
@@ -302,7 +418,10 @@ class JobsTableModel(QAbstractTableModel):
         self._pending_details = {}
         self._counts = dict.fromkeys(JobStatus, 0)
         self._order = []
-        self._order_keys = []
+        self._order_keys = None
+        self._order_keys_source = None
+        self._key_cache = {}
+        self._warm_timer.stop()
         self._view = self._order
         self.endResetModel()
         self.counts_changed.emit()
@@ -332,7 +451,6 @@ class JobsTableModel(QAbstractTableModel):
         if not self._pending and not self._pending_details:
             return
         pending, self._pending = self._pending, {}
-        old_details = {job_id: self._details.get(job_id) for job_id in self._pending_details}
         self._details.update(self._pending_details)
         detail_ids = set(self._pending_details)
         self._pending_details = {}
@@ -341,6 +459,11 @@ class JobsTableModel(QAbstractTableModel):
         changed = bool(detail_ids)
         counts = self._counts
         sort_column = self.columns[self._sort_column] if self._sort_column >= 0 else None
+        if sort_column is not None:
+            self._column_keys(self._sort_column)  # the keys before this batch, to see rows move
+        caches = self._key_cache
+        updated: list[int] = []
+        detail_of = self._details.get
         status_moves = False
         for job_id, job in pending.items():
             number = self._index.get(job_id)
@@ -358,11 +481,19 @@ class JobsTableModel(QAbstractTableModel):
                 status_moves = status_moves or self._status_filter is not None
             if old.name != job.name or old.job_definition != job.job_definition:
                 self._search[number] = _search_text(job)
-            if sort_column is not None:
-                details = self._details.get(job_id)
-                before = old_details.get(job_id, details)
-                if sort_column.key(old, before) != sort_column.key(job, details):
-                    moved.append(number)
+            updated.append(number)
+        if updated:
+            rows = self._rows
+            for column_number, keys in caches.items():
+                known = [number for number in updated if number < len(keys)]
+                if not known:
+                    continue
+                new_keys = self.columns[column_number].cached_keys([rows[n] for n in known], detail_of)
+                for number, key in zip(known, new_keys, strict=True):
+                    if not _same_key(keys[number], key):
+                        keys[number] = key
+                        if column_number == self._sort_column:
+                            moved.append(number)
         if not new_jobs and not changed:
             return
         if not new_jobs and not moved and not status_moves:
@@ -374,11 +505,13 @@ class JobsTableModel(QAbstractTableModel):
             self.counts_changed.emit()
             return
         start = len(self._rows)
-        for job in new_jobs:
-            self._index[job.job_id] = len(self._rows)
-            self._rows.append(job)
-            self._search.append(_search_text(job))
+        index, rows = self._index, self._rows
+        for number, job in enumerate(new_jobs, start):
+            index[job.job_id] = number
             counts[job.status] += 1
+        rows.extend(new_jobs)
+        self._search.extend([_search_text(job) for job in new_jobs])
+        self._warm_timer.start(WARM_AFTER_MS)
         added = list(range(start, len(self._rows)))
         appending = sort_column is None and not moved and not status_moves
         if appending and not self._filtering():
@@ -436,43 +569,81 @@ class JobsTableModel(QAbstractTableModel):
         self.layoutChanged.emit()
         self.rows_changed.emit()
 
+    def _column_keys(self, column_number: int) -> CachedKeys:
+        """Every row's sort key for a column, computed once and then kept up to date by `flush`."""
+        keys = self._key_cache.setdefault(column_number, [])
+        if len(keys) < len(self._rows):
+            keys.extend(self.columns[column_number].cached_keys(self._rows[len(keys) :], self._details.get))
+        return keys
+
+    def _warm_keys(self) -> None:
+        """Compute a slice of some column's sort keys while the app is idle, so that the first click
+        on a column header after a big load sorts at once instead of computing 100,000 keys then."""
+        total = len(self._rows)
+        for column_number, column in enumerate(self.columns):
+            keys = self._key_cache.setdefault(column_number, [])
+            if len(keys) < total:
+                done = len(keys)
+                keys.extend(column.cached_keys(self._rows[done : done + WARM_ROWS], self._details.get))
+                self._warm_timer.start(0)
+                return
+
+    def _empty_key(self) -> SortKey:
+        # Empty values come last whichever way the column is sorted (descending reads backwards).
+        if self.columns[self._sort_column].numeric:
+            return -_INF if self._descending else _INF
+        return "" if self._descending else _TEXT_LAST
+
     def _key_of(self, number: int) -> SortKey:
-        column = self.columns[self._sort_column]
-        job = self._rows[number]
-        value = column.key(job, self._details.get(job.job_id))
-        if value is None or value == "":
-            # Empty values come last whichever way the column is sorted.
-            if column.numeric:
-                return -_INF if self._descending else _INF
-            return "" if self._descending else _TEXT_LAST
-        return value
+        value = self._column_keys(self._sort_column)[number]
+        if _is_empty(value):
+            return self._empty_key()
+        return value  # type: ignore[no-any-return]
 
     def _resort(self) -> None:
         if self._sort_column < 0:
             self._order = list(range(len(self._rows)))
-            self._order_keys = []
+            self._order_keys = None
             return
-        column = self.columns[self._sort_column]
-        key, details = column.key, self._details
-        if details:
-            get = details.get
-            raw = [key(job, get(job.job_id)) for job in self._rows]
+        keys = self._column_keys(self._sort_column)
+        empty = self._empty_key()
+        if self.columns[self._sort_column].numeric:
+            values = np.array(keys, dtype=np.float64)
+            values[np.isnan(values)] = empty
+            positions = np.argsort(values, kind="stable")
+            self._order = positions.tolist()
+            self._order_keys = None
+
+            def sorted_values() -> list[SortKey]:
+                return values[positions].tolist()  # type: ignore[no-any-return]
+
+            self._order_keys_source = sorted_values
         else:
-            raw = [key(job, None) for job in self._rows]
-        if column.numeric:
-            empty: SortKey = -_INF if self._descending else _INF
-        else:
-            empty = "" if self._descending else _TEXT_LAST
-        keys: list[SortKey] = [empty if v is None or v == "" else v for v in raw]
-        order = sorted(range(len(keys)), key=keys.__getitem__)
-        self._order = order
-        self._order_keys = [keys[i] for i in order]
+            filled = [empty if value is None else value for value in keys] if None in keys else keys
+            order = sorted(range(len(filled)), key=filled.__getitem__)
+            self._order = order
+            self._order_keys = None
+            self._order_keys_source = lambda: list(map(filled.__getitem__, order))
+
+    def _sorted_keys(self) -> list[SortKey]:
+        """The keys of `_order`, built on the first merge after a sort (most sorts never need them)."""
+        if self._order_keys is None:
+            source = self._order_keys_source
+            # The order changes only through a sort (which sets a new source) or a merge (which
+            # builds the keys first), so a source left by the last sort still matches `_order`.
+            if source is not None:
+                self._order_keys = source()
+            else:
+                self._order_keys = [self._key_of(number) for number in self._order]
+            self._order_keys_source = None
+        return self._order_keys
 
     def _remove_from_order(self, numbers: Sequence[int]) -> None:
+        self._sorted_keys()
         gone = set(numbers)
         keep = [n for n, number in enumerate(self._order) if number not in gone]
         self._order = [self._order[n] for n in keep]
-        if self._order_keys:
+        if self._order_keys is not None:
             self._order_keys = [self._order_keys[n] for n in keep]
 
     def _insert_into_order(self, numbers: Sequence[int]) -> None:
@@ -483,7 +654,7 @@ class JobsTableModel(QAbstractTableModel):
         if len(items) > len(self._order) // 4:
             self._resort()
             return
-        order, keys = self._order, self._order_keys
+        order, keys = self._order, self._sorted_keys()
         new_order: list[int] = []
         new_keys: list[SortKey] = []
         start = 0
@@ -508,19 +679,34 @@ class JobsTableModel(QAbstractTableModel):
         if not persistent:
             return
         position: dict[int, int] = {}
-        for source in set(sources):
-            if source < 0:
-                continue
-            try:
-                at = self._view.index(source)
-            except ValueError:
-                continue
-            position[source] = len(self._view) - 1 - at if self._descending else at
+        wanted = {source for source in sources if source >= 0}
+        last = len(self._view) - 1
+        if len(wanted) > 8:
+            # Many selected rows: one pass over the view instead of a search per row.
+            for at, source in enumerate(self._view):
+                if source in wanted:
+                    position[source] = last - at if self._descending else at
+        else:
+            for source in wanted:
+                try:
+                    at = self._view.index(source)
+                except ValueError:
+                    continue
+                position[source] = last - at if self._descending else at
         new_indexes = [
             self.index(position[s], p.column()) if s in position else QModelIndex()
             for p, s in zip(persistent, sources, strict=True)
         ]
         self.changePersistentIndexList(persistent, new_indexes)
+
+
+def _is_empty(key: Any) -> bool:
+    """None (an empty text key) or NaN (an empty number)."""
+    return key is None or (isinstance(key, float) and math.isnan(key))
+
+
+def _same_key(a: Any, b: Any) -> bool:
+    return bool(a == b or (_is_empty(a) and _is_empty(b)))
 
 
 def _search_text(job: JobSummary) -> str:
