@@ -37,6 +37,7 @@ class StepKind(StrEnum):
     DISABLE_QUEUE = "disable-queue"
     DETACH_FROM_QUEUE = "detach"
     DELETE_QUEUE = "delete-queue"
+    WAIT_QUEUE_GONE = "wait-queue-gone"
     DISABLE_ENVIRONMENT = "disable-environment"
     DELETE_ENVIRONMENT = "delete-environment"
 
@@ -67,6 +68,8 @@ class Step:
                 return f"Detach the environment from job queue {self.target} and wait until it is VALID"
             case StepKind.DELETE_QUEUE:
                 return f"Delete job queue {self.target} and wait until it is gone"
+            case StepKind.WAIT_QUEUE_GONE:
+                return f"Wait until job queue {self.target}, already being deleted, is gone"
             case StepKind.DISABLE_ENVIRONMENT:
                 return f"Disable compute environment {self.target} and wait until it is VALID"
             case StepKind.DELETE_ENVIRONMENT:
@@ -171,7 +174,11 @@ class Inventory:
         plan = DeletePlan("compute environment", env.name)
         for queue in sorted(queues, key=lambda q: q.name):
             arns = [ce.arn for ce in queue.compute_environments]
-            if env.arn not in arns:
+            if env.arn not in arns or queue.status == "DELETED":
+                continue
+            if queue.status == "DELETING":
+                plan.blockers.append(f"Job queue {queue.name} uses it and is being deleted.")
+                plan.steps.append(Step(StepKind.WAIT_QUEUE_GONE, queue.name))
                 continue
             keep = tuple(a for a in arns if a != env.arn)
             if keep:
@@ -244,6 +251,8 @@ class Inventory:
             case StepKind.DELETE_QUEUE:
                 await self._wait_queue_settled(step, changed)
                 await self._call(admin.delete_job_queue, step.target)
+                await self._wait_gone(step, changed, admin.describe_job_queue)
+            case StepKind.WAIT_QUEUE_GONE:
                 await self._wait_gone(step, changed, admin.describe_job_queue)
             case StepKind.DISABLE_ENVIRONMENT:
                 await self._wait_environment_settled(step, changed)

@@ -192,3 +192,39 @@ def test_sandbox_environment_delete_waits_for_each_step(
     counts = run_async(inventory.job_counts(["fargate-queue"]))
     assert set(counts["fargate-queue"]) == set(JobStatus)
     batch.close()
+
+
+def test_queues_already_going_are_waited_for_not_deleted_again(
+    moto: MotoEndpoint, runner: Runner, run_async: Callable[..., Any]
+) -> None:
+    from batchgui.domain.batch import ComputeEnvironmentOrder, JobQueue
+
+    ids = seed_batch(moto)
+    admin = BatchAdminGateway(moto.client("batch"))
+    inventory = Inventory(runner, admin, poll_interval_s=0.05)
+    going = JobQueue(
+        "going",
+        "arn:q/going",
+        "DISABLED",
+        "DELETING",
+        1,
+        compute_environments=(ComputeEnvironmentOrder(1, ids["ce"]),),
+    )
+    gone = JobQueue(
+        "gone",
+        "arn:q/gone",
+        "DISABLED",
+        "DELETED",
+        1,
+        compute_environments=(ComputeEnvironmentOrder(1, ids["ce"]),),
+    )
+    plan = run_async(inventory.plan_delete_compute_environment("demo-fargate", [going, gone]))
+    assert [(s.kind, s.target) for s in plan.steps] == [
+        (StepKind.WAIT_QUEUE_GONE, "going"),
+        (StepKind.DISABLE_ENVIRONMENT, "demo-fargate"),
+        (StepKind.DELETE_ENVIRONMENT, "demo-fargate"),
+    ]
+    assert "already being deleted" in plan.summary()
+    moto.client("batch").update_job_queue(jobQueue="demo-queue", state="DISABLED")
+    moto.client("batch").delete_job_queue(jobQueue="demo-queue")
+    assert run_async(inventory.execute(plan))
