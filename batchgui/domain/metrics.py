@@ -13,8 +13,9 @@ read numpy views of `History`. Times are epoch seconds (float) unless a name say
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -344,6 +345,9 @@ class HistoryView:
     times: FloatArray
     columns: FloatArray  # shape (len(times), len(QUEUE_FIELDS))
     capacity: tuple[CapacitySeries, ...]
+    # Changes when the rows change meaning (another history, another queue selection): caches of
+    # drawn points start afresh.
+    revision: int = 0
 
     def series(self, name: str) -> FloatArray:
         return self.columns[:, FIELD_INDEX[name]]
@@ -407,6 +411,9 @@ class NowFigures:
     sampled_at: float | None = None
 
 
+_REVISIONS = itertools.count(1)
+
+
 @dataclass
 class History:
     """Samples of one connection, at most `keep_s` back, summed over the selected queues as they come."""
@@ -420,6 +427,7 @@ class History:
     _selection: frozenset[str] | None = None  # None: every queue
     _selected: _Columns = field(default_factory=lambda: _Columns(len(QUEUE_FIELDS)))
     _last: Sample | None = None
+    _revision: int = field(default_factory=lambda: next(_REVISIONS))
 
     def __len__(self) -> int:
         return len(self._times)
@@ -526,6 +534,7 @@ class History:
     def select(self, queues: Iterable[str] | None) -> None:
         """Show the sum of these queues (None: all); recomputed once here, then kept up as samples come."""
         self._selection = None if queues is None else frozenset(queues)
+        self._revision = next(_REVISIONS)
         names = self._selected_names()
         count = len(self._times)
         gaps = np.isnan(self._times.view()[:, 1]) if count else np.zeros(0, dtype=bool)
@@ -554,7 +563,7 @@ class History:
             for name, cols in sorted(self._capacity.items())
             if name in wanted
         )
-        return HistoryView(self._times.view()[:, 0], self._selected.view(), capacity)
+        return HistoryView(self._times.view()[:, 0], self._selected.view(), capacity, self._revision)
 
     def now(self, now: float | None = None) -> NowFigures:
         """The "Now" tiles for the selected queues, from the latest sample."""
@@ -598,3 +607,84 @@ class History:
         recent = view.times >= now - 3600
         figures.failed_last_hour = int(np.nansum(view.series("failed")[recent]))
         return figures
+
+
+# --- drawing ---------------------------------------------------------------------------------------
+_NICE_BUCKETS_S = (1, 2, 5, 10, 15, 20, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 21600, 43200)
+
+
+def bucket_seconds(window_s: float, pixels: int) -> float:
+    """A round bucket width giving at most one bucket per pixel over `window_s` (round widths keep the
+    buckets, and so the drawn points, where they were when the plot is resized a little)."""
+    wanted = window_s / max(1, pixels)
+    for width in _NICE_BUCKETS_S:
+        if width >= wanted:
+            return float(width)
+    return float(math.ceil(wanted / 86400) * 86400)
+
+
+def decimate_min_max(times: FloatArray, values: FloatArray, bucket_s: float) -> tuple[FloatArray, FloatArray]:
+    """Each time bucket drawn as its minimum and maximum (peaks survive), all columns at once.
+
+    `values` is (len(times), K). Rows whose first column is NaN are gaps (the app was not sampling):
+    a bucket holding one ends with a NaN point, so the line breaks there. Returns x (3 per bucket, at
+    the bucket's centre) and y (3 per bucket, K columns): min, max, then max again or NaN at a gap.
+    """
+    if len(times) == 0:
+        return times, values
+    index = np.floor(times / bucket_s)
+    starts = np.flatnonzero(np.concatenate(([True], index[1:] != index[:-1])))
+    lows = np.fmin.reduceat(values, starts, axis=0)
+    highs = np.fmax.reduceat(values, starts, axis=0)
+    gap = np.logical_or.reduceat(np.isnan(values[:, 0]), starts)
+    x = np.repeat((index[starts] + 0.5) * bucket_s, 3)
+    y = np.empty((3 * len(starts), values.shape[1]), dtype=np.float64)
+    y[0::3] = lows
+    y[1::3] = highs
+    y[2::3] = highs
+    y[2::3][gap] = np.nan
+    return x, y
+
+
+class MinMaxCache:
+    """`decimate_min_max` over a history that grows at its end: closed buckets are kept, and each
+    update reduces only the rows of the bucket still open (and any new ones), so drawing 24 h of
+    samples costs the same per tick as drawing a minute of them.
+
+    `key` says what the rows mean (history, queue selection, columns): a new key starts afresh.
+    """
+
+    def __init__(self) -> None:
+        self._key: object = None
+        self._x = np.zeros(0, dtype=np.float64)
+        self._y = np.zeros((0, 0), dtype=np.float64)
+        self._open_from = -math.inf  # left edge of the bucket still open
+
+    def update(
+        self,
+        key: object,
+        times: FloatArray,
+        derive: Callable[[int, int], FloatArray],
+        bucket_s: float,
+        start: float,
+    ) -> tuple[FloatArray, FloatArray]:
+        """The drawn points from `start` on; `derive(lo, hi)` gives the columns of rows lo..hi."""
+        if key != self._key or (len(self._x) and self._y.shape[1] != derive(0, 0).shape[1]):
+            self._key = key
+            self._x = np.zeros(0, dtype=np.float64)
+            self._y = np.zeros((0, derive(0, 0).shape[1]), dtype=np.float64)
+            self._open_from = -math.inf
+        first = max(self._open_from, start - bucket_s)
+        lo = int(np.searchsorted(times, first, side="left"))
+        x, y = decimate_min_max(times[lo:], derive(lo, len(times)), bucket_s)
+        if len(x):
+            closed = 3 * (len(x) // 3 - 1)  # every bucket but the last is closed: later rows come after
+            self._x = np.concatenate((self._x, x[:closed]))
+            self._y = np.concatenate((self._y, y[:closed]))
+            self._open_from = math.floor(times[-1] / bucket_s) * bucket_s
+            x, y = x[closed:], y[closed:]
+        keep = int(np.searchsorted(self._x, start, side="left"))
+        keep -= keep % 3
+        if keep:
+            self._x, self._y = self._x[keep:], self._y[keep:]
+        return np.concatenate((self._x, x)), np.concatenate((self._y, y))

@@ -249,3 +249,24 @@ def test_now_figures() -> None:
     assert now.oldest_runnable_age_s == pytest.approx(100)
     assert (now.oldest_runnable_job, now.oldest_runnable_reason) == ("job-1", "waiting for capacity")
     assert History().now().sampled_at is None
+
+
+def test_min_max_decimation_keeps_peaks_and_gaps_and_the_cache_matches_a_full_pass() -> None:
+    from batchgui.domain.metrics import MinMaxCache, bucket_seconds, decimate_min_max
+
+    times = np.arange(0.0, 2000.0, 5.0)
+    values = np.column_stack((np.sin(times / 50) * 10 + 10, times / 5))
+    values[40, 0] = 100.0  # a one-sample peak
+    values[200, :] = np.nan  # a gap
+    x, y = decimate_min_max(times, values, 60.0)
+    assert len(x) == len(y) == 3 * 34
+    assert np.nanmax(y[:, 0]) == 100.0
+    assert np.isnan(y[2::3, 0]).sum() == 1  # the bucket holding the gap ends the line
+    cache = MinMaxCache()
+    for end in range(50, len(times) + 1, 7):  # grown a few samples at a time, as a poller does
+        got_x, got_y = cache.update(("k", 1), times[:end], lambda a, b: values[a:b], 60.0, times[0])
+    want_x, want_y = decimate_min_max(times, values, 60.0)
+    assert np.array_equal(got_x, want_x)
+    assert np.array_equal(got_y, want_y, equal_nan=True)
+    assert bucket_seconds(86400, 500) == 300.0
+    assert bucket_seconds(900, 500) == 2.0

@@ -17,13 +17,16 @@ from typing import Any
 
 import PySide6.QtCore  # noqa: F401 - imported before pyqtgraph so that it binds to PySide6
 from PySide6.QtCore import QPointF, Qt, Signal
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
 from batchgui.domain.batch import JobStatus, Platform
 from batchgui.domain.metrics import (
+    FIELD_INDEX,
     PLATFORM_LABELS,
     FloatArray,
     HistoryView,
+    MinMaxCache,
+    bucket_seconds,
     memory_field,
     status_field,
     throughput_per_minute,
@@ -54,6 +57,26 @@ STACK_ORDER = (
 CAPACITY_COLOURS = ("#d62728", "#8c564b", "#e377c2", "#7f7f7f", "#17becf", "#bcbd22")
 
 
+def _cache_pixels(item: Any) -> None:
+    """Keep the curve's pixels between paints: a repaint of the plots redraws only changed curves."""
+    item.curve.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+
+
+def _fixed(x: FloatArray, y: FloatArray) -> Callable[[], tuple[FloatArray, FloatArray]]:
+    return lambda: (x, y)
+
+
+def _round_up(value: float) -> float:
+    """The next 1, 2, 2.5 or 5 times a power of ten (y ranges move in such steps, not every tick)."""
+    if not math.isfinite(value) or value <= 1:
+        return 1.0
+    power = 10 ** math.floor(math.log10(value))
+    for step in (1, 2, 2.5, 5, 10):
+        if step * power >= value:
+            return float(step * power)
+    return float(10 * power)
+
+
 def load_pyqtgraph() -> Any:
     """Import pyqtgraph (first use only) with the app's options."""
     import pyqtgraph as pg
@@ -64,32 +87,58 @@ def load_pyqtgraph() -> Any:
 
 @dataclass
 class _Series:
-    """One curve and the full-resolution data it was given (for hover and export)."""
+    """One curve: the full-resolution data (for hover and tests) and what was last drawn."""
 
     key: str
     label: str
     item: Any
-    x: FloatArray | None = None
-    y: FloatArray | None = None
+    source: Callable[[], tuple[FloatArray, FloatArray]] | None = None
     scale: float = 1.0
+    drawn_x: FloatArray | None = None
+    drawn_y: FloatArray | None = None
+
+    @property
+    def x(self) -> FloatArray | None:
+        return None if self.source is None else self.source()[0]
+
+    @property
+    def y(self) -> FloatArray | None:
+        return None if self.source is None else self.source()[1]
 
     def set(
-        self, x: FloatArray, y: FloatArray, shown: Callable[[FloatArray], FloatArray] | None = None
-    ) -> None:
-        self.x, self.y = x, y
-        # pyqtgraph keeps ~5 points per pixel by default; peak mode already keeps each bin's extremes.
-        self.item.opts["autoDownsampleFactor"] = 1.0
-        self.item.setData(x, shown(y) if shown is not None else y)
+        self,
+        source: Callable[[], tuple[FloatArray, FloatArray]],
+        shown_x: FloatArray,
+        shown_y: FloatArray,
+    ) -> bool:
+        """Keep where the full-resolution data comes from (computed only when read, for hover and
+        export); draw (shown_x, shown_y) unless that is what the curve already shows."""
+        import numpy as np
+
+        self.source = source
+        if (
+            self.drawn_x is not None
+            and self.drawn_y is not None
+            and np.array_equal(self.drawn_x, shown_x)
+            and np.array_equal(self.drawn_y, shown_y, equal_nan=True)
+        ):
+            return False
+        self.drawn_x, self.drawn_y = shown_x, shown_y
+        self.item.setData(shown_x, shown_y)
+        return True
 
     def value_at(self, t: float) -> float | None:
-        if self.x is None or self.y is None or len(self.x) == 0:
+        if self.source is None:
+            return None
+        x, y = self.source()
+        if len(x) == 0:
             return None
         import numpy as np
 
-        index = int(np.searchsorted(self.x, t))
-        candidates = [i for i in (index - 1, index) if 0 <= i < len(self.x)]
-        best = min(candidates, key=lambda i: abs(self.x[i] - t))  # type: ignore[index]
-        value = float(self.y[best])
+        index = int(np.searchsorted(x, t))
+        candidates = [i for i in (index - 1, index) if 0 <= i < len(x)]
+        best = min(candidates, key=lambda i: abs(x[i] - t))
+        value = float(y[best])
         return None if math.isnan(value) else value
 
 
@@ -131,6 +180,7 @@ class MonitorPlots(QWidget):
             item = pg.PlotDataItem(
                 pen=pg.mkPen(colour, width=1, style=Qt.PenStyle.DashLine), connect="finite"
             )
+            _cache_pixels(item)
             self.totals_box.addItem(item)
             self.throughput.legend.addItem(item, f"Total {name}")
             self.series[f"total_{name}"] = _Series(f"total_{name}", f"Total {name}", item)
@@ -145,6 +195,7 @@ class MonitorPlots(QWidget):
                 connect="finite",
                 name=status.value.title(),
             )
+            _cache_pixels(item)
             self.status.addItem(item)
             self.series[status_field(status)] = _Series(status_field(status), status.value.title(), item)
             self._plot_of[status_field(status)] = self.status
@@ -154,6 +205,13 @@ class MonitorPlots(QWidget):
             self._line(self.vcpus, vcpu_field(platform), label, PLATFORM_COLOURS[platform])
             self._line(self.memory, memory_field(platform), label, PLATFORM_COLOURS[platform], scale=1 / 1024)
         self._capacity_names: list[str] = []
+        self._cache = MinMaxCache()
+        self._y_tops: dict[int, float] = {}
+        for plot in self.plots:
+            for name in ("left", "bottom", "right"):
+                axis = plot.getAxis(name)
+                # Axes (and their grid lines) are redrawn only when their range changes.
+                axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
         self.cursors = []
         for plot in self.plots:
@@ -168,23 +226,38 @@ class MonitorPlots(QWidget):
         pg = self._pg
         axis = pg.DateAxisItem(orientation="bottom")
         plot = self.graphics.addPlot(row=row, col=col, title=title, axisItems={"bottom": axis})
-        plot.setClipToView(True)
-        plot.setDownsampling(auto=True, mode="peak")
+        # show_view() hands every curve at most ~3 points per pixel of the window (min/max per time
+        # bucket), so pyqtgraph's own clipping and downsampling would only cost time.
+        plot.setClipToView(False)
+        plot.setDownsampling(ds=1, auto=False)
         plot.showGrid(x=True, y=True, alpha=0.2)
         plot.setLabel("left", units)
-        plot.getAxis("left").enableAutoSIPrefix(False)
+        left = plot.getAxis("left")
+        left.enableAutoSIPrefix(False)
+        # A fixed width: longer tick labels never re-lay the plots out.
+        left.setWidth(52)
         # Counts are never negative; an empty plot shows 0..1 rather than a range around zero.
         plot.setLimits(yMin=0, minYRange=1)
         plot.setMouseEnabled(x=True, y=False)
-        plot.enableAutoRange(axis="y")
-        plot.setAutoVisible(y=True)
-        plot.addLegend(offset=(5, 5), labelTextSize="8pt")
+        # The y range is set by show_view() in round steps, so axes are redrawn only when it changes.
+        plot.disableAutoRange()
+        plot.setYRange(0, 1, padding=0)
+        # Compact, in one or two rows along the top, over the headroom show_view() leaves there.
+        plot.addLegend(
+            offset=(4, 1),
+            labelTextSize="7pt",
+            colCount=4,
+            verSpacing=-6,
+            horSpacing=8,
+            brush=pg.mkBrush(255, 255, 255, 200),
+        )
         plot.hideButtons()
         return plot
 
     def _line(self, plot: Any, key: str, label: str, colour: str, scale: float = 1.0) -> None:
         pg = self._pg
         item = plot.plot(pen=pg.mkPen(colour, width=1), name=label, connect="finite")
+        _cache_pixels(item)
         self.series[key] = _Series(key, label, item, scale=scale)
         self._plot_of[key] = plot
 
@@ -194,35 +267,97 @@ class MonitorPlots(QWidget):
 
     # --- data ---------------------------------------------------------------------------------------
     def show_view(self, view: HistoryView, start: float, end: float) -> None:
-        """Draw `view` (every series, full resolution: the PlotItems clip and downsample)."""
+        """Draw `view` over the window [start, end].
+
+        Each curve gets at most 3 points per pixel: with more samples than that in the window, each
+        time bucket is drawn as its minimum and maximum (peaks survive), and buckets that can no longer
+        change are kept from one tick to the next (MinMaxCache), so a tick reduces only the newest
+        rows. A curve whose points did not change is not touched; axes move in round steps.
+        """
         import numpy as np
 
         times = view.times
-        stacked = np.zeros(len(times))
-        for status in STACK_ORDER:
-            key = status_field(status)
-            stacked = stacked + view.series(key)
-            self.series[key].set(times, stacked)
-        for platform in Platform:
-            self.series[vcpu_field(platform)].set(times, view.series(vcpu_field(platform)))
-            memory = self.series[memory_field(platform)]
-            memory.set(times, view.series(memory_field(platform)) / 1024)
-        self._show_capacity(view)
+        lo = int(np.searchsorted(times, start, side="left"))
+        keys = [status_field(s) for s in STACK_ORDER]
+        keys += [vcpu_field(p) for p in Platform] + [memory_field(p) for p in Platform]
+        capacity = self._capacity_columns(view)
+        keys += [key for key, _ in capacity]
+        stack = [FIELD_INDEX[status_field(s)] for s in STACK_ORDER]
+        vcpus = [FIELD_INDEX[vcpu_field(p)] for p in Platform]
+        memory = [FIELD_INDEX[memory_field(p)] for p in Platform]
+        width = len(keys)
+
+        def derive(a: int, b: int) -> FloatArray:
+            rows = view.columns[a:b]
+            out = np.empty((len(rows), width), dtype=np.float64)
+            np.cumsum(rows[:, stack], axis=1, out=out[:, :5])  # stacked: each band's top
+            out[:, 5:9] = rows[:, vcpus]
+            out[:, 9:13] = rows[:, memory] / 1024
+            for number, (_, values) in enumerate(capacity):
+                out[:, 13 + number] = values[a:b]
+            return out
+
+        pixels = max(100, int(self.throughput.vb.width()))
+        if len(times) - lo <= 2 * pixels:
+            shown_x, shown_y = times[lo:], derive(lo, len(times))
+        else:
+            bucket = bucket_seconds(end - start, pixels)
+            shown_x, shown_y = self._cache.update(
+                (view.revision, tuple(keys), bucket), times, derive, bucket, start
+            )
+
+        def full(column: int) -> Callable[[], tuple[FloatArray, FloatArray]]:
+            return lambda: (times, derive(0, len(times))[:, column])
+
+        for column, key in enumerate(keys):
+            self.series[key].set(full(column), shown_x, shown_y[:, column])
+
         flow = throughput_per_minute(view, start)
         for name in ("submitted", "succeeded", "failed"):
-            self.series[f"rate_{name}"].set(flow.minutes, getattr(flow, name))
-            self.series[f"total_{name}"].set(flow.minutes, getattr(flow, f"total_{name}"))
-        self.totals_box.enableAutoRange(axis="y")
-        # Moving the x range makes every curve clip and downsample again: move it only when the data
-        # reaches the right edge, with 5% of the window as headroom.
-        low, high = self.throughput.vb.viewRange()[0]
-        headroom = 0.05 * (end - start)
-        if end > high or abs((high - low) - (end - start + headroom)) > 1e-6 * (end - start):
-            self.throughput.setXRange(start, end + headroom, padding=0)
+            rate, total = getattr(flow, name), getattr(flow, f"total_{name}")
+            self.series[f"rate_{name}"].set(_fixed(flow.minutes, rate), flow.minutes, rate)
+            self.series[f"total_{name}"].set(_fixed(flow.minutes, total), flow.minutes, total)
 
-    def _show_capacity(self, view: HistoryView) -> None:
+        self._fit_y(self.status, shown_y[:, :5])
+        self._fit_y(self.vcpus, shown_y[:, [5, 6, 7, 8, *range(13, width)]])
+        self._fit_y(self.memory, shown_y[:, 9:13])
+        self._fit_y(self.throughput, np.column_stack((flow.submitted, flow.succeeded, flow.failed)))
+        self._fit_y(
+            self.totals_box, np.column_stack((flow.total_submitted, flow.total_succeeded, flow.total_failed))
+        )
+        self._fit_x(times[lo:], start, end)
+
+    def _fit_x(self, times: FloatArray, start: float, end: float) -> None:
+        """The whole window; or, while there is less data than that, only the data (a short run fills
+        the plot instead of a strip at its right edge). Moved only when the data reaches the edge."""
+        window = end - start
+        if len(times) and times[-1] - times[0] < 0.8 * window:
+            span = max(60.0, 1.25 * (times[-1] - times[0]))
+            low, high = float(times[0]), float(times[0]) + span
+        else:
+            low, high = start, end + 0.05 * window
+        current_low, current_high = self.throughput.vb.viewRange()[0]
+        fitted = len(times) and times[-1] - times[0] < 0.8 * window
+        if (fitted and (times[-1] > current_high or abs(current_low - low) > 1e-6 * window)) or (
+            not fitted
+            and (end > current_high or abs((current_high - current_low) - (high - low)) > 1e-6 * window)
+        ):
+            self.throughput.setXRange(low, high, padding=0)
+
+    def _fit_y(self, plot: Any, values: FloatArray) -> None:
+        """0 to a round number above the largest value, with room at the top for the legend."""
+        import numpy as np
+
+        shown = values[np.isfinite(values)] if values.size else values
+        top = _round_up(float(shown.max()) * 1.3) if shown.size else 1.0
+        if self._y_tops.get(id(plot)) != top:
+            self._y_tops[id(plot)] = top
+            plot.setYRange(0, top, padding=0)
+
+    def _capacity_columns(self, view: HistoryView) -> list[tuple[str, FloatArray]]:
+        """Capacity lines (maxvCpus; desiredvCpus for EC2), added and removed as environments come and go."""
         pg = self._pg
-        wanted = []
+        wanted: list[tuple[str, FloatArray]] = []
         for number, series in enumerate(view.capacity):
             colour = CAPACITY_COLOURS[number % len(CAPACITY_COLOURS)]
             for kind, values, style in (
@@ -232,21 +367,23 @@ class MonitorPlots(QWidget):
                 key = f"capacity_{kind}_{series.environment}"
                 if kind == "desired" and (series.platform is None or series.platform.is_fargate):
                     continue
-                wanted.append(key)
+                wanted.append((key, values))
                 if key not in self.series:
                     label = f"{series.environment} {kind}vCpus"
                     item = self.vcpus.plot(
                         pen=pg.mkPen(colour, width=1, style=style), name=label, connect="finite"
                     )
+                    _cache_pixels(item)
                     self.series[key] = _Series(key, label, item)
                     self._plot_of[key] = self.vcpus
-                self.series[key].set(view.times, values)
-        for key in [k for k in self.series if k.startswith("capacity_") and k not in wanted]:
+        names = {key for key, _ in wanted}
+        for key in [k for k in self.series if k.startswith("capacity_") and k not in names]:
             gone = self.series.pop(key)
             self._plot_of.pop(key, None)
             self.vcpus.removeItem(gone.item)
             self.vcpus.legend.removeItem(gone.item)
-        self._capacity_names = wanted
+        self._capacity_names = [key for key, _ in wanted]
+        return wanted
 
     def series_values(self, key: str) -> tuple[FloatArray, FloatArray] | None:
         """The full-resolution data last given to a series (tests read the plots through this)."""
