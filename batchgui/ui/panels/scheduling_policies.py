@@ -76,6 +76,14 @@ class SchedulingPoliciesPanel(ListPanel[SchedulingPolicy]):
     async def load(self, backend: Backend) -> None:
         rows = await self.services.runner.run(backend.batch_admin.list_scheduling_policies)
         self.model.set_rows(rows)
+        if not rows:
+            self.details.setHtml(
+                "<p>No scheduling policies yet.</p>"
+                "<p>Without one, a job queue runs jobs first in, first out. "
+                "A fair-share policy splits the queue's capacity between <i>share identifiers</i> (set when "
+                "a job is submitted) by weight. Create one with <b>Create</b> (Ctrl+Shift+N), then choose it "
+                "when you create a job queue.</p>"
+            )
 
     def row_details(self, row: SchedulingPolicy) -> list[tuple[str, str]]:
         return [
