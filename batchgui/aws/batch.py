@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -75,9 +76,36 @@ def chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
         yield items[start : start + size]
 
 
+def _decode_job_summaries(
+    response_dict: dict[str, Any], customized_response_dict: dict[str, Any], **_: Any
+) -> None:
+    """Decode a ListJobs page's job summaries with json.loads instead of botocore's shape walker.
+
+    botocore parses every member of every summary through its generic model walker: about half
+    the client's time on a 1,000-job page. A job summary is plain JSON (strings, integers and
+    nested objects; times are epoch milliseconds, no timestamps or blobs), so json.loads gives
+    the same dicts; botocore still parses the rest (nextToken, metadata) and errors as usual.
+    """
+    body = response_dict.get("body")
+    if response_dict.get("status_code", 500) >= 300 or not isinstance(body, bytes) or not body:
+        return
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return  # botocore's own parser says what is wrong
+    summaries = data.pop("jobSummaryList", None) if isinstance(data, dict) else None
+    if not isinstance(summaries, list):
+        return
+    customized_response_dict["jobSummaryList"] = summaries
+    response_dict["body"] = json.dumps(data).encode()
+
+
 class BatchGateway:
     def __init__(self, client: BatchClient) -> None:
         self._client = client
+        client.meta.events.register(
+            "before-parse.batch.ListJobs", _decode_job_summaries, unique_id="batchgui-decode-job-summaries"
+        )
         # Bulk operations an endpoint answered "unknown operation" for: use the one-job calls.
         self._missing_operations: set[str] = set()
 

@@ -187,3 +187,44 @@ def test_list_array_children_by_status(sandbox: Any) -> None:
     assert [c.array_index for c in children] == [0, 1, 2]
     assert all(c.job_id.startswith(parent + ":") for c in children)
     assert {c.status for c in children} <= set(JobStatus)
+
+
+def test_list_jobs_pages_decoded_by_json_match_botocore_parsing(moto: MotoEndpoint) -> None:
+    """The gateway decodes ListJobs summaries itself; the rows must equal botocore's own parse."""
+    seed_batch(moto)
+    plain = moto.client("batch")
+    for n in range(5):
+        _submit(plain, f"same-{n}", arrayProperties={"size": 2} if n == 0 else {})
+    expected = plain.list_jobs(jobQueue="demo-queue", jobStatus="SUCCEEDED")
+    fast = moto.client("batch")
+    gateway = BatchGateway(fast)
+    BatchGateway(fast)  # a second gateway on the same client registers nothing twice
+    decoded: list[int] = []
+
+    def seen(customized_response_dict: dict[str, Any], **_: Any) -> None:
+        decoded.append(len(customized_response_dict.get("jobSummaryList", ())))
+
+    fast.meta.events.register("before-parse.batch.ListJobs", seen)
+    response = fast.list_jobs(jobQueue="demo-queue", jobStatus="SUCCEEDED")
+    assert decoded == [len(expected["jobSummaryList"])]
+    assert response["jobSummaryList"] == expected["jobSummaryList"]
+    assert response.get("nextToken") == expected.get("nextToken")
+    rows, _token = gateway.list_jobs_page("demo-queue", JobStatus.SUCCEEDED)
+    assert sorted(r.job_id for r in rows) == sorted(j["jobId"] for j in expected["jobSummaryList"])
+
+
+def test_list_jobs_errors_still_come_from_botocore(sandbox: Any) -> None:
+    client = boto3.client(
+        "batch",
+        endpoint_url=sandbox.endpoint_url,
+        region_name=sandbox.region,
+        aws_access_key_id=sandbox.access_key_id,
+        aws_secret_access_key=sandbox.secret_access_key,
+    )
+    gateway = BatchGateway(client)
+    with pytest.raises(client.exceptions.ClientException, match="does not exist"):
+        gateway.list_jobs_page("no-such-queue", JobStatus.RUNNING)
+    queue = client.describe_job_queues()["jobQueues"][0]["jobQueueName"]
+    for status in JobStatus:
+        rows, _token = gateway.list_jobs_page(queue, status)
+        assert all(row.status is status for row in rows)
