@@ -600,15 +600,19 @@ class _RowChecker:
         import numpy as np
 
         data, newlines = self._scan
-        seps = data == ord(self.sep)
-        ends = (data == 10) | (data == 13)
-        # A separator followed by a separator or a line end; a line starting with a separator.
-        at = np.concatenate(
-            (np.flatnonzero(seps[:-1] & (seps[1:] | ends[1:])), np.flatnonzero(ends[:-1] & seps[1:]) + 1)
-        )
-        if len(at):
-            indices = np.unique(np.searchsorted(newlines, at))
-            found.update(int(i) for i in indices[indices < len(lines)])
+        sep = ord(self.sep)
+        seps = data == sep
+        # Two separators in a row (one pass); then the bytes around each newline (one per line).
+        at = [np.searchsorted(newlines, np.flatnonzero(seps[:-1] & seps[1:]))]
+        if len(newlines):
+            before = data[np.maximum(newlines - 1, 0)]
+            before2 = data[np.maximum(newlines - 2, 0)]
+            ends_with_sep = ((before == sep) | ((before == 13) & (before2 == sep))) & (newlines >= 1)
+            at.append(np.flatnonzero(ends_with_sep))
+            after = data[np.minimum(newlines + 1, len(data) - 1)]
+            at.append(np.flatnonzero((after == sep) & (newlines + 1 < len(data))) + 1)
+        indices = np.unique(np.concatenate(at))
+        found.update(int(i) for i in indices[indices < len(lines)])
         return found
 
     def _fast_block(self, block: _Block) -> None:

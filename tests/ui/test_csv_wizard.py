@@ -190,3 +190,40 @@ def test_ctrl_n_and_dropping_a_csv_open_the_wizard(
     wizard = app.csv_wizard.wizards[-1]
     assert wizard.path == SAMPLE
     wait_until(lambda: wizard.check_page.result is not None, 30, "the dropped file to be checked")
+
+
+def test_jobs_step_shows_every_parameter_and_what_overrides_are_set(
+    make_app: Callable[..., Application], sandbox: Any, wait_until: Callable[..., None]
+) -> None:
+    app = started(make_app, sandbox, wait_until)
+    wizard = checked_wizard(app, SAMPLE, wait_until)
+    wizard.resize(900, 700)
+    wizard.next()
+    upload = wizard.upload_page
+    wait_until(lambda: upload.bucket.findText("batchgui-demo") >= 0, 30, "the bucket list")
+    upload.bucket.setCurrentText("batchgui-demo")
+    upload.prefix.setText("input/jobs-step/")
+    upload.upload_button.click()
+    wait_until(upload.isComplete, 30, "the upload")
+    assert "0 B/s" not in upload.speed.text()  # the last line shows the upload's average speed
+    wizard.next()
+    jobs = wizard.jobs
+    wait_until(lambda: bool(jobs.definitions), 30, "queues and definitions")
+    jobs.choose("fargate-queue", "csv-row-processor")
+    assert jobs.sections.tabText(0) == f"Parameters (Ref::) · {len(jobs.param_widgets)}"
+    assert len(jobs.param_widgets) == 7
+    QApplication.processEvents()
+    # Every parameter row fits in the parameters tab at this size: nothing hides behind a scrollbar.
+    last_combo, _ = jobs.param_widgets["delay_ms"]
+    assert last_combo.isVisible()
+    assert last_combo.visibleRegion().boundingRect().height() == last_combo.height()
+
+    jobs.set_mode(SplitMode.ARRAY)
+    assert not any(combo.isEnabled() for combo, _ in jobs.param_widgets.values())
+    jobs.set_mode(SplitMode.PER_ROW)
+    assert all(combo.isEnabled() for combo, _ in jobs.param_widgets.values())
+
+    assert jobs.sections.tabText(1) == "Overrides"
+    jobs.retries.setValue(2)
+    jobs.tags.setText("team=data")
+    assert jobs.sections.tabText(1) == "Overrides · 2 set"

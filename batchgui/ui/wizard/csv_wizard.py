@@ -724,6 +724,20 @@ class JobsPage(WizardPage):
         self.several.setEnabled(mode is SplitMode.ARRAY)
         for combo, _value in self.param_widgets.values():
             combo.setEnabled(mode is SplitMode.PER_ROW)  # columns map to parameters only row by row
+        o = self._overrides()
+        chosen = sum(
+            (
+                bool(o.environment),
+                bool(o.vcpus),
+                o.memory_mib is not None,
+                o.retries is not None,
+                o.timeout_s is not None,
+                bool(o.tags),
+                bool(o.depends_on),
+            )
+        )
+        # The overrides tab is out of sight while the parameters are shown: its title says what is set.
+        self.sections.setTabText(1, f"Overrides · {chosen} set" if chosen else "Overrides")
         if queue is None or definition is None or check is None or target is None:
             self.plan = None
             self.plan_label.setText("")
