@@ -182,6 +182,7 @@ class Engine:
         self._lock = threading.Lock()
         self._kill_requests: list[tuple[str, str]] = []
         self._wake_pending = False
+        self._sleeping_until = float("inf")
         self._stop_deadline = time.monotonic() + 5.0
         self._fds_closed = False
         self._cleanup: queue.SimpleQueue[Path | None] = queue.SimpleQueue()
@@ -227,7 +228,10 @@ class Engine:
         self._dirty = True
         if resources_changed:
             self._resources_dirty = True
-        # One byte in the pipe is enough; API threads must not pay for a syscall per request.
+        # One byte in the pipe is enough, and none if the engine looks again within a tick anyway:
+        # API threads should not pay for a syscall (and a thread switch) per request.
+        if time.monotonic() + self.settings.tick_s >= self._sleeping_until:
+            return
         if not self._wake_pending and not self._fds_closed:
             self._wake_pending = True
             with contextlib.suppress(BlockingIOError, OSError):
@@ -391,7 +395,10 @@ class Engine:
             self._kill_all()
 
     def _iterate(self) -> None:
+        # Published before `_timeout()` reads `_dirty`, so a wake() racing with it always writes.
+        self._sleeping_until = float("inf")
         timeout = self._timeout()
+        self._sleeping_until = time.monotonic() + timeout
         for key, _mask in self._selector.select(timeout):
             kind, job_id = key.data
             if kind == "wake":
