@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtWidgets import QMessageBox, QPushButton
+from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
 
 from batchgui.app import Application
 from batchgui.domain.batch import JobStatus
@@ -252,6 +252,27 @@ def test_log_not_yet_created_says_so(
 
     submit(panel, wait_until, waiting)
     wait_until(lambda: "No log yet" in panel.log_view.state_label.text(), 20, "no log yet")
+
+
+def test_filter_box_keeps_its_width_next_to_the_status_tabs(
+    make_app: Callable[..., Application], moto: MotoEndpoint, wait_until: Wait
+) -> None:
+    seed_batch(moto)
+    panel = open_panel(make_app, moto, wait_until)
+    window = panel.window()
+    hint = panel.filter_edit.fontMetrics().horizontalAdvance(panel.filter_edit.placeholderText())
+    for width in (1280, 900):
+        window.resize(width, 800)
+        window.show()
+        wait_until(lambda w=width: window.width() == w, 5, "resized")
+        QApplication.processEvents()
+        assert panel.filter_edit.width() >= hint, width
+        tabs = panel.status_tabs.geometry()
+        assert tabs.right() < panel.filter_edit.geometry().left()  # side by side, no overlap
+    window.resize(1280, 800)
+    QApplication.processEvents()
+    # At a normal width the filter takes what the tabs leave, not a fixed sliver.
+    assert panel.filter_edit.width() > panel.filter_edit.minimumWidth() or panel.status_tabs.width() > 600
 
 
 def test_submit_dialog_explains_bad_input(qapp: Any) -> None:

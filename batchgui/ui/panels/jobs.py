@@ -66,6 +66,7 @@ DESCRIBE_VISIBLE_DELAY_MS = 250
 # While a big queue loads, the rows listed so far are moved out of the garbage collector's way
 # every this many rows (see freeze_long_lived).
 FREEZE_EVERY_ROWS = 20_000
+FILTER_MIN_WIDTH = 200
 CANCELLABLE = (JobStatus.SUBMITTED, JobStatus.PENDING, JobStatus.RUNNABLE)
 
 
@@ -145,7 +146,6 @@ class JobsPanel(Panel):
         self.filter_edit.setPlaceholderText("Filter name / id / definition (Ctrl+F)")
         self.filter_edit.setClearButtonEnabled(True)
         self.filter_edit.textChanged.connect(self.model.set_filter_text)
-        self.filter_edit.setMaximumWidth(320)
         top = QHBoxLayout()
         top.addWidget(self.queue_button)
         top.addWidget(self.prefix_edit, 1)
@@ -234,8 +234,9 @@ class JobsPanel(Panel):
         layout.addLayout(top)
         layout.addLayout(actions)
         tabs_row = QHBoxLayout()
-        tabs_row.addWidget(self.status_tabs, 1)
-        tabs_row.addWidget(self.filter_edit)
+        # The tabs take their natural width, the filter box the rest of the row.
+        tabs_row.addWidget(self.status_tabs)
+        tabs_row.addWidget(self.filter_edit, 1)
         layout.addLayout(tabs_row)
         layout.addWidget(self.splitter, 1)
 
@@ -254,6 +255,10 @@ class JobsPanel(Panel):
                 widget = item.widget() if item is not None else None
                 if widget is not None:
                     widget.setMinimumWidth(16)
+        # ...but the filter box stays wide enough to read its hint; the tabs scroll instead.
+        hint = self.filter_edit.fontMetrics().horizontalAdvance(self.filter_edit.placeholderText())
+        self.filter_edit.setMinimumWidth(max(FILTER_MIN_WIDTH, hint + 40))
+        self.status_tabs.setUsesScrollButtons(True)
         self._add_shortcuts()
         self._rebuild_queue_menu()
         self._update_counts()
