@@ -246,7 +246,7 @@ class MonitorPlots(QWidget):
         plot.addLegend(
             offset=(4, 1),
             labelTextSize="7pt",
-            colCount=4,
+            colCount=3,
             verSpacing=-6,
             horSpacing=8,
             brush=pg.mkBrush(255, 255, 255, 200),
