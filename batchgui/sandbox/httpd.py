@@ -10,6 +10,7 @@ Content-Length or chunked responses, HEAD, and closing every connection on `clos
 from __future__ import annotations
 
 import contextlib
+import logging
 import socket
 import socketserver
 import sys
@@ -20,6 +21,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
+log = logging.getLogger(__name__)
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 RAW_HEADERS_KEY = "batchgui.raw_headers"
 MAX_DRAIN = 64 * 1024 * 1024
@@ -168,6 +170,14 @@ class WSGIServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
         self.server_port = int(self.socket.getsockname()[1])
         self.host = host
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that went away mid-response (or a socket closed by close_all) is not news;
+        # anything else is logged, never printed over the app's stderr.
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, TimeoutError)):
+            return
+        log.error("sandbox HTTP connection failed", exc_info=exc)
+
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -185,7 +195,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def finish(self) -> None:
         try:
-            super().finish()
+            with contextlib.suppress(ConnectionError, OSError):
+                super().finish()
         finally:
             self.server.connections.discard(self.connection)
 
