@@ -825,6 +825,17 @@ class BatchApi:
             jd = self._jobdef_row(conn, p["jobDefinition"], active_only=True)
             if jd is None:
                 raise ClientError(f"Job definition {p['jobDefinition']} does not exist or is INACTIVE")
+            share = p.get("shareIdentifier")
+            if q.get("schedulingPolicyArn") and not share:
+                raise ClientError(
+                    f"shareIdentifier is required for job queue {q['jobQueueName']}: it has a fair-share "
+                    "scheduling policy"
+                )
+            if share and not q.get("schedulingPolicyArn"):
+                raise ClientError(
+                    f"shareIdentifier can't be used with job queue {q['jobQueueName']}: it has no "
+                    "fair-share scheduling policy"
+                )
             platform = jd["platformCapabilities"][0]
             queue_kind = "FARGATE" if q.get("jobQueueType") == "ECS_FARGATE" else "EC2"
             if platform != queue_kind:
@@ -858,7 +869,7 @@ class BatchApi:
             conn.execute(
                 "INSERT INTO jobs (job_id, name, queue, status, created_at, job_def, child, array_size,"
                 " vcpus,"
-                " memory, pending_deps, spec) VALUES (?,?,?,?,?,?,0,?,?,?,?,?)",
+                " memory, pending_deps, spec, share) VALUES (?,?,?,?,?,?,0,?,?,?,?,?,?)",
                 (
                     job_id,
                     name,
@@ -871,6 +882,7 @@ class BatchApi:
                     memory,
                     sum(1 for t, _ in dep_rows if t),
                     _dumps(spec),
+                    share,
                 ),
             )
             conn.executemany(

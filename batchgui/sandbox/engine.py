@@ -30,6 +30,7 @@ import errno
 import fnmatch
 import json
 import logging
+import math
 import os
 import queue
 import selectors
@@ -212,6 +213,7 @@ class Engine:
         self._has_pidfd = hasattr(os, "pidfd_open")
         self._max_processes = self._process_cap()
         self._pending_demand: dict[str, list[tuple[float, int]]] = {}
+        self._share_usage: dict[tuple[str, str], tuple[float, float]] = {}
 
     # ---- public, thread-safe --------------------------------------------------------------------
     def start(self) -> None:
@@ -1159,11 +1161,13 @@ class Engine:
                 continue
             misses = 0
             rows = conn.execute(
-                "SELECT job_id, parent_id, array_index, vcpus, memory, status_reason FROM jobs "
+                "SELECT job_id, parent_id, array_index, vcpus, memory, status_reason, share FROM jobs "
                 "WHERE queue = ? AND status = 'RUNNABLE' ORDER BY seq LIMIT 300",
                 (q["jobQueueArn"],),
             ).fetchall()
-            for job_id, parent_id, index, vcpus, memory, reason in rows:
+            if q.get("schedulingPolicyArn"):
+                rows = self._fair_share_order(conn, q, rows)
+            for job_id, parent_id, index, vcpus, memory, reason, share in rows:
                 if len(self._running) + len(self._placed) + len(self._spawning) >= self._max_processes:
                     return
                 placed = False
@@ -1192,6 +1196,8 @@ class Engine:
                             status_reason=None,
                         ):
                             self._placed[job_id] = placement
+                            if q.get("schedulingPolicyArn"):
+                                self._note_share_usage(q["jobQueueArn"], str(share or ""), float(vcpus))
                         else:
                             self._release(placement)
                         placed = True
@@ -1212,6 +1218,67 @@ class Engine:
                 if misses >= 64:
                     break
         self._pending_demand = demand
+
+    def _fair_share_order(
+        self, conn: sqlite3.Connection, q: Json, rows: list[tuple[Any, ...]]
+    ) -> list[tuple[Any, ...]]:
+        """Fair share: the next job comes from the share with the least usage times its weightFactor
+        (a smaller weight gets more), FIFO within a share. Usage is the vCPUs in use, plus, with a
+        shareDecaySeconds, the vCPUs placed recently, decaying over that time."""
+        row = conn.execute(
+            "SELECT data FROM scheduling_policies WHERE arn = ?", (q["schedulingPolicyArn"],)
+        ).fetchone()
+        policy = json.loads(row[0]) if row else {}
+        distribution = (policy.get("fairsharePolicy") or {}).get("shareDistribution") or []
+        decay = float((policy.get("fairsharePolicy") or {}).get("shareDecaySeconds") or 0)
+
+        def weight(share: str) -> float:
+            for entry in distribution:
+                ident = str(entry["shareIdentifier"])
+                if share == ident or (ident.endswith("*") and share.startswith(ident[:-1])):
+                    return float(entry.get("weightFactor", 1.0)) or 1.0
+            return 1.0
+
+        usage: dict[str, float] = {}
+        for status in ("STARTING", "RUNNING"):
+            for share, vcpus in conn.execute(
+                "SELECT share, SUM(vcpus) FROM jobs WHERE queue = ? AND status = ? GROUP BY share",
+                (q["jobQueueArn"], status),
+            ):
+                usage[str(share or "")] = usage.get(str(share or ""), 0.0) + float(vcpus or 0)
+        if decay > 0:
+            for share, recent in self._decayed_usage(q["jobQueueArn"], decay).items():
+                usage[share] = usage.get(share, 0.0) + recent
+        queues: dict[str, list[tuple[int, tuple[Any, ...]]]] = {}
+        for position, r in enumerate(rows):  # rows come in FIFO (seq) order
+            queues.setdefault(str(r[6] or ""), []).append((position, r))
+        ordered: list[tuple[Any, ...]] = []
+        heads = dict.fromkeys(queues, 0)
+        while len(ordered) < len(rows):
+            share = min(
+                (s for s in queues if heads[s] < len(queues[s])),
+                key=lambda s: (usage.get(s, 0.0) * weight(s), queues[s][heads[s]][0]),
+            )
+            job = queues[share][heads[share]][1]
+            heads[share] += 1
+            ordered.append(job)
+            usage[share] = usage.get(share, 0.0) + float(job[3])
+        return ordered
+
+    def _decayed_usage(self, queue_arn: str, decay: float) -> dict[str, float]:
+        now = time.monotonic()
+        out: dict[str, float] = {}
+        for (owner, share), (value, stamp) in list(self._share_usage.items()):
+            if owner != queue_arn:
+                continue
+            decayed = value * math.exp(-(now - stamp) / decay)
+            self._share_usage[(owner, share)] = (decayed, now)
+            out[share] = decayed
+        return out
+
+    def _note_share_usage(self, queue_arn: str, share: str, vcpus: float) -> None:
+        value, stamp = self._share_usage.get((queue_arn, share), (0.0, time.monotonic()))
+        self._share_usage[(queue_arn, share)] = (value + vcpus, stamp)
 
     def _try_place(  # noqa: PLR0917
         self,

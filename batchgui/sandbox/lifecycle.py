@@ -79,7 +79,8 @@ def make_ready(conn: sqlite3.Connection, job_id: str, now: int) -> list[str]:
         set_status(conn, job_id, parent_id, status, "RUNNABLE", runnable_at=now)
         return []
     spec_row = conn.execute(
-        "SELECT spec, queue, job_def, name, vcpus, memory, created_at FROM jobs WHERE job_id = ?", (job_id,)
+        "SELECT spec, queue, job_def, name, vcpus, memory, created_at, share FROM jobs WHERE job_id = ?",
+        (job_id,),
     ).fetchone()
     import json
 
@@ -104,6 +105,7 @@ def make_ready(conn: sqlite3.Connection, job_id: str, now: int) -> list[str]:
                 index,
                 spec_row[4],
                 spec_row[5],
+                spec_row[7],
             )
         )
         if sequential and index > 0:
@@ -111,7 +113,7 @@ def make_ready(conn: sqlite3.Connection, job_id: str, now: int) -> list[str]:
         deps.extend((child_id, f"{other}:{index}", "N_TO_N") for other in n_to_n)
     conn.executemany(
         "INSERT INTO jobs (job_id, name, queue, status, created_at, runnable_at, job_def, child, parent_id, "
-        "array_index, vcpus, memory) VALUES (?,?,?,?,?,?,?,1,?,?,?,?)",
+        "array_index, vcpus, memory, share) VALUES (?,?,?,?,?,?,?,1,?,?,?,?,?)",
         rows,
     )
     conn.executemany("INSERT OR IGNORE INTO job_deps (job_id, depends_on, type) VALUES (?,?,?)", deps)

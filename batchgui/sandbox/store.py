@@ -135,6 +135,9 @@ class Store:
         self._write_lock = threading.RLock()
         self._writer = self._connect()
         self._writer.executescript(SCHEMA)
+        columns = {row[1] for row in self._writer.execute("PRAGMA table_info(jobs)")}
+        if "share" not in columns:  # fair-share identifier, added after the first schema
+            self._writer.execute("ALTER TABLE jobs ADD COLUMN share TEXT")
         self._writer.execute(
             "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
         )

@@ -526,3 +526,50 @@ def test_job_larger_than_fargate_max_vcpus_reports_ce_max_resource(clients: Clie
     assert described["status"] == "RUNNABLE"
     assert described["statusReason"].startswith("MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE")
     clients.batch.cancel_job(jobId=job["jobId"], reason="cleanup")
+
+
+def test_fair_share_queue_interleaves_shares(clients: Clients) -> None:
+    batch = clients.batch
+    ce, fifo = make_fargate(clients, max_vcpus=1)
+    policy = batch.create_scheduling_policy(
+        name=unique("fs"),
+        fairsharePolicy={
+            "shareDecaySeconds": 60,
+            "shareDistribution": [
+                {"shareIdentifier": "A", "weightFactor": 1.0},
+                {"shareIdentifier": "B*", "weightFactor": 1.0},
+            ],
+        },
+    )["arn"]
+    queue = unique("fsq")
+    batch.create_job_queue(
+        jobQueueName=queue,
+        priority=1,
+        schedulingPolicyArn=policy,
+        computeEnvironmentOrder=[{"order": 1, "computeEnvironment": ce}],
+    )
+    wait_for(lambda: batch.describe_job_queues(jobQueues=[queue])["jobQueues"][0]["status"] == "VALID", 5)
+    jd = register(
+        clients,
+        ["sleep", "0.2"],
+        resources=[{"type": "VCPU", "value": "1"}, {"type": "MEMORY", "value": "2048"}],
+    )
+    with pytest.raises(batch.exceptions.ClientException, match="shareIdentifier is required"):
+        batch.submit_job(jobName="no-share", jobQueue=queue, jobDefinition=jd)
+    with pytest.raises(batch.exceptions.ClientException, match="no fair-share"):
+        batch.submit_job(jobName="share-on-fifo", jobQueue=fifo, jobDefinition=jd, shareIdentifier="A")
+    batch.update_compute_environment(computeEnvironment=ce, state="DISABLED")  # queue everything first
+    wait_for(lambda: _ce_status(clients, ce) == "VALID", 5)
+    ids = [
+        batch.submit_job(jobName=f"a{i}", jobQueue=queue, jobDefinition=jd, shareIdentifier="A")["jobId"]
+        for i in range(3)
+    ]
+    ids += [
+        batch.submit_job(jobName=f"b{i}", jobQueue=queue, jobDefinition=jd, shareIdentifier="B1")["jobId"]
+        for i in range(3)
+    ]
+    batch.update_compute_environment(computeEnvironment=ce, state="ENABLED")
+    jobs = [clients.wait_job(job_id, timeout=20) for job_id in ids]
+    order = [j["jobName"][0] for j in sorted(jobs, key=lambda j: j["startedAt"])]
+    assert order[:4] in (["a", "b", "a", "b"], ["b", "a", "b", "a"]), order
+    assert jobs[3]["shareIdentifier"] == "B1"
