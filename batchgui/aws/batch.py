@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from batchgui.domain.batch import ComputeEnvironment, JobDefinition, JobQueue, JobStatus, JobSummary
 from batchgui.domain.errors import EndpointUnreachable
 from batchgui.domain.job_detail import JobDetail
+from batchgui.domain.job_tracking import SeenRow, seen_row
 
 if TYPE_CHECKING:
     from mypy_boto3_batch import BatchClient
@@ -144,6 +145,17 @@ class BatchGateway:
         response = self._client.list_jobs(**kwargs)
         rows = [JobSummary.from_api(dict(item), queue=queue) for item in response["jobSummaryList"]]
         return rows, response.get("nextToken")
+
+    def list_job_states_page(
+        self, queue: str, status: JobStatus, next_token: str | None = None, page_size: int = LIST_JOBS_PAGE
+    ) -> tuple[list[SeenRow], str | None]:
+        """list_jobs_page as compact tuples (id, name, status, createdAt, reason, queue): for pollers of
+        thousands of jobs, which need no dataclass per job."""
+        kwargs: dict[str, Any] = {"jobQueue": queue, "jobStatus": status.value, "maxResults": page_size}
+        if next_token:
+            kwargs["nextToken"] = next_token
+        response = self._client.list_jobs(**kwargs)
+        return [seen_row(item, queue) for item in response["jobSummaryList"]], response.get("nextToken")
 
     def list_jobs(self, queue: str, status: JobStatus) -> list[JobSummary]:
         rows: list[JobSummary] = []

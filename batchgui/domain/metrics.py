@@ -23,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from batchgui.domain.batch import ComputeEnvironment, JobQueue, JobStatus, JobSummary, Platform
+from batchgui.domain.job_tracking import CREATED, NAME, QUEUE, REASON, RESOURCES, STATUS, ActiveRow
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -134,6 +135,33 @@ class TrackedJob:
             self.resources,
         )
 
+    @classmethod
+    def from_row(cls, job_id: str, row: ActiveRow) -> TrackedJob:
+        resources = row[RESOURCES]
+        return cls(
+            job_id,
+            row[NAME],
+            row[QUEUE],
+            JobStatus(row[STATUS]),
+            row[CREATED],
+            row[REASON],
+            None if resources is None else JobResources(*resources),
+        )
+
+    def row(self) -> ActiveRow:
+        """The poller's compact form of this job."""
+        resources = self.resources
+        return (
+            self.name,
+            self.queue,
+            self.status.value,
+            self.created_at_ms,
+            self.status_reason,
+            None
+            if resources is None
+            else (resources.vcpus, resources.memory_mib, resources.platform_capabilities),
+        )
+
     def with_resources(self, resources: JobResources) -> TrackedJob:
         return TrackedJob(
             self.job_id, self.name, self.queue, self.status, self.created_at_ms, self.status_reason, resources
@@ -234,50 +262,57 @@ def build_sample(
     t: float,
     interval_s: float,
     *,
-    jobs: Iterable[TrackedJob],
+    jobs: Iterable[TrackedJob] = (),
     queues: Sequence[JobQueue],
     environments: Sequence[ComputeEnvironment],
     events: Mapping[str, QueueEvents] | None = None,
+    active: Mapping[str, ActiveRow] | None = None,
 ) -> Sample:
-    """Aggregate the tracked active jobs into one sample."""
+    """Aggregate the active jobs (`jobs`, and/or the poller's compact `active` book) into one sample."""
     events = events or {}
-    by_queue: dict[str, list[TrackedJob]] = {q.name: [] for q in queues}
-    for job in jobs:
-        by_queue.setdefault(job.queue, []).append(job)
+    rows: dict[str, ActiveRow] = {job.job_id: job.row() for job in jobs}
+    book: Mapping[str, ActiveRow] = rows if active is None else ({**active, **rows} if rows else active)
+    status_index = {s.value: FIELD_INDEX[status_field(s)] for s in ACTIVE_STATUSES}
+    counts: dict[str, list[float]] = {q.name: [0.0] * len(QUEUE_FIELDS) for q in queues}
+    oldest: dict[str, tuple[int, str, str]] = {}  # queue -> (createdAt ms, job id, reason)
+    running: list[TrackedJob] = []
+    runnable = JobStatus.RUNNABLE.value
+    for job_id, row in book.items():
+        queue_name = row[QUEUE]
+        values = counts.get(queue_name)
+        if values is None:
+            values = counts[queue_name] = [0.0] * len(QUEUE_FIELDS)
+        status = row[STATUS]
+        index = status_index.get(status)
+        if index is not None:
+            values[index] += 1
+        if status == runnable:
+            created = row[CREATED]
+            if created is not None:
+                best = oldest.get(queue_name)
+                if best is None or created < best[0]:
+                    oldest[queue_name] = (created, job_id, row[REASON])
+        elif status == "RUNNING" and row[RESOURCES] is not None:
+            running.append(TrackedJob.from_row(job_id, row))
     queue_map = {q.name: q for q in queues}
     env_map = {ce.name: ce for ce in environments}
-    running = [j for js in by_queue.values() for j in js if j.status is JobStatus.RUNNING]
     platforms = attribute_platforms(running, queue_map, env_map)
+    for job in running:
+        platform = platforms.get(job.job_id)
+        if platform is not None and job.resources is not None:
+            values = counts[job.queue]
+            values[FIELD_INDEX[vcpu_field(platform)]] += job.resources.vcpus
+            values[FIELD_INDEX[memory_field(platform)]] += job.resources.memory_mib
     samples = []
-    for name in sorted(by_queue):
-        values = [0.0] * len(QUEUE_FIELDS)
-        oldest: TrackedJob | None = None
-        for job in by_queue[name]:
-            values[FIELD_INDEX[status_field(job.status)]] += 1
-            if (
-                job.status is JobStatus.RUNNABLE
-                and job.created_at_ms is not None
-                and (oldest is None or job.created_at_ms < (oldest.created_at_ms or 0))
-            ):
-                oldest = job
-            if job.status is JobStatus.RUNNING and job.resources is not None:
-                platform = platforms.get(job.job_id)
-                if platform is not None:
-                    values[FIELD_INDEX[vcpu_field(platform)]] += job.resources.vcpus
-                    values[FIELD_INDEX[memory_field(platform)]] += job.resources.memory_mib
+    for name in sorted(counts):
+        values = counts[name]
         happened = events.get(name) or QueueEvents()
         values[FIELD_INDEX["submitted"]] = happened.submitted
         values[FIELD_INDEX["succeeded"]] = happened.succeeded
         values[FIELD_INDEX["failed"]] = happened.failed
-        values[_OLDEST] = (oldest.created_at_ms or 0) / 1000 if oldest is not None else math.nan
-        samples.append(
-            QueueSample(
-                name,
-                tuple(values),
-                oldest.job_id if oldest else "",
-                oldest.status_reason if oldest else "",
-            )
-        )
+        first = oldest.get(name)
+        values[_OLDEST] = first[0] / 1000 if first is not None else math.nan
+        samples.append(QueueSample(name, tuple(values), first[1] if first else "", first[2] if first else ""))
     users: dict[str, list[str]] = {}
     for queue in queues:
         for order in queue.compute_environments:

@@ -16,6 +16,7 @@ How a poll works (Batch API only, so it works on any account):
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import math
 import time
@@ -28,9 +29,22 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from batchgui.aws.batch import DESCRIBE_JOBS_MAX, JobFilters, chunks
-from batchgui.domain.batch import ComputeEnvironment, JobQueue, JobStatus, JobSummary
+from batchgui.domain.batch import ComputeEnvironment, JobQueue, JobStatus
 from batchgui.domain.connection import ConnectionSpec
 from batchgui.domain.errors import BatchGuiError, Throttled
+from batchgui.domain.job_tracking import (
+    CREATED,
+    NAME,
+    QUEUE,
+    REASON,
+    RESOURCES,
+    STATUS,
+    ActiveRow,
+    PollChanges,
+    Resources,
+    SeenRow,
+    merge_poll,
+)
 from batchgui.domain.metrics import (
     ACTIVE_STATUSES,
     History,
@@ -48,6 +62,9 @@ from batchgui.services.sample_store import SampleStore, open_store
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
 T = TypeVar("T")
+
+# Long lists applied on the GUI thread yield to the event loop after this many items (~1 ms of work).
+_SLICE = 1000
 
 DEFAULT_INTERVAL_S = 5.0
 DEFAULT_REQUESTS_PER_S = 10.0
@@ -74,6 +91,20 @@ class MonitorSettings:
             raise ValueError("The sampling interval must be a positive number of seconds.")
         if not (math.isfinite(self.requests_per_s) and self.requests_per_s > 0):
             raise ValueError("The request budget must be a positive number of requests per second.")
+
+
+def _resources(job: dict[str, Any]) -> Resources:
+    found = resources_from_description(job)
+    return (found.vcpus, found.memory_mib, found.platform_capabilities)
+
+
+def _freeze_long_lived() -> None:
+    """Move everything alive after the first poll (the app, its libraries, the tracked jobs) out of
+    the garbage collector's reach: later full collections then walk only what is newer, instead of
+    pausing every thread for 100+ ms over objects that live as long as the app. Frozen objects are
+    still freed by reference counting; only cycles among them wait for `gc.unfreeze()`."""
+    gc.collect(1)
+    gc.freeze()
 
 
 class RequestBudget:
@@ -228,7 +259,7 @@ class JobMonitor:
 
     # --- state ------------------------------------------------------------------------------------
     def _reset_tracking(self) -> None:
-        self._jobs: dict[str, TrackedJob] = {}
+        self._jobs: dict[str, ActiveRow] = {}
         self._finished: dict[str, int] = {}  # job id -> createdAt ms, so no job is counted twice
         self._baseline_ms: float | None = None
         self._last_poll_ms: float | None = None
@@ -258,7 +289,7 @@ class JobMonitor:
         return len(self._jobs)
 
     def tracked(self) -> list[TrackedJob]:
-        return list(self._jobs.values())
+        return [TrackedJob.from_row(job_id, row) for job_id, row in self._jobs.items()]
 
     def _set_status(self, state: MonitorState, message: str) -> None:
         self.last_status = MonitorStatus(
@@ -406,7 +437,12 @@ class JobMonitor:
 
     # --- one poll ---------------------------------------------------------------------------------
     async def poll_once(self, backend: Backend | None = None) -> Sample:
-        """Read every queue once, update the tracked jobs, and record one sample."""
+        """Read every queue once, update the tracked jobs, and record one sample.
+
+        The GUI thread only sends requests and applies what changed: pages are parsed into tuples on
+        the worker that read them, and the comparison with 10,000 tracked jobs (`merge_poll`) and the
+        sample's aggregation run on a worker too.
+        """
         backend = backend or self._backend
         if backend is None:
             raise RuntimeError("no connection to monitor")
@@ -421,32 +457,46 @@ class JobMonitor:
         self.environments = await self._call(poll, batch.describe_compute_environments)
         baselined = self._baseline_ms is not None
         after_ms = int((self._last_poll_ms or poll_ms) - skew_ms)
-        finished_now: dict[str, JobSummary] = {}
-        seen: dict[str, tuple[JobSummary, str]] = {}
+        finished_now: dict[str, tuple[str, str]] = {}
+        pages: list[list[SeenRow]] = []
         for queue in self.queues:
             # Also on the first poll, so that jobs finished just before it are known and never counted.
             await self._read_created_since(poll, backend, queue.name, after_ms, finished_now, count=baselined)
             for status in ACTIVE_STATUSES:
                 token: str | None = None
                 while True:
-                    rows, token = await self._call(poll, batch.list_jobs_page, queue.name, status, token)
-                    for row in rows:
-                        seen[row.job_id] = (row, queue.name)
+                    rows, token = await self._call(
+                        poll, batch.list_job_states_page, queue.name, status, token
+                    )
+                    pages.append(rows)
                     if not token:
                         break
-        self._merge_seen(seen, poll, baselined)
-        await self._settle_leavers(poll, backend, seen, finished_now)
-        await self._describe_new_running(poll, backend, started)
+        baseline = self._baseline_ms
+        changes = await self._runner.run(
+            partial(
+                merge_poll,
+                self._jobs,
+                self._finished,
+                pages,
+                finished_now,
+                count_submitted=baselined,
+                submitted_since_ms=None if baseline is None else baseline - skew_ms,
+                forget_before_ms=after_ms - skew_ms,
+            )
+        )
+        del pages
+        await self._apply_changes(poll, changes)
+        await self._settle_leavers(poll, backend, changes)
+        await self._describe_new_running(poll, backend, changes.need_resources)
         if not baselined:
             self._baseline_ms = poll_ms
         self._last_poll_ms = poll_ms
-        self._prune_finished(after_ms - skew_ms)
         sample = await self._runner.run(
             partial(
                 build_sample,
                 self._clock(),
                 self._interval_s,
-                jobs=list(self._jobs.values()),
+                active=self._jobs,
                 queues=list(self.queues),
                 environments=list(self.environments),
                 events=dict(poll.events),
@@ -462,6 +512,8 @@ class JobMonitor:
         if poll.failed:
             self.jobs_failed.emit(poll.failed)
         self._check_runnable(sample)
+        if not baselined:
+            await self._runner.run(_freeze_long_lived)
         return sample
 
     async def _read_created_since(
@@ -470,7 +522,7 @@ class JobMonitor:
         backend: Backend,
         queue: str,
         after_ms: int,
-        finished_now: dict[str, JobSummary],
+        finished_now: dict[str, tuple[str, str]],
         *,
         count: bool,
     ) -> None:
@@ -486,7 +538,8 @@ class JobMonitor:
                 if not row.status.is_terminal or row.job_id in self._finished:
                     continue
                 if row.job_id in self._jobs:
-                    finished_now[row.job_id] = row  # a tracked job that finished: settled below
+                    # A tracked job that finished: settled with the leavers.
+                    finished_now[row.job_id] = (row.status.value, row.status_reason)
                     continue
                 self._finished[row.job_id] = row.created_at or 0
                 if not count:
@@ -498,17 +551,21 @@ class JobMonitor:
             if not token:
                 return
 
-    def _merge_seen(self, seen: dict[str, tuple[JobSummary, str]], poll: _Poll, baselined: bool) -> None:
-        for job_id, (row, queue) in seen.items():
-            tracked = self._jobs.get(job_id)
-            if tracked is None:
-                if job_id in self._finished:
-                    continue
-                self._jobs[job_id] = TrackedJob.from_summary(row, queue)
-                if baselined:
-                    self._count_submitted(poll, queue, row.created_at)
-            elif tracked.status is not row.status or tracked.status_reason != row.status_reason:
-                self._jobs[job_id] = tracked.updated(row)
+    async def _apply_changes(self, poll: _Poll, changes: PollChanges) -> None:
+        """Store what `merge_poll` found; long lists in slices so the GUI thread keeps drawing."""
+        self._jobs.update(changes.upserts)
+        for queue, count in changes.submitted.items():
+            poll.event(queue).submitted += count
+            self.counters.submitted += count
+        finished = self._finished
+        for index, job_id in enumerate(changes.stale_finished):
+            finished.pop(job_id, None)
+            if index % _SLICE == _SLICE - 1:
+                await asyncio.sleep(0)
+        for index, (job_id, status, reason) in enumerate(changes.finished):
+            self._finish(poll, job_id, JobStatus(status), reason)
+            if index % _SLICE == _SLICE - 1:
+                await asyncio.sleep(0)
 
     def _count_submitted(self, poll: _Poll, queue: str, created_ms: int | None) -> None:
         # Jobs created before monitoring began were there already: not submitted "now".
@@ -532,22 +589,9 @@ class JobMonitor:
             self.counters.failed += 1
             poll.failed.append(job)
 
-    async def _settle_leavers(
-        self,
-        poll: _Poll,
-        backend: Backend,
-        seen: dict[str, tuple[JobSummary, str]],
-        finished_now: dict[str, JobSummary],
-    ) -> None:
-        leavers = [job_id for job_id in self._jobs if job_id not in seen]
-        unknown: list[str] = []
-        for job_id in leavers:
-            row = finished_now.get(job_id)
-            if row is not None:
-                self._finish(poll, job_id, row.status, row.status_reason)
-            else:
-                unknown.append(job_id)
-        for chunk in chunks(unknown, DESCRIBE_JOBS_MAX):
+    async def _settle_leavers(self, poll: _Poll, backend: Backend, changes: PollChanges) -> None:
+        """Tracked jobs no active list showed: described (100 per call) to learn how they ended."""
+        for chunk in chunks(changes.unknown, DESCRIBE_JOBS_MAX):
             described = await self._call(poll, backend.batch.describe_jobs, list(chunk))
             self.counters.described += len(described)
             found = set()
@@ -559,10 +603,15 @@ class JobMonitor:
                     self._finish(poll, job_id, status, str(job.get("statusReason", "")))
                 elif job_id in self._jobs:
                     # Moved between two lists while they were read: still active.
-                    tracked = self._jobs[job_id]
-                    summary = JobSummary.from_api(job, queue=tracked.queue)
-                    self._jobs[job_id] = tracked.updated(summary).with_resources(
-                        resources_from_description(job)
+                    old = self._jobs[job_id]
+                    created = job.get("createdAt")
+                    self._jobs[job_id] = (
+                        str(job.get("jobName") or old[NAME]),
+                        old[QUEUE],
+                        status.value,
+                        int(created) if isinstance(created, int | float) else old[CREATED],
+                        str(job.get("statusReason", "")),
+                        _resources(job),
                     )
             for job_id in chunk:
                 if job_id not in found:
@@ -572,18 +621,14 @@ class JobMonitor:
         tracked = self._jobs.pop(job_id, None)
         if tracked is None:
             return
-        self._finished[job_id] = tracked.created_at_ms or 0
-        self._count_finished(
-            poll, tracked.queue, FinishedJob(job_id, tracked.name, tracked.queue, status, reason)
-        )
+        self._finished[job_id] = tracked[CREATED] or 0
+        queue = tracked[QUEUE]
+        self._count_finished(poll, queue, FinishedJob(job_id, tracked[NAME], queue, status, reason))
 
-    async def _describe_new_running(self, poll: _Poll, backend: Backend, started: float) -> None:
+    async def _describe_new_running(self, poll: _Poll, backend: Backend, candidates: list[str]) -> None:
         """vCPUs/memory of jobs that reached STARTING/RUNNING, within what is left of the budget."""
-        waiting = [
-            job_id
-            for job_id, job in self._jobs.items()
-            if job.resources is None and job.status in (JobStatus.STARTING, JobStatus.RUNNING)
-        ]
+        jobs = self._jobs
+        waiting = [job_id for job_id in candidates if job_id in jobs and jobs[job_id][RESOURCES] is None]
         if not waiting:
             return
         allowance = self._interval_s * self.budget.per_s - poll.requests
@@ -593,14 +638,16 @@ class JobMonitor:
             self.counters.described += len(described)
             for job in described:
                 job_id = str(job.get("jobId", ""))
-                tracked = self._jobs.get(job_id)
-                if tracked is not None:
-                    self._jobs[job_id] = tracked.with_resources(resources_from_description(job))
-
-    def _prune_finished(self, before_ms: float) -> None:
-        stale = [job_id for job_id, created in self._finished.items() if created < before_ms]
-        for job_id in stale:
-            del self._finished[job_id]
+                old = jobs.get(job_id)
+                if old is not None:
+                    jobs[job_id] = (
+                        old[NAME],
+                        old[QUEUE],
+                        old[STATUS],
+                        old[CREATED],
+                        old[REASON],
+                        _resources(job),
+                    )
 
     def _check_runnable(self, sample: Sample) -> None:
         limit = self.settings.runnable_alert_s
