@@ -373,7 +373,10 @@ class BatchApi:
         if "desiredvCpus" in r and not (min_v <= desired <= max_v):
             raise ClientError("computeResources.desiredvCpus must be between minvCpus and maxvCpus")
         merged["minvCpus"] = min_v
-        merged["desiredvCpus"] = max(min_v, desired if old is None else (old.get("desiredvCpus", min_v)))
+        if old is not None and "desiredvCpus" not in r:
+            desired = old.get("desiredvCpus", min_v)
+        # An explicit desiredvCpus above the current fleet makes the engine launch up to it.
+        merged["desiredvCpus"] = max(min_v, desired)
         merged.setdefault("allocationStrategy", "BEST_FIT_PROGRESSIVE" if old is None else "BEST_FIT")
         merged.setdefault("subnets", [])
         merged.setdefault("securityGroupIds", [])

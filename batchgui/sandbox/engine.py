@@ -214,6 +214,7 @@ class Engine:
         self._max_processes = self._process_cap()
         self._pending_demand: dict[str, list[tuple[float, int]]] = {}
         self._share_usage: dict[tuple[str, str], tuple[float, float]] = {}
+        self._requested_desired: dict[str, int] = {}
 
     # ---- public, thread-safe --------------------------------------------------------------------
     def start(self) -> None:
@@ -1032,6 +1033,11 @@ class Engine:
             for ce_arn in list(self._fleet):
                 if ce_arn not in self._ce_cache:
                     del self._fleet[ce_arn]
+            for ce_arn, ce in self._ce_cache.items():
+                res = ce.get("computeResources") or {}
+                fleet_vcpus = sum(i.itype.vcpus for i in self._fleet.get(ce_arn, []))
+                if res.get("type") in ("EC2", "SPOT") and int(res.get("desiredvCpus", 0)) > fleet_vcpus:
+                    self._requested_desired[ce_arn] = int(res["desiredvCpus"])
             self._dirty = True
 
     def _fail_queue_jobs(self, conn: sqlite3.Connection, queue_arn: str) -> None:
@@ -1368,9 +1374,10 @@ class Engine:
                     else:
                         rest.append((v, m))
                 remaining = rest
-            # Keep at least minvCpus.
-            while sum(i.itype.vcpus for i in fleet) < min_v and types:
-                need = min_v - sum(i.itype.vcpus for i in fleet)
+            # Keep at least minvCpus, and launch up to a desiredvCpus the user asked for.
+            floor = max(min_v, min(max_v, self._requested_desired.pop(ce_arn, 0)))
+            while sum(i.itype.vcpus for i in fleet) < floor and types:
+                need = floor - sum(i.itype.vcpus for i in fleet)
                 itype = next((t for t in types if t.vcpus >= need), types[-1])
                 fleet.append(
                     Instance(f"i-{uuid.uuid4().hex[:17]}", itype, now + self.settings.ec2_provision_delay_s)

@@ -25,12 +25,12 @@ def make_fargate(clients: Clients, max_vcpus: int = 4) -> tuple[str, str]:
         type="MANAGED",
         computeResources={"type": "FARGATE", "maxvCpus": max_vcpus, "subnets": ["subnet-1"]},
     )
-    wait_for(lambda: _ce_status(clients, ce) == "VALID", 5, "CE VALID")
+    wait_for(lambda: _ce_status(clients, ce) == "VALID", 10, "CE VALID")
     queue = unique("q")
     batch.create_job_queue(
         jobQueueName=queue, priority=1, computeEnvironmentOrder=[{"order": 1, "computeEnvironment": ce}]
     )
-    wait_for(lambda: batch.describe_job_queues(jobQueues=[queue])["jobQueues"][0]["status"] == "VALID", 5)
+    wait_for(lambda: batch.describe_job_queues(jobQueues=[queue])["jobQueues"][0]["status"] == "VALID", 10)
     return ce, queue
 
 
@@ -68,18 +68,18 @@ def test_compute_environment_and_queue_lifecycle(clients: Clients) -> None:
         batch.delete_compute_environment(computeEnvironment=ce)
     batch.update_compute_environment(computeEnvironment=ce, state="DISABLED")
     assert _ce_status(clients, ce) == "UPDATING"
-    wait_for(lambda: _ce_status(clients, ce) == "VALID", 5)
+    wait_for(lambda: _ce_status(clients, ce) == "VALID", 10)
     with pytest.raises(batch.exceptions.ClientException, match="JobQueue relationship"):
         batch.delete_compute_environment(computeEnvironment=ce)
     with pytest.raises(batch.exceptions.ClientException, match="ENABLED"):
         batch.delete_job_queue(jobQueue=queue)
     batch.update_job_queue(jobQueue=queue, state="DISABLED")
-    wait_for(lambda: batch.describe_job_queues(jobQueues=[queue])["jobQueues"][0]["status"] == "VALID", 5)
+    wait_for(lambda: batch.describe_job_queues(jobQueues=[queue])["jobQueues"][0]["status"] == "VALID", 10)
     batch.delete_job_queue(jobQueue=queue)
-    wait_for(lambda: batch.describe_job_queues(jobQueues=[queue])["jobQueues"][0]["status"] == "DELETED", 5)
+    wait_for(lambda: batch.describe_job_queues(jobQueues=[queue])["jobQueues"][0]["status"] == "DELETED", 10)
     batch.delete_compute_environment(computeEnvironment=ce)
     assert _ce_status(clients, ce) == "DELETING"
-    wait_for(lambda: _ce_status(clients, ce) == "DELETED", 5)
+    wait_for(lambda: _ce_status(clients, ce) == "DELETED", 10)
     listed = [
         c["computeEnvironmentName"] for c in batch.describe_compute_environments()["computeEnvironments"]
     ]
@@ -311,7 +311,7 @@ def test_fargate_capacity_limits_concurrency(clients: Clients) -> None:
         for i in range(4)
     ]
     wait_for(
-        lambda: len(clients.batch.list_jobs(jobQueue=queue, jobStatus="RUNNING")["jobSummaryList"]) == 2, 5
+        lambda: len(clients.batch.list_jobs(jobQueue=queue, jobStatus="RUNNING")["jobSummaryList"]) == 2, 10
     )
     time.sleep(0.3)
     running = clients.batch.list_jobs(jobQueue=queue, jobStatus="RUNNING")["jobSummaryList"]
@@ -336,7 +336,7 @@ def test_ec2_fleet_scales_up_and_drains(clients: Clients) -> None:
         },
     )
     queue = unique("ec2q")
-    wait_for(lambda: _ce_status(clients, ce) == "VALID", 5)
+    wait_for(lambda: _ce_status(clients, ce) == "VALID", 10)
     batch.create_job_queue(
         jobQueueName=queue, priority=1, computeEnvironmentOrder=[{"order": 1, "computeEnvironment": ce}]
     )
@@ -352,12 +352,12 @@ def test_ec2_fleet_scales_up_and_drains(clients: Clients) -> None:
         res = batch.describe_compute_environments(computeEnvironments=[ce])["computeEnvironments"][0]
         return int(res["computeResources"]["desiredvCpus"])
 
-    wait_for(lambda: desired() == 6, 5, "three m5.large instances")
+    wait_for(lambda: desired() == 6, 10, "three m5.large instances")
     for job_id in ids:
         done = clients.wait_job(job_id)
         assert done["status"] == "SUCCEEDED"
         assert done["container"]["containerInstanceArn"].startswith("arn:aws:ecs:")
-    wait_for(lambda: desired() == 0, 5, "fleet drained to minvCpus")
+    wait_for(lambda: desired() == 0, 10, "fleet drained to minvCpus")
     # A job bigger than any allowed instance stays RUNNABLE with AWS's reason.
     huge = register(
         clients,
@@ -367,7 +367,7 @@ def test_ec2_fleet_scales_up_and_drains(clients: Clients) -> None:
     )
     stuck = batch.submit_job(jobName="huge", jobQueue=queue, jobDefinition=huge)
     job = wait_for(
-        lambda: (j := batch.describe_jobs(jobs=[stuck["jobId"]])["jobs"][0]).get("statusReason") and j, 5
+        lambda: (j := batch.describe_jobs(jobs=[stuck["jobId"]])["jobs"][0]).get("statusReason") and j, 10
     )
     assert job["status"] == "RUNNABLE"
     assert job["statusReason"].startswith("MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT")
@@ -394,7 +394,7 @@ def test_queue_priority_wins_shared_capacity(clients: Clients) -> None:
     batch.create_job_queue(
         jobQueueName=high, priority=100, computeEnvironmentOrder=[{"order": 1, "computeEnvironment": ce}]
     )
-    wait_for(lambda: batch.describe_job_queues(jobQueues=[high])["jobQueues"][0]["status"] == "VALID", 5)
+    wait_for(lambda: batch.describe_job_queues(jobQueues=[high])["jobQueues"][0]["status"] == "VALID", 10)
     jd = register(
         clients,
         ["sleep", "0.4"],
@@ -418,7 +418,7 @@ def test_list_jobs_filters_pagination_and_snapshot(clients: Clients) -> None:
         batch.submit_job(jobName=f"page-{i:02d}", jobQueue=queue, jobDefinition=jd)["jobId"] for i in range(7)
     ]
     other = batch.submit_job(jobName="other", jobQueue=queue, jobDefinition=jd)["jobId"]
-    wait_for(lambda: len(batch.list_jobs(jobQueue=queue, jobStatus="RUNNABLE")["jobSummaryList"]) == 8, 5)
+    wait_for(lambda: len(batch.list_jobs(jobQueue=queue, jobStatus="RUNNABLE")["jobSummaryList"]) == 8, 10)
     assert batch.list_jobs(jobQueue=queue)["jobSummaryList"] == []  # default status is RUNNING
     seen: list[str] = []
     token = None
@@ -521,7 +521,7 @@ def test_job_larger_than_fargate_max_vcpus_reports_ce_max_resource(clients: Clie
     job = clients.batch.submit_job(jobName="too-big", jobQueue=queue, jobDefinition=jd)
     described = wait_for(
         lambda: (j := clients.batch.describe_jobs(jobs=[job["jobId"]])["jobs"][0]).get("statusReason") and j,
-        5,
+        10,
     )
     assert described["status"] == "RUNNABLE"
     assert described["statusReason"].startswith("MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE")
@@ -548,7 +548,7 @@ def test_fair_share_queue_interleaves_shares(clients: Clients) -> None:
         schedulingPolicyArn=policy,
         computeEnvironmentOrder=[{"order": 1, "computeEnvironment": ce}],
     )
-    wait_for(lambda: batch.describe_job_queues(jobQueues=[queue])["jobQueues"][0]["status"] == "VALID", 5)
+    wait_for(lambda: batch.describe_job_queues(jobQueues=[queue])["jobQueues"][0]["status"] == "VALID", 10)
     jd = register(
         clients,
         ["sleep", "0.2"],
@@ -559,7 +559,7 @@ def test_fair_share_queue_interleaves_shares(clients: Clients) -> None:
     with pytest.raises(batch.exceptions.ClientException, match="no fair-share"):
         batch.submit_job(jobName="share-on-fifo", jobQueue=fifo, jobDefinition=jd, shareIdentifier="A")
     batch.update_compute_environment(computeEnvironment=ce, state="DISABLED")  # queue everything first
-    wait_for(lambda: _ce_status(clients, ce) == "VALID", 5)
+    wait_for(lambda: _ce_status(clients, ce) == "VALID", 10)
     ids = [
         batch.submit_job(jobName=f"a{i}", jobQueue=queue, jobDefinition=jd, shareIdentifier="A")["jobId"]
         for i in range(3)
@@ -573,3 +573,23 @@ def test_fair_share_queue_interleaves_shares(clients: Clients) -> None:
     order = [j["jobName"][0] for j in sorted(jobs, key=lambda j: j["startedAt"])]
     assert order[:4] in (["a", "b", "a", "b"], ["b", "a", "b", "a"]), order
     assert jobs[3]["shareIdentifier"] == "B1"
+
+
+def test_desired_vcpus_update_launches_then_drains(clients: Clients) -> None:
+    batch = clients.batch
+    ce = unique("ec2d")
+    batch.create_compute_environment(
+        computeEnvironmentName=ce,
+        type="MANAGED",
+        computeResources={"type": "EC2", "minvCpus": 0, "maxvCpus": 8, "instanceTypes": ["m5.large"]},
+    )
+    wait_for(lambda: _ce_status(clients, ce) == "VALID", 10)
+
+    def desired() -> int:
+        res = batch.describe_compute_environments(computeEnvironments=[ce])["computeEnvironments"][0]
+        return int(res["computeResources"]["desiredvCpus"])
+
+    assert desired() == 0
+    batch.update_compute_environment(computeEnvironment=ce, computeResources={"desiredvCpus": 4})
+    wait_for(lambda: _ce_status(clients, ce) == "VALID" and desired() == 4, 10, "two instances")
+    wait_for(lambda: desired() == 0, 10, "idle fleet drained to minvCpus")
