@@ -183,7 +183,13 @@ def test_list_array_children_by_status(sandbox: Any) -> None:
         arrayProperties={"size": 3},
         containerOverrides={"command": ["true"]},
     )["jobId"]
-    children = BatchGateway(client).list_array_children(parent)
+    gateway = BatchGateway(client)
+    children = gateway.list_array_children(parent)
+    deadline = time.monotonic() + 20
+    while len(children) < 3 and time.monotonic() < deadline:
+        # The sandbox creates the children when its engine picks the parent up, a moment later.
+        time.sleep(0.05)
+        children = gateway.list_array_children(parent)
     assert [c.array_index for c in children] == [0, 1, 2]
     assert all(c.job_id.startswith(parent + ":") for c in children)
     assert {c.status for c in children} <= set(JobStatus)
