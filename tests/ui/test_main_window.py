@@ -90,7 +90,7 @@ def test_layout_and_connection_are_remembered(
     assert second.settings.last_connection() == ConnectionSpec.local()
     second.window.restore_layout()
     second.window.show()
-    wait_until(lambda: second.window.isVisible(), what="window shown")
+    wait_until(second.window.isVisible, what="window shown")
     assert second.window.geometry().size() == geometry.size()
     assert second.window.current_panel().panel_id == "jobs"
     assert second.window.splitter.sizes()[0] == sizes[0]
