@@ -395,7 +395,7 @@ class HistoryView:
 class Throughput:
     """Per-minute counts (NaN for minutes with no sample) and running totals over the range."""
 
-    minutes: FloatArray  # bin centres, epoch seconds
+    minutes: FloatArray  # bin centres (kept within the sampled time), epoch seconds
     submitted: FloatArray
     succeeded: FloatArray
     failed: FloatArray
@@ -426,6 +426,9 @@ def throughput_per_minute(view: HistoryView, start: float = -math.inf) -> Throug
         counts[~has] = np.nan
         out.append(counts)
     centres = (first + np.arange(size, dtype=np.float64)) * 60.0 + 30.0
+    # Within the sampled time: the first and the still open minute are drawn where their samples are,
+    # so a run shorter than a minute does not put its only point outside the plotted range.
+    np.clip(centres, times[measured].min(), times[measured].max(), out=centres)
     return Throughput(centres, out[0], out[1], out[2], totals[0], totals[1], totals[2])
 
 

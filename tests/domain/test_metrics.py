@@ -208,7 +208,8 @@ def test_throughput_per_minute_with_totals_and_empty_minutes() -> None:
     for t, submitted, succeeded in [(60.0, 2, 0), (90.0, 3, 1), (125.0, 0, 4), (250.0, 1, 0)]:
         history.append(make_sample(t, {"a": {"submitted": submitted, "succeeded": succeeded}}, interval=60))
     flow = throughput_per_minute(history.view())
-    assert flow.minutes.tolist() == [90.0, 150.0, 210.0, 270.0]
+    # Minute centres, but the last (still open) minute at its latest sample.
+    assert flow.minutes.tolist() == [90.0, 150.0, 210.0, 250.0]
     assert flow.submitted[0] == 5
     assert flow.succeeded[1] == 4
     assert math.isnan(flow.submitted[2])  # no sample in that minute

@@ -295,7 +295,7 @@ class MonitorPanel(Panel):
         # --- "Now" tiles -------------------------------------------------------------------------
         self.tile_running = Tile("Running", "tileRunning")
         self.tile_runnable = Tile("Runnable", "tileRunnable")
-        self.tile_failed = Tile("Failed in the last hour", "tileFailed")
+        self.tile_failed = Tile("Failed (last hour)", "tileFailed")
         self.tile_vcpus = Tile("vCPUs in use / provisioned", "tileVcpus")
         self.tile_oldest = Tile("Oldest RUNNABLE job", "tileOldest")
         tiles = QHBoxLayout()
@@ -303,7 +303,7 @@ class MonitorPanel(Panel):
             (self.tile_running, 1),
             (self.tile_runnable, 1),
             (self.tile_failed, 1),
-            (self.tile_vcpus, 1),
+            (self.tile_vcpus, 2),  # its caption is the longest
             (self.tile_oldest, 3),
         ):
             tiles.addWidget(tile, stretch)

@@ -85,6 +85,12 @@ def load_pyqtgraph() -> Any:
     return pg
 
 
+# Throughput has a point per minute: with this many or fewer, the points are also drawn as dots.
+FEW_MINUTES = 30
+# The narrowest x range while a run is shorter than the window (the plot fits the run, not the window).
+MIN_SPAN_S = 10.0
+
+
 @dataclass
 class _Series:
     """One curve: the full-resolution data (for hover and tests) and what was last drawn."""
@@ -207,6 +213,7 @@ class MonitorPlots(QWidget):
         self._capacity_names: list[str] = []
         self._cache = MinMaxCache()
         self._y_tops: dict[int, float] = {}
+        self._points_marked = False
         for plot in self.plots:
             for name in ("left", "bottom", "right"):
                 axis = plot.getAxis(name)
@@ -313,6 +320,7 @@ class MonitorPlots(QWidget):
             self.series[key].set(full(column), shown_x, shown_y[:, column])
 
         flow = throughput_per_minute(view, start)
+        self._mark_points(len(flow.minutes) <= FEW_MINUTES)
         for name in ("submitted", "succeeded", "failed"):
             rate, total = getattr(flow, name), getattr(flow, f"total_{name}")
             self.series[f"rate_{name}"].set(_fixed(flow.minutes, rate), flow.minutes, rate)
@@ -327,12 +335,27 @@ class MonitorPlots(QWidget):
         )
         self._fit_x(times[lo:], start, end)
 
+    def _mark_points(self, on: bool) -> None:
+        """Dots on the per-minute curves while there are only a few minutes: one minute is one point,
+        which a line alone does not show."""
+        if on == self._points_marked:
+            return
+        self._points_marked = on
+        for name in ("submitted", "succeeded", "failed"):
+            for key in (f"rate_{name}", f"total_{name}"):
+                item = self.series[key].item
+                item.setSymbol("o" if on else None)
+                if on:
+                    item.setSymbolSize(5)
+                    item.setSymbolPen(item.opts["pen"])
+                    item.setSymbolBrush(item.opts["pen"].color())
+
     def _fit_x(self, times: FloatArray, start: float, end: float) -> None:
         """The whole window; or, while there is less data than that, only the data (a short run fills
         the plot instead of a strip at its right edge). Moved only when the data reaches the edge."""
         window = end - start
         if len(times) and times[-1] - times[0] < 0.8 * window:
-            span = max(60.0, 1.25 * (times[-1] - times[0]))
+            span = max(MIN_SPAN_S, 1.25 * (times[-1] - times[0]))
             low, high = float(times[0]), float(times[0]) + span
         else:
             low, high = start, end + 0.05 * window
