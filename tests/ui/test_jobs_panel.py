@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -273,6 +274,17 @@ def test_filter_box_keeps_its_width_next_to_the_status_tabs(
     QApplication.processEvents()
     # At a normal width the filter takes what the tabs leave, not a fixed sliver.
     assert panel.filter_edit.width() > panel.filter_edit.minimumWidth() or panel.status_tabs.width() > 600
+
+
+def test_small_listings_leave_the_garbage_collector_alone(
+    make_app: Callable[..., Application], moto: MotoEndpoint, wait_until: Wait
+) -> None:
+    seed_batch(moto)
+    frozen = gc.get_freeze_count()
+    panel = open_panel(make_app, moto, wait_until)
+    panel.refresh()
+    wait_until(lambda: panel.load_count >= 2, what="listed again")
+    assert gc.get_freeze_count() == frozen
 
 
 def test_submit_dialog_explains_bad_input(qapp: Any) -> None:

@@ -64,8 +64,8 @@ from batchgui.ui.widgets.log_view import LogView
 ALL_QUEUES = "All queues"
 DESCRIBE_VISIBLE_DELAY_MS = 250
 # While a big queue loads, the rows listed so far are moved out of the garbage collector's way
-# every this many rows (see freeze_long_lived).
-FREEZE_EVERY_ROWS = 20_000
+# every this many rows (see freeze_long_lived); small listings never touch the collector.
+FREEZE_EVERY_ROWS = 5_000
 FILTER_MIN_WIDTH = 200
 CANCELLABLE = (JobStatus.SUBMITTED, JobStatus.PENDING, JobStatus.RUNNABLE)
 
@@ -86,7 +86,8 @@ def freeze_long_lived() -> None:
     at these points lives long (modules, widgets, loaded rows), so it goes to the permanent
     generation (gc.freeze: constant time) and later collections walk only what is newer. Rows are
     still freed by reference counting when the table is cleared: they hold no reference cycles. A
-    young-generation collection first (a few ms) keeps fresh cyclic garbage out of the freeze.
+    young-generation collection first (a few ms) keeps fresh cyclic garbage out of the freeze; only
+    loads of thousands of rows freeze at all, so small listings leave the collector alone.
     """
     gc.collect(1)
     gc.freeze()
@@ -381,7 +382,6 @@ class JobsPanel(Panel):
         live = self._live
         newest = [0]
         since_freeze = [0]
-        freeze_long_lived()
 
         def on_page(rows: list[JobSummary]) -> None:
             # What the live poll needs, gathered page by page rather than over 100,000 rows at the end.
@@ -402,7 +402,8 @@ class JobsPanel(Panel):
             self.progress.hide()
             self.stop_load_button.hide()
             self.model.flush()
-        freeze_long_lived()
+        if since_freeze[0] and self.model.total() >= FREEZE_EVERY_ROWS:
+            freeze_long_lived()
         live.newest_created_ms = newest[0] or None
         self._loaded_once = True
         self._select_first_if_none()
