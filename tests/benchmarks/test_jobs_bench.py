@@ -90,7 +90,11 @@ def _fill(data_dir: Path, queue_arn: str) -> None:
             created_at=base + n * 10,
             status="FAILED" if n % FAILED_EVERY == 0 else "SUCCEEDED",
             exit_code=1 if n % FAILED_EVERY == 0 else 0,
-            spec=(row["spec"] or "").replace(template["job_id"], job_id),
+            # DescribeJobs answers from the spec: give it this copy's id, name and queue too.
+            spec=(row["spec"] or "")
+            .replace(template["job_id"], job_id)
+            .replace(f'"{template["name"]}"', f'"bench-{n:06d}"')
+            .replace(template["queue"], queue_arn),
         )
         rows.append(tuple(row[c] for c in columns))
     with db:

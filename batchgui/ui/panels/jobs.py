@@ -66,7 +66,7 @@ DESCRIBE_VISIBLE_DELAY_MS = 250
 # While a big queue loads, the rows listed so far are moved out of the garbage collector's way
 # every this many rows (see freeze_long_lived); small listings never touch the collector.
 FREEZE_EVERY_ROWS = 5_000
-FILTER_MIN_WIDTH = 200
+FILTER_MIN_WIDTH = 160
 CANCELLABLE = (JobStatus.SUBMITTED, JobStatus.PENDING, JobStatus.RUNNABLE)
 
 
@@ -197,7 +197,10 @@ class JobsPanel(Panel):
             self.terminate_button,
         ):
             actions.addWidget(button)
-        actions.addStretch(1)
+        # The filter box takes the free middle of the action row: wide at any window size, and the
+        # status tabs below keep the whole width for their counts (SUCCEEDED (90,000)…).
+        actions.addSpacing(12)
+        actions.addWidget(self.filter_edit, 1)
         actions.addWidget(self.count_label)
         actions.addWidget(self.progress)
         actions.addWidget(self.stop_load_button)
@@ -235,9 +238,8 @@ class JobsPanel(Panel):
         layout.addLayout(top)
         layout.addLayout(actions)
         tabs_row = QHBoxLayout()
-        # The tabs take their natural width, the filter box the rest of the row.
         tabs_row.addWidget(self.status_tabs)
-        tabs_row.addWidget(self.filter_edit, 1)
+        tabs_row.addStretch(1)
         layout.addLayout(tabs_row)
         layout.addWidget(self.splitter, 1)
 
@@ -256,9 +258,8 @@ class JobsPanel(Panel):
                 widget = item.widget() if item is not None else None
                 if widget is not None:
                     widget.setMinimumWidth(16)
-        # ...but the filter box stays wide enough to read its hint; the tabs scroll instead.
-        hint = self.filter_edit.fontMetrics().horizontalAdvance(self.filter_edit.placeholderText())
-        self.filter_edit.setMinimumWidth(max(FILTER_MIN_WIDTH, hint + 40))
+        # ...but the filter box keeps room to type in; the tabs scroll when they must.
+        self.filter_edit.setMinimumWidth(FILTER_MIN_WIDTH)
         self.status_tabs.setUsesScrollButtons(True)
         self._add_shortcuts()
         self._rebuild_queue_menu()
