@@ -232,3 +232,21 @@ def test_idle_key_computation_covers_every_row(qapp: Any) -> None:
     model.upsert([job(500, name="a-first")])
     model.flush()
     assert names(model)[0] == "a-first"
+
+
+def test_many_selected_rows_stay_selected_across_a_sort(qapp: Any) -> None:
+    model = JobsTableModel()
+    model.upsert(job(n, name=f"job-{(n * 7) % 50:05d}") for n in range(50))
+    model.flush()
+    selection = QItemSelectionModel(model)
+    for row in range(0, 40, 2):  # twenty separate ranges: the one-pass remapping path
+        selection.select(
+            model.index(row, 0),
+            QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows,
+        )
+    chosen = {model.job_at(i).job_id for i in selection.selectedRows()}  # type: ignore[union-attr]
+    assert len(chosen) == 20
+    model.sort(COLUMN_OF["Name"], Qt.SortOrder.DescendingOrder)
+    assert {model.job_at(i).job_id for i in selection.selectedRows()} == chosen  # type: ignore[union-attr]
+    model.sort(COLUMN_OF["Created"], Qt.SortOrder.AscendingOrder)
+    assert {model.job_at(i).job_id for i in selection.selectedRows()} == chosen  # type: ignore[union-attr]
