@@ -13,6 +13,7 @@ from typing import Any
 
 import boto3
 import pytest
+import requests
 from botocore.config import Config
 
 from tests.sandbox.conftest import Clients, wait_for
@@ -65,6 +66,11 @@ def moto_endpoint() -> Iterator[str]:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
+    # moto's configuration is process-wide: other tests turn Docker off (jobs succeed at once); this
+    # comparison expects moto's default, where jobs without a Docker engine fail at once.
+    requests.post(
+        f"http://{host}:{port}/moto-api/config", json={"batch": {"use_docker": True}}, timeout=10
+    ).raise_for_status()
     try:
         yield f"http://{host}:{port}"
     finally:

@@ -182,6 +182,7 @@ def test_startup_is_fast(tmp_path: Path) -> None:
 
 def test_stop_is_quick_with_many_running_jobs(tmp_path: Path) -> None:
     data = tmp_path / "many"
+    existing = frozenset(threading.enumerate())
     sb = start_in_process(data, settings=FAST, seed=False)
     try:
         clients = Clients(sb)
@@ -227,12 +228,13 @@ def test_stop_is_quick_with_many_running_jobs(tmp_path: Path) -> None:
     assert leaders
     for pgid in leaders:
         wait_for(lambda p=pgid: not live_members(p), 2, f"process group {pgid} to end")  # type: ignore[misc]
-    assert_no_sandbox_threads()
+    assert_no_sandbox_threads(existing)
 
 
 def test_one_sandbox_per_data_dir(tmp_path: Path) -> None:
     from batchgui.sandbox.server import DataDirInUse
 
+    existing = frozenset(threading.enumerate())
     sb = start_in_process(tmp_path / "shared", settings=FAST, seed=False)
     try:
         with pytest.raises(DataDirInUse):
@@ -241,4 +243,4 @@ def test_one_sandbox_per_data_dir(tmp_path: Path) -> None:
         sb.stop()
     again = start_in_process(tmp_path / "shared", settings=FAST, seed=False)
     again.stop()
-    assert_no_sandbox_threads()
+    assert_no_sandbox_threads(existing)
