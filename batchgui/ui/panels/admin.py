@@ -88,6 +88,30 @@ def inventory_for(panel: ListPanel[Any], backend: Backend) -> Inventory:
     return Inventory(panel.services.runner, backend.batch_admin, poll_interval_s=INVENTORY_POLL_S["interval"])
 
 
+def toggle_label(state: str | None) -> str:
+    """What the Enable/Disable action does for a row in this state (nothing selected: Disable)."""
+    return "Disable" if state in (None, "ENABLED") else "Enable"
+
+
+async def toggle_enabled(
+    panel: ListPanel[Any],
+    *,
+    kind: str,
+    name: str,
+    state: str,
+    disable_effect: str,
+    set_state: Callable[[str, str], object],
+) -> None:
+    """Enable a disabled resource, or disable an enabled one after saying what that does."""
+    target = "DISABLED" if state == "ENABLED" else "ENABLED"
+    if target == "DISABLED" and not await confirm(
+        panel, f"Disable {kind}", f"Disable {name}?\n\n{disable_effect}", "Disable"
+    ):
+        return
+    await panel.services.runner.run(set_state, name, target)
+    panel.refresh()
+
+
 async def tell(parent: QWidget | None, title: str, text: str) -> None:
     """An information box, awaited without a nested event loop."""
     box = QMessageBox(QMessageBox.Icon.Information, title, text, QMessageBox.StandardButton.Ok, parent)

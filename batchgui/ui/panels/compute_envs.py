@@ -11,7 +11,6 @@ from PySide6.QtWidgets import QMenu, QWidget
 
 from batchgui.domain.batch import ComputeEnvironment
 from batchgui.services.connections import Backend
-from batchgui.ui.dialogs import confirm
 from batchgui.ui.forms.common import error_text
 from batchgui.ui.forms.compute_env_wizard import (
     ComputeEnvironmentWizard,
@@ -27,6 +26,8 @@ from batchgui.ui.panels.admin import (
     edit_tags,
     inventory_for,
     run_delete,
+    toggle_enabled,
+    toggle_label,
 )
 from batchgui.ui.panels.base import ListPanel, PanelServices
 
@@ -219,7 +220,7 @@ class ComputeEnvironmentsPanel(ListPanel[ComputeEnvironment]):
 
     def _name_toggle(self, *_args: object) -> None:
         env = self._selected()
-        self.toggle_button.setText("Disable" if env is None or env.state == "ENABLED" else "Enable")
+        self.toggle_button.setText(toggle_label(env.state if env else None))
 
     def toggle_state(self) -> None:
         env = self._selected()
@@ -230,17 +231,15 @@ class ComputeEnvironmentsPanel(ListPanel[ComputeEnvironment]):
         backend = self.backend
         if backend is None:
             return
-        target = "DISABLED" if env.state == "ENABLED" else "ENABLED"
-        if target == "DISABLED" and not await confirm(
+        await toggle_enabled(
             self,
-            "Disable compute environment",
-            f"Disable {env.name}?\n\nBatch stops placing new jobs on it; jobs already running finish. "
+            kind="compute environment",
+            name=env.name,
+            state=env.state,
+            disable_effect="Batch stops placing new jobs on it; jobs already running finish. "
             "Queues that use only this environment stop dispatching until it is enabled again.",
-            "Disable",
-        ):
-            return
-        await self.services.runner.run(backend.batch_admin.set_compute_environment_state, env.name, target)
-        self.refresh()
+            set_state=backend.batch_admin.set_compute_environment_state,
+        )
 
     def tags(self) -> None:
         env = self._selected()

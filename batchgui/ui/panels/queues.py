@@ -17,7 +17,6 @@ from batchgui.aws.batch_admin import JobCount
 from batchgui.domain.batch import ComputeEnvironment, JobQueue, JobStatus
 from batchgui.domain.scheduling import QueueSnapshot, SchedulingPolicy
 from batchgui.services.connections import Backend
-from batchgui.ui.dialogs import confirm
 from batchgui.ui.forms.common import error_text
 from batchgui.ui.forms.delete_progress import DeleteProgressDialog
 from batchgui.ui.forms.queue_dialog import JobQueueDialog
@@ -30,6 +29,8 @@ from batchgui.ui.panels.admin import (
     inventory_for,
     run_delete,
     tell,
+    toggle_enabled,
+    toggle_label,
 )
 from batchgui.ui.panels.base import ListPanel, PanelServices
 
@@ -256,7 +257,7 @@ class JobQueuesPanel(ListPanel[QueueRow]):
 
     def _name_toggle(self, *_args: object) -> None:
         queue = self._selected()
-        self.toggle_button.setText("Disable" if queue is None or queue.state == "ENABLED" else "Enable")
+        self.toggle_button.setText(toggle_label(queue.state if queue else None))
 
     def toggle_state(self) -> None:
         queue = self._selected()
@@ -267,16 +268,14 @@ class JobQueuesPanel(ListPanel[QueueRow]):
         backend = self.backend
         if backend is None:
             return
-        target = "DISABLED" if queue.state == "ENABLED" else "ENABLED"
-        if target == "DISABLED" and not await confirm(
+        await toggle_enabled(
             self,
-            "Disable job queue",
-            f"Disable {queue.name}?\n\nIt stops accepting new jobs; jobs already in it keep running.",
-            "Disable",
-        ):
-            return
-        await self.services.runner.run(backend.batch_admin.set_job_queue_state, queue.name, target)
-        self.refresh()
+            kind="job queue",
+            name=queue.name,
+            state=queue.state,
+            disable_effect="It stops accepting new jobs; jobs already in it keep running.",
+            set_state=backend.batch_admin.set_job_queue_state,
+        )
 
     def front_of_queue(self) -> None:
         queue = self._selected()
