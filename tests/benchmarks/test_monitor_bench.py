@@ -41,6 +41,9 @@ from tests.benchmarks.results import median, record
 JOBS = 10_000
 QUEUES = 5
 SOAK_S = float(os.environ.get("MONITOR_SOAK_S", "60"))
+# Monitoring runs per 10,000-job scenario: the stall figure is the median of their worst stalls
+# (one run's worst stall swings with what else this shared machine is doing).
+RUNS = int(os.environ.get("MONITOR_STALL_RUNS", "3"))
 
 
 class StallMeter:
@@ -241,10 +244,9 @@ def sandbox_endpoint(tmp: Path, *, in_process: bool) -> Iterator[dict[str, str]]
 
 def monitor_10k_active_jobs(
     loop: asyncio.AbstractEventLoop, tmp_path: Path, *, in_process: bool
-) -> tuple[float, list[float], float]:
-    """Request rate, change-to-plot latencies and the worst event-loop stall while monitoring."""
-    from batchgui.ui.widgets.plots import MonitorPlots
-
+) -> tuple[float, list[float], list[float]]:
+    """Request rate, change-to-plot latencies and the worst event-loop stall of each of RUNS
+    monitoring runs (a fresh monitor and plots each time, the same 10,000 jobs)."""
     runner = Runner(workers=8, translate=translate)
     with sandbox_endpoint(tmp_path / "sandbox", in_process=in_process) as info:
         try:
@@ -256,77 +258,91 @@ def monitor_10k_active_jobs(
                 aws_secret_access_key=info["secret_access_key"],
             )
             make_queues_with_active_jobs(client)
-            monitor = JobMonitor(runner, tmp_path / "data", settings=MonitorSettings())
-            plots = MonitorPlots()
-            plots.resize(1100, 600)
-            plots.show()
-            arrivals: list[tuple[float, Sample]] = []
-
-            def on_sample(sample: Sample) -> None:
-                view = monitor.history.view()
-                plots.show_view(view, sample.t - 900, sample.t)
-                arrivals.append((time.time(), sample))
-
-            monitor.samples.add(on_sample)
-            monitor.attach(FakeBackend(BatchGateway(client)))  # type: ignore[arg-type]
-            stall = StallMeter()
-
-            async def scenario() -> tuple[float, list[float]]:
-                stall.start()
-                monitor.start()
-                while monitor.counters.polls < 2:  # baseline and one more
-                    await asyncio.sleep(0.05)
-                began_requests, began = monitor.counters.requests, time.monotonic()
-                latencies = []
-                jobs = [j.job_id for j in monitor.tracked()]
-                for number in range(3):
-                    failed_before = monitor.counters.failed
-                    changed_at = time.time()
-                    await runner.run(client.terminate_job, jobId=jobs[number], reason="benchmark")
-                    # The first sample (drawn as it arrives) that carries the failure.
-                    while (
-                        not any(
-                            at >= changed_at and sum(q.get("failed") for q in s.queues) > 0
-                            for at, s in arrivals
-                        )
-                        or monitor.counters.failed <= failed_before
-                    ):
-                        await asyncio.sleep(0.01)
-                    seen_at = next(
-                        at
-                        for at, s in arrivals
-                        if at >= changed_at and sum(q.get("failed") for q in s.queues) > 0
-                    )
-                    arrivals.clear()
-                    latencies.append((seen_at - changed_at) / monitor.interval_s)
-                while time.monotonic() - began < 30:
-                    await asyncio.sleep(0.1)
-                rate = (monitor.counters.requests - began_requests) / (time.monotonic() - began)
-                monitor.stop()
-                return rate, latencies
-
-            rate, latencies = loop.run_until_complete(scenario())
-            worst_stall = stall.stop()
-            plots.close()
-            assert monitor.active_jobs == JOBS - 3
-            print(
-                f"\n[bench] sandbox {'in' if in_process else 'out of'} process: "
-                f"{monitor.counters.polls} polls, {monitor.counters.last_poll_requests} requests in the last "
-                f"one ({monitor.counters.last_poll_s:.2f} s), interval {monitor.interval_s:.1f} s, "
-                f"worst stall {worst_stall:.1f} ms; {stall.report()}; an idle loop's worst stall on this "
-                f"machine right after: {idle_stall_ms(loop, 10):.1f} ms"
-            )
-            return rate, latencies, worst_stall
+            rates: list[float] = []
+            latencies: list[float] = []
+            stalls: list[float] = []
+            for run in range(RUNS):
+                rate, run_latencies, stall = one_monitoring_run(
+                    loop, runner, client, tmp_path / f"data-{run}", run, in_process=in_process
+                )
+                rates.append(rate)
+                latencies.extend(run_latencies)
+                stalls.append(stall)
+            return median(rates), latencies, stalls
         finally:
             runner.close(timeout_s=2)
 
 
+def one_monitoring_run(
+    loop: asyncio.AbstractEventLoop, runner: Runner, client: Any, data: Path, run: int, *, in_process: bool
+) -> tuple[float, list[float], float]:
+    from batchgui.ui.widgets.plots import MonitorPlots
+
+    monitor = JobMonitor(runner, data, settings=MonitorSettings())
+    plots = MonitorPlots()
+    plots.resize(1100, 600)
+    plots.show()
+    arrivals: list[tuple[float, Sample]] = []
+
+    def on_sample(sample: Sample) -> None:
+        view = monitor.history.view()
+        plots.show_view(view, sample.t - 900, sample.t)
+        arrivals.append((time.time(), sample))
+
+    monitor.samples.add(on_sample)
+    monitor.attach(FakeBackend(BatchGateway(client)))  # type: ignore[arg-type]
+    stall = StallMeter()
+
+    async def scenario() -> tuple[float, list[float]]:
+        stall.start()
+        monitor.start()
+        while monitor.counters.polls < 2:  # baseline and one more
+            await asyncio.sleep(0.05)
+        began_requests, began = monitor.counters.requests, time.monotonic()
+        latencies = []
+        jobs = sorted(monitor.tracked_ids())
+        for number in range(3):
+            failed_before = monitor.counters.failed
+            changed_at = time.time()
+            await runner.run(client.terminate_job, jobId=jobs[number], reason="benchmark")
+            # The first sample (drawn as it arrives) that carries the failure.
+            while (
+                not any(at >= changed_at and sum(q.get("failed") for q in s.queues) > 0 for at, s in arrivals)
+                or monitor.counters.failed <= failed_before
+            ):
+                await asyncio.sleep(0.01)
+            seen_at = next(
+                at for at, s in arrivals if at >= changed_at and sum(q.get("failed") for q in s.queues) > 0
+            )
+            arrivals.clear()
+            latencies.append((seen_at - changed_at) / monitor.interval_s)
+        while time.monotonic() - began < 30:
+            await asyncio.sleep(0.1)
+        rate = (monitor.counters.requests - began_requests) / (time.monotonic() - began)
+        monitor.stop()
+        return rate, latencies
+
+    rate, latencies = loop.run_until_complete(scenario())
+    worst_stall = stall.stop()
+    plots.close()
+    plots.deleteLater()
+    assert monitor.active_jobs == JOBS - 3 * (run + 1)
+    print(
+        f"\n[bench] sandbox {'in' if in_process else 'out of'} process, run {run + 1}/{RUNS}: "
+        f"{monitor.counters.polls} polls, {monitor.counters.last_poll_requests} requests in the last "
+        f"one ({monitor.counters.last_poll_s:.2f} s), interval {monitor.interval_s:.1f} s, "
+        f"worst stall {worst_stall:.1f} ms; {stall.report()}; an idle loop's worst stall on this "
+        f"machine right after: {idle_stall_ms(loop, 5):.1f} ms"
+    )
+    return rate, latencies, worst_stall
+
+
 @pytest.mark.timeout(900)
 def test_monitoring_10k_active_jobs(loop: asyncio.AbstractEventLoop, tmp_path: Path, qapp: Any) -> None:
-    rate, latencies, worst_stall = monitor_10k_active_jobs(loop, tmp_path, in_process=True)
+    rate, latencies, stalls = monitor_10k_active_jobs(loop, tmp_path, in_process=True)
     record("monitor_requests_per_s", rate, "req/s", 10, "lower")
     record("monitor_change_to_plot_intervals", median(latencies), "intervals", 2, "lower")
-    record("monitor_max_stall_ms", worst_stall, "ms", 50, "lower")
+    record("monitor_max_stall_ms", median(stalls), "ms", 50, "lower")
 
 
 @pytest.mark.timeout(900)
@@ -334,8 +350,8 @@ def test_monitoring_10k_active_jobs_sandbox_out_of_process(
     loop: asyncio.AbstractEventLoop, tmp_path: Path, qapp: Any
 ) -> None:
     """The same scenario with the sandbox as its own process: the stall left without its GIL share."""
-    _rate, _latencies, worst_stall = monitor_10k_active_jobs(loop, tmp_path, in_process=False)
-    record("monitor_max_stall_ms_sandbox_out_of_process", worst_stall, "ms", 50, "lower")
+    _rate, _latencies, stalls = monitor_10k_active_jobs(loop, tmp_path, in_process=False)
+    record("monitor_max_stall_ms_sandbox_out_of_process", median(stalls), "ms", 50, "lower")
 
 
 @pytest.mark.timeout(900)

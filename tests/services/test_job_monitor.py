@@ -175,6 +175,7 @@ def test_a_running_job_is_described_once_and_its_failure_reported(
     poll_until(
         lambda: any(j.status is JobStatus.RUNNING and j.resources for j in monitor.tracked()), "running"
     )
+    assert monitor.tracked_ids() == [j.job_id for j in monitor.tracked()]
     sample = monitor.history.last_sample
     assert sample is not None
     assert sample.queues[0].get("vcpus_FARGATE") == 0.5
