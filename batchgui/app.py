@@ -210,8 +210,12 @@ class Application:
     def connect(self, spec: ConnectionSpec) -> None:
         if self.connect_task is not None and not self.connect_task.done():
             self.connect_task.cancel()
+        self.connect_task = self.tasks.spawn(self._connect(spec), f"Connect to {spec.label}")
+
+    async def _connect(self, spec: ConnectionSpec) -> None:
+        await self.connections.connect(spec)
+        # Remembered only once it worked, so a broken profile is not what the next start opens.
         self.settings.set_last_connection(spec)
-        self.connect_task = self.tasks.spawn(self.connections.connect(spec), f"Connect to {spec.label}")
 
     async def load_choices(self) -> None:
         """Profiles and regions for the connection bar, read on a worker (botocore parses files)."""
@@ -268,6 +272,9 @@ def _install_exception_hooks(app: Application, loop: asyncio.AbstractEventLoop) 
         try:
             app.window.notifications.notify(
                 "Unexpected error", f"{kind.__name__}: {error}", "".join(traceback.format_tb(tb))
+            )
+            app.window.statusBar().showMessage(
+                "Unexpected error — the app keeps running; details in Messages (Ctrl+M)", 10000
             )
         except Exception:
             traceback.print_exception(kind, error, tb)

@@ -28,7 +28,12 @@ from batchgui.domain.connection import (
     LocalEndpoint,
     ProfileInfo,
 )
-from batchgui.domain.errors import BatchGuiError, MissingCredentials
+from batchgui.domain.errors import (
+    BatchGuiError,
+    EndpointUnreachable,
+    ExpiredCredentials,
+    MissingCredentials,
+)
 from batchgui.services.events import Listeners
 from batchgui.services.runner import Runner
 
@@ -90,6 +95,11 @@ class Backend:
     def sts(self) -> StsGateway:
         return StsGateway(self.connection.client("sts"))
 
+    def prepare(self) -> None:
+        """Make every client now (on the calling worker thread): creation parses large service models."""
+        for gateway in ("batch", "batch_admin", "logs", "s3", "dynamodb", "ec2", "iam", "sts"):
+            getattr(self, gateway)
+
     def close(self) -> None:
         self.connection.close()
 
@@ -117,7 +127,12 @@ class ConnectionManager:
         return await self._runner.run(list_regions)
 
     async def connect(self, spec: ConnectionSpec) -> Backend:
-        """Open `spec`, make it current, then look up the account (errors there are raised after)."""
+        """Open `spec` and check it (who am I?) before making it current.
+
+        A connection whose credentials or endpoint fail is never announced as connected: the
+        previous one, if any, stays current and the error is raised. An endpoint that does not
+        implement STS (a Batch-only emulator) still connects, with the account unknown.
+        """
         self.status.emit(f"Connecting to {spec.label}…")
         self._runner.set_translator(partial(translate, profile=spec.profile))
         local: LocalEndpoint | None = None
@@ -129,14 +144,28 @@ class ConnectionManager:
             spec = ConnectionSpec(kind=ConnectionKind.LOCAL, region=local.region)
         prompter = self._mfa_prompter(asyncio.get_running_loop()) if self._ask_mfa_code else None
         connection = await self._runner.run(AwsConnection, spec, local, prompter)
-        previous, self.backend = self.backend, Backend(connection)
+        backend = Backend(connection)
+        identity_error: BatchGuiError | None = None
+        try:
+            # Clients are made here, on a worker, so no panel ever makes one on the GUI thread.
+            await self._runner.run(backend.prepare)
+            backend.identity = await self._runner.run(backend.sts.caller_identity)
+        except (MissingCredentials, ExpiredCredentials, EndpointUnreachable) as error:
+            connection.close()
+            current = f" (still using {self.backend.spec.label})" if self.backend else ""
+            self.status.emit(f"Not connected: {error.title}{current}")
+            raise
+        except BatchGuiError as error:
+            identity_error = error
+        previous, self.backend = self.backend, backend
         if previous is not None:
             previous.close()
         self.status.emit(f"Connected: {spec.label}")
-        self.changed.emit(self.backend)
-        backend = self.backend
-        backend.identity = await self._runner.run(backend.sts.caller_identity)
-        self.identity_known.emit(backend.identity)
+        self.changed.emit(backend)
+        if backend.identity is not None:
+            self.identity_known.emit(backend.identity)
+        if identity_error is not None:
+            raise identity_error
         return backend
 
     def _mfa_prompter(self, loop: asyncio.AbstractEventLoop) -> Callable[[str], str]:

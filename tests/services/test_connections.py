@@ -89,3 +89,32 @@ def test_assume_role_with_mfa_asks_the_ui_for_the_code(
         manager.close()
     # The assumed-role credentials are cached where the AWS CLI caches them, never in our settings.
     assert list((isolated_home / ".aws" / "cli" / "cache").glob("*.json"))
+
+
+def test_a_failing_connection_is_not_announced_and_the_previous_one_stays(
+    runner: Runner, moto: MotoEndpoint, isolated_home: Path, run_async: Callable[..., Any]
+) -> None:
+    from batchgui.domain.errors import EndpointUnreachable
+
+    write_aws_files(
+        isolated_home,
+        "[profile broken]\nregion = us-east-1\nendpoint_url = http://127.0.0.1:9\n",
+        f"[broken]\naws_access_key_id = {TEST_KEY_ID}\naws_secret_access_key = {TEST_SECRET}\n",
+    )
+    manager = ConnectionManager(runner, moto.local)
+    statuses: list[str] = []
+    changes: list[Backend | None] = []
+    manager.status.add(statuses.append)
+    manager.changed.add(changes.append)
+    try:
+        local = run_async(manager.connect(ConnectionSpec.local()))
+        with pytest.raises(EndpointUnreachable):
+            run_async(
+                manager.connect(ConnectionSpec(ConnectionKind.PROFILE, "us-east-1", "broken")), timeout=60
+            )
+        assert manager.backend is local
+        assert changes == [local]
+        assert statuses[-1] == "Not connected: Cannot reach the endpoint (still using Local sandbox)"
+        assert not any(s.startswith("Connected: broken") for s in statuses)
+    finally:
+        manager.close()

@@ -157,8 +157,9 @@ class JobsPanel(Panel):
         top.addWidget(self.search_button)
 
         self.submit_button = QPushButton("Submit…")
-        self.submit_button.setShortcut(QKeySequence("Ctrl+N"))
-        self.submit_button.setToolTip("Submit a job (Ctrl+N)")
+        # Ctrl+N is the window's New CSV submission; "create" in a panel is Ctrl+Shift+N everywhere.
+        self.submit_button.setShortcut(QKeySequence("Ctrl+Shift+N"))
+        self.submit_button.setToolTip("Submit a job (Ctrl+Shift+N)")
         self.submit_button.clicked.connect(lambda: self.spawn(self.submit_new(), "Submit job"))
         self.clone_button = QPushButton("Clone…")
         self.clone_button.setToolTip("Submit a copy of the selected job, edited first")
