@@ -7,6 +7,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from batchgui.app import Application
+from batchgui.ui.forms.common import ProblemList
 from batchgui.ui.forms.compute_env_wizard import ComputeEnvironmentWizard, compute_environment_problems
 from tests.support import MotoEndpoint, seed_batch
 from tests.ui.admin_support import SandboxEndpoint, answer, open_panel, select_row
@@ -25,12 +26,17 @@ def open_wizard(panel: Any, wait_until: Callable[..., None]) -> ComputeEnvironme
     panel.create_new()
     wait_until(lambda: panel.wizard is not None and panel.wizard.isVisible(), what="the wizard")
     wizard: ComputeEnvironmentWizard = panel.wizard
+    wait_until(lambda: wizard.choices_loaded, timeout=30, what="subnets, groups and roles listed")
     return wizard
 
 
 def finish(wizard: ComputeEnvironmentWizard, panel: Any, wait_until: Callable[..., None]) -> None:
     while wizard.currentId() != wizard.review_id:
+        page = wizard.currentId()
         wizard.next()
+        if wizard.currentId() == page:
+            problems = wizard.currentPage().findChild(ProblemList)
+            raise AssertionError(problems.texts() if problems is not None else "Next refused")
     wizard.accept()
     wait_until(
         lambda: panel.wizard is None, timeout=30, what=f"the wizard to close ({wizard.review.status.text()})"
@@ -99,12 +105,21 @@ def test_wizard_refuses_bad_input_without_sending_and_shows_aws_errors(
     _app, panel = open_panel(make_app, moto, "compute-environments", wait_until)
     wizard = open_wizard(panel, wait_until)
     wizard.next()
+    # Nothing is called wrong before the first Next.
+    assert not wizard.settings.problems.isVisible()
     wizard.settings.name.setText("bad name!")
     wizard.next()
-    wizard.accept()
-    problems = " ".join(wizard.review.problems.texts())
+    # Next checks the page: it stays, and says what to fix.
+    assert wizard.currentId() == wizard.settings_id
+    problems = " ".join(wizard.settings.problems.texts())
     assert "computeEnvironmentName" in problems
     assert "subnet" in problems
+    # Once shown, the problems follow the edits.
+    wizard.settings.name.setText("good-name")
+    assert "computeEnvironmentName" not in " ".join(wizard.settings.problems.texts())
+    # The Create step checks the whole request again (nothing is sent while there are problems).
+    wizard.accept()
+    assert "subnet" in " ".join(wizard.review.problems.texts())
     assert wizard.sent == 0
     # Valid in form, refused by moto (no service role): the refusal is shown and the wizard stays.
     wizard.back()
@@ -293,14 +308,18 @@ def test_edit_on_the_sandbox_applies_resources(
     panel.edit()
     wait_until(lambda: panel.edit_dialog is not None and panel.edit_dialog.isVisible(), what="edit dialog")
     dialog = panel.edit_dialog
-    dialog.subnets.setText("")
+    wait_until(lambda: dialog.choices_loaded, what="subnets listed")
+    # The environment's subnets are ticked in the same checklist the wizard uses.
+    assert dialog.subnets.checked_ids() == ["subnet-0sandbox"]
+    assert dialog.request() == {"computeEnvironment": "ec2-ce"}
+    dialog.subnets.set_checked([])
     dialog.instance_types.setText("m5, NOT OK")
     dialog.start_apply()
     texts = " ".join(dialog.problems.texts())
     assert "keep at least one subnet" in texts
     assert "'NOT OK' is not an instance type" in texts
     assert dialog.sent == 0
-    dialog.subnets.setText("subnet-0sandbox")
+    dialog.subnets.set_checked(["subnet-0sandbox"])
     dialog.instance_types.setText("m5, c5, r5")
     dialog.max_vcpus.setValue(32)
     assert dialog.request()["computeResources"] == {"maxvCpus": 32, "instanceTypes": ["m5", "c5", "r5"]}

@@ -68,7 +68,11 @@ def register_flow(app: Application, panel: Any, wait_until: Callable[..., None])
     # A JSON syntax error: its line is shown.
     dialog.editor.setPlainText(definition_json("2048").replace('"busybox",', '"busybox"'))
     dialog.start_apply()
-    assert dialog.problems.texts()[0].startswith("@line:")
+    # Said plainly, at the end of the value that lacks its comma (not the line after it).
+    assert dialog.problems.texts()[0].startswith("Line "), dialog.problems.texts()
+    assert "expected ','" in dialog.problems.texts()[0]
+    assert "@line" not in dialog.problems.texts()[0]
+    assert dialog.editor.textCursor().block().text().rstrip().endswith('"busybox"')
     assert sent == []
     dialog.editor.setPlainText(definition_json("2048"))
     dialog.start_apply()
@@ -80,7 +84,7 @@ def register_flow(app: Application, panel: Any, wait_until: Callable[..., None])
     select_row(panel, "from-json")
     dialog = open_register(panel, wait_until, revision=True)
     assert dialog.form.name.text() == "from-json"
-    dialog.form.command.setText("echo two")
+    dialog.form.command.setPlainText("echo two")
     dialog.start_apply()
     wait_until(lambda: panel.dialog is None, what="second revision")
     wait_until(lambda: sum(d.name == "from-json" for d in panel.model.all_rows()) == 2, what="two revisions")

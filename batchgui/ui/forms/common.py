@@ -23,6 +23,16 @@ from batchgui.domain.errors import BatchGuiError
 from batchgui.domain.fargate import Problem
 
 ERROR_STYLE = "color: #b00020;"
+# A problem path that is a place in JSON text rather than a JSON path: "@line:LINE:COLUMN".
+JSON_LINE = "@line:"
+
+
+def problem_text(problem: Problem | str) -> str:
+    """How a problem reads in a list: "path: message", or just the message for a place in JSON text
+    (its message says the line)."""
+    if isinstance(problem, Problem) and problem.path.startswith(JSON_LINE):
+        return problem.message
+    return str(problem)
 
 
 def error_text(error: BaseException) -> str:
@@ -66,7 +76,7 @@ class ProblemList(QListWidget):
         self.clear()
         for problem in problems:
             if isinstance(problem, Problem):
-                item = QListWidgetItem(str(problem))
+                item = QListWidgetItem(problem_text(problem))
                 item.setData(Qt.ItemDataRole.UserRole, problem.path)
             else:
                 item = QListWidgetItem(problem)
@@ -111,6 +121,8 @@ class ApplyDialog(QDialog):
         layout.addWidget(self.buttons)
         self.apply_task: asyncio.Task[Any] | None = None
         self.sent = 0
+        # Set by the first Apply: until then hints stay neutral (nobody has been told "wrong" yet).
+        self.tried = False
 
     # --- for subclasses -----------------------------------------------------------------------
     def validate(self) -> list[Problem | str]:
@@ -124,6 +136,7 @@ class ApplyDialog(QDialog):
     def start_apply(self) -> None:
         if self.apply_task is not None and not self.apply_task.done():
             return
+        self.tried = True
         problems = self.validate()
         self.problems.show_problems(problems)
         if problems:

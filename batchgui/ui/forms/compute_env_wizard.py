@@ -11,9 +11,11 @@ import json
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from html import escape
+from typing import Any, Protocol
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -51,14 +53,93 @@ ALLOCATION_STRATEGIES = (
 INSTANCE_TYPE = re.compile(r"^(optimal|default_x86_64|default_arm64|[a-z][a-z0-9-]*(\.[a-z0-9]+)?)$")
 
 
+LOADING = "Loading…"
+SETTINGS_FIELDS = ("computeEnvironmentName", "computeResources.type", "computeResources.maxvCpus")
+NETWORK_FIELDS = ("computeResources.subnets", "computeResources.securityGroupIds")
+
+
 @dataclass(frozen=True)
 class NetworkChoices:
-    """What the wizard offers to pick from (read from EC2 and IAM before it opens)."""
+    """What the wizard offers to pick from (read from EC2 and IAM while it is open)."""
 
     subnets: Sequence[Subnet] = ()
     security_groups: Sequence[SecurityGroup] = ()
     roles: Sequence[Role] = ()
     note: str = ""
+    loading: bool = False
+
+
+class ChoicesTarget(Protocol):
+    """A form whose subnet, security-group and role lists are filled once they have been read."""
+
+    def set_choices(self, choices: NetworkChoices) -> None: ...
+
+
+def subnet_entries(subnets: Sequence[Subnet]) -> list[tuple[str, str]]:
+    entries = []
+    for subnet in subnets:
+        label = f"{subnet.subnet_id}  {subnet.availability_zone}  {subnet.cidr}  {subnet.name}".rstrip()
+        entries.append((subnet.subnet_id, f"{label}  ({subnet.vpc_id})"))
+    return entries
+
+
+def group_entries(groups: Sequence[SecurityGroup]) -> list[tuple[str, str]]:
+    return [(g.group_id, f"{g.group_id}  {g.name}  ({g.vpc_id})") for g in groups]
+
+
+class IdChecklist(QListWidget):
+    """IDs to tick (subnets, security groups). Says "Loading…" until filled; filling keeps what is
+    ticked, and a ticked ID the account did not list stays in the list."""
+
+    def __init__(self, object_name: str, checked: Sequence[str] = (), loading: bool = False) -> None:
+        super().__init__()
+        self.setObjectName(object_name)
+        self.setMinimumHeight(90)
+        self.loading = False
+        self.fill([], checked)
+        if loading:
+            self.set_loading()
+
+    def set_loading(self) -> None:
+        self.loading = True
+        self._note(LOADING)
+
+    def _note(self, text: str) -> None:
+        item = QListWidgetItem(text)
+        item.setFlags(Qt.ItemFlag.NoItemFlags)
+        item.setForeground(QColor("#777777"))
+        self.addItem(item)
+
+    def fill(self, entries: Sequence[tuple[str, str]], checked: Sequence[str] = (), empty: str = "") -> None:
+        """Show `entries` (id, label); tick `checked` and whatever was ticked before."""
+        keep = list(dict.fromkeys([*self.checked_ids(), *checked]))
+        self.loading = False
+        self.clear()
+        listed = set()
+        for value, label in entries:
+            listed.add(value)
+            self._add(value, label, value in keep)
+        for value in keep:
+            if value not in listed:
+                self._add(value, value, True)
+        if not self.count() and empty:
+            self._note(empty)
+
+    def _add(self, value: str, label: str, checked: bool) -> None:
+        item = QListWidgetItem(label)
+        item.setData(Qt.ItemDataRole.UserRole, value)
+        item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
+        self.addItem(item)
+
+    def checked_ids(self) -> list[str]:
+        return _checked(self)
+
+    def set_checked(self, values: Sequence[str]) -> None:
+        for i in range(self.count()):
+            item = self.item(i)
+            value = item.data(Qt.ItemDataRole.UserRole)
+            if value is not None:
+                item.setCheckState(Qt.CheckState.Checked if value in values else Qt.CheckState.Unchecked)
 
 
 def compute_environment_problems(request: dict[str, Any]) -> list[Problem]:
@@ -124,7 +205,19 @@ def _checked(widget: QListWidget) -> list[str]:
     return [
         str(widget.item(i).data(Qt.ItemDataRole.UserRole))
         for i in range(widget.count())
-        if widget.item(i).checkState() == Qt.CheckState.Checked
+        if widget.item(i).data(Qt.ItemDataRole.UserRole) is not None
+        and widget.item(i).checkState() == Qt.CheckState.Checked
+    ]
+
+
+def _page_problems(wizard: object, fields: Sequence[str], exclude: Sequence[str] = ()) -> list[Problem]:
+    """The problems of the wizard's request whose paths start with one of `fields`."""
+    if not isinstance(wizard, ComputeEnvironmentWizard):
+        return []
+    return [
+        p
+        for p in compute_environment_problems(wizard.request())
+        if p.path.startswith(tuple(fields)) and not (exclude and p.path.startswith(tuple(exclude)))
     ]
 
 
@@ -211,6 +304,7 @@ class SettingsPage(QWizardPage):
     def __init__(self, choices: NetworkChoices) -> None:
         super().__init__()
         self.setTitle("Environment")
+        self.setSubTitle("Name it, pick the platform, and the network its jobs run in.")
         self.name = QLineEdit()
         self.name.setObjectName("ceName")
         self.name.setPlaceholderText("e.g. fargate-main")
@@ -226,31 +320,20 @@ class SettingsPage(QWizardPage):
         self.service_role = QComboBox()
         self.service_role.setEditable(True)
         self.service_role.addItem("")
-        for role in choices.roles:
-            self.service_role.addItem(role.arn)
         self.service_role.setToolTip("Empty: the AWSServiceRoleForBatch service-linked role (recommended)")
         line = self.service_role.lineEdit()
         if line is not None:
             line.setPlaceholderText("empty: the AWSServiceRoleForBatch service-linked role (recommended)")
-        self.subnets = QListWidget()
-        self.subnets.setObjectName("ceSubnets")
-        for subnet in choices.subnets:
-            label = f"{subnet.subnet_id}  {subnet.availability_zone}  {subnet.cidr}  {subnet.name}".rstrip()
-            item = QListWidgetItem(f"{label}  ({subnet.vpc_id})")
-            item.setData(Qt.ItemDataRole.UserRole, subnet.subnet_id)
-            item.setCheckState(Qt.CheckState.Unchecked)
-            self.subnets.addItem(item)
-        self.security_groups = QListWidget()
-        self.security_groups.setObjectName("ceSecurityGroups")
-        for group in choices.security_groups:
-            item = QListWidgetItem(f"{group.group_id}  {group.name}  ({group.vpc_id})")
-            item.setData(Qt.ItemDataRole.UserRole, group.group_id)
-            item.setCheckState(Qt.CheckState.Unchecked)
-            self.security_groups.addItem(item)
+        self.subnets = IdChecklist("ceSubnets", loading=choices.loading)
+        self.security_groups = IdChecklist("ceSecurityGroups", loading=choices.loading)
         self.extra_subnets = QLineEdit()
         self.extra_subnets.setPlaceholderText("other subnet IDs, comma-separated")
         self.extra_groups = QLineEdit()
         self.extra_groups.setPlaceholderText("other security group IDs, comma-separated")
+        self.note = QLabel()
+        self.note.setObjectName("ceChoicesNote")
+        self.note.setWordWrap(True)
+        self.problems = ProblemList()
         form = QFormLayout(self)
         form.addRow("Name:", self.name)
         form.addRow("Platform:", self.platform)
@@ -262,12 +345,46 @@ class SettingsPage(QWizardPage):
         form.addRow("", self.extra_subnets)
         form.addRow("Security groups:", self.security_groups)
         form.addRow("", self.extra_groups)
-        if choices.note:
-            note = QLabel(choices.note)
-            note.setWordWrap(True)
-            form.addRow("", note)
+        form.addRow("", self.note)
+        form.addRow(self.problems)
         self.advice: Advice | None = None
         self.platform.currentTextChanged.connect(self._platform_changed)
+        # Problems are shown from the first Next on, and then follow the edits.
+        self.tried = False
+        self.name.textChanged.connect(self._recheck)
+        self.platform.currentTextChanged.connect(self._recheck)
+        self.extra_subnets.textChanged.connect(self._recheck)
+        self.extra_groups.textChanged.connect(self._recheck)
+        self.subnets.itemChanged.connect(self._recheck)
+        self.security_groups.itemChanged.connect(self._recheck)
+        if not choices.loading:
+            self.set_choices(choices)
+
+    def set_choices(self, choices: NetworkChoices) -> None:
+        typed = self.service_role.currentText()
+        self.service_role.clear()
+        self.service_role.addItem("")
+        for role in choices.roles:
+            self.service_role.addItem(role.arn)
+        self.service_role.setCurrentText(typed)
+        empty = "None listed: type the IDs below."
+        self.subnets.fill(subnet_entries(choices.subnets), empty=empty)
+        self.security_groups.fill(group_entries(choices.security_groups), empty=empty)
+        self.note.setText(choices.note)
+        self.note.setStyleSheet("color: #8a6d00;" if choices.note else "")
+
+    def problems_here(self) -> list[Problem]:
+        return _page_problems(self.wizard(), SETTINGS_FIELDS + NETWORK_FIELDS)
+
+    def validatePage(self) -> bool:
+        self.tried = True
+        problems = self.problems_here()
+        self.problems.show_problems(problems)
+        return not problems
+
+    def _recheck(self, *_args: object) -> None:
+        if self.tried:
+            self.problems.show_problems(self.problems_here())
 
     def propose(self, advice: Advice) -> None:
         self.advice = advice
@@ -317,10 +434,7 @@ class Ec2Page(QWizardPage):
         self.desired_vcpus.setRange(0, 100_000)
         self.instance_role = QComboBox()
         self.instance_role.setEditable(True)
-        self.instance_role.addItem("ecsInstanceRole")
-        for role in choices.roles:
-            if role.name != "ecsInstanceRole":
-                self.instance_role.addItem(role.name)
+        self.set_roles(choices.roles)
         self.instance_role.setToolTip(
             "An instance profile name or ARN with the AmazonEC2ContainerServiceforEC2Role policy"
         )
@@ -338,6 +452,22 @@ class Ec2Page(QWizardPage):
         form.addRow("Instance role:", self.instance_role)
         form.addRow("Allocation strategy:", self.allocation)
         form.addRow("Spot bid:", self.bid)
+        self.problems = ProblemList()
+        form.addRow(self.problems)
+
+    def set_roles(self, roles: Sequence[Role]) -> None:
+        typed = self.instance_role.currentText() or "ecsInstanceRole"
+        self.instance_role.clear()
+        self.instance_role.addItem("ecsInstanceRole")
+        for role in roles:
+            if role.name != "ecsInstanceRole":
+                self.instance_role.addItem(role.name)
+        self.instance_role.setCurrentText(typed)
+
+    def validatePage(self) -> bool:
+        problems = _page_problems(self.wizard(), ("computeResources.",), SETTINGS_FIELDS + NETWORK_FIELDS)
+        self.problems.show_problems(problems)
+        return not problems
 
     def initializePage(self) -> None:
         wizard = self.wizard()
@@ -402,6 +532,13 @@ class ComputeEnvironmentWizard(QWizard):
         self.currentIdChanged.connect(self._page_changed)
         self.apply_task: asyncio.Task[None] | None = None
         self.sent = 0
+        self.choices_loaded = not choices.loading
+
+    def set_choices(self, choices: NetworkChoices) -> None:
+        """Fill the subnet, security-group and role lists (read while the wizard is open)."""
+        self.settings.set_choices(choices)
+        self.ec2.set_roles(choices.roles)
+        self.choices_loaded = True
 
     def _page_changed(self, page_id: int) -> None:
         # Propose the advised platform when the user reaches the settings (again, if answers changed).
@@ -476,6 +613,7 @@ class EditComputeEnvironmentDialog(ApplyDialog):
 
     AWS applies subnet, security-group and instance-type changes as an infrastructure update (for
     BEST_FIT_PROGRESSIVE and SPOT_* allocation strategies); the dialog sends only what changed.
+    Subnets and security groups are the wizard's checklists, filled (set_choices) while it is open.
     """
 
     def __init__(
@@ -486,9 +624,16 @@ class EditComputeEnvironmentDialog(ApplyDialog):
     ) -> None:
         super().__init__(f"Edit {env.name}", "Update", parent)
         self.setObjectName("editComputeEnvironmentDialog")
-        self.setMinimumWidth(560)
+        self.setMinimumWidth(760)
         self.env = env
         self._update = update
+        platform = env.platform.value if env.platform is not None else "unmanaged"
+        self.heading = QLabel(
+            f"<b>Edit compute environment {escape(env.name)}</b><br>"
+            f"<span style='color:#555'>{escape(env.type)} · {escape(platform)} · {escape(env.state)}</span>"
+        )
+        self.heading.setObjectName("editHeading")
+        self.heading.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.enabled = QCheckBox("Enabled")
         self.enabled.setChecked(env.state == "ENABLED")
         self.max_vcpus = QSpinBox()
@@ -501,12 +646,20 @@ class EditComputeEnvironmentDialog(ApplyDialog):
         self.desired_vcpus.setRange(0, 100_000)
         self.desired_vcpus.setValue(env.desired_vcpus or 0)
         self.service_role = QLineEdit(env.service_role)
-        self.subnets = QLineEdit(", ".join(env.subnets))
-        self.subnets.setToolTip("Subnet IDs, comma-separated")
-        self.security_groups = QLineEdit(", ".join(env.security_groups))
-        self.security_groups.setToolTip("Security group IDs, comma-separated")
+        self.service_role.setObjectName("editServiceRole")
+        self.service_role.setPlaceholderText("empty: keep the current role")
+        self.service_role.setMinimumWidth(self.fontMetrics().horizontalAdvance("x" * 72))
+        self.subnets = IdChecklist("editSubnets", env.subnets, loading=True)
+        self.extra_subnets = QLineEdit()
+        self.extra_subnets.setPlaceholderText("other subnet IDs, comma-separated")
+        self.security_groups = IdChecklist("editSecurityGroups", env.security_groups, loading=True)
+        self.extra_groups = QLineEdit()
+        self.extra_groups.setPlaceholderText("other security group IDs, comma-separated")
+        self.note = QLabel()
+        self.note.setWordWrap(True)
         self.instance_types = QLineEdit(", ".join(env.instance_types))
         self.instance_types.setToolTip("Instance types or families, comma-separated")
+        self.choices_loaded = False
         form = QFormLayout()
         form.addRow("State:", self.enabled)
         managed = env.type == "MANAGED" and env.platform is not None
@@ -517,9 +670,28 @@ class EditComputeEnvironmentDialog(ApplyDialog):
                 form.addRow("Desired vCPUs:", self.desired_vcpus)
                 form.addRow("Instance types:", self.instance_types)
             form.addRow("Subnets:", self.subnets)
+            form.addRow("", self.extra_subnets)
             form.addRow("Security groups:", self.security_groups)
+            form.addRow("", self.extra_groups)
+            form.addRow("", self.note)
         form.addRow("Service role:", self.service_role)
+        self.body.addWidget(self.heading)
         self.body.addLayout(form)
+
+    def set_choices(self, choices: NetworkChoices) -> None:
+        """Fill the subnet and security-group checklists, keeping what is ticked."""
+        empty = "None listed: type the IDs below."
+        self.subnets.fill(subnet_entries(choices.subnets), empty=empty)
+        self.security_groups.fill(group_entries(choices.security_groups), empty=empty)
+        self.note.setText(choices.note)
+        self.note.setStyleSheet("color: #8a6d00;" if choices.note else "")
+        self.choices_loaded = True
+
+    def subnet_ids(self) -> list[str]:
+        return list(dict.fromkeys(self.subnets.checked_ids() + _split(self.extra_subnets.text())))
+
+    def group_ids(self) -> list[str]:
+        return list(dict.fromkeys(self.security_groups.checked_ids() + _split(self.extra_groups.text())))
 
     def request(self) -> dict[str, Any]:
         env = self.env
@@ -539,12 +711,12 @@ class EditComputeEnvironmentDialog(ApplyDialog):
                 types = _split(self.instance_types.text())
                 if types != list(env.instance_types):
                     resources["instanceTypes"] = types
-            for key, edit, current in (
-                ("subnets", self.subnets, env.subnets),
-                ("securityGroupIds", self.security_groups, env.security_groups),
+            for key, values, current in (
+                ("subnets", self.subnet_ids(), env.subnets),
+                ("securityGroupIds", self.group_ids(), env.security_groups),
             ):
-                values = _split(edit.text())
-                if values != list(current):
+                # The checklist's order is the account's, not the environment's: compare as sets.
+                if sorted(values) != sorted(current):
                     resources[key] = values
         if resources:
             request["computeResources"] = resources
@@ -570,9 +742,9 @@ class EditComputeEnvironmentDialog(ApplyDialog):
                         )
                     )
         if env.platform is not None:
-            if not _split(self.subnets.text()):
+            if not self.subnet_ids():
                 problems.append(Problem("computeResources.subnets", "keep at least one subnet"))
-            if env.platform.is_fargate and not _split(self.security_groups.text()):
+            if env.platform.is_fargate and not self.group_ids():
                 problems.append(
                     Problem("computeResources.securityGroupIds", "Fargate needs a security group")
                 )

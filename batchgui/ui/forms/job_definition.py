@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 from batchgui.aws.batch_admin import validate_register_job_definition
 from batchgui.domain.batch import JobDefinition
 from batchgui.domain.fargate import VALID_VCPUS, Problem, describe_memory_range
-from batchgui.ui.forms.common import ApplyDialog
+from batchgui.ui.forms.common import JSON_LINE, ApplyDialog
 from batchgui.ui.forms.json_editor import JsonEditor
 from batchgui.ui.panels.base import monospace_font
 
@@ -50,7 +50,6 @@ LOG_DRIVERS = (
     "syslog",
     "awsfirelens",
 )
-JSON_LINE = "@line:"
 
 
 def request_from_definition(definition: JobDefinition) -> dict[str, Any]:
@@ -79,12 +78,38 @@ def starter_request(role_arn: str = "") -> dict[str, Any]:
     }
 
 
+JSON_MESSAGES = {
+    "Expecting ',' delimiter": "expected ',' after this value",
+    "Expecting ':' delimiter": "expected ':' after the key",
+    "Expecting value": "expected a value here (a trailing comma, or a missing quote?)",
+    "Expecting property name enclosed in double quotes": "expected a key in double quotes "
+    "(a trailing comma before '}'?)",
+    "Extra data": "unexpected text after the end of the JSON",
+}
+
+
+def json_error_place(text: str, exc: json.JSONDecodeError) -> tuple[int, int, str]:
+    """Line, column and a plain message for a JSON syntax error.
+
+    Python reports a missing delimiter where the next token starts, often the line after the real
+    mistake; the place shown is the end of the value before it, where the ',' or ':' belongs."""
+    message = JSON_MESSAGES.get(exc.msg, exc.msg[:1].lower() + exc.msg[1:])
+    line, column = exc.lineno, exc.colno
+    if exc.msg.endswith("delimiter"):
+        end = len(text[: exc.pos].rstrip())
+        if end > 0:
+            line = text.count("\n", 0, end) + 1
+            column = end - (text.rfind("\n", 0, end) + 1) + 1
+    return line, column, message
+
+
 def parse_request(text: str) -> tuple[dict[str, Any] | None, list[Problem]]:
     """The JSON text as a request, or the parse problem with its line and column."""
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
-        return None, [Problem(f"{JSON_LINE}{exc.lineno}:{exc.colno}", f"JSON syntax: {exc.msg}")]
+        line, column, message = json_error_place(text, exc)
+        return None, [Problem(f"{JSON_LINE}{line}:{column}", f"Line {line}: {message}")]
     if not isinstance(value, dict):
         return None, [Problem("", "the request must be a JSON object ({ … })")]
     return value, []
@@ -115,8 +140,12 @@ class DefinitionForm(QWidget):
         self.platform = QComboBox()
         self.platform.addItems(["FARGATE", "EC2"])
         self.image = QLineEdit()
-        self.command = QLineEdit()
+        # Several lines, so a long command is read whole; line breaks are spaces (shell-style quoting).
+        self.command = QPlainTextEdit()
+        self.command.setObjectName("definitionCommand")
         self.command.setPlaceholderText("e.g. python3 process.py Ref::input   (shell-style quoting)")
+        self.command.setTabChangesFocus(True)
+        self.command.setFixedHeight(self.command.fontMetrics().lineSpacing() * 3 + 14)
         self.vcpus = QDoubleSpinBox()
         self.vcpus.setRange(0.25, 192)
         self.vcpus.setSingleStep(0.25)
@@ -198,7 +227,7 @@ class DefinitionForm(QWidget):
         capabilities = request.get("platformCapabilities") or ["EC2"]
         self.platform.setCurrentText("FARGATE" if "FARGATE" in capabilities else "EC2")
         self.image.setText(str(container.get("image", "")))
-        self.command.setText(shlex.join(str(c) for c in container.get("command") or []))
+        self.command.setPlainText(shlex.join(str(c) for c in container.get("command") or []))
         vcpu = _requirement(requirements, "VCPU") or str(container.get("vcpus", "1"))
         memory = _requirement(requirements, "MEMORY") or str(container.get("memory", "2048"))
         try:
@@ -230,7 +259,7 @@ class DefinitionForm(QWidget):
         container: dict[str, Any] = request.setdefault("containerProperties", {})
         container["image"] = self.image.text().strip()
         try:
-            command = shlex.split(self.command.text())
+            command = shlex.split(self.command.toPlainText())
         except ValueError as exc:
             problems.append(Problem("containerProperties.command", f"{exc} (check the quotes)"))
             command = []

@@ -245,7 +245,14 @@ class JobQueueDialog(ApplyDialog):
 
     def _order_changed(self, *_args: object) -> None:
         problems = order_problems(self.ordered_environments())
-        if problems:
+        if not self.order.count() and not self.tried:
+            # An untouched form: say what to do, not that it is wrong.
+            self.order_note.setText(
+                f"Add 1 to {MAX_ENVIRONMENTS} compute environments of one platform; "
+                "jobs go to the first with free capacity."
+            )
+            self.order_note.setStyleSheet("")
+        elif problems:
             self.order_note.setText(
                 "\n".join(str(p).removeprefix("computeEnvironmentOrder: ") for p in problems)
             )
@@ -284,6 +291,7 @@ class JobQueueDialog(ApplyDialog):
         return request
 
     def validate(self) -> list[Problem | str]:
+        self._order_changed()
         problems: list[Problem | str] = []
         if self.queue is None and not NAME.match(self.name.text().strip()):
             problems.append(

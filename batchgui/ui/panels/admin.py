@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QComboBox, QMessageBox, QToolBar, QVBoxLayout, QWidget
 
+from batchgui.aws.batch_admin import BatchAdminGateway
 from batchgui.services.connections import Backend
 from batchgui.services.inventory import DeletePlan, Inventory
 from batchgui.ui.dialogs import confirm
@@ -84,8 +85,15 @@ def add_filter_combo(panel: ListPanel[Any], label: str, choices: list[str]) -> Q
     return combo
 
 
-def inventory_for(panel: ListPanel[Any], backend: Backend) -> Inventory:
-    return Inventory(panel.services.runner, backend.batch_admin, poll_interval_s=INVENTORY_POLL_S["interval"])
+async def admin_gateway(panel: ListPanel[Any], backend: Backend) -> BatchAdminGateway:
+    """The admin gateway, created on a worker: the first read of `backend.batch_admin` builds a boto3
+    client, which must never happen on the GUI thread."""
+    return await panel.services.runner.run(lambda: backend.batch_admin)
+
+
+async def inventory_for(panel: ListPanel[Any], backend: Backend) -> Inventory:
+    admin = await admin_gateway(panel, backend)
+    return Inventory(panel.services.runner, admin, poll_interval_s=INVENTORY_POLL_S["interval"])
 
 
 def toggle_label(state: str | None) -> str:
@@ -126,8 +134,8 @@ async def edit_tags(panel: ListPanel[Any], arn: str) -> None:
     backend = panel.backend
     if backend is None or not arn:
         return
-    admin = backend.batch_admin
     runner = panel.services.runner
+    admin = await admin_gateway(panel, backend)
     tags = await runner.run(admin.list_tags, arn)
 
     async def save(wanted: dict[str, str]) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QFont, QGuiApplication, QHideEvent, QKeySequence, QShowEvent
+from PySide6.QtGui import QAction, QFont, QFontMetrics, QGuiApplication, QHideEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
@@ -151,9 +151,20 @@ def make_table_view(model: RowTableModel[Any], object_name: str) -> QTableView:
     horizontal.setStretchLastSection(True)
     horizontal.setSectionsMovable(True)
     horizontal.setSortIndicatorShown(True)
+    # Every header readable in full: at least the title's width plus room for the sort arrow and margins
+    # (from font metrics only; sizing to the rows' contents would cost O(rows)).
+    metrics = horizontal.fontMetrics()
     for number, column in enumerate(model.columns):
-        view.setColumnWidth(number, column.width or 120)
+        view.setColumnWidth(number, max(column.width or 120, header_width(metrics, column.title)))
     return view
+
+
+HEADER_PADDING = 34  # the sort indicator (~16 px) and the header section's margins on both sides
+
+
+def header_width(metrics: QFontMetrics, title: str) -> int:
+    """The width a header section needs to show `title` uncut with a sort indicator."""
+    return metrics.horizontalAdvance(title) + HEADER_PADDING
 
 
 def rows_to_csv(columns: Sequence[Column[Any]], rows: Sequence[Any]) -> str:
@@ -243,6 +254,9 @@ class ListPanel(Panel, Generic[T]):
         copy.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         copy.triggered.connect(self.copy_arns)
         self.table.addAction(copy)
+        self.copy_arn_action = copy
+        self.copy_name_action = QAction("Copy name", self)
+        self.copy_name_action.triggered.connect(self.copy_names)
         self._update_count()
 
     # --- for subclasses -----------------------------------------------------------------------
@@ -331,7 +345,8 @@ class ListPanel(Panel, Generic[T]):
         if not rows:
             return
         menu = QMenu(self)
-        menu.addAction("Copy ARN", self.copy_arns)
-        menu.addAction("Copy name", self.copy_names)
+        # The panel's own actions, so the menu shows their shortcuts and enabled state.
+        menu.addAction(self.copy_arn_action)
+        menu.addAction(self.copy_name_action)
         self.context_actions(menu, rows)
         menu.exec(self.table.viewport().mapToGlobal(position))

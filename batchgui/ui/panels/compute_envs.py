@@ -3,6 +3,7 @@ enable/disable, tags, and the dependency-aware delete."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -13,6 +14,7 @@ from batchgui.domain.batch import ComputeEnvironment
 from batchgui.services.connections import Backend
 from batchgui.ui.forms.common import error_text
 from batchgui.ui.forms.compute_env_wizard import (
+    ChoicesTarget,
     ComputeEnvironmentWizard,
     EditComputeEnvironmentDialog,
     NetworkChoices,
@@ -23,6 +25,7 @@ from batchgui.ui.panels.admin import (
     action_bar,
     add_action,
     add_filter_combo,
+    admin_gateway,
     edit_tags,
     inventory_for,
     run_delete,
@@ -108,7 +111,8 @@ class ComputeEnvironmentsPanel(ListPanel[ComputeEnvironment]):
         self.edit_dialog: EditComputeEnvironmentDialog | None = None
 
     async def load(self, backend: Backend) -> None:
-        rows = await self.services.runner.run(backend.batch.describe_compute_environments)
+        batch = await self.services.runner.run(lambda: backend.batch)
+        rows = await self.services.runner.run(batch.describe_compute_environments)
         self.model.set_rows(rows)
 
     def _apply_filters(self, *_args: object) -> None:
@@ -147,10 +151,7 @@ class ComputeEnvironmentsPanel(ListPanel[ComputeEnvironment]):
 
     def context_actions(self, menu: QMenu, rows: list[ComputeEnvironment]) -> None:
         menu.addSeparator()
-        menu.addAction("Edit…", self.edit)
-        menu.addAction("Enable/Disable", self.toggle_state)
-        menu.addAction("Tags…", self.tags)
-        menu.addAction("Delete…", self.delete)
+        menu.addActions([self.edit_button, self.toggle_button, self.tags_button, self.delete_button])
 
     def _selected(self) -> ComputeEnvironment | None:
         rows = self.selected_rows()
@@ -161,39 +162,53 @@ class ComputeEnvironmentsPanel(ListPanel[ComputeEnvironment]):
         self.spawn(self._create(), "Create compute environment")
 
     async def network_choices(self, backend: Backend) -> NetworkChoices:
-        """Subnets, security groups and roles to pick from; what can't be read is typed by hand."""
+        """Subnets, security groups and roles to pick from, read in parallel on workers (the gateways,
+        and so their boto3 clients, are created there too); what can't be read is typed by hand."""
         runner = self.services.runner
+        ec2, iam = await runner.run(lambda: (backend.ec2, backend.iam))
+        results = await asyncio.gather(
+            runner.run(ec2.describe_subnets),
+            runner.run(ec2.describe_security_groups),
+            runner.run(iam.list_roles),
+            return_exceptions=True,
+        )
+        subnets = [] if isinstance(results[0], BaseException) else results[0]
+        groups = [] if isinstance(results[1], BaseException) else results[1]
+        roles = [] if isinstance(results[2], BaseException) else results[2]
         notes: list[str] = []
-        subnets: list[Any] = []
-        groups: list[Any] = []
-        roles: list[Any] = []
-        try:
-            subnets = await runner.run(backend.ec2.describe_subnets)
-            groups = await runner.run(backend.ec2.describe_security_groups)
-        except Exception as error:
-            notes.append(
-                f"Could not list subnets or groups ({error_text(error).splitlines()[0]}): type their IDs."
-            )
-        try:
-            roles = await runner.run(backend.iam.list_roles)
-        except Exception as error:
-            notes.append(f"Could not list IAM roles ({error_text(error).splitlines()[0]}): type the ARNs.")
+        network_error = next((r for r in results[:2] if isinstance(r, BaseException)), None)
+        if network_error is not None:
+            if not isinstance(network_error, Exception):
+                raise network_error  # cancelled: nothing to show
+            reason = error_text(network_error).splitlines()[0]
+            notes.append(f"Could not list subnets or groups ({reason}): type their IDs.")
+        if isinstance(results[2], BaseException):
+            if not isinstance(results[2], Exception):
+                raise results[2]
+            reason = error_text(results[2]).splitlines()[0]
+            notes.append(f"Could not list IAM roles ({reason}): type the ARNs.")
         return NetworkChoices(subnets, groups, roles, " ".join(notes))
+
+    async def _fill_choices(self, backend: Backend, target: ChoicesTarget) -> None:
+        target.set_choices(await self.network_choices(backend))
 
     async def _create(self) -> None:
         backend = self.backend
         if backend is None:
             return
-        choices = await self.network_choices(backend)
 
         async def send(request: dict[str, Any]) -> None:
-            await self.services.runner.run(backend.batch_admin.create_compute_environment, request)
+            admin = await admin_gateway(self, backend)
+            await self.services.runner.run(admin.create_compute_environment, request)
 
-        self.wizard = ComputeEnvironmentWizard(choices, send, self)
+        # Open at once; the subnet, security-group and role lists say "Loading…" until they arrive.
+        self.wizard = ComputeEnvironmentWizard(NetworkChoices(loading=True), send, self)
+        filling = self.spawn(self._fill_choices(backend, self.wizard), "List subnets, groups and roles")
         try:
             if await self.wizard.ask():
                 self.refresh()
         finally:
+            filling.cancel()
             self.wizard.deleteLater()
             self.wizard = None
 
@@ -208,13 +223,16 @@ class ComputeEnvironmentsPanel(ListPanel[ComputeEnvironment]):
             return
 
         async def send(request: dict[str, Any]) -> None:
-            await self.services.runner.run(backend.batch_admin.update_compute_environment, request)
+            admin = await admin_gateway(self, backend)
+            await self.services.runner.run(admin.update_compute_environment, request)
 
         self.edit_dialog = EditComputeEnvironmentDialog(env, send, self)
+        filling = self.spawn(self._fill_choices(backend, self.edit_dialog), "List subnets and groups")
         try:
             if await self.edit_dialog.ask():
                 self.refresh()
         finally:
+            filling.cancel()
             self.edit_dialog.deleteLater()
             self.edit_dialog = None
 
@@ -231,6 +249,7 @@ class ComputeEnvironmentsPanel(ListPanel[ComputeEnvironment]):
         backend = self.backend
         if backend is None:
             return
+        admin = await admin_gateway(self, backend)
         await toggle_enabled(
             self,
             kind="compute environment",
@@ -238,7 +257,7 @@ class ComputeEnvironmentsPanel(ListPanel[ComputeEnvironment]):
             state=env.state,
             disable_effect="Batch stops placing new jobs on it; jobs already running finish. "
             "Queues that use only this environment stop dispatching until it is enabled again.",
-            set_state=backend.batch_admin.set_compute_environment_state,
+            set_state=admin.set_compute_environment_state,
         )
 
     def tags(self) -> None:
@@ -255,6 +274,6 @@ class ComputeEnvironmentsPanel(ListPanel[ComputeEnvironment]):
         backend = self.backend
         if backend is None:
             return None
-        inventory = inventory_for(self, backend)
+        inventory = await inventory_for(self, backend)
         plan = await inventory.plan_delete_compute_environment(env.name)
         return await run_delete(self, inventory, plan)

@@ -21,7 +21,7 @@ from batchgui.ui.forms.job_definition import (
     starter_request,
 )
 from batchgui.ui.models.table import Column
-from batchgui.ui.panels.admin import action_bar, add_action, add_filter_combo, edit_tags, tell
+from batchgui.ui.panels.admin import action_bar, add_action, add_filter_combo, admin_gateway, edit_tags, tell
 from batchgui.ui.panels.base import ListPanel, PanelServices
 
 STATUS_CHOICES = ["Active", "Inactive", "All statuses"]
@@ -98,23 +98,25 @@ class JobDefinitionsPanel(ListPanel[JobDefinition]):
             tooltip="Register a new definition",
             needs_selection=False,
         )
-        add_action(
+        revision = add_action(
             self, "New revision…", self.new_revision, shortcut="Ctrl+E", tooltip="Register a changed copy"
         )
-        add_action(
+        compare = add_action(
             self, "Compare…", self.compare, shortcut="Ctrl+D", tooltip="Diff two revisions side by side"
         )
         self.submit_button = add_action(
             self, "Submit job…", self.submit_job, tooltip="Submit a job from this definition"
         )
-        add_action(self, "Tags…", self.tags, shortcut="Ctrl+T", tooltip="View and edit tags")
-        add_action(
+        tags = add_action(self, "Tags…", self.tags, shortcut="Ctrl+T", tooltip="View and edit tags")
+        deregister = add_action(
             self,
             "Deregister…",
             self.deregister,
             shortcut=QKeySequence.StandardKey.Delete,
             tooltip="Mark INACTIVE",
         )
+        # The same actions in the right-click menu, with their shortcuts and enabled state.
+        self.row_actions = [revision, compare, self.submit_button, tags, deregister]
         self.dialog: JobDefinitionDialog | None = None
         self.diff_dialog: RevisionDiffDialog | None = None
         # Set by the composition root to open the Submit job dialog for a definition.
@@ -123,7 +125,8 @@ class JobDefinitionsPanel(ListPanel[JobDefinition]):
     async def load(self, backend: Backend) -> None:
         choice = self.status_filter.currentText()
         status = None if choice.startswith("All") else choice.upper()
-        rows = await self.services.runner.run(backend.batch.describe_job_definitions, status)
+        batch = await self.services.runner.run(lambda: backend.batch)
+        rows = await self.services.runner.run(batch.describe_job_definitions, status)
         self._revision_counts = Counter(d.name for d in rows)
         self.model.set_rows(rows)
         self._apply_filters()
@@ -156,11 +159,7 @@ class JobDefinitionsPanel(ListPanel[JobDefinition]):
 
     def context_actions(self, menu: QMenu, rows: list[JobDefinition]) -> None:
         menu.addSeparator()
-        menu.addAction("New revision…", self.new_revision)
-        menu.addAction("Compare revisions…", self.compare)
-        menu.addAction("Submit job…", self.submit_job)
-        menu.addAction("Tags…", self.tags)
-        menu.addAction("Deregister…", self.deregister)
+        menu.addActions(self.row_actions)
 
     def _selected(self) -> JobDefinition | None:
         rows = self.selected_rows()
@@ -180,14 +179,16 @@ class JobDefinitionsPanel(ListPanel[JobDefinition]):
         if backend is None:
             return
         try:
-            roles = [r.arn for r in await self.services.runner.run(backend.iam.list_roles)]
+            iam = await self.services.runner.run(lambda: backend.iam)
+            roles = [r.arn for r in await self.services.runner.run(iam.list_roles)]
         except Exception:
             roles = []  # no IAM access: the role fields stay free text
         request = request_from_definition(base) if base else starter_request(roles[0] if roles else "")
         title = f"New revision of {base.name}" if base else "Register job definition"
 
         async def send(body: dict[str, Any]) -> None:
-            await self.services.runner.run(backend.batch_admin.register_job_definition, body)
+            admin = await admin_gateway(self, backend)
+            await self.services.runner.run(admin.register_job_definition, body)
 
         self.dialog = JobDefinitionDialog(request, send, roles, title, self)
         try:
@@ -208,7 +209,8 @@ class JobDefinitionsPanel(ListPanel[JobDefinition]):
         if backend is None:
             return
         first = rows[0]
-        revisions = await self.services.runner.run(backend.batch_admin.job_definition_revisions, first.name)
+        admin = await admin_gateway(self, backend)
+        revisions = await self.services.runner.run(admin.job_definition_revisions, first.name)
         if len(revisions) < 2:
             await tell(self, "Compare revisions", f"{first.name} has only one revision.")
             return
@@ -241,8 +243,9 @@ class JobDefinitionsPanel(ListPanel[JobDefinition]):
         )
         if not await confirm(self, "Deregister job definition", text, "Deregister"):
             return
+        admin = await admin_gateway(self, backend)
         for d in rows:
-            await self.services.runner.run(backend.batch_admin.deregister_job_definition, d.arn)
+            await self.services.runner.run(admin.deregister_job_definition, d.arn)
         self.refresh()
 
     # --- others -------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from batchgui.ui.panels.admin import (
     action_bar,
     add_action,
     add_filter_combo,
+    admin_gateway,
     edit_tags,
     inventory_for,
     run_delete,
@@ -141,21 +142,25 @@ class JobQueuesPanel(ListPanel[QueueRow]):
             tooltip="Create a job queue",
             needs_selection=False,
         )
-        add_action(self, "Edit…", self.edit, shortcut="Ctrl+E", tooltip="Priority, environments, policy")
+        edit = add_action(
+            self, "Edit…", self.edit, shortcut="Ctrl+E", tooltip="Priority, environments, policy"
+        )
         self.toggle_button = add_action(
             self, "Enable/Disable", self.toggle_state, tooltip="Enable or disable"
         )
-        add_action(
+        front = add_action(
             self, "Front of queue…", self.front_of_queue, shortcut="Ctrl+Shift+F", tooltip="Next jobs to run"
         )
-        add_action(self, "Tags…", self.tags, shortcut="Ctrl+T", tooltip="View and edit tags")
-        add_action(
+        tags = add_action(self, "Tags…", self.tags, shortcut="Ctrl+T", tooltip="View and edit tags")
+        delete = add_action(
             self,
             "Delete…",
             self.delete,
             shortcut=QKeySequence.StandardKey.Delete,
             tooltip="Disable, wait, delete",
         )
+        # The same actions in the right-click menu, with their shortcuts and enabled state.
+        self.row_actions = [edit, self.toggle_button, front, tags, delete]
         self.table.selectionModel().selectionChanged.connect(self._name_toggle)
         self.model.rows_changed.connect(self._name_toggle)
         self.dialog: JobQueueDialog | None = None
@@ -163,14 +168,15 @@ class JobQueuesPanel(ListPanel[QueueRow]):
         self._terminal_counted_at = -math.inf
 
     async def load(self, backend: Backend) -> None:
-        queues = await self.services.runner.run(backend.batch.describe_job_queues)
+        batch = await self.services.runner.run(lambda: backend.batch)
+        queues = await self.services.runner.run(batch.describe_job_queues)
         previous = {r.queue.arn: r.counts for r in self.model.all_rows()}
         # Show the queues at once (with the last counts), then fill in fresh counts.
         self.model.set_rows([QueueRow(q, previous.get(q.arn, {})) for q in queues])
         # Finished jobs change slowly and cost the most calls: count them at most once a minute.
         fresh_terminal = time.monotonic() - self._terminal_counted_at > TERMINAL_RECOUNT_S
         statuses = tuple(JobStatus) if fresh_terminal else JobStatus.active()
-        counts = await inventory_for(self, backend).job_counts([q.name for q in queues], statuses)
+        counts = await (await inventory_for(self, backend)).job_counts([q.name for q in queues], statuses)
         if fresh_terminal:
             self._terminal_counted_at = time.monotonic()
         rows = []
@@ -206,11 +212,7 @@ class JobQueuesPanel(ListPanel[QueueRow]):
 
     def context_actions(self, menu: QMenu, rows: list[QueueRow]) -> None:
         menu.addSeparator()
-        menu.addAction("Edit…", self.edit)
-        menu.addAction("Enable/Disable", self.toggle_state)
-        menu.addAction("Front of queue…", self.front_of_queue)
-        menu.addAction("Tags…", self.tags)
-        menu.addAction("Delete…", self.delete)
+        menu.addActions(self.row_actions)
 
     def _selected(self) -> JobQueue | None:
         rows = self.selected_rows()
@@ -219,9 +221,10 @@ class JobQueuesPanel(ListPanel[QueueRow]):
     # --- actions ------------------------------------------------------------------------------
     async def _choices(self, backend: Backend) -> tuple[list[ComputeEnvironment], list[SchedulingPolicy]]:
         runner = self.services.runner
-        environments = await runner.run(backend.batch.describe_compute_environments)
+        batch, admin = await runner.run(lambda: (backend.batch, backend.batch_admin))
+        environments = await runner.run(batch.describe_compute_environments)
         try:
-            policies = await runner.run(backend.batch_admin.list_scheduling_policies)
+            policies = await runner.run(admin.list_scheduling_policies)
         except Exception:
             policies = []  # an endpoint without scheduling policies: offer none
         return environments, policies
@@ -239,7 +242,7 @@ class JobQueuesPanel(ListPanel[QueueRow]):
         if backend is None:
             return
         environments, policies = await self._choices(backend)
-        admin = backend.batch_admin
+        admin = await admin_gateway(self, backend)
 
         async def send(request: dict[str, Any]) -> None:
             if queue is None:
@@ -268,13 +271,14 @@ class JobQueuesPanel(ListPanel[QueueRow]):
         backend = self.backend
         if backend is None:
             return
+        admin = await admin_gateway(self, backend)
         await toggle_enabled(
             self,
             kind="job queue",
             name=queue.name,
             state=queue.state,
             disable_effect="It stops accepting new jobs; jobs already in it keep running.",
-            set_state=backend.batch_admin.set_job_queue_state,
+            set_state=admin.set_job_queue_state,
         )
 
     def front_of_queue(self) -> None:
@@ -287,7 +291,8 @@ class JobQueuesPanel(ListPanel[QueueRow]):
         if backend is None:
             return
         try:
-            snapshot = await self.services.runner.run(backend.batch_admin.job_queue_snapshot, queue.name)
+            admin = await admin_gateway(self, backend)
+            snapshot = await self.services.runner.run(admin.job_queue_snapshot, queue.name)
         except Exception as error:
             # GetJobQueueSnapshot is missing from some endpoints (moto): say so, don't fail loudly.
             self.last_snapshot_text = error_text(error)
@@ -310,7 +315,7 @@ class JobQueuesPanel(ListPanel[QueueRow]):
         backend = self.backend
         if backend is None:
             return None
-        inventory = inventory_for(self, backend)
+        inventory = await inventory_for(self, backend)
         plan = await inventory.plan_delete_job_queue(queue.name)
         row = next((r for r in self.model.all_rows() if r.queue.arn == queue.arn), None)
         if row is not None:

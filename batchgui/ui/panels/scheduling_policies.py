@@ -13,7 +13,7 @@ from batchgui.services.connections import Backend
 from batchgui.ui.dialogs import confirm
 from batchgui.ui.forms.scheduling_policy import SchedulingPolicyDialog
 from batchgui.ui.models.table import Column
-from batchgui.ui.panels.admin import add_action, edit_tags
+from batchgui.ui.panels.admin import add_action, admin_gateway, edit_tags
 from batchgui.ui.panels.base import ListPanel, PanelServices
 
 
@@ -62,19 +62,24 @@ class SchedulingPoliciesPanel(ListPanel[SchedulingPolicy]):
             tooltip="Create a fair-share policy",
             needs_selection=False,
         )
-        add_action(self, "Edit…", self.edit, shortcut="Ctrl+E", tooltip="Share decay, reservation, weights")
-        add_action(self, "Tags…", self.tags, shortcut="Ctrl+T", tooltip="View and edit tags")
-        add_action(
+        edit = add_action(
+            self, "Edit…", self.edit, shortcut="Ctrl+E", tooltip="Share decay, reservation, weights"
+        )
+        tags = add_action(self, "Tags…", self.tags, shortcut="Ctrl+T", tooltip="View and edit tags")
+        delete = add_action(
             self,
             "Delete…",
             self.delete,
             shortcut=QKeySequence.StandardKey.Delete,
             tooltip="Delete the policy",
         )
+        # The same actions in the right-click menu, with their shortcuts and enabled state.
+        self.row_actions = [edit, tags, delete]
         self.dialog: SchedulingPolicyDialog | None = None
 
     async def load(self, backend: Backend) -> None:
-        rows = await self.services.runner.run(backend.batch_admin.list_scheduling_policies)
+        admin = await admin_gateway(self, backend)
+        rows = await self.services.runner.run(admin.list_scheduling_policies)
         self.model.set_rows(rows)
         if not rows:
             self.details.setHtml(
@@ -97,9 +102,7 @@ class SchedulingPoliciesPanel(ListPanel[SchedulingPolicy]):
 
     def context_actions(self, menu: QMenu, rows: list[SchedulingPolicy]) -> None:
         menu.addSeparator()
-        menu.addAction("Edit…", self.edit)
-        menu.addAction("Tags…", self.tags)
-        menu.addAction("Delete…", self.delete)
+        menu.addActions(self.row_actions)
 
     def _selected(self) -> SchedulingPolicy | None:
         rows = self.selected_rows()
@@ -117,8 +120,8 @@ class SchedulingPoliciesPanel(ListPanel[SchedulingPolicy]):
         backend = self.backend
         if backend is None:
             return
-        admin = backend.batch_admin
         runner = self.services.runner
+        admin = await admin_gateway(self, backend)
 
         async def send(name_or_arn: str, fair: dict[str, Any]) -> None:
             if policy is None:
@@ -154,5 +157,6 @@ class SchedulingPoliciesPanel(ListPanel[SchedulingPolicy]):
         )
         if not await confirm(self, "Delete scheduling policy", text, f"Delete {policy.name}"):
             return
-        await self.services.runner.run(backend.batch_admin.delete_scheduling_policy, policy.arn)
+        admin = await admin_gateway(self, backend)
+        await self.services.runner.run(admin.delete_scheduling_policy, policy.arn)
         self.refresh()
