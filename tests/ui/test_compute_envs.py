@@ -331,3 +331,68 @@ def test_edit_on_the_sandbox_applies_resources(
     )
     env = next(e for e in panel.model.all_rows() if e.name == "ec2-ce")
     assert env.instance_types == ("m5", "c5", "r5")
+
+
+def test_wizard_and_edit_dialog_say_loading_then_fill_the_checklists(qtbot: Any) -> None:
+    from batchgui.aws.ec2 import SecurityGroup, Subnet
+    from batchgui.aws.iam import Role
+    from batchgui.domain.batch import ComputeEnvironment
+    from batchgui.ui.forms.compute_env_wizard import LOADING, EditComputeEnvironmentDialog, NetworkChoices
+
+    async def refuse(_request: dict[str, Any]) -> None:
+        raise AssertionError("nothing may be sent")
+
+    choices = NetworkChoices(
+        subnets=[
+            Subnet("subnet-a", "vpc-1", "us-east-1a", "10.0.0.0/24"),
+            Subnet("subnet-b", "vpc-1", "b", "c"),
+        ],
+        security_groups=[SecurityGroup("sg-1", "vpc-1", "default")],
+        roles=[Role("batch-service", "arn:aws:iam::1:role/batch-service")],
+    )
+    wizard = ComputeEnvironmentWizard(NetworkChoices(loading=True), refuse)
+    qtbot.addWidget(wizard)
+    assert [wizard.settings.subnets.item(i).text() for i in range(wizard.settings.subnets.count())] == [
+        LOADING
+    ]
+    assert wizard.settings.subnet_ids() == []
+    loaded_at_first = wizard.choices_loaded
+    check_items(wizard.settings.subnets, ["subnet-b"])  # nothing to tick yet
+    wizard.set_choices(choices)
+    assert (loaded_at_first, wizard.choices_loaded) == (False, True)
+    assert wizard.settings.subnets.count() == 2
+    assert wizard.settings.service_role.findText("arn:aws:iam::1:role/batch-service") >= 0
+    check_items(wizard.settings.subnets, ["subnet-b"])
+    assert wizard.settings.subnet_ids() == ["subnet-b"]
+
+    env = ComputeEnvironment.from_api(
+        {
+            "computeEnvironmentName": "fg",
+            "computeEnvironmentArn": "arn:aws:batch:us-east-1:1:compute-environment/fg",
+            "type": "MANAGED",
+            "state": "ENABLED",
+            "status": "VALID",
+            "computeResources": {
+                "type": "FARGATE",
+                "maxvCpus": 4,
+                "subnets": ["subnet-b", "subnet-gone"],
+                "securityGroupIds": ["sg-1"],
+            },
+        }
+    )
+    dialog = EditComputeEnvironmentDialog(env, refuse)
+    qtbot.addWidget(dialog)
+    # Before the lists arrive: the current IDs (ticked) and "Loading…".
+    assert dialog.subnets.checked_ids() == ["subnet-b", "subnet-gone"]
+    assert dialog.subnets.item(dialog.subnets.count() - 1).text() == LOADING
+    dialog.set_choices(choices)
+    # Listed ones get their labels; one the account no longer lists stays ticked.
+    assert sorted(dialog.subnets.checked_ids()) == ["subnet-b", "subnet-gone"]
+    assert dialog.subnets.count() == 3
+    assert dialog.request() == {"computeEnvironment": "fg"}
+    dialog.subnets.set_checked(["subnet-a"])
+    assert dialog.request()["computeResources"] == {"subnets": ["subnet-a"]}
+    dialog.security_groups.set_checked([])
+    dialog.start_apply()
+    assert "Fargate needs a security group" in " ".join(dialog.problems.texts())
+    assert dialog.sent == 0

@@ -236,3 +236,20 @@ def test_submit_job_from_a_definition(
         ),
         what="the job",
     )
+
+
+def test_json_syntax_errors_read_plainly_at_the_line_to_fix(qtbot: Any) -> None:
+    from batchgui.ui.forms.common import ProblemList
+    from batchgui.ui.forms.job_definition import parse_request
+
+    text = '{\n  "image": "busybox"\n  "command": ["echo"]\n}'
+    request, problems = parse_request(text)
+    assert request is None
+    # The comma is missing at the end of line 2 (Python reports line 3, where the next key starts).
+    assert problems[0].path == "@line:2:21"  # just after "busybox"
+    assert problems[0].message == "Line 2: expected ',' after this value"
+    shown = ProblemList()
+    shown.show_problems(problems)
+    assert shown.texts() == ["Line 2: expected ',' after this value"]
+    _request, problems = parse_request('{"a": 1,}')
+    assert problems[0].message.startswith("Line 1: expected a key in double quotes")

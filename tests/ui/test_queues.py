@@ -315,3 +315,36 @@ def test_end_to_end_wizard_queues_and_dependency_aware_delete(
     assert "e2e-ec2" not in left
     assert "e2e-fargate" in left
     batch.close()
+
+
+def test_new_queue_dialog_is_neutral_until_create_is_pressed(qtbot: Any) -> None:
+    async def send(_request: dict[str, Any]) -> None:
+        raise AssertionError("nothing may be sent")
+
+    dialog = JobQueueDialog([], [], send)
+    qtbot.addWidget(dialog)
+    # Untouched: a hint, not an error.
+    assert dialog.order_note.styleSheet() == ""
+    assert "Add 1 to 3 compute environments" in dialog.order_note.text()
+    assert not dialog.problems.isVisibleTo(dialog)
+    dialog.start_apply()
+    assert dialog.sent == 0
+    assert "add at least one compute environment" in dialog.order_note.text()
+    assert "b00020" in dialog.order_note.styleSheet()
+    assert dialog.problems.isVisibleTo(dialog)
+
+
+def test_context_menu_holds_the_panel_actions(
+    make_app: Callable[..., Application], moto: MotoEndpoint, wait_until: Callable[..., None]
+) -> None:
+    from PySide6.QtWidgets import QMenu
+
+    seed_batch(moto)
+    _app, panel = open_panel(make_app, moto, "job-queues", wait_until)
+    menu = QMenu()
+    panel.context_actions(menu, panel.selected_rows())
+    actions = [a for a in menu.actions() if not a.isSeparator()]
+    # The very actions of the action bar: same shortcuts, same enabled state.
+    assert actions == panel.row_actions
+    assert all(a in panel.actions() for a in actions)
+    assert any(a.shortcut().toString() == "Ctrl+E" for a in actions)

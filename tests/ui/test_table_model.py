@@ -82,3 +82,20 @@ def test_a_removed_row_drops_out_of_the_selection(qapp: Any) -> None:
     )
     model.set_rows([r for r in ROWS if r.key != "b"])
     assert view.selectionModel().selectedRows() == []
+
+
+def test_every_header_is_at_least_as_wide_as_its_title(qapp: Any, qtmodeltester: Any) -> None:
+    columns = [
+        Column[Row]("Desired vCPU", lambda r: r.name, width=40),
+        Column[Row]("Scheduling policy", lambda r: r.name, width=60),
+        Column[Row]("N", lambda r: r.name, width=200),
+        Column[Row]("Last", lambda r: r.name),
+    ]
+    model: RowTableModel[Row] = RowTableModel(columns, lambda r: r.key)
+    qtmodeltester.check(model)
+    view = make_table_view(model, "headers")
+    metrics = view.horizontalHeader().fontMetrics()
+    for number, column in enumerate(columns):
+        # The title, plus room for the sort arrow: nothing is cut.
+        assert view.columnWidth(number) >= metrics.horizontalAdvance(column.title) + 20
+    assert view.columnWidth(2) == 200  # a wider configured width is kept
