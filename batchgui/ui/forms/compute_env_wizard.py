@@ -657,6 +657,7 @@ class EditComputeEnvironmentDialog(ApplyDialog):
         self.extra_groups.setPlaceholderText("other security group IDs, comma-separated")
         self.note = QLabel()
         self.note.setWordWrap(True)
+        self.note.hide()
         self.instance_types = QLineEdit(", ".join(env.instance_types))
         self.instance_types.setToolTip("Instance types or families, comma-separated")
         self.choices_loaded = False
@@ -685,6 +686,7 @@ class EditComputeEnvironmentDialog(ApplyDialog):
         self.security_groups.fill(group_entries(choices.security_groups), empty=empty)
         self.note.setText(choices.note)
         self.note.setStyleSheet("color: #8a6d00;" if choices.note else "")
+        self.note.setVisible(bool(choices.note))
         self.choices_loaded = True
 
     def subnet_ids(self) -> list[str]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QModelIndex, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QFont, QFontMetrics, QGuiApplication, QHideEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -151,11 +151,9 @@ def make_table_view(model: RowTableModel[Any], object_name: str) -> QTableView:
     horizontal.setStretchLastSection(True)
     horizontal.setSectionsMovable(True)
     horizontal.setSortIndicatorShown(True)
-    # Every header readable in full: at least the title's width plus room for the sort arrow and margins
-    # (from font metrics only; sizing to the rows' contents would cost O(rows)).
-    metrics = horizontal.fontMetrics()
     for number, column in enumerate(model.columns):
-        view.setColumnWidth(number, max(column.width or 120, header_width(metrics, column.title)))
+        view.setColumnWidth(number, column.width or 120)
+    fit_headers(view)
     return view
 
 
@@ -165,6 +163,22 @@ HEADER_PADDING = 34  # the sort indicator (~16 px) and the header section's marg
 def header_width(metrics: QFontMetrics, title: str) -> int:
     """The width a header section needs to show `title` uncut with a sort indicator."""
     return metrics.horizontalAdvance(title) + HEADER_PADDING
+
+
+def fit_headers(view: QTableView) -> None:
+    """Widen every column that is narrower than its header title (with the sort arrow), from font
+    metrics only: sizing to the rows' contents would cost O(rows). Measured in bold, as styles that
+    embolden header text need it."""
+    header = view.horizontalHeader()
+    model = view.model()
+    font = QFont(header.font())
+    font.setBold(True)
+    metrics = QFontMetrics(font)
+    for number in range(model.columnCount()):
+        title = str(model.headerData(number, Qt.Orientation.Horizontal) or "")
+        needed = header_width(metrics, title)
+        if header.sectionSize(number) < needed:
+            header.resizeSection(number, needed)
 
 
 def rows_to_csv(columns: Sequence[Column[Any]], rows: Sequence[Any]) -> str:
@@ -315,14 +329,24 @@ class ListPanel(Panel, Generic[T]):
     def save_state(self, settings: AppSettings) -> None:
         settings.set_bytes_value(f"panels/{self.panel_id}/splitter", self.splitter.saveState())
         settings.set_bytes_value(f"panels/{self.panel_id}/header", self.table.horizontalHeader().saveState())
+        settings.set_bytes_value(
+            f"panels/{self.panel_id}/header-columns", QByteArray(self._column_signature())
+        )
 
     def restore_state(self, settings: AppSettings) -> None:
         splitter = settings.bytes_value(f"panels/{self.panel_id}/splitter")
         if splitter is not None:
             self.splitter.restoreState(splitter)
         header = settings.bytes_value(f"panels/{self.panel_id}/header")
-        if header is not None:
+        columns = settings.bytes_value(f"panels/{self.panel_id}/header-columns")
+        # A header saved for other columns (added, removed or reordered since) would put widths and
+        # positions on the wrong columns: start from the defaults instead.
+        if header is not None and columns is not None and columns.data() == self._column_signature():
             self.table.horizontalHeader().restoreState(header)
+            fit_headers(self.table)  # widths saved before the titles were measured
+
+    def _column_signature(self) -> bytes:
+        return "\t".join(c.title for c in self.model.columns).encode()
 
     def _update_count(self) -> None:
         if not self.table.selectionModel().currentIndex().isValid() and self.model.rowCount():

@@ -83,19 +83,20 @@ def _count_column(status: JobStatus) -> Column[QueueRow]:
 
 
 COLUMNS: list[Column[QueueRow]] = [
-    Column("Name", lambda r: r.queue.name, width=170),
+    Column("Name", lambda r: r.queue.name, width=150),
     Column("State", lambda r: r.queue.state, width=80),
-    Column("Status", lambda r: r.queue.status, width=80),
+    Column("Status", lambda r: r.queue.status, width=70),
     Column(
         "Priority", lambda r: str(r.queue.priority), lambda r: r.queue.priority, align_right=True, width=60
     ),
+    # The job counts before the wide text columns, so all of them (Succeeded, Failed too) are on screen.
+    *(_count_column(s) for s in JobStatus),
     Column(
         "Compute environments",
         lambda r: " → ".join(ce.name for ce in r.queue.compute_environments),
-        width=220,
+        width=180,
     ),
     Column("Scheduling policy", lambda r: r.queue.scheduling_policy_arn.rsplit("/", 1)[-1], width=120),
-    *(_count_column(s) for s in JobStatus),
     Column("Stuck-job actions", lambda r: _actions(r.queue), tooltip=lambda r: _actions(r.queue), width=160),
     Column(
         "Status reason", lambda r: r.queue.status_reason, tooltip=lambda r: r.queue.status_reason, width=200
