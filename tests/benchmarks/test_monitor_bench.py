@@ -284,9 +284,13 @@ def one_monitoring_run(
     plots.show()
     arrivals: list[tuple[float, Sample]] = []
 
+    draws: list[float] = []
+
     def on_sample(sample: Sample) -> None:
+        began = time.perf_counter()
         view = monitor.history.view()
         plots.show_view(view, sample.t - 900, sample.t)
+        draws.append((time.perf_counter() - began) * 1000)
         arrivals.append((time.time(), sample))
 
     monitor.samples.add(on_sample)
@@ -331,7 +335,8 @@ def one_monitoring_run(
         f"\n[bench] sandbox {'in' if in_process else 'out of'} process, run {run + 1}/{RUNS}: "
         f"{monitor.counters.polls} polls, {monitor.counters.last_poll_requests} requests in the last "
         f"one ({monitor.counters.last_poll_s:.2f} s), interval {monitor.interval_s:.1f} s, "
-        f"worst stall {worst_stall:.1f} ms; {stall.report()}; an idle loop's worst stall on this "
+        f"worst stall {worst_stall:.1f} ms; {stall.report()}; show_view first {draws[0]:.1f} ms, "
+        f"slowest after {max(draws[1:], default=0):.1f} ms; an idle loop's worst stall on this "
         f"machine right after: {idle_stall_ms(loop, 5):.1f} ms"
     )
     return rate, latencies, worst_stall
