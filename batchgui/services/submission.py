@@ -134,7 +134,9 @@ class Submission:
 
     @property
     def resumable(self) -> bool:
-        return self.state != SubmissionState.DRY_RUN and self.submitted < self.total
+        """Resume has something to send: requests not sent yet (refused ones are not sent again)."""
+        unsent = self.counts.get(ItemState.PENDING, 0) + self.counts.get(ItemState.SENDING, 0)
+        return self.state != SubmissionState.DRY_RUN and unsent > 0
 
 
 @dataclass(frozen=True)
@@ -167,18 +169,36 @@ class Journal:
     """The SQLite journal; thread-safe (one connection behind a lock; WAL so readers don't wait)."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # Nothing touches the disk here: the file is opened (and its schema made) on first use, which
+        # is always on a runner thread, so building the application never waits for the disk.
         self.path = path
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        # NORMAL with WAL: a commit survives an app crash (not a power cut) at a fraction of FULL's cost.
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
+        self._lock = threading.RLock()
+        self._connection: sqlite3.Connection | None = None
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        """The connection, opened on first use (callers hold the lock or run before anyone shares it)."""
+        with self._lock:
+            if self._connection is None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
+                db.execute("PRAGMA journal_mode=WAL")
+                # NORMAL with WAL: a commit survives an app crash (not a power cut) at a fraction of
+                # FULL's cost.
+                db.execute("PRAGMA synchronous=NORMAL")
+                db.executescript(_SCHEMA)
+                self._connection = db
+            return self._connection
+
+    @property
+    def opened(self) -> bool:
+        return self._connection is not None
 
     def close(self) -> None:
         with self._lock:
-            self._db.close()
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
 
     def _exec(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
@@ -392,6 +412,9 @@ class Submitter:
         self.journal = journal
         self.calls = 0  # SubmitJob calls sent (not counting botocore's own retries)
         self.listeners: list[Callable[[str], None]] = []  # told the id of a submission that changed
+        # Submissions being sent by this process right now (a journal state of "submitting" may be
+        # left over from a crash: such a submission can be resumed).
+        self.sending: set[str] = set()
 
     def _changed(self, submission_id: str) -> None:
         for listener in list(self.listeners):
@@ -532,6 +555,30 @@ class Submitter:
         return recovered
 
     async def submit(
+        self,
+        backend_batch: BatchGateway,
+        submission_id: str,
+        *,
+        progress: Callable[[SubmitProgress], None] | None = None,
+        cancel: asyncio.Event | None = None,
+        rate_per_s: float = DEFAULT_RATE_PER_S,
+        concurrency: int = 4,
+    ) -> SubmitOutcome:
+        """Send every item not yet submitted (a resume is the same call). Paced to `rate_per_s`."""
+        self.sending.add(submission_id)
+        try:
+            return await self._send_all(
+                backend_batch,
+                submission_id,
+                progress=progress,
+                cancel=cancel,
+                rate_per_s=rate_per_s,
+                concurrency=concurrency,
+            )
+        finally:
+            self.sending.discard(submission_id)
+
+    async def _send_all(
         self,
         backend_batch: BatchGateway,
         submission_id: str,

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import asyncio
 import io
 from collections.abc import Callable
 from pathlib import Path
@@ -62,13 +61,24 @@ def test_failed_rows_show_and_only_they_are_resubmitted(  # noqa: PLR0917 - pyte
     run_async(submitter.submit(backend.batch, sid))
     panel = app.window.show_panel("submissions")
     assert isinstance(panel, SubmissionsPanel)
+    panel.services.settings.refresh_interval_s = 2  # the follow interval comes from the settings
     panel.refresh()
     wait_until(lambda: panel.model.row_of_key(sid) >= 0, 15, "the submission in the list")
     qtmodeltester.check(panel.model)
     panel.select(sid)
     assert panel.current() is not None
 
-    # The jobs' last known status, as "Refresh status" stores it (the run itself is the e2e test's).
+    # Selecting a submission follows its jobs: their status is read at once, without pressing
+    # anything, and polled every refresh interval while the panel is visible, until every job ended.
+    wait_until(lambda: panel.following, 15, "following to start")
+    wait_until(lambda: "3 of 3 rows SUCCEEDED" in panel.units_note.text(), 90, "the jobs' status")
+    wait_until(lambda: not panel.following, 30, "following to stop once every job has ended")
+    assert panel.status_button.isEnabled()
+    assert not panel.resume_button.isEnabled()  # everything was sent
+    assert not panel.retry_button.isEnabled()  # nothing failed
+    assert panel.export_rows_button.isEnabled()
+
+    # The jobs' last known status says they failed (the sandbox's processor run is the e2e test's).
     submitter.journal.save_units(
         [
             Unit(sid, item["seq"], -1, item["job_id"], item["first_row"], 1, "FAILED", 1, "exit 1")
@@ -77,8 +87,9 @@ def test_failed_rows_show_and_only_they_are_resubmitted(  # noqa: PLR0917 - pyte
     )
     run_async(panel._show_units(sid))
     qtmodeltester.check(panel.units_model)
+    assert not panel.following  # ended jobs are not polled again
     assert panel.retry_button.isEnabled()
-    assert "3 job(s) FAILED" in panel.units_note.text()
+    assert "0 of 3 rows SUCCEEDED, 3 jobs FAILED" in panel.units_note.text()
 
     retry = run_async(panel.resubmit_failed(ask=False))
     assert retry is not None
@@ -87,8 +98,10 @@ def test_failed_rows_show_and_only_they_are_resubmitted(  # noqa: PLR0917 - pyte
     assert resent.submitted == 3
     assert resent.name_prefix != submitter.journal.submission(sid).name_prefix
 
+    # The new submission is selected (and followed) once the list shows it.
+    wait_until(lambda: getattr(panel.current(), "id", "") == retry.id, 15, "the resubmission selected")
     export = tmp_path / "rows.csv"
     panel.select(sid)
-    run_async(asyncio.sleep(0.2))
+    wait_until(lambda: panel.units_model.rowCount() == 3, 15, "the first submission's rows")
     run_async(panel.export_units_to(export))
     assert export.read_text().count("FAILED") >= 3

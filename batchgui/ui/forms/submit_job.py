@@ -11,9 +11,12 @@ import asyncio
 import json
 import re
 import shlex
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -26,6 +29,12 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from batchgui.aws.batch import BatchGateway
+from batchgui.domain.batch import ComputeEnvironment, JobDefinition, JobQueue
+from batchgui.domain.errors import BatchGuiError
+from batchgui.services.runner import Runner
+from batchgui.ui.forms.queue_dialog import platform_family
 
 JOB_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
 MAX_DEPENDENCIES = 20
@@ -76,6 +85,111 @@ def parse_command(text: str, errors: list[str]) -> list[str]:
         return []
 
 
+FAMILY_LABEL = {"FARGATE": "Fargate", "EC2": "EC2"}
+MISMATCH_COLOR = QColor("#9e9e9e")
+
+
+def definition_family(definition: JobDefinition) -> str:
+    """FARGATE or EC2, from the definition's platformCapabilities."""
+    return "FARGATE" if definition.platform.upper() == "FARGATE" else "EC2"
+
+
+@dataclass(frozen=True)
+class Platforms:
+    """Which platform (FARGATE or EC2) each queue and definition is for; absent = not known.
+
+    A queue's platform is its compute environments'; a definition's its platformCapabilities.
+    AWS Batch never runs a Fargate definition on an EC2 queue, nor the other way round.
+    """
+
+    queues: Mapping[str, str] = field(default_factory=dict)
+    definitions: Mapping[str, str] = field(default_factory=dict)  # by name and by name:revision
+
+    @classmethod
+    def build(
+        cls,
+        queues: Sequence[JobQueue],
+        environments: Sequence[ComputeEnvironment],
+        definitions: Sequence[JobDefinition],
+    ) -> Platforms:
+        by_arn = {e.arn: e for e in environments}
+        by_name = {e.name: e for e in environments}
+        queue_families: dict[str, str] = {}
+        for queue in queues:
+            families = {
+                platform_family(env)
+                for order in queue.compute_environments
+                if (env := by_arn.get(order.arn) or by_name.get(order.name)) is not None
+            }
+            if len(families) == 1:
+                queue_families[queue.name] = families.pop()
+        definition_families: dict[str, str] = {}
+        # The newest revision speaks for the bare name (what SubmitJob runs for `name`).
+        for definition in sorted(definitions, key=lambda d: d.revision):
+            family = definition_family(definition)
+            definition_families[definition.name_revision] = family
+            if definition.status == "ACTIVE" or definition.name not in definition_families:
+                definition_families[definition.name] = family
+        return cls(queue_families, definition_families)
+
+    def queue_family(self, queue: str) -> str:
+        return self.queues.get(queue.strip().rsplit("/", 1)[-1], "")
+
+    def definition_family(self, definition: str) -> str:
+        name = definition.strip().rsplit("/", 1)[-1]
+        return self.definitions.get(name) or self.definitions.get(name.split(":", 1)[0], "")
+
+    def queues_for(self, family: str, among: Sequence[str]) -> list[str]:
+        return [q for q in among if self.queue_family(q) == family]
+
+    def problem(self, queue: str, definition: str, queues: Sequence[str] = ()) -> str:
+        """Why this queue cannot run this definition, or "" when it can (or when it is not known)."""
+        queue_family, definition_family = self.queue_family(queue), self.definition_family(definition)
+        if not queue_family or not definition_family or queue_family == definition_family:
+            return ""
+        want = FAMILY_LABEL[definition_family]
+        matching = self.queues_for(definition_family, queues)
+        hint = f" ({', '.join(matching[:3])})" if matching else ""
+        return (
+            f"Queue {queue.strip()} runs jobs on {FAMILY_LABEL[queue_family]}, but job definition "
+            f"{definition.strip()} is for {want}: AWS Batch would refuse or never run the job. "
+            f"Pick a {want} queue{hint} or a {FAMILY_LABEL[queue_family]} job definition."
+        )
+
+
+async def load_platforms(runner: Runner, batch: BatchGateway) -> Platforms:
+    """Platforms of the account's queues and definitions; empty (nothing checked) when not readable."""
+    try:
+        environments = await runner.run(batch.describe_compute_environments)
+        queues = await runner.run(batch.describe_job_queues)
+        definitions = await runner.run(batch.describe_job_definitions, "ACTIVE")
+    except BatchGuiError:
+        return Platforms()
+    return Platforms.build(queues, environments, definitions)
+
+
+def mark_mismatches(combo: QComboBox, family: str, family_of: Mapping[int, str], what: str) -> None:
+    """Grey the combo's items whose platform is not `family`, with a tooltip saying why."""
+    text = combo.currentText()
+    for index in range(combo.count()):
+        own = family_of.get(index, "")
+        mismatch = bool(family and own and own != family)
+        tip = FAMILY_LABEL.get(own, "")
+        if mismatch:
+            tip = f"{tip}: does not run the chosen {FAMILY_LABEL[family]} {what}"
+        # Only real changes: a change to the current item resets an editable combo's typed text.
+        if bool(combo.itemData(index, Qt.ItemDataRole.ForegroundRole)) != mismatch:
+            combo.setItemData(
+                index, QBrush(MISMATCH_COLOR) if mismatch else None, Qt.ItemDataRole.ForegroundRole
+            )
+        if (combo.itemData(index, Qt.ItemDataRole.ToolTipRole) or "") != tip:
+            combo.setItemData(index, tip or None, Qt.ItemDataRole.ToolTipRole)
+    if combo.isEditable() and combo.currentText() != text:
+        combo.blockSignals(True)
+        combo.setEditText(text)
+        combo.blockSignals(False)
+
+
 class SubmitJobDialog(QDialog):
     def __init__(
         self,
@@ -83,9 +197,13 @@ class SubmitJobDialog(QDialog):
         definitions: Sequence[str],
         parent: QWidget | None = None,
         resubmit_count: int = 0,
+        platforms: Platforms | None = None,
     ) -> None:
         super().__init__(parent)
         self.resubmit_count = resubmit_count
+        self.platforms = platforms or Platforms()
+        self.queue_names = list(queues)
+        self.definition_names = list(definitions)
         self.setWindowTitle(f"Resubmit {resubmit_count} jobs" if resubmit_count else "Submit job")
         self.setObjectName("submitJobDialog")
         self.name_edit = QLineEdit()
@@ -96,6 +214,9 @@ class SubmitJobDialog(QDialog):
         self.definition_combo = QComboBox()
         self.definition_combo.setEditable(True)
         self.definition_combo.addItems(list(definitions))
+        self.platform_label = QLabel()
+        self.platform_label.setObjectName("submitPlatform")
+        self.platform_label.setWordWrap(True)
         self.parameters_edit = QPlainTextEdit()
         self.parameters_edit.setPlaceholderText("name=value, one per line (replace Ref::name in the command)")
         self.command_edit = QLineEdit()
@@ -134,6 +255,7 @@ class SubmitJobDialog(QDialog):
             form.addRow("Name", self.name_edit)
             form.addRow("Queue", self.queue_combo)
             form.addRow("Definition", self.definition_combo)
+            form.addRow("", self.platform_label)
             form.addRow("Parameters", self.parameters_edit)
         form.addRow("Command", self.command_edit)
         form.addRow("Environment", self.environment_edit)
@@ -162,13 +284,87 @@ class SubmitJobDialog(QDialog):
         layout.addWidget(self.error_label)
         layout.addWidget(self.buttons)
         self.resize(560, 640)
+        self.choose_defaults()
+        self.queue_combo.currentTextChanged.connect(lambda _t: self._platform_changed())
+        self.definition_combo.currentTextChanged.connect(lambda _t: self._platform_changed())
+        self._platform_changed()
+
+    # --- platforms ----------------------------------------------------------------------------
+    def choose_defaults(self) -> None:
+        """A pair that can run: the first definition some queue can run, then that queue."""
+        platforms = self.platforms
+        for index, definition in enumerate(self.definition_names):
+            family = platforms.definition_family(definition)
+            matching = platforms.queues_for(family, self.queue_names) if family else []
+            if matching:
+                self.definition_combo.setCurrentIndex(index)
+                self.queue_combo.setCurrentIndex(self.queue_names.index(matching[0]))
+                return
+
+    def select_queue(self, queue: str) -> None:
+        """Preselect a queue (the one the jobs list is filtered on); the definition follows it if needed."""
+        self.queue_combo.setCurrentText(queue)
+        family = self.platforms.queue_family(queue)
+        if family and self.platforms.definition_family(self.definition_combo.currentText()) not in (
+            "",
+            family,
+        ):
+            for index, definition in enumerate(self.definition_names):
+                if self.platforms.definition_family(definition) == family:
+                    self.definition_combo.setCurrentIndex(index)
+                    break
+
+    def platform_problem(self) -> str:
+        if self.resubmit_count:
+            return ""  # each job keeps its own queue and definition, which ran together before
+        return self.platforms.problem(
+            self.queue_combo.currentText(), self.definition_combo.currentText(), self.queue_names
+        )
+
+    def _platform_changed(self) -> None:
+        queue_family = self.platforms.queue_family(self.queue_combo.currentText())
+        definition_family = self.platforms.definition_family(self.definition_combo.currentText())
+        mark_mismatches(
+            self.queue_combo,
+            definition_family,
+            {i: self.platforms.queue_family(q) for i, q in enumerate(self.queue_names)},
+            "job definition",
+        )
+        mark_mismatches(
+            self.definition_combo,
+            queue_family,
+            {i: self.platforms.definition_family(d) for i, d in enumerate(self.definition_names)},
+            "queue",
+        )
+        problem = self.platform_problem()
+        if problem:
+            self.platform_label.setStyleSheet("color: #c62828")
+            self.platform_label.setText(f"✖ {problem}")
+        elif queue_family and definition_family:
+            self.platform_label.setStyleSheet("color: #1b5e20")
+            self.platform_label.setText(f"✔ {FAMILY_LABEL[queue_family]} queue and job definition")
+        else:
+            self.platform_label.setStyleSheet("")
+            self.platform_label.setText(
+                "Greyed queues and definitions are for the other platform (Fargate or EC2)."
+                if self.platforms.queues
+                else ""
+            )
 
     # --- filling ------------------------------------------------------------------------------
     def prefill(self, request: dict[str, Any]) -> None:
         """Fill the fields from a SubmitJob request (a clone or a resubmission)."""
         self.name_edit.setText(str(request.get("jobName", "")))
-        self.queue_combo.setCurrentText(str(request.get("jobQueue", "")).rsplit("/", 1)[-1])
         self.definition_combo.setCurrentText(str(request.get("jobDefinition", "")).rsplit("/", 1)[-1])
+        queue = str(request.get("jobQueue", "")).rsplit("/", 1)[-1]
+        if queue:
+            self.queue_combo.setCurrentText(queue)
+        else:  # a definition alone (Submit from the definitions list): a queue that can run it
+            family = self.platforms.definition_family(self.definition_combo.currentText())
+            if family and self.platforms.queue_family(self.queue_combo.currentText()) != family:
+                matching = self.platforms.queues_for(family, self.queue_names)
+                if matching:
+                    self.queue_combo.setCurrentText(matching[0])
         self.parameters_edit.setPlainText(format_pairs(dict(request.get("parameters") or {})))
         overrides: dict[str, Any] = request.get("containerOverrides") or {}
         command = overrides.get("command") or []
@@ -236,6 +432,9 @@ class SubmitJobDialog(QDialog):
         definition = self.definition_combo.currentText().strip()
         if not definition:
             errors.append("Definition: pick a job definition (name or name:revision).")
+        problem = self.platform_problem()
+        if queue and definition and problem:
+            errors.append(problem)
         request: dict[str, Any] = {"jobName": name, "jobQueue": queue, "jobDefinition": definition}
         parameters = parse_pairs(self.parameters_edit.toPlainText(), "Parameters", errors)
         if parameters:

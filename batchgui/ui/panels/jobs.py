@@ -54,7 +54,7 @@ from batchgui.services.connections import Backend
 from batchgui.services.jobs import JobsService, LiveState
 from batchgui.services.log_follower import LogFollower, LogState
 from batchgui.ui.dialogs import confirm
-from batchgui.ui.forms.submit_job import SubmitJobDialog, apply_overrides
+from batchgui.ui.forms.submit_job import SubmitJobDialog, apply_overrides, load_platforms
 from batchgui.ui.models.jobs_model import JobsTableModel
 from batchgui.ui.panels.base import ROW_HEIGHT, Panel, PanelServices, monospace_font, write_text
 from batchgui.ui.settings import AppSettings
@@ -667,9 +667,14 @@ class JobsPanel(Panel):
     async def make_submit_dialog(self, resubmit_count: int = 0) -> SubmitJobDialog:
         backend = self.backend
         definitions = await self._definition_names(backend) if backend is not None else []
-        dialog = SubmitJobDialog(self._queues, definitions, self, resubmit_count=resubmit_count)
+        # Queue and definition platforms (Fargate or EC2): the dialog proposes and accepts only pairs
+        # AWS Batch can run.
+        platforms = await load_platforms(self.services.runner, backend.batch) if backend is not None else None
+        dialog = SubmitJobDialog(
+            self._queues, definitions, self, resubmit_count=resubmit_count, platforms=platforms
+        )
         if self._selected_queues:
-            dialog.queue_combo.setCurrentText(sorted(self._selected_queues)[0])
+            dialog.select_queue(sorted(self._selected_queues)[0])
         return dialog
 
     async def submit_new(self, prefill: dict[str, Any] | None = None) -> list[SubmitOutcome]:

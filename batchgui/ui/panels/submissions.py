@@ -8,7 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -20,7 +21,14 @@ from PySide6.QtWidgets import (
 
 from batchgui.domain.errors import BatchGuiError
 from batchgui.services.connections import Backend
-from batchgui.services.submission import Submission, SubmissionState, Submitter, Unit, units_failed
+from batchgui.services.submission import (
+    Submission,
+    SubmissionState,
+    Submitter,
+    Unit,
+    is_finished,
+    units_failed,
+)
 from batchgui.ui.dialogs import confirm
 from batchgui.ui.models.table import Column, RowTableModel
 from batchgui.ui.panels.base import ListPanel, PanelServices, make_table_view, rows_to_csv, write_text
@@ -36,6 +44,16 @@ def _status_counts(sub: Submission) -> str:
     if not sub.statuses:
         return ""
     return ", ".join(f"{status} {count:,}" for status, count in sorted(sub.statuses.items()))
+
+
+def plural(count: int, word: str) -> str:
+    """`1 row`, `2 rows`, `1,000 jobs`."""
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+
+def all_terminal(units: list[Unit]) -> bool:
+    """Every job has ended (a job Batch no longer knows about will not change either)."""
+    return bool(units) and all(is_finished(u.status) or u.status == "UNKNOWN" for u in units)
 
 
 def _log_link(unit: Unit) -> str:
@@ -103,7 +121,12 @@ class SubmissionsPanel(ListPanel[Submission]):
         self.resume_button.clicked.connect(lambda: self.spawn(self.resume(), "Resume the submission"))
         self.retry_button = QPushButton("Resubmit failed rows only")
         self.retry_button.clicked.connect(lambda: self.spawn(self.resubmit_failed(), "Resubmit failed rows"))
+        self.resume_button.setEnabled(False)
+        self.retry_button.setToolTip("A new submission for the rows whose jobs FAILED")
+        self.retry_button.setEnabled(False)
+        self.status_button.setEnabled(False)
         self.export_rows_button = QPushButton("Export rows CSV…")
+        self.export_rows_button.setEnabled(False)
         self.export_rows_button.clicked.connect(self.export_units)
         self.units_note = QLabel()
         self.units_note.setWordWrap(True)
@@ -138,6 +161,11 @@ class SubmissionsPanel(ListPanel[Submission]):
         self.table.sortByColumn(0, Qt.SortOrder.DescendingOrder)  # newest first
         submitter.listeners.append(self._journal_changed)
         self._pending_select = ""
+        self._shown_id = ""  # the submission whose rows the rows table shows
+        self._status_task: asyncio.Task[Any] | None = None
+        # Follows the selected submission's jobs while the panel is visible, until they all ended.
+        self._status_timer = QTimer(self)
+        self._status_timer.timeout.connect(self._poll_status)
 
     # --- loading ------------------------------------------------------------------------------
     async def load(self, backend: Backend) -> None:
@@ -149,6 +177,7 @@ class SubmissionsPanel(ListPanel[Submission]):
     def _journal_changed(self, _submission_id: str) -> None:
         if self.isVisible() and (self._loading is None or self._loading.done()):
             self.refresh()
+        self._update_buttons()
 
     def refresh(self) -> None:
         # The journal is local: the list works without a connection too.
@@ -159,6 +188,8 @@ class SubmissionsPanel(ListPanel[Submission]):
 
     async def _load_offline(self) -> None:
         self.model.set_rows(await self.services.runner.run(self.submitter.journal.submissions))
+        if self._pending_select:
+            self.select(self._pending_select)
 
     def on_backend_changed(self, backend: Backend | None) -> None:
         """The journal outlives connections: keep the list."""
@@ -203,28 +234,109 @@ class SubmissionsPanel(ListPanel[Submission]):
     def _current_changed(self, current: Any, previous: Any) -> None:
         super()._current_changed(current, previous)
         sub = self.current()
+        self._update_buttons()
+        if sub is not None and sub.id == self._shown_id:
+            return  # the list was reloaded: same submission, its rows stay
+        self._shown_id = sub.id if sub is not None else ""
         self.units_model.set_rows([])
         self.results_model.set_rows([])
+        self.results_note.setText("")
+        self._status_timer.stop()
         if sub is not None:
-            self.resume_button.setEnabled(sub.resumable and sub.state != SubmissionState.SUBMITTING)
+            self.units_note.setText("Reading the submission…")
             self.spawn(self._show_units(sub.id), "Read the submission")
+        else:
+            self.units_note.setText("")
 
     async def _show_units(self, submission_id: str) -> None:
         units = await self.services.runner.run(self.submitter.journal.units, submission_id)
+        if submission_id != self._shown_id:
+            return
         self.units_model.set_rows(units)
         self._note(units)
+        # Following starts at once: the jobs' status is read now and then every refresh interval.
+        self._follow(units)
+
+    def _follow(self, units: list[Unit]) -> None:
+        """Read the status now and keep polling while visible, unless every job has ended."""
+        sub = self.current()
+        if sub is None or self.backend is None or not sub.submitted:
+            self._status_timer.stop()
+            return
+        if all_terminal(units) and sub.id not in self.submitter.sending and units_cover(sub, units):
+            self._status_timer.stop()
+            return
+        if not units:
+            self.units_note.setText("Reading the jobs' status…")
+        self._poll_status()
+        if self.isVisible():
+            self._status_timer.start(self.services.settings.refresh_interval_s * 1000)
+
+    @property
+    def following(self) -> bool:
+        return self._status_timer.isActive()
+
+    def _poll_status(self) -> None:
+        if self._status_task is not None and not self._status_task.done():
+            return
+        self._status_task = self.spawn(self._poll_once(), "Refresh job status")
+
+    async def _poll_once(self) -> None:
+        try:
+            units = await self.refresh_units()
+        except BatchGuiError as error:
+            self.units_note.setText(f"Cannot read the jobs' status: {error.message()} (retrying).")
+            return
+        sub = self.current()
+        if (
+            sub is not None
+            and all_terminal(units)
+            and sub.id not in self.submitter.sending
+            and units_cover(sub, units)
+        ):
+            self._status_timer.stop()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._shown_id:
+            self._follow(self.units_model.all_rows())
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        super().hideEvent(event)
+        self._status_timer.stop()
+
+    def _update_buttons(self) -> None:
+        sub, connected = self.current(), self.backend is not None
+        sending = sub is not None and sub.id in self.submitter.sending
+        self.status_button.setEnabled(sub is not None and connected and sub.submitted > 0)
+        self.resume_button.setEnabled(sub is not None and connected and sub.resumable and not sending)
+        units = self.units_model.all_rows() if sub is not None and sub.id == self._shown_id else []
+        self.retry_button.setEnabled(connected and bool(units_failed(units)) and not sending)
+        self.export_rows_button.setEnabled(bool(units))
 
     def _note(self, units: list[Unit]) -> None:
         failed = units_failed(units)
-        self.retry_button.setEnabled(bool(failed))
+        sub = self.current()
         if not units:
-            self.units_note.setText("Press Refresh status to read the jobs' status.")
+            if sub is not None and not sub.submitted:
+                self.units_note.setText(
+                    "Nothing was sent (a dry run)."
+                    if sub.state == SubmissionState.DRY_RUN
+                    else "No job was submitted yet: press Resume to send the requests."
+                )
+            elif self.backend is None:
+                self.units_note.setText("Connect to read the jobs' status.")
+            else:
+                self.units_note.setText("Reading the jobs' status…")
         else:
             rows = sum(u.row_count for u in units)
             done = sum(u.row_count for u in units if u.status == "SUCCEEDED")
             self.units_note.setText(
-                f"{done:,} of {rows:,} rows SUCCEEDED" + (f", {len(failed)} job(s) FAILED" if failed else "")
+                f"{done:,} of {plural(rows, 'row')} SUCCEEDED"
+                + (f", {plural(len(failed), 'job')} FAILED" if failed else "")
+                + ("" if all_terminal(units) else " · following")
             )
+        self._update_buttons()
 
     # --- actions ------------------------------------------------------------------------------
     async def refresh_units(self) -> list[Unit]:
@@ -243,11 +355,15 @@ class SubmissionsPanel(ListPanel[Submission]):
         if sub is None or backend is None:
             return
         try:
+            self.resume_button.setEnabled(False)
             outcome = await self.submitter.submit(backend.batch, sub.id)
         except BatchGuiError as error:
             self.units_note.setText(f"{error.message()}\nPress Resume again when the network is back.")
             return
+        finally:
+            self._update_buttons()
         self.units_note.setText(f"{outcome.submitted:,} of {outcome.total:,} submitted.")
+        self._follow(self.units_model.all_rows())
 
     async def resubmit_failed(self, ask: bool = True) -> Submission | None:
         sub, backend = self.current(), self.backend
@@ -260,7 +376,7 @@ class SubmissionsPanel(ListPanel[Submission]):
         if ask and not await confirm(
             self,
             "Resubmit failed rows",
-            f"Submit {len(failed)} new job(s) for the {rows:,} row(s) whose jobs FAILED?",
+            f"Submit {plural(len(failed), 'new job')} for the {plural(rows, 'row')} whose jobs FAILED?",
             "Resubmit",
         ):
             return None
@@ -305,8 +421,13 @@ class SubmissionsPanel(ListPanel[Submission]):
         self.results_table.setModel(self.results_model)
         items.sort(key=lambda r: int(r.get("row_number", "0") or 0))
         self.results_model.set_rows(items)
-        self.results_note.setText(f"{len(items):,} item(s) in {table} for submission {sub.id}.")
+        self.results_note.setText(f"{plural(len(items), 'item')} in {table} for submission {sub.id}.")
         return items
+
+
+def units_cover(sub: Submission, units: list[Unit]) -> bool:
+    """The status read covers every submitted request (not only those sent before the last read)."""
+    return len({u.seq for u in units}) >= sub.submitted
 
 
 def _field(name: str) -> Callable[[dict[str, str]], str]:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -66,6 +66,7 @@ from batchgui.services.submission import (
     new_submission_id,
 )
 from batchgui.services.upload import FileCheck, Progress, Uploader
+from batchgui.ui.forms.submit_job import FAMILY_LABEL, Platforms, definition_family, mark_mismatches
 from batchgui.ui.models.table import Column, RowTableModel
 from batchgui.ui.panels.base import PanelServices, make_table_view, monospace_font
 
@@ -104,6 +105,18 @@ def _parse_pairs(text: str) -> dict[str, str]:
     return pairs
 
 
+def file_size(path: Path) -> int | None:
+    """The size of a regular file, None when there is none (run on a worker: disks can be slow)."""
+    try:
+        return path.stat().st_size if path.is_file() else None
+    except OSError:
+        return None
+
+
+# The file field is looked at once typing pauses this long, not at every keystroke.
+PATH_DEBOUNCE_MS = 250
+
+
 class WizardPage(QWizardPage):
     def __init__(self, wizard: CsvWizard, title: str, subtitle: str = "") -> None:
         super().__init__()
@@ -128,6 +141,12 @@ class FilePage(WizardPage):
         self.path_edit.setObjectName("csvPath")
         self.path_edit.setPlaceholderText("/path/to/data.csv")
         self.path_edit.textChanged.connect(self._changed)
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(PATH_DEBOUNCE_MS)
+        self._debounce.timeout.connect(self._probe)
+        self._found: Path | None = None  # the last path seen to be a file
+        self._probe_task: asyncio.Task[Any] | None = None
         browse = QPushButton("Browse…")
         browse.clicked.connect(self.browse)
         row = QHBoxLayout()
@@ -145,18 +164,38 @@ class FilePage(WizardPage):
         if path:
             self.path_edit.setText(path)
 
+    def _typed(self) -> Path | None:
+        text = self.path_edit.text().strip()
+        return Path(text).expanduser() if text else None
+
     def _changed(self) -> None:
-        path = Path(self.path_edit.text().strip()).expanduser()
-        if not self.path_edit.text().strip():
+        """No disk access here: the path is looked at on a worker once typing pauses."""
+        self._found = None
+        self.completeChanged.emit()
+        if self._typed() is None:
+            self._debounce.stop()
             self.say("")
-        elif not path.is_file():
+            return
+        self._debounce.start()
+
+    def _probe(self) -> None:
+        path = self._typed()
+        if path is not None:
+            self._probe_task = self.w.services.tasks.spawn(self._look_at(path), "Look at the CSV file")
+
+    async def _look_at(self, path: Path) -> None:
+        size = await self.w.services.runner.run(file_size, path)
+        if path != self._typed():
+            return  # typed on meanwhile: the newer text has its own look
+        if size is None:
             self.say("No such file.", ERROR_STYLE)
         else:
-            self.say(f"{path.name}: {human_bytes(path.stat().st_size)}")
+            self._found = path
+            self.say(f"{path.name}: {human_bytes(size)}")
         self.completeChanged.emit()
 
     def isComplete(self) -> bool:
-        return Path(self.path_edit.text().strip()).expanduser().is_file()
+        return self._found is not None and self._found == self._typed()
 
     def validatePage(self) -> bool:
         self.w.path = Path(self.path_edit.text().strip()).expanduser()
@@ -487,6 +526,8 @@ class JobsPage(WizardPage):
         super().__init__(wizard, "Jobs", "Queue, job definition, how to split the rows, and overrides.")
         self.queues: list[JobQueue] = []
         self.definitions: list[JobDefinition] = []
+        self.platforms = Platforms()
+        self.platform_problem = ""
         self.queue = QComboBox()
         self.queue.setObjectName("queue")
         self.definition = QComboBox()
@@ -597,23 +638,44 @@ class JobsPage(WizardPage):
             self.say("Not connected.", ERROR_STYLE)
             return
         runner = self.w.services.runner
-        self.queues = await runner.run(backend.batch.describe_job_queues)
+        queues = await runner.run(backend.batch.describe_job_queues)
+        try:
+            environments = await runner.run(backend.batch.describe_compute_environments)
+        except BatchGuiError:
+            environments = []  # platforms unknown: the pair is not checked
         # All statuses: an INACTIVE revision chosen elsewhere must be explained, not hidden.
-        self.definitions = sorted(
+        definitions = sorted(
             await runner.run(backend.batch.describe_job_definitions, None),
             key=lambda d: (d.status != "ACTIVE", d.name, -d.revision),
         )
+        self.platforms = Platforms.build(queues, environments, definitions)
+        self.queues, self.definitions = queues, definitions
         self.queue.blockSignals(True)
         self.definition.blockSignals(True)
         self.queue.clear()
         for q in self.queues:
-            self.queue.addItem(f"{q.name}  ({q.state}, {q.status})", q.name)
+            family = FAMILY_LABEL.get(self.platforms.queue_family(q.name), "platform unknown")
+            self.queue.addItem(f"{q.name}  ({family}, {q.state}, {q.status})", q.name)
         self.definition.clear()
         for d in self.definitions:
-            self.definition.addItem(f"{d.name_revision}  ({d.status}, {d.platform})", d.name_revision)
+            label = FAMILY_LABEL[definition_family(d)]
+            self.definition.addItem(f"{d.name_revision}  ({label}, {d.status})", d.name_revision)
         self.queue.blockSignals(False)
         self.definition.blockSignals(False)
-        self.choose(None, None)
+        queue, definition = self.default_pair()
+        self.choose(queue, definition)
+
+    def default_pair(self) -> tuple[str | None, str | None]:
+        """The first usable definition that a usable queue of its platform can run, and that queue."""
+        usable = [q for q in self.queues if q.state == "ENABLED" and q.status == "VALID"] or self.queues
+        for definition in self.definitions:
+            if definition.status != "ACTIVE":
+                continue
+            family = definition_family(definition)
+            for queue in usable:
+                if self.platforms.queue_family(queue.name) in ("", family):
+                    return queue.name, definition.name_revision
+        return None, None
 
     def choose(self, queue: str | None, definition: str | None) -> None:
         """Select a queue/definition by name (tests and remembered choices)."""
@@ -712,6 +774,29 @@ class JobsPage(WizardPage):
             depends_on=tuple(j.strip() for j in self.depends.text().replace(",", " ").split() if j.strip()),
         )
 
+    def _check_platforms(self) -> None:
+        """Grey the choices of the other platform; say why the chosen pair cannot run, if so."""
+        queue, definition = self.current_queue, self.current_definition
+        queue_family = self.platforms.queue_family(queue.name) if queue else ""
+        wanted = definition_family(definition) if definition else ""
+        mark_mismatches(
+            self.queue,
+            wanted,
+            {i: self.platforms.queue_family(q.name) for i, q in enumerate(self.queues)},
+            "job definition",
+        )
+        mark_mismatches(
+            self.definition,
+            queue_family,
+            {i: definition_family(d) for i, d in enumerate(self.definitions)},
+            "queue",
+        )
+        self.platform_problem = (
+            self.platforms.problem(queue.name, definition.name_revision, [q.name for q in self.queues])
+            if queue and definition
+            else ""
+        )
+
     def replan(self) -> None:
         queue, definition, check, target = (
             self.current_queue,
@@ -719,6 +804,7 @@ class JobsPage(WizardPage):
             self.w.check,
             self.w.target,
         )
+        self._check_platforms()
         mode = self.mode()
         self.rows_per_child.setEnabled(mode is SplitMode.ARRAY)
         self.several.setEnabled(mode is SplitMode.ARRAY)
@@ -764,9 +850,10 @@ class JobsPage(WizardPage):
             empty_counts={c: inspection.empty_in(c).empty for c in column_map.values()},
         )
         self.plan = make_plan(spec)
-        lines = [f"<span style='{ERROR_STYLE}'>✖ {e}</span>" for e in self.plan.errors]
+        errors = ([self.platform_problem] if self.platform_problem else []) + list(self.plan.errors)
+        lines = [f"<span style='{ERROR_STYLE}'>✖ {e}</span>" for e in errors]
         lines += [f"<span style='{WARN_STYLE}'>⚠ {w}</span>" for w in self.plan.warnings]
-        if self.plan.ok:
+        if self.plan.ok and not self.platform_problem:
             what = (
                 f"array of {self.plan.array_size:,} children"
                 if mode is SplitMode.ARRAY and (self.plan.array_size or 0) > 1
@@ -779,11 +866,11 @@ class JobsPage(WizardPage):
         self.completeChanged.emit()
 
     def isComplete(self) -> bool:
-        return self.plan is not None and self.plan.ok
+        return self.plan is not None and self.plan.ok and not self.platform_problem
 
     def validatePage(self) -> bool:
         self.w.plan = self.plan
-        return self.plan is not None and self.plan.ok
+        return self.isComplete()
 
 
 # --- 5. review ----------------------------------------------------------------------------------
