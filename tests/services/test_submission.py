@@ -372,3 +372,18 @@ def test_a_job_pointed_at_a_missing_object_fails_fast_with_a_clear_log(sandbox: 
     assert any(
         "ERROR reading s3://batchgui-demo/input/no-such-file.csv" in m and "NoSuchKey" in m for m in messages
     ), messages
+
+
+def test_the_journal_file_is_opened_on_first_use_not_when_built(tmp_path: Path) -> None:
+    path = tmp_path / "data" / "submissions.sqlite3"
+    journal = Journal(path)  # what the application does while it builds its window
+
+    def opened() -> bool:
+        return journal.opened
+
+    assert not opened()
+    assert not path.parent.exists()
+    assert journal.submissions() == []  # first use (on a runner thread in the app) opens it
+    assert opened()
+    assert path.exists()
+    journal.close()

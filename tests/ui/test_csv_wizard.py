@@ -227,3 +227,82 @@ def test_jobs_step_shows_every_parameter_and_what_overrides_are_set(
     jobs.retries.setValue(2)
     jobs.tags.setText("team=data")
     assert jobs.sections.tabText(1) == "Overrides · 2 set"
+
+
+def to_jobs_step(app: Application, wait_until: Callable[..., None], prefix: str) -> CsvWizard:
+    wizard = checked_wizard(app, SAMPLE, wait_until)
+    wizard.next()
+    upload = wizard.upload_page
+    wait_until(lambda: upload.bucket.findText("batchgui-demo") >= 0, 30, "the bucket list")
+    upload.bucket.setCurrentText("batchgui-demo")
+    upload.prefix.setText(prefix)
+    upload.upload_button.click()
+    wait_until(upload.isComplete, 30, "the upload")
+    wizard.next()
+    wait_until(lambda: bool(wizard.jobs.definitions), 30, "queues and definitions")
+    return wizard
+
+
+def test_jobs_step_proposes_one_platform_and_refuses_a_mixed_pair(
+    make_app: Callable[..., Application], sandbox: Any, wait_until: Callable[..., None]
+) -> None:
+    from batchgui.ui.forms.submit_job import definition_family
+
+    app = started(make_app, sandbox, wait_until)
+    jobs = to_jobs_step(app, wait_until, "input/platforms/").jobs
+    queue, definition = jobs.current_queue, jobs.current_definition
+    assert queue is not None
+    assert definition is not None
+    # The default pair runs: the queue's compute environments are of the definition's platform.
+    assert jobs.platforms.queue_family(queue.name) == definition_family(definition), (queue.name, definition)
+    assert jobs.platform_problem == ""
+    assert "(Fargate" in jobs.queue.currentText() or "(EC2" in jobs.queue.currentText()
+
+    jobs.choose("ec2-queue", "csv-row-processor")  # EC2 queue, Fargate definition
+    jobs.set_value("delay_ms", "0")
+    assert not jobs.isComplete()
+    assert not jobs.validatePage()
+    text = jobs.plan_label.text()
+    assert "Queue ec2-queue runs jobs on EC2" in text
+    assert "is for Fargate" in text
+    assert "SubmitJob call" not in text  # no green "ready" line for a pair AWS would never run
+    assert "does not run" in jobs.queue.itemData(jobs.queue.currentIndex(), Qt.ItemDataRole.ToolTipRole)
+
+    jobs.choose("fargate-queue", "csv-row-processor")
+    assert jobs.platform_problem == ""
+    assert jobs.isComplete(), jobs.plan_label.text()
+
+
+def test_file_step_looks_at_the_path_on_a_worker_once_typing_pauses(
+    make_app: Callable[..., Application],
+    sandbox: Any,
+    wait_until: Callable[..., None],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import threading
+
+    from batchgui.ui.wizard import csv_wizard
+
+    app = started(make_app, sandbox, wait_until)
+    looked: list[tuple[str, bool]] = []
+    real = csv_wizard.file_size
+
+    def spy(path: Path) -> int | None:
+        looked.append((str(path), threading.current_thread() is threading.main_thread()))
+        return real(path)
+
+    monkeypatch.setattr(csv_wizard, "file_size", spy)
+    wizard = CsvWizard(app.services, app.uploader, app.submitter)
+    page = wizard.file_page
+    typed = str(SAMPLE)
+    for end in range(1, len(typed) + 1):  # a keystroke at a time
+        page.path_edit.setText(typed[:end])
+    assert not page.isComplete()  # nothing looked at yet
+    wait_until(page.isComplete, 10, "the typed file to be found")
+    assert looked == [(typed, False)]  # once, after the pause, off the GUI thread
+    assert "sample.csv" in page.message.text()
+    page.path_edit.setText(typed + ".missing")
+    assert not page.isComplete()
+    wait_until(lambda: "No such file" in page.message.text(), 10, "the missing file to be reported")
+    assert not page.isComplete()
+    wizard.deleteLater()

@@ -321,3 +321,106 @@ def test_export_csv_of_the_view(
     assert len(lines) == 2
     assert lines[1].startswith("b-job,")
     run_async(asyncio.sleep(0))
+
+
+def _platform_fixture() -> Any:
+    from batchgui.domain.batch import (
+        ComputeEnvironment,
+        ComputeEnvironmentOrder,
+        JobDefinition,
+        JobQueue,
+        Platform,
+    )
+    from batchgui.ui.forms.submit_job import Platforms
+
+    arn = "arn:aws:batch:eu-west-1:123456789012:"
+    envs = [
+        ComputeEnvironment(
+            name=n,
+            arn=f"{arn}compute-environment/{n}",
+            state="ENABLED",
+            status="VALID",
+            type="MANAGED",
+            platform=p,
+        )
+        for n, p in (("ec2-ce", Platform.EC2), ("fargate-ce", Platform.FARGATE))
+    ]
+    queues = [
+        JobQueue(
+            q,
+            f"{arn}job-queue/{q}",
+            "ENABLED",
+            "VALID",
+            1,
+            compute_environments=(ComputeEnvironmentOrder(1, e),),
+        )
+        for q, e in (("ec2-queue", envs[0].arn), ("fargate-queue", envs[1].arn))
+    ]
+    definitions = [
+        JobDefinition(d, f"{arn}job-definition/{d}:1", 1, "ACTIVE", "container", p)
+        for d, p in (("csv-row-processor", "FARGATE"), ("csv-row-processor-ec2", "EC2"))
+    ]
+    return Platforms.build(queues, envs, definitions)
+
+
+def test_submit_dialog_defaults_to_a_pair_of_one_platform_and_refuses_a_mixed_pair(qapp: Any) -> None:
+    from PySide6.QtCore import Qt
+
+    platforms = _platform_fixture()
+    # The queue listed first is EC2 and the definition listed first is Fargate: the dialog does not
+    # propose that pair; it takes the definition, then the first queue of its platform.
+    dialog = SubmitJobDialog(
+        ["ec2-queue", "fargate-queue"], ["csv-row-processor", "csv-row-processor-ec2"], platforms=platforms
+    )
+    assert dialog.definition_combo.currentText() == "csv-row-processor"
+    assert dialog.queue_combo.currentText() == "fargate-queue"
+    assert dialog.platform_label.text().startswith("✔ Fargate")
+    dialog.name_edit.setText("ok")
+    assert dialog.errors() == []
+    # The other platform's queue is greyed, with a tooltip that says why.
+    assert dialog.queue_combo.itemData(0, Qt.ItemDataRole.ForegroundRole) is not None
+    assert "does not run" in dialog.queue_combo.itemData(0, Qt.ItemDataRole.ToolTipRole)
+    assert dialog.queue_combo.itemData(1, Qt.ItemDataRole.ForegroundRole) is None
+
+    dialog.queue_combo.setCurrentText("ec2-queue")
+    errors = "\n".join(dialog.errors())
+    assert "Queue ec2-queue runs jobs on EC2" in errors
+    assert "csv-row-processor is for Fargate" in errors
+    assert "fargate-queue" in errors  # what to pick instead
+    assert dialog.platform_label.text().startswith("✖")
+    dialog._try_accept()
+    assert dialog.result() == 0
+    assert "EC2" in dialog.error_label.text()
+    dialog.definition_combo.setCurrentText("csv-row-processor-ec2:1")
+    assert dialog.errors() == []
+
+    # A queue chosen in the jobs list: the definition follows it to a runnable pair.
+    dialog.definition_combo.setCurrentText("csv-row-processor")
+    dialog.select_queue("ec2-queue")
+    assert dialog.definition_combo.currentText() == "csv-row-processor-ec2"
+    # Submit from a definition (no queue given): a queue that runs it.
+    dialog.prefill({"jobDefinition": "csv-row-processor:1"})
+    assert dialog.queue_combo.currentText() == "fargate-queue"
+    assert dialog.definition_combo.currentText() == "csv-row-processor:1"
+    dialog.deleteLater()
+
+
+def test_submit_dialog_in_the_app_proposes_a_runnable_pair(
+    make_app: Callable[..., Application], sandbox: Any, wait_until: Wait
+) -> None:
+    panel = open_panel(make_app, SandboxEndpoint(sandbox), wait_until)
+    task = panel.spawn(panel.make_submit_dialog(), "dialog")
+    wait_until(task.done, 30, "the submit dialog")
+    dialog: SubmitJobDialog = task.result()
+    queue, definition = dialog.queue_combo.currentText(), dialog.definition_combo.currentText()
+    platforms = dialog.platforms
+    assert platforms.queue_family(queue)
+    assert platforms.definition_family(definition)
+    assert platforms.queue_family(queue) == platforms.definition_family(definition), (queue, definition)
+    assert dialog.platform_problem() == ""
+    mismatched = next(
+        q for q in dialog.queue_names if platforms.queue_family(q) != platforms.queue_family(queue)
+    )
+    dialog.queue_combo.setCurrentText(mismatched)
+    assert dialog.platform_problem()
+    dialog.deleteLater()

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import Qt
 
 from batchgui.app import Application
 from batchgui.domain.csv_plan import DefinitionInfo, PlanInput, QueueInfo, SplitMode, iter_rows, make_plan
@@ -105,3 +106,56 @@ def test_failed_rows_show_and_only_they_are_resubmitted(  # noqa: PLR0917 - pyte
     wait_until(lambda: panel.units_model.rowCount() == 3, 15, "the first submission's rows")
     run_async(panel.export_units_to(export))
     assert export.read_text().count("FAILED") >= 3
+
+
+def test_empty_panel_offers_nothing_to_act_on_and_lists_newest_first(
+    make_app: Callable[..., Application],
+    sandbox: Any,
+    wait_until: Callable[..., None],
+    run_async: Callable[..., Any],
+    qtmodeltester: Any,
+) -> None:
+    app = started(make_app, sandbox, wait_until)
+    panel = app.window.show_panel("submissions")
+    assert isinstance(panel, SubmissionsPanel)
+    wait_until(lambda: panel.load_count >= 1, 15, "the journal read")
+    assert panel.model.rowCount() == 0
+    for button in (panel.resume_button, panel.retry_button, panel.status_button, panel.export_rows_button):
+        assert not button.isEnabled(), button.text()
+
+    ids = []
+    for name in ("older", "newer"):
+        sid = new_submission_id()
+        plan = make_plan(
+            PlanInput(
+                job_name=name,
+                queue=QueueInfo("fargate-queue"),
+                definition=DefinitionInfo("csv-row-processor:1", "ACTIVE", "FARGATE"),
+                bucket="batchgui-demo",
+                key=f"input/{name}.csv",
+                rows=1,
+                columns=("id",),
+                submission_id=sid,
+                mode=SplitMode.WHOLE,
+            )
+        )
+        assert plan.ok, plan.errors
+        run_async(app.submitter.create(plan, f"/tmp/{name}.csv", 5, "0" * 64, dry_run=True))
+        ids.append(sid)
+    panel.refresh()
+    wait_until(lambda: panel.model.rowCount() == 2, 15, "both submissions listed")
+    qtmodeltester.check(panel.model)
+    assert [panel.model.row_at(panel.model.index(r, 0)).id for r in range(2)] == ids[::-1]  # type: ignore[union-attr]
+    assert panel.count_label.text() == "2 rows"
+    # Sorted oldest first and remembered that way: the list still opens newest first.
+    panel.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+    assert panel.model.row_at(panel.model.index(0, 0)).id == ids[0]  # type: ignore[union-attr]
+    panel.save_state(panel.services.settings)
+    panel.restore_state(panel.services.settings)
+    assert panel.model.row_at(panel.model.index(0, 0)).id == ids[1]  # type: ignore[union-attr]
+    panel.select(ids[0])
+    wait_until(lambda: "dry run" in panel.units_note.text(), 10, "the dry run's note")
+    # A dry run sent nothing: nothing to resume, follow or resubmit.
+    assert not panel.following
+    for button in (panel.resume_button, panel.retry_button, panel.status_button):
+        assert not button.isEnabled(), button.text()

@@ -353,7 +353,9 @@ class ListPanel(Panel, Generic[T]):
             # Something is always selected, so the details pane is never empty when there are rows.
             self.table.selectRow(0)
         shown, total = self.model.rowCount(), len(self.model.all_rows())
-        self.count_label.setText(f"{shown} of {total}" if shown != total else f"{total} rows")
+        self.count_label.setText(
+            f"{shown} of {total}" if shown != total else f"{total} row{'' if total == 1 else 's'}"
+        )
 
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         row = self.model.row_at(current)

@@ -32,6 +32,7 @@ from batchgui.services.submission import (
 from batchgui.ui.dialogs import confirm
 from batchgui.ui.models.table import Column, RowTableModel
 from batchgui.ui.panels.base import ListPanel, PanelServices, make_table_view, rows_to_csv, write_text
+from batchgui.ui.settings import AppSettings
 
 
 def _created(sub: Submission) -> str:
@@ -173,6 +174,12 @@ class SubmissionsPanel(ListPanel[Submission]):
         self.model.set_rows(rows)
         if self._pending_select:
             self.select(self._pending_select)
+        self._list_reloaded()
+
+    def restore_state(self, settings: AppSettings) -> None:
+        super().restore_state(settings)
+        # The remembered header keeps column widths; the list always opens newest first.
+        self.table.sortByColumn(0, Qt.SortOrder.DescendingOrder)
 
     def _journal_changed(self, _submission_id: str) -> None:
         if self.isVisible() and (self._loading is None or self._loading.done()):
@@ -190,6 +197,16 @@ class SubmissionsPanel(ListPanel[Submission]):
         self.model.set_rows(await self.services.runner.run(self.submitter.journal.submissions))
         if self._pending_select:
             self.select(self._pending_select)
+        self._list_reloaded()
+
+    def _list_reloaded(self) -> None:
+        """The shown submission may have changed (its jobs were sent meanwhile): follow it if so."""
+        self._update_buttons()
+        if self._shown_id and not self.following and self.isVisible():
+            units = self.units_model.all_rows()
+            if not units:
+                self._note(units)
+            self._follow(units)
 
     def on_backend_changed(self, backend: Backend | None) -> None:
         """The journal outlives connections: keep the list."""
