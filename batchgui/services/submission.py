@@ -534,12 +534,17 @@ class Submitter:
         self.journal.set_item(submission_id, seq, ItemState.SUBMITTED, job.job_id)
         return job.job_id
 
-    def _reconcile(self, gateway: BatchGateway, submission_id: str) -> int:
+    def _reconcile(self, gateway: BatchGateway, submission_id: str, only_seq: int | None = None) -> int:
         """Items left `sending` (answer lost, or the app died): find their jobs by name.
 
         Found ones are recorded as submitted; the rest go back to pending. Returns how many were found.
+        While sending, only the item whose answer was lost (`only_seq`) is looked at: other items are
+        `sending` because their calls are in flight, and putting one of those back to pending before
+        its own answer arrives would have it sent twice.
         """
         sending = self.journal.items(submission_id, [ItemState.SENDING])
+        if only_seq is not None:
+            sending = [item for item in sending if item["seq"] == only_seq]
         if not sending:
             return 0
         sub = self.journal.submission(submission_id)
@@ -649,7 +654,7 @@ class Submitter:
                     except OutcomeUnknown:
                         attempts += 1
                         try:
-                            await self.runner.run(self._reconcile, backend_batch, submission_id)
+                            await self.runner.run(self._reconcile, backend_batch, submission_id, item["seq"])
                         except BatchGuiError as error:
                             stop_error.append(error)
                             return

@@ -7,6 +7,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,6 +21,7 @@ from botocore.exceptions import ReadTimeoutError
 
 from batchgui.aws.batch import BatchGateway, OutcomeUnknown, SubmittedJob, _no_blind_retry
 from batchgui.aws.errors import translate
+from batchgui.domain.batch import JobSummary
 from batchgui.domain.csv_plan import (
     DefinitionInfo,
     PlanInput,
@@ -309,6 +311,48 @@ def test_lost_answers_are_looked_up_by_name_not_resubmitted(
     assert outcome.submitted == 30
     names = jobs_by_name(client, job_name_prefix("rows", sid))
     assert len(names) == len(set(names)) == 30
+
+
+class _LostWhileAnotherIsInFlight(BatchGateway):
+    """The first answer is lost; the second call is held in flight until the first has been looked
+    up by name, then its answer is lost too."""
+
+    def __init__(self, client: Any) -> None:
+        super().__init__(client)
+        self.lock = threading.Lock()
+        self.count = 0
+        self.looked_up = threading.Event()
+
+    def submit_job_once(self, request: dict[str, Any]) -> SubmittedJob:
+        with self.lock:
+            self.count += 1
+            number = self.count
+        if number == 2:
+            self.looked_up.wait(10)
+        job = super().submit_job_once(request)
+        if number in (1, 2):
+            raise OutcomeUnknown("read timeout", "")
+        return job
+
+    def jobs_named(self, queue: str, name_prefix: str) -> list[JobSummary]:
+        found = super().jobs_named(queue, name_prefix)
+        self.looked_up.set()
+        return found
+
+
+def test_a_lost_answer_does_not_reset_a_call_still_in_flight(
+    sandbox: Any, runner: Runner, journal: Journal, run_async: Callable[..., Any]
+) -> None:
+    client = batch_client(sandbox)
+    park_queue(client)
+    submitter = Submitter(runner, journal)
+    sid = create_per_row(run_async, submitter, 3)
+    gateway = _LostWhileAnotherIsInFlight(client)
+    outcome = run_async(submitter.submit(gateway, sid, rate_per_s=2000))
+    assert outcome.submitted == 3
+    names = jobs_by_name(client, job_name_prefix("rows", sid))
+    assert sorted(names) == sorted(set(names))
+    assert len(names) == 3
 
 
 def test_refused_rows_are_recorded_and_the_rest_go_on(
