@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from PySide6.QtCore import QByteArray, QModelIndex, QPoint, Qt, QTimer, Signal
+from PySide6.QtCore import QAbstractTableModel, QByteArray, QModelIndex, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QFont, QFontMetrics, QGuiApplication, QHideEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -132,8 +132,14 @@ class Panel(QWidget):
         return self.services.tasks.spawn(coro, what)
 
 
-def make_table_view(model: RowTableModel[Any], object_name: str) -> QTableView:
-    """A table view set up for big models: fixed row heights, model-side sort, no content sizing."""
+def make_table_view(
+    model: QAbstractTableModel, object_name: str, widths: Sequence[int | None] | None = None
+) -> QTableView:
+    """A table view set up for big models: fixed row heights, model-side sort, no content sizing.
+
+    Column widths come from `widths`, or from a RowTableModel's columns."""
+    if widths is None:
+        widths = [c.width for c in model.columns] if isinstance(model, RowTableModel) else []
     view = QTableView()
     view.setObjectName(object_name)
     view.setModel(model)
@@ -151,8 +157,8 @@ def make_table_view(model: RowTableModel[Any], object_name: str) -> QTableView:
     horizontal.setStretchLastSection(True)
     horizontal.setSectionsMovable(True)
     horizontal.setSortIndicatorShown(True)
-    for number, column in enumerate(model.columns):
-        view.setColumnWidth(number, column.width or 120)
+    for number, width in enumerate(widths):
+        view.setColumnWidth(number, width or 120)
     fit_headers(view)
     return view
 

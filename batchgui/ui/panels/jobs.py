@@ -23,12 +23,10 @@ from typing import Any
 from PySide6.QtCore import QDateTime, QModelIndex, QPoint, Qt, QTimer
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QDateTimeEdit,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QMenu,
@@ -56,7 +54,13 @@ from batchgui.services.log_follower import LogFollower, LogState
 from batchgui.ui.dialogs import confirm
 from batchgui.ui.forms.submit_job import SubmitJobDialog, apply_overrides, load_platforms
 from batchgui.ui.models.jobs_model import JobsTableModel
-from batchgui.ui.panels.base import ROW_HEIGHT, Panel, PanelServices, monospace_font, write_text
+from batchgui.ui.panels.base import (
+    Panel,
+    PanelServices,
+    make_table_view,
+    monospace_font,
+    write_text,
+)
 from batchgui.ui.settings import AppSettings
 from batchgui.ui.widgets.job_details import JobDetailsView
 from batchgui.ui.widgets.log_view import LogView
@@ -267,26 +271,8 @@ class JobsPanel(Panel):
         self._update_counts()
 
     def _make_table(self) -> QTableView:
-        view = QTableView()
-        view.setObjectName("jobsTable")
-        view.setModel(self.model)
-        view.setSortingEnabled(True)
+        view = make_table_view(self.model, "jobsTable", [c.width for c in self.model.columns])
         view.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
-        view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        view.setAlternatingRowColors(True)
-        view.setWordWrap(False)
-        view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        vertical = view.verticalHeader()
-        vertical.setVisible(False)
-        vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        vertical.setDefaultSectionSize(ROW_HEIGHT)
-        horizontal = view.horizontalHeader()
-        horizontal.setStretchLastSection(True)
-        horizontal.setSectionsMovable(True)
-        horizontal.setSortIndicatorShown(True)
-        for number, column in enumerate(self.model.columns):
-            view.setColumnWidth(number, column.width)
         view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         view.customContextMenuRequested.connect(self._context_menu)
         return view
