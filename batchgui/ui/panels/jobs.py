@@ -52,6 +52,7 @@ from batchgui.services.connections import Backend
 from batchgui.services.jobs import JobsService, LiveState
 from batchgui.services.log_follower import LogFollower, LogState
 from batchgui.ui.dialogs import confirm
+from batchgui.ui.forms.common import error_text
 from batchgui.ui.forms.submit_job import SubmitJobDialog, apply_overrides, load_platforms
 from batchgui.ui.models.jobs_model import JobsTableModel
 from batchgui.ui.panels.base import (
@@ -95,10 +96,6 @@ def freeze_long_lived() -> None:
     """
     gc.collect(1)
     gc.freeze()
-
-
-def _error_text(error: BaseException) -> str:
-    return error.message() if isinstance(error, BatchGuiError) else f"{type(error).__name__}: {error}"
 
 
 class JobsPanel(Panel):
@@ -713,7 +710,7 @@ class JobsPanel(Panel):
                 submitted = await self.jobs.submit(backend, request)
                 outcomes.append(SubmitOutcome(submitted.job_id, submitted.job_name))
             except BatchGuiError as error:
-                outcomes.append(SubmitOutcome(name=str(request.get("jobName", "")), error=_error_text(error)))
+                outcomes.append(SubmitOutcome(name=str(request.get("jobName", "")), error=error_text(error)))
         self.last_submits = outcomes
         ok = [o for o in outcomes if not o.error]
         if ok:

@@ -57,7 +57,6 @@ from batchgui.domain.csv_plan import (
     make_plan,
 )
 from batchgui.domain.errors import BatchGuiError
-from batchgui.services.connections import describe_error
 from batchgui.services.submission import (
     Submission,
     SubmissionState,
@@ -80,11 +79,6 @@ def _eta(seconds: float | None) -> str:
         return "-"
     seconds = int(seconds)
     return f"{seconds // 60}:{seconds % 60:02d}"
-
-
-def _error_text(error: BaseException) -> str:
-    title, body = describe_error(error)
-    return body if body.startswith(title) else f"{title}: {body}"
 
 
 def _cell(index: int) -> Callable[[tuple[int, list[str]]], str]:
