@@ -296,6 +296,11 @@ class MonitorPanel(Panel):
         self.tile_running = Tile("Running", "tileRunning")
         self.tile_runnable = Tile("Runnable", "tileRunnable")
         self.tile_failed = Tile("Failed (last hour)", "tileFailed")
+        # Counted from what the monitor saw fail, so a failure before it started is not included.
+        self.tile_failed.setToolTip(
+            "Jobs the monitor saw fail in the last hour (failures before monitoring started are not "
+            "counted; the Jobs panel's FAILED tab lists every failed job)"
+        )
         self.tile_vcpus = Tile("vCPUs in use / provisioned", "tileVcpus")
         self.tile_oldest = Tile("Oldest RUNNABLE job", "tileOldest")
         tiles = QHBoxLayout()
