@@ -231,6 +231,9 @@ class ListPanel(Panel, Generic[T]):
     ) -> None:
         super().__init__(services, parent)
         self.model: RowTableModel[T] = RowTableModel(columns, key, self)
+        # Actions on the selected rows; the context menu offers the same objects (shortcuts shown,
+        # enabled state shared with the action bar).
+        self.row_actions: list[QAction] = []
         self.table = make_table_view(self.model, f"{self.panel_id}Table")
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)
@@ -293,9 +296,17 @@ class ListPanel(Panel, Generic[T]):
         return getattr(row, "raw", {})
 
     def context_actions(self, menu: QMenu, rows: list[T]) -> None:
-        """Add panel-specific actions for the selected rows."""
+        """Add panel-specific actions for the selected rows (by default: `row_actions`)."""
+        if self.row_actions:
+            menu.addSeparator()
+            menu.addActions(self.row_actions)
 
     # --- behaviour ----------------------------------------------------------------------------
+    def selected_row(self) -> T | None:
+        """The first selected row, for actions on one row."""
+        rows = self.selected_rows()
+        return rows[0] if rows else None
+
     def selected_rows(self) -> list[T]:
         rows = []
         for index in self.table.selectionModel().selectedRows():

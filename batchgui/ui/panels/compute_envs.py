@@ -8,7 +8,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QMenu, QWidget
+from PySide6.QtWidgets import QWidget
 
 from batchgui.domain.batch import ComputeEnvironment
 from batchgui.services.connections import Backend
@@ -105,6 +105,7 @@ class ComputeEnvironmentsPanel(ListPanel[ComputeEnvironment]):
             shortcut=QKeySequence.StandardKey.Delete,
             tooltip="Delete (shows what blocks it first)",
         )
+        self.row_actions = [self.edit_button, self.toggle_button, self.tags_button, self.delete_button]
         self.table.selectionModel().selectionChanged.connect(self._name_toggle)
         self.model.rows_changed.connect(self._name_toggle)
         self.wizard: ComputeEnvironmentWizard | None = None
@@ -148,14 +149,6 @@ class ComputeEnvironmentsPanel(ListPanel[ComputeEnvironment]):
             ("Service role", row.service_role),
             ("Tags", "\n".join(f"{k}={v}" for k, v in sorted(row.tags.items()))),
         ]
-
-    def context_actions(self, menu: QMenu, rows: list[ComputeEnvironment]) -> None:
-        menu.addSeparator()
-        menu.addActions([self.edit_button, self.toggle_button, self.tags_button, self.delete_button])
-
-    def _selected(self) -> ComputeEnvironment | None:
-        rows = self.selected_rows()
-        return rows[0] if rows else None
 
     # --- actions ------------------------------------------------------------------------------
     def create_new(self) -> None:
@@ -213,7 +206,7 @@ class ComputeEnvironmentsPanel(ListPanel[ComputeEnvironment]):
             self.wizard = None
 
     def edit(self) -> None:
-        env = self._selected()
+        env = self.selected_row()
         if env is not None:
             self.spawn(self._edit(env), f"Edit {env.name}")
 
@@ -237,11 +230,11 @@ class ComputeEnvironmentsPanel(ListPanel[ComputeEnvironment]):
             self.edit_dialog = None
 
     def _name_toggle(self, *_args: object) -> None:
-        env = self._selected()
+        env = self.selected_row()
         self.toggle_button.setText(toggle_label(env.state if env else None))
 
     def toggle_state(self) -> None:
-        env = self._selected()
+        env = self.selected_row()
         if env is not None:
             self.spawn(self._toggle(env), f"Enable/disable {env.name}")
 
@@ -261,12 +254,12 @@ class ComputeEnvironmentsPanel(ListPanel[ComputeEnvironment]):
         )
 
     def tags(self) -> None:
-        env = self._selected()
+        env = self.selected_row()
         if env is not None:
             self.spawn(edit_tags(self, env.arn), f"Tags of {env.name}")
 
     def delete(self) -> None:
-        env = self._selected()
+        env = self.selected_row()
         if env is not None:
             self.spawn(self._delete(env), f"Delete {env.name}")
 

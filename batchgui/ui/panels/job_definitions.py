@@ -9,7 +9,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QCheckBox, QMenu, QWidget
+from PySide6.QtWidgets import QCheckBox, QWidget
 
 from batchgui.domain.batch import JobDefinition
 from batchgui.services.connections import Backend
@@ -157,20 +157,12 @@ class JobDefinitionsPanel(ListPanel[JobDefinition]):
             ("Tags", "\n".join(f"{k}={v}" for k, v in sorted(row.tags.items()))),
         ]
 
-    def context_actions(self, menu: QMenu, rows: list[JobDefinition]) -> None:
-        menu.addSeparator()
-        menu.addActions(self.row_actions)
-
-    def _selected(self) -> JobDefinition | None:
-        rows = self.selected_rows()
-        return rows[0] if rows else None
-
     # --- register -----------------------------------------------------------------------------
     def register_new(self) -> None:
         self.spawn(self._register(None), "Register job definition")
 
     def new_revision(self) -> None:
-        definition = self._selected()
+        definition = self.selected_row()
         if definition is not None:
             self.spawn(self._register(definition), f"New revision of {definition.name}")
 
@@ -250,12 +242,12 @@ class JobDefinitionsPanel(ListPanel[JobDefinition]):
 
     # --- others -------------------------------------------------------------------------------
     def tags(self) -> None:
-        definition = self._selected()
+        definition = self.selected_row()
         if definition is not None:
             self.spawn(edit_tags(self, definition.arn), f"Tags of {definition.name_revision}")
 
     def submit_job(self) -> None:
-        definition = self._selected()
+        definition = self.selected_row()
         if definition is None:
             return
         if self.on_submit is None:

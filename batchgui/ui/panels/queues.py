@@ -11,7 +11,7 @@ from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QMenu, QWidget
+from PySide6.QtWidgets import QWidget
 
 from batchgui.aws.batch_admin import JobCount
 from batchgui.domain.batch import ComputeEnvironment, JobQueue, JobStatus
@@ -211,13 +211,9 @@ class JobQueuesPanel(ListPanel[QueueRow]):
             ("Tags", "\n".join(f"{k}={v}" for k, v in sorted(queue.tags.items()))),
         ]
 
-    def context_actions(self, menu: QMenu, rows: list[QueueRow]) -> None:
-        menu.addSeparator()
-        menu.addActions(self.row_actions)
-
     def _selected(self) -> JobQueue | None:
-        rows = self.selected_rows()
-        return rows[0].queue if rows else None
+        row = self.selected_row()
+        return row.queue if row else None
 
     # --- actions ------------------------------------------------------------------------------
     async def _choices(self, backend: Backend) -> tuple[list[ComputeEnvironment], list[SchedulingPolicy]]:

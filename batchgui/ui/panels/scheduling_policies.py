@@ -6,7 +6,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QMenu, QWidget
+from PySide6.QtWidgets import QWidget
 
 from batchgui.domain.scheduling import SchedulingPolicy
 from batchgui.services.connections import Backend
@@ -100,19 +100,11 @@ class SchedulingPoliciesPanel(ListPanel[SchedulingPolicy]):
             ("Tags", "\n".join(f"{k}={v}" for k, v in sorted(row.tags.items()))),
         ]
 
-    def context_actions(self, menu: QMenu, rows: list[SchedulingPolicy]) -> None:
-        menu.addSeparator()
-        menu.addActions(self.row_actions)
-
-    def _selected(self) -> SchedulingPolicy | None:
-        rows = self.selected_rows()
-        return rows[0] if rows else None
-
     def create_new(self) -> None:
         self.spawn(self._open(None), "Create scheduling policy")
 
     def edit(self) -> None:
-        policy = self._selected()
+        policy = self.selected_row()
         if policy is not None:
             self.spawn(self._open(policy), f"Edit {policy.name}")
 
@@ -138,12 +130,12 @@ class SchedulingPoliciesPanel(ListPanel[SchedulingPolicy]):
             self.dialog = None
 
     def tags(self) -> None:
-        policy = self._selected()
+        policy = self.selected_row()
         if policy is not None:
             self.spawn(edit_tags(self, policy.arn), f"Tags of {policy.name}")
 
     def delete(self) -> None:
-        policy = self._selected()
+        policy = self.selected_row()
         if policy is not None:
             self.spawn(self._delete(policy), f"Delete {policy.name}")
 
