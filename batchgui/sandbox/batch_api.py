@@ -213,18 +213,16 @@ class BatchApi:
 
     # ---- lookups --------------------------------------------------------------------------------
     def _ce_row(self, conn: sqlite3.Connection, ref: str, include_deleted: bool = False) -> Json | None:
-        col = "arn" if ref.startswith("arn:") else "name"
-        row = conn.execute(f"SELECT data FROM compute_environments WHERE {col} = ?", (ref,)).fetchone()
-        if row is None:
-            return None
-        data: Json = json.loads(row[0])
-        if data["status"] == "DELETED" and not include_deleted:
-            return None
-        return data
+        return self._named_row(conn, "compute_environments", ref, include_deleted)
 
     def _queue_row(self, conn: sqlite3.Connection, ref: str, include_deleted: bool = False) -> Json | None:
+        return self._named_row(conn, "job_queues", ref, include_deleted)
+
+    @staticmethod
+    def _named_row(conn: sqlite3.Connection, table: str, ref: str, include_deleted: bool) -> Json | None:
+        """A compute environment or queue by name or ARN; DELETED ones only when asked for."""
         col = "arn" if ref.startswith("arn:") else "name"
-        row = conn.execute(f"SELECT data FROM job_queues WHERE {col} = ?", (ref,)).fetchone()
+        row = conn.execute(f"SELECT data FROM {table} WHERE {col} = ?", (ref,)).fetchone()
         if row is None:
             return None
         data: Json = json.loads(row[0])
