@@ -32,20 +32,20 @@ from batchgui.services.runner import Runner
 from batchgui.services.submission import Journal, Submitter
 from batchgui.services.tasks import TaskSet
 from batchgui.services.upload import PendingUploads, Uploader
+from batchgui.ui.compute_envs.panel import ComputeEnvironmentsPanel
 from batchgui.ui.connection_bar import ConnectionBar
+from batchgui.ui.csv_wizard import CsvWizardLauncher
 from batchgui.ui.dialogs import ask_mfa_code
+from batchgui.ui.job_definitions.panel import JobDefinitionsPanel
+from batchgui.ui.jobs.panel import JobsPanel
 from batchgui.ui.main_window import MainWindow
-from batchgui.ui.panels.base import Panel, PanelServices
-from batchgui.ui.panels.compute_envs import ComputeEnvironmentsPanel
-from batchgui.ui.panels.job_definitions import JobDefinitionsPanel
-from batchgui.ui.panels.jobs import JobsPanel
-from batchgui.ui.panels.monitor import MonitorPanel
-from batchgui.ui.panels.queues import JobQueuesPanel
-from batchgui.ui.panels.scheduling_policies import SchedulingPoliciesPanel
-from batchgui.ui.panels.submissions import SubmissionsPanel
+from batchgui.ui.monitor.panel import MonitorPanel
+from batchgui.ui.queues.panel import JobQueuesPanel
+from batchgui.ui.scheduling_policies.panel import SchedulingPoliciesPanel
 from batchgui.ui.settings import AppSettings
+from batchgui.ui.submissions.panel import SubmissionsPanel
 from batchgui.ui.widgets.notifications import NotificationArea
-from batchgui.ui.wizard import CsvWizardLauncher
+from batchgui.ui.widgets.panel import Panel, PanelServices
 
 log = logging.getLogger("batchgui")
 

@@ -73,3 +73,19 @@ class LocalEndpoint:
 class CallerIdentity:
     account: str
     arn: str
+
+
+@dataclass(frozen=True)
+class ConnectionInfo:
+    """What the UI may know of the open connection: where it goes and who it is, never its clients."""
+
+    spec: ConnectionSpec
+    identity: CallerIdentity | None = None
+
+    @property
+    def is_local(self) -> bool:
+        return self.spec.kind is ConnectionKind.LOCAL
+
+    @property
+    def label(self) -> str:
+        return self.spec.label

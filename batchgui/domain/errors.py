@@ -49,6 +49,15 @@ class MissingCredentials(BatchGuiError):
     title = "No credentials"
 
 
+class NotConnected(BatchGuiError):
+    """A feature was asked for AWS work while no connection is open (or it is being switched)."""
+
+    title = "Not connected"
+
+    def __init__(self, detail: str = "no connection is open", what_to_do: str = "") -> None:
+        super().__init__(detail, what_to_do or "Choose a profile or the local sandbox and press Connect.")
+
+
 class EndpointUnreachable(BatchGuiError):
     title = "Cannot reach the endpoint"
 

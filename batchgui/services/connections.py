@@ -23,6 +23,7 @@ from batchgui.aws.session import AwsConnection, list_profiles, list_regions
 from batchgui.aws.sts import StsGateway
 from batchgui.domain.connection import (
     CallerIdentity,
+    ConnectionInfo,
     ConnectionKind,
     ConnectionSpec,
     LocalEndpoint,
@@ -33,6 +34,7 @@ from batchgui.domain.errors import (
     EndpointUnreachable,
     ExpiredCredentials,
     MissingCredentials,
+    NotConnected,
 )
 from batchgui.services.events import Listeners
 from batchgui.services.runner import Runner
@@ -62,6 +64,10 @@ class Backend:
     @property
     def is_local(self) -> bool:
         return self.spec.kind is ConnectionKind.LOCAL
+
+    @property
+    def info(self) -> ConnectionInfo:
+        return ConnectionInfo(self.spec, self.identity)
 
     @cached_property
     def batch(self) -> BatchGateway:
@@ -116,9 +122,26 @@ class ConnectionManager:
         self._ask_mfa_code = ask_mfa_code
         self._local: LocalEndpoint | None = None
         self.backend: Backend | None = None
+        # Services re-bind on `changed`; the UI listens to `info_changed`, which carries no clients.
         self.changed: Listeners[Backend | None] = Listeners()
+        self.info_changed: Listeners[ConnectionInfo | None] = Listeners()
         self.status: Listeners[str] = Listeners()
         self.identity_known: Listeners[CallerIdentity] = Listeners()
+
+    @property
+    def current(self) -> ConnectionInfo | None:
+        """The open connection as the UI may see it, or None."""
+        return self.backend.info if self.backend is not None else None
+
+    @property
+    def connected(self) -> bool:
+        return self.backend is not None
+
+    def require(self) -> Backend:
+        """The open connection's gateways, for services; NotConnected when there is none."""
+        if self.backend is None:
+            raise NotConnected()
+        return self.backend
 
     async def profiles(self) -> list[ProfileInfo]:
         return await self._runner.run(list_profiles)
@@ -162,6 +185,7 @@ class ConnectionManager:
             previous.close()
         self.status.emit(f"Connected: {spec.label}")
         self.changed.emit(backend)
+        self.info_changed.emit(backend.info)
         if backend.identity is not None:
             self.identity_known.emit(backend.identity)
         if identity_error is not None:

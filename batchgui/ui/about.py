@@ -31,8 +31,8 @@ from PySide6.QtWidgets import (
 )
 
 from batchgui import __version__, resources
-from batchgui.ui.models.table import Column, RowTableModel
-from batchgui.ui.panels.base import PanelServices, make_table_view
+from batchgui.ui.widgets.panel import PanelServices, make_table_view
+from batchgui.ui.widgets.table_model import Column, RowTableModel
 
 # One id everywhere: the .desktop file's name, the AppStream component id, the icon name, and
 # QGuiApplication.desktopFileName (Wayland compositors match windows to launchers by it).

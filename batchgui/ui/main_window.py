@@ -18,11 +18,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from batchgui.domain.connection import CallerIdentity
-from batchgui.services.connections import Backend
+from batchgui.domain.connection import CallerIdentity, ConnectionInfo
 from batchgui.ui.connection_bar import ConnectionBar
-from batchgui.ui.panels.base import Panel, PanelServices
 from batchgui.ui.widgets.notifications import NotificationArea
+from batchgui.ui.widgets.panel import Panel, PanelServices
 
 
 class MainWindow(QMainWindow):
@@ -90,7 +89,7 @@ class MainWindow(QMainWindow):
         status.addPermanentWidget(self.messages_button)
         notifications.count_changed.connect(self._messages_counted)
         services.runner.in_flight_changed.add(self._in_flight)
-        services.connections.changed.add(self._connection_changed)
+        services.connections.info_changed.add(self._connection_changed)
         services.connections.status.add(self._connection_status)
         services.connections.identity_known.add(self._identity)
         self._build_menus()
@@ -179,8 +178,8 @@ class MainWindow(QMainWindow):
     def _in_flight(self, count: int) -> None:
         self.in_flight_label.setText(f"{count} call{'s' if count != 1 else ''} in flight" if count else "")
 
-    def _connection_changed(self, backend: Backend | None) -> None:
-        self.connection_label.setText(backend.spec.label if backend else "Not connected")
+    def _connection_changed(self, connection: ConnectionInfo | None) -> None:
+        self.connection_label.setText(connection.label if connection else "Not connected")
         self.account_label.setText("")
 
     def _connection_status(self, text: str) -> None:

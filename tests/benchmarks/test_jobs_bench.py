@@ -37,8 +37,8 @@ from PySide6.QtWidgets import QApplication
 from batchgui.app import Application, parse_args
 from batchgui.domain.batch import JobStatus
 from batchgui.domain.connection import ConnectionSpec, LocalEndpoint
-from batchgui.ui.models.jobs_model import COLUMN_OF
-from batchgui.ui.panels.jobs import JobsPanel
+from batchgui.ui.jobs.model import COLUMN_OF
+from batchgui.ui.jobs.panel import JobsPanel
 from tests.benchmarks.results import median, record
 
 JOBS = 100_000

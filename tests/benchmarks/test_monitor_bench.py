@@ -146,7 +146,7 @@ def synthetic_sample(t: float, rng: np.random.Generator) -> Sample:
 
 
 def test_plot_update_with_24h_of_samples(qapp: Any) -> None:
-    from batchgui.ui.widgets.plots import MonitorPlots
+    from batchgui.ui.monitor.plots import MonitorPlots
 
     rng = np.random.default_rng(7)
     history = History()
@@ -276,7 +276,7 @@ def monitor_10k_active_jobs(
 def one_monitoring_run(
     loop: asyncio.AbstractEventLoop, runner: Runner, client: Any, data: Path, run: int, *, in_process: bool
 ) -> tuple[float, list[float], float]:
-    from batchgui.ui.widgets.plots import MonitorPlots
+    from batchgui.ui.monitor.plots import MonitorPlots
 
     monitor = JobMonitor(runner, data, settings=MonitorSettings())
     plots = MonitorPlots()

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from batchgui.app import Application
 from batchgui.domain.connection import ConnectionSpec, LocalEndpoint
-from batchgui.ui.panels import admin
+from batchgui.ui.widgets import actions as admin
 
 
 class SandboxEndpoint:

@@ -7,8 +7,8 @@ import pytest
 from PySide6.QtCore import Qt
 
 from batchgui.app import Application
-from batchgui.ui.forms.common import ProblemList
-from batchgui.ui.forms.compute_env_wizard import ComputeEnvironmentWizard, compute_environment_problems
+from batchgui.ui.compute_envs.wizard import ComputeEnvironmentWizard, compute_environment_problems
+from batchgui.ui.widgets.forms import ProblemList
 from tests.support import MotoEndpoint, seed_batch
 from tests.ui.admin_support import SandboxEndpoint, answer, open_panel, select_row
 
@@ -337,7 +337,7 @@ def test_wizard_and_edit_dialog_say_loading_then_fill_the_checklists(qtbot: Any)
     from batchgui.aws.ec2 import SecurityGroup, Subnet
     from batchgui.aws.iam import Role
     from batchgui.domain.batch import ComputeEnvironment
-    from batchgui.ui.forms.compute_env_wizard import LOADING, EditComputeEnvironmentDialog, NetworkChoices
+    from batchgui.ui.compute_envs.wizard import LOADING, EditComputeEnvironmentDialog, NetworkChoices
 
     async def refuse(_request: dict[str, Any]) -> None:
         raise AssertionError("nothing may be sent")

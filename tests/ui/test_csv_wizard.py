@@ -14,8 +14,8 @@ from PySide6.QtWidgets import QApplication
 from batchgui.app import Application
 from batchgui.domain.connection import ConnectionSpec, LocalEndpoint
 from batchgui.domain.csv_plan import SplitMode
-from batchgui.ui.panels.submissions import SubmissionsPanel
-from batchgui.ui.wizard.csv_wizard import CsvWizard
+from batchgui.ui.csv_wizard.wizard import CsvWizard
+from batchgui.ui.submissions.panel import SubmissionsPanel
 
 pytestmark = pytest.mark.timeout(180)
 SAMPLE = Path(__file__).resolve().parents[2] / "resources" / "sample.csv"
@@ -246,7 +246,7 @@ def to_jobs_step(app: Application, wait_until: Callable[..., None], prefix: str)
 def test_jobs_step_proposes_one_platform_and_refuses_a_mixed_pair(
     make_app: Callable[..., Application], sandbox: Any, wait_until: Callable[..., None]
 ) -> None:
-    from batchgui.ui.forms.submit_job import definition_family
+    from batchgui.ui.jobs.submit_dialog import definition_family
 
     app = started(make_app, sandbox, wait_until)
     jobs = to_jobs_step(app, wait_until, "input/platforms/").jobs
@@ -281,7 +281,7 @@ def test_file_step_looks_at_the_path_on_a_worker_once_typing_pauses(
 ) -> None:
     import threading
 
-    from batchgui.ui.wizard import csv_wizard
+    from batchgui.ui.csv_wizard import wizard as csv_wizard
 
     app = started(make_app, sandbox, wait_until)
     looked: list[tuple[str, bool]] = []

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 from batchgui.app import Application
-from batchgui.ui.forms.job_definition import JobDefinitionDialog, RevisionDiffDialog, side_by_side_html
-from batchgui.ui.forms.json_editor import JsonEditor
-from batchgui.ui.forms.pairs import PairsModel, tag_problems
+from batchgui.ui.job_definitions.form import JobDefinitionDialog, RevisionDiffDialog, side_by_side_html
+from batchgui.ui.widgets.json_editor import JsonEditor
+from batchgui.ui.widgets.pairs import PairsModel, tag_problems
 from tests.support import MotoEndpoint, seed_batch
 from tests.ui.admin_support import SandboxEndpoint, answer, open_panel, select_row
 
@@ -209,7 +209,7 @@ def test_submit_job_from_a_definition(
 ) -> None:
     from PySide6.QtWidgets import QApplication, QDialogButtonBox
 
-    from batchgui.ui.forms.submit_job import SubmitJobDialog
+    from batchgui.ui.jobs.submit_dialog import SubmitJobDialog
 
     ids = seed_batch(moto)
     app, panel = open_panel(make_app, moto, "job-definitions", wait_until)
@@ -239,8 +239,8 @@ def test_submit_job_from_a_definition(
 
 
 def test_json_syntax_errors_read_plainly_at_the_line_to_fix(qtbot: Any) -> None:
-    from batchgui.ui.forms.common import ProblemList
-    from batchgui.ui.forms.job_definition import parse_request
+    from batchgui.ui.job_definitions.form import parse_request
+    from batchgui.ui.widgets.forms import ProblemList
 
     text = '{\n  "image": "busybox"\n  "command": ["echo"]\n}'
     request, problems = parse_request(text)

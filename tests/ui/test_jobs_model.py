@@ -8,7 +8,7 @@ from PySide6.QtCore import QItemSelectionModel, QPersistentModelIndex, Qt
 
 from batchgui.domain.batch import JobStatus, JobSummary
 from batchgui.domain.job_detail import JobDetail
-from batchgui.ui.models.jobs_model import COLUMN_OF, JobsTableModel
+from batchgui.ui.jobs.model import COLUMN_OF, JobsTableModel
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -13,8 +13,8 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
 from batchgui.app import Application
 from batchgui.domain.batch import JobStatus
 from batchgui.domain.connection import ConnectionSpec, LocalEndpoint
-from batchgui.ui.forms.submit_job import SubmitJobDialog
-from batchgui.ui.panels.jobs import FILTER_MIN_WIDTH, JobsPanel
+from batchgui.ui.jobs.panel import FILTER_MIN_WIDTH, JobsPanel
+from batchgui.ui.jobs.submit_dialog import SubmitJobDialog
 from tests.support import MotoEndpoint, seed_batch
 
 pytestmark = pytest.mark.timeout(120)
@@ -331,7 +331,7 @@ def _platform_fixture() -> Any:
         JobQueue,
         Platform,
     )
-    from batchgui.ui.forms.submit_job import Platforms
+    from batchgui.ui.jobs.submit_dialog import Platforms
 
     arn = "arn:aws:batch:eu-west-1:123456789012:"
     envs = [

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from PySide6.QtWidgets import QPlainTextEdit
 
-from batchgui.ui.widgets.log_view import LogView
+from batchgui.ui.jobs.log_view import LogView
 
 pytestmark = pytest.mark.timeout(30)
 

@@ -18,7 +18,7 @@ from batchgui.app import Application
 from batchgui.domain.batch import JobStatus, Platform
 from batchgui.domain.connection import ConnectionSpec, LocalEndpoint
 from batchgui.domain.metrics import status_field, vcpu_field
-from batchgui.ui.panels.monitor import MonitorPanel, format_age
+from batchgui.ui.monitor.panel import MonitorPanel, format_age
 from tests.support import MotoEndpoint, seed_batch
 
 # Where the mid-run screenshots go when a person wants to look at them (e.g. MONITOR_SHOTS=/tmp/shots).

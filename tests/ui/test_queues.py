@@ -7,8 +7,8 @@ import pytest
 
 from batchgui.app import Application
 from batchgui.domain.batch import JobStatus
-from batchgui.ui.forms.queue_dialog import JobQueueDialog
-from batchgui.ui.panels.compute_envs import ComputeEnvironmentsPanel
+from batchgui.ui.compute_envs.panel import ComputeEnvironmentsPanel
+from batchgui.ui.queues.dialog import JobQueueDialog
 from tests.support import MotoEndpoint, seed_batch
 from tests.ui.admin_support import SandboxEndpoint, answer, open_panel, select_row
 

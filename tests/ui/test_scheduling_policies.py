@@ -7,7 +7,7 @@ import pytest
 
 from batchgui.app import Application
 from batchgui.domain.scheduling import ShareAttribute, fairshare_problems
-from batchgui.ui.forms.scheduling_policy import SchedulingPolicyDialog
+from batchgui.ui.scheduling_policies.dialog import SchedulingPolicyDialog
 from tests.support import MotoEndpoint
 from tests.ui.admin_support import SandboxEndpoint, answer, open_panel, select_row
 

@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from batchgui.app import Application
 from batchgui.domain.csv_plan import DefinitionInfo, PlanInput, QueueInfo, SplitMode, iter_rows, make_plan
 from batchgui.services.submission import Unit, new_submission_id
-from batchgui.ui.panels.submissions import SubmissionsPanel
+from batchgui.ui.submissions.panel import SubmissionsPanel
 from tests.ui.test_csv_wizard import started
 
 pytestmark = pytest.mark.timeout(120)

@@ -5,8 +5,8 @@ from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, Qt
 
-from batchgui.ui.models.table import ROW_ROLE, Column, RowTableModel
-from batchgui.ui.panels.base import make_table_view
+from batchgui.ui.widgets.panel import make_table_view
+from batchgui.ui.widgets.table_model import ROW_ROLE, Column, RowTableModel
 
 
 @dataclass(frozen=True)

@@ -65,9 +65,9 @@ from batchgui.services.submission import (
     new_submission_id,
 )
 from batchgui.services.upload import FileCheck, Progress, Uploader
-from batchgui.ui.forms.submit_job import FAMILY_LABEL, Platforms, definition_family, mark_mismatches
-from batchgui.ui.models.table import Column, RowTableModel
-from batchgui.ui.panels.base import PanelServices, make_table_view, monospace_font
+from batchgui.ui.jobs.submit_dialog import FAMILY_LABEL, Platforms, definition_family, mark_mismatches
+from batchgui.ui.widgets.panel import PanelServices, make_table_view, monospace_font
+from batchgui.ui.widgets.table_model import Column, RowTableModel
 
 ERROR_STYLE = "color: #b00020;"
 WARN_STYLE = "color: #8a5a00;"

@@ -15,13 +15,11 @@ from PySide6.QtWidgets import QWidget
 
 from batchgui.aws.batch_admin import JobCount
 from batchgui.domain.batch import ComputeEnvironment, JobQueue, JobStatus
+from batchgui.domain.connection import ConnectionInfo
 from batchgui.domain.scheduling import QueueSnapshot, SchedulingPolicy
 from batchgui.services.connections import Backend
-from batchgui.ui.forms.common import error_text
-from batchgui.ui.forms.delete_progress import DeleteProgressDialog
-from batchgui.ui.forms.queue_dialog import JobQueueDialog
-from batchgui.ui.models.table import Column
-from batchgui.ui.panels.admin import (
+from batchgui.ui.queues.dialog import JobQueueDialog
+from batchgui.ui.widgets.actions import (
     action_bar,
     add_action,
     add_filter_combo,
@@ -33,7 +31,10 @@ from batchgui.ui.panels.admin import (
     toggle_enabled,
     toggle_label,
 )
-from batchgui.ui.panels.base import ListPanel, PanelServices
+from batchgui.ui.widgets.delete_progress import DeleteProgressDialog
+from batchgui.ui.widgets.forms import error_text
+from batchgui.ui.widgets.panel import ListPanel, PanelServices
+from batchgui.ui.widgets.table_model import Column
 
 
 @dataclass(frozen=True)
@@ -168,7 +169,9 @@ class JobQueuesPanel(ListPanel[QueueRow]):
         self.last_snapshot_text = ""
         self._terminal_counted_at = -math.inf
 
-    async def load(self, backend: Backend) -> None:
+    async def load(self) -> None:
+        backend = self.backend
+        assert backend is not None  # refresh() loads only while connected
         batch = await self.services.runner.run(lambda: backend.batch)
         queues = await self.services.runner.run(batch.describe_job_queues)
         previous = {r.queue.arn: r.counts for r in self.model.all_rows()}
@@ -188,8 +191,8 @@ class JobQueuesPanel(ListPanel[QueueRow]):
         self.model.set_rows(rows)
         self._current_changed(self.table.currentIndex(), QModelIndex())  # show the counts in the details
 
-    def on_backend_changed(self, backend: Backend | None) -> None:
-        super().on_backend_changed(backend)
+    def on_connection_changed(self, connection: ConnectionInfo | None) -> None:
+        super().on_connection_changed(connection)
         self._terminal_counted_at = -math.inf
 
     def _apply_filters(self, state: str) -> None:

@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from batchgui.domain.connection import ConnectionInfo
 from batchgui.domain.errors import BatchGuiError
-from batchgui.services.connections import Backend
 from batchgui.services.submission import (
     Submission,
     SubmissionState,
@@ -30,9 +30,9 @@ from batchgui.services.submission import (
     units_failed,
 )
 from batchgui.ui.dialogs import confirm
-from batchgui.ui.models.table import Column, RowTableModel
-from batchgui.ui.panels.base import ListPanel, PanelServices, make_table_view, rows_to_csv, write_text
 from batchgui.ui.settings import AppSettings
+from batchgui.ui.widgets.panel import ListPanel, PanelServices, make_table_view, rows_to_csv, write_text
+from batchgui.ui.widgets.table_model import Column, RowTableModel
 
 
 def _created(sub: Submission) -> str:
@@ -169,7 +169,9 @@ class SubmissionsPanel(ListPanel[Submission]):
         self._status_timer.timeout.connect(self._poll_status)
 
     # --- loading ------------------------------------------------------------------------------
-    async def load(self, backend: Backend) -> None:
+    async def load(self) -> None:
+        backend = self.backend
+        assert backend is not None  # refresh() loads only while connected
         rows = await self.services.runner.run(self.submitter.journal.submissions)
         self.model.set_rows(rows)
         if self._pending_select:
@@ -208,7 +210,7 @@ class SubmissionsPanel(ListPanel[Submission]):
                 self._note(units)
             self._follow(units)
 
-    def on_backend_changed(self, backend: Backend | None) -> None:
+    def on_connection_changed(self, connection: ConnectionInfo | None) -> None:
         """The journal outlives connections: keep the list."""
 
     def select(self, submission_id: str) -> None:

@@ -18,7 +18,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QPlainTextEdit, QTextEdit, QWidget
 
-from batchgui.ui.panels.base import monospace_font
+from batchgui.ui.widgets.panel import monospace_font
 
 
 def _format(color: str, bold: bool = False) -> QTextCharFormat:

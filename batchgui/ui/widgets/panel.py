@@ -32,11 +32,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from batchgui.domain.connection import ConnectionInfo
 from batchgui.services.connections import Backend, ConnectionManager
 from batchgui.services.runner import Runner
 from batchgui.services.tasks import TaskSet
-from batchgui.ui.models.table import Column, RowTableModel
 from batchgui.ui.settings import AppSettings
+from batchgui.ui.widgets.table_model import Column, RowTableModel
 
 T = TypeVar("T")
 ROW_HEIGHT = 22
@@ -68,33 +69,37 @@ class Panel(QWidget):
         self.load_count = 0
         self._auto_refresh = QTimer(self)
         self._auto_refresh.timeout.connect(self._auto_refresh_tick)
-        services.connections.changed.add(self._backend_changed)
+        services.connections.info_changed.add(self._connection_changed)
 
     @property
     def backend(self) -> Backend | None:
         return self.services.connections.backend
 
+    @property
+    def connection(self) -> ConnectionInfo | None:
+        """The open connection (where and who), or None."""
+        return self.services.connections.current
+
     def refresh(self) -> None:
         """Reload from the current connection (F5). A reload already running is replaced."""
-        backend = self.backend
-        if backend is None:
+        if self.connection is None:
             return
         if self._loading is not None and not self._loading.done():
             self._loading.cancel()
         self._stale = False
-        self._loading = self.services.tasks.spawn(self._load_and_signal(backend), f"Refresh {self.title}")
+        self._loading = self.services.tasks.spawn(self._load_and_signal(), f"Refresh {self.title}")
 
-    async def _load_and_signal(self, backend: Backend) -> None:
+    async def _load_and_signal(self) -> None:
         self.busy_changed.emit(True)
         try:
-            await self.load(backend)
+            await self.load()
             self.load_count += 1
         finally:
             self.busy_changed.emit(False)
             self.loaded.emit()
 
-    async def load(self, backend: Backend) -> None:
-        """Fetch and show this panel's data."""
+    async def load(self) -> None:
+        """Fetch and show this panel's data (through the panel's facades)."""
 
     def focus_filter(self) -> None:
         """Ctrl+F: put the cursor in this panel's filter, if it has one."""
@@ -105,13 +110,13 @@ class Panel(QWidget):
     def restore_state(self, settings: AppSettings) -> None:
         """Put back what save_state remembered."""
 
-    def _backend_changed(self, backend: Backend | None) -> None:
+    def _connection_changed(self, connection: ConnectionInfo | None) -> None:
         self._stale = True
-        self.on_backend_changed(backend)
-        if backend is not None and self.isVisible():
+        self.on_connection_changed(connection)
+        if connection is not None and self.isVisible():
             self.refresh()
 
-    def on_backend_changed(self, backend: Backend | None) -> None:
+    def on_connection_changed(self, connection: ConnectionInfo | None) -> None:
         """Clear what belonged to the previous connection."""
 
     def showEvent(self, event: QShowEvent) -> None:
@@ -338,7 +343,7 @@ class ListPanel(Panel, Generic[T]):
         text = rows_to_csv(self.model.columns, self.model.visible_rows())
         return self.spawn(self.services.runner.run(write_text, path, text), f"Export {self.title}")
 
-    def on_backend_changed(self, backend: Backend | None) -> None:
+    def on_connection_changed(self, connection: ConnectionInfo | None) -> None:
         self.model.set_rows([])
         self.details.clear()
         self.raw_json.clear()

@@ -9,12 +9,11 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QWidget
 
 from batchgui.domain.scheduling import SchedulingPolicy
-from batchgui.services.connections import Backend
 from batchgui.ui.dialogs import confirm
-from batchgui.ui.forms.scheduling_policy import SchedulingPolicyDialog
-from batchgui.ui.models.table import Column
-from batchgui.ui.panels.admin import add_action, admin_gateway, edit_tags
-from batchgui.ui.panels.base import ListPanel, PanelServices
+from batchgui.ui.scheduling_policies.dialog import SchedulingPolicyDialog
+from batchgui.ui.widgets.actions import add_action, admin_gateway, edit_tags
+from batchgui.ui.widgets.panel import ListPanel, PanelServices
+from batchgui.ui.widgets.table_model import Column
 
 
 def _shares(policy: SchedulingPolicy) -> str:
@@ -77,7 +76,9 @@ class SchedulingPoliciesPanel(ListPanel[SchedulingPolicy]):
         self.row_actions = [edit, tags, delete]
         self.dialog: SchedulingPolicyDialog | None = None
 
-    async def load(self, backend: Backend) -> None:
+    async def load(self) -> None:
+        backend = self.backend
+        assert backend is not None  # refresh() loads only while connected
         admin = await admin_gateway(self, backend)
         rows = await self.services.runner.run(admin.list_scheduling_policies)
         self.model.set_rows(rows)

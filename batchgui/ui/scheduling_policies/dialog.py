@@ -10,8 +10,8 @@ from PySide6.QtWidgets import QCheckBox, QFormLayout, QLabel, QLineEdit, QSpinBo
 
 from batchgui.domain.fargate import Problem
 from batchgui.domain.scheduling import SchedulingPolicy, ShareAttribute, fairshare_policy, fairshare_problems
-from batchgui.ui.forms.common import ApplyDialog
-from batchgui.ui.forms.pairs import PairsEditor
+from batchgui.ui.widgets.forms import ApplyDialog
+from batchgui.ui.widgets.pairs import PairsEditor
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
 

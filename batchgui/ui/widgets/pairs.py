@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from batchgui.domain.fargate import Problem
-from batchgui.ui.forms.common import ApplyDialog
+from batchgui.ui.widgets.forms import ApplyDialog
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 MAX_TAGS = 50

@@ -39,8 +39,8 @@ from batchgui.aws.iam import Role
 from batchgui.domain.advisor import Advice, WorkloadAnswers, advise
 from batchgui.domain.batch import ComputeEnvironment
 from batchgui.domain.fargate import Problem
-from batchgui.ui.forms.common import ApplyDialog, ProblemList, error_text, wait_finished
-from batchgui.ui.panels.base import monospace_font
+from batchgui.ui.widgets.forms import ApplyDialog, ProblemList, error_text, wait_finished
+from batchgui.ui.widgets.panel import monospace_font
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
 PLATFORMS = ("FARGATE", "FARGATE_SPOT", "EC2", "SPOT")

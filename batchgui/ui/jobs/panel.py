@@ -46,25 +46,26 @@ from PySide6.QtWidgets import (
 from batchgui.aws.batch import JobFilters, StopResult
 from batchgui.aws.logs import LogEvent
 from batchgui.domain.batch import JobStatus, JobSummary
+from batchgui.domain.connection import ConnectionInfo
 from batchgui.domain.errors import BatchGuiError
 from batchgui.domain.job_detail import JobDetail, resubmit_request
 from batchgui.services.connections import Backend
 from batchgui.services.jobs import JobsService, LiveState
 from batchgui.services.log_follower import LogFollower, LogState
 from batchgui.ui.dialogs import confirm
-from batchgui.ui.forms.common import error_text
-from batchgui.ui.forms.submit_job import SubmitJobDialog, apply_overrides, load_platforms
-from batchgui.ui.models.jobs_model import JobsTableModel
-from batchgui.ui.panels.base import (
+from batchgui.ui.jobs.details import JobDetailsView
+from batchgui.ui.jobs.log_view import LogView
+from batchgui.ui.jobs.model import JobsTableModel
+from batchgui.ui.jobs.submit_dialog import SubmitJobDialog, apply_overrides, load_platforms
+from batchgui.ui.settings import AppSettings
+from batchgui.ui.widgets.forms import error_text
+from batchgui.ui.widgets.panel import (
     Panel,
     PanelServices,
     make_table_view,
     monospace_font,
     write_text,
 )
-from batchgui.ui.settings import AppSettings
-from batchgui.ui.widgets.job_details import JobDetailsView
-from batchgui.ui.widgets.log_view import LogView
 
 ALL_QUEUES = "All queues"
 DESCRIBE_VISIBLE_DELAY_MS = 250
@@ -355,7 +356,9 @@ class JobsPanel(Panel):
         self.filter_edit.selectAll()
 
     # --- loading ------------------------------------------------------------------------------
-    async def load(self, backend: Backend) -> None:
+    async def load(self) -> None:
+        backend = self.backend
+        assert backend is not None  # refresh() loads only while connected
         queues = await self.services.runner.run(backend.batch.describe_job_queues)
         names = sorted(q.name for q in queues)
         if names != self._queues:
@@ -417,7 +420,7 @@ class JobsPanel(Panel):
         if current is not None:
             await self._refresh_detail(current.job_id, backend)
 
-    def on_backend_changed(self, backend: Backend | None) -> None:
+    def on_connection_changed(self, connection: ConnectionInfo | None) -> None:
         self._cancel_job_tasks()
         self._loaded_once = False
         self._queues = []

@@ -11,8 +11,8 @@ from PySide6.QtWidgets import QMainWindow, QMenu
 
 from batchgui.services.submission import Submitter
 from batchgui.services.upload import Uploader
-from batchgui.ui.panels.base import PanelServices
-from batchgui.ui.wizard.csv_wizard import CsvWizard
+from batchgui.ui.csv_wizard.wizard import CsvWizard
+from batchgui.ui.widgets.panel import PanelServices
 
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 

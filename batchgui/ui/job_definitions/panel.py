@@ -12,17 +12,23 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QCheckBox, QWidget
 
 from batchgui.domain.batch import JobDefinition
-from batchgui.services.connections import Backend
 from batchgui.ui.dialogs import confirm
-from batchgui.ui.forms.job_definition import (
+from batchgui.ui.job_definitions.form import (
     JobDefinitionDialog,
     RevisionDiffDialog,
     request_from_definition,
     starter_request,
 )
-from batchgui.ui.models.table import Column
-from batchgui.ui.panels.admin import action_bar, add_action, add_filter_combo, admin_gateway, edit_tags, tell
-from batchgui.ui.panels.base import ListPanel, PanelServices
+from batchgui.ui.widgets.actions import (
+    action_bar,
+    add_action,
+    add_filter_combo,
+    admin_gateway,
+    edit_tags,
+    tell,
+)
+from batchgui.ui.widgets.panel import ListPanel, PanelServices
+from batchgui.ui.widgets.table_model import Column
 
 STATUS_CHOICES = ["Active", "Inactive", "All statuses"]
 
@@ -122,7 +128,9 @@ class JobDefinitionsPanel(ListPanel[JobDefinition]):
         # Set by the composition root to open the Submit job dialog for a definition.
         self.on_submit: Callable[[JobDefinition], None] | None = None
 
-    async def load(self, backend: Backend) -> None:
+    async def load(self) -> None:
+        backend = self.backend
+        assert backend is not None  # refresh() loads only while connected
         choice = self.status_filter.currentText()
         status = None if choice.startswith("All") else choice.upper()
         batch = await self.services.runner.run(lambda: backend.batch)

@@ -15,10 +15,10 @@ from batchgui.aws.batch_admin import BatchAdminGateway
 from batchgui.services.connections import Backend
 from batchgui.services.inventory import DeletePlan, Inventory
 from batchgui.ui.dialogs import confirm
-from batchgui.ui.forms.common import wait_finished
-from batchgui.ui.forms.delete_progress import DeleteProgressDialog
-from batchgui.ui.forms.pairs import TagsDialog
-from batchgui.ui.panels.base import ListPanel
+from batchgui.ui.widgets.delete_progress import DeleteProgressDialog
+from batchgui.ui.widgets.forms import wait_finished
+from batchgui.ui.widgets.pairs import TagsDialog
+from batchgui.ui.widgets.panel import ListPanel
 
 # Tests shorten the waits between status checks.
 INVENTORY_POLL_S: dict[str, float] = {"interval": 2.0}

@@ -41,11 +41,12 @@ from PySide6.QtWidgets import (
 )
 
 from batchgui import resources
+from batchgui.domain.connection import ConnectionInfo
 from batchgui.services.connections import Backend
-from batchgui.ui.models.table import Column, RowTableModel
-from batchgui.ui.panels.base import Panel, PanelServices, make_table_view, write_text
+from batchgui.ui.monitor.tray import TrayNotifier
 from batchgui.ui.settings import AppSettings
-from batchgui.ui.widgets.tray import TrayNotifier
+from batchgui.ui.widgets.panel import Panel, PanelServices, make_table_view, write_text
+from batchgui.ui.widgets.table_model import Column, RowTableModel
 
 if TYPE_CHECKING:
     from batchgui.domain.metrics import HistoryView, NowFigures, Sample
@@ -55,7 +56,7 @@ if TYPE_CHECKING:
         MonitorStatus,
         RunnableAlert,
     )
-    from batchgui.ui.widgets.plots import MonitorPlots
+    from batchgui.ui.monitor.plots import MonitorPlots
 
 WINDOWS: tuple[tuple[str, int], ...] = (
     ("15 min", 900),
@@ -423,7 +424,7 @@ class MonitorPanel(Panel):
 
     def ensure_plots(self) -> MonitorPlots:
         if self.plots is None:
-            from batchgui.ui.widgets.plots import MonitorPlots
+            from batchgui.ui.monitor.plots import MonitorPlots
 
             self.plots = MonitorPlots()
             self.plots.hovered.connect(self.hover_label.setText)
@@ -439,7 +440,9 @@ class MonitorPanel(Panel):
             self._apply_selection()
         monitor.start()
 
-    async def load(self, backend: Backend) -> None:
+    async def load(self) -> None:
+        backend = self.backend
+        assert backend is not None  # refresh() loads only while connected
         self.ensure_plots()
         self._start_monitoring(backend)
         if not self.model.all_rows():
@@ -449,7 +452,8 @@ class MonitorPanel(Panel):
                 self.model.set_rows([QueueRow(q.name) for q in queues])
         self.redraw()
 
-    def on_backend_changed(self, backend: Backend | None) -> None:
+    def on_connection_changed(self, connection: ConnectionInfo | None) -> None:
+        backend = self.backend
         self.model.set_rows([])
         if self.monitor is not None:
             self.monitor.attach(backend)

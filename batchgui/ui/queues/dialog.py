@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from batchgui.domain.batch import ComputeEnvironment, JobQueue
 from batchgui.domain.fargate import Problem
 from batchgui.domain.scheduling import SchedulingPolicy
-from batchgui.ui.forms.common import ApplyDialog
+from batchgui.ui.widgets.forms import ApplyDialog
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
 MAX_ENVIRONMENTS = 3

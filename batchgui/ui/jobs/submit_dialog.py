@@ -34,7 +34,7 @@ from batchgui.aws.batch import BatchGateway
 from batchgui.domain.batch import ComputeEnvironment, JobDefinition, JobQueue
 from batchgui.domain.errors import BatchGuiError
 from batchgui.services.runner import Runner
-from batchgui.ui.forms.queue_dialog import platform_family
+from batchgui.ui.queues.dialog import platform_family
 
 JOB_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
 MAX_DEPENDENCIES = 20

@@ -12,16 +12,13 @@ from PySide6.QtWidgets import QWidget
 
 from batchgui.domain.batch import ComputeEnvironment
 from batchgui.services.connections import Backend
-from batchgui.ui.forms.common import error_text
-from batchgui.ui.forms.compute_env_wizard import (
+from batchgui.ui.compute_envs.wizard import (
     ChoicesTarget,
     ComputeEnvironmentWizard,
     EditComputeEnvironmentDialog,
     NetworkChoices,
 )
-from batchgui.ui.forms.delete_progress import DeleteProgressDialog
-from batchgui.ui.models.table import Column
-from batchgui.ui.panels.admin import (
+from batchgui.ui.widgets.actions import (
     action_bar,
     add_action,
     add_filter_combo,
@@ -32,7 +29,10 @@ from batchgui.ui.panels.admin import (
     toggle_enabled,
     toggle_label,
 )
-from batchgui.ui.panels.base import ListPanel, PanelServices
+from batchgui.ui.widgets.delete_progress import DeleteProgressDialog
+from batchgui.ui.widgets.forms import error_text
+from batchgui.ui.widgets.panel import ListPanel, PanelServices
+from batchgui.ui.widgets.table_model import Column
 
 
 def _num(value: int | None) -> str:
@@ -111,7 +111,9 @@ class ComputeEnvironmentsPanel(ListPanel[ComputeEnvironment]):
         self.wizard: ComputeEnvironmentWizard | None = None
         self.edit_dialog: EditComputeEnvironmentDialog | None = None
 
-    async def load(self, backend: Backend) -> None:
+    async def load(self) -> None:
+        backend = self.backend
+        assert backend is not None  # refresh() loads only while connected
         batch = await self.services.runner.run(lambda: backend.batch)
         rows = await self.services.runner.run(batch.describe_compute_environments)
         self.model.set_rows(rows)

@@ -33,9 +33,9 @@ from PySide6.QtWidgets import (
 from batchgui.aws.batch_admin import validate_register_job_definition
 from batchgui.domain.batch import JobDefinition
 from batchgui.domain.fargate import VALID_VCPUS, Problem, describe_memory_range
-from batchgui.ui.forms.common import JSON_LINE, ApplyDialog
-from batchgui.ui.forms.json_editor import JsonEditor
-from batchgui.ui.panels.base import monospace_font
+from batchgui.ui.widgets.forms import JSON_LINE, ApplyDialog
+from batchgui.ui.widgets.json_editor import JsonEditor
+from batchgui.ui.widgets.panel import monospace_font
 
 # Fields DescribeJobDefinitions returns that RegisterJobDefinition does not take.
 RESPONSE_ONLY = ("jobDefinitionArn", "revision", "status", "containerOrchestrationType")

@@ -1,0 +1,1 @@
+"""The compute envs feature: its panel and dialogs."""

@@ -1,1 +1,0 @@
-"""Create/edit dialogs and wizards for the Batch resources."""

@@ -1,0 +1,1 @@
+"""The job definitions feature: its panel and dialogs."""

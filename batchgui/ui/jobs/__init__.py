@@ -1,0 +1,1 @@
+"""The jobs feature: its panel and dialogs."""

@@ -1,0 +1,1 @@
+"""The monitor feature: its panel and dialogs."""

@@ -1,0 +1,1 @@
+"""The queues feature: its panel and dialogs."""

@@ -1,0 +1,1 @@
+"""The scheduling policies feature: its panel and dialogs."""

@@ -1,0 +1,1 @@
+"""The submissions feature: its panel and dialogs."""
