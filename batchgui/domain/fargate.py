@@ -8,8 +8,23 @@ accepted. No GPUs, at most 16 vCPU and 120 GiB per job.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
+
+from batchgui.domain.problems import Problem
+
+# Problem is re-exported: request forms import it from here as well as from domain.problems.
+__all__ = [
+    "MAX_MEMORY_MIB",
+    "MAX_VCPUS",
+    "VALID_MEMORY_MIB",
+    "VALID_VCPUS",
+    "Problem",
+    "describe_memory_range",
+    "fargate_definition_problems",
+    "fargate_problems",
+    "is_fargate_request",
+    "nearest_valid_memory",
+]
 
 MAX_VCPUS = 16.0
 MAX_MEMORY_MIB = 120 * 1024
@@ -72,17 +87,6 @@ def nearest_valid_memory(vcpus: float, memory_mib: int) -> int | None:
         if size >= memory_mib:
             return size
     return None
-
-
-@dataclass(frozen=True)
-class Problem:
-    """A problem in a request, at a JSON path such as `containerProperties.resourceRequirements[1]`."""
-
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.message}" if self.path else self.message
 
 
 def _requirement(container: Mapping[str, Any], kind: str) -> tuple[int, Any] | None:

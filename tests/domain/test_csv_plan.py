@@ -346,10 +346,10 @@ def test_time_at_rate_budget(rate: float) -> None:
 
 def _both_ways(data: bytes, monkeypatch: pytest.MonkeyPatch, chunk: int, **kwargs: object) -> None:
     """Inspect `data` with and without the fast path, in small chunks so many blocks go each way."""
-    from batchgui.domain import csv_plan
+    from batchgui.domain import csv_reader
 
-    monkeypatch.setattr(csv_plan, "SAMPLE_BYTES", 64)
-    monkeypatch.setattr(csv_plan, "CHUNK_BYTES", chunk)
+    monkeypatch.setattr(csv_reader, "SAMPLE_BYTES", 64)
+    monkeypatch.setattr(csv_reader, "CHUNK_BYTES", chunk)
     fast = inspect(data, fast=True, **kwargs)
     slow = inspect(data, fast=False, **kwargs)
     assert fast.fatal == slow.fatal
@@ -412,9 +412,9 @@ def test_fast_path_and_csv_module_agree(name: str, chunk: int, monkeypatch: pyte
 def test_fast_path_agrees_on_nul_bytes_bad_bytes_and_long_lines(
     chunk: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from batchgui.domain import csv_plan
+    from batchgui.domain import csv_reader
 
-    monkeypatch.setattr(csv_plan, "MAX_LINE_CHARS", 200)
+    monkeypatch.setattr(csv_reader, "MAX_LINE_CHARS", 200)
     body = _csv(["a", "b", "c"], _rows(3, 300, empties=True)).encode()
     data = body.replace(b"v30x1", b"v30\x00x1").replace(b"v60x1", b"v60\xffx1")
     data = data.replace(b"v90x1", b"v90" + b"y" * 700 + b"x1")
@@ -434,18 +434,18 @@ def test_fast_path_agrees_on_random_csv(monkeypatch: pytest.MonkeyPatch) -> None
 
 
 def test_fast_path_is_taken_for_unquoted_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
-    from batchgui.domain import csv_plan
+    from batchgui.domain import csv_check, csv_reader
 
-    monkeypatch.setattr(csv_plan, "SAMPLE_BYTES", 64)
-    monkeypatch.setattr(csv_plan, "CHUNK_BYTES", 256)
+    monkeypatch.setattr(csv_reader, "SAMPLE_BYTES", 64)
+    monkeypatch.setattr(csv_reader, "CHUNK_BYTES", 256)
     taken: list[int] = []
-    original = csv_plan._RowChecker._fast_block
+    original = csv_check._RowChecker._fast_block
 
-    def spy(self: csv_plan._RowChecker, block: csv_plan._Block) -> None:
-        taken.append(len(block.lines))
-        original(self, block)
+    def spy(self: csv_check._RowChecker, piece: csv_reader.Lines) -> None:
+        taken.append(len(piece.block.lines))
+        original(self, piece)
 
-    monkeypatch.setattr(csv_plan._RowChecker, "_fast_block", spy)
+    monkeypatch.setattr(csv_check._RowChecker, "_fast_block", spy)
     result = inspect(CASES["ragged"].encode())
     assert taken
     assert sum(taken) > 200
