@@ -171,3 +171,42 @@ def test_submission_items_are_read_as_plain_text(moto: MotoEndpoint) -> None:
     items = DynamoDbGateway(client).submission_items("results", "s1")
     assert [i["row_number"] for i in items] == ["0", "1"]
     assert items[0]["ok"] == "true"
+
+
+def test_multipart_upload_declares_crc32_on_every_part_and_verifies_the_object(
+    gateway: S3Gateway, tmp_path: Path
+) -> None:
+    from batchgui.aws.s3 import UploadMismatch, composite_crc32
+
+    calls: list[tuple[str, dict[str, Any]]] = []
+
+    def record(model: Any, params: dict[str, Any], **_: Any) -> None:
+        calls.append((model.name, params))
+
+    gateway.client.meta.events.register("before-parameter-build.s3.*", record)
+    path, digest = make_file(tmp_path, 11 * MIB)
+    gateway.upload_file(path, "inbox", "crc.csv", digest, part_size=5 * MIB, concurrency=2)
+    by_name: dict[str, list[dict[str, Any]]] = {}
+    for name, params in calls:
+        by_name.setdefault(name, []).append(params)
+    assert by_name["CreateMultipartUpload"][0]["ChecksumAlgorithm"] == "CRC32"
+    assert len(by_name["UploadPart"]) == 3
+    assert all(p["ChecksumAlgorithm"] == "CRC32" for p in by_name["UploadPart"])
+    parts = by_name["CompleteMultipartUpload"][0]["MultipartUpload"]["Parts"]
+    assert all(p["ChecksumCRC32"] for p in parts)
+    assert by_name["HeadObject"][-1]["ChecksumMode"] == "ENABLED"  # the object is verified
+    combined = composite_crc32([p["ChecksumCRC32"] for p in parts])
+    gateway.verify("inbox", "crc.csv", 11 * MIB, combined)
+    with pytest.raises(UploadMismatch):
+        gateway.verify("inbox", "crc.csv", 11 * MIB + 1, combined)
+
+
+def test_a_small_file_is_put_with_crc32_and_verified(gateway: S3Gateway, tmp_path: Path) -> None:
+    from batchgui.aws.s3 import UploadMismatch
+
+    path, digest = make_file(tmp_path, 5000)
+    gateway.upload_file(path, "inbox", "small.csv", digest)
+    head = gateway.client.head_object(Bucket="inbox", Key="small.csv", ChecksumMode="ENABLED")
+    if head.get("ChecksumCRC32"):
+        with pytest.raises(UploadMismatch):
+            gateway.verify("inbox", "small.csv", 5000, "AAAAAA==")
