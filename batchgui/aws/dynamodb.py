@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -25,11 +25,19 @@ class DynamoDbGateway:
         return names
 
     def submission_items(
-        self, table: str, submission_id: str, partition_key: str = "submission_id", limit: int = 100_000
+        self,
+        table: str,
+        submission_id: str,
+        partition_key: str = "submission_id",
+        limit: int = 100_000,
+        *,
+        progress: Callable[[int], None] | None = None,
+        cancelled: Callable[[], bool] | None = None,
     ) -> list[dict[str, str]]:
         """The result items a submission's jobs wrote (one per CSV row), as plain strings.
 
-        Queried by partition key, so only this submission's items are read, page by page.
+        Queried by partition key, so only this submission's items are read, page by page;
+        `progress(items so far)` after each page; `cancelled()` stops before the next page.
         """
         items: list[dict[str, str]] = []
         paginator = self._client.get_paginator("query")
@@ -44,6 +52,10 @@ class DynamoDbGateway:
                 items.append({name: plain_value(value) for name, value in item.items()})
                 if len(items) >= limit:
                     return items
+            if progress is not None:
+                progress(len(items))
+            if cancelled is not None and cancelled():
+                break
         return items
 
 

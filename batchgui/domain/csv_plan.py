@@ -42,8 +42,10 @@ __all__ = [
     "PlannedJob",
     "Problem",
     "QueueInfo",
+    "RetryChanges",
     "Severity",
     "SplitMode",
+    "apply_changes",
     "check_fargate",
     "cli_command",
     "definition_info",
@@ -491,3 +493,80 @@ def human_bytes(count: float) -> str:
             return f"{count:,.0f} {unit}" if unit == "B" else f"{count:,.1f} {unit}"
         count /= 1024
     return f"{count:,.1f} GB"
+
+
+# --- resubmitting failed rows with changes ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RetryChanges:
+    """What a resubmission of failed rows changes in their requests; empty: sent as they were."""
+
+    parameters: dict[str, str] = field(default_factory=dict)  # a value of "" removes the parameter
+    overrides: Overrides | None = None
+    definition: str = ""  # another name:revision
+
+    @property
+    def empty(self) -> bool:
+        return not self.parameters and self.overrides in (None, Overrides()) and not self.definition
+
+    def describe(self) -> str:
+        """One line for a person: what changes."""
+        parts: list[str] = []
+        if self.definition:
+            parts.append(f"definition {self.definition}")
+        parts.extend(f"{k}={v}" if v else f"{k} removed" for k, v in self.parameters.items())
+        o = self.overrides
+        if o is not None:
+            parts.extend(f"env {k}={v}" for k, v in o.environment.items())
+            if o.vcpus:
+                parts.append(f"{o.vcpus} vCPU")
+            if o.memory_mib:
+                parts.append(f"{o.memory_mib:,} MiB")
+            if o.retries is not None:
+                parts.append(f"{o.retries} attempts")
+            if o.timeout_s is not None:
+                parts.append(f"timeout {o.timeout_s:,} s")
+            parts.extend(f"tag {k}={v}" for k, v in o.tags.items())
+        return ", ".join(parts) or "no changes"
+
+
+def apply_changes(request: dict[str, Any], changes: RetryChanges) -> dict[str, Any]:
+    """A copy of a SubmitJob request with `changes` made (definition, parameters, overrides)."""
+    import copy
+
+    out = copy.deepcopy(request)
+    if changes.definition:
+        out["jobDefinition"] = changes.definition
+    if changes.parameters:
+        params = dict(out.get("parameters") or {})
+        for name, value in changes.parameters.items():
+            if value == "":
+                params.pop(name, None)
+            else:
+                params[name] = value
+        if params:
+            out["parameters"] = params
+        else:
+            out.pop("parameters", None)
+    o = changes.overrides
+    if o is not None:
+        container = dict(out.get("containerOverrides") or {})
+        environment = {e["name"]: e["value"] for e in container.get("environment") or []}
+        environment.update(o.environment)
+        container["environment"] = [{"name": k, "value": v} for k, v in environment.items()]
+        requirements = {r["type"]: r["value"] for r in container.get("resourceRequirements") or []}
+        if o.vcpus:
+            requirements["VCPU"] = o.vcpus
+        if o.memory_mib:
+            requirements["MEMORY"] = str(o.memory_mib)
+        if requirements:
+            container["resourceRequirements"] = [{"type": k, "value": v} for k, v in requirements.items()]
+        out["containerOverrides"] = container
+        if o.retries is not None:
+            out["retryStrategy"] = {"attempts": o.retries}
+        if o.timeout_s is not None:
+            out["timeout"] = {"attemptDurationSeconds": o.timeout_s}
+        if o.tags:
+            out["tags"] = {**(out.get("tags") or {}), **o.tags}
+    return out

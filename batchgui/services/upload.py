@@ -1,7 +1,8 @@
 """Reading a CSV for the wizard and uploading it to S3, off the GUI thread, with coalesced progress.
 
 Workers only bump counters; the event loop samples them every PROGRESS_INTERVAL_S and tells the UI,
-so a fast upload or parse never floods the loop with callbacks.
+so a fast upload or parse never floods the loop with callbacks. `Uploader` works with the S3 gateway
+it is handed; `UploadsService` is the facade bound to the current connection that the wizard uses.
 """
 
 from __future__ import annotations
@@ -16,8 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from batchgui.aws.s3 import ObjectInfo, S3Gateway
-from batchgui.domain.csv_plan import Inspection, inspect_csv
+from batchgui.aws.s3 import ObjectInfo, S3Gateway, UploadCancelled, UploadMismatch
+from batchgui.domain.csv_check import Inspection, inspect_csv
+from batchgui.domain.errors import BatchGuiError
+from batchgui.services.bound import BoundService
+from batchgui.services.connections import ConnectionManager
 from batchgui.services.runner import Runner
 
 PROGRESS_INTERVAL_S = 0.1
@@ -243,3 +247,63 @@ class Uploader:
             # The final line shows the average speed of the whole upload, not a last sample of 0.
             report(Progress(size, size, size / max(1e-6, time.monotonic() - began), 0.0))
         return info
+
+
+class UploadFailed(BatchGuiError):
+    title = "The upload did not arrive intact"
+
+
+class UploadsService(BoundService):
+    """The wizard's file steps: check a CSV, find an identical object, upload, list buckets."""
+
+    def __init__(self, runner: Runner, connections: ConnectionManager, pending: PendingUploads) -> None:
+        super().__init__(runner, connections)
+        self.uploader = Uploader(runner, pending)
+
+    async def file_size(self, path: Path) -> int | None:
+        """The size of a regular file, None when there is none (a worker: disks can be slow)."""
+        return await self._run(file_size, path)
+
+    async def check(
+        self,
+        path: Path,
+        report: Callable[[Progress], None] | None = None,
+        cancel: threading.Event | None = None,
+        **overrides: Any,
+    ) -> FileCheck:
+        """Read and hash the file once (needs no connection)."""
+        return await self.uploader.check(path, report, cancel, **overrides)
+
+    async def buckets(self) -> list[str]:
+        return await self._run(self._backend().s3.list_buckets)
+
+    async def identical(self, bucket: str, key: str, size: int, sha256: str) -> ObjectInfo | None:
+        return await self.uploader.identical(self._backend().s3, bucket, key, size, sha256)
+
+    async def upload(
+        self,
+        path: Path,
+        bucket: str,
+        key: str,
+        sha256: str,
+        *,
+        report: Callable[[Progress], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> ObjectInfo:
+        """Upload (resuming an unfinished one); UploadCancelled when cancelled."""
+        try:
+            return await self.uploader.upload(
+                self._backend().s3, path, bucket, key, sha256, report=report, cancel=cancel
+            )
+        except UploadMismatch as error:
+            raise UploadFailed(str(error), "Press Upload to send it again.") from error
+
+
+def file_size(path: Path) -> int | None:
+    try:
+        return path.stat().st_size if path.is_file() else None
+    except OSError:
+        return None
+
+
+__all__ = ["FileCheck", "Progress", "UploadCancelled", "Uploader", "UploadsService"]
