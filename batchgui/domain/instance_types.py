@@ -21,8 +21,11 @@ CHOICES = {
     "default_x86_64": DEFAULT_X86_64_FAMILIES,
     "default_arm64": DEFAULT_ARM64_FAMILIES,
 }
-# Memory the ECS agent and the operating system keep for themselves on each instance.
-RESERVED_MIB = 256
+# What the ECS agent registers of an instance's memory: the kernel and platform take about 2.5% (the
+# Batch user guide's m4.large: 8,192 MiB installed, 7,985 MiB registered), and the Batch AMI reserves
+# 32 MiB more for the agent (ECS_RESERVED_MEMORY).
+REGISTERED_FRACTION = 7985 / 8192
+RESERVED_MIB = 32
 
 
 @dataclass(frozen=True)
@@ -41,7 +44,7 @@ class InstanceType:
     @property
     def usable_memory_mib(self) -> int:
         """Memory a job can ask for on it: the instance's, less what ECS and the OS keep."""
-        return self.memory_mib - RESERVED_MIB
+        return int(self.memory_mib * REGISTERED_FRACTION) - RESERVED_MIB
 
     def fits(self, vcpus: float, memory_mib: int, gpus: int = 0) -> bool:
         return vcpus <= self.vcpus and memory_mib <= self.usable_memory_mib and gpus <= self.gpus

@@ -47,7 +47,8 @@ def test_sizes_match_aws(catalogue: InstanceCatalogue) -> None:
     g4 = catalogue.types["g4dn.xlarge"]
     assert (g4.vcpus, g4.memory_mib, g4.gpus, g4.architectures) == (4, 16384, 1, ("x86_64",))
     assert catalogue.types["m6g.large"].architectures == ("arm64",)
-    assert catalogue.types["m5.4xlarge"].usable_memory_mib == 64 * 1024 - 256
+    # The user guide's m4.large: 8 GiB installed, 7,985 MiB registered, 32 MiB reserved for the agent.
+    assert catalogue.types["m4.large"].usable_memory_mib == 7985 - 32
 
 
 def test_families_and_choices_expand_smallest_first(catalogue: InstanceCatalogue) -> None:
