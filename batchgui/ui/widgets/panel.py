@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from batchgui.domain.connection import ConnectionInfo
 from batchgui.services.connections import Backend, ConnectionManager
+from batchgui.services.files import FileService
 from batchgui.services.runner import Runner
 from batchgui.services.tasks import TaskSet
 from batchgui.ui.settings import AppSettings
@@ -47,10 +48,11 @@ ROW_HEIGHT = 22
 class PanelServices:
     """What a panel is given by the composition root."""
 
-    runner: Runner
+    runner: Runner  # to be removed: panels use facades, never the runner
     tasks: TaskSet
     connections: ConnectionManager
     settings: AppSettings
+    files: FileService
 
 
 class Panel(QWidget):
@@ -341,7 +343,7 @@ class ListPanel(Panel, Generic[T]):
 
     def export_csv_to(self, path: Path) -> asyncio.Task[Any]:
         text = rows_to_csv(self.model.columns, self.model.visible_rows())
-        return self.spawn(self.services.runner.run(write_text, path, text), f"Export {self.title}")
+        return self.spawn(self.services.files.write_text(path, text), f"Export {self.title}")
 
     def on_connection_changed(self, connection: ConnectionInfo | None) -> None:
         self.model.set_rows([])
