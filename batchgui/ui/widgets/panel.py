@@ -167,7 +167,29 @@ def make_table_view(
     for number, width in enumerate(widths):
         view.setColumnWidth(number, width or 120)
     fit_headers(view)
+    horizontal.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+    horizontal.customContextMenuRequested.connect(
+        lambda position: column_menu(view).exec(horizontal.mapToGlobal(position))
+    )
     return view
+
+
+def column_menu(view: QTableView) -> QMenu:
+    """The header's right-click menu: a check per column to show or hide it (the header's saved
+    state remembers the choice). The last visible column can't be hidden."""
+    header = view.horizontalHeader()
+    model = view.model()
+    menu = QMenu(view)
+    menu.setObjectName("columnMenu")
+    shown = [n for n in range(model.columnCount()) if not header.isSectionHidden(n)]
+    for number in range(model.columnCount()):
+        title = str(model.headerData(number, Qt.Orientation.Horizontal) or f"Column {number + 1}")
+        action = menu.addAction(title)
+        action.setCheckable(True)
+        action.setChecked(not header.isSectionHidden(number))
+        action.setEnabled(not (len(shown) == 1 and number in shown))
+        action.toggled.connect(lambda on, n=number: header.setSectionHidden(n, not on))
+    return menu
 
 
 HEADER_PADDING = 34  # the sort indicator (~16 px) and the header section's margins on both sides
