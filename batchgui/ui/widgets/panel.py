@@ -288,8 +288,9 @@ class ListPanel(Panel, Generic[T]):
         self.raw_json.setReadOnly(True)
         self.raw_json.setFont(monospace_font())
         self.details_tabs = QTabWidget()
-        self.details_tabs.addTab(self.details, "Details")
-        self.details_tabs.addTab(self.raw_json, "JSON")
+        # Alt+D and Alt+J switch the tabs from the keyboard.
+        self.details_tabs.addTab(self.details, "&Details")
+        self.details_tabs.addTab(self.raw_json, "&JSON")
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(self.table)
         self.splitter.addWidget(self.details_tabs)
@@ -307,6 +308,12 @@ class ListPanel(Panel, Generic[T]):
         copy.triggered.connect(self.copy_arns)
         self.table.addAction(copy)
         self.copy_arn_action = copy
+        open_details = QAction("Open details", self)
+        open_details.setShortcuts([QKeySequence(Qt.Key.Key_Return), QKeySequence(Qt.Key.Key_Enter)])
+        open_details.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        open_details.triggered.connect(self.open_details)
+        self.table.addAction(open_details)
+        self.table.doubleClicked.connect(lambda _index: self.open_details())
         self.copy_name_action = QAction("Copy name", self)
         self.copy_name_action.triggered.connect(self.copy_names)
         self._update_count()
@@ -343,6 +350,11 @@ class ListPanel(Panel, Generic[T]):
             if row is not None:
                 rows.append(row)
         return rows
+
+    def open_details(self) -> None:
+        """Enter (or a double-click) on a row: its details, focused, so the keyboard can scroll them."""
+        self.details_tabs.setCurrentIndex(0)
+        self.details.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def focus_filter(self) -> None:
         self.filter_edit.setFocus()
