@@ -28,6 +28,7 @@ from batchgui import resources
 from batchgui.domain.batch import JobDefinition
 from batchgui.domain.connection import ConnectionKind, ConnectionSpec, LocalEndpoint
 from batchgui.services.connections import ConnectionManager
+from batchgui.services.files import FileService
 from batchgui.services.runner import Runner
 from batchgui.services.submission import Journal, Submitter
 from batchgui.services.tasks import TaskSet
@@ -159,7 +160,9 @@ class Application:
             start_local or self.sandbox.start,
             ask_mfa_code=lambda prompt: ask_mfa_code(self.window, prompt),
         )
-        self.services = PanelServices(self.runner, self.tasks, self.connections, self.settings)
+        self.services = PanelServices(
+            self.runner, self.tasks, self.connections, self.settings, FileService(self.runner)
+        )
         self.connection_bar = ConnectionBar()
         # CSV submissions: the journal lives in the data folder so a crash or restart can resume.
         self.submitter = Submitter(self.runner, Journal(self.data_dir / "submissions.sqlite3"))

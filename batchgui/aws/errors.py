@@ -102,6 +102,14 @@ def translate(exc: BaseException, profile: str | None = None) -> BaseException:
             "Pick a profile in the connection bar, or set one up with `aws configure` "
             "(or `aws configure sso`).",
         )
+    if isinstance(exc, bc.InvalidConfigError):
+        # e.g. an `sso_session` that the config file does not define, or a half-written SSO profile.
+        name = profile or "default"
+        return MissingCredentials(
+            f"profile '{name}' is not set up correctly: {exc}",
+            f"Fix it with `aws configure sso --profile {name}`, then run `aws sso login --profile {name}` "
+            "and reconnect.",
+        )
     if isinstance(exc, bc.ProfileNotFound):
         return MissingCredentials(str(exc), "Pick one of the profiles listed in the connection bar.")
     if isinstance(exc, bc.CredentialRetrievalError):

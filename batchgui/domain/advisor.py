@@ -91,9 +91,10 @@ def advise(answers: WorkloadAnswers) -> Advice:
             "than Fargate's launch quotas allow."
         )
     notes: list[str] = []
-    if answers.interruptible:
-        notes.append("The jobs can be interrupted, so Spot capacity is proposed: up to 90% cheaper.")
     if needs_ec2:
+        if answers.interruptible:
+            # AWS's own figures: EC2 Spot up to 90% off On-Demand, Fargate Spot up to 70%.
+            notes.append("The jobs can be interrupted, so Spot capacity is proposed: up to 90% cheaper.")
         if answers.needs_fast_start:
             notes.append(
                 "EC2 instances take a few minutes to start when the environment scales up from zero."
@@ -106,4 +107,6 @@ def advise(answers: WorkloadAnswers) -> Advice:
     ]
     if answers.needs_fast_start:
         reasons.append("Fargate jobs start in about 30 seconds; new EC2 instances take minutes.")
+    if answers.interruptible:
+        notes.append("The jobs can be interrupted, so Fargate Spot is proposed: up to 70% cheaper.")
     return Advice(Choice.FARGATE, reasons, notes, spot=answers.interruptible)

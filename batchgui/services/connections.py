@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 # The UI's way of asking for an MFA code: returns the code, or None if the user cancelled.
 AskMfaCode = Callable[[str], Coroutine[Any, Any, str | None]]
 MFA_WAIT_S = 300
+# Failures that mean the connection cannot be used at all (others only leave the identity unknown).
+_CONNECT_FAILURES = (MissingCredentials, ExpiredCredentials, EndpointUnreachable)
 
 
 class MfaCancelled(MissingCredentials):
@@ -158,6 +160,32 @@ class ConnectionManager:
         """
         self.status.emit(f"Connecting to {spec.label}…")
         self._runner.set_translator(partial(translate, profile=spec.profile))
+        try:
+            backend, identity_error = await self._open(spec)
+        except BaseException as error:
+            # Whatever went wrong (a broken profile, a cancelled connect), the bar must not stay on
+            # "Connecting…": it says what is current instead.
+            current = f" (still using {self.backend.spec.label})" if self.backend else ""
+            if isinstance(error, asyncio.CancelledError):
+                self.status.emit(f"Connected: {self.backend.spec.label}" if self.backend else "Not connected")
+            else:
+                title = error.title if isinstance(error, BatchGuiError) else type(error).__name__
+                self.status.emit(f"Not connected: {title}{current}")
+            raise
+        previous, self.backend = self.backend, backend
+        if previous is not None:
+            previous.close()
+        self.status.emit(f"Connected: {backend.spec.label}")
+        self.changed.emit(backend)
+        self.info_changed.emit(backend.info)
+        if backend.identity is not None:
+            self.identity_known.emit(backend.identity)
+        if identity_error is not None:
+            raise identity_error
+        return backend
+
+    async def _open(self, spec: ConnectionSpec) -> tuple[Backend, BatchGuiError | None]:
+        """A checked Backend for `spec`, and the error that left its identity unknown, if any."""
         local: LocalEndpoint | None = None
         if spec.kind is ConnectionKind.LOCAL:
             if self._local is None:
@@ -168,29 +196,19 @@ class ConnectionManager:
         prompter = self._mfa_prompter(asyncio.get_running_loop()) if self._ask_mfa_code else None
         connection = await self._runner.run(AwsConnection, spec, local, prompter)
         backend = Backend(connection)
-        identity_error: BatchGuiError | None = None
         try:
             # Clients are made here, on a worker, so no panel ever makes one on the GUI thread.
             await self._runner.run(backend.prepare)
             backend.identity = await self._runner.run(backend.sts.caller_identity)
-        except (MissingCredentials, ExpiredCredentials, EndpointUnreachable) as error:
-            connection.close()
-            current = f" (still using {self.backend.spec.label})" if self.backend else ""
-            self.status.emit(f"Not connected: {error.title}{current}")
-            raise
         except BatchGuiError as error:
-            identity_error = error
-        previous, self.backend = self.backend, backend
-        if previous is not None:
-            previous.close()
-        self.status.emit(f"Connected: {spec.label}")
-        self.changed.emit(backend)
-        self.info_changed.emit(backend.info)
-        if backend.identity is not None:
-            self.identity_known.emit(backend.identity)
-        if identity_error is not None:
-            raise identity_error
-        return backend
+            if isinstance(error, _CONNECT_FAILURES):
+                connection.close()
+                raise
+            return backend, error
+        except BaseException:
+            connection.close()
+            raise
+        return backend, None
 
     def _mfa_prompter(self, loop: asyncio.AbstractEventLoop) -> Callable[[str], str]:
         ask = self._ask_mfa_code

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from importlib import metadata
 
-from PySide6.QtCore import QByteArray, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QPaintEvent
+from PySide6.QtCore import QByteArray, Qt, QUrl, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence, QPaintEvent
 from PySide6.QtWidgets import (
     QDockWidget,
     QLabel,
@@ -20,8 +21,27 @@ from PySide6.QtWidgets import (
 
 from batchgui.domain.connection import CallerIdentity, ConnectionInfo
 from batchgui.ui.connection_bar import ConnectionBar
+from batchgui.ui.shortcuts import ShortcutsDialog, collect_shortcuts
 from batchgui.ui.widgets.notifications import NotificationArea
 from batchgui.ui.widgets.panel import Panel, PanelServices
+
+FALLBACK_URLS = {
+    "Homepage": "https://github.com/batchgui/batchgui",
+    "Issues": "https://github.com/batchgui/batchgui/issues",
+}
+
+
+def project_url(label: str) -> str:
+    """A URL the package declares (pyproject's [project.urls]), e.g. "Issues"."""
+    try:
+        entries = metadata.metadata("batchgui").get_all("Project-URL") or []
+    except metadata.PackageNotFoundError:
+        entries = []
+    for entry in entries:
+        name, _, url = entry.partition(",")
+        if name.strip().lower() == label.lower():
+            return str(url).strip()
+    return FALLBACK_URLS[label]
 
 
 class MainWindow(QMainWindow):
@@ -38,10 +58,13 @@ class MainWindow(QMainWindow):
     ) -> None:
         super().__init__(parent)
         self.setObjectName("mainWindow")
-        self.setWindowTitle("batchgui — AWS Batch")
+        # Qt adds the application's display name ("batchgui") itself: the title says where you are.
+        self.setWindowTitle("AWS Batch")
         self.resize(1280, 800)
         self._services = services
         self._painted = False
+        # How links leave the app (the system browser); a test replaces it.
+        self.open_url: Callable[[QUrl], object] = QDesktopServices.openUrl
         self.panels = list(panels)
         self.notifications = notifications
         self.connection_bar = connection_bar
@@ -130,9 +153,31 @@ class MainWindow(QMainWindow):
         view_menu.addAction(messages)
 
         help_menu = self.menuBar().addMenu("&Help")
+        shortcuts = QAction("&Keyboard shortcuts", self)
+        shortcuts.setShortcut(QKeySequence(QKeySequence.StandardKey.HelpContents))
+        if shortcuts.shortcut().isEmpty():
+            shortcuts.setShortcut(QKeySequence(Qt.Key.Key_F1))
+        shortcuts.triggered.connect(self.show_shortcuts)
+        help_menu.addAction(shortcuts)
+        documentation = QAction("&Documentation", self)
+        documentation.triggered.connect(lambda: self.open_url(QUrl(project_url("Homepage") + "#readme")))
+        help_menu.addAction(documentation)
+        report = QAction("&Report a problem…", self)
+        report.triggered.connect(lambda: self.open_url(QUrl(project_url("Issues"))))
+        help_menu.addAction(report)
+        help_menu.addSeparator()
         about = QAction("&About batchgui", self)
         about.triggered.connect(self._about)
         help_menu.addAction(about)
+
+    def show_shortcuts(self) -> ShortcutsDialog:
+        dialog = self.findChild(ShortcutsDialog)
+        if dialog is None:
+            dialog = ShortcutsDialog(collect_shortcuts(self, [(p.title, p) for p in self.panels]), self)
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
+        return dialog
 
     def _about(self) -> None:
         from batchgui.ui.about import AboutDialog

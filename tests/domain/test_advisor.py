@@ -38,3 +38,11 @@ def test_each_ec2_need_is_a_reason() -> None:
 def test_interruptible_jobs_get_spot() -> None:
     assert advise(WorkloadAnswers(interruptible=True)).platform == "FARGATE_SPOT"
     assert advise(WorkloadAnswers(needs_gpu=True, interruptible=True)).platform == "SPOT"
+
+
+def test_spot_savings_are_the_ones_aws_states_for_each_platform() -> None:
+    fargate = advise(WorkloadAnswers(interruptible=True))
+    assert any("Fargate Spot" in n and "up to 70%" in n for n in fargate.notes)
+    assert not any("90%" in n for n in fargate.notes)
+    ec2 = advise(WorkloadAnswers(needs_gpu=True, interruptible=True))
+    assert any("up to 90%" in n for n in ec2.notes)

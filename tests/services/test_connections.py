@@ -118,3 +118,48 @@ def test_a_failing_connection_is_not_announced_and_the_previous_one_stays(
         assert not any(s.startswith("Connected: broken") for s in statuses)
     finally:
         manager.close()
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        # An sso_session the file does not define: botocore raises InvalidConfigError.
+        "[profile brokensso]\nregion = us-east-1\nsso_session = nope\nsso_account_id = 123456789012\n"
+        "sso_role_name = Admin\n",
+    ],
+)
+def test_a_broken_sso_profile_says_what_to_run_and_the_bar_leaves_connecting(
+    config: str, runner: Runner, moto: MotoEndpoint, isolated_home: Path, run_async: Callable[..., Any]
+) -> None:
+    write_aws_files(isolated_home, config)
+    manager = ConnectionManager(runner, moto.local)
+    statuses: list[str] = []
+    manager.status.add(statuses.append)
+    try:
+        spec = ConnectionSpec(ConnectionKind.PROFILE, "us-east-1", "brokensso", moto.endpoint_url)
+        with pytest.raises(MissingCredentials) as raised:
+            run_async(manager.connect(spec), timeout=60)
+        assert "aws sso login --profile brokensso" in raised.value.message()
+        assert "nope" in raised.value.message()
+        assert statuses[0] == "Connecting to brokensso (us-east-1) @ " + moto.endpoint_url + "…"
+        assert statuses[-1].startswith("Not connected: ")
+        assert manager.backend is None
+    finally:
+        manager.close()
+
+
+def test_any_unexpected_failure_still_ends_the_connecting_status(
+    runner: Runner, moto: MotoEndpoint, run_async: Callable[..., Any]
+) -> None:
+    def start_local() -> Any:
+        raise RuntimeError("the sandbox could not start")
+
+    manager = ConnectionManager(runner, start_local)
+    statuses: list[str] = []
+    manager.status.add(statuses.append)
+    try:
+        with pytest.raises(RuntimeError):
+            run_async(manager.connect(ConnectionSpec.local()))
+        assert statuses[-1] == "Not connected: RuntimeError"
+    finally:
+        manager.close()

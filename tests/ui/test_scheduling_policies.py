@@ -83,3 +83,21 @@ def test_fairshare_limits() -> None:
     for words in ("604,800", "between 0 and 99", "may only end", "0.0001", "twice"):
         assert words in text
     assert fairshare_problems(None, None, [ShareAttribute("ok*", 1.5)]) == []
+
+
+def test_enter_on_a_row_opens_its_details_and_alt_keys_switch_tabs(
+    make_app: Callable[..., Application], moto: MotoEndpoint, wait_until: Callable[..., None], qtbot: Any
+) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    _app, panel = open_panel(make_app, moto, "scheduling-policies", wait_until)
+    panel.window().activateWindow()
+    qtbot.waitUntil(panel.window().isActiveWindow)
+    panel.table.setFocus()
+    qtbot.keyClick(panel.table, Qt.Key.Key_Return)
+    assert QApplication.focusWidget() is panel.details
+    qtbot.keyClick(panel.details, Qt.Key.Key_J, Qt.KeyboardModifier.AltModifier)
+    assert panel.details_tabs.currentWidget() is panel.raw_json
+    qtbot.keyClick(panel.raw_json, Qt.Key.Key_D, Qt.KeyboardModifier.AltModifier)
+    assert panel.details_tabs.currentWidget() is panel.details

@@ -99,3 +99,24 @@ def test_every_header_is_at_least_as_wide_as_its_title(qapp: Any, qtmodeltester:
         # The title, plus room for the sort arrow: nothing is cut.
         assert view.columnWidth(number) >= metrics.horizontalAdvance(column.title) + 20
     assert view.columnWidth(2) == 200  # a wider configured width is kept
+
+
+def test_the_header_menu_shows_and_hides_columns(qtbot: Any) -> None:
+    from batchgui.ui.widgets.panel import column_menu
+
+    model: RowTableModel[tuple[str, int]] = RowTableModel(
+        [Column("Name", lambda r: r[0]), Column("Size", lambda r: str(r[1]))], lambda r: r[0]
+    )
+    view = make_table_view(model, "t")
+    qtbot.addWidget(view)
+    menu = column_menu(view)
+    actions = {a.text(): a for a in menu.actions()}
+    assert list(actions) == ["Name", "Size"]
+    assert all(a.isChecked() for a in actions.values())
+    actions["Size"].toggle()
+    assert view.horizontalHeader().isSectionHidden(1)
+    # The one column left can't be hidden too.
+    again = {a.text(): a for a in column_menu(view).actions()}
+    assert not again["Name"].isEnabled()
+    again["Size"].toggle()
+    assert not view.horizontalHeader().isSectionHidden(1)

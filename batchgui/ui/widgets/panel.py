@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from batchgui.domain.connection import ConnectionInfo
 from batchgui.services.connections import Backend, ConnectionManager
+from batchgui.services.files import FileService
 from batchgui.services.runner import Runner
 from batchgui.services.tasks import TaskSet
 from batchgui.ui.settings import AppSettings
@@ -47,10 +48,11 @@ ROW_HEIGHT = 22
 class PanelServices:
     """What a panel is given by the composition root."""
 
-    runner: Runner
+    runner: Runner  # to be removed: panels use facades, never the runner
     tasks: TaskSet
     connections: ConnectionManager
     settings: AppSettings
+    files: FileService
 
 
 class Panel(QWidget):
@@ -165,7 +167,29 @@ def make_table_view(
     for number, width in enumerate(widths):
         view.setColumnWidth(number, width or 120)
     fit_headers(view)
+    horizontal.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+    horizontal.customContextMenuRequested.connect(
+        lambda position: column_menu(view).exec(horizontal.mapToGlobal(position))
+    )
     return view
+
+
+def column_menu(view: QTableView) -> QMenu:
+    """The header's right-click menu: a check per column to show or hide it (the header's saved
+    state remembers the choice). The last visible column can't be hidden."""
+    header = view.horizontalHeader()
+    model = view.model()
+    menu = QMenu(view)
+    menu.setObjectName("columnMenu")
+    shown = [n for n in range(model.columnCount()) if not header.isSectionHidden(n)]
+    for number in range(model.columnCount()):
+        title = str(model.headerData(number, Qt.Orientation.Horizontal) or f"Column {number + 1}")
+        action = menu.addAction(title)
+        action.setCheckable(True)
+        action.setChecked(not header.isSectionHidden(number))
+        action.setEnabled(not (len(shown) == 1 and number in shown))
+        action.toggled.connect(lambda on, n=number: header.setSectionHidden(n, not on))
+    return menu
 
 
 HEADER_PADDING = 34  # the sort indicator (~16 px) and the header section's margins on both sides
@@ -264,8 +288,9 @@ class ListPanel(Panel, Generic[T]):
         self.raw_json.setReadOnly(True)
         self.raw_json.setFont(monospace_font())
         self.details_tabs = QTabWidget()
-        self.details_tabs.addTab(self.details, "Details")
-        self.details_tabs.addTab(self.raw_json, "JSON")
+        # Alt+D and Alt+J switch the tabs from the keyboard.
+        self.details_tabs.addTab(self.details, "&Details")
+        self.details_tabs.addTab(self.raw_json, "&JSON")
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(self.table)
         self.splitter.addWidget(self.details_tabs)
@@ -283,6 +308,12 @@ class ListPanel(Panel, Generic[T]):
         copy.triggered.connect(self.copy_arns)
         self.table.addAction(copy)
         self.copy_arn_action = copy
+        open_details = QAction("Open details", self)
+        open_details.setShortcuts([QKeySequence(Qt.Key.Key_Return), QKeySequence(Qt.Key.Key_Enter)])
+        open_details.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        open_details.triggered.connect(self.open_details)
+        self.table.addAction(open_details)
+        self.table.doubleClicked.connect(lambda _index: self.open_details())
         self.copy_name_action = QAction("Copy name", self)
         self.copy_name_action.triggered.connect(self.copy_names)
         self._update_count()
@@ -320,6 +351,11 @@ class ListPanel(Panel, Generic[T]):
                 rows.append(row)
         return rows
 
+    def open_details(self) -> None:
+        """Enter (or a double-click) on a row: its details, focused, so the keyboard can scroll them."""
+        self.details_tabs.setCurrentIndex(0)
+        self.details.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
     def focus_filter(self) -> None:
         self.filter_edit.setFocus()
         self.filter_edit.selectAll()
@@ -341,7 +377,7 @@ class ListPanel(Panel, Generic[T]):
 
     def export_csv_to(self, path: Path) -> asyncio.Task[Any]:
         text = rows_to_csv(self.model.columns, self.model.visible_rows())
-        return self.spawn(self.services.runner.run(write_text, path, text), f"Export {self.title}")
+        return self.spawn(self.services.files.write_text(path, text), f"Export {self.title}")
 
     def on_connection_changed(self, connection: ConnectionInfo | None) -> None:
         self.model.set_rows([])

@@ -1,0 +1,296 @@
+"""Why is a job still RUNNABLE? AWS's blocked-queue reasons in plain words, and the app's own checks.
+
+AWS Batch writes a reason into `statusReason` only when it decides a RUNNABLE job at the front of the
+queue is blocked ("Jobs stuck in a RUNNABLE status" in the user guide); otherwise the field says
+little. So the app also checks what it can see itself — the queue and its environments' state, the
+job's size against what the environments may launch, capacity in use, dependencies — and shows each
+check as passed or failed with its numbers. Pure: facts in, a diagnosis out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from batchgui.domain.batch import ComputeEnvironment, JobQueue, JobStatus
+from batchgui.domain.fargate import fargate_problems
+from batchgui.domain.instance_types import InstanceCatalogue
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One of AWS's documented blocked-queue reasons."""
+
+    code: str
+    meaning: str
+    fix: str
+
+
+# The statusReason prefixes the AWS Batch user guide lists for blocked job queues.
+REASONS: tuple[Reason, ...] = (
+    Reason(
+        "CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY",
+        "EC2 has no capacity for the instance types the compute environments may launch, in their "
+        "Availability Zones.",
+        "Allow more instance types or families (or `optimal`), add subnets in other Availability Zones, "
+        "or wait: AWS keeps trying. A jobStateTimeLimitAction can cancel such jobs after a while.",
+    ),
+    Reason(
+        "MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE",
+        "The job needs more vCPUs than the compute environments' maxvCpus allows in total.",
+        "Raise maxvCpus of a compute environment of this queue, or submit the job with fewer vCPUs.",
+    ),
+    Reason(
+        "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT",
+        "The job asks for more vCPUs, memory or GPUs than any instance the compute environments may "
+        "launch can offer.",
+        "Ask for less (memory: leave room for what ECS keeps on each instance), or allow larger instance "
+        "types (or GPU types for GPU jobs) in a compute environment of this queue.",
+    ),
+    Reason(
+        "MISCONFIGURATION:SERVICE_ROLE_PERMISSIONS",
+        "AWS Batch's service role lacks a permission it needs to launch or watch instances.",
+        "Use the service-linked role (AWSServiceRoleForBatch), or add the missing permissions "
+        "(for example autoscaling:DescribeScalingActivities) to the compute environment's service role.",
+    ),
+    Reason(
+        "MISCONFIGURATION:QUOTA_MANAGEMENT_LIMIT_EXCEEDED",
+        "The job needs more than its quota share's capacity limits allow.",
+        "Raise the quota share's limits, or submit the job to a share with room.",
+    ),
+    Reason(
+        "MISCONFIGURATION:SERVICE_ENVIRONMENT_MAX_RESOURCE",
+        "The service job needs more instances than the service environment's capacity limits allow.",
+        "Raise the service environment's capacityLimits, or ask for fewer instances.",
+    ),
+    Reason(
+        "ACTION_REQUIRED",
+        "Every compute environment of the queue is INVALID, so nothing can be placed.",
+        "Open the compute environments, read their status reason (often a role, subnet or launch "
+        "template problem), fix it and update the environment.",
+    ),
+    Reason(
+        "UNDETERMINED",
+        "AWS Batch could not determine why the job is not starting.",
+        "Check the app's own findings below; if they all pass, look at the compute environments' "
+        "Auto Scaling activity in the EC2 console.",
+    ),
+)
+
+
+def decode_reason(status_reason: str) -> Reason | None:
+    """The documented reason a statusReason starts with, or None for an ordinary one."""
+    text = status_reason.strip()
+    for reason in REASONS:
+        if text.startswith(reason.code):
+            return reason
+    return None
+
+
+class Outcome(StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    outcome: Outcome
+    detail: str
+    fix: str = ""
+
+
+@dataclass(frozen=True)
+class JobNeeds:
+    """What a RUNNABLE job asks for, as DescribeJobs tells it."""
+
+    vcpus: float
+    memory_mib: int
+    gpus: int = 0
+    # Jobs this one depends on, with their current status (None: not known to the app).
+    dependencies: tuple[tuple[str, JobStatus | None], ...] = ()
+
+
+@dataclass(frozen=True)
+class EnvironmentUse:
+    """vCPUs in use by running jobs in an environment (what the Monitor counts)."""
+
+    arn: str
+    running_vcpus: float
+
+
+@dataclass
+class Diagnosis:
+    reason: Reason | None
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[Check]:
+        return [c for c in self.checks if c.outcome is Outcome.FAILED]
+
+    @property
+    def summary(self) -> str:
+        if self.reason is not None:
+            return self.reason.meaning
+        if self.failed:
+            return self.failed[0].detail
+        return "Nothing blocks it that the app can see: it is waiting for its turn or for capacity to start."
+
+
+def _gib(mib: float) -> str:
+    return f"{round(mib / 1024, 1):g} GiB"
+
+
+def diagnose(  # noqa: PLR0917 - the facts of one question, each of its own kind
+    status_reason: str,
+    needs: JobNeeds,
+    queue: JobQueue,
+    environments: Sequence[ComputeEnvironment],
+    catalogue: InstanceCatalogue,
+    use: Sequence[EnvironmentUse] = (),
+) -> Diagnosis:
+    """AWS's reason decoded, plus the app's checks of the queue, its environments and the job."""
+    diagnosis = Diagnosis(decode_reason(status_reason))
+    checks = diagnosis.checks
+    queue_ok = queue.state == "ENABLED" and queue.status == "VALID"
+    checks.append(
+        Check(
+            "Job queue enabled and valid",
+            Outcome.PASSED if queue_ok else Outcome.FAILED,
+            f"Queue {queue.name} is {queue.state} and {queue.status}"
+            + (f": {queue.status_reason}" if queue.status_reason and not queue_ok else "."),
+            "" if queue_ok else "Enable the queue (Job queues → Enable), or fix what its status reason says.",
+        )
+    )
+    order = {o.arn: o.order for o in queue.compute_environments}
+    attached = sorted((e for e in environments if e.arn in order), key=lambda e: order[e.arn])
+    usable = [e for e in attached if e.state == "ENABLED" and e.status == "VALID"]
+    if not attached:
+        checks.append(
+            Check(
+                "Compute environments attached",
+                Outcome.FAILED,
+                f"Queue {queue.name} has no compute environment.",
+                "Edit the queue and add a compute environment.",
+            )
+        )
+    else:
+        broken = [f"{e.name} is {e.state}/{e.status}" for e in attached if e not in usable]
+        checks.append(
+            Check(
+                "Compute environments enabled and valid",
+                Outcome.PASSED if usable else Outcome.FAILED,
+                (f"{len(usable)} of {len(attached)} usable" + (f" ({'; '.join(broken)})" if broken else "."))
+                if usable
+                else "None is usable: " + "; ".join(broken) + ".",
+                "" if usable else "Enable a compute environment of this queue, or fix its status reason.",
+            )
+        )
+    checks.append(_size_check(needs, usable or attached, catalogue))
+    checks.append(_capacity_check(needs, usable, use))
+    checks.append(_dependency_check(needs))
+    return diagnosis
+
+
+def _size_check(
+    needs: JobNeeds, environments: Sequence[ComputeEnvironment], catalogue: InstanceCatalogue
+) -> Check:
+    name = "Job size fits what the environments offer"
+    asked = f"asks {needs.vcpus:g} vCPU, {_gib(needs.memory_mib)}" + (
+        f", {needs.gpus} GPU" if needs.gpus else ""
+    )
+    if not environments:
+        return Check(name, Outcome.UNKNOWN, f"The job {asked}; no environment to compare with.")
+    reasons: list[str] = []
+    for env in environments:
+        if env.platform is not None and env.platform.is_fargate:
+            problems = fargate_problems(needs.vcpus, needs.memory_mib)
+            if needs.gpus:
+                problems.append("Fargate offers no GPUs.")
+            if not problems:
+                return Check(name, Outcome.PASSED, f"The job {asked}: a valid Fargate size for {env.name}.")
+            reasons.append(f"{env.name} (Fargate): {' '.join(problems)}")
+            continue
+        allowed = env.instance_types or ("optimal",)
+        fit = catalogue.smallest_fit(allowed, needs.vcpus, needs.memory_mib, needs.gpus)
+        if fit is not None:
+            return Check(
+                name,
+                Outcome.PASSED,
+                f"The job {asked}; {env.name} may launch {fit.name} ({fit.vcpus} vCPU, "
+                f"{_gib(fit.usable_memory_mib)} usable" + (f", {fit.gpus} GPU" if fit.gpus else "") + ").",
+            )
+        largest = catalogue.largest(allowed)
+        if largest is None:
+            reasons.append(f"{env.name}: its instance types ({', '.join(allowed)}) are not known to the app")
+        else:
+            gpus = f", {largest.gpus} GPU" if largest.gpus else ", no GPU"
+            offers = (
+                f"the largest allowed, {largest.name}, offers {largest.vcpus} vCPU and "
+                f"{_gib(largest.memory_mib)} of which about {_gib(largest.usable_memory_mib)} "
+                f"are usable{gpus}"
+            )
+            reasons.append(f"{env.name}: {offers}")
+    return Check(
+        name,
+        Outcome.FAILED,
+        f"The job {asked}; " + "; ".join(reasons) + ".",
+        "Ask for less, or allow larger (or GPU) instance types in a compute environment of this queue.",
+    )
+
+
+def _capacity_check(
+    needs: JobNeeds, environments: Sequence[ComputeEnvironment], use: Sequence[EnvironmentUse]
+) -> Check:
+    name = "Room under maxvCpus"
+    running = {u.arn: u.running_vcpus for u in use}
+    known = [e for e in environments if e.max_vcpus is not None]
+    if not known:
+        return Check(name, Outcome.UNKNOWN, "No environment with a known maxvCpus.")
+    parts = []
+    for env in known:
+        assert env.max_vcpus is not None
+        in_use = running.get(env.arn)
+        if in_use is None:
+            parts.append(f"{env.name}: maxvCpus {env.max_vcpus}, use unknown")
+            continue
+        free = env.max_vcpus - in_use
+        parts.append(f"{env.name}: {in_use:g} of {env.max_vcpus} vCPUs in use")
+        if free >= needs.vcpus:
+            return Check(name, Outcome.PASSED, f"{'; '.join(parts)} — room for {needs.vcpus:g} more.")
+    if all(e.max_vcpus is not None and e.max_vcpus < needs.vcpus for e in known):
+        return Check(
+            name,
+            Outcome.FAILED,
+            f"The job asks {needs.vcpus:g} vCPU, more than any maxvCpus ({'; '.join(parts)}).",
+            "Raise maxvCpus of a compute environment of this queue.",
+        )
+    if all(e.arn in running for e in known):
+        return Check(
+            name,
+            Outcome.FAILED,
+            f"Full: {'; '.join(parts)}. The job starts when running jobs finish.",
+            "Wait, or raise maxvCpus to run more at once.",
+        )
+    return Check(name, Outcome.UNKNOWN, "; ".join(parts) + ".")
+
+
+def _dependency_check(needs: JobNeeds) -> Check:
+    name = "Dependencies finished"
+    if not needs.dependencies:
+        return Check(name, Outcome.PASSED, "The job depends on no other job.")
+    waiting = [
+        f"{job_id} is {status.value}"
+        for job_id, status in needs.dependencies
+        if status is not None and not status.is_terminal
+    ]
+    unknown = [job_id for job_id, status in needs.dependencies if status is None]
+    if waiting:
+        return Check(
+            name, Outcome.FAILED, "Still waiting: " + "; ".join(waiting) + ".", "It starts when they finish."
+        )
+    if unknown:
+        return Check(name, Outcome.UNKNOWN, "Status not known for " + ", ".join(unknown) + ".")
+    return Check(name, Outcome.PASSED, f"All {len(needs.dependencies)} finished.")
