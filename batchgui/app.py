@@ -28,11 +28,13 @@ from batchgui import resources
 from batchgui.domain.batch import JobDefinition
 from batchgui.domain.connection import ConnectionKind, ConnectionSpec, LocalEndpoint
 from batchgui.services.connections import ConnectionManager
+from batchgui.services.container import Services
 from batchgui.services.files import FileService
+from batchgui.services.journal import Journal
 from batchgui.services.runner import Runner
-from batchgui.services.submission import Journal, Submitter
+from batchgui.services.submission import SubmissionsService
 from batchgui.services.tasks import TaskSet
-from batchgui.services.upload import PendingUploads, Uploader
+from batchgui.services.upload import PendingUploads, UploadsService
 from batchgui.ui.compute_envs.panel import ComputeEnvironmentsPanel
 from batchgui.ui.connection_bar import ConnectionBar
 from batchgui.ui.csv_wizard import CsvWizardLauncher
@@ -165,8 +167,16 @@ class Application:
         )
         self.connection_bar = ConnectionBar()
         # CSV submissions: the journal lives in the data folder so a crash or restart can resume.
-        self.submitter = Submitter(self.runner, Journal(self.data_dir / "submissions.sqlite3"))
-        self.uploader = Uploader(self.runner, PendingUploads(self.data_dir / "uploads.json"))
+        journal = Journal(self.data_dir / "submissions.sqlite3")
+        self.facades = Services(
+            self.runner,
+            self.tasks,
+            self.connections,
+            submissions=SubmissionsService(self.runner, self.connections, journal),
+            uploads=UploadsService(
+                self.runner, self.connections, PendingUploads(self.data_dir / "uploads.json")
+            ),
+        )
         self.panels: list[Panel] = [
             ComputeEnvironmentsPanel(self.services),
             JobQueuesPanel(self.services),
@@ -174,7 +184,7 @@ class Application:
             SchedulingPoliciesPanel(self.services),
             JobsPanel(self.services),
             MonitorPanel(self.services, data_dir=self.data_dir),
-            SubmissionsPanel(self.services, self.submitter),
+            SubmissionsPanel(self.services, self.facades.submissions),
         ]
         self.window = MainWindow(self.services, self.panels, self.notifications, self.connection_bar)
         self.window.setWindowIcon(QIcon(str(resources.path("icons/batchgui.svg"))))
@@ -182,7 +192,11 @@ class Application:
         self.window.closing.connect(self.shutdown)
         self._wire_submit_from_definition()
         self.csv_wizard = CsvWizardLauncher(
-            self.window, self.services, self.uploader, self.submitter, self._follow_submission
+            self.window,
+            self.services,
+            self.facades.uploads,
+            self.facades.submissions,
+            self._follow_submission,
         )
         self.connect_task: asyncio.Task[Any] | None = None
         self._shut_down = False

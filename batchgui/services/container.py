@@ -9,7 +9,9 @@ from dataclasses import dataclass
 
 from batchgui.services.connections import ConnectionManager
 from batchgui.services.runner import Runner
+from batchgui.services.submission import SubmissionsService
 from batchgui.services.tasks import TaskSet
+from batchgui.services.upload import UploadsService
 
 
 @dataclass(frozen=True)
@@ -17,3 +19,5 @@ class Services:
     runner: Runner
     tasks: TaskSet
     connections: ConnectionManager
+    submissions: SubmissionsService
+    uploads: UploadsService

@@ -306,4 +306,11 @@ def file_size(path: Path) -> int | None:
         return None
 
 
-__all__ = ["FileCheck", "Progress", "UploadCancelled", "Uploader", "UploadsService"]
+__all__ = [
+    "FileCheck",
+    "ObjectInfo",
+    "Progress",
+    "UploadCancelled",
+    "Uploader",
+    "UploadsService",
+]

@@ -87,9 +87,8 @@ def test_sample_csv_to_array_job_to_dynamodb_results(  # noqa: PLR0917 - pytest 
 
     wizard.next()
     assert "<b>1</b> SubmitJob" in wizard.review.summary.text()
-    assert "aws batch submit-job" in wizard.review.cli.toPlainText()
-
-    wizard.next()
+    wait_until(lambda: "aws batch submit-job" in wizard.review.cli.toPlainText(), 15, "the first requests")
+    wizard.review.submit_button.click()  # the review's own button sends; Next does not
     submit = wizard.submit_page
     wait_until(lambda: submit.finished_ok, 30, "the submission")
     submission = submit.submission
@@ -281,18 +280,18 @@ def test_file_step_looks_at_the_path_on_a_worker_once_typing_pauses(
 ) -> None:
     import threading
 
-    from batchgui.ui.csv_wizard import wizard as csv_wizard
+    from batchgui.services import upload as uploads_module
 
     app = started(make_app, sandbox, wait_until)
     looked: list[tuple[str, bool]] = []
-    real = csv_wizard.file_size
+    real = uploads_module.file_size
 
     def spy(path: Path) -> int | None:
         looked.append((str(path), threading.current_thread() is threading.main_thread()))
         return real(path)
 
-    monkeypatch.setattr(csv_wizard, "file_size", spy)
-    wizard = CsvWizard(app.services, app.uploader, app.submitter)
+    monkeypatch.setattr(uploads_module, "file_size", spy)
+    wizard = CsvWizard(app.services, app.facades.uploads, app.facades.submissions)
     page = wizard.file_page
     typed = str(SAMPLE)
     for end in range(1, len(typed) + 1):  # a keystroke at a time

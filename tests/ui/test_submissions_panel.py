@@ -49,7 +49,7 @@ def test_failed_rows_show_and_only_they_are_resubmitted(  # noqa: PLR0917 - pyte
         )
     )
     assert plan.ok, plan.errors
-    submitter = app.submitter
+    submitter = app.facades.submissions.submitter
     run_async(
         submitter.create(
             plan,
@@ -140,7 +140,7 @@ def test_empty_panel_offers_nothing_to_act_on_and_lists_newest_first(
             )
         )
         assert plan.ok, plan.errors
-        run_async(app.submitter.create(plan, f"/tmp/{name}.csv", 5, "0" * 64, dry_run=True))
+        run_async(app.facades.submissions.submitter.create(plan, f"/tmp/{name}.csv", 5, "0" * 64, dry_run=True))
         ids.append(sid)
     panel.refresh()
     wait_until(lambda: panel.model.rowCount() == 2, 15, "both submissions listed")

@@ -9,8 +9,8 @@ from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu
 
-from batchgui.services.submission import Submitter
-from batchgui.services.upload import Uploader
+from batchgui.services.submission import SubmissionsService
+from batchgui.services.upload import UploadsService
 from batchgui.ui.csv_wizard.wizard import CsvWizard
 from batchgui.ui.widgets.panel import PanelServices
 
@@ -35,15 +35,15 @@ class CsvWizardLauncher(QObject):
         self,
         window: QMainWindow,
         services: PanelServices,
-        uploader: Uploader,
-        submitter: Submitter,
+        uploads: UploadsService,
+        submissions: SubmissionsService,
         on_follow: Callable[[str], None],
     ) -> None:
         super().__init__(window)
         self.window = window
         self.services = services
-        self.uploader = uploader
-        self.submitter = submitter
+        self.uploads = uploads
+        self.submissions = submissions
         self.on_follow = on_follow
         self.wizards: list[CsvWizard] = []
         self.action = QAction("&New CSV submission…", window)
@@ -62,7 +62,7 @@ class CsvWizardLauncher(QObject):
         self.open()
 
     def open(self, path: Path | None = None) -> CsvWizard:
-        wizard = CsvWizard(self.services, self.uploader, self.submitter, self.on_follow, self.window)
+        wizard = CsvWizard(self.services, self.uploads, self.submissions, self.on_follow, self.window)
         self.wizards = [w for w in self.wizards if w.isVisible()] + [wizard]
         wizard.show()
         if path is not None:

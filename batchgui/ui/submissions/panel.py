@@ -1,9 +1,13 @@
-"""Submissions: past CSV submissions from the journal, per-row status, resume, resubmit failed rows
-only, export, and the DynamoDB results the demo processor wrote."""
+"""Submissions: past CSV submissions from the journal, per-row status and history, resume, resubmit
+failed rows (with changes, shown before sending), export, and the DynamoDB results the jobs wrote.
+
+Everything goes through the SubmissionsService facade; the journal is local, so the list works
+without a connection."""
 
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,18 +24,20 @@ from PySide6.QtWidgets import (
 )
 
 from batchgui.domain.connection import ConnectionInfo
+from batchgui.domain.csv_plan import RetryChanges
 from batchgui.domain.errors import BatchGuiError
 from batchgui.services.submission import (
     Submission,
+    SubmissionsService,
     SubmissionState,
-    Submitter,
     Unit,
     is_finished,
     units_failed,
 )
-from batchgui.ui.dialogs import confirm
 from batchgui.ui.settings import AppSettings
-from batchgui.ui.widgets.panel import ListPanel, PanelServices, make_table_view, rows_to_csv, write_text
+from batchgui.ui.submissions.resubmit import ResubmitDialog
+from batchgui.ui.widgets.forms import wait_finished
+from batchgui.ui.widgets.panel import ListPanel, PanelServices, make_table_view, rows_to_csv
 from batchgui.ui.widgets.table_model import Column, RowTableModel
 
 
@@ -69,10 +75,10 @@ class SubmissionsPanel(ListPanel[Submission]):
     def __init__(
         self,
         services: PanelServices,
-        submitter: Submitter,
+        submissions: SubmissionsService,
         parent: QWidget | None = None,
     ) -> None:
-        self.submitter = submitter
+        self.submissions = submissions
         columns: list[Column[Submission]] = [
             Column("Created", _created, lambda s: s.created_at, width=140),
             Column("File", lambda s: Path(s.file_path).name, tooltip=lambda s: s.file_path, width=150),
@@ -120,10 +126,13 @@ class SubmissionsPanel(ListPanel[Submission]):
         self.resume_button = QPushButton("Resume")
         self.resume_button.setToolTip("Send what was not sent (after a crash, a dropped network or Stop)")
         self.resume_button.clicked.connect(lambda: self.spawn(self.resume(), "Resume the submission"))
-        self.retry_button = QPushButton("Resubmit failed rows only")
+        self.retry_button = QPushButton("Resubmit failed rows…")
         self.retry_button.clicked.connect(lambda: self.spawn(self.resubmit_failed(), "Resubmit failed rows"))
         self.resume_button.setEnabled(False)
-        self.retry_button.setToolTip("A new submission for the rows whose jobs FAILED")
+        self.retry_button.setToolTip(
+            "A new submission for the rows whose jobs FAILED: change parameters, overrides or the "
+            "definition revision, see the request, then send"
+        )
         self.retry_button.setEnabled(False)
         self.status_button.setEnabled(False)
         self.export_rows_button = QPushButton("Export rows CSV…")
@@ -140,6 +149,14 @@ class SubmissionsPanel(ListPanel[Submission]):
         rows_layout.setContentsMargins(0, 0, 0, 0)
         rows_layout.addLayout(buttons)
         rows_layout.addWidget(self.units_table, 1)
+        self.history = QLabel()
+        self.history.setObjectName("rowHistory")
+        self.history.setWordWrap(True)
+        self.history.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        rows_layout.addWidget(self.history)
+        self.units_table.selectionModel().currentRowChanged.connect(
+            lambda _c, _p: self.spawn(self.show_history(), "Read the row's history")
+        )
         self.details_tabs.insertTab(0, rows_page, "Rows and jobs")
         self.results_model: RowTableModel[dict[str, str]] = RowTableModel(
             [], lambda r: r.get("row_number", ""), self
@@ -147,12 +164,17 @@ class SubmissionsPanel(ListPanel[Submission]):
         self.results_table = make_table_view(self.results_model, "submissionResults")
         self.results_button = QPushButton("Read results")
         self.results_button.clicked.connect(lambda: self.spawn(self.load_results(), "Read DynamoDB results"))
+        self.results_cancel = QPushButton("Cancel reading")
+        self.results_cancel.setEnabled(False)
+        self.results_cancel.clicked.connect(self.cancel_results)
+        self._results_stop = threading.Event()
         self.results_note = QLabel()
         results_page = QWidget()
         results_layout = QVBoxLayout(results_page)
         results_layout.setContentsMargins(0, 0, 0, 0)
         top = QHBoxLayout()
         top.addWidget(self.results_button)
+        top.addWidget(self.results_cancel)
         top.addWidget(self.results_note, 1)
         results_layout.addLayout(top)
         results_layout.addWidget(self.results_table, 1)
@@ -160,7 +182,7 @@ class SubmissionsPanel(ListPanel[Submission]):
         self.details_tabs.setCurrentIndex(0)
         self.export_button.setText("Export submissions CSV…")
         self.table.sortByColumn(0, Qt.SortOrder.DescendingOrder)  # newest first
-        submitter.listeners.append(self._journal_changed)
+        submissions.listeners.append(self._journal_changed)
         self._pending_select = ""
         self._shown_id = ""  # the submission whose rows the rows table shows
         self._status_task: asyncio.Task[Any] | None = None
@@ -170,10 +192,7 @@ class SubmissionsPanel(ListPanel[Submission]):
 
     # --- loading ------------------------------------------------------------------------------
     async def load(self) -> None:
-        backend = self.backend
-        assert backend is not None  # refresh() loads only while connected
-        rows = await self.services.runner.run(self.submitter.journal.submissions)
-        self.model.set_rows(rows)
+        self.model.set_rows(await self.submissions.submissions())
         if self._pending_select:
             self.select(self._pending_select)
         self._list_reloaded()
@@ -190,13 +209,13 @@ class SubmissionsPanel(ListPanel[Submission]):
 
     def refresh(self) -> None:
         # The journal is local: the list works without a connection too.
-        if self.backend is None:
+        if not self.submissions.connected:
             self.spawn(self._load_offline(), "Read the submission journal")
             return
         super().refresh()
 
     async def _load_offline(self) -> None:
-        self.model.set_rows(await self.services.runner.run(self.submitter.journal.submissions))
+        self.model.set_rows(await self.submissions.submissions())
         if self._pending_select:
             self.select(self._pending_select)
         self._list_reloaded()
@@ -248,6 +267,7 @@ class SubmissionsPanel(ListPanel[Submission]):
             ("State", row.state + (f" — {row.message}" if row.message else "")),
             ("Connection", row.connection),
             ("Resubmits", row.parent_id),
+            ("Changed", row.changes),
         ]
 
     def _current_changed(self, current: Any, previous: Any) -> None:
@@ -260,6 +280,7 @@ class SubmissionsPanel(ListPanel[Submission]):
         self.units_model.set_rows([])
         self.results_model.set_rows([])
         self.results_note.setText("")
+        self.history.setText("")
         self._status_timer.stop()
         if sub is not None:
             self.units_note.setText("Reading the submission…")
@@ -268,7 +289,7 @@ class SubmissionsPanel(ListPanel[Submission]):
             self.units_note.setText("")
 
     async def _show_units(self, submission_id: str) -> None:
-        units = await self.services.runner.run(self.submitter.journal.units, submission_id)
+        units = await self.submissions.units(submission_id)
         if submission_id != self._shown_id:
             return
         self.units_model.set_rows(units)
@@ -279,10 +300,10 @@ class SubmissionsPanel(ListPanel[Submission]):
     def _follow(self, units: list[Unit]) -> None:
         """Read the status now and keep polling while visible, unless every job has ended."""
         sub = self.current()
-        if sub is None or self.backend is None or not sub.submitted:
+        if sub is None or not self.submissions.connected or not sub.submitted:
             self._status_timer.stop()
             return
-        if all_terminal(units) and sub.id not in self.submitter.sending and units_cover(sub, units):
+        if all_terminal(units) and not self.submissions.is_sending(sub.id) and units_cover(sub, units):
             self._status_timer.stop()
             return
         if not units:
@@ -310,7 +331,7 @@ class SubmissionsPanel(ListPanel[Submission]):
         if (
             sub is not None
             and all_terminal(units)
-            and sub.id not in self.submitter.sending
+            and not self.submissions.is_sending(sub.id)
             and units_cover(sub, units)
         ):
             self._status_timer.stop()
@@ -325,8 +346,8 @@ class SubmissionsPanel(ListPanel[Submission]):
         self._status_timer.stop()
 
     def _update_buttons(self) -> None:
-        sub, connected = self.current(), self.backend is not None
-        sending = sub is not None and sub.id in self.submitter.sending
+        sub, connected = self.current(), self.submissions.connected
+        sending = sub is not None and self.submissions.is_sending(sub.id)
         self.status_button.setEnabled(sub is not None and connected and sub.submitted > 0)
         self.resume_button.setEnabled(sub is not None and connected and sub.resumable and not sending)
         units = self.units_model.all_rows() if sub is not None and sub.id == self._shown_id else []
@@ -343,7 +364,7 @@ class SubmissionsPanel(ListPanel[Submission]):
                     if sub.state == SubmissionState.DRY_RUN
                     else "No job was submitted yet: press Resume to send the requests."
                 )
-            elif self.backend is None:
+            elif not self.submissions.connected:
                 self.units_note.setText("Connect to read the jobs' status.")
             else:
                 self.units_note.setText("Reading the jobs' status…")
@@ -359,23 +380,42 @@ class SubmissionsPanel(ListPanel[Submission]):
 
     # --- actions ------------------------------------------------------------------------------
     async def refresh_units(self) -> list[Unit]:
-        sub, backend = self.current(), self.backend
-        if sub is None or backend is None:
+        sub = self.current()
+        if sub is None or not self.submissions.connected:
             return []
-        units = await self.submitter.refresh_status(backend.batch, sub.id)
+        units = await self.submissions.refresh_status(sub.id)
         shown = self.current()
         if shown is not None and shown.id == sub.id:
             self.units_model.set_rows(units)
             self._note(units)
         return units
 
+    async def show_history(self) -> None:
+        """The selected row's attempts across the submission and its resubmissions."""
+        sub = self.current()
+        unit = self.units_model.row_at(self.units_table.currentIndex())
+        if sub is None or unit is None:
+            self.history.setText("")
+            return
+        attempts = await self.submissions.row_history(sub.id, unit.first_row)
+        if len(attempts) <= 1:
+            self.history.setText(f"Row {unit.rows_text}: one attempt.")
+            return
+        parts = [
+            f"{s.id} · {u.job_id or 'not sent'} · {u.status}"
+            + ("" if u.exit_code is None else f" (exit {u.exit_code})")
+            + (f" · changed: {s.changes}" if s.changes else "")
+            for s, u in attempts
+        ]
+        self.history.setText(f"History of row {unit.first_row}: " + "  →  ".join(parts))
+
     async def resume(self) -> None:
-        sub, backend = self.current(), self.backend
-        if sub is None or backend is None:
+        sub = self.current()
+        if sub is None or not self.submissions.connected:
             return
         try:
             self.resume_button.setEnabled(False)
-            outcome = await self.submitter.submit(backend.batch, sub.id)
+            outcome = await self.submissions.submit(sub.id)
         except BatchGuiError as error:
             self.units_note.setText(f"{error.message()}\nPress Resume again when the network is back.")
             return
@@ -385,22 +425,25 @@ class SubmissionsPanel(ListPanel[Submission]):
         self._follow(self.units_model.all_rows())
 
     async def resubmit_failed(self, ask: bool = True) -> Submission | None:
-        sub, backend = self.current(), self.backend
-        if sub is None or backend is None:
+        """A new submission for the failed rows; with `ask`, the person edits and sees it first."""
+        sub = self.current()
+        if sub is None or not self.submissions.connected:
             return None
         failed = units_failed(self.units_model.all_rows())
         if not failed:
             return None
-        rows = sum(u.row_count for u in failed)
-        if ask and not await confirm(
-            self,
-            "Resubmit failed rows",
-            f"Submit {plural(len(failed), 'new job')} for the {plural(rows, 'row')} whose jobs FAILED?",
-            "Resubmit",
-        ):
+        changes = RetryChanges()
+        if ask:
+            dialog = ResubmitDialog(self.submissions, self.services.tasks, sub, failed, self)
+            if not await wait_finished(dialog):
+                return None
+            changes = dialog.changes()
+        try:
+            retry = await self.submissions.create_retry(sub.id, failed, changes)
+            await self.submissions.submit(retry.id)
+        except BatchGuiError as error:
+            self.units_note.setText(f"{error.message()}\nThe resubmission can be resumed from its row.")
             return None
-        retry = await self.submitter.create_retry(sub.id, failed)
-        await self.submitter.submit(backend.batch, retry.id)
         self.select(retry.id)
         return retry
 
@@ -413,21 +456,37 @@ class SubmissionsPanel(ListPanel[Submission]):
 
     def export_units_to(self, path: Path) -> asyncio.Task[Any]:
         text = rows_to_csv(self.units_model.columns, self.units_model.visible_rows())
-        return self.spawn(self.services.runner.run(write_text, path, text), "Export submission rows")
+        return self.spawn(self.services.files.write_text(path, text), "Export submission rows")
+
+    def cancel_results(self) -> None:
+        self._results_stop.set()
+        self.results_note.setText("Cancelling after the page being read…")
 
     async def load_results(self) -> list[dict[str, str]]:
-        sub, backend = self.current(), self.backend
-        if sub is None or backend is None:
+        """The items the jobs wrote, read page by page with a running count; Cancel keeps what was read."""
+        sub = self.current()
+        if sub is None or not self.submissions.connected:
             return []
-        table = sub.results_table
-        if not table:
+        if not sub.results_table:
             self.results_note.setText("This submission's job definition names no results table.")
             return []
+        self._results_stop = threading.Event()
+        self.results_button.setEnabled(False)
+        self.results_cancel.setEnabled(True)
+        self.results_note.setText(f"Reading {sub.results_table}…")
+
+        def progress(count: int) -> None:
+            self.results_note.setText(f"Reading {sub.results_table}: {plural(count, 'item')} so far…")
+
         try:
-            items = await self.services.runner.run(backend.dynamodb.submission_items, table, sub.id)
+            results = await self.submissions.results(sub, progress, self._results_stop)
         except BatchGuiError as error:
             self.results_note.setText(error.message())
             return []
+        finally:
+            self.results_button.setEnabled(True)
+            self.results_cancel.setEnabled(False)
+        items = results.items
         names: list[str] = []
         for item in items[:200]:
             for key in item:
@@ -440,7 +499,10 @@ class SubmissionsPanel(ListPanel[Submission]):
         self.results_table.setModel(self.results_model)
         items.sort(key=lambda r: int(r.get("row_number", "0") or 0))
         self.results_model.set_rows(items)
-        self.results_note.setText(f"{plural(len(items), 'item')} in {table} for submission {sub.id}.")
+        stopped = "" if results.complete else " (reading was cancelled: these are the first ones)"
+        self.results_note.setText(
+            f"{plural(len(items), 'item')} in {results.table} for submission {sub.id}{stopped}."
+        )
         return items
 
 

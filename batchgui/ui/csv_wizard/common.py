@@ -1,0 +1,60 @@
+"""What every page of the CSV wizard shares: the base page, message styles, small text helpers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QWizardPage
+
+if TYPE_CHECKING:
+    from batchgui.ui.csv_wizard.wizard import CsvWizard
+
+ERROR_STYLE = "color: #b00020;"
+WARN_STYLE = "color: #8a5a00;"
+OK_STYLE = "color: #1b5e20;"
+
+
+def _eta(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    seconds = int(seconds)
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def _cell(index: int) -> Callable[[tuple[int, list[str]]], str]:
+    def text(row: tuple[int, list[str]]) -> str:
+        return row[1][index] if index < len(row[1]) else ""
+
+    return text
+
+
+def _parse_pairs(text: str) -> dict[str, str]:
+    """`A=1, B=2` -> {"A": "1", "B": "2"}."""
+    pairs: dict[str, str] = {}
+    for part in text.replace("\n", ",").split(","):
+        if "=" in part:
+            key, value = part.split("=", 1)
+            if key.strip():
+                pairs[key.strip()] = value.strip()
+    return pairs
+
+
+class WizardPage(QWizardPage):
+    """A step: it shows the wizard's session (`self.s`) and writes its own decision there."""
+
+    def __init__(self, wizard: CsvWizard, title: str, subtitle: str = "") -> None:
+        super().__init__()
+        self.w = wizard
+        self.s = wizard.session
+        self.setTitle(title)
+        if subtitle:
+            self.setSubTitle(subtitle)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+    def say(self, text: str, style: str = "") -> None:
+        self.message.setText(text)
+        self.message.setStyleSheet(style)
