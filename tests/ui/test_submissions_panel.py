@@ -140,7 +140,9 @@ def test_empty_panel_offers_nothing_to_act_on_and_lists_newest_first(
             )
         )
         assert plan.ok, plan.errors
-        run_async(app.facades.submissions.submitter.create(plan, f"/tmp/{name}.csv", 5, "0" * 64, dry_run=True))
+        run_async(
+            app.facades.submissions.submitter.create(plan, f"/tmp/{name}.csv", 5, "0" * 64, dry_run=True)
+        )
         ids.append(sid)
     panel.refresh()
     wait_until(lambda: panel.model.rowCount() == 2, 15, "both submissions listed")

@@ -209,7 +209,7 @@ class SubmissionsPanel(ListPanel[Submission]):
 
     def refresh(self) -> None:
         # The journal is local: the list works without a connection too.
-        if not self.submissions.connected:
+        if not self.submissions.connected or self.connection is None:
             self.spawn(self._load_offline(), "Read the submission journal")
             return
         super().refresh()
