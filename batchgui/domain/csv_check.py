@@ -192,7 +192,8 @@ class _RowChecker:
         for piece in self.reader.pieces():
             if isinstance(piece, Record):
                 if self.header_seen:
-                    self._row(piece.fields, piece.line, piece.first_line)
+                    # A quote never closed is reported already; its row's field count says nothing.
+                    self._row(piece.fields, piece.line, 0 if piece.unterminated else piece.first_line)
                 else:
                     self._header(piece.fields, piece.line)
             else:
@@ -227,11 +228,11 @@ class _RowChecker:
             self._row(first, line)
 
     def _row(self, row: list[str], line: int, first_line: int | None = None) -> None:
-        """One non-blank row: ragged? empty cells? preview."""
+        """One non-blank row: ragged? empty cells? preview. `first_line` 0: its shape is not judged."""
         inspection = self.inspection
         width = self.width
         self.rows += 1
-        if len(row) != width:
+        if len(row) != width and first_line != 0:
             fields = f"{len(row)} field{'s' if len(row) != 1 else ''}"
             if first_line is not None and first_line < line:
                 # A quote that opens a field and closes lines later is the usual cause: say where.

@@ -321,6 +321,7 @@ class Record:
     fields: list[str]
     line: int
     first_line: int
+    unterminated: bool = False  # a quote opened on first_line is never closed (already reported)
 
 
 class _Feeder:
@@ -441,21 +442,22 @@ class CsvReader:
                     feeder.inside = False
                     line = self.lines_before + feeder.handed
                     start = feeder.record_start
-                    if feeder.open_at_end:
+                    unterminated = feeder.open_at_end
+                    if unterminated:
                         feeder.open_at_end = False
                         self.report(
                             Problem.at_line(
                                 start,
                                 "unterminated-quote",
-                                f"Line {start:,}: a quoted field opens here and is never closed, so "
-                                "everything to the end of the file reads as one field. Close the quote "
-                                '(or double it, "", inside a field) and check again.',
+                                f"Line {start:,}: a quote opens here and is never closed, so the rest of "
+                                "the file reads as one field. Close it (write two quotes for one inside "
+                                "a field).",
                                 Severity.ERROR,
                             )
                         )
                     if row:
                         self.seen_record = True
-                        yield Record(row, line, start)
+                        yield Record(row, line, start, unterminated)
                 return
             except csv.Error as exc:
                 feeder.inside = False
