@@ -20,14 +20,20 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from PySide6.QtCore import QStandardPaths, QTimer
+from PySide6.QtCore import QStandardPaths, QTimer, qVersion
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from batchgui import resources
 from batchgui.domain.batch import JobDefinition
 from batchgui.domain.connection import ConnectionKind, ConnectionSpec, LocalEndpoint
+from batchgui.domain.job_requests import SubmitJobRequest
+from batchgui.services.app_info import AppInfo
 from batchgui.services.connections import ConnectionManager
+from batchgui.services.container import Services
+from batchgui.services.job_monitor import JobMonitor
+from batchgui.services.jobs import JobsService
+from batchgui.services.memory import freeze_long_lived
 from batchgui.services.runner import Runner
 from batchgui.services.submission import Journal, Submitter
 from batchgui.services.tasks import TaskSet
@@ -160,6 +166,21 @@ class Application:
             ask_mfa_code=lambda prompt: ask_mfa_code(self.window, prompt),
         )
         self.services = PanelServices(self.runner, self.tasks, self.connections, self.settings)
+        # The feature facades, bound to the connection; the gc.freeze policy is decided here, once.
+        self.facades = Services(
+            self.runner,
+            self.tasks,
+            self.connections,
+            jobs=JobsService(self.runner, self.connections, freeze=freeze_long_lived),
+            monitor=JobMonitor(
+                self.runner,
+                self.connections,
+                self.data_dir,
+                spawn=self.tasks.spawn,
+                freeze=freeze_long_lived,
+            ),
+            app_info=AppInfo(self.runner, qVersion()),
+        )
         self.connection_bar = ConnectionBar()
         # CSV submissions: the journal lives in the data folder so a crash or restart can resume.
         self.submitter = Submitter(self.runner, Journal(self.data_dir / "submissions.sqlite3"))
@@ -169,11 +190,17 @@ class Application:
             JobQueuesPanel(self.services),
             JobDefinitionsPanel(self.services),
             SchedulingPoliciesPanel(self.services),
-            JobsPanel(self.services),
-            MonitorPanel(self.services, data_dir=self.data_dir),
+            JobsPanel(self.services, self.facades.jobs),
+            MonitorPanel(self.services, self.facades.monitor),
             SubmissionsPanel(self.services, self.submitter),
         ]
-        self.window = MainWindow(self.services, self.panels, self.notifications, self.connection_bar)
+        self.window = MainWindow(
+            self.services,
+            self.panels,
+            self.notifications,
+            self.connection_bar,
+            app_info=self.facades.app_info,
+        )
         self.window.setWindowIcon(QIcon(str(resources.path("icons/batchgui.svg"))))
         self.connection_bar.connect_requested.connect(self.connect)
         self.window.closing.connect(self.shutdown)
@@ -191,7 +218,8 @@ class Application:
 
         def submit(definition: JobDefinition) -> None:
             self.window.show_panel(jobs.panel_id)
-            jobs.spawn(jobs.submit_new({"jobDefinition": definition.name_revision}), "Submit job")
+            prefill = SubmitJobRequest(job_definition=definition.name_revision)
+            jobs.spawn(jobs.submit_new(prefill), "Submit job")
 
         definitions.on_submit = submit
 
@@ -241,6 +269,7 @@ class Application:
         if self._shut_down:
             return
         self._shut_down = True
+        self.facades.monitor.stop()
         self.tasks.cancel_all()
         self.connections.close()
         self.runner.close(timeout_s=0.3)

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from batchgui.domain.connection import CallerIdentity, ConnectionInfo
+from batchgui.services.app_info import AppInfo
 from batchgui.ui.connection_bar import ConnectionBar
 from batchgui.ui.widgets.notifications import NotificationArea
 from batchgui.ui.widgets.panel import Panel, PanelServices
@@ -35,12 +36,15 @@ class MainWindow(QMainWindow):
         notifications: NotificationArea,
         connection_bar: ConnectionBar,
         parent: QWidget | None = None,
+        *,
+        app_info: AppInfo,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("mainWindow")
         self.setWindowTitle("batchgui — AWS Batch")
         self.resize(1280, 800)
         self._services = services
+        self._app_info = app_info
         self._painted = False
         self.panels = list(panels)
         self.notifications = notifications
@@ -139,7 +143,7 @@ class MainWindow(QMainWindow):
 
         dialog = self.findChild(AboutDialog)
         if dialog is None:
-            dialog = AboutDialog(self._services, self)
+            dialog = AboutDialog(self._app_info, self._services.tasks, self)
         dialog.show()
         dialog.raise_()
         dialog.activateWindow()
