@@ -20,17 +20,22 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from PySide6.QtCore import QStandardPaths, QTimer
+from PySide6.QtCore import QStandardPaths, QTimer, qVersion
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from batchgui import resources
 from batchgui.domain.batch import JobDefinition
 from batchgui.domain.connection import ConnectionKind, ConnectionSpec, LocalEndpoint
+from batchgui.domain.job_requests import SubmitJobRequest
+from batchgui.services.app_info import AppInfo
 from batchgui.services.connections import ConnectionManager
 from batchgui.services.container import Services
 from batchgui.services.files import FileService
+from batchgui.services.job_monitor import JobMonitor
+from batchgui.services.jobs import JobsService
 from batchgui.services.journal import Journal
+from batchgui.services.memory import freeze_long_lived
 from batchgui.services.runner import Runner
 from batchgui.services.submission import SubmissionsService
 from batchgui.services.tasks import TaskSet
@@ -172,6 +177,16 @@ class Application:
             self.runner,
             self.tasks,
             self.connections,
+            # The gc.freeze policy is decided here, once, for the jobs table and the monitor.
+            jobs=JobsService(self.runner, self.connections, freeze=freeze_long_lived),
+            monitor=JobMonitor(
+                self.runner,
+                self.connections,
+                self.data_dir,
+                spawn=self.tasks.spawn,
+                freeze=freeze_long_lived,
+            ),
+            app_info=AppInfo(self.runner, qVersion()),
             submissions=SubmissionsService(self.runner, self.connections, journal),
             uploads=UploadsService(
                 self.runner, self.connections, PendingUploads(self.data_dir / "uploads.json")
@@ -182,11 +197,17 @@ class Application:
             JobQueuesPanel(self.services),
             JobDefinitionsPanel(self.services),
             SchedulingPoliciesPanel(self.services),
-            JobsPanel(self.services),
-            MonitorPanel(self.services, data_dir=self.data_dir),
+            JobsPanel(self.services, self.facades.jobs),
+            MonitorPanel(self.services, self.facades.monitor),
             SubmissionsPanel(self.services, self.facades.submissions),
         ]
-        self.window = MainWindow(self.services, self.panels, self.notifications, self.connection_bar)
+        self.window = MainWindow(
+            self.services,
+            self.panels,
+            self.notifications,
+            self.connection_bar,
+            app_info=self.facades.app_info,
+        )
         self.window.setWindowIcon(QIcon(str(resources.path("icons/batchgui.svg"))))
         self.connection_bar.connect_requested.connect(self.connect)
         self.window.closing.connect(self.shutdown)
@@ -208,7 +229,8 @@ class Application:
 
         def submit(definition: JobDefinition) -> None:
             self.window.show_panel(jobs.panel_id)
-            jobs.spawn(jobs.submit_new({"jobDefinition": definition.name_revision}), "Submit job")
+            prefill = SubmitJobRequest(job_definition=definition.name_revision)
+            jobs.spawn(jobs.submit_new(prefill), "Submit job")
 
         definitions.on_submit = submit
 
@@ -258,6 +280,7 @@ class Application:
         if self._shut_down:
             return
         self._shut_down = True
+        self.facades.monitor.stop()
         self.tasks.cancel_all()
         self.connections.close()
         self.runner.close(timeout_s=0.3)

@@ -4,16 +4,31 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from batchgui.domain.batch import ComputeEnvironment, JobDefinition, JobQueue, JobStatus, JobSummary
 from batchgui.domain.errors import EndpointUnreachable
 from batchgui.domain.job_detail import JobDetail
+from batchgui.domain.job_requests import JobFilters, StopResult, SubmitJobRequest, SubmittedJob
 from batchgui.domain.job_tracking import SeenRow, seen_row
 
 if TYPE_CHECKING:
     from mypy_boto3_batch import BatchClient
+
+# The request and result types live in domain; they are named here too for the gateway's callers.
+__all__ = [
+    "DESCRIBE_JOBS_MAX",
+    "LIST_JOBS_FILTERED_PAGE",
+    "LIST_JOBS_PAGE",
+    "STOP_JOBS_MAX",
+    "BatchGateway",
+    "JobFilters",
+    "OutcomeUnknown",
+    "StopResult",
+    "SubmitJobRequest",
+    "SubmittedJob",
+    "chunks",
+]
 
 # DescribeJobs takes at most 100 IDs per call; CancelJobs/TerminateJobs 50.
 DESCRIBE_JOBS_MAX = 100
@@ -29,47 +44,6 @@ _UNKNOWN_OPERATION = {
     "NotImplemented",
     "404",
 }
-
-
-@dataclass(frozen=True)
-class JobFilters:
-    """ListJobs filters. With any of them set, ListJobs ignores the status and pages by 100."""
-
-    name_prefix: str = ""
-    created_after_ms: int | None = None
-    created_before_ms: int | None = None
-
-    @property
-    def active(self) -> bool:
-        return (
-            bool(self.name_prefix) or self.created_after_ms is not None or self.created_before_ms is not None
-        )
-
-    def api_filters(self) -> list[dict[str, Any]]:
-        filters: list[dict[str, Any]] = []
-        if self.name_prefix:
-            filters.append({"name": "JOB_NAME", "values": [self.name_prefix.rstrip("*") + "*"]})
-        if self.created_after_ms is not None:
-            filters.append({"name": "AFTER_CREATED_AT", "values": [str(self.created_after_ms)]})
-        if self.created_before_ms is not None:
-            filters.append({"name": "BEFORE_CREATED_AT", "values": [str(self.created_before_ms)]})
-        return filters
-
-
-@dataclass(frozen=True)
-class StopResult:
-    """What CancelJob(s)/TerminateJob(s) said about one job: ok, or the error in a person's words."""
-
-    job_id: str
-    ok: bool
-    message: str = ""
-
-
-@dataclass(frozen=True)
-class SubmittedJob:
-    job_id: str
-    job_name: str
-    job_arn: str
 
 
 def chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
@@ -166,9 +140,10 @@ class BatchGateway:
             if not token:
                 return rows
 
-    def submit_job(self, request: dict[str, Any]) -> SubmittedJob:
-        """SubmitJob with the request's fields as the API names them (jobName, jobQueue, …)."""
-        response = self._client.submit_job(**request)
+    def submit_job(self, request: SubmitJobRequest | dict[str, Any]) -> SubmittedJob:
+        """SubmitJob: a typed request, or its fields as the API names them (jobName, jobQueue, …)."""
+        wire = request.to_api() if isinstance(request, SubmitJobRequest) else request
+        response = self._client.submit_job(**wire)
         return SubmittedJob(response["jobId"], response["jobName"], response.get("jobArn", ""))
 
     def submit_job_once(self, request: dict[str, Any]) -> SubmittedJob:

@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from batchgui.domain.job_logs import LogEvent, LogPage
 
 if TYPE_CHECKING:
     from mypy_boto3_logs import CloudWatchLogsClient
 
-DEFAULT_LOG_GROUP = "/aws/batch/job"
-
-
-@dataclass(frozen=True)
-class LogEvent:
-    timestamp_ms: int
-    message: str
-
-
-@dataclass(frozen=True)
-class LogPage:
-    events: list[LogEvent]
-    next_forward_token: str | None
-    # The stream does not exist (yet): a job that has not started has no log.
-    stream_missing: bool = False
+__all__ = ["LogEvent", "LogPage", "LogsGateway"]
 
 
 class LogsGateway:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
 from batchgui.domain.batch import ApiDict, JobStatus, JobSummary
 
@@ -151,39 +150,3 @@ def _with_exit_code(summary: JobSummary, exit_code: int) -> JobSummary:
     from dataclasses import replace
 
     return replace(summary, exit_code=exit_code)
-
-
-def resubmit_request(detail: JobDetail) -> dict[str, Any]:
-    """A SubmitJob request that runs the job again as it was submitted (name, queue, overrides…)."""
-    raw = detail.raw
-    container: ApiDict = raw.get("container") or {}
-    request: dict[str, Any] = {
-        "jobName": detail.summary.name,
-        "jobQueue": raw.get("jobQueue", detail.summary.queue),
-        "jobDefinition": raw.get("jobDefinition", detail.summary.job_definition),
-    }
-    if detail.parameters:
-        request["parameters"] = dict(detail.parameters)
-    overrides: dict[str, Any] = {}
-    if detail.command:
-        overrides["command"] = list(detail.command)
-    if detail.environment:
-        overrides["environment"] = [{"name": n, "value": v} for n, v in detail.environment]
-    requirements = [
-        {"type": str(r.get("type")), "value": str(r.get("value"))}
-        for r in container.get("resourceRequirements") or ()
-        if r.get("type") in ("VCPU", "MEMORY")
-    ]
-    if requirements:
-        overrides["resourceRequirements"] = requirements
-    if overrides:
-        request["containerOverrides"] = overrides
-    if detail.summary.array_size and detail.summary.array_index is None:
-        request["arrayProperties"] = {"size": detail.summary.array_size}
-    if detail.retry_attempts:
-        request["retryStrategy"] = {"attempts": detail.retry_attempts}
-    if detail.timeout_s:
-        request["timeout"] = {"attemptDurationSeconds": detail.timeout_s}
-    if detail.tags:
-        request["tags"] = dict(detail.tags)
-    return request

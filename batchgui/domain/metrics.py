@@ -13,17 +13,20 @@ read numpy views of `History`. Times are epoch seconds (float) unless a name say
 
 from __future__ import annotations
 
+import csv
+import io
 import itertools
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
 
 import numpy as np
 import numpy.typing as npt
 
-from batchgui.domain.batch import ComputeEnvironment, JobQueue, JobStatus, JobSummary, Platform
-from batchgui.domain.job_tracking import CREATED, NAME, QUEUE, REASON, RESOURCES, STATUS, ActiveRow
+from batchgui.domain.batch import ComputeEnvironment, JobQueue, JobStatus, Platform
+from batchgui.domain.job_resources import TrackedJob
+from batchgui.domain.job_tracking import CREATED, QUEUE, REASON, RESOURCES, STATUS, ActiveRow
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -62,110 +65,6 @@ def vcpu_field(platform: Platform) -> str:
 
 def memory_field(platform: Platform) -> str:
     return f"memory_{platform.value}"
-
-
-# --- jobs --------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class JobResources:
-    """What a job asks for, from DescribeJobs: container.resourceRequirements or the legacy fields."""
-
-    vcpus: float
-    memory_mib: float
-    platform_capabilities: tuple[str, ...] = ()
-
-
-def _number(value: Any) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) and number >= 0 else None
-
-
-def resources_from_description(job: Mapping[str, Any]) -> JobResources:
-    """vCPUs and MiB from a DescribeJobs entry (0 when the job does not say, e.g. an array parent)."""
-    container: Mapping[str, Any] = job.get("container") or {}
-    vcpus: float | None = None
-    memory: float | None = None
-    for item in container.get("resourceRequirements") or ():
-        kind = item.get("type")
-        if kind == "VCPU":
-            vcpus = _number(item.get("value"))
-        elif kind == "MEMORY":
-            memory = _number(item.get("value"))
-    if vcpus is None:
-        vcpus = _number(container.get("vcpus"))
-    if memory is None:
-        memory = _number(container.get("memory"))
-    capabilities = tuple(str(c) for c in job.get("platformCapabilities") or ())
-    return JobResources(vcpus or 0.0, memory or 0.0, capabilities)
-
-
-@dataclass(frozen=True)
-class TrackedJob:
-    """An active job as the poller last saw it."""
-
-    job_id: str
-    name: str
-    queue: str
-    status: JobStatus
-    created_at_ms: int | None = None
-    status_reason: str = ""
-    resources: JobResources | None = None
-
-    @classmethod
-    def from_summary(cls, summary: JobSummary, queue: str) -> TrackedJob:
-        return cls(
-            summary.job_id,
-            summary.name,
-            queue,
-            summary.status,
-            summary.created_at,
-            summary.status_reason,
-        )
-
-    def updated(self, summary: JobSummary) -> TrackedJob:
-        return TrackedJob(
-            self.job_id,
-            summary.name or self.name,
-            self.queue,
-            summary.status,
-            summary.created_at if summary.created_at is not None else self.created_at_ms,
-            summary.status_reason,
-            self.resources,
-        )
-
-    @classmethod
-    def from_row(cls, job_id: str, row: ActiveRow) -> TrackedJob:
-        resources = row[RESOURCES]
-        return cls(
-            job_id,
-            row[NAME],
-            row[QUEUE],
-            JobStatus(row[STATUS]),
-            row[CREATED],
-            row[REASON],
-            None if resources is None else JobResources(*resources),
-        )
-
-    def row(self) -> ActiveRow:
-        """The poller's compact form of this job."""
-        resources = self.resources
-        return (
-            self.name,
-            self.queue,
-            self.status.value,
-            self.created_at_ms,
-            self.status_reason,
-            None
-            if resources is None
-            else (resources.vcpus, resources.memory_mib, resources.platform_capabilities),
-        )
-
-    def with_resources(self, resources: JobResources) -> TrackedJob:
-        return TrackedJob(
-            self.job_id, self.name, self.queue, self.status, self.created_at_ms, self.status_reason, resources
-        )
 
 
 # --- platforms ---------------------------------------------------------------------------------------
@@ -726,3 +625,32 @@ class MinMaxCache:
         if keep:
             self._x, self._y = self._x[keep:], self._y[keep:]
         return np.concatenate((self._x, x)), np.concatenate((self._y, y))
+
+
+# --- export ------------------------------------------------------------------------------------------
+def format_number(value: float) -> str:
+    """A whole number without decimals, others with up to two."""
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def history_csv(view: HistoryView, start: float) -> str:
+    """The plotted data (selected queues summed) as CSV, one row per sample; gaps are left out."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    capacity_titles = [f"{c.environment} {kind}vCpus" for c in view.capacity for kind in ("max", "desired")]
+    writer.writerow(["time_utc", "epoch_s", *QUEUE_FIELDS, *capacity_titles])
+    for index, t in enumerate(view.times):
+        if t < start:
+            continue
+        row = view.columns[index]
+        if math.isnan(row[0]):
+            continue
+        cells = ["" if math.isnan(v) else format_number(float(v)) for v in row]
+        capacity = []
+        for c in view.capacity:
+            for series in (c.max_vcpus, c.desired_vcpus):
+                value = float(series[index])
+                capacity.append("" if math.isnan(value) else format_number(value))
+        when = datetime.fromtimestamp(float(t)).astimezone().isoformat(timespec="seconds")
+        writer.writerow([when, f"{t:.3f}", *cells, *capacity])
+    return out.getvalue()

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from batchgui.services.app_info import AppInfo
 from batchgui.services.connections import ConnectionManager
+from batchgui.services.job_monitor import JobMonitor
+from batchgui.services.jobs import JobsService
 from batchgui.services.runner import Runner
 from batchgui.services.submission import SubmissionsService
 from batchgui.services.tasks import TaskSet
@@ -19,5 +22,8 @@ class Services:
     runner: Runner
     tasks: TaskSet
     connections: ConnectionManager
+    jobs: JobsService
+    monitor: JobMonitor
+    app_info: AppInfo
     submissions: SubmissionsService
     uploads: UploadsService

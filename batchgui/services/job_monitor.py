@@ -8,7 +8,7 @@ How a poll works (Batch API only, so it works on any account):
   Nothing else is described, so requests grow with how many jobs change, not with how many exist.
 - ListJobs with AFTER_CREATED_AT (all statuses) finds jobs created since the previous poll that
   already finished before any list saw them, so short jobs are still counted.
-- Every request waits for a token from the connection's RequestBudget (default 10 requests/s). On
+- Every request waits for a token from the connection's TokenBucket (default 10 requests/s). On
   429 the poller backs off and reports "data delayed"; a poll slower than the interval stretches the
   interval, and it shrinks back when polls are quick again.
 """
@@ -16,22 +16,22 @@ How a poll works (Batch API only, so it works on any account):
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import math
 import time
-from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import partial
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
-from batchgui.aws.batch import DESCRIBE_JOBS_MAX, JobFilters, chunks
+from batchgui.aws.batch import DESCRIBE_JOBS_MAX, chunks
 from batchgui.domain.batch import ComputeEnvironment, JobQueue, JobStatus
 from batchgui.domain.connection import ConnectionSpec
 from batchgui.domain.errors import BatchGuiError, Throttled
+from batchgui.domain.job_requests import JobFilters
+from batchgui.domain.job_resources import TrackedJob, resources_from_description
 from batchgui.domain.job_tracking import (
     CREATED,
     NAME,
@@ -45,17 +45,12 @@ from batchgui.domain.job_tracking import (
     SeenRow,
     merge_poll,
 )
-from batchgui.domain.metrics import (
-    ACTIVE_STATUSES,
-    History,
-    QueueEvents,
-    Sample,
-    TrackedJob,
-    build_sample,
-    resources_from_description,
-)
-from batchgui.services.connections import Backend
+from batchgui.domain.metrics import ACTIVE_STATUSES, History, QueueEvents, Sample, build_sample, history_csv
+from batchgui.services.bound import BoundService
+from batchgui.services.budget import TokenBucket
+from batchgui.services.connections import Backend, ConnectionManager
 from batchgui.services.events import Listeners
+from batchgui.services.memory import Freeze, no_freeze
 from batchgui.services.runner import Runner, RunnerClosed
 from batchgui.services.sample_store import SampleStore, open_store
 
@@ -96,64 +91,6 @@ class MonitorSettings:
 def _resources(job: dict[str, Any]) -> Resources:
     found = resources_from_description(job)
     return (found.vcpus, found.memory_mib, found.platform_capabilities)
-
-
-def _freeze_long_lived() -> None:
-    """Move everything alive now (the app, its libraries; after the first poll also the tracked jobs)
-    out of the garbage collector's reach: later full collections then walk only what is newer,
-    instead of pausing every thread for 80-120 ms (measured with 10,000 jobs) over objects that live
-    as long as the app. Frozen objects are still freed by reference counting; only cycles among
-    them wait for `gc.unfreeze()`. Costs a young-generation collection and a constant-time move."""
-    gc.collect(1)
-    gc.freeze()
-
-
-class RequestBudget:
-    """A token bucket: at most `per_s` requests per second on average, bursts up to `burst`."""
-
-    def __init__(
-        self,
-        per_s: float,
-        burst: float | None = None,
-        monotonic: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-    ) -> None:
-        if not (math.isfinite(per_s) and per_s > 0):
-            raise ValueError("The request budget must be a positive number of requests per second.")
-        self.per_s = per_s
-        self.burst = max(1.0, burst if burst is not None else per_s)
-        self._monotonic = monotonic
-        self._sleep = sleep
-        self._tokens = self.burst
-        self._at = monotonic()
-        self.total = 0
-        self.recent: deque[float] = deque(maxlen=10_000)
-
-    def _refill(self) -> None:
-        now = self._monotonic()
-        self._tokens = min(self.burst, self._tokens + (now - self._at) * self.per_s)
-        self._at = now
-
-    @property
-    def available(self) -> float:
-        self._refill()
-        return self._tokens
-
-    async def take(self) -> None:
-        while True:
-            self._refill()
-            # A tolerance: float rounding can leave a deficit too small for the clock to ever fill.
-            if self._tokens >= 1 - 1e-9:
-                self._tokens = max(0.0, self._tokens - 1)
-                self.total += 1
-                self.recent.append(self._at)
-                return
-            await self._sleep(max(0.001, (1 - self._tokens) / self.per_s))
-
-    def rate(self, window_s: float = 10.0) -> float:
-        """Requests per second over the last `window_s` seconds."""
-        now = self._monotonic()
-        return sum(1 for at in self.recent if at >= now - window_s) / window_s
 
 
 class MonitorState(StrEnum):
@@ -217,12 +154,17 @@ class _Poll:
         return self.events.setdefault(queue, QueueEvents())
 
 
-class JobMonitor:
-    """Polls one connection at a time; samples go to `history`, the store and the `samples` listeners."""
+class JobMonitor(BoundService):
+    """Polls the current connection; samples go to `history`, the store and the `samples` listeners.
+
+    Bound to the ConnectionManager: when the connection changes it forgets the old one's jobs and
+    history and, if it was polling, polls the new one.
+    """
 
     def __init__(
         self,
         runner: Runner,
+        connections: ConnectionManager,
         data_dir: Path | None = None,
         *,
         settings: MonitorSettings | None = None,
@@ -230,9 +172,11 @@ class JobMonitor:
         monotonic: Callable[[], float] = time.monotonic,
         store_opener: Callable[[Path, ConnectionSpec], SampleStore] = open_store,
         spawn: Callable[[Coroutine[Any, Any, None], str], asyncio.Task[None]] | None = None,
+        freeze: Freeze = no_freeze,
     ) -> None:
-        self._runner = runner
+        super().__init__(runner, connections)
         self._spawn = spawn
+        self._freeze = freeze
         self._data_dir = data_dir
         self.settings = settings or MonitorSettings()
         self._clock = clock
@@ -245,11 +189,13 @@ class JobMonitor:
         self.runnable_waiting: Listeners[RunnableAlert] = Listeners()
         self.history = History()
         self.counters = PollCounters()
-        self.budget = RequestBudget(self.settings.requests_per_s, monotonic=monotonic)
+        self.budget = TokenBucket(self.settings.requests_per_s, monotonic=monotonic)
         self.last_status = MonitorStatus(MonitorState.STOPPED, "Not monitoring")
         self.queues: list[JobQueue] = []
         self.environments: list[ComputeEnvironment] = []
-        self._backend: Backend | None = None
+        # The connection being polled: a switch re-binds (attach) before the UI hears of it.
+        self._bound: Backend | None = connections.require() if connections.connected else None
+        connections.changed.add(self.attach)
         self._store: SampleStore | None = None
         self._task: asyncio.Task[None] | None = None
         self._paused = False
@@ -267,10 +213,6 @@ class JobMonitor:
         self._queues_read_at: float | None = None
         self._alerted: set[tuple[str, str]] = set()
         self.counters = PollCounters()
-
-    @property
-    def backend(self) -> Backend | None:
-        return self._backend
 
     @property
     def running(self) -> bool:
@@ -308,31 +250,38 @@ class JobMonitor:
 
     # --- control ----------------------------------------------------------------------------------
     def attach(self, backend: Backend | None) -> None:
-        """Follow another connection: stop, forget the old one's jobs, start again if we were running."""
+        """Follow another connection: stop, forget the old one's jobs, start again if we were running.
+
+        Called by the ConnectionManager's `changed`."""
         was_running = self.running
         self.stop()
-        self._backend = backend
+        self._bound = backend
         self._reset_tracking()
-        self.budget = RequestBudget(self.settings.requests_per_s, monotonic=self._monotonic)
+        self.budget = TokenBucket(self.settings.requests_per_s, monotonic=self._monotonic)
         self.history = History(keep_s=self.history.keep_s)
         self.history_replaced.emit(self.history)
         if was_running and backend is not None:
             self.start()
 
+    @property
+    def bound(self) -> bool:
+        """A connection is there to poll."""
+        return self._bound is not None
+
     def start(self) -> None:
-        if self.running or self._backend is None:
+        if self.running or self._bound is None:
             return
         if self._spawn is not None:
-            self._task = self._spawn(self._run(self._backend), "Monitor jobs")
+            self._task = self._spawn(self._loop(self._bound), "Monitor jobs")
         else:
-            self._task = asyncio.ensure_future(self._run(self._backend))
+            self._task = asyncio.ensure_future(self._loop(self._bound))
 
     def apply_settings(self, settings: MonitorSettings) -> None:
         """New interval, budget or alert threshold; takes effect from the next poll."""
         self.settings = settings
         self._interval_s = settings.interval_s
         if settings.requests_per_s != self.budget.per_s:
-            self.budget = RequestBudget(settings.requests_per_s, monotonic=self._monotonic)
+            self.budget = TokenBucket(settings.requests_per_s, monotonic=self._monotonic)
 
     def stop(self) -> None:
         if self._task is not None and not self._task.done():
@@ -366,11 +315,11 @@ class JobMonitor:
             self._wake.set()
 
     # --- the loop ---------------------------------------------------------------------------------
-    async def _run(self, backend: Backend) -> None:
+    async def _loop(self, backend: Backend) -> None:
         self._update_wake()
         self._set_status(MonitorState.STARTING, "Reading history…")
         try:
-            await self._runner.run(_freeze_long_lived)
+            await self._run(self._freeze)
             await self._restore_history(backend)
         except RunnerClosed:
             return
@@ -381,7 +330,7 @@ class JobMonitor:
             started = self._monotonic()
             wait_s = self._interval_s
             try:
-                await self.poll_once(backend)
+                await self._poll(backend)
                 backoff = 0.0
                 took = self._monotonic() - started
                 self._adapt_interval(took)
@@ -427,9 +376,9 @@ class JobMonitor:
     async def _restore_history(self, backend: Backend) -> None:
         if self._data_dir is None:
             return
-        store = await self._runner.run(self._store_opener, self._data_dir, backend.spec)
+        store = await self._run(self._store_opener, self._data_dir, backend.spec)
         self._store = store
-        samples = await self._runner.run(store.load, self._clock() - self.history.keep_s)
+        samples = await self._run(store.load, self._clock() - self.history.keep_s)
         history = History(keep_s=self.history.keep_s)
         history.extend(samples)
         self.history = history
@@ -439,19 +388,20 @@ class JobMonitor:
         await self.budget.take()
         poll.requests += 1
         self.counters.requests += 1
-        return await self._runner.run(fn, *args, **kwargs)
+        return await self._run(fn, *args, **kwargs)
 
     # --- one poll ---------------------------------------------------------------------------------
-    async def poll_once(self, backend: Backend | None = None) -> Sample:
-        """Read every queue once, update the tracked jobs, and record one sample.
-
-        The GUI thread only sends requests and applies what changed: pages are parsed into tuples on
-        the worker that read them, and the comparison with 10,000 tracked jobs (`merge_poll`) and the
-        sample's aggregation run on a worker too.
-        """
-        backend = backend or self._backend
-        if backend is None:
+    async def poll_once(self) -> Sample:
+        """Read every queue of the bound connection once, update the tracked jobs, record one sample."""
+        if self._bound is None:
             raise RuntimeError("no connection to monitor")
+        return await self._poll(self._bound)
+
+    async def _poll(self, backend: Backend) -> Sample:
+        """One poll. The GUI thread only sends requests and applies what changed: pages are parsed
+        into tuples on the worker that read them, and the comparison with 10,000 tracked jobs
+        (`merge_poll`) and the sample's aggregation run on a worker too.
+        """
         batch = backend.batch
         poll = _Poll()
         started = self._monotonic()
@@ -478,7 +428,7 @@ class JobMonitor:
                     if not token:
                         break
         baseline = self._baseline_ms
-        changes = await self._runner.run(
+        changes = await self._run(
             partial(
                 merge_poll,
                 self._jobs,
@@ -497,7 +447,7 @@ class JobMonitor:
         if not baselined:
             self._baseline_ms = poll_ms
         self._last_poll_ms = poll_ms
-        sample = await self._runner.run(
+        sample = await self._run(
             partial(
                 build_sample,
                 self._clock(),
@@ -513,13 +463,13 @@ class JobMonitor:
         self.counters.last_poll_s = self._monotonic() - started
         self.history.append(sample)
         if self._store is not None:
-            await self._runner.run(self._store.append, sample)
+            await self._run(self._store.append, sample)
         self.samples.emit(sample)
         if poll.failed:
             self.jobs_failed.emit(poll.failed)
         self._check_runnable(sample)
         if not baselined:
-            await self._runner.run(_freeze_long_lived)
+            await self._run(self._freeze)
         return sample
 
     async def _read_created_since(
@@ -672,3 +622,13 @@ class JobMonitor:
 
     def requests_per_s(self, window_s: float = 10.0) -> float:
         return self.budget.rate(window_s)
+
+    # --- for the monitor's view ---------------------------------------------------------------------
+    async def queue_names(self) -> list[str]:
+        """The current connection's queues, to name them before the first sample arrives."""
+        return [q.name for q in await self._run(self._backend().batch.describe_job_queues)]
+
+    async def export_csv(self, path: Path, start: float) -> None:
+        """Write the plotted data (selected queues summed) from `start` on as CSV, on a worker."""
+        text = history_csv(self.history.view(), start)
+        await self._run(path.write_text, text, "utf-8")

@@ -3,18 +3,28 @@
 GetLogEvents' forward token marks where the last read ended, so each poll asks for the events after
 it and the view appends them; nothing is read twice. A stream that does not exist yet (the job has
 not started) is a state, not an error: the follower reports it and keeps waiting.
+
+`LogFollower` reads one known stream. `JobLogFollow` is what a view drives for one job: it waits
+until the job has a stream (describing it every interval while Follow is on), finds the job's log
+group, then reads and follows; the view only shows lines and the state it is told.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from enum import Enum
+from typing import Protocol
 
-from batchgui.aws.logs import LogEvent, LogsGateway
+from batchgui.aws.logs import LogsGateway
+from batchgui.domain.batch import JobStatus
+from batchgui.domain.job_detail import JobDetail
+from batchgui.domain.job_logs import LogEvent
 from batchgui.services.runner import Runner
 
 POLL_INTERVAL_S = 1.0
+OnEvents = Callable[[list[LogEvent]], None]
 
 
 class LogState(Enum):
@@ -22,6 +32,19 @@ class LogState(Enum):
     NO_STREAM = "no log yet"
     FOLLOWING = "following"
     DONE = "done"
+    # For a job (JobLogFollow): it has no stream because it has not started; it no longer exists.
+    NOT_STARTED = "not started"
+    GONE = "gone"
+
+
+@dataclass(frozen=True)
+class LogStatus:
+    """Where a job's log stands: the state, the stream once known, the job's status before it starts."""
+
+    state: LogState
+    group: str = ""
+    stream: str = ""
+    job_status: JobStatus | None = None
 
 
 class LogFollower:
@@ -31,7 +54,7 @@ class LogFollower:
         logs: LogsGateway,
         group: str,
         stream: str,
-        on_events: Callable[[list[LogEvent]], None],
+        on_events: OnEvents,
         *,
         on_state: Callable[[LogState], None] = lambda _state: None,
         interval_s: float = POLL_INTERVAL_S,
@@ -74,3 +97,83 @@ class LogFollower:
                 self._on_state(LogState.DONE if exists else LogState.NO_STREAM)
                 return
             await asyncio.sleep(self.interval_s)
+
+
+class JobLogSource(Protocol):
+    """What following a job's log needs from the jobs facade."""
+
+    async def describe(self, job_ids: Sequence[str]) -> list[JobDetail]: ...
+
+    async def log_group(self, detail: JobDetail) -> str: ...
+
+    def log_reader(
+        self,
+        group: str,
+        stream: str,
+        on_events: OnEvents,
+        on_state: Callable[[LogState], None],
+        interval_s: float,
+    ) -> LogFollower: ...
+
+
+class JobLogFollow:
+    """One job's log, read and (while `following()`) followed until the job finishes."""
+
+    def __init__(
+        self,
+        source: JobLogSource,
+        job_id: str,
+        on_events: OnEvents,
+        on_status: Callable[[LogStatus], None],
+        *,
+        following: Callable[[], bool],
+        job_finished: Callable[[], bool] = lambda: False,
+        interval_s: float = POLL_INTERVAL_S,
+    ) -> None:
+        self._source = source
+        self.job_id = job_id
+        self._on_events = on_events
+        self._on_status = on_status
+        self._following = following
+        self._job_finished = job_finished
+        self.interval_s = interval_s
+        self.reader: LogFollower | None = None
+
+    @property
+    def stream(self) -> str:
+        """The stream being read, once the job has one."""
+        return self.reader.stream if self.reader is not None else ""
+
+    async def run(self) -> None:
+        """Wait for the job's stream, then read it (and follow it while `following()`).
+
+        Run again after it returned (Follow ticked again) and the stream is known, it reads on from
+        where it stopped until Follow is unticked.
+        """
+        if self.reader is not None:
+            await self.reader.run(True, lambda: not self._following())
+            return
+        while True:
+            found = await self._source.describe([self.job_id])
+            if not found:
+                self._on_status(LogStatus(LogState.GONE))
+                return
+            detail = found[0]
+            if detail.log_stream:
+                break
+            self._on_status(LogStatus(LogState.NOT_STARTED, job_status=detail.status))
+            if detail.status.is_terminal or not self._following():
+                return
+            await asyncio.sleep(self.interval_s)
+        group = await self._source.log_group(detail)
+        stream = detail.log_stream
+        done_before = detail.status.is_terminal
+
+        def finished() -> bool:
+            return done_before or self._job_finished() or not self._following()
+
+        def on_state(state: LogState) -> None:
+            self._on_status(LogStatus(state, group, stream))
+
+        self.reader = self._source.log_reader(group, stream, self._on_events, on_state, self.interval_s)
+        await self.reader.run(self._following(), finished)

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from batchgui.domain.connection import CallerIdentity, ConnectionInfo
+from batchgui.services.app_info import AppInfo
 from batchgui.ui.connection_bar import ConnectionBar
 from batchgui.ui.shortcuts import ShortcutsDialog, collect_shortcuts
 from batchgui.ui.widgets.notifications import NotificationArea
@@ -55,6 +56,8 @@ class MainWindow(QMainWindow):
         notifications: NotificationArea,
         connection_bar: ConnectionBar,
         parent: QWidget | None = None,
+        *,
+        app_info: AppInfo,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("mainWindow")
@@ -62,6 +65,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("AWS Batch")
         self.resize(1280, 800)
         self._services = services
+        self._app_info = app_info
         self._painted = False
         # How links leave the app (the system browser); a test replaces it.
         self.open_url: Callable[[QUrl], object] = QDesktopServices.openUrl
@@ -184,7 +188,7 @@ class MainWindow(QMainWindow):
 
         dialog = self.findChild(AboutDialog)
         if dialog is None:
-            dialog = AboutDialog(self._services, self)
+            dialog = AboutDialog(self._app_info, self._services.tasks, self)
         dialog.show()
         dialog.raise_()
         dialog.activateWindow()

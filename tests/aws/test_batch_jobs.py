@@ -7,9 +7,10 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from batchgui.aws.batch import BatchGateway, JobFilters
+from batchgui.aws.batch import BatchGateway
 from batchgui.aws.logs import LogsGateway
 from batchgui.domain.batch import JobStatus
+from batchgui.domain.job_requests import JobFilters
 from tests.support import MotoEndpoint, seed_batch
 
 pytestmark = pytest.mark.timeout(60)

@@ -37,6 +37,7 @@ from batchgui.domain.metrics import QUEUE_FIELDS, CapacitySample, History, Queue
 from batchgui.services.job_monitor import JobMonitor, MonitorSettings
 from batchgui.services.runner import Runner
 from tests.benchmarks.results import median, record
+from tests.services.jobs_fakes import connections_for
 
 JOBS = 10_000
 QUEUES = 5
@@ -278,7 +279,7 @@ def one_monitoring_run(
 ) -> tuple[float, list[float], float]:
     from batchgui.ui.monitor.plots import MonitorPlots
 
-    monitor = JobMonitor(runner, data, settings=MonitorSettings())
+    monitor = JobMonitor(runner, connections_for(), data, settings=MonitorSettings())
     plots = MonitorPlots()
     plots.resize(1100, 600)
     plots.show()
@@ -396,7 +397,9 @@ def test_soak_memory_stays_flat(loop: asyncio.AbstractEventLoop, tmp_path: Path,
                 "resourceRequirements": [{"type": "VCPU", "value": "1"}, {"type": "MEMORY", "value": "2048"}],
             },
         )
-        monitor = JobMonitor(runner, tmp_path / "data", settings=MonitorSettings(interval_s=1))
+        monitor = JobMonitor(
+            runner, connections_for(), tmp_path / "data", settings=MonitorSettings(interval_s=1)
+        )
         monitor.attach(FakeBackend(BatchGateway(client)))  # type: ignore[arg-type]
 
         async def soak() -> tuple[float, float, int]:

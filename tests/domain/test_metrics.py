@@ -6,19 +6,17 @@ import numpy as np
 import pytest
 
 from batchgui.domain.batch import ComputeEnvironment, JobQueue, JobStatus, Platform
+from batchgui.domain.job_resources import JobResources, TrackedJob, resources_from_description
 from batchgui.domain.metrics import (
     QUEUE_FIELDS,
     CapacitySample,
     History,
-    JobResources,
     QueueEvents,
     QueueSample,
     Sample,
-    TrackedJob,
     attribute_platforms,
     build_sample,
     memory_field,
-    resources_from_description,
     status_field,
     throughput_per_minute,
     vcpu_field,

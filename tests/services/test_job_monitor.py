@@ -15,15 +15,16 @@ from batchgui.aws.batch import BatchGateway
 from batchgui.aws.errors import translate
 from batchgui.domain.batch import JobStatus
 from batchgui.domain.connection import ConnectionSpec
+from batchgui.services.budget import TokenBucket as RequestBudget
 from batchgui.services.job_monitor import (
     FinishedJob,
     JobMonitor,
     MonitorSettings,
     MonitorState,
     MonitorStatus,
-    RequestBudget,
 )
 from batchgui.services.runner import Runner
+from tests.services.jobs_fakes import connections_for
 from tests.support import MotoEndpoint, seed_batch
 
 
@@ -93,22 +94,24 @@ def test_a_poll_on_moto_counts_new_and_finished_jobs(
     client = moto.client("batch")
     client.submit_job(jobName="before", jobQueue=ids["queue"], jobDefinition=ids["definition"])
     backend = moto_backend(moto)
-    monitor = JobMonitor(runner, settings=MonitorSettings(interval_s=1, requests_per_s=50))
+    monitor = JobMonitor(
+        runner, connections_for(backend), settings=MonitorSettings(interval_s=1, requests_per_s=50)
+    )
     seen: list[Any] = []
     monitor.samples.add(seen.append)
-    first = run_async(monitor.poll_once(backend))  # type: ignore[arg-type]
+    first = run_async(monitor.poll_once())
     assert [q.queue for q in first.queues] == ["demo-queue"]
     assert first.queues[0].get("submitted") == 0  # there before monitoring began: not "submitted now"
     assert [c.environment for c in first.capacity] == ["demo-fargate"]
     assert first.capacity[0].max_vcpus == 16
     client.submit_job(jobName="after", jobQueue=ids["queue"], jobDefinition=ids["definition"])
-    second = run_async(monitor.poll_once(backend))  # type: ignore[arg-type]
+    second = run_async(monitor.poll_once())
     assert second.queues[0].get("submitted") == 1
     assert monitor.counters.submitted == 1
     assert seen == [first, second]
     assert len(monitor.history) == 2
     # A third poll counts nothing twice.
-    third = run_async(monitor.poll_once(backend))  # type: ignore[arg-type]
+    third = run_async(monitor.poll_once())
     assert third.queues[0].get("submitted") == 0
     assert third.queues[0].get("succeeded") == 0
     assert monitor.counters.last_poll_requests >= 7  # queues, CEs, created-since, five statuses
@@ -158,16 +161,18 @@ def test_a_running_job_is_described_once_and_its_failure_reported(
         },
     )
     backend = FakeBackend(gateway)
-    monitor = JobMonitor(runner, settings=MonitorSettings(interval_s=0.2, requests_per_s=100))
+    monitor = JobMonitor(
+        runner, connections_for(backend), settings=MonitorSettings(interval_s=0.2, requests_per_s=100)
+    )
     failures: list[list[FinishedJob]] = []
     monitor.jobs_failed.add(failures.append)
-    run_async(monitor.poll_once(backend))  # type: ignore[arg-type]
+    run_async(monitor.poll_once())
     client.submit_job(jobName="doomed", jobQueue="q", jobDefinition="fails-later")
 
     def poll_until(predicate: Callable[[], bool], what: str) -> None:
         async def loop() -> None:
             while not predicate():
-                await monitor.poll_once(backend)  # type: ignore[arg-type]
+                await monitor.poll_once()
                 await asyncio.sleep(0.1)
 
         run_async(loop(), timeout=30)
@@ -207,7 +212,9 @@ def test_throttling_backs_off_and_says_data_is_delayed(
         )
     stubber.activate()
     backend = FakeBackend(BatchGateway(client))
-    monitor = JobMonitor(runner, settings=MonitorSettings(interval_s=0.05, max_backoff_s=0.2))
+    monitor = JobMonitor(
+        runner, connections_for(), settings=MonitorSettings(interval_s=0.05, max_backoff_s=0.2)
+    )
     statuses: list[MonitorStatus] = []
     monitor.status.add(statuses.append)
     monitor.attach(backend)  # type: ignore[arg-type]
@@ -225,7 +232,9 @@ def test_pause_suspend_and_resume(
     moto: MotoEndpoint, runner: Runner, wait_until: Callable[..., None], tmp_path: Path
 ) -> None:
     seed_batch(moto)
-    monitor = JobMonitor(runner, tmp_path, settings=MonitorSettings(interval_s=0.1, requests_per_s=100))
+    monitor = JobMonitor(
+        runner, connections_for(), tmp_path, settings=MonitorSettings(interval_s=0.1, requests_per_s=100)
+    )
     monitor.attach(moto_backend(moto))  # type: ignore[arg-type]
     monitor.start()
     wait_until(lambda: monitor.counters.polls >= 2, what="polling")
@@ -250,7 +259,7 @@ def test_pause_suspend_and_resume(
 
 
 def test_adaptive_interval_stretches_and_recovers(runner: Runner) -> None:
-    monitor = JobMonitor(runner, settings=MonitorSettings(interval_s=5, max_interval_s=30))
+    monitor = JobMonitor(runner, connections_for(), settings=MonitorSettings(interval_s=5, max_interval_s=30))
     monitor._adapt_interval(12)
     assert monitor.interval_s == 15
     monitor._adapt_interval(100)

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from batchgui.aws.logs import LogEvent, LogsGateway
+from batchgui.aws.logs import LogsGateway
+from batchgui.domain.job_logs import LogEvent
 from batchgui.services.log_follower import LogFollower, LogState
 from batchgui.services.runner import Runner
 from tests.support import MotoEndpoint

@@ -11,14 +11,8 @@ import pytest
 from PySide6.QtGui import QAction, QGuiApplication
 
 from batchgui.app import Application
-from batchgui.ui.about import (
-    AWS_BATCH_DOCS_URL,
-    AboutDialog,
-    Component,
-    bundled_components,
-    license_of,
-    license_text,
-)
+from batchgui.services.app_info import Component, bundled_components, license_of, license_text
+from batchgui.ui.about import AWS_BATCH_DOCS_URL, AboutDialog
 from tests.support import MotoEndpoint
 
 pytestmark = pytest.mark.timeout(60)

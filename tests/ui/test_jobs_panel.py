@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
 from batchgui.app import Application
 from batchgui.domain.batch import JobStatus
 from batchgui.domain.connection import ConnectionSpec, LocalEndpoint
+from batchgui.domain.job_requests import SubmitJobRequest
 from batchgui.ui.jobs.panel import FILTER_MIN_WIDTH, JobsPanel
 from batchgui.ui.jobs.submit_dialog import SubmitJobDialog
 from tests.support import MotoEndpoint, seed_batch
@@ -177,7 +178,7 @@ def test_bulk_terminate_120_jobs_in_three_batches(
     make_app: Callable[..., Application], sandbox: Any, wait_until: Wait, run_async: Any
 ) -> None:
     panel = open_panel(make_app, SandboxEndpoint(sandbox), wait_until)
-    backend = panel.backend
+    backend = panel.jobs.connections.backend
     assert backend is not None
     client = backend.batch.client
     ids = [
@@ -331,7 +332,7 @@ def _platform_fixture() -> Any:
         JobQueue,
         Platform,
     )
-    from batchgui.ui.jobs.submit_dialog import Platforms
+    from batchgui.domain.job_platforms import Platforms
 
     arn = "arn:aws:batch:eu-west-1:123456789012:"
     envs = [
@@ -399,7 +400,7 @@ def test_submit_dialog_defaults_to_a_pair_of_one_platform_and_refuses_a_mixed_pa
     dialog.select_queue("ec2-queue")
     assert dialog.definition_combo.currentText() == "csv-row-processor-ec2"
     # Submit from a definition (no queue given): a queue that runs it.
-    dialog.prefill({"jobDefinition": "csv-row-processor:1"})
+    dialog.prefill(SubmitJobRequest(job_definition="csv-row-processor:1"))
     assert dialog.queue_combo.currentText() == "fargate-queue"
     assert dialog.definition_combo.currentText() == "csv-row-processor:1"
     dialog.deleteLater()

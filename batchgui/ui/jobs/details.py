@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QTextBrowser, QVBo
 
 from batchgui.domain.batch import JobSummary
 from batchgui.domain.job_detail import MASK, JobDetail
-from batchgui.ui.jobs.model import definition_name, format_duration, format_time
+from batchgui.ui.jobs.columns import definition_name, format_duration, format_time
 
 CHILDREN_SHOWN = 200
 

@@ -19,8 +19,6 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -37,6 +35,8 @@ from PySide6.QtGui import QColor
 
 from batchgui.domain.batch import JobStatus, JobSummary
 from batchgui.domain.job_detail import JobDetail
+from batchgui.ui.jobs.columns import COLUMNS, CachedKeys, definition_name
+from batchgui.ui.widgets.table_model import header_text
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 JOB_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -46,7 +46,6 @@ FLUSH_MS = 80
 WARM_ROWS = 5000
 WARM_AFTER_MS = 300
 SortKey = str | float
-STATUS_ORDER = {status: number for number, status in enumerate(JobStatus)}
 STATUS_COLORS = {
     JobStatus.SUCCEEDED: QColor("#2e7d32"),
     JobStatus.FAILED: QColor("#c62828"),
@@ -55,202 +54,8 @@ STATUS_COLORS = {
 }
 _TEXT_LAST = "\U0010ffff"
 _INF = float("inf")
-_NAN = math.nan
-# Cached sort keys of one column, one per row: float (NaN when empty) for numeric columns,
-# str (None when empty) for text columns.
-CachedKeys = list[Any]
-DetailOf = Callable[[str], "JobDetail | None"]
 
 
-def format_time(ms: int | None) -> str:
-    if ms is None:
-        return ""
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).astimezone().strftime("%Y-%m-%d %H:%M:%S")
-
-
-def format_duration(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    whole = int(seconds)
-    if whole < 60:
-        return f"{seconds:.1f} s"
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
-def definition_name(arn_or_name: str) -> str:
-    """`name:revision` from a job definition ARN (or the name as given)."""
-    return arn_or_name.rsplit("/", 1)[-1]
-
-
-def _duration(job: JobSummary) -> float | None:
-    return job.duration_s
-
-
-def _array_text(job: JobSummary, detail: JobDetail | None) -> str:
-    if job.array_index is not None:
-        return f"#{job.array_index}"
-    if job.array_size is None:
-        return ""
-    if detail is not None and detail.array_status_summary:
-        return f"{detail.children_done}/{job.array_size} done"
-    return str(job.array_size)
-
-
-@dataclass(frozen=True)
-class JobColumn:
-    title: str
-    text: Callable[[JobSummary, JobDetail | None], str]
-    # The sort key: a str or a number; None means empty (always sorted last).
-    key: Callable[[JobSummary, JobDetail | None], str | float | None]
-    numeric: bool = False
-    width: int = 120
-    align_right: bool = False
-    # The keys of many rows at once, already in cached form (see CachedKeys); None: `key` per row.
-    bulk: Callable[[Sequence[JobSummary], DetailOf], CachedKeys] | None = None
-
-    def cached_keys(self, jobs: Sequence[JobSummary], detail_of: DetailOf) -> CachedKeys:
-        """Sort keys of `jobs` in the model's cached form: NaN or None for empty values."""
-        if self.bulk is not None:
-            return self.bulk(jobs, detail_of)
-        raw = [self.key(job, detail_of(job.job_id)) for job in jobs]
-        if self.numeric:
-            return [_NAN if value is None else float(value) for value in raw]
-        return [None if value is None or value == "" else value for value in raw]
-
-
-def _bulk_text(attribute: str, lower: bool = False) -> Callable[[Sequence[JobSummary], DetailOf], CachedKeys]:
-    def keys(jobs: Sequence[JobSummary], _detail_of: DetailOf) -> CachedKeys:
-        values = [getattr(job, attribute) for job in jobs]
-        if lower:
-            return [value.lower() or None for value in values]
-        return [value or None for value in values]
-
-    return keys
-
-
-def _bulk_number(attribute: str) -> Callable[[Sequence[JobSummary], DetailOf], CachedKeys]:
-    def keys(jobs: Sequence[JobSummary], _detail_of: DetailOf) -> CachedKeys:
-        values = [getattr(job, attribute) for job in jobs]
-        return [_NAN if value is None else float(value) for value in values]
-
-    return keys
-
-
-def _bulk_status(jobs: Sequence[JobSummary], _detail_of: DetailOf) -> CachedKeys:
-    order = STATUS_ORDER
-    return [float(order[job.status]) for job in jobs]
-
-
-def _bulk_definition(jobs: Sequence[JobSummary], _detail_of: DetailOf) -> CachedKeys:
-    return [job.job_definition.rsplit("/", 1)[-1].lower() or None for job in jobs]
-
-
-def _bulk_duration(jobs: Sequence[JobSummary], _detail_of: DetailOf) -> CachedKeys:
-    return [
-        _NAN if job.started_at is None or job.stopped_at is None else (job.stopped_at - job.started_at) / 1000
-        for job in jobs
-    ]
-
-
-def _opt_int(value: int | None) -> str:
-    return "" if value is None else str(value)
-
-
-COLUMNS: list[JobColumn] = [
-    JobColumn(
-        "Name", lambda j, _d: j.name, lambda j, _d: j.name.lower(), width=180, bulk=_bulk_text("name", True)
-    ),
-    JobColumn("Job id", lambda j, _d: j.job_id, lambda j, _d: j.job_id, width=250, bulk=_bulk_text("job_id")),
-    JobColumn(
-        "Status",
-        lambda j, _d: j.status.value,
-        lambda j, _d: STATUS_ORDER[j.status],
-        numeric=True,
-        width=90,
-        bulk=_bulk_status,
-    ),
-    JobColumn(
-        "Status reason",
-        lambda j, _d: j.status_reason,
-        lambda j, _d: j.status_reason.lower() or None,
-        width=180,
-        bulk=_bulk_text("status_reason", True),
-    ),
-    JobColumn("Queue", lambda j, _d: j.queue, lambda j, _d: j.queue, width=120, bulk=_bulk_text("queue")),
-    JobColumn(
-        "Definition",
-        lambda j, _d: definition_name(j.job_definition),
-        lambda j, _d: definition_name(j.job_definition).lower() or None,
-        width=160,
-        bulk=_bulk_definition,
-    ),
-    JobColumn(
-        "Created",
-        lambda j, _d: format_time(j.created_at),
-        lambda j, _d: j.created_at,
-        True,
-        140,
-        bulk=_bulk_number("created_at"),
-    ),
-    JobColumn(
-        "Started",
-        lambda j, _d: format_time(j.started_at),
-        lambda j, _d: j.started_at,
-        True,
-        140,
-        bulk=_bulk_number("started_at"),
-    ),
-    JobColumn(
-        "Stopped",
-        lambda j, _d: format_time(j.stopped_at),
-        lambda j, _d: j.stopped_at,
-        True,
-        140,
-        bulk=_bulk_number("stopped_at"),
-    ),
-    JobColumn(
-        "Duration",
-        lambda j, _d: format_duration(_duration(j)),
-        lambda j, _d: _duration(j),
-        True,
-        70,
-        True,
-        bulk=_bulk_duration,
-    ),
-    JobColumn(
-        "Attempts",
-        lambda _j, d: "" if d is None else str(len(d.attempts)),
-        lambda _j, d: None if d is None else len(d.attempts),
-        True,
-        60,
-        True,
-    ),
-    JobColumn(
-        "Exit code",
-        lambda j, _d: _opt_int(j.exit_code),
-        lambda j, _d: j.exit_code,
-        True,
-        60,
-        True,
-        bulk=_bulk_number("exit_code"),
-    ),
-    JobColumn(
-        "Array",
-        _array_text,
-        lambda j, _d: j.array_size if j.array_size is not None else j.array_index,
-        True,
-        90,
-        True,
-    ),
-    JobColumn(
-        "Platform",
-        lambda _j, d: "" if d is None else d.platform,
-        lambda _j, d: None if d is None or not d.platform else d.platform,
-        width=80,
-    ),
-]
 COLUMN_OF = {c.title: n for n, c in enumerate(COLUMNS)}
 
 
@@ -263,6 +68,7 @@ class JobsTableModel(QAbstractTableModel):
     def __init__(self, parent: QObject | None = None, flush_ms: int = FLUSH_MS) -> None:
         super().__init__(parent)
         self.columns = COLUMNS
+        self._titles = [c.title for c in COLUMNS]
         self._rows: list[JobSummary] = []
         self._index: dict[str, int] = {}
         self._search: list[str] = []
@@ -321,13 +127,7 @@ class JobsTableModel(QAbstractTableModel):
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if role != Qt.ItemDataRole.DisplayRole:
-            return None
-        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.columns):
-            return self.columns[section].title
-        if orientation == Qt.Orientation.Vertical:
-            return str(section + 1)
-        return None
+        return header_text(self._titles, section, orientation, role)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         self.flush()

@@ -1,6 +1,6 @@
 """The Submit job dialog: queue, definition, parameters, overrides, array size, dependencies, retries,
-timeout, tags. `prefill(request)` fills it from a SubmitJob request (clone, resubmit); `request()`
-builds one, and `errors()` says what is wrong in words a person can act on.
+timeout, tags. `prefill(request)` fills it from a SubmitJobRequest (clone, resubmit, a definition);
+`request()` builds one, and `errors()` says what is wrong in words a person can act on.
 
 Awaited with `await dialog.ask()` (opened with open(), never exec(): qasync runs the one loop).
 """
@@ -12,8 +12,7 @@ import json
 import re
 import shlex
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import replace
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
@@ -30,11 +29,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from batchgui.aws.batch import BatchGateway
-from batchgui.domain.batch import ComputeEnvironment, JobDefinition, JobQueue
-from batchgui.domain.errors import BatchGuiError
-from batchgui.services.runner import Runner
-from batchgui.ui.queues.dialog import platform_family
+from batchgui.domain.job_platforms import FAMILY_LABEL, Platforms, definition_family
+from batchgui.domain.job_requests import ContainerOverrides, SubmitJobRequest
+
+# The platform rules live in domain/job_platforms.py; they are named here too for the CSV wizard.
+__all__ = [
+    "FAMILY_LABEL",
+    "Platforms",
+    "SubmitJobDialog",
+    "definition_family",
+    "format_pairs",
+    "mark_mismatches",
+    "parse_command",
+    "parse_pairs",
+]
 
 JOB_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
 MAX_DEPENDENCIES = 20
@@ -85,87 +93,7 @@ def parse_command(text: str, errors: list[str]) -> list[str]:
         return []
 
 
-FAMILY_LABEL = {"FARGATE": "Fargate", "EC2": "EC2"}
 MISMATCH_COLOR = QColor("#9e9e9e")
-
-
-def definition_family(definition: JobDefinition) -> str:
-    """FARGATE or EC2, from the definition's platformCapabilities."""
-    return "FARGATE" if definition.platform.upper() == "FARGATE" else "EC2"
-
-
-@dataclass(frozen=True)
-class Platforms:
-    """Which platform (FARGATE or EC2) each queue and definition is for; absent = not known.
-
-    A queue's platform is its compute environments'; a definition's its platformCapabilities.
-    AWS Batch never runs a Fargate definition on an EC2 queue, nor the other way round.
-    """
-
-    queues: Mapping[str, str] = field(default_factory=dict)
-    definitions: Mapping[str, str] = field(default_factory=dict)  # by name and by name:revision
-
-    @classmethod
-    def build(
-        cls,
-        queues: Sequence[JobQueue],
-        environments: Sequence[ComputeEnvironment],
-        definitions: Sequence[JobDefinition],
-    ) -> Platforms:
-        by_arn = {e.arn: e for e in environments}
-        by_name = {e.name: e for e in environments}
-        queue_families: dict[str, str] = {}
-        for queue in queues:
-            families = {
-                platform_family(env)
-                for order in queue.compute_environments
-                if (env := by_arn.get(order.arn) or by_name.get(order.name)) is not None
-            }
-            if len(families) == 1:
-                queue_families[queue.name] = families.pop()
-        definition_families: dict[str, str] = {}
-        # The newest revision speaks for the bare name (what SubmitJob runs for `name`).
-        for definition in sorted(definitions, key=lambda d: d.revision):
-            family = definition_family(definition)
-            definition_families[definition.name_revision] = family
-            if definition.status == "ACTIVE" or definition.name not in definition_families:
-                definition_families[definition.name] = family
-        return cls(queue_families, definition_families)
-
-    def queue_family(self, queue: str) -> str:
-        return self.queues.get(queue.strip().rsplit("/", 1)[-1], "")
-
-    def definition_family(self, definition: str) -> str:
-        name = definition.strip().rsplit("/", 1)[-1]
-        return self.definitions.get(name) or self.definitions.get(name.split(":", 1)[0], "")
-
-    def queues_for(self, family: str, among: Sequence[str]) -> list[str]:
-        return [q for q in among if self.queue_family(q) == family]
-
-    def problem(self, queue: str, definition: str, queues: Sequence[str] = ()) -> str:
-        """Why this queue cannot run this definition, or "" when it can (or when it is not known)."""
-        queue_family, definition_family = self.queue_family(queue), self.definition_family(definition)
-        if not queue_family or not definition_family or queue_family == definition_family:
-            return ""
-        want = FAMILY_LABEL[definition_family]
-        matching = self.queues_for(definition_family, queues)
-        hint = f" ({', '.join(matching[:3])})" if matching else ""
-        return (
-            f"Queue {queue.strip()} runs jobs on {FAMILY_LABEL[queue_family]}, but job definition "
-            f"{definition.strip()} is for {want}: AWS Batch would refuse or never run the job. "
-            f"Pick a {want} queue{hint} or a {FAMILY_LABEL[queue_family]} job definition."
-        )
-
-
-async def load_platforms(runner: Runner, batch: BatchGateway) -> Platforms:
-    """Platforms of the account's queues and definitions; empty (nothing checked) when not readable."""
-    try:
-        environments = await runner.run(batch.describe_compute_environments)
-        queues = await runner.run(batch.describe_job_queues)
-        definitions = await runner.run(batch.describe_job_definitions, "ACTIVE")
-    except BatchGuiError:
-        return Platforms()
-    return Platforms.build(queues, environments, definitions)
 
 
 def mark_mismatches(combo: QComboBox, family: str, family_of: Mapping[int, str], what: str) -> None:
@@ -352,11 +280,11 @@ class SubmitJobDialog(QDialog):
             )
 
     # --- filling ------------------------------------------------------------------------------
-    def prefill(self, request: dict[str, Any]) -> None:
-        """Fill the fields from a SubmitJob request (a clone or a resubmission)."""
-        self.name_edit.setText(str(request.get("jobName", "")))
-        self.definition_combo.setCurrentText(str(request.get("jobDefinition", "")).rsplit("/", 1)[-1])
-        queue = str(request.get("jobQueue", "")).rsplit("/", 1)[-1]
+    def prefill(self, request: SubmitJobRequest) -> None:
+        """Fill the fields from a request (a clone, a resubmission, or a definition alone)."""
+        self.name_edit.setText(request.job_name)
+        self.definition_combo.setCurrentText(request.job_definition.rsplit("/", 1)[-1])
+        queue = request.job_queue.rsplit("/", 1)[-1]
         if queue:
             self.queue_combo.setCurrentText(queue)
         else:  # a definition alone (Submit from the definitions list): a queue that can run it
@@ -365,36 +293,25 @@ class SubmitJobDialog(QDialog):
                 matching = self.platforms.queues_for(family, self.queue_names)
                 if matching:
                     self.queue_combo.setCurrentText(matching[0])
-        self.parameters_edit.setPlainText(format_pairs(dict(request.get("parameters") or {})))
-        overrides: dict[str, Any] = request.get("containerOverrides") or {}
-        command = overrides.get("command") or []
-        self.command_edit.setText(json.dumps(command) if command else "")
-        self.environment_edit.setPlainText(
-            format_pairs([(e["name"], e.get("value", "")) for e in overrides.get("environment") or ()])
-        )
-        for requirement in overrides.get("resourceRequirements") or ():
-            if requirement.get("type") == "VCPU":
-                self.vcpu_edit.setText(str(requirement.get("value", "")))
-            if requirement.get("type") == "MEMORY":
-                self.memory_edit.setText(str(requirement.get("value", "")))
-        self.array_spin.setValue(int((request.get("arrayProperties") or {}).get("size") or 0))
-        self.dependencies_edit.setText(" ".join(d["jobId"] for d in request.get("dependsOn") or ()))
-        self.retries_spin.setValue(int((request.get("retryStrategy") or {}).get("attempts") or 0))
-        self.timeout_spin.setValue(int((request.get("timeout") or {}).get("attemptDurationSeconds") or 0))
-        self.tags_edit.setPlainText(format_pairs(dict(request.get("tags") or {})))
+        self.parameters_edit.setPlainText(format_pairs(dict(request.parameters)))
+        overrides = request.overrides
+        self.command_edit.setText(json.dumps(list(overrides.command)) if overrides.command else "")
+        self.environment_edit.setPlainText(format_pairs(overrides.environment))
+        if overrides.vcpus:
+            self.vcpu_edit.setText(overrides.vcpus)
+        if overrides.memory_mib:
+            self.memory_edit.setText(overrides.memory_mib)
+        self.array_spin.setValue(request.array_size or 0)
+        self.dependencies_edit.setText(" ".join(request.depends_on))
+        self.retries_spin.setValue(request.retry_attempts or 0)
+        self.timeout_spin.setValue(request.timeout_s or 0)
+        self.tags_edit.setPlainText(format_pairs(dict(request.tags)))
 
     # --- reading ------------------------------------------------------------------------------
-    def overrides(self, errors: list[str]) -> dict[str, Any]:
-        """containerOverrides, retryStrategy and timeout: the part a resubmission replaces."""
-        out: dict[str, Any] = {}
-        container: dict[str, Any] = {}
+    def overrides(self, errors: list[str]) -> SubmitJobRequest:
+        """Container overrides, retries and timeout: the part a resubmission replaces."""
         command = parse_command(self.command_edit.text(), errors)
-        if command:
-            container["command"] = command
         environment = parse_pairs(self.environment_edit.toPlainText(), "Environment", errors)
-        if environment:
-            container["environment"] = [{"name": k, "value": v} for k, v in environment.items()]
-        requirements = []
         vcpu = self.vcpu_edit.text().strip()
         if vcpu:
             try:
@@ -402,26 +319,19 @@ class SubmitJobDialog(QDialog):
                     raise ValueError
             except ValueError:
                 errors.append("vCPU: a positive number, e.g. 0.25, 1 or 4.")
-            requirements.append({"type": "VCPU", "value": vcpu})
         memory = self.memory_edit.text().strip()
-        if memory:
-            if not memory.isdigit() or int(memory) <= 0:
-                errors.append("Memory: a whole number of MiB, e.g. 2048.")
-            requirements.append({"type": "MEMORY", "value": memory})
-        if requirements:
-            container["resourceRequirements"] = requirements
-        if container:
-            out["containerOverrides"] = container
-        if self.retries_spin.value():
-            out["retryStrategy"] = {"attempts": self.retries_spin.value()}
+        if memory and (not memory.isdigit() or int(memory) <= 0):
+            errors.append("Memory: a whole number of MiB, e.g. 2048.")
         timeout = self.timeout_spin.value()
-        if timeout:
-            if timeout < 60:
-                errors.append("Timeout: at least 60 seconds (AWS Batch's minimum).")
-            out["timeout"] = {"attemptDurationSeconds": timeout}
-        return out
+        if timeout and timeout < 60:
+            errors.append("Timeout: at least 60 seconds (AWS Batch's minimum).")
+        return SubmitJobRequest(
+            overrides=ContainerOverrides(tuple(command), tuple(environment.items()), vcpu, memory),
+            retry_attempts=self.retries_spin.value() or None,
+            timeout_s=timeout or None,
+        )
 
-    def request(self, errors: list[str] | None = None) -> dict[str, Any]:
+    def request(self, errors: list[str] | None = None) -> SubmitJobRequest:
         errors = [] if errors is None else errors
         name = self.name_edit.text().strip()
         if not JOB_NAME.match(name):
@@ -435,25 +345,26 @@ class SubmitJobDialog(QDialog):
         problem = self.platform_problem()
         if queue and definition and problem:
             errors.append(problem)
-        request: dict[str, Any] = {"jobName": name, "jobQueue": queue, "jobDefinition": definition}
         parameters = parse_pairs(self.parameters_edit.toPlainText(), "Parameters", errors)
-        if parameters:
-            request["parameters"] = parameters
-        request.update(self.overrides(errors))
+        edited = self.overrides(errors)
         size = self.array_spin.value()
         if size == 1:
             errors.append("Array size: 2 to 10,000 (or none for a single job).")
-        if size >= 2:
-            request["arrayProperties"] = {"size": size}
         dependencies = [d for d in re.split(r"[\s,]+", self.dependencies_edit.text().strip()) if d]
         if len(dependencies) > MAX_DEPENDENCIES:
             errors.append(f"Depends on: at most {MAX_DEPENDENCIES} jobs (you listed {len(dependencies)}).")
-        if dependencies:
-            request["dependsOn"] = [{"jobId": d} for d in dependencies]
         tags = parse_pairs(self.tags_edit.toPlainText(), "Tags", errors)
-        if tags:
-            request["tags"] = tags
-        if len(json.dumps(request).encode()) > MAX_REQUEST_BYTES:
+        request = replace(
+            edited,
+            job_name=name,
+            job_queue=queue,
+            job_definition=definition,
+            parameters=parameters,
+            array_size=size if size >= 2 else None,
+            depends_on=tuple(dependencies),
+            tags=tags,
+        )
+        if len(json.dumps(request.to_api()).encode()) > MAX_REQUEST_BYTES:
             errors.append(
                 "The request is over SubmitJob's 30 KiB limit: shorten the environment or parameters."
             )
@@ -484,18 +395,3 @@ class SubmitJobDialog(QDialog):
         self.finished.connect(finished)
         self.open()
         return await future
-
-
-def apply_overrides(request: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
-    """A resubmission: the job's own request with the dialog's overrides in place of its own."""
-    out = {k: v for k, v in request.items() if k not in ("containerOverrides", "retryStrategy", "timeout")}
-    container = dict(request.get("containerOverrides") or {})
-    container.update(overrides.get("containerOverrides") or {})
-    if container:
-        out["containerOverrides"] = container
-    for key in ("retryStrategy", "timeout"):
-        if key in overrides:
-            out[key] = overrides[key]
-        elif key in request:
-            out[key] = request[key]
-    return out

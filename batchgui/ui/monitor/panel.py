@@ -1,19 +1,17 @@
 """Live monitoring: throughput, jobs by status, and vCPU/memory use by platform, plotted as it happens.
 
-Start-up cost is kept near zero: the poller (and numpy with it) is created when the panel is first
-shown or when desktop notifications are on, and pyqtgraph is imported when the plots are first built.
-Polling carries on while other panels are shown (history keeps growing), stops while the window is
-minimised unless notifications are on, and stops when the user pauses it.
+The panel is given the monitor facade (services/job_monitor.py, bound to the connection by the
+composition root) and shows what it samples. Start-up cost is kept near zero: polling starts when the
+panel is first shown or when desktop notifications are on, and pyqtgraph is imported when the plots
+are first built. Polling carries on while other panels are shown (history keeps growing), stops while
+the window is minimised unless notifications are on, and stops when the user pauses it.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import time
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,20 +40,22 @@ from PySide6.QtWidgets import (
 
 from batchgui import resources
 from batchgui.domain.connection import ConnectionInfo
-from batchgui.services.connections import Backend
+from batchgui.domain.metrics import MEMORY_FIELDS, OLDEST_FIELD, VCPU_FIELDS, format_number
+from batchgui.services.job_monitor import (
+    FinishedJob,
+    JobMonitor,
+    MonitorSettings,
+    MonitorState,
+    MonitorStatus,
+    RunnableAlert,
+)
 from batchgui.ui.monitor.tray import TrayNotifier
 from batchgui.ui.settings import AppSettings
-from batchgui.ui.widgets.panel import Panel, PanelServices, make_table_view, write_text
+from batchgui.ui.widgets.panel import Panel, PanelServices, make_table_view
 from batchgui.ui.widgets.table_model import Column, RowTableModel
 
 if TYPE_CHECKING:
-    from batchgui.domain.metrics import HistoryView, NowFigures, Sample
-    from batchgui.services.job_monitor import (
-        FinishedJob,
-        JobMonitor,
-        MonitorStatus,
-        RunnableAlert,
-    )
+    from batchgui.domain.metrics import NowFigures, Sample
     from batchgui.ui.monitor.plots import MonitorPlots
 
 WINDOWS: tuple[tuple[str, int], ...] = (
@@ -78,10 +78,6 @@ def format_age(seconds: float | None) -> str:
     if seconds < 48 * 3600:
         return f"{seconds / 3600:.1f} h"
     return f"{seconds / 86400:.1f} days"
-
-
-def format_number(value: float) -> str:
-    return f"{value:.0f}" if float(value).is_integer() else f"{value:.2f}".rstrip("0").rstrip(".")
 
 
 @dataclass(frozen=True)
@@ -127,8 +123,6 @@ COLUMNS: list[Column[QueueRow]] = [
 
 
 def queue_rows(sample: Sample, now: float) -> list[QueueRow]:
-    from batchgui.domain.metrics import MEMORY_FIELDS, OLDEST_FIELD, VCPU_FIELDS
-
     rows = []
     for queue in sample.queues:
         created = queue.get(OLDEST_FIELD)
@@ -144,31 +138,6 @@ def queue_rows(sample: Sample, now: float) -> list[QueueRow]:
             )
         )
     return rows
-
-
-def history_csv(view: HistoryView, start: float) -> str:
-    """The plotted data (selected queues summed) as CSV, one row per sample; gaps are left out."""
-    from batchgui.domain.metrics import QUEUE_FIELDS
-
-    out = io.StringIO()
-    writer = csv.writer(out)
-    capacity_titles = [f"{c.environment} {kind}vCpus" for c in view.capacity for kind in ("max", "desired")]
-    writer.writerow(["time_utc", "epoch_s", *QUEUE_FIELDS, *capacity_titles])
-    for index, t in enumerate(view.times):
-        if t < start:
-            continue
-        row = view.columns[index]
-        if math.isnan(row[0]):
-            continue
-        cells = ["" if math.isnan(v) else format_number(float(v)) for v in row]
-        capacity = []
-        for c in view.capacity:
-            for series in (c.max_vcpus, c.desired_vcpus):
-                value = float(series[index])
-                capacity.append("" if math.isnan(value) else format_number(value))
-        when = datetime.fromtimestamp(float(t)).astimezone().isoformat(timespec="seconds")
-        writer.writerow([when, f"{t:.3f}", *cells, *capacity])
-    return out.getvalue()
 
 
 class Tile(QFrame):
@@ -216,14 +185,13 @@ class MonitorPanel(Panel):
     def __init__(
         self,
         services: PanelServices,
+        monitor: JobMonitor,
         parent: QWidget | None = None,
-        data_dir: Path | None = None,
         notifier: TrayNotifier | None = None,
     ) -> None:
         super().__init__(services, parent)
-        self._data_dir = data_dir
         self.notifier = notifier or TrayNotifier(QIcon(str(resources.path("icons/batchgui.svg"))), self)
-        self.monitor: JobMonitor | None = None
+        self.monitor = monitor
         self.plots: MonitorPlots | None = None
         self._watched_window: QWidget | None = None
         self._dirty = False
@@ -350,6 +318,13 @@ class MonitorPanel(Panel):
         layout.addLayout(tiles)
         layout.addWidget(self.splitter, 1)
 
+        monitor.apply_settings(self.monitor_settings())
+        monitor.samples.add(self._on_sample)
+        monitor.history_replaced.add(self._on_history_replaced)
+        monitor.status.add(self._on_status)
+        monitor.jobs_failed.add(self._on_jobs_failed)
+        monitor.runnable_waiting.add(self._on_runnable_waiting)
+
     # --- options ----------------------------------------------------------------------------------
     def _options_menu(self, settings: AppSettings) -> QMenu:
         menu = QMenu(self)
@@ -384,9 +359,7 @@ class MonitorPanel(Panel):
         menu.addAction(action)
         return menu
 
-    def monitor_settings(self) -> Any:
-        from batchgui.services.job_monitor import MonitorSettings
-
+    def monitor_settings(self) -> MonitorSettings:
         return MonitorSettings(
             interval_s=float(self.interval_spin.value()),
             requests_per_s=float(self.budget_spin.value()),
@@ -398,30 +371,9 @@ class MonitorPanel(Panel):
         settings.set_int_value("monitor/interval_s", self.interval_spin.value())
         settings.set_int_value("monitor/requests_per_s", int(self.budget_spin.value()))
         settings.set_int_value("monitor/runnable_alert_min", self.threshold_spin.value())
-        if self.monitor is not None:
-            self.monitor.apply_settings(self.monitor_settings())
+        self.monitor.apply_settings(self.monitor_settings())
 
     # --- the monitor --------------------------------------------------------------------------------
-    def ensure_monitor(self) -> JobMonitor:
-        if self.monitor is None:
-            from batchgui.services.job_monitor import JobMonitor
-
-            monitor = JobMonitor(
-                self.services.runner,
-                self._data_dir,
-                settings=self.monitor_settings(),
-                spawn=self.services.tasks.spawn,
-            )
-            monitor.samples.add(self._on_sample)
-            monitor.history_replaced.add(self._on_history_replaced)
-            monitor.status.add(self._on_status)
-            monitor.jobs_failed.add(self._on_jobs_failed)
-            monitor.runnable_waiting.add(self._on_runnable_waiting)
-            self.monitor = monitor
-            if self.pause_button.isChecked():
-                monitor.pause()
-        return self.monitor
-
     def ensure_plots(self) -> MonitorPlots:
         if self.plots is None:
             from batchgui.ui.monitor.plots import MonitorPlots
@@ -433,32 +385,21 @@ class MonitorPanel(Panel):
             self.plot_layout.insertWidget(0, self.plots, 1)
         return self.plots
 
-    def _start_monitoring(self, backend: Backend) -> None:
-        monitor = self.ensure_monitor()
-        if monitor.backend is not backend:
-            monitor.attach(backend)
-            self._apply_selection()
-        monitor.start()
-
     async def load(self) -> None:
-        backend = self.backend
-        assert backend is not None  # refresh() loads only while connected
         self.ensure_plots()
-        self._start_monitoring(backend)
+        self.monitor.start()
         if not self.model.all_rows():
             # Name the queues straight away; their numbers come with the first sample.
-            queues = await self.services.runner.run(backend.batch.describe_job_queues)
+            names = await self.monitor.queue_names()
             if not self.model.all_rows():
-                self.model.set_rows([QueueRow(q.name) for q in queues])
+                self.model.set_rows([QueueRow(name) for name in names])
         self.redraw()
 
     def on_connection_changed(self, connection: ConnectionInfo | None) -> None:
-        backend = self.backend
+        # The monitor has re-bound itself to the new connection already (it hears of it first).
         self.model.set_rows([])
-        if self.monitor is not None:
-            self.monitor.attach(backend)
-        if backend is not None and self.notify_check.isChecked():
-            self._start_monitoring(backend)
+        if connection is not None and self.notify_check.isChecked():
+            self.monitor.start()
 
     def _on_sample(self, sample: Sample) -> None:
         self.model.set_rows(queue_rows(sample, time.time()))
@@ -469,8 +410,6 @@ class MonitorPanel(Panel):
         self._schedule_redraw()
 
     def _on_status(self, status: MonitorStatus) -> None:
-        from batchgui.services.job_monitor import MonitorState
-
         text = status.message
         if status.requests_last_poll:
             text += f"  ·  {status.requests_last_poll} requests in the last poll ({status.poll_s:.1f} s)"
@@ -506,17 +445,16 @@ class MonitorPanel(Panel):
     def _notify_toggled(self, on: bool) -> None:
         self.services.settings.set_int_value("monitor/notify", 1 if on else 0)
         self._update_suspended()
-        if on and self.backend is not None:
-            self._start_monitoring(self.backend)
+        if on and self.connection is not None:
+            self.monitor.start()
 
     # --- pause, minimise, window, selection ---------------------------------------------------------
     def _pause_toggled(self, paused: bool) -> None:
         self.pause_button.setText("Resume" if paused else "Pause")
-        if self.monitor is not None:
-            if paused:
-                self.monitor.pause()
-            else:
-                self.monitor.resume()
+        if paused:
+            self.monitor.pause()
+        else:
+            self.monitor.resume()
         if not paused:
             self._schedule_redraw()
 
@@ -535,8 +473,6 @@ class MonitorPanel(Panel):
         return False
 
     def _update_suspended(self) -> None:
-        if self.monitor is None:
-            return
         window = self._watched_window
         minimised = window is not None and window.isMinimized()
         self.monitor.set_suspended(minimised and not self.notify_check.isChecked())
@@ -558,8 +494,7 @@ class MonitorPanel(Panel):
 
     def _apply_selection(self) -> None:
         names = self.selected_queues()
-        if self.monitor is not None:
-            self.monitor.history.select(names or None)
+        self.monitor.history.select(names or None)
         self.selection_label.setText(
             "All queues"
             if not names
@@ -585,7 +520,7 @@ class MonitorPanel(Panel):
 
     def redraw(self) -> None:
         """Draw the latest history (skipped while hidden or paused; done when shown again)."""
-        if self.monitor is None or self.plots is None:
+        if self.plots is None:
             return
         if not self.isVisible() or self.pause_button.isChecked():
             self._dirty = True
@@ -625,11 +560,8 @@ class MonitorPanel(Panel):
             self.export_csv_to(Path(path))
 
     def export_csv_to(self, path: Path) -> Any:
-        if self.monitor is None:
-            return None
         start = time.time() - self.window_s()
-        text = history_csv(self.monitor.history.view(), start)
-        return self.spawn(self.services.runner.run(write_text, path, text), "Export monitoring data")
+        return self.spawn(self.monitor.export_csv(path, start), "Export monitoring data")
 
     def export_png(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export plots", "monitor.png", "PNG image (*.png)")
@@ -661,6 +593,5 @@ class MonitorPanel(Panel):
             self.table.horizontalHeader().restoreState(header)
 
     def shutdown(self) -> None:
-        if self.monitor is not None:
-            self.monitor.stop()
+        self.monitor.stop()
         self.notifier.hide()

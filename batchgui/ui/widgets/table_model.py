@@ -36,6 +36,17 @@ class Column(Generic[T]):
     width: int | None = None
 
 
+def header_text(titles: Sequence[str], section: int, orientation: Qt.Orientation, role: int) -> str | None:
+    """headerData for a table: column titles across, row numbers down."""
+    if role != Qt.ItemDataRole.DisplayRole:
+        return None
+    if orientation == Qt.Orientation.Horizontal and 0 <= section < len(titles):
+        return titles[section]
+    if orientation == Qt.Orientation.Vertical:
+        return str(section + 1)
+    return None
+
+
 def _none_last(value: Any) -> tuple[bool, Any]:
     return (value is None or value == "", value if value is not None else 0)
 
@@ -86,13 +97,7 @@ class RowTableModel(QAbstractTableModel, Generic[T]):
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if role != Qt.ItemDataRole.DisplayRole:
-            return None
-        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self._columns):
-            return self._columns[section].title
-        if orientation == Qt.Orientation.Vertical:
-            return str(section + 1)
-        return None
+        return header_text([c.title for c in self._columns], section, orientation, role)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         self._sort_column = column

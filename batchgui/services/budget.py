@@ -1,0 +1,84 @@
+"""The one request-rate limiter: a token bucket.
+
+At most `per_s` requests per second on average, bursts up to `burst`. The monitor takes a token
+before every Batch call; a caller that is throttled can lower the rate with `throttled()` and let
+`succeeded()` bring it back up gradually (never above the rate it was made with).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+
+# After a throttled call the rate drops to this fraction; this many calls in a row that were not
+# throttled raise it again by RECOVERY.
+BACKOFF = 0.7
+RECOVERY = 1.1
+RECOVER_AFTER = 20
+MIN_RATE_PER_S = 1.0
+
+
+class TokenBucket:
+    def __init__(
+        self,
+        per_s: float,
+        burst: float | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        if not (math.isfinite(per_s) and per_s > 0):
+            raise ValueError("The request budget must be a positive number of requests per second.")
+        self.per_s = per_s
+        self.max_per_s = per_s
+        self.burst = max(1.0, burst if burst is not None else per_s)
+        self._monotonic = monotonic
+        self._sleep = sleep
+        self._tokens = self.burst
+        self._at = monotonic()
+        self._good = 0
+        self.total = 0
+        self.recent: deque[float] = deque(maxlen=10_000)
+
+    def _refill(self) -> None:
+        now = self._monotonic()
+        self._tokens = min(self.burst, self._tokens + (now - self._at) * self.per_s)
+        self._at = now
+
+    @property
+    def available(self) -> float:
+        self._refill()
+        return self._tokens
+
+    async def take(self) -> None:
+        """Wait for a token and take it."""
+        while True:
+            self._refill()
+            # A tolerance: float rounding can leave a deficit too small for the clock to ever fill.
+            if self._tokens >= 1 - 1e-9:
+                self._tokens = max(0.0, self._tokens - 1)
+                self.total += 1
+                self.recent.append(self._at)
+                return
+            await self._sleep(max(0.001, (1 - self._tokens) / self.per_s))
+
+    def rate(self, window_s: float = 10.0) -> float:
+        """Requests per second over the last `window_s` seconds."""
+        now = self._monotonic()
+        return sum(1 for at in self.recent if at >= now - window_s) / window_s
+
+    def throttled(self) -> None:
+        """The service said "too many requests": go slower."""
+        self._refill()
+        self.per_s = max(MIN_RATE_PER_S, self.per_s * BACKOFF)
+        self._good = 0
+
+    def succeeded(self) -> None:
+        """A call went through: after enough of them in a row, speed up again."""
+        self._good += 1
+        if self._good >= RECOVER_AFTER and self.per_s < self.max_per_s:
+            self._refill()
+            self.per_s = min(self.max_per_s, self.per_s * RECOVERY)
+            self._good = 0

@@ -1,0 +1,221 @@
+"""What the Jobs panel does to jobs: submit, clone, resubmit, cancel/terminate, copy ids.
+
+A mixin of JobsPanel: the flows ask the user (dialogs, confirmations) and call the jobs facade; the
+facade submits and describes, stops in batches of 50, and says what each job's outcome was.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QMenu, QMessageBox, QProgressBar, QPushButton, QTableView, QWidget
+
+from batchgui.domain.batch import JobStatus, JobSummary
+from batchgui.domain.job_requests import StopResult, SubmitJobRequest
+from batchgui.services.jobs import JobsService, LiveState, SubmitResult
+from batchgui.ui.dialogs import confirm
+from batchgui.ui.jobs.details import JobDetailsView
+from batchgui.ui.jobs.model import JobsTableModel
+from batchgui.ui.jobs.submit_dialog import SubmitJobDialog
+
+CANCELLABLE = (JobStatus.SUBMITTED, JobStatus.PENDING, JobStatus.RUNNABLE)
+NAMES_SHOWN = 5
+
+
+def stop_candidates(jobs: list[JobSummary], terminate: bool) -> list[JobSummary]:
+    """The jobs Cancel (not started yet) or Terminate (not finished) can act on."""
+    if terminate:
+        return [j for j in jobs if not j.status.is_terminal]
+    return [j for j in jobs if j.status in CANCELLABLE]
+
+
+class JobActions:
+    """Mixed into JobsPanel (which provides the widgets and the state named below)."""
+
+    jobs: JobsService
+    model: JobsTableModel
+    details: JobDetailsView
+    table: QTableView
+    progress: QProgressBar
+    clone_button: QPushButton
+    resubmit_button: QPushButton
+    cancel_button: QPushButton
+    terminate_button: QPushButton
+    last_stop_results: list[StopResult]
+    last_submits: list[SubmitResult]
+    _queues: list[str]
+    _selected_queues: set[str]
+    _live: LiveState
+
+    if TYPE_CHECKING:
+
+        def spawn(self, coro: Coroutine[Any, Any, Any], what: str) -> asyncio.Task[Any]: ...
+        def selected_jobs(self) -> list[JobSummary]: ...
+        def current_job(self) -> JobSummary | None: ...
+        def show_job(self, job_id: str) -> None: ...
+        async def poll_now(self) -> None: ...
+
+    def _widget(self) -> QWidget:
+        assert isinstance(self, QWidget)
+        return self
+
+    # --- copying ------------------------------------------------------------------------------
+    def copy_ids(self) -> None:
+        jobs = self.selected_jobs()
+        if jobs:
+            QGuiApplication.clipboard().setText("\n".join(j.job_id for j in jobs))
+
+    def copy_arns(self) -> None:
+        jobs = self.selected_jobs()
+        if jobs:
+            QGuiApplication.clipboard().setText("\n".join(j.job_arn or j.job_id for j in jobs))
+
+    # --- submitting ---------------------------------------------------------------------------
+    async def make_submit_dialog(self, resubmit_count: int = 0) -> SubmitJobDialog:
+        connected = self.jobs.connected
+        definitions = await self.jobs.definition_names() if connected else []
+        # Queue and definition platforms (Fargate or EC2): the dialog proposes and accepts only pairs
+        # AWS Batch can run.
+        platforms = await self.jobs.platforms() if connected else None
+        dialog = SubmitJobDialog(
+            self._queues, definitions, self._widget(), resubmit_count=resubmit_count, platforms=platforms
+        )
+        if self._selected_queues:
+            dialog.select_queue(sorted(self._selected_queues)[0])
+        return dialog
+
+    async def submit_new(self, prefill: SubmitJobRequest | None = None) -> list[SubmitResult]:
+        dialog = await self.make_submit_dialog()
+        if prefill is not None:
+            dialog.prefill(prefill)
+        try:
+            if not await dialog.ask():
+                return []
+            return await self._submit_all([dialog.request()])
+        finally:
+            dialog.deleteLater()
+
+    async def clone_selected(self) -> list[SubmitResult]:
+        job = self.current_job()
+        if not self.jobs.connected or job is None:
+            return []
+        found = await self.jobs.describe([job.job_id])
+        if not found:
+            self.details.show_message(f"Job {job.job_id} no longer exists, so it cannot be cloned.")
+            return []
+        return await self.submit_new(SubmitJobRequest.from_detail(found[0]))
+
+    async def resubmit_selected(self) -> list[SubmitResult]:
+        failed = [j for j in self.selected_jobs() if j.status is JobStatus.FAILED]
+        if not self.jobs.connected or not failed:
+            self._tell("Resubmit", "Select one or more FAILED jobs to resubmit.")
+            return []
+        details = await self.jobs.describe([j.job_id for j in failed])
+        if not details:
+            return []
+        dialog = await self.make_submit_dialog(resubmit_count=len(details))
+        dialog.prefill(SubmitJobRequest.from_detail(details[0]))
+        try:
+            if not await dialog.ask():
+                return []
+            edited = dialog.overrides([])
+            requests = [SubmitJobRequest.from_detail(d).with_overrides(edited) for d in details]
+            return await self._submit_all(requests)
+        finally:
+            dialog.deleteLater()
+
+    async def _submit_all(self, requests: list[SubmitJobRequest]) -> list[SubmitResult]:
+        if not self.jobs.connected:
+            return []
+        batch = await self.jobs.submit_all(requests)
+        self.last_submits = batch.results
+        ok, failed = batch.accepted, batch.refused
+        if batch.details:
+            self.model.upsert(d.summary for d in batch.details)
+            self.model.set_details(batch.details)
+            self.model.flush()
+        self._live.active_ids.update(r.job_id for r in ok)
+        if len(ok) == 1:
+            self.show_job(ok[0].job_id)
+        if failed or len(batch.results) > 1:
+            lines = [f"{r.name}: {r.job_id}" for r in ok] + [f"{r.name}: {r.error}" for r in failed]
+            self._tell(
+                "Submit",
+                f"{len(ok)} submitted, {len(failed)} failed.",
+                "\n".join(lines),
+                warn=bool(failed),
+            )
+        return batch.results
+
+    # --- cancel / terminate -------------------------------------------------------------------
+    async def stop_selected(self, terminate: bool) -> list[StopResult]:
+        jobs = stop_candidates(self.selected_jobs(), terminate)
+        verb = "Terminate" if terminate else "Cancel"
+        if not self.jobs.connected or not jobs:
+            self._tell(
+                verb,
+                "Select jobs that have not finished."
+                if terminate
+                else "Select SUBMITTED, PENDING or RUNNABLE jobs (running jobs need Terminate).",
+            )
+            return []
+        more = len(jobs) - NAMES_SHOWN
+        names = ", ".join(j.name for j in jobs[:NAMES_SHOWN]) + (f" and {more} more" if more > 0 else "")
+        what = "running jobs are stopped" if terminate else "jobs that have not started are removed"
+        question = f"{verb} {len(jobs)} job(s)? {what}.\n\n{names}"
+        if not await confirm(self._widget(), f"{verb} jobs", question, verb):
+            return []
+        self.progress.setRange(0, len(jobs))
+        self.progress.setValue(0)
+        self.progress.show()
+
+        def progress(done: int, total: int) -> None:
+            self.progress.setValue(done)
+
+        try:
+            results = await self.jobs.stop(
+                [j.job_id for j in jobs], f"{verb}ed from batchgui", terminate, progress
+            )
+        finally:
+            self.progress.hide()
+            self.progress.setRange(0, 0)
+        self.last_stop_results = results
+        failed = [r for r in results if not r.ok]
+        ok = len(results) - len(failed)
+        self._tell(
+            verb,
+            f"{verb}: {ok} of {len(results)} job(s) accepted"
+            + (f", {len(failed)} refused." if failed else "."),
+            "\n".join(f"{r.job_id}: {'ok' if r.ok else r.message}" for r in results),
+            warn=bool(failed),
+        )
+        self.spawn(self.poll_now(), "Update job states")
+        return results
+
+    def _tell(self, title: str, text: str, details: str = "", warn: bool = False) -> None:
+        box = QMessageBox(self._widget())
+        box.setObjectName("jobsResult")
+        box.setIcon(QMessageBox.Icon.Warning if warn else QMessageBox.Icon.Information)
+        box.setWindowTitle(title)
+        box.setText(text)
+        if details:
+            box.setDetailedText(details)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+
+    def _context_menu(self, position: QPoint) -> None:
+        if not self.selected_jobs():
+            return
+        menu = QMenu(self._widget())
+        menu.addAction("Copy job id", self.copy_ids)
+        menu.addAction("Copy ARN", self.copy_arns)
+        menu.addSeparator()
+        menu.addAction("Clone…", self.clone_button.click)
+        menu.addAction("Resubmit failed…", self.resubmit_button.click)
+        menu.addAction("Cancel…", self.cancel_button.click)
+        menu.addAction("Terminate…", self.terminate_button.click)
+        menu.exec(self.table.viewport().mapToGlobal(position))

@@ -1,0 +1,208 @@
+"""The jobs table's columns: what each shows, and how it sorts (one key per row, computed in bulk
+where it can be: see JobsTableModel)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from batchgui.domain.batch import JobStatus, JobSummary
+from batchgui.domain.job_detail import JobDetail
+
+STATUS_ORDER = {status: number for number, status in enumerate(JobStatus)}
+_NAN = math.nan
+# Cached sort keys of one column, one per row: float (NaN when empty) for numeric columns,
+# str (None when empty) for text columns.
+CachedKeys = list[Any]
+DetailOf = Callable[[str], "JobDetail | None"]
+
+
+def format_time(ms: int | None) -> str:
+    if ms is None:
+        return ""
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def format_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    whole = int(seconds)
+    if whole < 60:
+        return f"{seconds:.1f} s"
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def definition_name(arn_or_name: str) -> str:
+    """`name:revision` from a job definition ARN (or the name as given)."""
+    return arn_or_name.rsplit("/", 1)[-1]
+
+
+def _duration(job: JobSummary) -> float | None:
+    return job.duration_s
+
+
+def _array_text(job: JobSummary, detail: JobDetail | None) -> str:
+    if job.array_index is not None:
+        return f"#{job.array_index}"
+    if job.array_size is None:
+        return ""
+    if detail is not None and detail.array_status_summary:
+        return f"{detail.children_done}/{job.array_size} done"
+    return str(job.array_size)
+
+
+@dataclass(frozen=True)
+class JobColumn:
+    title: str
+    text: Callable[[JobSummary, JobDetail | None], str]
+    # The sort key: a str or a number; None means empty (always sorted last).
+    key: Callable[[JobSummary, JobDetail | None], str | float | None]
+    numeric: bool = False
+    width: int = 120
+    align_right: bool = False
+    # The keys of many rows at once, already in cached form (see CachedKeys); None: `key` per row.
+    bulk: Callable[[Sequence[JobSummary], DetailOf], CachedKeys] | None = None
+
+    def cached_keys(self, jobs: Sequence[JobSummary], detail_of: DetailOf) -> CachedKeys:
+        """Sort keys of `jobs` in the model's cached form: NaN or None for empty values."""
+        if self.bulk is not None:
+            return self.bulk(jobs, detail_of)
+        raw = [self.key(job, detail_of(job.job_id)) for job in jobs]
+        if self.numeric:
+            return [_NAN if value is None else float(value) for value in raw]
+        return [None if value is None or value == "" else value for value in raw]
+
+
+def _bulk_text(attribute: str, lower: bool = False) -> Callable[[Sequence[JobSummary], DetailOf], CachedKeys]:
+    def keys(jobs: Sequence[JobSummary], _detail_of: DetailOf) -> CachedKeys:
+        values = [getattr(job, attribute) for job in jobs]
+        if lower:
+            return [value.lower() or None for value in values]
+        return [value or None for value in values]
+
+    return keys
+
+
+def _bulk_number(attribute: str) -> Callable[[Sequence[JobSummary], DetailOf], CachedKeys]:
+    def keys(jobs: Sequence[JobSummary], _detail_of: DetailOf) -> CachedKeys:
+        values = [getattr(job, attribute) for job in jobs]
+        return [_NAN if value is None else float(value) for value in values]
+
+    return keys
+
+
+def _bulk_status(jobs: Sequence[JobSummary], _detail_of: DetailOf) -> CachedKeys:
+    order = STATUS_ORDER
+    return [float(order[job.status]) for job in jobs]
+
+
+def _bulk_definition(jobs: Sequence[JobSummary], _detail_of: DetailOf) -> CachedKeys:
+    return [job.job_definition.rsplit("/", 1)[-1].lower() or None for job in jobs]
+
+
+def _bulk_duration(jobs: Sequence[JobSummary], _detail_of: DetailOf) -> CachedKeys:
+    return [
+        _NAN if job.started_at is None or job.stopped_at is None else (job.stopped_at - job.started_at) / 1000
+        for job in jobs
+    ]
+
+
+def _opt_int(value: int | None) -> str:
+    return "" if value is None else str(value)
+
+
+def _text_column(title: str, attribute: str, width: int, lower: bool = False) -> JobColumn:
+    """A column showing one text attribute of the summary, sorted case-insensitively if `lower`."""
+
+    def text(job: JobSummary, _detail: JobDetail | None) -> str:
+        return str(getattr(job, attribute))
+
+    def key(job: JobSummary, _detail: JobDetail | None) -> str | None:
+        value = str(getattr(job, attribute))
+        return (value.lower() if lower else value) or None
+
+    return JobColumn(title, text, key, width=width, bulk=_bulk_text(attribute, lower))
+
+
+def _time_column(title: str, attribute: str) -> JobColumn:
+    """A column showing one epoch-milliseconds attribute as local time, sorted by the number."""
+
+    def text(job: JobSummary, _detail: JobDetail | None) -> str:
+        return format_time(getattr(job, attribute))
+
+    def key(job: JobSummary, _detail: JobDetail | None) -> float | None:
+        value: int | None = getattr(job, attribute)
+        return value
+
+    return JobColumn(title, text, key, True, 140, bulk=_bulk_number(attribute))
+
+
+COLUMNS: list[JobColumn] = [
+    _text_column("Name", "name", 180, lower=True),
+    _text_column("Job id", "job_id", 250),
+    JobColumn(
+        "Status",
+        lambda j, _d: j.status.value,
+        lambda j, _d: STATUS_ORDER[j.status],
+        numeric=True,
+        width=90,
+        bulk=_bulk_status,
+    ),
+    _text_column("Status reason", "status_reason", 180, lower=True),
+    _text_column("Queue", "queue", 120),
+    JobColumn(
+        "Definition",
+        lambda j, _d: definition_name(j.job_definition),
+        lambda j, _d: definition_name(j.job_definition).lower() or None,
+        width=160,
+        bulk=_bulk_definition,
+    ),
+    _time_column("Created", "created_at"),
+    _time_column("Started", "started_at"),
+    _time_column("Stopped", "stopped_at"),
+    JobColumn(
+        "Duration",
+        lambda j, _d: format_duration(_duration(j)),
+        lambda j, _d: _duration(j),
+        True,
+        70,
+        True,
+        bulk=_bulk_duration,
+    ),
+    JobColumn(
+        "Attempts",
+        lambda _j, d: "" if d is None else str(len(d.attempts)),
+        lambda _j, d: None if d is None else len(d.attempts),
+        True,
+        60,
+        True,
+    ),
+    JobColumn(
+        "Exit code",
+        lambda j, _d: _opt_int(j.exit_code),
+        lambda j, _d: j.exit_code,
+        True,
+        60,
+        True,
+        bulk=_bulk_number("exit_code"),
+    ),
+    JobColumn(
+        "Array",
+        _array_text,
+        lambda j, _d: j.array_size if j.array_size is not None else j.array_index,
+        True,
+        90,
+        True,
+    ),
+    JobColumn(
+        "Platform",
+        lambda _j, d: "" if d is None else d.platform,
+        lambda _j, d: None if d is None or not d.platform else d.platform,
+        width=80,
+    ),
+]

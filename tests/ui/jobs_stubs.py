@@ -1,0 +1,199 @@
+"""Stub facades for the Jobs and Monitor panels (qutebrowser's stubs.py habit): no server, no runner.
+
+`FakeJobs` stands in for services.jobs.JobsService and `FakeMonitor` for services.job_monitor.JobMonitor;
+each records the typed requests it is given. `panel_services()` gives what a Panel needs (tasks,
+settings, a connection that is "open") without any AWS endpoint.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, cast
+
+from batchgui.domain.batch import JobStatus, JobSummary
+from batchgui.domain.connection import ConnectionInfo, ConnectionSpec
+from batchgui.domain.job_detail import JobDetail
+from batchgui.domain.job_logs import LogEvent
+from batchgui.domain.job_platforms import Platforms
+from batchgui.domain.job_requests import JobFilters, StopResult, SubmitJobRequest
+from batchgui.domain.metrics import History, Sample
+from batchgui.services.events import Listeners
+from batchgui.services.job_monitor import FinishedJob, MonitorSettings, MonitorStatus, RunnableAlert
+from batchgui.services.jobs import LiveState, LoadResult, SubmitBatch, SubmitResult
+from batchgui.services.log_follower import LogState, LogStatus
+from batchgui.services.runner import Runner
+from batchgui.services.tasks import TaskSet
+from batchgui.ui.settings import AppSettings
+from batchgui.ui.widgets.panel import PanelServices
+
+
+class FakeConnections:
+    """An open local connection as the UI sees it (ConnectionInfo only)."""
+
+    def __init__(self) -> None:
+        self.current: ConnectionInfo | None = ConnectionInfo(ConnectionSpec.local())
+        self.info_changed: Listeners[ConnectionInfo | None] = Listeners()
+        self.changed: Listeners[Any] = Listeners()
+        self.backend = None
+
+    @property
+    def connected(self) -> bool:
+        return self.current is not None
+
+
+def panel_services(tmp_path: Path, errors: list[BaseException]) -> PanelServices:
+    """What the composition root gives a panel, with no server behind it."""
+    tasks = TaskSet(lambda _what, error: errors.append(error))
+    # The Jobs and Monitor panels never use the runner (the transitional PanelServices still has one).
+    no_runner = cast(Runner, None)
+    return PanelServices(
+        no_runner,
+        tasks,
+        cast(Any, FakeConnections()),
+        AppSettings(tmp_path / "stub.ini"),
+        cast(Any, None),  # no exports in these tests
+    )
+
+
+def job(job_id: str, status: JobStatus = JobStatus.SUCCEEDED, queue: str = "q1") -> JobSummary:
+    return JobSummary(job_id, f"job-{job_id}", status, queue=queue, job_definition="def:1", created_at=1000)
+
+
+class FakeLogFollow:
+    """A log that has two lines and is then done."""
+
+    def __init__(self, on_events: Callable[[list[LogEvent]], None], on_status: Callable[[LogStatus], None]):
+        self._on_events = on_events
+        self._on_status = on_status
+        self.stream = "job/stream"
+        self.reader = None
+        self.runs = 0
+
+    async def run(self) -> None:
+        self.runs += 1
+        self._on_events([LogEvent(1000, "hello"), LogEvent(2000, "world")])
+        self._on_status(LogStatus(LogState.DONE, "/aws/batch/job", self.stream))
+
+
+class FakeJobs:
+    """The jobs facade over a fixed list of jobs; records what it is asked to do."""
+
+    def __init__(self, jobs: Sequence[JobSummary], queues: Sequence[str] = ("q1", "q2")) -> None:
+        self.jobs = {j.job_id: j for j in jobs}
+        self.queues = list(queues)
+        self.connected = True
+        self.loads: list[tuple[list[str], JobFilters | None]] = []
+        self.submitted: list[SubmitJobRequest] = []
+        self.stopped: list[tuple[list[str], bool]] = []
+        self.saved: list[tuple[Path, str]] = []
+        self.follows: list[FakeLogFollow] = []
+
+    async def queue_names(self) -> list[str]:
+        return list(self.queues)
+
+    async def load(
+        self,
+        queues: Sequence[str],
+        on_jobs: Callable[[list[JobSummary]], None],
+        filters: JobFilters | None = None,
+        statuses: Sequence[JobStatus] = tuple(JobStatus),
+    ) -> LoadResult:
+        self.loads.append((list(queues), filters))
+        rows = [j for j in self.jobs.values() if j.queue in queues]
+        on_jobs(rows)
+        return LoadResult(jobs=len(rows), pages=1)
+
+    async def poll(
+        self, queues: Sequence[str], state: LiveState, on_jobs: Callable[[list[JobSummary]], None]
+    ) -> None:
+        on_jobs([j for j in self.jobs.values() if j.queue in queues])
+
+    async def describe(self, job_ids: Sequence[str]) -> list[JobDetail]:
+        return [JobDetail(self.jobs[i], log_stream="job/stream") for i in job_ids if i in self.jobs]
+
+    async def children(self, array_job_id: str) -> list[JobSummary]:
+        return []
+
+    async def definition_names(self) -> list[str]:
+        return ["def"]
+
+    async def platforms(self) -> Platforms:
+        return Platforms()
+
+    async def submit_all(self, requests: Sequence[SubmitJobRequest]) -> SubmitBatch:
+        self.submitted.extend(requests)
+        results = []
+        for number, request in enumerate(requests):
+            job_id = f"new-{len(self.jobs) + number}"
+            self.jobs[job_id] = JobSummary(
+                job_id, request.job_name, JobStatus.SUBMITTED, queue=request.job_queue
+            )
+            results.append(SubmitResult(job_id, request.job_name))
+        return SubmitBatch(results, await self.describe([r.job_id for r in results]))
+
+    async def stop(
+        self,
+        job_ids: Sequence[str],
+        reason: str,
+        terminate: bool,
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> list[StopResult]:
+        self.stopped.append((list(job_ids), terminate))
+        return [StopResult(i, True) for i in job_ids]
+
+    async def save_text(self, path: Path, text: str) -> None:
+        self.saved.append((path, text))
+
+    def follow_log(
+        self,
+        job_id: str,
+        on_events: Callable[[list[LogEvent]], None],
+        on_status: Callable[[LogStatus], None],
+        **_: Any,
+    ) -> FakeLogFollow:
+        follow = FakeLogFollow(on_events, on_status)
+        self.follows.append(follow)
+        return follow
+
+
+class FakeMonitor:
+    """The monitor facade: listeners the panel subscribes to, and a record of the calls it makes."""
+
+    def __init__(self, queues: Sequence[str] = ("q1", "q2")) -> None:
+        self.queues = list(queues)
+        self.samples: Listeners[Sample] = Listeners()
+        self.history_replaced: Listeners[History] = Listeners()
+        self.status: Listeners[MonitorStatus] = Listeners()
+        self.jobs_failed: Listeners[list[FinishedJob]] = Listeners()
+        self.runnable_waiting: Listeners[RunnableAlert] = Listeners()
+        self.history = History()
+        self.settings: list[MonitorSettings] = []
+        self.calls: list[str] = []
+        self.exports: list[tuple[Path, float]] = []
+
+    def apply_settings(self, settings: MonitorSettings) -> None:
+        self.settings.append(settings)
+
+    def start(self) -> None:
+        self.calls.append("start")
+
+    def stop(self) -> None:
+        self.calls.append("stop")
+
+    def pause(self) -> None:
+        self.calls.append("pause")
+
+    def resume(self) -> None:
+        self.calls.append("resume")
+
+    def set_suspended(self, suspended: bool) -> None:
+        self.calls.append(f"suspended={suspended}")
+
+    async def queue_names(self) -> list[str]:
+        await asyncio.sleep(0)
+        return list(self.queues)
+
+    async def export_csv(self, path: Path, start: float) -> None:
+        self.exports.append((path, start))
