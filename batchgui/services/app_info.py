@@ -38,53 +38,40 @@ class Component:
     fallback_text: str = ""  # shown when the package ships no license file
 
 
-# (distribution, what it does here, license to show if the metadata names none, home page).
-KNOWN_COMPONENTS: tuple[tuple[str, str, str, str], ...] = (
-    ("batchgui", "this app", "Apache-2.0", PROJECT_URL),
-    ("PySide6_Essentials", "Qt for Python: the user interface", "LGPL-3.0-only", "https://pyside.org"),
-    ("shiboken6", "Qt for Python bindings runtime", "LGPL-3.0-only", "https://pyside.org"),
-    ("boto3", "AWS SDK for Python", "Apache-2.0", "https://github.com/boto/boto3"),
-    ("botocore", "AWS SDK core and service models", "Apache-2.0", "https://github.com/boto/botocore"),
-    ("s3transfer", "S3 uploads and downloads", "Apache-2.0", "https://github.com/boto/s3transfer"),
-    ("pyqtgraph", "live plots", "MIT", "https://www.pyqtgraph.org"),
-    (
-        "qasync",
-        "asyncio on the Qt event loop",
-        "BSD-2-Clause",
-        "https://github.com/CabbageDevelopment/qasync",
-    ),
-    ("numpy", "plot data", "BSD-3-Clause", "https://numpy.org"),
-    (
-        "moto",
-        "the local sandbox's S3, DynamoDB, IAM, STS, EC2",
-        "Apache-2.0",
-        "https://github.com/getmoto/moto",
-    ),
-    (
-        "Werkzeug",
-        "the local sandbox's HTTP server",
-        "BSD-3-Clause",
-        "https://palletsprojects.com/p/werkzeug/",
-    ),
-    ("Flask", "moto's web app", "BSD-3-Clause", "https://palletsprojects.com/p/flask/"),
-    ("flask-cors", "moto's web app", "MIT", "https://github.com/corydolphin/flask-cors"),
-    ("Jinja2", "moto's templates", "BSD-3-Clause", "https://palletsprojects.com/p/jinja/"),
-    ("MarkupSafe", "moto's templates", "BSD-3-Clause", "https://palletsprojects.com/p/markupsafe/"),
-    ("xmltodict", "moto's XML APIs", "MIT", "https://github.com/martinblech/xmltodict"),
-    ("responses", "moto", "Apache-2.0", "https://github.com/getsentry/responses"),
-    ("cryptography", "signing and keys (moto)", "Apache-2.0 OR BSD-3-Clause", "https://cryptography.io"),
-    ("requests", "HTTP (moto)", "Apache-2.0", "https://requests.readthedocs.io"),
-    ("urllib3", "HTTP connections", "MIT", "https://urllib3.readthedocs.io"),
-    ("certifi", "TLS certificate authorities", "MPL-2.0", "https://github.com/certifi/python-certifi"),
-    ("jmespath", "AWS SDK queries", "MIT", "https://jmespath.org"),
-    (
-        "python-dateutil",
-        "dates (AWS SDK)",
-        "Apache-2.0 OR BSD-3-Clause",
-        "https://github.com/dateutil/dateutil",
-    ),
-    ("six", "compatibility (dateutil)", "MIT", "https://github.com/benjaminp/six"),
-    ("PyYAML", "YAML (moto)", "MIT", "https://pyyaml.org"),
+# One component a line: distribution | what it does here | license to show if the metadata names none |
+# home page.
+_KNOWN_TABLE = """
+batchgui | this app | Apache-2.0 | {project}
+PySide6_Essentials | Qt for Python: the user interface | LGPL-3.0-only | https://pyside.org
+shiboken6 | Qt for Python bindings runtime | LGPL-3.0-only | https://pyside.org
+boto3 | AWS SDK for Python | Apache-2.0 | https://github.com/boto/boto3
+botocore | AWS SDK core and service models | Apache-2.0 | https://github.com/boto/botocore
+s3transfer | S3 uploads and downloads | Apache-2.0 | https://github.com/boto/s3transfer
+pyqtgraph | live plots | MIT | https://www.pyqtgraph.org
+qasync | asyncio on the Qt event loop | BSD-2-Clause | https://github.com/CabbageDevelopment/qasync
+numpy | plot data | BSD-3-Clause | https://numpy.org
+moto | the local sandbox's S3, DynamoDB, IAM, STS, EC2 | Apache-2.0 | https://github.com/getmoto/moto
+Werkzeug | the local sandbox's HTTP server | BSD-3-Clause | https://palletsprojects.com/p/werkzeug/
+Flask | moto's web app | BSD-3-Clause | https://palletsprojects.com/p/flask/
+flask-cors | moto's web app | MIT | https://github.com/corydolphin/flask-cors
+Jinja2 | moto's templates | BSD-3-Clause | https://palletsprojects.com/p/jinja/
+MarkupSafe | moto's templates | BSD-3-Clause | https://palletsprojects.com/p/markupsafe/
+xmltodict | moto's XML APIs | MIT | https://github.com/martinblech/xmltodict
+responses | moto | Apache-2.0 | https://github.com/getsentry/responses
+cryptography | signing and keys (moto) | Apache-2.0 OR BSD-3-Clause | https://cryptography.io
+requests | HTTP (moto) | Apache-2.0 | https://requests.readthedocs.io
+urllib3 | HTTP connections | MIT | https://urllib3.readthedocs.io
+certifi | TLS certificate authorities | MPL-2.0 | https://github.com/certifi/python-certifi
+jmespath | AWS SDK queries | MIT | https://jmespath.org
+python-dateutil | dates (AWS SDK) | Apache-2.0 OR BSD-3-Clause | https://github.com/dateutil/dateutil
+six | compatibility (dateutil) | MIT | https://github.com/benjaminp/six
+PyYAML | YAML (moto) | MIT | https://pyyaml.org
+"""
+KNOWN_COMPONENTS: tuple[tuple[str, str, str, str], ...] = tuple(
+    (name, role, license, url.format(project=PROJECT_URL))
+    for name, role, license, url in (
+        tuple(cell.strip() for cell in line.split("|")) for line in _KNOWN_TABLE.strip().splitlines()
+    )
 )
 
 # Classifier tails for packages that name their license only there.

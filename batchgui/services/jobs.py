@@ -29,8 +29,8 @@ from batchgui.services.log_follower import (
     POLL_INTERVAL_S,
     JobLogFollow,
     LogFollower,
+    LogHooks,
     LogState,
-    LogStatus,
     OnEvents,
 )
 from batchgui.services.memory import FREEZE_EVERY_ROWS, Freeze, no_freeze
@@ -101,38 +101,28 @@ class JobsService(BoundService):
         on_jobs: OnJobs,
         filters: JobFilters | None = None,
         statuses: Sequence[JobStatus] = tuple(JobStatus),
+        *,
+        may_freeze: bool = True,
     ) -> LoadResult:
         """List the queues' jobs, calling `on_jobs` with each page as it arrives.
 
         A big listing moves what is loaded so far out of the garbage collector's way every
-        FREEZE_EVERY_ROWS rows (the freeze policy the app was given); small ones never touch it.
+        FREEZE_EVERY_ROWS rows (the freeze policy the app was given); small ones, and the live
+        poll's listings (`may_freeze=False`), never touch it.
         """
+        started = time.perf_counter()
+        result = LoadResult()
+        gate = asyncio.Semaphore(LIST_CONCURRENCY)
+        gateway = self._backend().batch
         since_freeze = 0
 
         def on_page(rows: list[JobSummary]) -> None:
             nonlocal since_freeze
             on_jobs(rows)
             since_freeze += len(rows)
-            if since_freeze >= FREEZE_EVERY_ROWS:
+            if may_freeze and since_freeze >= FREEZE_EVERY_ROWS:
                 since_freeze = 0
                 self._freeze()
-
-        result = await self._list(queues, on_page, filters, statuses)
-        if since_freeze and result.jobs >= FREEZE_EVERY_ROWS:
-            self._freeze()
-        return result
-
-    async def _list(
-        self,
-        queues: Sequence[str],
-        on_jobs: OnJobs,
-        filters: JobFilters | None = None,
-        statuses: Sequence[JobStatus] = tuple(JobStatus),
-    ) -> LoadResult:
-        started = time.perf_counter()
-        result = LoadResult()
-        gate = asyncio.Semaphore(LIST_CONCURRENCY)
-        gateway = self._backend().batch
 
         async def chain(queue: str, status: JobStatus | None) -> None:
             token: str | None = None
@@ -146,7 +136,7 @@ class JobsService(BoundService):
                 result.pages += 1
                 result.jobs += len(rows)
                 if rows:
-                    on_jobs(rows)
+                    on_page(rows)
                 if not token:
                     return
 
@@ -156,6 +146,8 @@ class JobsService(BoundService):
         else:
             chains = [chain(queue, status) for queue in queues for status in statuses]
         await asyncio.gather(*chains)
+        if may_freeze and since_freeze and result.jobs >= FREEZE_EVERY_ROWS:
+            self._freeze()
         result.seconds = time.perf_counter() - started
         return result
 
@@ -178,10 +170,10 @@ class JobsService(BoundService):
             seen.extend(rows)
             on_jobs(rows)
 
-        await self._list(queues, collect, statuses=JobStatus.active())
+        await self.load(queues, collect, statuses=JobStatus.active(), may_freeze=False)
         if state.newest_created_ms is not None:
             since = JobFilters(created_after_ms=state.newest_created_ms - NEW_JOBS_OVERLAP_MS)
-            await self._list(queues, collect, filters=since)
+            await self.load(queues, collect, filters=since, may_freeze=False)
         active_now = {j.job_id for j in seen if not j.status.is_terminal}
         left = [job_id for job_id in state.active_ids if job_id not in active_now]
         if left:
@@ -280,23 +272,6 @@ class JobsService(BoundService):
             self._runner, logs, group, stream, on_events, on_state=on_state, interval_s=interval_s
         )
 
-    def follow_log(
-        self,
-        job_id: str,
-        on_events: OnEvents,
-        on_status: Callable[[LogStatus], None],
-        *,
-        following: Callable[[], bool],
-        job_finished: Callable[[], bool] = lambda: False,
-        interval_s: float = POLL_INTERVAL_S,
-    ) -> JobLogFollow:
+    def follow_log(self, job_id: str, hooks: LogHooks, interval_s: float = POLL_INTERVAL_S) -> JobLogFollow:
         """A job's log to read and follow: `await follow.run()` (again to resume after Follow is ticked)."""
-        return JobLogFollow(
-            self,
-            job_id,
-            on_events,
-            on_status,
-            following=following,
-            job_finished=job_finished,
-            interval_s=interval_s,
-        )
+        return JobLogFollow(self, job_id, hooks, interval_s)

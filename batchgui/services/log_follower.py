@@ -12,16 +12,18 @@ group, then reads and follows; the view only shows lines and the state it is tol
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 from batchgui.aws.logs import LogsGateway
 from batchgui.domain.batch import JobStatus
-from batchgui.domain.job_detail import JobDetail
 from batchgui.domain.job_logs import LogEvent
 from batchgui.services.runner import Runner
+
+if TYPE_CHECKING:
+    from batchgui.services.jobs import JobsService
 
 POLL_INTERVAL_S = 1.0
 OnEvents = Callable[[list[LogEvent]], None]
@@ -99,43 +101,25 @@ class LogFollower:
             await asyncio.sleep(self.interval_s)
 
 
-class JobLogSource(Protocol):
-    """What following a job's log needs from the jobs facade."""
+@dataclass(frozen=True)
+class LogHooks:
+    """How following a job's log reports to its view, and asks it whether to go on."""
 
-    async def describe(self, job_ids: Sequence[str]) -> list[JobDetail]: ...
-
-    async def log_group(self, detail: JobDetail) -> str: ...
-
-    def log_reader(
-        self,
-        group: str,
-        stream: str,
-        on_events: OnEvents,
-        on_state: Callable[[LogState], None],
-        interval_s: float,
-    ) -> LogFollower: ...
+    on_events: OnEvents
+    on_status: Callable[[LogStatus], None]
+    following: Callable[[], bool]
+    job_finished: Callable[[], bool] = lambda: False
 
 
 class JobLogFollow:
-    """One job's log, read and (while `following()`) followed until the job finishes."""
+    """One job's log, read and (while `hooks.following()`) followed until the job finishes."""
 
     def __init__(
-        self,
-        source: JobLogSource,
-        job_id: str,
-        on_events: OnEvents,
-        on_status: Callable[[LogStatus], None],
-        *,
-        following: Callable[[], bool],
-        job_finished: Callable[[], bool] = lambda: False,
-        interval_s: float = POLL_INTERVAL_S,
+        self, source: JobsService, job_id: str, hooks: LogHooks, interval_s: float = POLL_INTERVAL_S
     ) -> None:
         self._source = source
         self.job_id = job_id
-        self._on_events = on_events
-        self._on_status = on_status
-        self._following = following
-        self._job_finished = job_finished
+        self._hooks = hooks
         self.interval_s = interval_s
         self.reader: LogFollower | None = None
 
@@ -150,19 +134,20 @@ class JobLogFollow:
         Run again after it returned (Follow ticked again) and the stream is known, it reads on from
         where it stopped until Follow is unticked.
         """
+        hooks = self._hooks
         if self.reader is not None:
-            await self.reader.run(True, lambda: not self._following())
+            await self.reader.run(True, lambda: not hooks.following())
             return
         while True:
             found = await self._source.describe([self.job_id])
             if not found:
-                self._on_status(LogStatus(LogState.GONE))
+                hooks.on_status(LogStatus(LogState.GONE))
                 return
             detail = found[0]
             if detail.log_stream:
                 break
-            self._on_status(LogStatus(LogState.NOT_STARTED, job_status=detail.status))
-            if detail.status.is_terminal or not self._following():
+            hooks.on_status(LogStatus(LogState.NOT_STARTED, job_status=detail.status))
+            if detail.status.is_terminal or not hooks.following():
                 return
             await asyncio.sleep(self.interval_s)
         group = await self._source.log_group(detail)
@@ -170,10 +155,10 @@ class JobLogFollow:
         done_before = detail.status.is_terminal
 
         def finished() -> bool:
-            return done_before or self._job_finished() or not self._following()
+            return done_before or hooks.job_finished() or not hooks.following()
 
         def on_state(state: LogState) -> None:
-            self._on_status(LogStatus(state, group, stream))
+            hooks.on_status(LogStatus(state, group, stream))
 
-        self.reader = self._source.log_reader(group, stream, self._on_events, on_state, self.interval_s)
-        await self.reader.run(self._following(), finished)
+        self.reader = self._source.log_reader(group, stream, hooks.on_events, on_state, self.interval_s)
+        await self.reader.run(hooks.following(), finished)

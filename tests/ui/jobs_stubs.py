@@ -22,7 +22,7 @@ from batchgui.domain.metrics import History, Sample
 from batchgui.services.events import Listeners
 from batchgui.services.job_monitor import FinishedJob, MonitorSettings, MonitorStatus, RunnableAlert
 from batchgui.services.jobs import LiveState, LoadResult, SubmitBatch, SubmitResult
-from batchgui.services.log_follower import LogState, LogStatus
+from batchgui.services.log_follower import LogHooks, LogState, LogStatus
 from batchgui.services.runner import Runner
 from batchgui.services.tasks import TaskSet
 from batchgui.ui.settings import AppSettings
@@ -64,9 +64,9 @@ def job(job_id: str, status: JobStatus = JobStatus.SUCCEEDED, queue: str = "q1")
 class FakeLogFollow:
     """A log that has two lines and is then done."""
 
-    def __init__(self, on_events: Callable[[list[LogEvent]], None], on_status: Callable[[LogStatus], None]):
-        self._on_events = on_events
-        self._on_status = on_status
+    def __init__(self, hooks: LogHooks) -> None:
+        self._on_events = hooks.on_events
+        self._on_status = hooks.on_status
         self.stream = "job/stream"
         self.reader = None
         self.runs = 0
@@ -146,14 +146,8 @@ class FakeJobs:
     async def save_text(self, path: Path, text: str) -> None:
         self.saved.append((path, text))
 
-    def follow_log(
-        self,
-        job_id: str,
-        on_events: Callable[[list[LogEvent]], None],
-        on_status: Callable[[LogStatus], None],
-        **_: Any,
-    ) -> FakeLogFollow:
-        follow = FakeLogFollow(on_events, on_status)
+    def follow_log(self, job_id: str, hooks: LogHooks, interval_s: float = 1.0) -> FakeLogFollow:
+        follow = FakeLogFollow(hooks)
         self.follows.append(follow)
         return follow
 

@@ -19,7 +19,7 @@ from batchgui.domain.batch import JobSummary
 from batchgui.domain.job_detail import JobDetail
 from batchgui.domain.job_logs import LogEvent
 from batchgui.services.jobs import JobsService
-from batchgui.services.log_follower import JobLogFollow, LogState, LogStatus
+from batchgui.services.log_follower import JobLogFollow, LogHooks, LogState, LogStatus
 from batchgui.ui.jobs.details import JobDetailsView
 from batchgui.ui.jobs.log_view import LogView
 from batchgui.ui.jobs.model import JobsTableModel
@@ -148,14 +148,10 @@ class JobInspector(QTabWidget):
             job = self._model.job(job_id)
             return job is not None and job.status.is_terminal
 
-        self.log = self._jobs.follow_log(
-            job_id,
-            self._append_log,
-            self._show_log_state,
-            following=lambda: self.log_view.following,
-            job_finished=job_finished,
-            interval_s=LOG_POLL_S,
+        hooks = LogHooks(
+            self._append_log, self._show_log_state, lambda: self.log_view.following, job_finished
         )
+        self.log = self._jobs.follow_log(job_id, hooks, LOG_POLL_S)
         self._log_task = self._spawn(self.log.run(), what)
 
     def _show_log_state(self, status: LogStatus) -> None:

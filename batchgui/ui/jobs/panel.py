@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QDateTime, QModelIndex, Qt, QTimer
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
     QDateTimeEdit,
@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
     QMenu,
     QProgressBar,
     QPushButton,
-    QSplitter,
     QTabBar,
     QTableView,
     QToolButton,
@@ -50,6 +49,7 @@ from batchgui.ui.widgets.panel import (
     PanelServices,
     make_table_view,
 )
+from batchgui.ui.widgets.view_state import restore_view, save_view, shortcut_action, vertical_split
 
 ALL_QUEUES = "All queues"
 DESCRIBE_VISIBLE_DELAY_MS = 250
@@ -179,11 +179,7 @@ class JobsPanel(JobActions, Panel):
         self.details.job_clicked.connect(self.show_job)
         self.log_view = self.inspector.log_view
         self.raw_json = self.inspector.raw_json
-        self.splitter = QSplitter(Qt.Orientation.Vertical)
-        self.splitter.addWidget(self.table)
-        self.splitter.addWidget(self.details_tabs)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 2)
+        self.splitter = vertical_split(self.table, self.details_tabs)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(top)
@@ -224,16 +220,8 @@ class JobsPanel(JobActions, Panel):
         return view
 
     def _add_shortcuts(self) -> None:
-        copy = QAction("Copy job id", self)
-        copy.setShortcut(QKeySequence.StandardKey.Copy)
-        copy.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        copy.triggered.connect(self.copy_ids)
-        self.table.addAction(copy)
-        terminate = QAction("Terminate", self)
-        terminate.setShortcut(QKeySequence(Qt.Key.Key_Delete))
-        terminate.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        terminate.triggered.connect(self.terminate_button.click)
-        self.table.addAction(terminate)
+        shortcut_action(self.table, "Copy job id", QKeySequence.StandardKey.Copy, self.copy_ids)
+        shortcut_action(self.table, "Terminate", QKeySequence(Qt.Key.Key_Delete), self.terminate_button.click)
 
     # --- queues, filters, status tabs ---------------------------------------------------------
     def _rebuild_queue_menu(self) -> None:
@@ -463,17 +451,11 @@ class JobsPanel(JobActions, Panel):
         return self.spawn(self.jobs.save_text(path, self.csv_text()), "Export jobs")
 
     def save_state(self, settings: AppSettings) -> None:
-        settings.set_bytes_value(f"panels/{self.panel_id}/splitter", self.splitter.saveState())
-        settings.set_bytes_value(f"panels/{self.panel_id}/header", self.table.horizontalHeader().saveState())
+        save_view(settings, f"panels/{self.panel_id}", self.splitter, self.table)
         settings.set_str_value(f"panels/{self.panel_id}/queues", ",".join(sorted(self._selected_queues)))
 
     def restore_state(self, settings: AppSettings) -> None:
-        splitter = settings.bytes_value(f"panels/{self.panel_id}/splitter")
-        if splitter is not None:
-            self.splitter.restoreState(splitter)
-        header = settings.bytes_value(f"panels/{self.panel_id}/header")
-        if header is not None:
-            self.table.horizontalHeader().restoreState(header)
+        restore_view(settings, f"panels/{self.panel_id}", self.splitter, self.table)
         queues = settings.str_value(f"panels/{self.panel_id}/queues")
         self._selected_queues = {q for q in queues.split(",") if q}
         self._rebuild_queue_menu()

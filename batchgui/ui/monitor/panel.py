@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
-from PySide6.QtGui import QAction, QGuiApplication, QIcon, QKeySequence, QShowEvent
+from PySide6.QtGui import QGuiApplication, QIcon, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSizePolicy,
     QSpinBox,
-    QSplitter,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -53,6 +52,7 @@ from batchgui.ui.monitor.tray import TrayNotifier
 from batchgui.ui.settings import AppSettings
 from batchgui.ui.widgets.panel import Panel, PanelServices, make_table_view
 from batchgui.ui.widgets.table_model import Column, RowTableModel
+from batchgui.ui.widgets.view_state import restore_view, save_view, shortcut_action, vertical_split
 
 if TYPE_CHECKING:
     from batchgui.domain.metrics import NowFigures, Sample
@@ -214,11 +214,7 @@ class MonitorPanel(Panel):
         self.pause_button.setCheckable(True)
         self.pause_button.setToolTip("Stop polling and freeze the plots (Ctrl+P)")
         self.pause_button.toggled.connect(self._pause_toggled)
-        pause_action = QAction("Pause / resume monitoring", self)
-        pause_action.setShortcut(QKeySequence("Ctrl+P"))
-        pause_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        pause_action.triggered.connect(self.pause_button.toggle)
-        self.addAction(pause_action)
+        shortcut_action(self, "Pause / resume monitoring", QKeySequence("Ctrl+P"), self.pause_button.toggle)
         self.notify_check = QCheckBox("Desktop notifications")
         self.notify_check.setObjectName("monitorNotify")
         self.notify_check.setToolTip(
@@ -299,16 +295,8 @@ class MonitorPanel(Panel):
         self.table = make_table_view(self.model, "monitorTable")
         self.table.setToolTip("Select queues to plot only them; select none to plot all")
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
-        copy = QAction("Copy queue names", self)
-        copy.setShortcut(QKeySequence.StandardKey.Copy)
-        copy.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        copy.triggered.connect(self.copy_queue_names)
-        self.table.addAction(copy)
-        self.splitter = QSplitter(Qt.Orientation.Vertical)
-        self.splitter.addWidget(self.plot_holder)
-        self.splitter.addWidget(self.table)
-        self.splitter.setStretchFactor(0, 4)
-        self.splitter.setStretchFactor(1, 1)
+        shortcut_action(self.table, "Copy queue names", QKeySequence.StandardKey.Copy, self.copy_queue_names)
+        self.splitter = vertical_split(self.plot_holder, self.table, (4, 1))
         self.splitter.setSizes([520, 140])
 
         layout = QVBoxLayout(self)
@@ -581,16 +569,10 @@ class MonitorPanel(Panel):
 
     # --- state --------------------------------------------------------------------------------------
     def save_state(self, settings: AppSettings) -> None:
-        settings.set_bytes_value(f"panels/{self.panel_id}/splitter", self.splitter.saveState())
-        settings.set_bytes_value(f"panels/{self.panel_id}/header", self.table.horizontalHeader().saveState())
+        save_view(settings, f"panels/{self.panel_id}", self.splitter, self.table)
 
     def restore_state(self, settings: AppSettings) -> None:
-        splitter = settings.bytes_value(f"panels/{self.panel_id}/splitter")
-        if splitter is not None:
-            self.splitter.restoreState(splitter)
-        header = settings.bytes_value(f"panels/{self.panel_id}/header")
-        if header is not None:
-            self.table.horizontalHeader().restoreState(header)
+        restore_view(settings, f"panels/{self.panel_id}", self.splitter, self.table)
 
     def shutdown(self) -> None:
         self.monitor.stop()

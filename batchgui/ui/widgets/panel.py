@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QMenu,
     QPlainTextEdit,
     QPushButton,
-    QSplitter,
     QTableView,
     QTabWidget,
     QTextBrowser,
@@ -39,6 +38,7 @@ from batchgui.services.runner import Runner
 from batchgui.services.tasks import TaskSet
 from batchgui.ui.settings import AppSettings
 from batchgui.ui.widgets.table_model import Column, RowTableModel
+from batchgui.ui.widgets.view_state import shortcut_action, vertical_split
 
 T = TypeVar("T")
 ROW_HEIGHT = 22
@@ -291,23 +291,16 @@ class ListPanel(Panel, Generic[T]):
         # Alt+D and Alt+J switch the tabs from the keyboard.
         self.details_tabs.addTab(self.details, "&Details")
         self.details_tabs.addTab(self.raw_json, "&JSON")
-        self.splitter = QSplitter(Qt.Orientation.Vertical)
-        self.splitter.addWidget(self.table)
-        self.splitter.addWidget(self.details_tabs)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 2)
+        self.splitter = vertical_split(self.table, self.details_tabs)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(self.toolbar)
         layout.addWidget(self.splitter, 1)
         self.model.rows_changed.connect(self._update_count)
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
-        copy = QAction("Copy ARN", self)
-        copy.setShortcut(QKeySequence.StandardKey.Copy)
-        copy.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        copy.triggered.connect(self.copy_arns)
-        self.table.addAction(copy)
-        self.copy_arn_action = copy
+        self.copy_arn_action = shortcut_action(
+            self.table, "Copy ARN", QKeySequence.StandardKey.Copy, self.copy_arns
+        )
         open_details = QAction("Open details", self)
         open_details.setShortcuts([QKeySequence(Qt.Key.Key_Return), QKeySequence(Qt.Key.Key_Enter)])
         open_details.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
