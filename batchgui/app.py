@@ -29,6 +29,7 @@ from batchgui.domain.batch import JobDefinition
 from batchgui.domain.connection import ConnectionKind, ConnectionSpec, LocalEndpoint
 from batchgui.services.connections import ConnectionManager
 from batchgui.services.files import FileService
+from batchgui.services.inventory import InventoryService
 from batchgui.services.runner import Runner
 from batchgui.services.submission import Journal, Submitter
 from batchgui.services.tasks import TaskSet
@@ -163,15 +164,16 @@ class Application:
         self.services = PanelServices(
             self.runner, self.tasks, self.connections, self.settings, FileService(self.runner)
         )
+        self.inventory = InventoryService(self.runner, self.connections)
         self.connection_bar = ConnectionBar()
         # CSV submissions: the journal lives in the data folder so a crash or restart can resume.
         self.submitter = Submitter(self.runner, Journal(self.data_dir / "submissions.sqlite3"))
         self.uploader = Uploader(self.runner, PendingUploads(self.data_dir / "uploads.json"))
         self.panels: list[Panel] = [
-            ComputeEnvironmentsPanel(self.services),
-            JobQueuesPanel(self.services),
-            JobDefinitionsPanel(self.services),
-            SchedulingPoliciesPanel(self.services),
+            ComputeEnvironmentsPanel(self.services, self.inventory),
+            JobQueuesPanel(self.services, self.inventory),
+            JobDefinitionsPanel(self.services, self.inventory),
+            SchedulingPoliciesPanel(self.services, self.inventory),
             JobsPanel(self.services),
             MonitorPanel(self.services, data_dir=self.data_dir),
             SubmissionsPanel(self.services, self.submitter),

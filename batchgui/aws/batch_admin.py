@@ -10,9 +10,18 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from batchgui.aws.batch import chunks
-from batchgui.domain.batch import ComputeEnvironment, JobDefinition, JobQueue, JobStatus
+from batchgui.domain.batch import ComputeEnvironment, JobCount, JobDefinition, JobQueue, JobStatus
+from batchgui.domain.definition_request import JobDefinitionRequest
 from batchgui.domain.errors import BatchGuiError
 from batchgui.domain.fargate import Problem, fargate_definition_problems
+from batchgui.domain.inventory_requests import (
+    ComputeEnvironmentRequest,
+    ComputeEnvironmentUpdate,
+    JobQueueRequest,
+    JobQueueUpdate,
+    SchedulingPolicyRequest,
+    SchedulingPolicyUpdate,
+)
 from batchgui.domain.scheduling import QueueSnapshot, SchedulingPolicy
 
 if TYPE_CHECKING:
@@ -52,16 +61,6 @@ class Registered:
     name: str
     arn: str
     revision: int
-
-
-@dataclass(frozen=True)
-class JobCount:
-    count: int
-    # True when counting stopped at the limit: "at least `count`".
-    capped: bool = False
-
-    def text(self) -> str:
-        return f"{self.count}+" if self.capped else str(self.count)
 
 
 def _location(name: str) -> str:
@@ -162,22 +161,21 @@ def validate_register_job_definition(request: Mapping[str, Any], shape: Shape | 
     return problems
 
 
+__all__ = ["BatchAdminGateway", "JobCount", "OperationNotOffered", "Registered"]
+
+
 class BatchAdminGateway:
     """Changes to Batch resources. Synchronous; call through the Runner."""
 
     def __init__(self, client: BatchClient) -> None:
         self._client = client
 
-    @property
-    def client(self) -> BatchClient:
-        return self._client
-
     # --- compute environments -----------------------------------------------------------------
-    def create_compute_environment(self, request: dict[str, Any]) -> str:
-        return str(self._client.create_compute_environment(**request)["computeEnvironmentArn"])
+    def create_compute_environment(self, request: ComputeEnvironmentRequest) -> str:
+        return str(self._client.create_compute_environment(**request.to_api())["computeEnvironmentArn"])
 
-    def update_compute_environment(self, request: dict[str, Any]) -> str:
-        return str(self._client.update_compute_environment(**request)["computeEnvironmentArn"])
+    def update_compute_environment(self, request: ComputeEnvironmentUpdate) -> str:
+        return str(self._client.update_compute_environment(**request.to_api())["computeEnvironmentArn"])
 
     def set_compute_environment_state(self, name: str, state: str) -> None:
         self._client.update_compute_environment(computeEnvironment=name, state=state)  # type: ignore[arg-type]
@@ -193,11 +191,11 @@ class BatchAdminGateway:
         return ComputeEnvironment.from_api(live[0]) if live else None
 
     # --- job queues ---------------------------------------------------------------------------
-    def create_job_queue(self, request: dict[str, Any]) -> str:
-        return str(self._client.create_job_queue(**request)["jobQueueArn"])
+    def create_job_queue(self, request: JobQueueRequest) -> str:
+        return str(self._client.create_job_queue(**request.to_api())["jobQueueArn"])
 
-    def update_job_queue(self, request: dict[str, Any]) -> str:
-        return str(self._client.update_job_queue(**request)["jobQueueArn"])
+    def update_job_queue(self, request: JobQueueUpdate) -> str:
+        return str(self._client.update_job_queue(**request.to_api())["jobQueueArn"])
 
     def set_job_queue_state(self, name: str, state: str) -> None:
         self._client.update_job_queue(jobQueue=name, state=state)  # type: ignore[arg-type]
@@ -246,8 +244,8 @@ class BatchAdminGateway:
                 return JobCount(count, capped=True)
 
     # --- job definitions ----------------------------------------------------------------------
-    def register_job_definition(self, request: dict[str, Any]) -> Registered:
-        response = self._client.register_job_definition(**request)
+    def register_job_definition(self, request: JobDefinitionRequest) -> Registered:
+        response = self._client.register_job_definition(**request.to_api())
         return Registered(
             response["jobDefinitionName"], response["jobDefinitionArn"], int(response["revision"])
         )
@@ -277,16 +275,11 @@ class BatchAdminGateway:
             policies.extend(SchedulingPolicy.from_api(dict(p)) for p in described["schedulingPolicies"])
         return sorted(policies, key=lambda p: p.name)
 
-    def create_scheduling_policy(
-        self, name: str, fairshare: dict[str, Any], tags: Mapping[str, str] | None = None
-    ) -> str:
-        kwargs: dict[str, Any] = {"name": name, "fairsharePolicy": fairshare}
-        if tags:
-            kwargs["tags"] = dict(tags)
-        return str(self._client.create_scheduling_policy(**kwargs)["arn"])
+    def create_scheduling_policy(self, request: SchedulingPolicyRequest) -> str:
+        return str(self._client.create_scheduling_policy(**request.to_api())["arn"])
 
-    def update_scheduling_policy(self, arn: str, fairshare: dict[str, Any]) -> None:
-        self._client.update_scheduling_policy(arn=arn, fairsharePolicy=fairshare)  # type: ignore[arg-type]
+    def update_scheduling_policy(self, request: SchedulingPolicyUpdate) -> None:
+        self._client.update_scheduling_policy(**request.to_api())
 
     def delete_scheduling_policy(self, arn: str) -> None:
         self._client.delete_scheduling_policy(arn=arn)

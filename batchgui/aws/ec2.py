@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from batchgui.domain.network import SecurityGroup, Subnet
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client
 
-
-@dataclass(frozen=True)
-class Subnet:
-    subnet_id: str
-    vpc_id: str
-    availability_zone: str
-    cidr: str
-    name: str = ""
-
-
-@dataclass(frozen=True)
-class SecurityGroup:
-    group_id: str
-    vpc_id: str
-    name: str
+__all__ = ["Ec2Gateway", "SecurityGroup", "Subnet"]
 
 
 class Ec2Gateway:

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from batchgui.domain.network import Role
 
 if TYPE_CHECKING:
     from mypy_boto3_iam import IAMClient
 
-
-@dataclass(frozen=True)
-class Role:
-    name: str
-    arn: str
+__all__ = ["IamGateway", "Role"]
 
 
 class IamGateway:

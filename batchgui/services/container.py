@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from batchgui.services.connections import ConnectionManager
+from batchgui.services.inventory import InventoryService
 from batchgui.services.runner import Runner
 from batchgui.services.tasks import TaskSet
 
@@ -17,3 +18,4 @@ class Services:
     runner: Runner
     tasks: TaskSet
     connections: ConnectionManager
+    inventory: InventoryService

@@ -5,29 +5,15 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QCheckBox, QWidget
 
 from batchgui.domain.batch import JobDefinition
-from batchgui.ui.dialogs import confirm
-from batchgui.ui.job_definitions.form import (
-    JobDefinitionDialog,
-    RevisionDiffDialog,
-    request_from_definition,
-    starter_request,
-)
-from batchgui.ui.widgets.actions import (
-    action_bar,
-    add_action,
-    add_filter_combo,
-    admin_gateway,
-    edit_tags,
-    tell,
-)
-from batchgui.ui.widgets.panel import ListPanel, PanelServices
+from batchgui.domain.definition_request import JobDefinitionRequest
+from batchgui.services.inventory import InventoryService
+from batchgui.ui.job_definitions.form import JobDefinitionDialog, RevisionDiffDialog
+from batchgui.ui.widgets.actions import InventoryPanel, action_bar, add_filter_combo, tags_text, tell
+from batchgui.ui.widgets.panel import PanelServices
 from batchgui.ui.widgets.table_model import Column
 
 STATUS_CHOICES = ["Active", "Inactive", "All statuses"]
@@ -40,11 +26,13 @@ def _float(value: str | None) -> float:
         return 0.0
 
 
-class JobDefinitionsPanel(ListPanel[JobDefinition]):
+class JobDefinitionsPanel(InventoryPanel[JobDefinition]):
     panel_id = "job-definitions"
     title = "Job definitions"
 
-    def __init__(self, services: PanelServices, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, services: PanelServices, inventory: InventoryService, parent: QWidget | None = None
+    ) -> None:
         self._revision_counts: Counter[str] = Counter()
         columns: list[Column[JobDefinition]] = [
             Column("Name", lambda d: d.name, lambda d: (d.name, -d.revision), width=180),
@@ -87,8 +75,7 @@ class JobDefinitionsPanel(ListPanel[JobDefinition]):
             ),
             Column("Log driver", lambda d: d.log_driver, width=80),
         ]
-        super().__init__(services, columns, lambda d: d.arn, parent)
-        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        super().__init__(services, inventory, columns, lambda d: d.arn, parent)
         self.status_filter = add_filter_combo(self, "Status", STATUS_CHOICES)
         self.status_filter.currentTextChanged.connect(lambda _text: self.refresh())
         self.latest_only = QCheckBox("Latest revision only")
@@ -96,45 +83,22 @@ class JobDefinitionsPanel(ListPanel[JobDefinition]):
         self.latest_only.toggled.connect(self._apply_filters)
         action_bar(self).addWidget(self.latest_only)
         action_bar(self).addSeparator()
-        add_action(
-            self,
-            "Register…",
-            self.register_new,
-            shortcut="Ctrl+Shift+N",
-            tooltip="Register a new definition",
-            needs_selection=False,
+        self.add_create_action("Register…", self.register_new, "Register a new definition")
+        self.add_row_action("New revision…", self.new_revision, "Register a changed copy", "Ctrl+E")
+        self.add_row_action("Compare…", self.compare, "Diff two revisions side by side", "Ctrl+D")
+        self.submit_button = self.add_row_action(
+            "Submit job…", self.submit_job, "Submit a job from this definition"
         )
-        revision = add_action(
-            self, "New revision…", self.new_revision, shortcut="Ctrl+E", tooltip="Register a changed copy"
-        )
-        compare = add_action(
-            self, "Compare…", self.compare, shortcut="Ctrl+D", tooltip="Diff two revisions side by side"
-        )
-        self.submit_button = add_action(
-            self, "Submit job…", self.submit_job, tooltip="Submit a job from this definition"
-        )
-        tags = add_action(self, "Tags…", self.tags, shortcut="Ctrl+T", tooltip="View and edit tags")
-        deregister = add_action(
-            self,
-            "Deregister…",
-            self.deregister,
-            shortcut=QKeySequence.StandardKey.Delete,
-            tooltip="Mark INACTIVE",
-        )
-        # The same actions in the right-click menu, with their shortcuts and enabled state.
-        self.row_actions = [revision, compare, self.submit_button, tags, deregister]
+        self.add_tags_action()
+        self.add_delete_action("Mark INACTIVE", "Deregister…")
         self.dialog: JobDefinitionDialog | None = None
         self.diff_dialog: RevisionDiffDialog | None = None
         # Set by the composition root to open the Submit job dialog for a definition.
         self.on_submit: Callable[[JobDefinition], None] | None = None
 
     async def load(self) -> None:
-        backend = self.backend
-        assert backend is not None  # refresh() loads only while connected
         choice = self.status_filter.currentText()
-        status = None if choice.startswith("All") else choice.upper()
-        batch = await self.services.runner.run(lambda: backend.batch)
-        rows = await self.services.runner.run(batch.describe_job_definitions, status)
+        rows = await self.inventory.job_definitions(None if choice.startswith("All") else choice.upper())
         self._revision_counts = Counter(d.name for d in rows)
         self.model.set_rows(rows)
         self._apply_filters()
@@ -162,7 +126,7 @@ class JobDefinitionsPanel(ListPanel[JobDefinition]):
             ("Log driver", row.log_driver),
             ("Log options", "\n".join(f"{k}={v}" for k, v in sorted(row.log_options.items()))),
             ("Parameters", "\n".join(f"{k}={v}" for k, v in sorted(row.parameters.items()))),
-            ("Tags", "\n".join(f"{k}={v}" for k, v in sorted(row.tags.items()))),
+            ("Tags", tags_text(row.tags)),
         ]
 
     # --- register -----------------------------------------------------------------------------
@@ -170,33 +134,26 @@ class JobDefinitionsPanel(ListPanel[JobDefinition]):
         self.spawn(self._register(None), "Register job definition")
 
     def new_revision(self) -> None:
-        definition = self.selected_row()
-        if definition is not None:
-            self.spawn(self._register(definition), f"New revision of {definition.name}")
+        self.for_selected(self._register, "New revision of")
 
     async def _register(self, base: JobDefinition | None) -> None:
-        backend = self.backend
-        if backend is None:
-            return
-        try:
-            iam = await self.services.runner.run(lambda: backend.iam)
-            roles = [r.arn for r in await self.services.runner.run(iam.list_roles)]
-        except Exception:
-            roles = []  # no IAM access: the role fields stay free text
-        request = request_from_definition(base) if base else starter_request(roles[0] if roles else "")
-        title = f"New revision of {base.name}" if base else "Register job definition"
-
-        async def send(body: dict[str, Any]) -> None:
-            admin = await admin_gateway(self, backend)
-            await self.services.runner.run(admin.register_job_definition, body)
-
-        self.dialog = JobDefinitionDialog(request, send, roles, title, self)
-        try:
-            if await self.dialog.ask():
-                self.refresh()
-        finally:
-            self.dialog.deleteLater()
-            self.dialog = None
+        roles = await self.inventory.role_arns()
+        if base is not None:
+            request, title = JobDefinitionRequest.from_definition(base), f"New revision of {base.name}"
+        else:
+            request, title = (
+                JobDefinitionRequest.starter(roles[0] if roles else ""),
+                "Register job definition",
+            )
+        dialog = JobDefinitionDialog(
+            request,
+            self.inventory.register_job_definition,
+            self.inventory.job_definition_problems,
+            roles=roles,
+            title=title,
+            parent=self,
+        )
+        await self.show_dialog("dialog", dialog)
 
     # --- compare ------------------------------------------------------------------------------
     def compare(self) -> None:
@@ -205,12 +162,8 @@ class JobDefinitionsPanel(ListPanel[JobDefinition]):
             self.spawn(self._compare(rows), f"Compare revisions of {rows[0].name}")
 
     async def _compare(self, rows: list[JobDefinition]) -> None:
-        backend = self.backend
-        if backend is None:
-            return
         first = rows[0]
-        admin = await admin_gateway(self, backend)
-        revisions = await self.services.runner.run(admin.job_definition_revisions, first.name)
+        revisions = await self.inventory.job_definition_revisions(first.name)
         if len(revisions) < 2:
             await tell(self, "Compare revisions", f"{first.name} has only one revision.")
             return
@@ -226,34 +179,29 @@ class JobDefinitionsPanel(ListPanel[JobDefinition]):
         self.diff_dialog.show()
 
     # --- deregister ---------------------------------------------------------------------------
+    def delete(self) -> None:
+        self.deregister()
+
     def deregister(self) -> None:
         rows = [d for d in self.selected_rows() if d.status == "ACTIVE"]
         if rows:
             self.spawn(self._deregister(rows), "Deregister job definitions")
 
     async def _deregister(self, rows: list[JobDefinition]) -> None:
-        backend = self.backend
-        if backend is None:
-            return
         names = "\n".join(f"  • {d.name_revision}" for d in rows)
         text = (
             f"Deregister {len(rows)} revision(s)?\n\n{names}\n\n"
             "They become INACTIVE: new jobs can't use them; jobs already submitted keep running. "
             "This can't be undone (register a new revision instead)."
         )
-        if not await confirm(self, "Deregister job definition", text, "Deregister"):
-            return
-        admin = await admin_gateway(self, backend)
-        for d in rows:
-            await self.services.runner.run(admin.deregister_job_definition, d.arn)
-        self.refresh()
+
+        async def deregister_all() -> None:
+            for d in rows:
+                await self.inventory.deregister_job_definition(d.arn)
+
+        await self.confirmed("Deregister job definition", text, "Deregister", deregister_all)
 
     # --- others -------------------------------------------------------------------------------
-    def tags(self) -> None:
-        definition = self.selected_row()
-        if definition is not None:
-            self.spawn(edit_tags(self, definition.arn), f"Tags of {definition.name_revision}")
-
     def submit_job(self) -> None:
         definition = self.selected_row()
         if definition is None:

@@ -19,12 +19,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from batchgui.domain.definition_request import JSON_LINE
 from batchgui.domain.errors import BatchGuiError
 from batchgui.domain.fargate import Problem
 
+__all__ = ["JSON_LINE", "ApplyDialog", "ProblemList", "error_text", "problem_text", "wait_finished"]
+
 ERROR_STYLE = "color: #b00020;"
-# A problem path that is a place in JSON text rather than a JSON path: "@line:LINE:COLUMN".
-JSON_LINE = "@line:"
 
 
 def problem_text(problem: Problem | str) -> str:
