@@ -5,23 +5,16 @@ RegisterJobDefinition request against botocore's own input shape before anything
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from batchgui.aws.batch import chunks
+from batchgui.domain import inventory_requests as requests
 from batchgui.domain.batch import ComputeEnvironment, JobCount, JobDefinition, JobQueue, JobStatus
 from batchgui.domain.definition_request import JobDefinitionRequest
 from batchgui.domain.errors import BatchGuiError
 from batchgui.domain.fargate import Problem, fargate_definition_problems
-from batchgui.domain.inventory_requests import (
-    ComputeEnvironmentRequest,
-    ComputeEnvironmentUpdate,
-    JobQueueRequest,
-    JobQueueUpdate,
-    SchedulingPolicyRequest,
-    SchedulingPolicyUpdate,
-)
 from batchgui.domain.scheduling import QueueSnapshot, SchedulingPolicy
 
 if TYPE_CHECKING:
@@ -54,6 +47,11 @@ def _not_offered(exc: BaseException, operation: str) -> BaseException:
                 operation,
             )
     return exc
+
+
+def _first_live(items: Iterable[Mapping[str, Any]]) -> dict[str, Any] | None:
+    """The first described item not yet DELETED (Batch describes deleted ones for a while)."""
+    return next((dict(i) for i in items if i.get("status") != "DELETED"), None)
 
 
 @dataclass(frozen=True)
@@ -171,10 +169,10 @@ class BatchAdminGateway:
         self._client = client
 
     # --- compute environments -----------------------------------------------------------------
-    def create_compute_environment(self, request: ComputeEnvironmentRequest) -> str:
+    def create_compute_environment(self, request: requests.ComputeEnvironmentRequest) -> str:
         return str(self._client.create_compute_environment(**request.to_api())["computeEnvironmentArn"])
 
-    def update_compute_environment(self, request: ComputeEnvironmentUpdate) -> str:
+    def update_compute_environment(self, request: requests.ComputeEnvironmentUpdate) -> str:
         return str(self._client.update_compute_environment(**request.to_api())["computeEnvironmentArn"])
 
     def set_compute_environment_state(self, name: str, state: str) -> None:
@@ -186,15 +184,14 @@ class BatchAdminGateway:
     def describe_compute_environment(self, name_or_arn: str) -> ComputeEnvironment | None:
         """The environment, or None once it is gone (deleted)."""
         found = self._client.describe_compute_environments(computeEnvironments=[name_or_arn])
-        items = [dict(item) for item in found["computeEnvironments"]]
-        live = [i for i in items if i.get("status") != "DELETED"]
-        return ComputeEnvironment.from_api(live[0]) if live else None
+        live = _first_live(found["computeEnvironments"])
+        return None if live is None else ComputeEnvironment.from_api(live)
 
     # --- job queues ---------------------------------------------------------------------------
-    def create_job_queue(self, request: JobQueueRequest) -> str:
+    def create_job_queue(self, request: requests.JobQueueRequest) -> str:
         return str(self._client.create_job_queue(**request.to_api())["jobQueueArn"])
 
-    def update_job_queue(self, request: JobQueueUpdate) -> str:
+    def update_job_queue(self, request: requests.JobQueueUpdate) -> str:
         return str(self._client.update_job_queue(**request.to_api())["jobQueueArn"])
 
     def set_job_queue_state(self, name: str, state: str) -> None:
@@ -208,10 +205,9 @@ class BatchAdminGateway:
         self._client.delete_job_queue(jobQueue=name)
 
     def describe_job_queue(self, name_or_arn: str) -> JobQueue | None:
-        found = self._client.describe_job_queues(jobQueues=[name_or_arn])
-        items = [dict(item) for item in found["jobQueues"]]
-        live = [i for i in items if i.get("status") != "DELETED"]
-        return JobQueue.from_api(live[0]) if live else None
+        """The queue, or None once it is gone (deleted)."""
+        live = _first_live(self._client.describe_job_queues(jobQueues=[name_or_arn])["jobQueues"])
+        return None if live is None else JobQueue.from_api(live)
 
     def job_queue_snapshot(self, queue: str) -> QueueSnapshot:
         try:
@@ -275,10 +271,10 @@ class BatchAdminGateway:
             policies.extend(SchedulingPolicy.from_api(dict(p)) for p in described["schedulingPolicies"])
         return sorted(policies, key=lambda p: p.name)
 
-    def create_scheduling_policy(self, request: SchedulingPolicyRequest) -> str:
+    def create_scheduling_policy(self, request: requests.SchedulingPolicyRequest) -> str:
         return str(self._client.create_scheduling_policy(**request.to_api())["arn"])
 
-    def update_scheduling_policy(self, request: SchedulingPolicyUpdate) -> None:
+    def update_scheduling_policy(self, request: requests.SchedulingPolicyUpdate) -> None:
         self._client.update_scheduling_policy(**request.to_api())
 
     def delete_scheduling_policy(self, arn: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from batchgui.domain.network import SecurityGroup, Subnet
@@ -12,9 +13,11 @@ if TYPE_CHECKING:
 __all__ = ["Ec2Gateway", "SecurityGroup", "Subnet"]
 
 
+@dataclass(frozen=True)
 class Ec2Gateway:
-    def __init__(self, client: EC2Client) -> None:
-        self._client = client
+    """Synchronous; call through the Runner."""
+
+    _client: EC2Client
 
     def describe_subnets(self) -> list[Subnet]:
         subnets: list[Subnet] = []

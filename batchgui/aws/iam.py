@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from batchgui.domain.network import Role
@@ -12,9 +13,11 @@ if TYPE_CHECKING:
 __all__ = ["IamGateway", "Role"]
 
 
+@dataclass(frozen=True)
 class IamGateway:
-    def __init__(self, client: IAMClient) -> None:
-        self._client = client
+    """Synchronous; call through the Runner."""
+
+    _client: IAMClient
 
     def list_roles(self) -> list[Role]:
         roles: list[Role] = []

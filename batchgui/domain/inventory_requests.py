@@ -26,8 +26,14 @@ def split_ids(text: str) -> list[str]:
     return [part.strip() for part in text.replace("\n", ",").split(",") if part.strip()]
 
 
-def _tags(tags: Mapping[str, str]) -> ApiDict:
-    return {"tags": dict(tags)} if tags else {}
+@dataclass(frozen=True)
+class Tagged:
+    """A create request that can tag what it creates (given by keyword: `tags={...}`)."""
+
+    tags: Mapping[str, str] = field(default_factory=dict, kw_only=True)
+
+    def with_tags(self, request: ApiDict) -> ApiDict:
+        return request | {"tags": dict(self.tags)} if self.tags else request
 
 
 # --- compute environments -------------------------------------------------------------------------
@@ -61,7 +67,7 @@ def _instance_type_problems(types: Sequence[str], path: str, what: str) -> list[
 
 
 @dataclass(frozen=True)
-class ComputeEnvironmentRequest:
+class ComputeEnvironmentRequest(Tagged):
     """CreateComputeEnvironment for a managed environment (Fargate, Fargate Spot, EC2 or Spot)."""
 
     name: str
@@ -79,7 +85,6 @@ class ComputeEnvironmentRequest:
     instance_role: str = ""
     allocation_strategy: str = ""
     bid_percentage: int | None = None
-    tags: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def is_fargate(self) -> bool:
@@ -110,7 +115,7 @@ class ComputeEnvironmentRequest:
         }
         if self.service_role:
             request["serviceRole"] = self.service_role
-        return request | _tags(self.tags)
+        return self.with_tags(request)
 
     def problems(self) -> list[Problem]:
         """What AWS would refuse in this request, said before sending it."""
@@ -378,18 +383,17 @@ class JobQueueSettings:
 
 
 @dataclass(frozen=True)
-class JobQueueRequest:
+class JobQueueRequest(Tagged):
     """CreateJobQueue."""
 
     name: str
     settings: JobQueueSettings = JobQueueSettings()
-    tags: Mapping[str, str] = field(default_factory=dict)
 
     def to_api(self) -> ApiDict:
         request = self.settings.to_api() | {"jobQueueName": self.name}
         if self.settings.stuck_job_actions:
             request["jobStateTimeLimitActions"] = self.settings.stuck_job_actions_api()
-        return request | _tags(self.tags)
+        return self.with_tags(request)
 
     def problems(self, known: Mapping[str, ComputeEnvironment]) -> list[Problem]:
         return _name_problem("jobQueueName", self.name) + self.settings.problems(known)
@@ -441,15 +445,14 @@ def parse_shares(pairs: Iterable[tuple[str, str]]) -> tuple[tuple[ShareAttribute
 
 
 @dataclass(frozen=True)
-class SchedulingPolicyRequest:
+class SchedulingPolicyRequest(Tagged):
     """CreateSchedulingPolicy."""
 
     name: str
     fairshare: FairsharePolicy = FairsharePolicy()
-    tags: Mapping[str, str] = field(default_factory=dict)
 
     def to_api(self) -> ApiDict:
-        return {"name": self.name, "fairsharePolicy": self.fairshare.to_api()} | _tags(self.tags)
+        return self.with_tags({"name": self.name, "fairsharePolicy": self.fairshare.to_api()})
 
     def problems(self) -> list[Problem | str]:
         return [*_name_problem("name", self.name), *self.fairshare.problems()]

@@ -61,19 +61,17 @@ class Step:
     detail: str = ""
 
     def describe(self) -> str:
-        match self.kind:
-            case StepKind.DISABLE_QUEUE:
-                return f"Disable job queue {self.target} and wait until it is VALID"
-            case StepKind.DETACH_FROM_QUEUE:
-                return f"Detach the environment from job queue {self.target} and wait until it is VALID"
-            case StepKind.DELETE_QUEUE:
-                return f"Delete job queue {self.target} and wait until it is gone"
-            case StepKind.WAIT_QUEUE_GONE:
-                return f"Wait until job queue {self.target}, already being deleted, is gone"
-            case StepKind.DISABLE_ENVIRONMENT:
-                return f"Disable compute environment {self.target} and wait until it is VALID"
-            case StepKind.DELETE_ENVIRONMENT:
-                return f"Delete compute environment {self.target} and wait until it is gone"
+        return STEP_TEXT[self.kind].format(self.target)
+
+
+STEP_TEXT = {
+    StepKind.DISABLE_QUEUE: "Disable job queue {} and wait until it is VALID",
+    StepKind.DETACH_FROM_QUEUE: "Detach the environment from job queue {} and wait until it is VALID",
+    StepKind.DELETE_QUEUE: "Delete job queue {} and wait until it is gone",
+    StepKind.WAIT_QUEUE_GONE: "Wait until job queue {}, already being deleted, is gone",
+    StepKind.DISABLE_ENVIRONMENT: "Disable compute environment {} and wait until it is VALID",
+    StepKind.DELETE_ENVIRONMENT: "Delete compute environment {} and wait until it is gone",
+}
 
 
 @dataclass
@@ -171,20 +169,14 @@ async def plan_delete_compute_environment(
 
 
 # --- running --------------------------------------------------------------------------------------
+@dataclass
 class DeleteRun:
     """Carries out plans through one connection's admin gateway."""
 
-    def __init__(
-        self,
-        call: Call,
-        admin: BatchAdminGateway,
-        poll_interval_s: float = POLL_INTERVAL_S,
-        wait_timeout_s: float = WAIT_TIMEOUT_S,
-    ) -> None:
-        self._call = call
-        self._admin = admin
-        self.poll_interval_s = poll_interval_s
-        self.wait_timeout_s = wait_timeout_s
+    call: Call
+    admin: BatchAdminGateway
+    poll_interval_s: float = POLL_INTERVAL_S
+    wait_timeout_s: float = WAIT_TIMEOUT_S
 
     async def execute(self, plan: DeletePlan, progress: Progress = quiet) -> bool:
         """Run the plan's steps in order; False (with the step marked FAILED) at the first error."""
@@ -218,7 +210,7 @@ class DeleteRun:
             progress(later, rest)
 
     async def _run_step(self, step: Step, changed: Callable[[], None]) -> None:
-        admin = self._admin
+        admin = self.admin
         match step.kind:
             case StepKind.DISABLE_QUEUE:
                 await self._change_queue(step, changed, admin.set_job_queue_state, "DISABLED")
@@ -226,17 +218,17 @@ class DeleteRun:
                 await self._change_queue(step, changed, admin.set_job_queue_order, list(step.keep))
             case StepKind.DELETE_QUEUE:
                 await self._wait_queue_settled(step, changed)
-                await self._call(admin.delete_job_queue, step.target)
+                await self.call(admin.delete_job_queue, step.target)
                 await self._wait_gone(step, changed, admin.describe_job_queue)
             case StepKind.WAIT_QUEUE_GONE:
                 await self._wait_gone(step, changed, admin.describe_job_queue)
             case StepKind.DISABLE_ENVIRONMENT:
                 await self._wait_environment_settled(step, changed)
-                await self._call(admin.set_compute_environment_state, step.target, "DISABLED")
+                await self.call(admin.set_compute_environment_state, step.target, "DISABLED")
                 await self._wait_environment_settled(step, changed)
             case StepKind.DELETE_ENVIRONMENT:
                 await self._wait_environment_settled(step, changed)
-                await self._call(admin.delete_compute_environment, step.target)
+                await self.call(admin.delete_compute_environment, step.target)
                 await self._wait_gone(step, changed, admin.describe_compute_environment)
 
     async def _change_queue(
@@ -244,7 +236,7 @@ class DeleteRun:
     ) -> None:
         """Wait until the queue takes changes, change it, and wait until the change has settled."""
         await self._wait_queue_settled(step, changed)
-        await self._call(change, step.target, value)
+        await self.call(change, step.target, value)
         await self._wait_queue_settled(step, changed)
 
     async def _poll(
@@ -257,7 +249,7 @@ class DeleteRun:
     ) -> None:
         deadline = time.monotonic() + self.wait_timeout_s
         while True:
-            found = await self._call(check)
+            found = await self.call(check)
             status = status_of(found)
             if status != step.detail:
                 step.detail = status
@@ -285,7 +277,7 @@ class DeleteRun:
         await self._poll(
             step,
             changed,
-            lambda: self._admin.describe_job_queue(step.target),
+            lambda: self.admin.describe_job_queue(step.target),
             settled,
             lambda q: f"{q.state} / {q.status}" if isinstance(q, JobQueue) else "gone",
         )
@@ -301,7 +293,7 @@ class DeleteRun:
         await self._poll(
             step,
             changed,
-            lambda: self._admin.describe_compute_environment(step.target),
+            lambda: self.admin.describe_compute_environment(step.target),
             settled,
             lambda e: f"{e.state} / {e.status}" if isinstance(e, ComputeEnvironment) else "gone",
         )

@@ -120,7 +120,7 @@ def test_scheduling_policies_and_tags(moto: MotoEndpoint) -> None:
     ids = seed_batch(moto)
     admin = BatchAdminGateway(moto.client("batch"))
     fair = FairsharePolicy(3600, 10, (ShareAttribute("a*", 2.0),))
-    arn = admin.create_scheduling_policy(SchedulingPolicyRequest("fair", fair, {"team": "x"}))
+    arn = admin.create_scheduling_policy(SchedulingPolicyRequest("fair", fair, tags={"team": "x"}))
     [policy] = admin.list_scheduling_policies()
     assert (policy.name, policy.share_decay_s, policy.compute_reservation) == ("fair", 3600, 10)
     assert policy.shares[0].identifier == "a*"

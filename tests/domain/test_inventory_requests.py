@@ -228,7 +228,7 @@ def test_queue_requests_to_api() -> None:
         "maxTimeSeconds": 1800,
         "action": "TERMINATE",
     }
-    assert JobQueueRequest("q", settings, {"t": "1"}).to_api() == {
+    assert JobQueueRequest("q", settings, tags={"t": "1"}).to_api() == {
         "jobQueueName": "q",
         "priority": 5,
         "state": "ENABLED",

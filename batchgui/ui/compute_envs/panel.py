@@ -3,10 +3,7 @@ enable/disable, tags, and the dependency-aware delete."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QWidget
-
 from batchgui.domain.batch import ComputeEnvironment
-from batchgui.services.inventory import InventoryService
 from batchgui.ui.compute_envs.wizard import (
     ChoicesTarget,
     ComputeEnvironmentWizard,
@@ -14,7 +11,6 @@ from batchgui.ui.compute_envs.wizard import (
     NetworkChoices,
 )
 from batchgui.ui.widgets.actions import Asking, InventoryPanel, action_bar, add_filter_combo, tags_text
-from batchgui.ui.widgets.panel import PanelServices
 from batchgui.ui.widgets.table_model import Column
 
 
@@ -54,10 +50,13 @@ class ComputeEnvironmentsPanel(InventoryPanel[ComputeEnvironment]):
     panel_id = "compute-environments"
     title = "Compute environments"
 
-    def __init__(
-        self, services: PanelServices, inventory: InventoryService, parent: QWidget | None = None
-    ) -> None:
-        super().__init__(services, inventory, COLUMNS, lambda c: c.arn, parent)
+    wizard: ComputeEnvironmentWizard | None = None
+    edit_dialog: EditComputeEnvironmentDialog | None = None
+
+    def make_columns(self) -> list[Column[ComputeEnvironment]]:
+        return COLUMNS
+
+    def add_actions(self) -> None:
         self.platform_filter = add_filter_combo(self, "Platform", PLATFORM_CHOICES)
         self.state_filter = add_filter_combo(self, "State", STATE_CHOICES)
         self.platform_filter.currentTextChanged.connect(self._apply_filters)
@@ -71,12 +70,10 @@ class ComputeEnvironmentsPanel(InventoryPanel[ComputeEnvironment]):
             "compute environment",
             "Batch stops placing new jobs on it; jobs already running finish. "
             "Queues that use only this environment stop dispatching until it is enabled again.",
-            inventory.set_compute_environment_state,
+            self.inventory.set_compute_environment_state,
         )
         self.tags_button = self.add_tags_action()
         self.delete_button = self.add_delete_action("Delete (shows what blocks it first)")
-        self.wizard: ComputeEnvironmentWizard | None = None
-        self.edit_dialog: EditComputeEnvironmentDialog | None = None
 
     async def load(self) -> None:
         self.model.set_rows(await self.inventory.compute_environments())
@@ -94,10 +91,8 @@ class ComputeEnvironmentsPanel(InventoryPanel[ComputeEnvironment]):
 
         self.model.set_row_filter(None if platform.startswith(ALL) and state.startswith(ALL) else keep)
 
-    def row_details(self, row: ComputeEnvironment) -> list[tuple[str, str]]:
+    def more_details(self, row: ComputeEnvironment) -> list[tuple[str, str]]:
         return [
-            ("Name", row.name),
-            ("ARN", row.arn),
             ("Type", row.type),
             ("Platform", row.platform.value if row.platform else "(unmanaged)"),
             ("State / status", f"{row.state} / {row.status}"),
@@ -112,7 +107,6 @@ class ComputeEnvironmentsPanel(InventoryPanel[ComputeEnvironment]):
             ("Security groups", "\n".join(row.security_groups)),
             ("ECS cluster", row.ecs_cluster_arn),
             ("Service role", row.service_role),
-            ("Tags", tags_text(row.tags)),
         ]
 
     # --- actions ------------------------------------------------------------------------------

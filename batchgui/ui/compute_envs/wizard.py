@@ -14,7 +14,7 @@ from html import escape
 from typing import Protocol
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QFormLayout, QLabel, QLineEdit, QSpinBox, QWidget, QWizard
+from PySide6.QtWidgets import QCheckBox, QFormLayout, QLabel, QLineEdit, QWidget, QWizard
 
 from batchgui.domain.batch import ComputeEnvironment
 from batchgui.domain.fargate import Problem
@@ -28,6 +28,7 @@ from batchgui.domain.inventory_requests import (
 from batchgui.domain.network import NetworkChoices
 from batchgui.ui.compute_envs.wizard_pages import (
     LOADING,
+    MAX_VCPUS,
     AdvisorPage,
     Ec2Page,
     IdChecklist,
@@ -35,7 +36,7 @@ from batchgui.ui.compute_envs.wizard_pages import (
     ReviewPage,
     SettingsPage,
 )
-from batchgui.ui.widgets.forms import ApplyDialog, error_text, wait_finished
+from batchgui.ui.widgets.forms import ApplyDialog, error_text, spin_box, wait_finished
 
 __all__ = [
     "LOADING",
@@ -55,13 +56,6 @@ class ChoicesTarget(Protocol):
     """A form whose subnet, security-group and role lists are filled once they have been read."""
 
     def set_choices(self, choices: NetworkChoices) -> None: ...
-
-
-def _spin(value: int | None, low: int = 0) -> QSpinBox:
-    spin = QSpinBox()
-    spin.setRange(low, 100_000)
-    spin.setValue(value or 0)
-    return spin
 
 
 class ComputeEnvironmentWizard(QWizard):
@@ -196,9 +190,9 @@ class EditComputeEnvironmentDialog(ApplyDialog):
         self.heading.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.enabled = QCheckBox("Enabled")
         self.enabled.setChecked(env.state == "ENABLED")
-        self.max_vcpus = _spin(env.max_vcpus)
-        self.min_vcpus = _spin(env.min_vcpus)
-        self.desired_vcpus = _spin(env.desired_vcpus)
+        self.max_vcpus = spin_box(0, MAX_VCPUS, env.max_vcpus or 0)
+        self.min_vcpus = spin_box(0, MAX_VCPUS, env.min_vcpus or 0)
+        self.desired_vcpus = spin_box(0, MAX_VCPUS, env.desired_vcpus or 0)
         self.service_role = QLineEdit(env.service_role)
         self.service_role.setObjectName("editServiceRole")
         self.service_role.setPlaceholderText("empty: keep the current role")

@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPlainTextEdit,
-    QSpinBox,
     QVBoxLayout,
     QWizardPage,
 )
@@ -35,10 +34,11 @@ from batchgui.domain.inventory_requests import (
     split_ids,
 )
 from batchgui.domain.network import NetworkChoices, Role, SecurityGroup, Subnet
-from batchgui.ui.widgets.forms import ProblemList
+from batchgui.ui.widgets.forms import ProblemList, spin_box
 from batchgui.ui.widgets.panel import monospace_font
 
 LOADING = "Loading…"
+MAX_VCPUS = 100_000
 NONE_LISTED = "None listed: type the IDs below."
 NOTE_STYLE = "color: #8a6d00;"
 SETTINGS_FIELDS = ("computeEnvironmentName", "computeResources.type", "computeResources.maxvCpus")
@@ -208,10 +208,7 @@ class AdvisorPage(QWizardPage):
         self.efa = QCheckBox("Elastic Fabric Adapter (tightly coupled HPC)")
         self.linux = QCheckBox("linuxParameters: devices, swap, shared memory or tmpfs")
         self.instance_types = QCheckBox("Specific instance types are required")
-        self.concurrency = QSpinBox()
-        self.concurrency.setRange(1, 1_000_000)
-        self.concurrency.setValue(10)
-        self.concurrency.setSuffix(" jobs at once")
+        self.concurrency = spin_box(1, 1_000_000, 10, " jobs at once")
         self.spot = QCheckBox("Jobs can be interrupted and retried (Spot: much cheaper)")
         checks = (self.fast_start, self.custom_ami, self.efa, self.linux, self.instance_types, self.spot)
         form = QFormLayout()
@@ -273,9 +270,7 @@ class SettingsPage(QWizardPage):
         self.platform_note.setWordWrap(True)
         self.enabled = QCheckBox("Enabled (accepts jobs as soon as it is VALID)")
         self.enabled.setChecked(True)
-        self.max_vcpus = QSpinBox()
-        self.max_vcpus.setRange(1, 100_000)
-        self.max_vcpus.setValue(16)
+        self.max_vcpus = spin_box(1, MAX_VCPUS, 16)
         linked = "the AWSServiceRoleForBatch service-linked role (recommended)"
         self.service_role = _editable_combo(f"Empty: {linked}", f"empty: {linked}")
         self.service_role.addItem("")
@@ -357,21 +352,21 @@ class Ec2Page(QWizardPage):
         self.instance_types.setToolTip(
             "Types (m5.large) or families (c6i), comma-separated; 'optimal' lets Batch pick"
         )
-        self.min_vcpus = QSpinBox()
-        self.min_vcpus.setRange(0, 100_000)
-        self.desired_vcpus = QSpinBox()
-        self.desired_vcpus.setRange(0, 100_000)
+        self.min_vcpus = spin_box(0, MAX_VCPUS)
+        self.desired_vcpus = spin_box(0, MAX_VCPUS)
         self.instance_role = _editable_combo(
             "An instance profile name or ARN with the AmazonEC2ContainerServiceforEC2Role policy"
         )
         self.set_roles(choices.roles)
         self.allocation = QComboBox()
         self.allocation.addItems(ALLOCATION_STRATEGIES)
-        self.bid = QSpinBox()
-        self.bid.setRange(0, 100)
-        self.bid.setValue(100)
-        self.bid.setSuffix(" % of On-Demand")
-        self.bid.setToolTip("Spot only: the most to pay, as a percentage of the On-Demand price")
+        self.bid = spin_box(
+            0,
+            100,
+            100,
+            " % of On-Demand",
+            "Spot only: the most to pay, as a percentage of the On-Demand price",
+        )
         self.problems = ProblemList()
         form = QFormLayout(self)
         for label, widget in (

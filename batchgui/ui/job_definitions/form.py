@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QSizePolicy,
-    QSpinBox,
     QTabWidget,
     QTextBrowser,
     QVBoxLayout,
@@ -30,7 +29,7 @@ from PySide6.QtWidgets import (
 from batchgui.domain.batch import JobDefinition
 from batchgui.domain.definition_request import JSON_LINE, LOG_DRIVERS, DefinitionFields, JobDefinitionRequest
 from batchgui.domain.fargate import VALID_VCPUS, Problem, describe_memory_range
-from batchgui.ui.widgets.forms import ApplyDialog
+from batchgui.ui.widgets.forms import ApplyDialog, spin_box
 from batchgui.ui.widgets.json_editor import JsonEditor
 from batchgui.ui.widgets.panel import monospace_font
 
@@ -63,12 +62,9 @@ class DefinitionForm(QWidget):
         self.vcpus = QDoubleSpinBox()
         self.vcpus.setRange(0.25, 192)
         self.vcpus.setSingleStep(0.25)
-        self.memory = QSpinBox()
-        self.memory.setRange(4, 2_000_000)
-        self.memory.setSuffix(" MiB")
+        self.memory = spin_box(4, 2_000_000, suffix=" MiB")
         self.memory.setSingleStep(512)
-        self.gpus = QSpinBox()
-        self.gpus.setRange(0, 16)
+        self.gpus = spin_box(0, 16)
         self.fargate_hint = QLabel()
         self.fargate_hint.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self.execution_role = QComboBox()
@@ -76,12 +72,9 @@ class DefinitionForm(QWidget):
         self.job_role = QComboBox()
         self.job_role.setEditable(True)
         self.public_ip = QCheckBox("Assign a public IP (needed to pull images without a NAT gateway)")
-        self.timeout = QSpinBox()
-        self.timeout.setRange(0, 14 * 24 * 3600)
+        self.timeout = spin_box(0, 14 * 24 * 3600, suffix=" s")
         self.timeout.setSpecialValueText("none")
-        self.timeout.setSuffix(" s")
-        self.attempts = QSpinBox()
-        self.attempts.setRange(0, 10)
+        self.attempts = spin_box(0, 10)
         self.attempts.setSpecialValueText("no retries (1 attempt)")
         self.log_driver = QComboBox()
         self.log_driver.addItem("")

@@ -5,17 +5,17 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from typing import Any
 
-from PySide6.QtWidgets import QCheckBox, QWidget
+from PySide6.QtWidgets import QCheckBox
 
 from batchgui.domain.batch import JobDefinition
 from batchgui.domain.definition_request import JobDefinitionRequest
-from batchgui.services.inventory import InventoryService
 from batchgui.ui.job_definitions.form import JobDefinitionDialog, RevisionDiffDialog
 from batchgui.ui.widgets.actions import InventoryPanel, action_bar, add_filter_combo, tags_text, tell
-from batchgui.ui.widgets.panel import PanelServices
 from batchgui.ui.widgets.table_model import Column
 
+SortKey = Callable[[JobDefinition], Any]
 STATUS_CHOICES = ["Active", "Inactive", "All statuses"]
 
 
@@ -30,52 +30,44 @@ class JobDefinitionsPanel(InventoryPanel[JobDefinition]):
     panel_id = "job-definitions"
     title = "Job definitions"
 
-    def __init__(
-        self, services: PanelServices, inventory: InventoryService, parent: QWidget | None = None
-    ) -> None:
-        self._revision_counts: Counter[str] = Counter()
-        columns: list[Column[JobDefinition]] = [
+    # Revisions per definition name, for the Revisions column (replaced by each load).
+    _revision_counts: Counter[str] = Counter()
+    dialog: JobDefinitionDialog | None = None
+    diff_dialog: RevisionDiffDialog | None = None
+    # Set by the composition root to open the Submit job dialog for a definition.
+    on_submit: Callable[[JobDefinition], None] | None = None
+
+    def make_columns(self) -> list[Column[JobDefinition]]:
+        def right(
+            title: str, text: Callable[[JobDefinition], str], key: SortKey, width: int
+        ) -> Column[JobDefinition]:
+            return Column(title, text, key, align_right=True, width=width)
+
+        def command(d: JobDefinition) -> str:
+            return " ".join(d.command)
+
+        return [
             Column("Name", lambda d: d.name, lambda d: (d.name, -d.revision), width=180),
-            Column("Revision", lambda d: str(d.revision), lambda d: d.revision, align_right=True, width=65),
-            Column(
+            right("Revision", lambda d: str(d.revision), lambda d: d.revision, 65),
+            right(
                 "Revisions",
                 lambda d: str(self._revision_counts[d.name]),
                 lambda d: self._revision_counts[d.name],
-                align_right=True,
-                width=65,
+                65,
             ),
             Column("Status", lambda d: d.status, width=75),
             Column("Platform", lambda d: d.platform, width=75),
             Column("Image", lambda d: d.image, tooltip=lambda d: d.image, width=200),
-            Column("vCPU", lambda d: d.vcpus or "", lambda d: _float(d.vcpus), align_right=True, width=50),
-            Column(
-                "Memory (MiB)",
-                lambda d: d.memory_mib or "",
-                lambda d: _float(d.memory_mib),
-                align_right=True,
-                width=90,
-            ),
-            Column("GPU", lambda d: d.gpus or "", lambda d: _float(d.gpus), align_right=True, width=40),
-            Column(
-                "Command", lambda d: " ".join(d.command), tooltip=lambda d: " ".join(d.command), width=200
-            ),
-            Column(
-                "Timeout (s)",
-                lambda d: str(d.timeout_s or ""),
-                lambda d: d.timeout_s,
-                align_right=True,
-                width=80,
-            ),
-            Column(
-                "Retries",
-                lambda d: str(d.retry_attempts or ""),
-                lambda d: d.retry_attempts,
-                align_right=True,
-                width=55,
-            ),
+            right("vCPU", lambda d: d.vcpus or "", lambda d: _float(d.vcpus), 50),
+            right("Memory (MiB)", lambda d: d.memory_mib or "", lambda d: _float(d.memory_mib), 90),
+            right("GPU", lambda d: d.gpus or "", lambda d: _float(d.gpus), 40),
+            Column("Command", command, tooltip=command, width=200),
+            right("Timeout (s)", lambda d: str(d.timeout_s or ""), lambda d: d.timeout_s, 80),
+            right("Retries", lambda d: str(d.retry_attempts or ""), lambda d: d.retry_attempts, 55),
             Column("Log driver", lambda d: d.log_driver, width=80),
         ]
-        super().__init__(services, inventory, columns, lambda d: d.arn, parent)
+
+    def add_actions(self) -> None:
         self.status_filter = add_filter_combo(self, "Status", STATUS_CHOICES)
         self.status_filter.currentTextChanged.connect(lambda _text: self.refresh())
         self.latest_only = QCheckBox("Latest revision only")
@@ -91,10 +83,6 @@ class JobDefinitionsPanel(InventoryPanel[JobDefinition]):
         )
         self.add_tags_action()
         self.add_delete_action("Mark INACTIVE", "Deregister…")
-        self.dialog: JobDefinitionDialog | None = None
-        self.diff_dialog: RevisionDiffDialog | None = None
-        # Set by the composition root to open the Submit job dialog for a definition.
-        self.on_submit: Callable[[JobDefinition], None] | None = None
 
     async def load(self) -> None:
         choice = self.status_filter.currentText()
@@ -112,10 +100,11 @@ class JobDefinitionsPanel(InventoryPanel[JobDefinition]):
             latest[d.name] = max(latest.get(d.name, 0), d.revision)
         self.model.set_row_filter(lambda d: latest.get(d.name) == d.revision)
 
-    def row_details(self, row: JobDefinition) -> list[tuple[str, str]]:
+    def detail_name(self, row: JobDefinition) -> tuple[str, str]:
+        return "Name:revision", row.name_revision
+
+    def more_details(self, row: JobDefinition) -> list[tuple[str, str]]:
         return [
-            ("Name:revision", row.name_revision),
-            ("ARN", row.arn),
             ("Status", row.status),
             ("Platform", row.platform),
             ("Image", row.image),
@@ -125,8 +114,7 @@ class JobDefinitionsPanel(InventoryPanel[JobDefinition]):
             ("Retry attempts", str(row.retry_attempts or "")),
             ("Log driver", row.log_driver),
             ("Log options", "\n".join(f"{k}={v}" for k, v in sorted(row.log_options.items()))),
-            ("Parameters", "\n".join(f"{k}={v}" for k, v in sorted(row.parameters.items()))),
-            ("Tags", tags_text(row.tags)),
+            ("Parameters", tags_text(row.parameters)),
         ]
 
     # --- register -----------------------------------------------------------------------------

@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
-    QSpinBox,
     QWidget,
 )
 
@@ -39,7 +38,7 @@ from batchgui.domain.inventory_requests import (
     queue_environment_problems,
 )
 from batchgui.domain.scheduling import SchedulingPolicy
-from batchgui.ui.widgets.forms import ApplyDialog
+from batchgui.ui.widgets.forms import ApplyDialog, spin_box
 
 # platform_family lives in the domain; the Submit dialog still imports it from here.
 __all__ = ["JobQueueDialog", "QueueRequest", "StuckJobRow", "platform_family"]
@@ -59,10 +58,7 @@ class StuckJobRow:
     def __init__(self, reason: str, label: str) -> None:
         self.reason = reason
         self.enabled = QCheckBox(label)
-        self.seconds = QSpinBox()
-        self.seconds.setRange(MIN_STUCK_S, MAX_STUCK_S)
-        self.seconds.setValue(3600)
-        self.seconds.setSuffix(" s")
+        self.seconds = spin_box(MIN_STUCK_S, MAX_STUCK_S, 3600, " s")
         self.action = QComboBox()
         self.action.addItems(list(STUCK_ACTIONS))
 
@@ -99,10 +95,12 @@ class JobQueueDialog(ApplyDialog):
         self.name = QLineEdit(queue.name if queue else "")
         self.name.setObjectName("queueName")
         self.name.setReadOnly(queue is not None)
-        self.priority = QSpinBox()
-        self.priority.setRange(0, 1000)
-        self.priority.setValue(queue.priority if queue else 1)
-        self.priority.setToolTip("Higher runs first when queues share compute environments")
+        self.priority = spin_box(
+            0,
+            1000,
+            queue.priority if queue else 1,
+            tooltip="Higher runs first when queues share compute environments",
+        )
         self.enabled = QCheckBox("Enabled (accepts new jobs)")
         self.enabled.setChecked(queue is None or queue.state == "ENABLED")
 

@@ -10,17 +10,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from PySide6.QtCore import QModelIndex
-from PySide6.QtWidgets import QWidget
 
 from batchgui.domain.batch import JobCount, JobQueue, JobStatus
 from batchgui.domain.connection import ConnectionInfo
 from batchgui.domain.inventory_requests import JobQueueRequest, StuckJobAction
 from batchgui.domain.scheduling import QueueSnapshot
-from batchgui.services.inventory import InventoryService
 from batchgui.ui.queues.dialog import JobQueueDialog, QueueRequest
-from batchgui.ui.widgets.actions import InventoryPanel, action_bar, add_filter_combo, tags_text, tell
+from batchgui.ui.widgets.actions import InventoryPanel, action_bar, add_filter_combo, tell
 from batchgui.ui.widgets.forms import error_text
-from batchgui.ui.widgets.panel import PanelServices
 from batchgui.ui.widgets.table_model import Column
 
 
@@ -42,6 +39,10 @@ class QueueRow:
     @property
     def raw(self) -> dict[str, Any]:
         return self.queue.raw
+
+    @property
+    def tags(self) -> dict[str, str]:
+        return self.queue.tags
 
     def count_text(self, status: JobStatus) -> str:
         count = self.counts.get(status)
@@ -111,10 +112,14 @@ class JobQueuesPanel(InventoryPanel[QueueRow]):
     panel_id = "job-queues"
     title = "Job queues"
 
-    def __init__(
-        self, services: PanelServices, inventory: InventoryService, parent: QWidget | None = None
-    ) -> None:
-        super().__init__(services, inventory, COLUMNS, lambda r: r.queue.arn, parent)
+    dialog: JobQueueDialog | None = None
+    last_snapshot_text = ""
+    _terminal_counted_at = -math.inf
+
+    def make_columns(self) -> list[Column[QueueRow]]:
+        return COLUMNS
+
+    def add_actions(self) -> None:
         self.state_filter = add_filter_combo(self, "State", STATE_CHOICES)
         self.state_filter.currentTextChanged.connect(self._apply_filters)
         action_bar(self).addSeparator()
@@ -123,14 +128,11 @@ class JobQueuesPanel(InventoryPanel[QueueRow]):
         self.add_toggle_action(
             "job queue",
             "It stops accepting new jobs; jobs already in it keep running.",
-            inventory.set_job_queue_state,
+            self.inventory.set_job_queue_state,
         )
         self.add_row_action("Front of queue…", self.front_of_queue, "Next jobs to run", "Ctrl+Shift+F")
         self.add_tags_action()
         self.add_delete_action("Disable, wait, delete")
-        self.dialog: JobQueueDialog | None = None
-        self.last_snapshot_text = ""
-        self._terminal_counted_at = -math.inf
 
     async def load(self) -> None:
         queues = await self.inventory.job_queues()
@@ -161,12 +163,10 @@ class JobQueuesPanel(InventoryPanel[QueueRow]):
     def row_state(self, row: QueueRow) -> str:
         return row.queue.state
 
-    def row_details(self, row: QueueRow) -> list[tuple[str, str]]:
+    def more_details(self, row: QueueRow) -> list[tuple[str, str]]:
         queue = row.queue
         counts = ", ".join(f"{s.value}: {row.count_text(s)}" for s in JobStatus if row.count_text(s))
         return [
-            ("Name", queue.name),
-            ("ARN", queue.arn),
             ("State / status", f"{queue.state} / {queue.status}"),
             ("Priority", str(queue.priority)),
             ("Compute environments", "\n".join(f"{ce.order}. {ce.arn}" for ce in queue.compute_environments)),
@@ -174,7 +174,6 @@ class JobQueuesPanel(InventoryPanel[QueueRow]):
             ("Jobs", counts),
             ("Stuck-job actions", _actions(queue)),
             ("Status reason", queue.status_reason),
-            ("Tags", tags_text(queue.tags)),
         ]
 
     # --- actions ------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from PySide6.QtWidgets import QCheckBox, QFormLayout, QLabel, QLineEdit, QSpinBox, QWidget
+from PySide6.QtWidgets import QCheckBox, QFormLayout, QLabel, QLineEdit, QWidget
 
 from batchgui.domain.fargate import Problem
 from batchgui.domain.inventory_requests import (
@@ -14,7 +14,7 @@ from batchgui.domain.inventory_requests import (
     parse_shares,
 )
 from batchgui.domain.scheduling import SchedulingPolicy
-from batchgui.ui.widgets.forms import ApplyDialog
+from batchgui.ui.widgets.forms import ApplyDialog, spin_box
 from batchgui.ui.widgets.pairs import PairsEditor
 
 PolicyRequest = SchedulingPolicyRequest | SchedulingPolicyUpdate
@@ -39,15 +39,12 @@ class SchedulingPolicyDialog(ApplyDialog):
         self.name.setObjectName("policyName")
         self.name.setReadOnly(policy is not None)
         self.decay_set = QCheckBox("Decay past usage")
-        self.decay = QSpinBox()
-        self.decay.setRange(0, 604_800)
-        self.decay.setSuffix(" s")
-        self.decay.setToolTip("How long past usage counts against a share (0-604,800 s)")
+        self.decay = spin_box(
+            0, 604_800, suffix=" s", tooltip="How long past usage counts against a share (0-604,800 s)"
+        )
         self.decay_set.toggled.connect(self.decay.setEnabled)
         self.reservation_set = QCheckBox("Reserve capacity for share identifiers not yet active")
-        self.reservation = QSpinBox()
-        self.reservation.setRange(0, 99)
-        self.reservation.setToolTip("Reserved fraction = (reservation/100)^active shares")
+        self.reservation = spin_box(0, 99, tooltip="Reserved fraction = (reservation/100)^active shares")
         self.reservation_set.toggled.connect(self.reservation.setEnabled)
         if policy is not None and policy.share_decay_s is not None:
             self.decay_set.setChecked(True)

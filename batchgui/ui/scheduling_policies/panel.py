@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtWidgets import QWidget
-
 from batchgui.domain.inventory_requests import SchedulingPolicyRequest
 from batchgui.domain.scheduling import SchedulingPolicy
-from batchgui.services.inventory import InventoryService
 from batchgui.ui.scheduling_policies.dialog import PolicyRequest, SchedulingPolicyDialog
 from batchgui.ui.widgets.actions import InventoryPanel, tags_text
-from batchgui.ui.widgets.panel import PanelServices
 from batchgui.ui.widgets.table_model import Column
 
 
@@ -43,15 +39,16 @@ class SchedulingPoliciesPanel(InventoryPanel[SchedulingPolicy]):
     panel_id = "scheduling-policies"
     title = "Scheduling policies"
 
-    def __init__(
-        self, services: PanelServices, inventory: InventoryService, parent: QWidget | None = None
-    ) -> None:
-        super().__init__(services, inventory, COLUMNS, lambda p: p.arn, parent)
+    dialog: SchedulingPolicyDialog | None = None
+
+    def make_columns(self) -> list[Column[SchedulingPolicy]]:
+        return COLUMNS
+
+    def add_actions(self) -> None:
         self.add_create_action("Create…", self.create_new, "Create a fair-share policy")
         self.add_row_action("Edit…", self.edit, "Share decay, reservation, weights", "Ctrl+E")
         self.add_tags_action()
         self.add_delete_action("Delete the policy")
-        self.dialog: SchedulingPolicyDialog | None = None
 
     async def load(self) -> None:
         rows = await self.inventory.scheduling_policies()
@@ -65,14 +62,11 @@ class SchedulingPoliciesPanel(InventoryPanel[SchedulingPolicy]):
                 "when you create a job queue.</p>"
             )
 
-    def row_details(self, row: SchedulingPolicy) -> list[tuple[str, str]]:
+    def more_details(self, row: SchedulingPolicy) -> list[tuple[str, str]]:
         return [
-            ("Name", row.name),
-            ("ARN", row.arn),
             ("Share decay", f"{row.share_decay_s} s" if row.share_decay_s is not None else "(none)"),
             ("Compute reservation", _opt(row.compute_reservation) or "(none)"),
             ("Share weights", "\n".join(f"{s.identifier}: {s.weight:g}" for s in row.shares)),
-            ("Tags", tags_text(row.tags)),
         ]
 
     def create_new(self) -> None:

@@ -4,7 +4,6 @@ with its progress dialog), and telling the user something without blocking."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, Protocol, TypeVar
 
@@ -15,7 +14,7 @@ from PySide6.QtWidgets import QComboBox, QMessageBox, QToolBar, QVBoxLayout, QWi
 from batchgui.services.inventory import DeletePlan, InventoryService
 from batchgui.ui.dialogs import confirm
 from batchgui.ui.widgets.delete_progress import DeleteProgressDialog
-from batchgui.ui.widgets.forms import wait_finished
+from batchgui.ui.widgets.forms import emitted, wait_finished
 from batchgui.ui.widgets.pairs import TagsDialog
 from batchgui.ui.widgets.panel import ListPanel, PanelServices
 from batchgui.ui.widgets.table_model import Column
@@ -122,18 +121,14 @@ class InventoryPanel(ListPanel[T]):
     _set_state: Callable[[str, str], Awaitable[None]] | None = None
 
     def __init__(
-        self,
-        services: PanelServices,
-        inventory: InventoryService,
-        columns: Sequence[Column[T]],
-        key: Callable[[T], str],
-        parent: QWidget | None = None,
+        self, services: PanelServices, inventory: InventoryService, parent: QWidget | None = None
     ) -> None:
-        super().__init__(services, columns, key, parent)
+        super().__init__(services, self.make_columns(), self.row_arn, parent)
         self.inventory = inventory
         # The progress dialog of the last dependency-aware delete.
         self.last_delete_dialog: DeleteProgressDialog | None = None
         self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        self.add_actions()
 
     # --- building the action bar --------------------------------------------------------------
     def add_create_action(self, text: str, slot: Callable[[], object], tooltip: str) -> QAction:
@@ -164,8 +159,31 @@ class InventoryPanel(ListPanel[T]):
         return self.toggle_button
 
     # --- for subclasses -----------------------------------------------------------------------
+    def make_columns(self) -> Sequence[Column[T]]:
+        """The table's columns."""
+        raise NotImplementedError
+
+    def add_actions(self) -> None:
+        """Filters and actions of the action bar (called once, from the constructor)."""
+
     def row_state(self, row: T) -> str:
         return str(getattr(row, "state", ""))
+
+    def detail_name(self, row: T) -> tuple[str, str]:
+        return "Name", self.row_name(row)
+
+    def more_details(self, row: T) -> list[tuple[str, str]]:
+        """What the details pane shows between the ARN and the tags."""
+        return []
+
+    def row_details(self, row: T) -> list[tuple[str, str]]:
+        tags: dict[str, str] = getattr(row, "tags", {})
+        return [
+            self.detail_name(row),
+            ("ARN", self.row_arn(row)),
+            *self.more_details(row),
+            ("Tags", tags_text(tags)),
+        ]
 
     def delete(self) -> None:
         """Delete the selected row (subclasses say how)."""
@@ -242,15 +260,9 @@ class InventoryPanel(ListPanel[T]):
             return None
         dialog = DeleteProgressDialog(self.inventory.execute, plan, self)
         self.last_delete_dialog = dialog
-        finished: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-
-        def settle(ok: bool) -> None:
-            if not finished.done():
-                finished.set_result(ok)
-
-        dialog.finished_plan.connect(settle)
+        finished = emitted(dialog.finished_plan)
         dialog.start()
         try:
-            return await finished
+            return bool(await finished)
         finally:
             self.refresh()
