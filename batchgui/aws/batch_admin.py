@@ -194,12 +194,12 @@ class BatchAdminGateway:
     def update_job_queue(self, request: requests.JobQueueUpdate) -> str:
         return str(self._client.update_job_queue(**request.to_api())["jobQueueArn"])
 
-    def set_job_queue_state(self, name: str, state: str) -> None:
-        self._client.update_job_queue(jobQueue=name, state=state)  # type: ignore[arg-type]
-
     def set_job_queue_order(self, name: str, environment_arns: Sequence[str]) -> None:
         order = [{"order": n, "computeEnvironment": arn} for n, arn in enumerate(environment_arns, start=1)]
         self._client.update_job_queue(jobQueue=name, computeEnvironmentOrder=order)  # type: ignore[arg-type]
+
+    def set_job_queue_state(self, name: str, state: str) -> None:
+        self._client.update_job_queue(jobQueue=name, state=state)  # type: ignore[arg-type]
 
     def delete_job_queue(self, name: str) -> None:
         self._client.delete_job_queue(jobQueue=name)

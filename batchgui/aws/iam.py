@@ -20,7 +20,5 @@ class IamGateway:
     _client: IAMClient
 
     def list_roles(self) -> list[Role]:
-        roles: list[Role] = []
-        for page in self._client.get_paginator("list_roles").paginate():
-            roles.extend(Role(r["RoleName"], r["Arn"]) for r in page.get("Roles", []))
-        return roles
+        pages = self._client.get_paginator("list_roles").paginate()
+        return [Role(r["RoleName"], r["Arn"]) for page in pages for r in page.get("Roles", [])]

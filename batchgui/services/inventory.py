@@ -169,12 +169,18 @@ class InventoryService(BoundService):
     async def update_job_queue(self, request: JobQueueUpdate) -> str:
         return await self._call(self._admin().update_job_queue, request)
 
-    async def set_job_queue_state(self, name: str, state: str) -> None:
-        await self._call(self._admin().set_job_queue_state, name, state)
+    async def save_job_queue(self, request: JobQueueRequest | JobQueueUpdate) -> str:
+        """Create the queue or update it, as the request says."""
+        if isinstance(request, JobQueueUpdate):
+            return await self.update_job_queue(request)
+        return await self.create_job_queue(request)
 
     async def queue_front(self, queue: str) -> QueueSnapshot:
         """GetJobQueueSnapshot: the next RUNNABLE jobs (OperationNotOffered where the endpoint lacks it)."""
         return await self._call(self._admin().job_queue_snapshot, queue)
+
+    async def set_job_queue_state(self, name: str, state: str) -> None:
+        await self._call(self._admin().set_job_queue_state, name, state)
 
     async def job_counts(
         self, queues: Sequence[str], statuses: tuple[JobStatus, ...] = tuple(JobStatus)
@@ -219,6 +225,12 @@ class InventoryService(BoundService):
 
     async def update_scheduling_policy(self, request: SchedulingPolicyUpdate) -> None:
         await self._call(self._admin().update_scheduling_policy, request)
+
+    async def save_scheduling_policy(self, request: SchedulingPolicyRequest | SchedulingPolicyUpdate) -> None:
+        if isinstance(request, SchedulingPolicyUpdate):
+            await self.update_scheduling_policy(request)
+        else:
+            await self.create_scheduling_policy(request)
 
     async def delete_scheduling_policy(self, arn: str) -> None:
         await self._call(self._admin().delete_scheduling_policy, arn)

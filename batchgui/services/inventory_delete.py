@@ -168,6 +168,13 @@ async def plan_delete_compute_environment(
     return plan
 
 
+def _state_and_status(found: object) -> str:
+    """ "ENABLED / UPDATING" for a queue or an environment; "gone" once it is."""
+    if found is None:
+        return "gone"
+    return f"{getattr(found, 'state', '')} / {getattr(found, 'status', '')}"
+
+
 # --- running --------------------------------------------------------------------------------------
 @dataclass
 class DeleteRun:
@@ -243,13 +250,14 @@ class DeleteRun:
         self,
         step: Step,
         changed: Callable[[], None],
-        check: Callable[[], object],
+        describe: Callable[[str], object],
         settled: Callable[[object], bool],
-        status_of: Callable[[object], str],
+        status_of: Callable[[object], str] = _state_and_status,
     ) -> None:
+        """Describe the step's target until `settled`, saying each new status; WaitFailed at the timeout."""
         deadline = time.monotonic() + self.wait_timeout_s
         while True:
-            found = await self.call(check)
+            found = await self.call(describe, step.target)
             status = status_of(found)
             if status != step.detail:
                 step.detail = status
@@ -274,13 +282,7 @@ class DeleteRun:
                 )
             return found.status == "VALID"
 
-        await self._poll(
-            step,
-            changed,
-            lambda: self.admin.describe_job_queue(step.target),
-            settled,
-            lambda q: f"{q.state} / {q.status}" if isinstance(q, JobQueue) else "gone",
-        )
+        await self._poll(step, changed, self.admin.describe_job_queue, settled)
 
     async def _wait_environment_settled(self, step: Step, changed: Callable[[], None]) -> None:
         def settled(found: object) -> bool:
@@ -290,13 +292,7 @@ class DeleteRun:
             # INVALID is settled too: AWS accepts disabling and deleting an INVALID environment.
             return found.status in ("VALID", "INVALID")
 
-        await self._poll(
-            step,
-            changed,
-            lambda: self.admin.describe_compute_environment(step.target),
-            settled,
-            lambda e: f"{e.state} / {e.status}" if isinstance(e, ComputeEnvironment) else "gone",
-        )
+        await self._poll(step, changed, self.admin.describe_compute_environment, settled)
 
     async def _wait_gone(
         self, step: Step, changed: Callable[[], None], describe: Callable[[str], object]
@@ -304,7 +300,7 @@ class DeleteRun:
         await self._poll(
             step,
             changed,
-            lambda: describe(step.target),
+            describe,
             lambda found: found is None,
-            lambda found: "deleted" if found is None else f"{getattr(found, 'status', '')}",
+            lambda found: "deleted" if found is None else str(getattr(found, "status", "")),
         )

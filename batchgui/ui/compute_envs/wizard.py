@@ -32,6 +32,7 @@ from batchgui.ui.compute_envs.wizard_pages import (
     AdvisorPage,
     Ec2Page,
     IdChecklist,
+    NetworkFields,
     NetworkPicker,
     ReviewPage,
     SettingsPage,
@@ -168,7 +169,7 @@ class ComputeEnvironmentWizard(QWizard):
         return bool(await wait_finished(self))
 
 
-class EditComputeEnvironmentDialog(ApplyDialog):
+class EditComputeEnvironmentDialog(NetworkFields, ApplyDialog):
     """UpdateComputeEnvironment: state, vCPUs, subnets, security groups, instance types, service role.
 
     The dialog sends only what changed. Subnets and security groups are the wizard's checklists,
@@ -198,10 +199,6 @@ class EditComputeEnvironmentDialog(ApplyDialog):
         self.service_role.setPlaceholderText("empty: keep the current role")
         self.service_role.setMinimumWidth(self.fontMetrics().horizontalAdvance("x" * 72))
         self.network = NetworkPicker("edit", env.subnets, env.security_groups, loading=True)
-        self.subnets = self.network.subnets
-        self.security_groups = self.network.security_groups
-        self.extra_subnets = self.network.extra_subnets
-        self.extra_groups = self.network.extra_groups
         self.instance_types = QLineEdit(", ".join(env.instance_types))
         self.instance_types.setToolTip("Instance types or families, comma-separated")
         self.choices_loaded = False
@@ -222,12 +219,6 @@ class EditComputeEnvironmentDialog(ApplyDialog):
         """Fill the subnet and security-group checklists, keeping what is ticked."""
         self.network.set_choices(choices)
         self.choices_loaded = True
-
-    def subnet_ids(self) -> list[str]:
-        return self.network.subnet_ids()
-
-    def group_ids(self) -> list[str]:
-        return self.network.group_ids()
 
     def wanted(self) -> ComputeEnvironmentEdit:
         return ComputeEnvironmentEdit(

@@ -34,7 +34,7 @@ from batchgui.domain.inventory_requests import (
     split_ids,
 )
 from batchgui.domain.network import NetworkChoices, Role, SecurityGroup, Subnet
-from batchgui.ui.widgets.forms import ProblemList, spin_box
+from batchgui.ui.widgets.forms import ProblemList, add_rows, spin_box
 from batchgui.ui.widgets.panel import monospace_font
 
 LOADING = "Loading…"
@@ -160,11 +160,16 @@ class NetworkPicker:
         self.note.hide()
 
     def add_rows(self, form: QFormLayout) -> None:
-        form.addRow("Subnets:", self.subnets)
-        form.addRow("", self.extra_subnets)
-        form.addRow("Security groups:", self.security_groups)
-        form.addRow("", self.extra_groups)
-        form.addRow("", self.note)
+        add_rows(
+            form,
+            [
+                ("Subnets:", self.subnets),
+                ("", self.extra_subnets),
+                ("Security groups:", self.security_groups),
+                ("", self.extra_groups),
+                ("", self.note),
+            ],
+        )
 
     def connect(self, changed: Callable[..., None]) -> None:
         for line in (self.extra_subnets, self.extra_groups):
@@ -185,6 +190,45 @@ class NetworkPicker:
 
     def group_ids(self) -> list[str]:
         return list(dict.fromkeys(self.security_groups.checked_ids() + split_ids(self.extra_groups.text())))
+
+
+class NetworkFields:
+    """A form's subnet and security-group fields, from its NetworkPicker."""
+
+    network: NetworkPicker
+
+    @property
+    def subnets(self) -> IdChecklist:
+        return self.network.subnets
+
+    @property
+    def security_groups(self) -> IdChecklist:
+        return self.network.security_groups
+
+    @property
+    def extra_subnets(self) -> QLineEdit:
+        return self.network.extra_subnets
+
+    @property
+    def extra_groups(self) -> QLineEdit:
+        return self.network.extra_groups
+
+    def subnet_ids(self) -> list[str]:
+        return self.network.subnet_ids()
+
+    def group_ids(self) -> list[str]:
+        return self.network.group_ids()
+
+
+class CheckedPage(QWizardPage):
+    """A page whose Next checks its part of the wizard's request and lists what is wrong."""
+
+    def __init__(self, title: str, subtitle: str, problems_of: ProblemsOf) -> None:
+        super().__init__()
+        self.setTitle(title)
+        self.setSubTitle(subtitle)
+        self._problems_of = problems_of
+        self.problems = ProblemList()
 
 
 class AdvisorPage(QWizardPage):
@@ -213,9 +257,14 @@ class AdvisorPage(QWizardPage):
         checks = (self.fast_start, self.custom_ami, self.efa, self.linux, self.instance_types, self.spot)
         form = QFormLayout()
         form.addRow(self.gpu)
-        form.addRow("Largest job, CPU:", self.vcpus)
-        form.addRow("Largest job, memory:", self.memory)
-        form.addRow("Peak concurrency:", self.concurrency)
+        add_rows(
+            form,
+            [
+                ("Largest job, CPU:", self.vcpus),
+                ("Largest job, memory:", self.memory),
+                ("Peak concurrency:", self.concurrency),
+            ],
+        )
         for box in checks:
             form.addRow(box)
         self.advice_label = QLabel()
@@ -255,12 +304,11 @@ class AdvisorPage(QWizardPage):
         self.advice_label.setText(self.advice.text())
 
 
-class SettingsPage(QWizardPage):
+class SettingsPage(NetworkFields, CheckedPage):
     def __init__(self, choices: NetworkChoices, problems_of: ProblemsOf) -> None:
-        super().__init__()
-        self.setTitle("Environment")
-        self.setSubTitle("Name it, pick the platform, and the network its jobs run in.")
-        self._problems_of = problems_of
+        super().__init__(
+            "Environment", "Name it, pick the platform, and the network its jobs run in.", problems_of
+        )
         self.name = QLineEdit()
         self.name.setObjectName("ceName")
         self.name.setPlaceholderText("e.g. fargate-main")
@@ -275,19 +323,19 @@ class SettingsPage(QWizardPage):
         self.service_role = _editable_combo(f"Empty: {linked}", f"empty: {linked}")
         self.service_role.addItem("")
         self.network = NetworkPicker("ce", loading=choices.loading)
-        self.subnets = self.network.subnets
-        self.security_groups = self.network.security_groups
-        self.extra_subnets = self.network.extra_subnets
-        self.extra_groups = self.network.extra_groups
         self.note = self.network.note
-        self.problems = ProblemList()
         form = QFormLayout(self)
-        form.addRow("Name:", self.name)
-        form.addRow("Platform:", self.platform)
-        form.addRow("", self.platform_note)
-        form.addRow("", self.enabled)
-        form.addRow("Max vCPUs:", self.max_vcpus)
-        form.addRow("Service role:", self.service_role)
+        add_rows(
+            form,
+            [
+                ("Name:", self.name),
+                ("Platform:", self.platform),
+                ("", self.platform_note),
+                ("", self.enabled),
+                ("Max vCPUs:", self.max_vcpus),
+                ("Service role:", self.service_role),
+            ],
+        )
         self.network.add_rows(form)
         form.addRow(self.problems)
         self.advice: Advice | None = None
@@ -334,19 +382,12 @@ class SettingsPage(QWizardPage):
     def is_fargate(self) -> bool:
         return self.platform.currentText().startswith("FARGATE")
 
-    def subnet_ids(self) -> list[str]:
-        return self.network.subnet_ids()
 
-    def group_ids(self) -> list[str]:
-        return self.network.group_ids()
-
-
-class Ec2Page(QWizardPage):
+class Ec2Page(CheckedPage):
     def __init__(self, choices: NetworkChoices, problems_of: ProblemsOf) -> None:
-        super().__init__()
-        self.setTitle("EC2 instances")
-        self.setSubTitle("Batch launches instances of these types between min and max vCPUs.")
-        self._problems_of = problems_of
+        super().__init__(
+            "EC2 instances", "Batch launches instances of these types between min and max vCPUs.", problems_of
+        )
         self.instance_types = QLineEdit("optimal")
         self.instance_types.setObjectName("ceInstanceTypes")
         self.instance_types.setToolTip(
@@ -367,7 +408,6 @@ class Ec2Page(QWizardPage):
             " % of On-Demand",
             "Spot only: the most to pay, as a percentage of the On-Demand price",
         )
-        self.problems = ProblemList()
         form = QFormLayout(self)
         for label, widget in (
             ("Instance types:", self.instance_types),

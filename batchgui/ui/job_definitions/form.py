@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 from batchgui.domain.batch import JobDefinition
 from batchgui.domain.definition_request import JSON_LINE, LOG_DRIVERS, DefinitionFields, JobDefinitionRequest
 from batchgui.domain.fargate import VALID_VCPUS, Problem, describe_memory_range
-from batchgui.ui.widgets.forms import ApplyDialog, spin_box
+from batchgui.ui.widgets.forms import ApplyDialog, add_rows, spin_box
 from batchgui.ui.widgets.json_editor import JsonEditor
 from batchgui.ui.widgets.panel import monospace_font
 
@@ -82,10 +82,15 @@ class DefinitionForm(QWidget):
         self.environment = QPlainTextEdit()
         self.environment.setPlaceholderText("NAME=value, one per line")
         form = QFormLayout(self)
-        form.addRow("Name:", self.name)
-        form.addRow("Platform:", self.platform)
-        form.addRow("Image:", self.image)
-        form.addRow("Command:", self.command)
+        add_rows(
+            form,
+            [
+                ("Name:", self.name),
+                ("Platform:", self.platform),
+                ("Image:", self.image),
+                ("Command:", self.command),
+            ],
+        )
         resources = QHBoxLayout()
         resources.addWidget(QLabel("vCPU"))
         resources.addWidget(self.vcpus)
@@ -93,15 +98,20 @@ class DefinitionForm(QWidget):
         resources.addWidget(self.memory)
         resources.addWidget(QLabel("GPU"))
         resources.addWidget(self.gpus)
-        form.addRow("Resources:", resources)
-        form.addRow("", self.fargate_hint)
-        form.addRow("Execution role:", self.execution_role)
-        form.addRow("Job role:", self.job_role)
-        form.addRow("", self.public_ip)
-        form.addRow("Timeout:", self.timeout)
-        form.addRow("Retry attempts:", self.attempts)
-        form.addRow("Log driver:", self.log_driver)
-        form.addRow("Environment:", self.environment)
+        add_rows(
+            form,
+            [
+                ("Resources:", resources),
+                ("", self.fargate_hint),
+                ("Execution role:", self.execution_role),
+                ("Job role:", self.job_role),
+                ("", self.public_ip),
+                ("Timeout:", self.timeout),
+                ("Retry attempts:", self.attempts),
+                ("Log driver:", self.log_driver),
+                ("Environment:", self.environment),
+            ],
+        )
         self.platform.currentTextChanged.connect(self._update_hint)
         self.vcpus.valueChanged.connect(self._update_hint)
         self._update_hint()

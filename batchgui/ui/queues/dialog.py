@@ -38,7 +38,7 @@ from batchgui.domain.inventory_requests import (
     queue_environment_problems,
 )
 from batchgui.domain.scheduling import SchedulingPolicy
-from batchgui.ui.widgets.forms import ApplyDialog, spin_box
+from batchgui.ui.widgets.forms import ApplyDialog, add_rows, spin_box
 
 # platform_family lives in the domain; the Submit dialog still imports it from here.
 __all__ = ["JobQueueDialog", "QueueRequest", "StuckJobRow", "platform_family"]
@@ -164,13 +164,18 @@ class JobQueueDialog(ApplyDialog):
         for button in (self.add_button, self.remove_button, self.up_button, self.down_button):
             order_buttons.addWidget(button)
         form = QFormLayout()
-        form.addRow("Name:", self.name)
-        form.addRow("Priority:", self.priority)
-        form.addRow("", self.enabled)
-        form.addRow("Compute environments:", self.order)
-        form.addRow("", order_buttons)
-        form.addRow("", self.order_note)
-        form.addRow("Scheduling policy:", self.policy)
+        add_rows(
+            form,
+            [
+                ("Name:", self.name),
+                ("Priority:", self.priority),
+                ("", self.enabled),
+                ("Compute environments:", self.order),
+                ("", order_buttons),
+                ("", self.order_note),
+                ("Scheduling policy:", self.policy),
+            ],
+        )
         self.body.addLayout(form)
         self.body.addWidget(stuck)
         self._order_changed()

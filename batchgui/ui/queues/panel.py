@@ -13,9 +13,9 @@ from PySide6.QtCore import QModelIndex
 
 from batchgui.domain.batch import JobCount, JobQueue, JobStatus
 from batchgui.domain.connection import ConnectionInfo
-from batchgui.domain.inventory_requests import JobQueueRequest, StuckJobAction
+from batchgui.domain.inventory_requests import StuckJobAction
 from batchgui.domain.scheduling import QueueSnapshot
-from batchgui.ui.queues.dialog import JobQueueDialog, QueueRequest
+from batchgui.ui.queues.dialog import JobQueueDialog
 from batchgui.ui.widgets.actions import InventoryPanel, action_bar, add_filter_combo, tell
 from batchgui.ui.widgets.forms import error_text
 from batchgui.ui.widgets.table_model import Column
@@ -185,13 +185,8 @@ class JobQueuesPanel(InventoryPanel[QueueRow]):
 
     async def _open_dialog(self, queue: JobQueue | None) -> None:
         environments, policies = await self.inventory.queue_choices()
-        await self.show_dialog("dialog", JobQueueDialog(environments, policies, self._send, queue, self))
-
-    async def _send(self, request: QueueRequest) -> None:
-        if isinstance(request, JobQueueRequest):
-            await self.inventory.create_job_queue(request)
-        else:
-            await self.inventory.update_job_queue(request)
+        dialog = JobQueueDialog(environments, policies, self.inventory.save_job_queue, queue, self)
+        await self.show_dialog("dialog", dialog)
 
     def front_of_queue(self) -> None:
         self.for_selected(lambda row: self._front_of_queue(row.queue), "Front of")

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from batchgui.domain.inventory_requests import SchedulingPolicyRequest
 from batchgui.domain.scheduling import SchedulingPolicy
-from batchgui.ui.scheduling_policies.dialog import PolicyRequest, SchedulingPolicyDialog
+from batchgui.ui.scheduling_policies.dialog import SchedulingPolicyDialog
 from batchgui.ui.widgets.actions import InventoryPanel, tags_text
 from batchgui.ui.widgets.table_model import Column
 
@@ -76,13 +75,8 @@ class SchedulingPoliciesPanel(InventoryPanel[SchedulingPolicy]):
         self.for_selected(self._open, "Edit")
 
     async def _open(self, policy: SchedulingPolicy | None) -> None:
-        await self.show_dialog("dialog", SchedulingPolicyDialog(self._send, policy, self))
-
-    async def _send(self, request: PolicyRequest) -> None:
-        if isinstance(request, SchedulingPolicyRequest):
-            await self.inventory.create_scheduling_policy(request)
-        else:
-            await self.inventory.update_scheduling_policy(request)
+        dialog = SchedulingPolicyDialog(self.inventory.save_scheduling_policy, policy, self)
+        await self.show_dialog("dialog", dialog)
 
     def delete(self) -> None:
         self.for_selected(self._delete, "Delete")

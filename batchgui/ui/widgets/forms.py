@@ -4,7 +4,7 @@ a list of problems with their JSON paths, and awaiting a dialog without a nested
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal, SignalInstance
@@ -12,7 +12,9 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
+    QFormLayout,
     QLabel,
+    QLayout,
     QListWidget,
     QListWidgetItem,
     QSpinBox,
@@ -28,6 +30,7 @@ __all__ = [
     "JSON_LINE",
     "ApplyDialog",
     "ProblemList",
+    "add_rows",
     "emitted",
     "error_text",
     "problem_text",
@@ -69,6 +72,15 @@ async def wait_finished(dialog: QDialog) -> int:
     finished = emitted(dialog.finished)
     dialog.open()
     return int(await finished)
+
+
+def add_rows(form: QFormLayout, rows: Iterable[tuple[str, QWidget | QLayout]]) -> None:
+    """Add labelled rows to `form` ("" for a row under the previous label)."""
+    for label, field in rows:
+        if isinstance(field, QLayout):
+            form.addRow(label, field)
+        else:
+            form.addRow(label, field)
 
 
 def spin_box(low: int, high: int, value: int = 0, suffix: str = "", tooltip: str = "") -> QSpinBox:
