@@ -32,6 +32,7 @@ from batchgui.services.app_info import AppInfo
 from batchgui.services.connections import ConnectionManager
 from batchgui.services.container import Services
 from batchgui.services.files import FileService
+from batchgui.services.inventory import InventoryService
 from batchgui.services.job_monitor import JobMonitor
 from batchgui.services.jobs import JobsService
 from batchgui.services.journal import Journal
@@ -170,6 +171,7 @@ class Application:
         self.services = PanelServices(
             self.runner, self.tasks, self.connections, self.settings, FileService(self.runner)
         )
+        self.inventory = InventoryService(self.runner, self.connections)
         self.connection_bar = ConnectionBar()
         # CSV submissions: the journal lives in the data folder so a crash or restart can resume.
         journal = Journal(self.data_dir / "submissions.sqlite3")
@@ -177,6 +179,7 @@ class Application:
             self.runner,
             self.tasks,
             self.connections,
+            inventory=self.inventory,
             # The gc.freeze policy is decided here, once, for the jobs table and the monitor.
             jobs=JobsService(self.runner, self.connections, freeze=freeze_long_lived),
             monitor=JobMonitor(
@@ -193,10 +196,10 @@ class Application:
             ),
         )
         self.panels: list[Panel] = [
-            ComputeEnvironmentsPanel(self.services),
-            JobQueuesPanel(self.services),
-            JobDefinitionsPanel(self.services),
-            SchedulingPoliciesPanel(self.services),
+            ComputeEnvironmentsPanel(self.services, self.inventory),
+            JobQueuesPanel(self.services, self.inventory),
+            JobDefinitionsPanel(self.services, self.inventory),
+            SchedulingPoliciesPanel(self.services, self.inventory),
             JobsPanel(self.services, self.facades.jobs),
             MonitorPanel(self.services, self.facades.monitor),
             SubmissionsPanel(self.services, self.facades.submissions),

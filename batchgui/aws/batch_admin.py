@@ -5,12 +5,14 @@ RegisterJobDefinition request against botocore's own input shape before anything
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from batchgui.aws.batch import chunks
-from batchgui.domain.batch import ComputeEnvironment, JobDefinition, JobQueue, JobStatus
+from batchgui.domain import inventory_requests as requests
+from batchgui.domain.batch import ComputeEnvironment, JobCount, JobDefinition, JobQueue, JobStatus
+from batchgui.domain.definition_request import JobDefinitionRequest
 from batchgui.domain.errors import BatchGuiError
 from batchgui.domain.fargate import Problem, fargate_definition_problems
 from batchgui.domain.scheduling import QueueSnapshot, SchedulingPolicy
@@ -47,21 +49,16 @@ def _not_offered(exc: BaseException, operation: str) -> BaseException:
     return exc
 
 
+def _first_live(items: Iterable[Mapping[str, Any]]) -> dict[str, Any] | None:
+    """The first described item not yet DELETED (Batch describes deleted ones for a while)."""
+    return next((dict(i) for i in items if i.get("status") != "DELETED"), None)
+
+
 @dataclass(frozen=True)
 class Registered:
     name: str
     arn: str
     revision: int
-
-
-@dataclass(frozen=True)
-class JobCount:
-    count: int
-    # True when counting stopped at the limit: "at least `count`".
-    capped: bool = False
-
-    def text(self) -> str:
-        return f"{self.count}+" if self.capped else str(self.count)
 
 
 def _location(name: str) -> str:
@@ -162,22 +159,21 @@ def validate_register_job_definition(request: Mapping[str, Any], shape: Shape | 
     return problems
 
 
+__all__ = ["BatchAdminGateway", "JobCount", "OperationNotOffered", "Registered"]
+
+
 class BatchAdminGateway:
     """Changes to Batch resources. Synchronous; call through the Runner."""
 
     def __init__(self, client: BatchClient) -> None:
         self._client = client
 
-    @property
-    def client(self) -> BatchClient:
-        return self._client
-
     # --- compute environments -----------------------------------------------------------------
-    def create_compute_environment(self, request: dict[str, Any]) -> str:
-        return str(self._client.create_compute_environment(**request)["computeEnvironmentArn"])
+    def create_compute_environment(self, request: requests.ComputeEnvironmentRequest) -> str:
+        return str(self._client.create_compute_environment(**request.to_api())["computeEnvironmentArn"])
 
-    def update_compute_environment(self, request: dict[str, Any]) -> str:
-        return str(self._client.update_compute_environment(**request)["computeEnvironmentArn"])
+    def update_compute_environment(self, request: requests.ComputeEnvironmentUpdate) -> str:
+        return str(self._client.update_compute_environment(**request.to_api())["computeEnvironmentArn"])
 
     def set_compute_environment_state(self, name: str, state: str) -> None:
         self._client.update_compute_environment(computeEnvironment=name, state=state)  # type: ignore[arg-type]
@@ -188,32 +184,30 @@ class BatchAdminGateway:
     def describe_compute_environment(self, name_or_arn: str) -> ComputeEnvironment | None:
         """The environment, or None once it is gone (deleted)."""
         found = self._client.describe_compute_environments(computeEnvironments=[name_or_arn])
-        items = [dict(item) for item in found["computeEnvironments"]]
-        live = [i for i in items if i.get("status") != "DELETED"]
-        return ComputeEnvironment.from_api(live[0]) if live else None
+        live = _first_live(found["computeEnvironments"])
+        return None if live is None else ComputeEnvironment.from_api(live)
 
     # --- job queues ---------------------------------------------------------------------------
-    def create_job_queue(self, request: dict[str, Any]) -> str:
-        return str(self._client.create_job_queue(**request)["jobQueueArn"])
+    def create_job_queue(self, request: requests.JobQueueRequest) -> str:
+        return str(self._client.create_job_queue(**request.to_api())["jobQueueArn"])
 
-    def update_job_queue(self, request: dict[str, Any]) -> str:
-        return str(self._client.update_job_queue(**request)["jobQueueArn"])
-
-    def set_job_queue_state(self, name: str, state: str) -> None:
-        self._client.update_job_queue(jobQueue=name, state=state)  # type: ignore[arg-type]
+    def update_job_queue(self, request: requests.JobQueueUpdate) -> str:
+        return str(self._client.update_job_queue(**request.to_api())["jobQueueArn"])
 
     def set_job_queue_order(self, name: str, environment_arns: Sequence[str]) -> None:
         order = [{"order": n, "computeEnvironment": arn} for n, arn in enumerate(environment_arns, start=1)]
         self._client.update_job_queue(jobQueue=name, computeEnvironmentOrder=order)  # type: ignore[arg-type]
 
+    def set_job_queue_state(self, name: str, state: str) -> None:
+        self._client.update_job_queue(jobQueue=name, state=state)  # type: ignore[arg-type]
+
     def delete_job_queue(self, name: str) -> None:
         self._client.delete_job_queue(jobQueue=name)
 
     def describe_job_queue(self, name_or_arn: str) -> JobQueue | None:
-        found = self._client.describe_job_queues(jobQueues=[name_or_arn])
-        items = [dict(item) for item in found["jobQueues"]]
-        live = [i for i in items if i.get("status") != "DELETED"]
-        return JobQueue.from_api(live[0]) if live else None
+        """The queue, or None once it is gone (deleted)."""
+        live = _first_live(self._client.describe_job_queues(jobQueues=[name_or_arn])["jobQueues"])
+        return None if live is None else JobQueue.from_api(live)
 
     def job_queue_snapshot(self, queue: str) -> QueueSnapshot:
         try:
@@ -246,8 +240,8 @@ class BatchAdminGateway:
                 return JobCount(count, capped=True)
 
     # --- job definitions ----------------------------------------------------------------------
-    def register_job_definition(self, request: dict[str, Any]) -> Registered:
-        response = self._client.register_job_definition(**request)
+    def register_job_definition(self, request: JobDefinitionRequest) -> Registered:
+        response = self._client.register_job_definition(**request.to_api())
         return Registered(
             response["jobDefinitionName"], response["jobDefinitionArn"], int(response["revision"])
         )
@@ -277,16 +271,11 @@ class BatchAdminGateway:
             policies.extend(SchedulingPolicy.from_api(dict(p)) for p in described["schedulingPolicies"])
         return sorted(policies, key=lambda p: p.name)
 
-    def create_scheduling_policy(
-        self, name: str, fairshare: dict[str, Any], tags: Mapping[str, str] | None = None
-    ) -> str:
-        kwargs: dict[str, Any] = {"name": name, "fairsharePolicy": fairshare}
-        if tags:
-            kwargs["tags"] = dict(tags)
-        return str(self._client.create_scheduling_policy(**kwargs)["arn"])
+    def create_scheduling_policy(self, request: requests.SchedulingPolicyRequest) -> str:
+        return str(self._client.create_scheduling_policy(**request.to_api())["arn"])
 
-    def update_scheduling_policy(self, arn: str, fairshare: dict[str, Any]) -> None:
-        self._client.update_scheduling_policy(arn=arn, fairsharePolicy=fairshare)  # type: ignore[arg-type]
+    def update_scheduling_policy(self, request: requests.SchedulingPolicyUpdate) -> None:
+        self._client.update_scheduling_policy(**request.to_api())
 
     def delete_scheduling_policy(self, arn: str) -> None:
         self._client.delete_scheduling_policy(arn=arn)

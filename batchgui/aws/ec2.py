@@ -5,29 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from batchgui.domain.network import SecurityGroup, Subnet
+
 if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client
 
-
-@dataclass(frozen=True)
-class Subnet:
-    subnet_id: str
-    vpc_id: str
-    availability_zone: str
-    cidr: str
-    name: str = ""
+__all__ = ["Ec2Gateway", "SecurityGroup", "Subnet"]
 
 
 @dataclass(frozen=True)
-class SecurityGroup:
-    group_id: str
-    vpc_id: str
-    name: str
-
-
 class Ec2Gateway:
-    def __init__(self, client: EC2Client) -> None:
-        self._client = client
+    """Synchronous; call through the Runner."""
+
+    _client: EC2Client
 
     def describe_subnets(self) -> list[Subnet]:
         subnets: list[Subnet] = []

@@ -5,22 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from batchgui.domain.network import Role
+
 if TYPE_CHECKING:
     from mypy_boto3_iam import IAMClient
 
+__all__ = ["IamGateway", "Role"]
+
 
 @dataclass(frozen=True)
-class Role:
-    name: str
-    arn: str
-
-
 class IamGateway:
-    def __init__(self, client: IAMClient) -> None:
-        self._client = client
+    """Synchronous; call through the Runner."""
+
+    _client: IAMClient
 
     def list_roles(self) -> list[Role]:
-        roles: list[Role] = []
-        for page in self._client.get_paginator("list_roles").paginate():
-            roles.extend(Role(r["RoleName"], r["Arn"]) for r in page.get("Roles", []))
-        return roles
+        pages = self._client.get_paginator("list_roles").paginate()
+        return [Role(r["RoleName"], r["Arn"]) for page in pages for r in page.get("Roles", [])]

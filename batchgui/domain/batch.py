@@ -31,6 +31,18 @@ class JobStatus(StrEnum):
         return tuple(s for s in cls if not s.is_terminal)
 
 
+@dataclass(frozen=True)
+class JobCount:
+    """Jobs of one status in one queue, as counted through ListJobs pages."""
+
+    count: int
+    # True when counting stopped at the limit: "at least `count`".
+    capped: bool = False
+
+    def text(self) -> str:
+        return f"{self.count}+" if self.capped else str(self.count)
+
+
 class Platform(StrEnum):
     FARGATE = "FARGATE"
     FARGATE_SPOT = "FARGATE_SPOT"

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from batchgui.services.app_info import AppInfo
 from batchgui.services.connections import ConnectionManager
+from batchgui.services.inventory import InventoryService
 from batchgui.services.job_monitor import JobMonitor
 from batchgui.services.jobs import JobsService
 from batchgui.services.runner import Runner
@@ -22,6 +23,7 @@ class Services:
     runner: Runner
     tasks: TaskSet
     connections: ConnectionManager
+    inventory: InventoryService
     jobs: JobsService
     monitor: JobMonitor
     app_info: AppInfo

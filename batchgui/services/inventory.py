@@ -1,146 +1,97 @@
-"""Dependency-aware deletes and per-queue job counts.
+"""The inventory facade: compute environments, job queues, job definitions and scheduling policies —
+list, create, change, enable/disable, tag, delete — plus what their forms offer to pick from (subnets,
+security groups, roles, environments, policies), the front of a queue, and job counts per queue.
 
-AWS Batch refuses to delete an ENABLED compute environment, one still attached to a queue, or an
-ENABLED queue; and each change first goes through UPDATING before the next is accepted. A DeletePlan
-lists the steps that clear those blockers in order (detach or delete the queues, disable, delete),
-and `execute` runs them one at a time, waiting for each change to settle, reporting progress, and
-stopping at the first failure with that step's error. Cancelling the task stops between calls.
+Every call uses the connection current when it starts (NotConnected when there is none) and runs its
+blocking work through the Runner; a throttled call waits and is tried again (Batch allows about 50
+requests/s per account) rather than failing. The dependency-aware deletes are planned and run by
+`inventory_delete`; a delete keeps the connection it started on.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from enum import StrEnum
-from typing import TypeVar
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
-from batchgui.aws.batch_admin import BatchAdminGateway, JobCount
-from batchgui.domain.batch import ComputeEnvironment, JobQueue, JobStatus
-from batchgui.domain.errors import BatchGuiError, NotFound, Throttled
+from batchgui.aws.batch_admin import BatchAdminGateway, Registered, validate_register_job_definition
+from batchgui.domain.batch import ComputeEnvironment, JobCount, JobDefinition, JobQueue, JobStatus
+from batchgui.domain.definition_request import JobDefinitionRequest
+from batchgui.domain.errors import Throttled
+from batchgui.domain.fargate import Problem
+from batchgui.domain.inventory_requests import (
+    ComputeEnvironmentRequest,
+    ComputeEnvironmentUpdate,
+    JobQueueRequest,
+    JobQueueUpdate,
+    SchedulingPolicyRequest,
+    SchedulingPolicyUpdate,
+)
+from batchgui.domain.network import NetworkChoices
+from batchgui.domain.scheduling import QueueSnapshot, SchedulingPolicy
+from batchgui.services.bound import BoundService
+from batchgui.services.connections import ConnectionManager, describe_error
+from batchgui.services.inventory_delete import (
+    POLL_INTERVAL_S,
+    WAIT_TIMEOUT_S,
+    DeletePlan,
+    DeleteRun,
+    Progress,
+    Step,
+    StepKind,
+    StepState,
+    WaitFailed,
+    plan_delete_compute_environment,
+    plan_delete_job_queue,
+    quiet,
+)
 from batchgui.services.runner import Runner
 
+__all__ = [
+    "DeletePlan",
+    "InventoryService",
+    "Progress",
+    "Step",
+    "StepKind",
+    "StepState",
+    "WaitFailed",
+]
+
 T = TypeVar("T")
-POLL_INTERVAL_S = 2.0
-WAIT_TIMEOUT_S = 900.0
 # Terminal statuses can hold millions of jobs: count one page of them and show "1000+".
 TERMINAL_COUNT_LIMIT = 1000
 ACTIVE_COUNT_LIMIT = 10_000
 COUNT_CONCURRENCY = 4
-# Beyond botocore's own retries: a throttled step waits and tries again rather than failing.
+# Beyond botocore's own retries: a throttled call waits and tries again rather than failing.
 THROTTLE_RETRIES = 8
 THROTTLE_BACKOFF_S = 0.5
 
 
-class StepKind(StrEnum):
-    DISABLE_QUEUE = "disable-queue"
-    DETACH_FROM_QUEUE = "detach"
-    DELETE_QUEUE = "delete-queue"
-    WAIT_QUEUE_GONE = "wait-queue-gone"
-    DISABLE_ENVIRONMENT = "disable-environment"
-    DELETE_ENVIRONMENT = "delete-environment"
+def _first_line(error: BaseException) -> str:
+    return describe_error(error)[1].splitlines()[0]
 
 
-class StepState(StrEnum):
-    PENDING = "pending"
-    RUNNING = "running"
-    DONE = "done"
-    FAILED = "failed"
-    SKIPPED = "skipped"
-    CANCELLED = "cancelled"
-
-
-@dataclass
-class Step:
-    kind: StepKind
-    target: str
-    # DETACH_FROM_QUEUE: the environment ARNs that stay in the queue, in order.
-    keep: tuple[str, ...] = ()
-    state: StepState = StepState.PENDING
-    detail: str = ""
-
-    def describe(self) -> str:
-        match self.kind:
-            case StepKind.DISABLE_QUEUE:
-                return f"Disable job queue {self.target} and wait until it is VALID"
-            case StepKind.DETACH_FROM_QUEUE:
-                return f"Detach the environment from job queue {self.target} and wait until it is VALID"
-            case StepKind.DELETE_QUEUE:
-                return f"Delete job queue {self.target} and wait until it is gone"
-            case StepKind.WAIT_QUEUE_GONE:
-                return f"Wait until job queue {self.target}, already being deleted, is gone"
-            case StepKind.DISABLE_ENVIRONMENT:
-                return f"Disable compute environment {self.target} and wait until it is VALID"
-            case StepKind.DELETE_ENVIRONMENT:
-                return f"Delete compute environment {self.target} and wait until it is gone"
-
-
-@dataclass
-class DeletePlan:
-    kind: str  # "compute environment" or "job queue"
-    name: str
-    blockers: list[str] = field(default_factory=list)
-    steps: list[Step] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-    def summary(self) -> str:
-        """What will happen, for the confirmation dialog."""
-        lines = [f"Delete {self.kind} {self.name}."]
-        if self.blockers:
-            lines.append("")
-            lines.append("What blocks the delete now:")
-            lines.extend(f"  • {b}" for b in self.blockers)
-        lines.append("")
-        lines.append("The app will:")
-        lines.extend(f"  {n}. {s.describe()}" for n, s in enumerate(self.steps, start=1))
-        if self.warnings:
-            lines.append("")
-            lines.extend(self.warnings)
-        return "\n".join(lines)
-
-    @property
-    def failed_step(self) -> Step | None:
-        return next((s for s in self.steps if s.state is StepState.FAILED), None)
-
-
-Progress = Callable[[int, Step], None]
-
-
-def _quiet(_index: int, _step: Step) -> None:
-    return None
-
-
-def _announce(progress: Progress, index: int, step: Step) -> Callable[[], None]:
-    return lambda: progress(index, step)
-
-
-class WaitFailed(BatchGuiError):
-    title = "The change did not settle"
-
-
-class Inventory:
-    """Plans and runs deletes, and counts jobs, through the Runner (never on the GUI thread)."""
+class InventoryService(BoundService):
+    """What the inventory panels and their forms do, Qt-free, on the current connection."""
 
     def __init__(
         self,
         runner: Runner,
-        admin: BatchAdminGateway,
+        connections: ConnectionManager,
         poll_interval_s: float = POLL_INTERVAL_S,
         wait_timeout_s: float = WAIT_TIMEOUT_S,
     ) -> None:
-        self._runner = runner
-        self._admin = admin
+        super().__init__(runner, connections)
         self.poll_interval_s = poll_interval_s
         self.wait_timeout_s = wait_timeout_s
         self.throttle_backoff_s = THROTTLE_BACKOFF_S
 
-    async def _call(self, fn: Callable[..., T], *args: object) -> T:
-        """runner.run with backoff on throttling (Batch allows about 50 requests/s per account)."""
+    async def _call(self, fn: Callable[..., T], *args: Any) -> T:
+        """`_run` with backoff on throttling."""
         delay = self.throttle_backoff_s
         for attempt in range(THROTTLE_RETRIES + 1):
             try:
-                return await self._runner.run(fn, *args)
+                return await self._run(fn, *args)
             except Throttled:
                 if attempt == THROTTLE_RETRIES:
                     raise
@@ -148,203 +99,163 @@ class Inventory:
                 delay = min(delay * 2, 10.0)
         raise AssertionError("unreachable")
 
-    # --- planning -----------------------------------------------------------------------------
-    async def plan_delete_job_queue(self, name: str) -> DeletePlan:
-        queue = await self._call(self._admin.describe_job_queue, name)
-        if queue is None:
-            raise NotFound(f"job queue {name} does not exist", "Refresh the list: it may have been deleted.")
-        plan = DeletePlan("job queue", queue.name)
-        if queue.state == "ENABLED":
-            plan.blockers.append("It is ENABLED: AWS deletes only DISABLED queues.")
-            plan.steps.append(Step(StepKind.DISABLE_QUEUE, queue.name))
-        plan.steps.append(Step(StepKind.DELETE_QUEUE, queue.name))
-        plan.warnings.append("Jobs still in the queue are cancelled or terminated by AWS Batch.")
-        return plan
+    def _admin(self) -> BatchAdminGateway:
+        return self._backend().batch_admin
 
-    async def plan_delete_compute_environment(
-        self, name: str, queues: list[JobQueue] | None = None
-    ) -> DeletePlan:
-        env = await self._call(self._admin.describe_compute_environment, name)
-        if env is None:
-            raise NotFound(
-                f"compute environment {name} does not exist", "Refresh the list: it may have been deleted."
-            )
-        if queues is None:
-            queues = await self._call(self._all_queues)
-        plan = DeletePlan("compute environment", env.name)
-        for queue in sorted(queues, key=lambda q: q.name):
-            arns = [ce.arn for ce in queue.compute_environments]
-            if env.arn not in arns or queue.status == "DELETED":
-                continue
-            if queue.status == "DELETING":
-                plan.blockers.append(f"Job queue {queue.name} uses it and is being deleted.")
-                plan.steps.append(Step(StepKind.WAIT_QUEUE_GONE, queue.name))
-                continue
-            keep = tuple(a for a in arns if a != env.arn)
-            if keep:
-                plan.blockers.append(
-                    f"Job queue {queue.name} uses it (with {len(keep)} other environment(s))."
-                )
-                plan.steps.append(Step(StepKind.DETACH_FROM_QUEUE, queue.name, keep))
-            else:
-                plan.blockers.append(
-                    f"Job queue {queue.name} uses only this environment: a queue needs at least one, "
-                    "so the queue is deleted too."
-                )
-                if queue.state == "ENABLED":
-                    plan.steps.append(Step(StepKind.DISABLE_QUEUE, queue.name))
-                plan.steps.append(Step(StepKind.DELETE_QUEUE, queue.name))
-                plan.warnings.append(f"Jobs still in {queue.name} are cancelled or terminated by AWS Batch.")
-        if env.state == "ENABLED":
-            plan.blockers.append("It is ENABLED: AWS deletes only DISABLED environments.")
-            plan.steps.append(Step(StepKind.DISABLE_ENVIRONMENT, env.name))
-        plan.steps.append(Step(StepKind.DELETE_ENVIRONMENT, env.name))
-        return plan
+    # --- compute environments -------------------------------------------------------------------
+    async def compute_environments(self) -> list[ComputeEnvironment]:
+        return await self._call(self._backend().batch.describe_compute_environments)
 
-    def _all_queues(self) -> list[JobQueue]:
-        paginator = self._admin.client.get_paginator("describe_job_queues")
-        return [JobQueue.from_api(dict(q)) for page in paginator.paginate() for q in page["jobQueues"]]
+    async def create_compute_environment(self, request: ComputeEnvironmentRequest) -> str:
+        return await self._call(self._admin().create_compute_environment, request)
 
-    # --- running ------------------------------------------------------------------------------
-    async def execute(self, plan: DeletePlan, progress: Progress = _quiet) -> bool:
-        """Run the plan's steps in order; False (with the step marked FAILED) at the first error."""
-        for index, step in enumerate(plan.steps):
-            step.state = StepState.RUNNING
-            progress(index, step)
-            try:
-                await self._run_step(step, _announce(progress, index, step))
-            except asyncio.CancelledError:
-                step.state = StepState.CANCELLED
-                step.detail = "cancelled"
-                progress(index, step)
-                self._skip_rest(plan, index, progress)
-                raise
-            except Exception as exc:
-                step.state = StepState.FAILED
-                step.detail = (
-                    exc.message() if isinstance(exc, BatchGuiError) else f"{type(exc).__name__}: {exc}"
-                )
-                progress(index, step)
-                self._skip_rest(plan, index, progress)
-                return False
-            step.state = StepState.DONE
-            progress(index, step)
-        return True
+    async def update_compute_environment(self, request: ComputeEnvironmentUpdate) -> str:
+        return await self._call(self._admin().update_compute_environment, request)
 
-    @staticmethod
-    def _skip_rest(plan: DeletePlan, index: int, progress: Progress) -> None:
-        for later, rest in enumerate(plan.steps[index + 1 :], start=index + 1):
-            rest.state = StepState.SKIPPED
-            progress(later, rest)
+    async def set_compute_environment_state(self, name: str, state: str) -> None:
+        await self._call(self._admin().set_compute_environment_state, name, state)
 
-    async def _run_step(self, step: Step, changed: Callable[[], None]) -> None:
-        admin = self._admin
-        match step.kind:
-            case StepKind.DISABLE_QUEUE:
-                await self._wait_queue_settled(step, changed)
-                await self._call(admin.set_job_queue_state, step.target, "DISABLED")
-                await self._wait_queue_settled(step, changed)
-            case StepKind.DETACH_FROM_QUEUE:
-                await self._wait_queue_settled(step, changed)
-                await self._call(admin.set_job_queue_order, step.target, list(step.keep))
-                await self._wait_queue_settled(step, changed)
-            case StepKind.DELETE_QUEUE:
-                await self._wait_queue_settled(step, changed)
-                await self._call(admin.delete_job_queue, step.target)
-                await self._wait_gone(step, changed, admin.describe_job_queue)
-            case StepKind.WAIT_QUEUE_GONE:
-                await self._wait_gone(step, changed, admin.describe_job_queue)
-            case StepKind.DISABLE_ENVIRONMENT:
-                await self._wait_environment_settled(step, changed)
-                await self._call(admin.set_compute_environment_state, step.target, "DISABLED")
-                await self._wait_environment_settled(step, changed)
-            case StepKind.DELETE_ENVIRONMENT:
-                await self._wait_environment_settled(step, changed)
-                await self._call(admin.delete_compute_environment, step.target)
-                await self._wait_gone(step, changed, admin.describe_compute_environment)
-
-    async def _poll(
-        self,
-        step: Step,
-        changed: Callable[[], None],
-        check: Callable[[], object],
-        settled: Callable[[object], bool],
-        status_of: Callable[[object], str],
-    ) -> None:
-        deadline = time.monotonic() + self.wait_timeout_s
-        while True:
-            found = await self._call(check)
-            status = status_of(found)
-            if status != step.detail:
-                step.detail = status
-                changed()
-            if settled(found):
-                return
-            if time.monotonic() > deadline:
-                raise WaitFailed(
-                    f"{step.target} is still {status} after {self.wait_timeout_s:.0f} s",
-                    "Look at its status reason in the console, then retry the delete.",
-                )
-            await asyncio.sleep(self.poll_interval_s)
-
-    async def _wait_queue_settled(self, step: Step, changed: Callable[[], None]) -> None:
-        def settled(found: object) -> bool:
-            if found is None:
-                raise NotFound(f"job queue {step.target} no longer exists", "Refresh the list.")
-            assert isinstance(found, JobQueue)
-            if found.status == "INVALID":
-                raise WaitFailed(
-                    f"job queue {step.target} is INVALID: {found.status_reason}", "Fix the queue."
-                )
-            return found.status == "VALID"
-
-        await self._poll(
-            step,
-            changed,
-            lambda: self._admin.describe_job_queue(step.target),
-            settled,
-            lambda q: f"{q.state} / {q.status}" if isinstance(q, JobQueue) else "gone",
+    async def network_choices(self) -> NetworkChoices:
+        """Subnets, security groups and roles to pick from, read in parallel; what can't be read is
+        said in `note` (the forms then take typed IDs and ARNs)."""
+        backend = self._backend()
+        results = await asyncio.gather(
+            self._run(backend.ec2.describe_subnets),
+            self._run(backend.ec2.describe_security_groups),
+            self._run(backend.iam.list_roles),
+            return_exceptions=True,
+        )
+        subnets, groups, roles = results
+        for result in results:
+            if isinstance(result, BaseException) and not isinstance(result, Exception):
+                raise result  # cancelled: nothing to show
+        notes: list[str] = []
+        network_error = next((r for r in (subnets, groups) if isinstance(r, Exception)), None)
+        if network_error is not None:
+            notes.append(f"Could not list subnets or groups ({_first_line(network_error)}): type their IDs.")
+        if isinstance(roles, Exception):
+            notes.append(f"Could not list IAM roles ({_first_line(roles)}): type the ARNs.")
+        return NetworkChoices(
+            [] if isinstance(subnets, BaseException) else subnets,
+            [] if isinstance(groups, BaseException) else groups,
+            [] if isinstance(roles, BaseException) else roles,
+            " ".join(notes),
         )
 
-    async def _wait_environment_settled(self, step: Step, changed: Callable[[], None]) -> None:
-        def settled(found: object) -> bool:
-            if found is None:
-                raise NotFound(f"compute environment {step.target} no longer exists", "Refresh the list.")
-            assert isinstance(found, ComputeEnvironment)
-            # INVALID is settled too: AWS accepts disabling and deleting an INVALID environment.
-            return found.status in ("VALID", "INVALID")
+    async def role_arns(self) -> list[str]:
+        """IAM role ARNs to offer; none when IAM can't be read (the role fields stay free text)."""
+        backend = self._backend()
+        try:
+            return [r.arn for r in await self._run(backend.iam.list_roles)]
+        except Exception:
+            return []
 
-        await self._poll(
-            step,
-            changed,
-            lambda: self._admin.describe_compute_environment(step.target),
-            settled,
-            lambda e: f"{e.state} / {e.status}" if isinstance(e, ComputeEnvironment) else "gone",
-        )
+    # --- job queues -------------------------------------------------------------------------------
+    async def job_queues(self) -> list[JobQueue]:
+        return await self._call(self._backend().batch.describe_job_queues)
 
-    async def _wait_gone(
-        self, step: Step, changed: Callable[[], None], describe: Callable[[str], object]
-    ) -> None:
-        await self._poll(
-            step,
-            changed,
-            lambda: describe(step.target),
-            lambda found: found is None,
-            lambda found: "deleted" if found is None else f"{getattr(found, 'status', '')}",
-        )
+    async def queue_choices(self) -> tuple[list[ComputeEnvironment], list[SchedulingPolicy]]:
+        """The environments and scheduling policies a queue can use."""
+        environments = await self.compute_environments()
+        try:
+            policies = await self.scheduling_policies()
+        except Exception:
+            policies = []  # an endpoint without scheduling policies: offer none
+        return environments, policies
 
-    # --- job counts ---------------------------------------------------------------------------
+    async def create_job_queue(self, request: JobQueueRequest) -> str:
+        return await self._call(self._admin().create_job_queue, request)
+
+    async def update_job_queue(self, request: JobQueueUpdate) -> str:
+        return await self._call(self._admin().update_job_queue, request)
+
+    async def save_job_queue(self, request: JobQueueRequest | JobQueueUpdate) -> str:
+        """Create the queue or update it, as the request says."""
+        if isinstance(request, JobQueueUpdate):
+            return await self.update_job_queue(request)
+        return await self.create_job_queue(request)
+
+    async def queue_front(self, queue: str) -> QueueSnapshot:
+        """GetJobQueueSnapshot: the next RUNNABLE jobs (OperationNotOffered where the endpoint lacks it)."""
+        return await self._call(self._admin().job_queue_snapshot, queue)
+
+    async def set_job_queue_state(self, name: str, state: str) -> None:
+        await self._call(self._admin().set_job_queue_state, name, state)
+
     async def job_counts(
-        self, queues: list[str], statuses: tuple[JobStatus, ...] = tuple(JobStatus)
+        self, queues: Sequence[str], statuses: tuple[JobStatus, ...] = tuple(JobStatus)
     ) -> dict[str, dict[JobStatus, JobCount]]:
         """Jobs per status for each queue (ListJobs by status; terminal statuses capped at one page)."""
+        admin = self._admin()
         limit = asyncio.Semaphore(COUNT_CONCURRENCY)
         counts: dict[str, dict[JobStatus, JobCount]] = {q: {} for q in queues}
 
         async def one(queue: str, status: JobStatus) -> None:
             cap = TERMINAL_COUNT_LIMIT if status.is_terminal else ACTIVE_COUNT_LIMIT
             async with limit:
-                counts[queue][status] = await self._call(self._admin.count_jobs, queue, status, cap)
+                counts[queue][status] = await self._call(admin.count_jobs, queue, status, cap)
 
         await asyncio.gather(*(one(q, s) for q in queues for s in statuses))
         return counts
+
+    # --- job definitions --------------------------------------------------------------------------
+    async def job_definitions(self, status: str | None = "ACTIVE") -> list[JobDefinition]:
+        return await self._call(self._backend().batch.describe_job_definitions, status)
+
+    async def job_definition_revisions(self, name: str) -> list[JobDefinition]:
+        return await self._call(self._admin().job_definition_revisions, name)
+
+    def job_definition_problems(self, request: JobDefinitionRequest) -> list[Problem]:
+        """What RegisterJobDefinition would refuse (botocore's input shape, Fargate's combinations),
+        from the SDK's bundled model: no connection and no network needed."""
+        return validate_register_job_definition(request.to_api())
+
+    async def register_job_definition(self, request: JobDefinitionRequest) -> Registered:
+        return await self._call(self._admin().register_job_definition, request)
+
+    async def deregister_job_definition(self, arn: str) -> None:
+        await self._call(self._admin().deregister_job_definition, arn)
+
+    # --- scheduling policies ----------------------------------------------------------------------
+    async def scheduling_policies(self) -> list[SchedulingPolicy]:
+        return await self._call(self._admin().list_scheduling_policies)
+
+    async def create_scheduling_policy(self, request: SchedulingPolicyRequest) -> str:
+        return await self._call(self._admin().create_scheduling_policy, request)
+
+    async def update_scheduling_policy(self, request: SchedulingPolicyUpdate) -> None:
+        await self._call(self._admin().update_scheduling_policy, request)
+
+    async def save_scheduling_policy(self, request: SchedulingPolicyRequest | SchedulingPolicyUpdate) -> None:
+        if isinstance(request, SchedulingPolicyUpdate):
+            await self.update_scheduling_policy(request)
+        else:
+            await self.create_scheduling_policy(request)
+
+    async def delete_scheduling_policy(self, arn: str) -> None:
+        await self._call(self._admin().delete_scheduling_policy, arn)
+
+    # --- tags -------------------------------------------------------------------------------------
+    async def tags(self, arn: str) -> dict[str, str]:
+        return await self._call(self._admin().list_tags, arn)
+
+    async def set_tags(self, arn: str, wanted: dict[str, str]) -> None:
+        """Make the resource's tags exactly `wanted`."""
+        await self._call(self._admin().set_tags, arn, wanted)
+
+    # --- dependency-aware deletes -----------------------------------------------------------------
+    async def plan_delete_job_queue(self, name: str) -> DeletePlan:
+        return await plan_delete_job_queue(self._call, self._admin(), name)
+
+    async def plan_delete_compute_environment(
+        self, name: str, queues: list[JobQueue] | None = None
+    ) -> DeletePlan:
+        admin = self._admin()
+        if queues is None:
+            queues = await self.job_queues()
+        return await plan_delete_compute_environment(self._call, admin, name, queues)
+
+    async def execute(self, plan: DeletePlan, progress: Progress = quiet) -> bool:
+        """Run the plan's steps in order on the current connection; False at the first failed step."""
+        run = DeleteRun(self._call, self._admin(), self.poll_interval_s, self.wait_timeout_s)
+        return await run.execute(plan, progress)

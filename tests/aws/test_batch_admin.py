@@ -12,7 +12,16 @@ from batchgui.aws.batch_admin import (
 )
 from batchgui.aws.errors import translate
 from batchgui.domain.batch import JobStatus
+from batchgui.domain.definition_request import JobDefinitionRequest
 from batchgui.domain.errors import InvalidInput
+from batchgui.domain.inventory_requests import (
+    FairsharePolicy,
+    JobQueueRequest,
+    JobQueueSettings,
+    SchedulingPolicyRequest,
+    SchedulingPolicyUpdate,
+)
+from batchgui.domain.scheduling import ShareAttribute
 from tests.support import MotoEndpoint, seed_batch
 
 pytestmark = pytest.mark.timeout(60)
@@ -86,7 +95,9 @@ def test_environments_queues_and_definitions_on_moto(moto: MotoEndpoint) -> None
     admin.delete_compute_environment("demo-fargate")
     assert admin.describe_compute_environment("demo-fargate") is None
 
-    registered = admin.register_job_definition(good_request() | {"jobDefinitionName": "demo-definition"})
+    registered = admin.register_job_definition(
+        JobDefinitionRequest.from_api(good_request() | {"jobDefinitionName": "demo-definition"})
+    )
     assert registered.revision == 2
     revisions = admin.job_definition_revisions("demo-definition")
     assert [d.revision for d in revisions] == [2, 1]
@@ -108,17 +119,13 @@ def test_job_counts_by_status(moto: MotoEndpoint) -> None:
 def test_scheduling_policies_and_tags(moto: MotoEndpoint) -> None:
     ids = seed_batch(moto)
     admin = BatchAdminGateway(moto.client("batch"))
-    fair = {
-        "shareDecaySeconds": 3600,
-        "computeReservation": 10,
-        "shareDistribution": [{"shareIdentifier": "a*", "weightFactor": 2.0}],
-    }
-    arn = admin.create_scheduling_policy("fair", fair, {"team": "x"})
+    fair = FairsharePolicy(3600, 10, (ShareAttribute("a*", 2.0),))
+    arn = admin.create_scheduling_policy(SchedulingPolicyRequest("fair", fair, tags={"team": "x"}))
     [policy] = admin.list_scheduling_policies()
     assert (policy.name, policy.share_decay_s, policy.compute_reservation) == ("fair", 3600, 10)
     assert policy.shares[0].identifier == "a*"
     assert policy.tags == {"team": "x"}
-    admin.update_scheduling_policy(arn, {"shareDecaySeconds": 60, "shareDistribution": []})
+    admin.update_scheduling_policy(SchedulingPolicyUpdate(arn, FairsharePolicy(share_decay_s=60)))
     assert admin.list_scheduling_policies()[0].share_decay_s == 60
     admin.delete_scheduling_policy(arn)
     assert admin.list_scheduling_policies() == []
@@ -154,14 +161,9 @@ def test_sandbox_refuses_what_aws_refuses_and_offers_the_snapshot(sandbox: Any) 
     assert "ENABLED" in error.detail
     with pytest.raises(ClientError, match="mix") as mixed:
         admin.create_job_queue(
-            {
-                "jobQueueName": "mixed",
-                "priority": 1,
-                "computeEnvironmentOrder": [
-                    {"order": 1, "computeEnvironment": "fargate-ce"},
-                    {"order": 2, "computeEnvironment": "ec2-ce"},
-                ],
-            }
+            JobQueueRequest(
+                "mixed", JobQueueSettings(priority=1, compute_environments=("fargate-ce", "ec2-ce"))
+            )
         )
     assert "mix" in str(mixed.value)
     snapshot = admin.job_queue_snapshot("fargate-queue")
@@ -181,7 +183,7 @@ def test_scheduling_policies_page_and_chunk_past_100(sandbox: Any) -> None:
     )
     admin = BatchAdminGateway(batch)
     for n in range(105):
-        admin.create_scheduling_policy(f"p{n:03d}", {"shareDistribution": []})
+        admin.create_scheduling_policy(SchedulingPolicyRequest(f"p{n:03d}"))
     calls: list[str] = []
     batch.meta.events.register("before-send.batch.*", lambda request, **_: calls.append(request.url))
     policies = admin.list_scheduling_policies()

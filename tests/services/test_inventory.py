@@ -2,17 +2,20 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import boto3
 import pytest
 from botocore.stub import Stubber
 
+from batchgui.aws.batch import BatchGateway
 from batchgui.aws.batch_admin import BatchAdminGateway
 from batchgui.aws.errors import translate
 from batchgui.domain.batch import JobStatus
 from batchgui.domain.errors import NotFound
-from batchgui.services.inventory import DeletePlan, Inventory, Step, StepKind, StepState
+from batchgui.services.connections import Backend, ConnectionManager
+from batchgui.services.inventory import DeletePlan, InventoryService, Step, StepKind, StepState
 from batchgui.services.runner import Runner
 from tests.support import MotoEndpoint, seed_batch
 
@@ -24,6 +27,19 @@ def runner() -> Iterator[Runner]:
     made = Runner(workers=2, translate=translate)
     yield made
     made.close()
+
+
+def connected_to(runner: Runner, client: Any) -> ConnectionManager:
+    """A ConnectionManager whose current connection is the gateways over `client`."""
+    manager = ConnectionManager(runner, start_local=lambda: pytest.fail("no sandbox here"))
+    backend = SimpleNamespace(batch=BatchGateway(client), batch_admin=BatchAdminGateway(client))
+    manager.backend = cast(Backend, backend)
+    return manager
+
+
+def bound_inventory(runner: Runner, client: Any, poll_interval_s: float = 2.0) -> InventoryService:
+    """The facade, connected through `client`."""
+    return InventoryService(runner, connected_to(runner, client), poll_interval_s=poll_interval_s)
 
 
 def sandbox_batch(sandbox: Any) -> Any:
@@ -40,8 +56,9 @@ def test_deleting_a_queue_disables_it_first(
     moto: MotoEndpoint, runner: Runner, run_async: Callable[..., Any]
 ) -> None:
     seed_batch(moto)
-    admin = BatchAdminGateway(moto.client("batch"))
-    inventory = Inventory(runner, admin, poll_interval_s=0.05)
+    client = moto.client("batch")
+    admin = BatchAdminGateway(client)
+    inventory = bound_inventory(runner, client, poll_interval_s=0.05)
     plan = run_async(inventory.plan_delete_job_queue("demo-queue"))
     assert [s.kind for s in plan.steps] == [StepKind.DISABLE_QUEUE, StepKind.DELETE_QUEUE]
     assert "ENABLED" in plan.blockers[0]
@@ -83,7 +100,7 @@ def test_environment_delete_plan_detaches_or_deletes_queues(
         ],
     )
     admin = BatchAdminGateway(batch)
-    inventory = Inventory(runner, admin, poll_interval_s=0.05)
+    inventory = bound_inventory(runner, batch, poll_interval_s=0.05)
     plan = run_async(inventory.plan_delete_compute_environment("demo-fargate"))
     assert [(s.kind, s.target) for s in plan.steps] == [
         (StepKind.DISABLE_QUEUE, "demo-queue"),
@@ -105,8 +122,8 @@ def test_a_failing_step_stops_the_plan_with_its_error(
     moto: MotoEndpoint, runner: Runner, run_async: Callable[..., Any]
 ) -> None:
     seed_batch(moto)
-    admin = BatchAdminGateway(moto.client("batch"))
-    inventory = Inventory(runner, admin, poll_interval_s=0.05)
+    client = moto.client("batch")
+    inventory = bound_inventory(runner, client, poll_interval_s=0.05)
     plan = run_async(inventory.plan_delete_job_queue("demo-queue"))
     moto.client("batch").delete_job_queue(jobQueue="demo-queue")  # gone behind our back
     assert not run_async(inventory.execute(plan))
@@ -119,7 +136,7 @@ def test_a_failing_step_stops_the_plan_with_its_error(
 def test_unknown_targets_are_not_found(
     moto: MotoEndpoint, runner: Runner, run_async: Callable[..., Any]
 ) -> None:
-    inventory = Inventory(runner, BatchAdminGateway(moto.client("batch")))
+    inventory = bound_inventory(runner, moto.client("batch"))
     with pytest.raises(NotFound):
         run_async(inventory.plan_delete_job_queue("nope"))
     with pytest.raises(NotFound):
@@ -128,7 +145,7 @@ def test_unknown_targets_are_not_found(
 
 def test_throttling_is_retried_not_reported(runner: Runner, run_async: Callable[..., Any]) -> None:
     client = boto3.client("batch", region_name="us-east-1", aws_access_key_id="a", aws_secret_access_key="b")
-    inventory = Inventory(runner, BatchAdminGateway(client), poll_interval_s=0.01)
+    inventory = bound_inventory(runner, client, poll_interval_s=0.01)
     inventory.throttle_backoff_s = 0.01
     queue = {
         "jobQueueName": "q",
@@ -152,7 +169,7 @@ def test_throttling_is_retried_not_reported(runner: Runner, run_async: Callable[
 def test_cancel_stops_between_calls(sandbox: Any, runner: Runner, run_async: Callable[..., Any]) -> None:
     batch = sandbox_batch(sandbox)
     admin = BatchAdminGateway(batch)
-    inventory = Inventory(runner, admin, poll_interval_s=0.05)
+    inventory = bound_inventory(runner, batch, poll_interval_s=0.05)
     plan = run_async(inventory.plan_delete_job_queue("fargate-queue"))
 
     async def cancel_soon() -> None:
@@ -176,7 +193,7 @@ def test_sandbox_environment_delete_waits_for_each_step(
 ) -> None:
     batch = sandbox_batch(sandbox)
     admin = BatchAdminGateway(batch)
-    inventory = Inventory(runner, admin, poll_interval_s=0.1)
+    inventory = bound_inventory(runner, batch, poll_interval_s=0.1)
     plan = run_async(inventory.plan_delete_compute_environment("ec2-ce"))
     assert [s.kind for s in plan.steps] == [
         StepKind.DISABLE_QUEUE,
@@ -200,8 +217,8 @@ def test_queues_already_going_are_waited_for_not_deleted_again(
     from batchgui.domain.batch import ComputeEnvironmentOrder, JobQueue
 
     ids = seed_batch(moto)
-    admin = BatchAdminGateway(moto.client("batch"))
-    inventory = Inventory(runner, admin, poll_interval_s=0.05)
+    client = moto.client("batch")
+    inventory = bound_inventory(runner, client, poll_interval_s=0.05)
     going = JobQueue(
         "going",
         "arn:q/going",

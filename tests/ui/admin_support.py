@@ -9,7 +9,6 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from batchgui.app import Application
 from batchgui.domain.connection import ConnectionSpec, LocalEndpoint
-from batchgui.ui.widgets import actions as admin
 
 
 class SandboxEndpoint:
@@ -30,8 +29,8 @@ class SandboxEndpoint:
 def open_panel(
     make_app: Callable[..., Application], endpoint: Any, panel_id: str, wait_until: Callable[..., None]
 ) -> tuple[Application, Any]:
-    admin.INVENTORY_POLL_S["interval"] = 0.1
     app = make_app(endpoint, "--panel", panel_id)
+    app.inventory.poll_interval_s = 0.1  # the deletes' status checks, quicker than a person needs
     app.start(ConnectionSpec.local())
     panel = app.window.current_panel()
     wait_until(lambda: panel.load_count >= 1, timeout=30, what=f"{panel_id} loaded")

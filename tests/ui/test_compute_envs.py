@@ -7,10 +7,12 @@ import pytest
 from PySide6.QtCore import Qt
 
 from batchgui.app import Application
+from batchgui.domain.inventory_requests import ComputeEnvironmentRequest
 from batchgui.ui.compute_envs.wizard import ComputeEnvironmentWizard, compute_environment_problems
 from batchgui.ui.widgets.forms import ProblemList
 from tests.support import MotoEndpoint, seed_batch
 from tests.ui.admin_support import SandboxEndpoint, answer, open_panel, select_row
+from tests.ui.inventory_stubs import inventory_connected_to
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -140,18 +142,16 @@ def test_wizard_refuses_bad_input_without_sending_and_shows_aws_errors(
 
 
 def test_problems_for_ec2_requests() -> None:
-    request = {
-        "computeEnvironmentName": "x",
-        "computeResources": {
-            "type": "EC2",
-            "maxvCpus": 4,
-            "minvCpus": 8,
-            "subnets": ["s"],
-            "instanceTypes": ["m5.large", "NOT A TYPE"],
-            "allocationStrategy": "SPOT_CAPACITY_OPTIMIZED",
-            "bidPercentage": 150,
-        },
-    }
+    request = ComputeEnvironmentRequest(
+        name="x",
+        platform="EC2",
+        max_vcpus=4,
+        min_vcpus=8,
+        subnets=("s",),
+        instance_types=("m5.large", "NOT A TYPE"),
+        allocation_strategy="SPOT_CAPACITY_OPTIMIZED",
+        bid_percentage=150,
+    )
     paths = {p.path for p in compute_environment_problems(request)}
     assert paths >= {
         "computeResources.minvCpus",
@@ -254,12 +254,12 @@ def test_wizard_offers_typing_when_ec2_and_iam_are_denied(
     def denied() -> list[Any]:
         raise AccessDenied("not allowed", "Ask an administrator.")
 
-    _app, panel = open_panel(make_app, moto, "compute-environments", wait_until)
+    app, _panel = open_panel(make_app, moto, "compute-environments", wait_until)
     backend = SimpleNamespace(
         ec2=SimpleNamespace(describe_subnets=denied, describe_security_groups=denied),
         iam=SimpleNamespace(list_roles=denied),
     )
-    choices = run_async(panel.network_choices(backend))
+    choices = run_async(inventory_connected_to(app.runner, backend).network_choices())
     assert choices.subnets == []
     assert "type their IDs" in choices.note
     assert "type the ARNs" in choices.note
@@ -311,7 +311,7 @@ def test_edit_on_the_sandbox_applies_resources(
     wait_until(lambda: dialog.choices_loaded, what="subnets listed")
     # The environment's subnets are ticked in the same checklist the wizard uses.
     assert dialog.subnets.checked_ids() == ["subnet-0sandbox"]
-    assert dialog.request() == {"computeEnvironment": "ec2-ce"}
+    assert dialog.request().to_api() == {"computeEnvironment": "ec2-ce"}
     dialog.subnets.set_checked([])
     dialog.instance_types.setText("m5, NOT OK")
     dialog.start_apply()
@@ -322,7 +322,10 @@ def test_edit_on_the_sandbox_applies_resources(
     dialog.subnets.set_checked(["subnet-0sandbox"])
     dialog.instance_types.setText("m5, c5, r5")
     dialog.max_vcpus.setValue(32)
-    assert dialog.request()["computeResources"] == {"maxvCpus": 32, "instanceTypes": ["m5", "c5", "r5"]}
+    assert dialog.request().to_api()["computeResources"] == {
+        "maxvCpus": 32,
+        "instanceTypes": ["m5", "c5", "r5"],
+    }
     dialog.start_apply()
     wait_until(lambda: panel.edit_dialog is None, what="applied")
     wait_until(
@@ -339,7 +342,7 @@ def test_wizard_and_edit_dialog_say_loading_then_fill_the_checklists(qtbot: Any)
     from batchgui.domain.batch import ComputeEnvironment
     from batchgui.ui.compute_envs.wizard import LOADING, EditComputeEnvironmentDialog, NetworkChoices
 
-    async def refuse(_request: dict[str, Any]) -> None:
+    async def refuse(_request: object) -> None:
         raise AssertionError("nothing may be sent")
 
     choices = NetworkChoices(
@@ -389,9 +392,9 @@ def test_wizard_and_edit_dialog_say_loading_then_fill_the_checklists(qtbot: Any)
     # Listed ones get their labels; one the account no longer lists stays ticked.
     assert sorted(dialog.subnets.checked_ids()) == ["subnet-b", "subnet-gone"]
     assert dialog.subnets.count() == 3
-    assert dialog.request() == {"computeEnvironment": "fg"}
+    assert dialog.request().to_api() == {"computeEnvironment": "fg"}
     dialog.subnets.set_checked(["subnet-a"])
-    assert dialog.request()["computeResources"] == {"subnets": ["subnet-a"]}
+    assert dialog.request().to_api()["computeResources"] == {"subnets": ["subnet-a"]}
     dialog.security_groups.set_checked([])
     dialog.start_apply()
     assert "Fargate needs a security group" in " ".join(dialog.problems.texts())

@@ -159,9 +159,10 @@ def test_form_and_json_stay_in_step(
     data["parameters"] = {"kept": "yes"}
     dialog.editor.setPlainText(json.dumps(data, indent=2))
     dialog.tabs.setCurrentIndex(dialog.FORM_TAB)
-    request, problems = dialog.request()
-    assert request is not None
+    typed, problems = dialog.request()
+    assert typed is not None
     assert problems == []
+    request = typed.to_api()
     assert request["parameters"] == {"kept": "yes"}
     assert request["containerProperties"]["environment"] == [{"name": "A", "value": "1"}]
     dialog.reject()

@@ -8,7 +8,7 @@ import pytest
 from batchgui.app import Application
 from batchgui.domain.batch import JobStatus
 from batchgui.ui.compute_envs.panel import ComputeEnvironmentsPanel
-from batchgui.ui.queues.dialog import JobQueueDialog
+from batchgui.ui.queues.dialog import JobQueueDialog, QueueRequest
 from tests.support import MotoEndpoint, seed_batch
 from tests.ui.admin_support import SandboxEndpoint, answer, open_panel, select_row
 
@@ -100,7 +100,7 @@ def test_create_refuses_mixing_then_creates_and_edits(
     dialog.priority.setValue(7)
     dialog.stuck_rows[0].enabled.setChecked(True)
     dialog.stuck_rows[0].seconds.setValue(1800)
-    request = dialog.request()
+    request = dialog.request().to_api()
     assert request["computeEnvironmentOrder"] == [{"order": 1, "computeEnvironment": ec2}]
     assert request["jobStateTimeLimitActions"][0]["maxTimeSeconds"] == 1800
     dialog.start_apply()
@@ -318,7 +318,7 @@ def test_end_to_end_wizard_queues_and_dependency_aware_delete(
 
 
 def test_new_queue_dialog_is_neutral_until_create_is_pressed(qtbot: Any) -> None:
-    async def send(_request: dict[str, Any]) -> None:
+    async def send(_request: QueueRequest) -> None:
         raise AssertionError("nothing may be sent")
 
     dialog = JobQueueDialog([], [], send)

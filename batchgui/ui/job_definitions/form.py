@@ -3,13 +3,10 @@ input shape and Fargate's rules before anything is sent; and a side-by-side diff
 
 from __future__ import annotations
 
-import copy
 import difflib
 import json
-import shlex
 from collections.abc import Awaitable, Callable, Sequence
 from html import escape
-from typing import Any
 
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -23,111 +20,27 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QSizePolicy,
-    QSpinBox,
     QTabWidget,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
 
-from batchgui.aws.batch_admin import validate_register_job_definition
 from batchgui.domain.batch import JobDefinition
+from batchgui.domain.definition_request import JSON_LINE, LOG_DRIVERS, DefinitionFields, JobDefinitionRequest
 from batchgui.domain.fargate import VALID_VCPUS, Problem, describe_memory_range
-from batchgui.ui.widgets.forms import JSON_LINE, ApplyDialog
+from batchgui.ui.widgets.forms import ApplyDialog, add_rows, spin_box
 from batchgui.ui.widgets.json_editor import JsonEditor
 from batchgui.ui.widgets.panel import monospace_font
 
-# Fields DescribeJobDefinitions returns that RegisterJobDefinition does not take.
-RESPONSE_ONLY = ("jobDefinitionArn", "revision", "status", "containerOrchestrationType")
-LOG_DRIVERS = (
-    "awslogs",
-    "json-file",
-    "journald",
-    "fluentd",
-    "gelf",
-    "logentries",
-    "splunk",
-    "syslog",
-    "awsfirelens",
-)
+RegisterFn = Callable[[JobDefinitionRequest], Awaitable[object]]
+# What RegisterJobDefinition would refuse in a request (InventoryService.job_definition_problems).
+CheckFn = Callable[[JobDefinitionRequest], list[Problem]]
 
 
-def request_from_definition(definition: JobDefinition) -> dict[str, Any]:
-    """A RegisterJobDefinition request that recreates `definition` (for a new revision)."""
-    request = {k: v for k, v in copy.deepcopy(definition.raw).items() if k not in RESPONSE_ONLY}
-    request.setdefault("jobDefinitionName", definition.name)
-    request.setdefault("type", "container")
-    return request
-
-
-def starter_request(role_arn: str = "") -> dict[str, Any]:
-    return {
-        "jobDefinitionName": "",
-        "type": "container",
-        "platformCapabilities": ["FARGATE"],
-        "containerProperties": {
-            "image": "public.ecr.aws/docker/library/busybox:latest",
-            "command": ["echo", "hello"],
-            "resourceRequirements": [{"type": "VCPU", "value": "1"}, {"type": "MEMORY", "value": "2048"}],
-            "executionRoleArn": role_arn,
-            "networkConfiguration": {"assignPublicIp": "ENABLED"},
-            "logConfiguration": {"logDriver": "awslogs"},
-        },
-        "retryStrategy": {"attempts": 1},
-        "timeout": {"attemptDurationSeconds": 3600},
-    }
-
-
-JSON_MESSAGES = {
-    "Expecting ',' delimiter": "expected ',' after this value",
-    "Expecting ':' delimiter": "expected ':' after the key",
-    "Expecting value": "expected a value here (a trailing comma, or a missing quote?)",
-    "Expecting property name enclosed in double quotes": "expected a key in double quotes "
-    "(a trailing comma before '}'?)",
-    "Extra data": "unexpected text after the end of the JSON",
-}
-
-
-def json_error_place(text: str, exc: json.JSONDecodeError) -> tuple[int, int, str]:
-    """Line, column and a plain message for a JSON syntax error.
-
-    Python reports a missing delimiter where the next token starts, often the line after the real
-    mistake; the place shown is the end of the value before it, where the ',' or ':' belongs."""
-    message = JSON_MESSAGES.get(exc.msg, exc.msg[:1].lower() + exc.msg[1:])
-    line, column = exc.lineno, exc.colno
-    if exc.msg.endswith("delimiter"):
-        end = len(text[: exc.pos].rstrip())
-        if end > 0:
-            line = text.count("\n", 0, end) + 1
-            column = end - (text.rfind("\n", 0, end) + 1) + 1
-    return line, column, message
-
-
-def parse_request(text: str) -> tuple[dict[str, Any] | None, list[Problem]]:
+def parse_request(text: str) -> tuple[JobDefinitionRequest | None, list[Problem]]:
     """The JSON text as a request, or the parse problem with its line and column."""
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        line, column, message = json_error_place(text, exc)
-        return None, [Problem(f"{JSON_LINE}{line}:{column}", f"Line {line}: {message}")]
-    if not isinstance(value, dict):
-        return None, [Problem("", "the request must be a JSON object ({ … })")]
-    return value, []
-
-
-def _requirement(requirements: list[dict[str, Any]], kind: str) -> str:
-    for item in requirements:
-        if item.get("type") == kind:
-            return str(item.get("value", ""))
-    return ""
-
-
-def _set_requirement(requirements: list[dict[str, Any]], kind: str, value: str) -> list[dict[str, Any]]:
-    kept = [r for r in requirements if r.get("type") != kind]
-    if value:
-        kept.append({"type": kind, "value": value})
-    order = {"VCPU": 0, "MEMORY": 1, "GPU": 2}
-    return sorted(kept, key=lambda r: order.get(str(r.get("type")), 9))
+    return JobDefinitionRequest.from_json(text)
 
 
 class DefinitionForm(QWidget):
@@ -149,12 +62,9 @@ class DefinitionForm(QWidget):
         self.vcpus = QDoubleSpinBox()
         self.vcpus.setRange(0.25, 192)
         self.vcpus.setSingleStep(0.25)
-        self.memory = QSpinBox()
-        self.memory.setRange(4, 2_000_000)
-        self.memory.setSuffix(" MiB")
+        self.memory = spin_box(4, 2_000_000, suffix=" MiB")
         self.memory.setSingleStep(512)
-        self.gpus = QSpinBox()
-        self.gpus.setRange(0, 16)
+        self.gpus = spin_box(0, 16)
         self.fargate_hint = QLabel()
         self.fargate_hint.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self.execution_role = QComboBox()
@@ -162,12 +72,9 @@ class DefinitionForm(QWidget):
         self.job_role = QComboBox()
         self.job_role.setEditable(True)
         self.public_ip = QCheckBox("Assign a public IP (needed to pull images without a NAT gateway)")
-        self.timeout = QSpinBox()
-        self.timeout.setRange(0, 14 * 24 * 3600)
+        self.timeout = spin_box(0, 14 * 24 * 3600, suffix=" s")
         self.timeout.setSpecialValueText("none")
-        self.timeout.setSuffix(" s")
-        self.attempts = QSpinBox()
-        self.attempts.setRange(0, 10)
+        self.attempts = spin_box(0, 10)
         self.attempts.setSpecialValueText("no retries (1 attempt)")
         self.log_driver = QComboBox()
         self.log_driver.addItem("")
@@ -175,10 +82,15 @@ class DefinitionForm(QWidget):
         self.environment = QPlainTextEdit()
         self.environment.setPlaceholderText("NAME=value, one per line")
         form = QFormLayout(self)
-        form.addRow("Name:", self.name)
-        form.addRow("Platform:", self.platform)
-        form.addRow("Image:", self.image)
-        form.addRow("Command:", self.command)
+        add_rows(
+            form,
+            [
+                ("Name:", self.name),
+                ("Platform:", self.platform),
+                ("Image:", self.image),
+                ("Command:", self.command),
+            ],
+        )
         resources = QHBoxLayout()
         resources.addWidget(QLabel("vCPU"))
         resources.addWidget(self.vcpus)
@@ -186,15 +98,20 @@ class DefinitionForm(QWidget):
         resources.addWidget(self.memory)
         resources.addWidget(QLabel("GPU"))
         resources.addWidget(self.gpus)
-        form.addRow("Resources:", resources)
-        form.addRow("", self.fargate_hint)
-        form.addRow("Execution role:", self.execution_role)
-        form.addRow("Job role:", self.job_role)
-        form.addRow("", self.public_ip)
-        form.addRow("Timeout:", self.timeout)
-        form.addRow("Retry attempts:", self.attempts)
-        form.addRow("Log driver:", self.log_driver)
-        form.addRow("Environment:", self.environment)
+        add_rows(
+            form,
+            [
+                ("Resources:", resources),
+                ("", self.fargate_hint),
+                ("Execution role:", self.execution_role),
+                ("Job role:", self.job_role),
+                ("", self.public_ip),
+                ("Timeout:", self.timeout),
+                ("Retry attempts:", self.attempts),
+                ("Log driver:", self.log_driver),
+                ("Environment:", self.environment),
+            ],
+        )
         self.platform.currentTextChanged.connect(self._update_hint)
         self.vcpus.valueChanged.connect(self._update_hint)
         self._update_hint()
@@ -220,107 +137,40 @@ class DefinitionForm(QWidget):
         else:
             self.fargate_hint.setText("")
 
-    def load(self, request: dict[str, Any]) -> None:
-        container: dict[str, Any] = request.get("containerProperties") or {}
-        requirements: list[dict[str, Any]] = container.get("resourceRequirements") or []
-        self.name.setText(str(request.get("jobDefinitionName", "")))
-        capabilities = request.get("platformCapabilities") or ["EC2"]
-        self.platform.setCurrentText("FARGATE" if "FARGATE" in capabilities else "EC2")
-        self.image.setText(str(container.get("image", "")))
-        self.command.setPlainText(shlex.join(str(c) for c in container.get("command") or []))
-        vcpu = _requirement(requirements, "VCPU") or str(container.get("vcpus", "1"))
-        memory = _requirement(requirements, "MEMORY") or str(container.get("memory", "2048"))
-        try:
-            self.vcpus.setValue(float(vcpu))
-            self.memory.setValue(int(memory))
-        except ValueError:
-            pass
-        gpu = _requirement(requirements, "GPU")
-        self.gpus.setValue(int(gpu) if gpu.isdigit() else 0)
-        self.execution_role.setCurrentText(str(container.get("executionRoleArn", "")))
-        self.job_role.setCurrentText(str(container.get("jobRoleArn", "")))
-        network: dict[str, Any] = container.get("networkConfiguration") or {}
-        self.public_ip.setChecked(network.get("assignPublicIp") == "ENABLED")
-        self.timeout.setValue(int((request.get("timeout") or {}).get("attemptDurationSeconds", 0) or 0))
-        self.attempts.setValue(int((request.get("retryStrategy") or {}).get("attempts", 0) or 0))
-        self.log_driver.setCurrentText(str((container.get("logConfiguration") or {}).get("logDriver", "")))
-        self.environment.setPlainText(
-            "\n".join(f"{e.get('name', '')}={e.get('value', '')}" for e in container.get("environment") or [])
+    def load(self, fields: DefinitionFields) -> None:
+        self.name.setText(fields.name)
+        self.platform.setCurrentText("FARGATE" if fields.fargate else "EC2")
+        self.image.setText(fields.image)
+        self.command.setPlainText(fields.command)
+        if fields.vcpus is not None and fields.memory_mib is not None:
+            self.vcpus.setValue(fields.vcpus)
+            self.memory.setValue(fields.memory_mib)
+        self.gpus.setValue(fields.gpus)
+        self.execution_role.setCurrentText(fields.execution_role)
+        self.job_role.setCurrentText(fields.job_role)
+        self.public_ip.setChecked(fields.public_ip)
+        self.timeout.setValue(fields.timeout_s)
+        self.attempts.setValue(fields.attempts)
+        self.log_driver.setCurrentText(fields.log_driver)
+        self.environment.setPlainText(fields.environment)
+
+    def fields(self) -> DefinitionFields:
+        return DefinitionFields(
+            name=self.name.text(),
+            fargate=self.platform.currentText() == "FARGATE",
+            image=self.image.text(),
+            command=self.command.toPlainText(),
+            vcpus=self.vcpus.value(),
+            memory_mib=self.memory.value(),
+            gpus=self.gpus.value(),
+            execution_role=self.execution_role.currentText(),
+            job_role=self.job_role.currentText(),
+            public_ip=self.public_ip.isChecked(),
+            timeout_s=self.timeout.value(),
+            attempts=self.attempts.value(),
+            log_driver=self.log_driver.currentText(),
+            environment=self.environment.toPlainText(),
         )
-
-    def apply_to(self, base: dict[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
-        """`base` with the form's fields written in; problems the form itself can see."""
-        request = copy.deepcopy(base)
-        problems: list[Problem] = []
-        request["jobDefinitionName"] = self.name.text().strip()
-        request.setdefault("type", "container")
-        fargate = self.platform.currentText() == "FARGATE"
-        request["platformCapabilities"] = ["FARGATE" if fargate else "EC2"]
-        container: dict[str, Any] = request.setdefault("containerProperties", {})
-        container["image"] = self.image.text().strip()
-        try:
-            command = shlex.split(self.command.toPlainText())
-        except ValueError as exc:
-            problems.append(Problem("containerProperties.command", f"{exc} (check the quotes)"))
-            command = []
-        if command:
-            container["command"] = command
-        else:
-            container.pop("command", None)
-        container.pop("vcpus", None)
-        container.pop("memory", None)
-        requirements: list[dict[str, Any]] = list(container.get("resourceRequirements") or [])
-        requirements = _set_requirement(requirements, "VCPU", f"{self.vcpus.value():g}")
-        requirements = _set_requirement(requirements, "MEMORY", str(self.memory.value()))
-        requirements = _set_requirement(
-            requirements, "GPU", str(self.gpus.value()) if self.gpus.value() else ""
-        )
-        container["resourceRequirements"] = requirements
-        for key, combo in (("executionRoleArn", self.execution_role), ("jobRoleArn", self.job_role)):
-            value = combo.currentText().strip()
-            if value:
-                container[key] = value
-            else:
-                container.pop(key, None)
-        if fargate:
-            container["networkConfiguration"] = {
-                "assignPublicIp": "ENABLED" if self.public_ip.isChecked() else "DISABLED"
-            }
-        else:
-            container.pop("networkConfiguration", None)
-            container.pop("fargatePlatformConfiguration", None)
-        if self.timeout.value():
-            request["timeout"] = {"attemptDurationSeconds": self.timeout.value()}
-        else:
-            request.pop("timeout", None)
-        if self.attempts.value():
-            request.setdefault("retryStrategy", {})["attempts"] = self.attempts.value()
-        else:
-            request.pop("retryStrategy", None)
-        driver = self.log_driver.currentText()
-        if driver:
-            container.setdefault("logConfiguration", {})["logDriver"] = driver
-        else:
-            container.pop("logConfiguration", None)
-        environment = []
-        for number, line in enumerate(self.environment.toPlainText().splitlines(), start=1):
-            if not line.strip():
-                continue
-            key, sep, value = line.partition("=")
-            if not sep or not key.strip():
-                problems.append(
-                    Problem("containerProperties.environment", f"line {number}: write it as NAME=value")
-                )
-                continue
-            environment.append({"name": key.strip(), "value": value.strip()})
-        if environment:
-            container["environment"] = environment
-        else:
-            container.pop("environment", None)
-        return request, problems
-
-
-RegisterFn = Callable[[dict[str, Any]], Awaitable[object]]
 
 
 class JobDefinitionDialog(ApplyDialog):
@@ -331,8 +181,10 @@ class JobDefinitionDialog(ApplyDialog):
 
     def __init__(
         self,
-        request: dict[str, Any],
+        request: JobDefinitionRequest,
         register: RegisterFn,
+        check: CheckFn,
+        *,
         roles: Sequence[str] = (),
         title: str = "Register job definition",
         parent: QWidget | None = None,
@@ -341,12 +193,14 @@ class JobDefinitionDialog(ApplyDialog):
         self.setObjectName("jobDefinitionDialog")
         self.resize(760, 680)
         self._register = register
-        self._base = copy.deepcopy(request)
+        self._check = check
+        # The request as last written in either tab: fields the form does not show are kept from it.
+        self._base = request
         self.form = DefinitionForm()
         self.form.set_roles(roles)
-        self.form.load(request)
+        self.form.load(request.fields())
         self.editor = JsonEditor()
-        self.editor.setPlainText(json.dumps(request, indent=2))
+        self.editor.setPlainText(request.to_json())
         self.tabs = QTabWidget()
         self.tabs.addTab(self.form, "Form")
         self.tabs.addTab(self.editor, "JSON")
@@ -357,11 +211,10 @@ class JobDefinitionDialog(ApplyDialog):
 
     def _tab_changed(self, index: int) -> None:
         if index == self.JSON_TAB and self._current_tab == self.FORM_TAB:
-            request, _ = self.form.apply_to(self._base)
-            self._base = request
-            self.editor.setPlainText(json.dumps(request, indent=2))
+            self._base, _ = self._base.with_fields(self.form.fields())
+            self.editor.setPlainText(self._base.to_json())
         elif index == self.FORM_TAB and self._current_tab == self.JSON_TAB:
-            parsed, problems = parse_request(self.editor.toPlainText())
+            parsed, problems = JobDefinitionRequest.from_json(self.editor.toPlainText())
             if parsed is None:
                 # Stay on the JSON until it parses: the form can't show half a document.
                 self.problems.show_problems(problems)
@@ -371,13 +224,14 @@ class JobDefinitionDialog(ApplyDialog):
                 self.show_path(problems[0].path)
                 return
             self._base = parsed
-            self.form.load(parsed)
+            self.form.load(parsed.fields())
         self._current_tab = index
 
-    def request(self) -> tuple[dict[str, Any] | None, list[Problem]]:
+    def request(self) -> tuple[JobDefinitionRequest | None, list[Problem]]:
+        """The request the shown tab describes, and the problems found while reading it."""
         if self.tabs.currentIndex() == self.JSON_TAB:
-            return parse_request(self.editor.toPlainText())
-        return self.form.apply_to(self._base)
+            return JobDefinitionRequest.from_json(self.editor.toPlainText())
+        return self._base.with_fields(self.form.fields())
 
     def set_json(self, text: str) -> None:
         """Show the JSON tab with this text (as if typed or pasted)."""
@@ -387,7 +241,7 @@ class JobDefinitionDialog(ApplyDialog):
     def validate(self) -> list[Problem | str]:
         request, problems = self.request()
         if request is not None:
-            problems = problems + validate_register_job_definition(request)
+            problems = problems + self._check(request)
         if problems and self.tabs.currentIndex() == self.JSON_TAB:
             self.show_path(problems[0].path)
         return list(problems)

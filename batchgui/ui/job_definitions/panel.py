@@ -7,29 +7,15 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QCheckBox, QWidget
+from PySide6.QtWidgets import QCheckBox
 
 from batchgui.domain.batch import JobDefinition
-from batchgui.ui.dialogs import confirm
-from batchgui.ui.job_definitions.form import (
-    JobDefinitionDialog,
-    RevisionDiffDialog,
-    request_from_definition,
-    starter_request,
-)
-from batchgui.ui.widgets.actions import (
-    action_bar,
-    add_action,
-    add_filter_combo,
-    admin_gateway,
-    edit_tags,
-    tell,
-)
-from batchgui.ui.widgets.panel import ListPanel, PanelServices
+from batchgui.domain.definition_request import JobDefinitionRequest
+from batchgui.ui.job_definitions.form import JobDefinitionDialog, RevisionDiffDialog
+from batchgui.ui.widgets.actions import InventoryPanel, action_bar, add_filter_combo, tags_text, tell
 from batchgui.ui.widgets.table_model import Column
 
+SortKey = Callable[[JobDefinition], Any]
 STATUS_CHOICES = ["Active", "Inactive", "All statuses"]
 
 
@@ -40,55 +26,48 @@ def _float(value: str | None) -> float:
         return 0.0
 
 
-class JobDefinitionsPanel(ListPanel[JobDefinition]):
+class JobDefinitionsPanel(InventoryPanel[JobDefinition]):
     panel_id = "job-definitions"
     title = "Job definitions"
 
-    def __init__(self, services: PanelServices, parent: QWidget | None = None) -> None:
-        self._revision_counts: Counter[str] = Counter()
-        columns: list[Column[JobDefinition]] = [
+    # Revisions per definition name, for the Revisions column (replaced by each load).
+    _revision_counts: Counter[str] = Counter()
+    dialog: JobDefinitionDialog | None = None
+    diff_dialog: RevisionDiffDialog | None = None
+    # Set by the composition root to open the Submit job dialog for a definition.
+    on_submit: Callable[[JobDefinition], None] | None = None
+
+    def make_columns(self) -> list[Column[JobDefinition]]:
+        def right(
+            title: str, text: Callable[[JobDefinition], str], key: SortKey, width: int
+        ) -> Column[JobDefinition]:
+            return Column(title, text, key, align_right=True, width=width)
+
+        def command(d: JobDefinition) -> str:
+            return " ".join(d.command)
+
+        return [
             Column("Name", lambda d: d.name, lambda d: (d.name, -d.revision), width=180),
-            Column("Revision", lambda d: str(d.revision), lambda d: d.revision, align_right=True, width=65),
-            Column(
+            right("Revision", lambda d: str(d.revision), lambda d: d.revision, 65),
+            right(
                 "Revisions",
                 lambda d: str(self._revision_counts[d.name]),
                 lambda d: self._revision_counts[d.name],
-                align_right=True,
-                width=65,
+                65,
             ),
             Column("Status", lambda d: d.status, width=75),
             Column("Platform", lambda d: d.platform, width=75),
             Column("Image", lambda d: d.image, tooltip=lambda d: d.image, width=200),
-            Column("vCPU", lambda d: d.vcpus or "", lambda d: _float(d.vcpus), align_right=True, width=50),
-            Column(
-                "Memory (MiB)",
-                lambda d: d.memory_mib or "",
-                lambda d: _float(d.memory_mib),
-                align_right=True,
-                width=90,
-            ),
-            Column("GPU", lambda d: d.gpus or "", lambda d: _float(d.gpus), align_right=True, width=40),
-            Column(
-                "Command", lambda d: " ".join(d.command), tooltip=lambda d: " ".join(d.command), width=200
-            ),
-            Column(
-                "Timeout (s)",
-                lambda d: str(d.timeout_s or ""),
-                lambda d: d.timeout_s,
-                align_right=True,
-                width=80,
-            ),
-            Column(
-                "Retries",
-                lambda d: str(d.retry_attempts or ""),
-                lambda d: d.retry_attempts,
-                align_right=True,
-                width=55,
-            ),
+            right("vCPU", lambda d: d.vcpus or "", lambda d: _float(d.vcpus), 50),
+            right("Memory (MiB)", lambda d: d.memory_mib or "", lambda d: _float(d.memory_mib), 90),
+            right("GPU", lambda d: d.gpus or "", lambda d: _float(d.gpus), 40),
+            Column("Command", command, tooltip=command, width=200),
+            right("Timeout (s)", lambda d: str(d.timeout_s or ""), lambda d: d.timeout_s, 80),
+            right("Retries", lambda d: str(d.retry_attempts or ""), lambda d: d.retry_attempts, 55),
             Column("Log driver", lambda d: d.log_driver, width=80),
         ]
-        super().__init__(services, columns, lambda d: d.arn, parent)
-        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+
+    def add_actions(self) -> None:
         self.status_filter = add_filter_combo(self, "Status", STATUS_CHOICES)
         self.status_filter.currentTextChanged.connect(lambda _text: self.refresh())
         self.latest_only = QCheckBox("Latest revision only")
@@ -96,45 +75,18 @@ class JobDefinitionsPanel(ListPanel[JobDefinition]):
         self.latest_only.toggled.connect(self._apply_filters)
         action_bar(self).addWidget(self.latest_only)
         action_bar(self).addSeparator()
-        add_action(
-            self,
-            "Register…",
-            self.register_new,
-            shortcut="Ctrl+Shift+N",
-            tooltip="Register a new definition",
-            needs_selection=False,
+        self.add_create_action("Register…", self.register_new, "Register a new definition")
+        self.add_row_action("New revision…", self.new_revision, "Register a changed copy", "Ctrl+E")
+        self.add_row_action("Compare…", self.compare, "Diff two revisions side by side", "Ctrl+D")
+        self.submit_button = self.add_row_action(
+            "Submit job…", self.submit_job, "Submit a job from this definition"
         )
-        revision = add_action(
-            self, "New revision…", self.new_revision, shortcut="Ctrl+E", tooltip="Register a changed copy"
-        )
-        compare = add_action(
-            self, "Compare…", self.compare, shortcut="Ctrl+D", tooltip="Diff two revisions side by side"
-        )
-        self.submit_button = add_action(
-            self, "Submit job…", self.submit_job, tooltip="Submit a job from this definition"
-        )
-        tags = add_action(self, "Tags…", self.tags, shortcut="Ctrl+T", tooltip="View and edit tags")
-        deregister = add_action(
-            self,
-            "Deregister…",
-            self.deregister,
-            shortcut=QKeySequence.StandardKey.Delete,
-            tooltip="Mark INACTIVE",
-        )
-        # The same actions in the right-click menu, with their shortcuts and enabled state.
-        self.row_actions = [revision, compare, self.submit_button, tags, deregister]
-        self.dialog: JobDefinitionDialog | None = None
-        self.diff_dialog: RevisionDiffDialog | None = None
-        # Set by the composition root to open the Submit job dialog for a definition.
-        self.on_submit: Callable[[JobDefinition], None] | None = None
+        self.add_tags_action()
+        self.add_delete_action("Mark INACTIVE", "Deregister…")
 
     async def load(self) -> None:
-        backend = self.backend
-        assert backend is not None  # refresh() loads only while connected
         choice = self.status_filter.currentText()
-        status = None if choice.startswith("All") else choice.upper()
-        batch = await self.services.runner.run(lambda: backend.batch)
-        rows = await self.services.runner.run(batch.describe_job_definitions, status)
+        rows = await self.inventory.job_definitions(None if choice.startswith("All") else choice.upper())
         self._revision_counts = Counter(d.name for d in rows)
         self.model.set_rows(rows)
         self._apply_filters()
@@ -148,10 +100,11 @@ class JobDefinitionsPanel(ListPanel[JobDefinition]):
             latest[d.name] = max(latest.get(d.name, 0), d.revision)
         self.model.set_row_filter(lambda d: latest.get(d.name) == d.revision)
 
-    def row_details(self, row: JobDefinition) -> list[tuple[str, str]]:
+    def detail_name(self, row: JobDefinition) -> tuple[str, str]:
+        return "Name:revision", row.name_revision
+
+    def more_details(self, row: JobDefinition) -> list[tuple[str, str]]:
         return [
-            ("Name:revision", row.name_revision),
-            ("ARN", row.arn),
             ("Status", row.status),
             ("Platform", row.platform),
             ("Image", row.image),
@@ -161,8 +114,7 @@ class JobDefinitionsPanel(ListPanel[JobDefinition]):
             ("Retry attempts", str(row.retry_attempts or "")),
             ("Log driver", row.log_driver),
             ("Log options", "\n".join(f"{k}={v}" for k, v in sorted(row.log_options.items()))),
-            ("Parameters", "\n".join(f"{k}={v}" for k, v in sorted(row.parameters.items()))),
-            ("Tags", "\n".join(f"{k}={v}" for k, v in sorted(row.tags.items()))),
+            ("Parameters", tags_text(row.parameters)),
         ]
 
     # --- register -----------------------------------------------------------------------------
@@ -170,33 +122,26 @@ class JobDefinitionsPanel(ListPanel[JobDefinition]):
         self.spawn(self._register(None), "Register job definition")
 
     def new_revision(self) -> None:
-        definition = self.selected_row()
-        if definition is not None:
-            self.spawn(self._register(definition), f"New revision of {definition.name}")
+        self.for_selected(self._register, "New revision of")
 
     async def _register(self, base: JobDefinition | None) -> None:
-        backend = self.backend
-        if backend is None:
-            return
-        try:
-            iam = await self.services.runner.run(lambda: backend.iam)
-            roles = [r.arn for r in await self.services.runner.run(iam.list_roles)]
-        except Exception:
-            roles = []  # no IAM access: the role fields stay free text
-        request = request_from_definition(base) if base else starter_request(roles[0] if roles else "")
-        title = f"New revision of {base.name}" if base else "Register job definition"
-
-        async def send(body: dict[str, Any]) -> None:
-            admin = await admin_gateway(self, backend)
-            await self.services.runner.run(admin.register_job_definition, body)
-
-        self.dialog = JobDefinitionDialog(request, send, roles, title, self)
-        try:
-            if await self.dialog.ask():
-                self.refresh()
-        finally:
-            self.dialog.deleteLater()
-            self.dialog = None
+        roles = await self.inventory.role_arns()
+        if base is not None:
+            request, title = JobDefinitionRequest.from_definition(base), f"New revision of {base.name}"
+        else:
+            request, title = (
+                JobDefinitionRequest.starter(roles[0] if roles else ""),
+                "Register job definition",
+            )
+        dialog = JobDefinitionDialog(
+            request,
+            self.inventory.register_job_definition,
+            self.inventory.job_definition_problems,
+            roles=roles,
+            title=title,
+            parent=self,
+        )
+        await self.show_dialog("dialog", dialog)
 
     # --- compare ------------------------------------------------------------------------------
     def compare(self) -> None:
@@ -205,12 +150,8 @@ class JobDefinitionsPanel(ListPanel[JobDefinition]):
             self.spawn(self._compare(rows), f"Compare revisions of {rows[0].name}")
 
     async def _compare(self, rows: list[JobDefinition]) -> None:
-        backend = self.backend
-        if backend is None:
-            return
         first = rows[0]
-        admin = await admin_gateway(self, backend)
-        revisions = await self.services.runner.run(admin.job_definition_revisions, first.name)
+        revisions = await self.inventory.job_definition_revisions(first.name)
         if len(revisions) < 2:
             await tell(self, "Compare revisions", f"{first.name} has only one revision.")
             return
@@ -226,34 +167,29 @@ class JobDefinitionsPanel(ListPanel[JobDefinition]):
         self.diff_dialog.show()
 
     # --- deregister ---------------------------------------------------------------------------
+    def delete(self) -> None:
+        self.deregister()
+
     def deregister(self) -> None:
         rows = [d for d in self.selected_rows() if d.status == "ACTIVE"]
         if rows:
             self.spawn(self._deregister(rows), "Deregister job definitions")
 
     async def _deregister(self, rows: list[JobDefinition]) -> None:
-        backend = self.backend
-        if backend is None:
-            return
         names = "\n".join(f"  • {d.name_revision}" for d in rows)
         text = (
             f"Deregister {len(rows)} revision(s)?\n\n{names}\n\n"
             "They become INACTIVE: new jobs can't use them; jobs already submitted keep running. "
             "This can't be undone (register a new revision instead)."
         )
-        if not await confirm(self, "Deregister job definition", text, "Deregister"):
-            return
-        admin = await admin_gateway(self, backend)
-        for d in rows:
-            await self.services.runner.run(admin.deregister_job_definition, d.arn)
-        self.refresh()
+
+        async def deregister_all() -> None:
+            for d in rows:
+                await self.inventory.deregister_job_definition(d.arn)
+
+        await self.confirmed("Deregister job definition", text, "Deregister", deregister_all)
 
     # --- others -------------------------------------------------------------------------------
-    def tags(self) -> None:
-        definition = self.selected_row()
-        if definition is not None:
-            self.spawn(edit_tags(self, definition.arn), f"Tags of {definition.name_revision}")
-
     def submit_job(self) -> None:
         definition = self.selected_row()
         if definition is None:

@@ -3,9 +3,7 @@ reorder), scheduling policy, and actions for jobs stuck RUNNABLE."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -21,83 +19,58 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
-    QSpinBox,
     QWidget,
 )
 
 from batchgui.domain.batch import ComputeEnvironment, JobQueue
 from batchgui.domain.fargate import Problem
-from batchgui.domain.scheduling import SchedulingPolicy
-from batchgui.ui.widgets.forms import ApplyDialog
-
-NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
-MAX_ENVIRONMENTS = 3
-# The reasons AWS offers for acting on jobs stuck in RUNNABLE (JobStateTimeLimitAction.reason).
-STUCK_REASONS = (
-    ("MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE", "Environment's max vCPUs too small for the job"),
-    ("MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT", "No instance type can fit the job"),
-    ("CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY", "EC2 has no capacity for the instance types"),
+from batchgui.domain.inventory_requests import (
+    MAX_QUEUE_ENVIRONMENTS,
+    MAX_STUCK_S,
+    MIN_STUCK_S,
+    STUCK_ACTIONS,
+    STUCK_REASONS,
+    JobQueueRequest,
+    JobQueueSettings,
+    JobQueueUpdate,
+    StuckJobAction,
+    platform_family,
+    queue_environment_problems,
 )
-MIN_STUCK_S = 600
-MAX_STUCK_S = 86_400
+from batchgui.domain.scheduling import SchedulingPolicy
+from batchgui.ui.widgets.forms import ApplyDialog, add_rows, spin_box
+
+# platform_family lives in the domain; the Submit dialog still imports it from here.
+__all__ = ["JobQueueDialog", "QueueRequest", "StuckJobRow", "platform_family"]
+
+QueueRequest = JobQueueRequest | JobQueueUpdate
+# CreateJobQueue for a new queue, UpdateJobQueue for an existing one.
+SendFn = Callable[[QueueRequest], Awaitable[object]]
 
 
-def platform_family(env: ComputeEnvironment) -> str:
-    """FARGATE for FARGATE/FARGATE_SPOT, EC2 for EC2/SPOT and unmanaged environments."""
-    return "FARGATE" if env.platform is not None and env.platform.is_fargate else "EC2"
-
-
-def order_problems(environments: Sequence[ComputeEnvironment]) -> list[Problem | str]:
-    """AWS's rules for computeEnvironmentOrder, as the dialog says them."""
-    problems: list[Problem | str] = []
-    if not environments:
-        problems.append(Problem("computeEnvironmentOrder", "add at least one compute environment"))
-    if len(environments) > MAX_ENVIRONMENTS:
-        problems.append(
-            Problem("computeEnvironmentOrder", f"at most {MAX_ENVIRONMENTS} compute environments per queue")
-        )
-    families = {platform_family(e) for e in environments}
-    if len(families) > 1:
-        fargate = ", ".join(e.name for e in environments if platform_family(e) == "FARGATE")
-        ec2 = ", ".join(e.name for e in environments if platform_family(e) == "EC2")
-        problems.append(
-            Problem(
-                "computeEnvironmentOrder",
-                f"AWS Batch does not allow mixing Fargate ({fargate}) and EC2 ({ec2}) compute environments "
-                "in one job queue: jobs are placed by platform. Make one queue per platform.",
-            )
-        )
-    names = [e.name for e in environments]
-    if len(set(names)) != len(names):
-        problems.append(Problem("computeEnvironmentOrder", "an environment is listed twice"))
-    return problems
+def environment_label(env: ComputeEnvironment | None, arn: str) -> str:
+    if env is None:
+        return arn
+    return f"{env.name}  ({env.platform.value if env.platform else 'UNMANAGED'})"
 
 
 class StuckJobRow:
     def __init__(self, reason: str, label: str) -> None:
         self.reason = reason
         self.enabled = QCheckBox(label)
-        self.seconds = QSpinBox()
-        self.seconds.setRange(MIN_STUCK_S, MAX_STUCK_S)
-        self.seconds.setValue(3600)
-        self.seconds.setSuffix(" s")
+        self.seconds = spin_box(MIN_STUCK_S, MAX_STUCK_S, 3600, " s")
         self.action = QComboBox()
-        self.action.addItems(["CANCEL", "TERMINATE"])
+        self.action.addItems(list(STUCK_ACTIONS))
 
-    def load(self, action: dict[str, Any]) -> None:
+    def load(self, action: StuckJobAction) -> None:
         self.enabled.setChecked(True)
-        self.seconds.setValue(int(action.get("maxTimeSeconds", 3600)))
-        self.action.setCurrentText(str(action.get("action", "CANCEL")))
+        self.seconds.setValue(action.max_time_s)
+        self.action.setCurrentText(action.action)
 
-    def to_api(self) -> dict[str, Any] | None:
+    def value(self) -> StuckJobAction | None:
         if not self.enabled.isChecked():
             return None
-        return {
-            "reason": self.reason,
-            "state": "RUNNABLE",
-            "maxTimeSeconds": self.seconds.value(),
-            "action": self.action.currentText(),
-        }
+        return StuckJobAction(self.reason, self.seconds.value(), self.action.currentText())
 
 
 class JobQueueDialog(ApplyDialog):
@@ -107,7 +80,7 @@ class JobQueueDialog(ApplyDialog):
         self,
         environments: Sequence[ComputeEnvironment],
         policies: Sequence[SchedulingPolicy],
-        send: Callable[[dict[str, Any]], Awaitable[object]],
+        send: SendFn,
         queue: JobQueue | None = None,
         parent: QWidget | None = None,
     ) -> None:
@@ -122,10 +95,12 @@ class JobQueueDialog(ApplyDialog):
         self.name = QLineEdit(queue.name if queue else "")
         self.name.setObjectName("queueName")
         self.name.setReadOnly(queue is not None)
-        self.priority = QSpinBox()
-        self.priority.setRange(0, 1000)
-        self.priority.setValue(queue.priority if queue else 1)
-        self.priority.setToolTip("Higher runs first when queues share compute environments")
+        self.priority = spin_box(
+            0,
+            1000,
+            queue.priority if queue else 1,
+            tooltip="Higher runs first when queues share compute environments",
+        )
         self.enabled = QCheckBox("Enabled (accepts new jobs)")
         self.enabled.setChecked(queue is None or queue.state == "ENABLED")
 
@@ -137,9 +112,7 @@ class JobQueueDialog(ApplyDialog):
         self.add_combo = QComboBox()
         self.add_combo.setObjectName("queueAddEnvironment")
         for env in sorted(environments, key=lambda e: e.name):
-            self.add_combo.addItem(
-                f"{env.name}  ({env.platform.value if env.platform else 'UNMANAGED'})", env.arn
-            )
+            self.add_combo.addItem(environment_label(env, env.arn), env.arn)
         self.add_button = QPushButton("Add")
         self.add_button.clicked.connect(self.add_selected_environment)
         self.remove_button = QPushButton("Remove")
@@ -175,9 +148,9 @@ class JobQueueDialog(ApplyDialog):
 
         self.stuck_rows = [StuckJobRow(reason, label) for reason, label in STUCK_REASONS]
         if queue is not None:
-            for action in queue.state_time_limit_actions:
+            for action in map(StuckJobAction.from_api, queue.state_time_limit_actions):
                 for row in self.stuck_rows:
-                    if row.reason == action.get("reason"):
+                    if row.reason == action.reason:
                         row.load(action)
         stuck = QGroupBox("Jobs stuck in RUNNABLE (600-86,400 s)")
         grid = QGridLayout(stuck)
@@ -191,22 +164,25 @@ class JobQueueDialog(ApplyDialog):
         for button in (self.add_button, self.remove_button, self.up_button, self.down_button):
             order_buttons.addWidget(button)
         form = QFormLayout()
-        form.addRow("Name:", self.name)
-        form.addRow("Priority:", self.priority)
-        form.addRow("", self.enabled)
-        form.addRow("Compute environments:", self.order)
-        form.addRow("", order_buttons)
-        form.addRow("", self.order_note)
-        form.addRow("Scheduling policy:", self.policy)
+        add_rows(
+            form,
+            [
+                ("Name:", self.name),
+                ("Priority:", self.priority),
+                ("", self.enabled),
+                ("Compute environments:", self.order),
+                ("", order_buttons),
+                ("", self.order_note),
+                ("Scheduling policy:", self.policy),
+            ],
+        )
         self.body.addLayout(form)
         self.body.addWidget(stuck)
         self._order_changed()
 
     # --- the environment list -----------------------------------------------------------------
     def _append(self, arn: str) -> None:
-        env = self.environments.get(arn)
-        label = f"{env.name}  ({env.platform.value if env and env.platform else 'UNMANAGED'})" if env else arn
-        item = QListWidgetItem(label)
+        item = QListWidgetItem(environment_label(self.environments.get(arn), arn))
         item.setData(Qt.ItemDataRole.UserRole, arn)
         self.order.addItem(item)
 
@@ -244,11 +220,11 @@ class JobQueueDialog(ApplyDialog):
         return [self.environments[a] for a in self.ordered_arns() if a in self.environments]
 
     def _order_changed(self, *_args: object) -> None:
-        problems = order_problems(self.ordered_environments())
+        problems = queue_environment_problems(self.ordered_environments())
         if not self.order.count() and not self.tried:
             # An untouched form: say what to do, not that it is wrong.
             self.order_note.setText(
-                f"Add 1 to {MAX_ENVIRONMENTS} compute environments of one platform; "
+                f"Add 1 to {MAX_QUEUE_ENVIRONMENTS} compute environments of one platform; "
                 "jobs go to the first with free capacity."
             )
             self.order_note.setStyleSheet("")
@@ -260,47 +236,27 @@ class JobQueueDialog(ApplyDialog):
         else:
             count = self.order.count()
             self.order_note.setText(
-                f"{count} of {MAX_ENVIRONMENTS}; jobs go to the first with free capacity."
+                f"{count} of {MAX_QUEUE_ENVIRONMENTS}; jobs go to the first with free capacity."
             )
             self.order_note.setStyleSheet("")
-        self.add_button.setEnabled(self.order.count() < MAX_ENVIRONMENTS)
+        self.add_button.setEnabled(self.order.count() < MAX_QUEUE_ENVIRONMENTS)
 
     # --- request ------------------------------------------------------------------------------
-    def request(self) -> dict[str, Any]:
-        order = [
-            {"order": n, "computeEnvironment": arn} for n, arn in enumerate(self.ordered_arns(), start=1)
-        ]
-        actions = [a for a in (row.to_api() for row in self.stuck_rows) if a is not None]
-        request: dict[str, Any] = {
-            "priority": self.priority.value(),
-            "state": "ENABLED" if self.enabled.isChecked() else "DISABLED",
-            "computeEnvironmentOrder": order,
-        }
-        policy = str(self.policy.currentData() or "")
+    def request(self) -> QueueRequest:
+        settings = JobQueueSettings(
+            priority=self.priority.value(),
+            enabled=self.enabled.isChecked(),
+            compute_environments=tuple(self.ordered_arns()),
+            scheduling_policy_arn=str(self.policy.currentData() or ""),
+            stuck_job_actions=tuple(a for a in (row.value() for row in self.stuck_rows) if a is not None),
+        )
         if self.queue is None:
-            request["jobQueueName"] = self.name.text().strip()
-            if policy:
-                request["schedulingPolicyArn"] = policy
-            if actions:
-                request["jobStateTimeLimitActions"] = actions
-        else:
-            request["jobQueue"] = self.queue.name
-            if policy:
-                request["schedulingPolicyArn"] = policy
-            request["jobStateTimeLimitActions"] = actions
-        return request
+            return JobQueueRequest(self.name.text().strip(), settings)
+        return JobQueueUpdate(self.queue.name, settings)
 
     def validate(self) -> list[Problem | str]:
         self._order_changed()
-        problems: list[Problem | str] = []
-        if self.queue is None and not NAME.match(self.name.text().strip()):
-            problems.append(
-                Problem("jobQueueName", "1-128 letters, digits, - and _, starting with a letter or digit")
-            )
-        unknown = [a for a in self.ordered_arns() if a not in self.environments]
-        problems.extend(Problem("computeEnvironmentOrder", f"{a} no longer exists") for a in unknown)
-        problems.extend(order_problems(self.ordered_environments()))
-        return problems
+        return list(self.request().problems(self.environments))
 
     async def apply(self) -> None:
         await self._send(self.request())

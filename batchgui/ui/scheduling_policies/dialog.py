@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable
-from typing import Any
 
-from PySide6.QtWidgets import QCheckBox, QFormLayout, QLabel, QLineEdit, QSpinBox, QWidget
+from PySide6.QtWidgets import QCheckBox, QFormLayout, QLabel, QLineEdit, QWidget
 
 from batchgui.domain.fargate import Problem
-from batchgui.domain.scheduling import SchedulingPolicy, ShareAttribute, fairshare_policy, fairshare_problems
-from batchgui.ui.widgets.forms import ApplyDialog
+from batchgui.domain.inventory_requests import (
+    FairsharePolicy,
+    SchedulingPolicyRequest,
+    SchedulingPolicyUpdate,
+    parse_shares,
+)
+from batchgui.domain.scheduling import SchedulingPolicy
+from batchgui.ui.widgets.forms import ApplyDialog, spin_box
 from batchgui.ui.widgets.pairs import PairsEditor
 
-NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
-
-# send(name, fairsharePolicy) for create; send(arn, fairsharePolicy) for update.
-SendFn = Callable[[str, dict[str, Any]], Awaitable[object]]
+PolicyRequest = SchedulingPolicyRequest | SchedulingPolicyUpdate
+# CreateSchedulingPolicy for a new policy, UpdateSchedulingPolicy for an existing one.
+SendFn = Callable[[PolicyRequest], Awaitable[object]]
 
 
 class SchedulingPolicyDialog(ApplyDialog):
@@ -36,15 +39,12 @@ class SchedulingPolicyDialog(ApplyDialog):
         self.name.setObjectName("policyName")
         self.name.setReadOnly(policy is not None)
         self.decay_set = QCheckBox("Decay past usage")
-        self.decay = QSpinBox()
-        self.decay.setRange(0, 604_800)
-        self.decay.setSuffix(" s")
-        self.decay.setToolTip("How long past usage counts against a share (0-604,800 s)")
+        self.decay = spin_box(
+            0, 604_800, suffix=" s", tooltip="How long past usage counts against a share (0-604,800 s)"
+        )
         self.decay_set.toggled.connect(self.decay.setEnabled)
         self.reservation_set = QCheckBox("Reserve capacity for share identifiers not yet active")
-        self.reservation = QSpinBox()
-        self.reservation.setRange(0, 99)
-        self.reservation.setToolTip("Reserved fraction = (reservation/100)^active shares")
+        self.reservation = spin_box(0, 99, tooltip="Reserved fraction = (reservation/100)^active shares")
         self.reservation_set.toggled.connect(self.reservation.setEnabled)
         if policy is not None and policy.share_decay_s is not None:
             self.decay_set.setChecked(True)
@@ -64,33 +64,21 @@ class SchedulingPolicyDialog(ApplyDialog):
         self.body.addWidget(QLabel("Share distribution:"))
         self.body.addWidget(self.shares, 1)
 
-    def share_attributes(self, problems: list[Problem | str]) -> list[ShareAttribute]:
-        shares: list[ShareAttribute] = []
-        for identifier, weight in self.shares.model.pairs():
-            try:
-                value = float(weight) if weight else 1.0
-            except ValueError:
-                problems.append(f"Weight of {identifier!r} must be a number ({weight!r} given).")
-                continue
-            shares.append(ShareAttribute(identifier, value))
-        return shares
-
-    def fairshare(self, problems: list[Problem | str]) -> dict[str, Any]:
-        shares = self.share_attributes(problems)
-        decay = self.decay.value() if self.decay_set.isChecked() else None
-        reservation = self.reservation.value() if self.reservation_set.isChecked() else None
-        problems.extend(fairshare_problems(decay, reservation, shares))
-        return fairshare_policy(decay, reservation, shares)
+    def request(self) -> tuple[PolicyRequest, list[str]]:
+        """The request the form describes, and the weights that are not numbers."""
+        shares, problems = parse_shares(self.shares.model.pairs())
+        fairshare = FairsharePolicy(
+            self.decay.value() if self.decay_set.isChecked() else None,
+            self.reservation.value() if self.reservation_set.isChecked() else None,
+            shares,
+        )
+        if self.policy is not None:
+            return SchedulingPolicyUpdate(self.policy.arn, fairshare), problems
+        return SchedulingPolicyRequest(self.name.text().strip(), fairshare), problems
 
     def validate(self) -> list[Problem | str]:
-        problems: list[Problem | str] = []
-        if self.policy is None and not NAME.match(self.name.text().strip()):
-            problems.append(
-                Problem("name", "1-128 letters, digits, - and _, starting with a letter or digit")
-            )
-        self.fairshare(problems)
-        return problems
+        request, problems = self.request()
+        return [*problems, *request.problems()]
 
     async def apply(self) -> None:
-        fair = self.fairshare([])
-        await self._send(self.policy.arn if self.policy else self.name.text().strip(), fair)
+        await self._send(self.request()[0])

@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QWidget
+from collections.abc import Callable
 
 from batchgui.domain.scheduling import SchedulingPolicy
-from batchgui.ui.dialogs import confirm
 from batchgui.ui.scheduling_policies.dialog import SchedulingPolicyDialog
-from batchgui.ui.widgets.actions import add_action, admin_gateway, edit_tags
-from batchgui.ui.widgets.panel import ListPanel, PanelServices
+from batchgui.ui.widgets.actions import InventoryPanel, tags_text
 from batchgui.ui.widgets.table_model import Column
 
 
@@ -24,63 +18,39 @@ def _opt(value: int | None) -> str:
     return "" if value is None else str(value)
 
 
+def _number_column(
+    title: str, value: Callable[[SchedulingPolicy], int | None], width: int
+) -> Column[SchedulingPolicy]:
+    return Column(title, lambda p: _opt(value(p)), value, align_right=True, width=width)
+
+
 COLUMNS: list[Column[SchedulingPolicy]] = [
     Column("Name", lambda p: p.name, width=200),
-    Column(
-        "Share decay (s)",
-        lambda p: _opt(p.share_decay_s),
-        lambda p: p.share_decay_s,
-        align_right=True,
-        width=110,
-    ),
-    Column(
-        "Compute reservation",
-        lambda p: _opt(p.compute_reservation),
-        lambda p: p.compute_reservation,
-        align_right=True,
-        width=130,
-    ),
-    Column("Shares", lambda p: str(len(p.shares)), lambda p: len(p.shares), align_right=True, width=60),
+    _number_column("Share decay (s)", lambda p: p.share_decay_s, 110),
+    _number_column("Compute reservation", lambda p: p.compute_reservation, 130),
+    _number_column("Shares", lambda p: len(p.shares), 60),
     Column("Share weights", _shares, tooltip=_shares, width=260),
-    Column("Tags", lambda p: ", ".join(f"{k}={v}" for k, v in sorted(p.tags.items())), width=160),
+    Column("Tags", lambda p: tags_text(p.tags, ", "), width=160),
 ]
 
 
-class SchedulingPoliciesPanel(ListPanel[SchedulingPolicy]):
+class SchedulingPoliciesPanel(InventoryPanel[SchedulingPolicy]):
     panel_id = "scheduling-policies"
     title = "Scheduling policies"
 
-    def __init__(self, services: PanelServices, parent: QWidget | None = None) -> None:
-        super().__init__(services, COLUMNS, lambda p: p.arn, parent)
-        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
-        add_action(
-            self,
-            "Create…",
-            self.create_new,
-            shortcut="Ctrl+Shift+N",
-            tooltip="Create a fair-share policy",
-            needs_selection=False,
-        )
-        edit = add_action(
-            self, "Edit…", self.edit, shortcut="Ctrl+E", tooltip="Share decay, reservation, weights"
-        )
-        tags = add_action(self, "Tags…", self.tags, shortcut="Ctrl+T", tooltip="View and edit tags")
-        delete = add_action(
-            self,
-            "Delete…",
-            self.delete,
-            shortcut=QKeySequence.StandardKey.Delete,
-            tooltip="Delete the policy",
-        )
-        # The same actions in the right-click menu, with their shortcuts and enabled state.
-        self.row_actions = [edit, tags, delete]
-        self.dialog: SchedulingPolicyDialog | None = None
+    dialog: SchedulingPolicyDialog | None = None
+
+    def make_columns(self) -> list[Column[SchedulingPolicy]]:
+        return COLUMNS
+
+    def add_actions(self) -> None:
+        self.add_create_action("Create…", self.create_new, "Create a fair-share policy")
+        self.add_row_action("Edit…", self.edit, "Share decay, reservation, weights", "Ctrl+E")
+        self.add_tags_action()
+        self.add_delete_action("Delete the policy")
 
     async def load(self) -> None:
-        backend = self.backend
-        assert backend is not None  # refresh() loads only while connected
-        admin = await admin_gateway(self, backend)
-        rows = await self.services.runner.run(admin.list_scheduling_policies)
+        rows = await self.inventory.scheduling_policies()
         self.model.set_rows(rows)
         if not rows:
             self.details.setHtml(
@@ -91,65 +61,34 @@ class SchedulingPoliciesPanel(ListPanel[SchedulingPolicy]):
                 "when you create a job queue.</p>"
             )
 
-    def row_details(self, row: SchedulingPolicy) -> list[tuple[str, str]]:
+    def more_details(self, row: SchedulingPolicy) -> list[tuple[str, str]]:
         return [
-            ("Name", row.name),
-            ("ARN", row.arn),
             ("Share decay", f"{row.share_decay_s} s" if row.share_decay_s is not None else "(none)"),
             ("Compute reservation", _opt(row.compute_reservation) or "(none)"),
             ("Share weights", "\n".join(f"{s.identifier}: {s.weight:g}" for s in row.shares)),
-            ("Tags", "\n".join(f"{k}={v}" for k, v in sorted(row.tags.items()))),
         ]
 
     def create_new(self) -> None:
         self.spawn(self._open(None), "Create scheduling policy")
 
     def edit(self) -> None:
-        policy = self.selected_row()
-        if policy is not None:
-            self.spawn(self._open(policy), f"Edit {policy.name}")
+        self.for_selected(self._open, "Edit")
 
     async def _open(self, policy: SchedulingPolicy | None) -> None:
-        backend = self.backend
-        if backend is None:
-            return
-        runner = self.services.runner
-        admin = await admin_gateway(self, backend)
-
-        async def send(name_or_arn: str, fair: dict[str, Any]) -> None:
-            if policy is None:
-                await runner.run(admin.create_scheduling_policy, name_or_arn, fair, None)
-            else:
-                await runner.run(admin.update_scheduling_policy, name_or_arn, fair)
-
-        self.dialog = SchedulingPolicyDialog(send, policy, self)
-        try:
-            if await self.dialog.ask():
-                self.refresh()
-        finally:
-            self.dialog.deleteLater()
-            self.dialog = None
-
-    def tags(self) -> None:
-        policy = self.selected_row()
-        if policy is not None:
-            self.spawn(edit_tags(self, policy.arn), f"Tags of {policy.name}")
+        dialog = SchedulingPolicyDialog(self.inventory.save_scheduling_policy, policy, self)
+        await self.show_dialog("dialog", dialog)
 
     def delete(self) -> None:
-        policy = self.selected_row()
-        if policy is not None:
-            self.spawn(self._delete(policy), f"Delete {policy.name}")
+        self.for_selected(self._delete, "Delete")
 
     async def _delete(self, policy: SchedulingPolicy) -> None:
-        backend = self.backend
-        if backend is None:
-            return
         text = (
             f"Delete scheduling policy {policy.name}?\n\nAWS refuses while a job queue uses it; "
             "queues can't drop a policy, so delete or recreate those queues first."
         )
-        if not await confirm(self, "Delete scheduling policy", text, f"Delete {policy.name}"):
-            return
-        admin = await admin_gateway(self, backend)
-        await self.services.runner.run(admin.delete_scheduling_policy, policy.arn)
-        self.refresh()
+        await self.confirmed(
+            "Delete scheduling policy",
+            text,
+            f"Delete {policy.name}",
+            lambda: self.inventory.delete_scheduling_policy(policy.arn),
+        )

@@ -1,27 +1,34 @@
-"""Helpers the inventory panels share: action buttons with shortcuts, the tags editor, running a
-dependency-aware delete with its progress dialog, and telling the user something without blocking."""
+"""What the inventory panels share: action buttons with shortcuts, the InventoryPanel base (actions on
+the selected row, dialogs shown until they close, tags, enable/disable, the dependency-aware delete
+with its progress dialog), and telling the user something without blocking."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from typing import Any, Protocol, TypeVar
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QComboBox, QMessageBox, QToolBar, QVBoxLayout, QWidget
 
-from batchgui.aws.batch_admin import BatchAdminGateway
-from batchgui.services.connections import Backend
-from batchgui.services.inventory import DeletePlan, Inventory
+from batchgui.services.inventory import DeletePlan, InventoryService
 from batchgui.ui.dialogs import confirm
 from batchgui.ui.widgets.delete_progress import DeleteProgressDialog
-from batchgui.ui.widgets.forms import wait_finished
+from batchgui.ui.widgets.forms import emitted, wait_finished
 from batchgui.ui.widgets.pairs import TagsDialog
-from batchgui.ui.widgets.panel import ListPanel
+from batchgui.ui.widgets.panel import ListPanel, PanelServices
+from batchgui.ui.widgets.table_model import Column
 
-# Tests shorten the waits between status checks.
-INVENTORY_POLL_S: dict[str, float] = {"interval": 2.0}
+T = TypeVar("T")
+Shortcut = str | QKeySequence.StandardKey
+
+
+class Asking(Protocol):
+    """A dialog or wizard that is opened and awaited: True once its change was applied."""
+
+    def ask(self) -> Awaitable[bool]: ...
+
+    def deleteLater(self) -> None: ...
 
 
 def add_action(
@@ -29,7 +36,7 @@ def add_action(
     text: str,
     slot: Callable[[], object],
     *,
-    shortcut: str | QKeySequence.StandardKey | None = None,
+    shortcut: Shortcut | None = None,
     tooltip: str = "",
     needs_selection: bool = True,
 ) -> QAction:
@@ -85,39 +92,13 @@ def add_filter_combo(panel: ListPanel[Any], label: str, choices: list[str]) -> Q
     return combo
 
 
-async def admin_gateway(panel: ListPanel[Any], backend: Backend) -> BatchAdminGateway:
-    """The admin gateway, created on a worker: the first read of `backend.batch_admin` builds a boto3
-    client, which must never happen on the GUI thread."""
-    return await panel.services.runner.run(lambda: backend.batch_admin)
-
-
-async def inventory_for(panel: ListPanel[Any], backend: Backend) -> Inventory:
-    admin = await admin_gateway(panel, backend)
-    return Inventory(panel.services.runner, admin, poll_interval_s=INVENTORY_POLL_S["interval"])
-
-
 def toggle_label(state: str | None) -> str:
     """What the Enable/Disable action does for a row in this state (nothing selected: Disable)."""
     return "Disable" if state in (None, "ENABLED") else "Enable"
 
 
-async def toggle_enabled(
-    panel: ListPanel[Any],
-    *,
-    kind: str,
-    name: str,
-    state: str,
-    disable_effect: str,
-    set_state: Callable[[str, str], object],
-) -> None:
-    """Enable a disabled resource, or disable an enabled one after saying what that does."""
-    target = "DISABLED" if state == "ENABLED" else "ENABLED"
-    if target == "DISABLED" and not await confirm(
-        panel, f"Disable {kind}", f"Disable {name}?\n\n{disable_effect}", "Disable"
-    ):
-        return
-    await panel.services.runner.run(set_state, name, target)
-    panel.refresh()
+def tags_text(tags: dict[str, str], separator: str = "\n") -> str:
+    return separator.join(f"{k}={v}" for k, v in sorted(tags.items()))
 
 
 async def tell(parent: QWidget | None, title: str, text: str) -> None:
@@ -130,40 +111,158 @@ async def tell(parent: QWidget | None, title: str, text: str) -> None:
         box.deleteLater()
 
 
-async def edit_tags(panel: ListPanel[Any], arn: str) -> None:
-    backend = panel.backend
-    if backend is None or not arn:
-        return
-    runner = panel.services.runner
-    admin = await admin_gateway(panel, backend)
-    tags = await runner.run(admin.list_tags, arn)
+class InventoryPanel(ListPanel[T]):
+    """A list of one kind of Batch object, changed through the inventory facade."""
 
-    async def save(wanted: dict[str, str]) -> None:
-        await runner.run(admin.set_tags, arn, wanted)
+    # What the Enable/Disable action does (set by add_toggle_action).
+    toggle_button: QAction
+    _toggle_kind = ""
+    _disable_effect = ""
+    _set_state: Callable[[str, str], Awaitable[None]] | None = None
 
-    dialog = TagsDialog(arn, tags, save, panel)
-    try:
-        if await dialog.ask():
-            panel.refresh()
-    finally:
-        dialog.deleteLater()
+    def __init__(
+        self, services: PanelServices, inventory: InventoryService, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(services, self.make_columns(), self.row_arn, parent)
+        self.inventory = inventory
+        # The progress dialog of the last dependency-aware delete.
+        self.last_delete_dialog: DeleteProgressDialog | None = None
+        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        self.add_actions()
 
+    # --- building the action bar --------------------------------------------------------------
+    def add_create_action(self, text: str, slot: Callable[[], object], tooltip: str) -> QAction:
+        return add_action(self, text, slot, shortcut="Ctrl+Shift+N", tooltip=tooltip, needs_selection=False)
 
-async def run_delete(panel: ListPanel[Any], inventory: Inventory, plan: DeletePlan) -> bool | None:
-    """Confirm with the plan's summary, then run it in the progress dialog; None if not confirmed."""
-    if not await confirm(panel, f"Delete {plan.kind}", plan.summary(), f"Delete {plan.name}"):
-        return None
-    dialog = DeleteProgressDialog(inventory, plan, panel)
-    panel.last_delete_dialog = dialog  # type: ignore[attr-defined]
-    finished: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+    def add_row_action(
+        self, text: str, slot: Callable[[], object], tooltip: str, shortcut: Shortcut | None = None
+    ) -> QAction:
+        """An action on the selected rows, on the action bar and in the right-click menu."""
+        action = add_action(self, text, slot, shortcut=shortcut, tooltip=tooltip)
+        self.row_actions.append(action)
+        return action
 
-    def settle(ok: bool) -> None:
-        if not finished.done():
-            finished.set_result(ok)
+    def add_tags_action(self) -> QAction:
+        return self.add_row_action("Tags…", self.tags, "View and edit tags", "Ctrl+T")
 
-    dialog.finished_plan.connect(settle)
-    dialog.start()
-    try:
-        return await finished
-    finally:
-        panel.refresh()
+    def add_delete_action(self, tooltip: str, text: str = "Delete…") -> QAction:
+        return self.add_row_action(text, self.delete, tooltip, QKeySequence.StandardKey.Delete)
+
+    def add_toggle_action(
+        self, kind: str, disable_effect: str, set_state: Callable[[str, str], Awaitable[None]]
+    ) -> QAction:
+        """Enable/Disable, named for the selected row's state."""
+        self._toggle_kind, self._disable_effect, self._set_state = kind, disable_effect, set_state
+        self.toggle_button = self.add_row_action("Enable/Disable", self.toggle_state, "Enable or disable")
+        self.table.selectionModel().selectionChanged.connect(self._name_toggle)
+        self.model.rows_changed.connect(self._name_toggle)
+        return self.toggle_button
+
+    # --- for subclasses -----------------------------------------------------------------------
+    def make_columns(self) -> Sequence[Column[T]]:
+        """The table's columns."""
+        raise NotImplementedError
+
+    def add_actions(self) -> None:
+        """Filters and actions of the action bar (called once, from the constructor)."""
+
+    def row_state(self, row: T) -> str:
+        return str(getattr(row, "state", ""))
+
+    def detail_name(self, row: T) -> tuple[str, str]:
+        return "Name", self.row_name(row)
+
+    def more_details(self, row: T) -> list[tuple[str, str]]:
+        """What the details pane shows between the ARN and the tags."""
+        return []
+
+    def row_details(self, row: T) -> list[tuple[str, str]]:
+        tags: dict[str, str] = getattr(row, "tags", {})
+        return [
+            self.detail_name(row),
+            ("ARN", self.row_arn(row)),
+            *self.more_details(row),
+            ("Tags", tags_text(tags)),
+        ]
+
+    def delete(self) -> None:
+        """Delete the selected row (subclasses say how)."""
+
+    # --- behaviour ----------------------------------------------------------------------------
+    def for_selected(self, run: Callable[[T], Coroutine[Any, Any, object]], what: str) -> None:
+        """Run `run(row)` in the background for the selected row, if there is one."""
+        row = self.selected_row()
+        if row is not None:
+            self.spawn(run(row), f"{what} {self.row_name(row)}")
+
+    async def show_dialog(self, attribute: str, dialog: Asking) -> bool:
+        """Show `dialog` as `self.<attribute>` until it closes; refresh once it applied its change."""
+        setattr(self, attribute, dialog)
+        try:
+            applied = await dialog.ask()
+            if applied:
+                self.refresh()
+            return applied
+        finally:
+            dialog.deleteLater()
+            setattr(self, attribute, None)
+
+    async def confirmed(
+        self, title: str, text: str, button: str, change: Callable[[], Awaitable[object]]
+    ) -> bool:
+        """Ask, then make the change and refresh; False (nothing sent) if not confirmed."""
+        if not await confirm(self, title, text, button):
+            return False
+        await change()
+        self.refresh()
+        return True
+
+    def tags(self) -> None:
+        self.for_selected(self._edit_tags, "Tags of")
+
+    async def _edit_tags(self, row: T) -> None:
+        arn = self.row_arn(row)
+        if not arn:
+            return
+        tags = await self.inventory.tags(arn)
+
+        async def save(wanted: dict[str, str]) -> None:
+            await self.inventory.set_tags(arn, wanted)
+
+        await self.show_dialog("tags_dialog", TagsDialog(arn, tags, save, self))
+
+    def _name_toggle(self, *_args: object) -> None:
+        row = self.selected_row()
+        self.toggle_button.setText(toggle_label(self.row_state(row) if row is not None else None))
+
+    def toggle_state(self) -> None:
+        self.for_selected(self._toggle, "Enable/disable")
+
+    async def _toggle(self, row: T) -> None:
+        """Enable a disabled resource, or disable an enabled one after saying what that does."""
+        set_state = self._set_state
+        assert set_state is not None  # the action exists only once add_toggle_action set it
+        name, state = self.row_name(row), self.row_state(row)
+        if state != "ENABLED":
+            await set_state(name, "ENABLED")
+            self.refresh()
+            return
+        await self.confirmed(
+            f"Disable {self._toggle_kind}",
+            f"Disable {name}?\n\n{self._disable_effect}",
+            "Disable",
+            lambda: set_state(name, "DISABLED"),
+        )
+
+    async def run_delete(self, plan: DeletePlan) -> bool | None:
+        """Confirm with the plan's summary, then run it in the progress dialog; None if not confirmed."""
+        if not await confirm(self, f"Delete {plan.kind}", plan.summary(), f"Delete {plan.name}"):
+            return None
+        dialog = DeleteProgressDialog(self.inventory.execute, plan, self)
+        self.last_delete_dialog = dialog
+        finished = emitted(dialog.finished_plan)
+        dialog.start()
+        try:
+            return bool(await finished)
+        finally:
+            self.refresh()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -18,7 +19,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from batchgui.services.inventory import DeletePlan, Inventory, Step, StepState
+from batchgui.services.inventory import DeletePlan, Progress, Step, StepState
+
+# Runs a plan, reporting each step's progress: InventoryService.execute.
+Execute = Callable[[DeletePlan, Progress], Awaitable[bool]]
 
 MARK = {
     StepState.PENDING: "○",
@@ -35,13 +39,13 @@ class DeleteProgressDialog(QDialog):
 
     finished_plan = Signal(bool)
 
-    def __init__(self, inventory: Inventory, plan: DeletePlan, parent: QWidget | None = None) -> None:
+    def __init__(self, execute: Execute, plan: DeletePlan, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("deleteProgressDialog")
         self.setWindowTitle(f"Deleting {plan.kind} {plan.name}")
         self.setWindowModality(Qt.WindowModality.WindowModal)
         self.resize(620, 320)
-        self.inventory = inventory
+        self._execute = execute
         self.plan = plan
         self.heading = QLabel(f"Deleting {plan.kind} <b>{plan.name}</b>")
         self.steps = QListWidget()
@@ -98,7 +102,7 @@ class DeleteProgressDialog(QDialog):
 
     async def _run(self) -> None:
         try:
-            ok = await self.inventory.execute(self.plan, self._progress)
+            ok = await self._execute(self.plan, self._progress)
         except asyncio.CancelledError:
             self._done(False, "Cancelled. Steps marked ✔ were done; nothing after them was sent.")
             return

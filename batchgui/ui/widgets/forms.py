@@ -4,27 +4,41 @@ a list of problems with their JSON paths, and awaiting a dialog without a nested
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, Signal, SignalInstance
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
+    QFormLayout,
     QLabel,
+    QLayout,
     QListWidget,
     QListWidgetItem,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
+from batchgui.domain.definition_request import JSON_LINE
 from batchgui.domain.errors import BatchGuiError
 from batchgui.domain.fargate import Problem
 
+__all__ = [
+    "JSON_LINE",
+    "ApplyDialog",
+    "ProblemList",
+    "add_rows",
+    "emitted",
+    "error_text",
+    "problem_text",
+    "spin_box",
+    "wait_finished",
+]
+
 ERROR_STYLE = "color: #b00020;"
-# A problem path that is a place in JSON text rather than a JSON path: "@line:LINE:COLUMN".
-JSON_LINE = "@line:"
 
 
 def problem_text(problem: Problem | str) -> str:
@@ -41,17 +55,42 @@ def error_text(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
+def emitted(signal: SignalInstance) -> asyncio.Future[Any]:
+    """A future set to the first value `signal` emits from now on (None for a signal without one)."""
+    future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+
+    def settle(*values: Any) -> None:
+        if not future.done():
+            future.set_result(values[0] if values else None)
+
+    signal.connect(settle)
+    return future
+
+
 async def wait_finished(dialog: QDialog) -> int:
     """Open `dialog` window-modally (open(), not exec()) and wait for its result."""
-    future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-
-    def finished(result: int) -> None:
-        if not future.done():
-            future.set_result(result)
-
-    dialog.finished.connect(finished)
+    finished = emitted(dialog.finished)
     dialog.open()
-    return await future
+    return int(await finished)
+
+
+def add_rows(form: QFormLayout, rows: Iterable[tuple[str, QWidget | QLayout]]) -> None:
+    """Add labelled rows to `form` ("" for a row under the previous label)."""
+    for label, field in rows:
+        if isinstance(field, QLayout):
+            form.addRow(label, field)
+        else:
+            form.addRow(label, field)
+
+
+def spin_box(low: int, high: int, value: int = 0, suffix: str = "", tooltip: str = "") -> QSpinBox:
+    """A whole-number field from `low` to `high`."""
+    spin = QSpinBox()
+    spin.setRange(low, high)
+    spin.setValue(value)
+    spin.setSuffix(suffix)
+    spin.setToolTip(tooltip)
+    return spin
 
 
 class ProblemList(QListWidget):
