@@ -169,7 +169,11 @@ class Application:
             ask_mfa_code=lambda prompt: ask_mfa_code(self.window, prompt),
         )
         self.services = PanelServices(
-            self.runner, self.tasks, self.connections, self.settings, FileService(self.runner)
+            self.tasks,
+            self.connections,
+            self.settings,
+            FileService(self.runner),
+            self.runner.in_flight_changed,
         )
         self.inventory = InventoryService(self.runner, self.connections)
         self.connection_bar = ConnectionBar()

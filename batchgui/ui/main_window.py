@@ -115,7 +115,7 @@ class MainWindow(QMainWindow):
         status.addPermanentWidget(self.in_flight_label)
         status.addPermanentWidget(self.messages_button)
         notifications.count_changed.connect(self._messages_counted)
-        services.runner.in_flight_changed.add(self._in_flight)
+        services.calls_in_flight.add(self._in_flight)
         services.connections.info_changed.add(self._connection_changed)
         services.connections.status.add(self._connection_status)
         services.connections.identity_known.add(self._identity)

@@ -207,7 +207,6 @@ def stub_panel_services(tmp_path: Path) -> Iterator[StubPanelServices]:
     errors: list[tuple[str, BaseException]] = []
     connections = ConnectionManager(runner, start_local=no_sandbox)
     services = PanelServices(
-        runner,
         TaskSet(lambda what, error: errors.append((what, error))),
         connections,
         AppSettings(tmp_path / "config" / "batchgui.ini"),

@@ -23,7 +23,6 @@ from batchgui.services.events import Listeners
 from batchgui.services.job_monitor import FinishedJob, MonitorSettings, MonitorStatus, RunnableAlert
 from batchgui.services.jobs import LiveState, LoadResult, SubmitBatch, SubmitResult
 from batchgui.services.log_follower import LogHooks, LogState, LogStatus
-from batchgui.services.runner import Runner
 from batchgui.services.tasks import TaskSet
 from batchgui.ui.settings import AppSettings
 from batchgui.ui.widgets.panel import PanelServices
@@ -46,10 +45,7 @@ class FakeConnections:
 def panel_services(tmp_path: Path, errors: list[BaseException]) -> PanelServices:
     """What the composition root gives a panel, with no server behind it."""
     tasks = TaskSet(lambda _what, error: errors.append(error))
-    # The Jobs and Monitor panels never use the runner (the transitional PanelServices still has one).
-    no_runner = cast(Runner, None)
     return PanelServices(
-        no_runner,
         tasks,
         cast(Any, FakeConnections()),
         AppSettings(tmp_path / "stub.ini"),

@@ -37,7 +37,6 @@ def services(qapp: Any, tmp_path: Path, event_loop_qt: Any) -> Iterator[PanelSer
     runner = Runner(workers=2)
     errors: list[tuple[str, BaseException]] = []
     made = PanelServices(
-        runner,
         TaskSet(lambda what, error: errors.append((what, error))),
         ConnectionManager(runner, no_sandbox),
         AppSettings(tmp_path / "settings.ini"),

@@ -8,7 +8,7 @@ import csv
 import io
 import json
 from collections.abc import Callable, Coroutine, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -32,9 +32,9 @@ from PySide6.QtWidgets import (
 )
 
 from batchgui.domain.connection import ConnectionInfo
-from batchgui.services.connections import Backend, ConnectionManager
+from batchgui.services.connections import ConnectionManager
+from batchgui.services.events import Listeners
 from batchgui.services.files import FileService
-from batchgui.services.runner import Runner
 from batchgui.services.tasks import TaskSet
 from batchgui.ui.settings import AppSettings
 from batchgui.ui.widgets.table_model import Column, RowTableModel
@@ -48,11 +48,12 @@ ROW_HEIGHT = 22
 class PanelServices:
     """What a panel is given by the composition root."""
 
-    runner: Runner  # to be removed: panels use facades, never the runner
     tasks: TaskSet
     connections: ConnectionManager
     settings: AppSettings
     files: FileService
+    # How many blocking calls are running (the status bar shows it); panels never run calls themselves.
+    calls_in_flight: Listeners[int] = field(default_factory=Listeners)
 
 
 class Panel(QWidget):
@@ -72,10 +73,6 @@ class Panel(QWidget):
         self._auto_refresh = QTimer(self)
         self._auto_refresh.timeout.connect(self._auto_refresh_tick)
         services.connections.info_changed.add(self._connection_changed)
-
-    @property
-    def backend(self) -> Backend | None:
-        return self.services.connections.backend
 
     @property
     def connection(self) -> ConnectionInfo | None:
@@ -223,10 +220,6 @@ def rows_to_csv(columns: Sequence[Column[Any]], rows: Sequence[Any]) -> str:
     for row in rows:
         writer.writerow([c.text(row) for c in columns])
     return out.getvalue()
-
-
-def write_text(path: Path, text: str) -> None:
-    path.write_text(text, encoding="utf-8")
 
 
 def details_html(pairs: Sequence[tuple[str, str]]) -> str:
