@@ -337,6 +337,12 @@ def _payload_rule(service: str, presigned: bool, sent: str | None, signed: bool)
     """The payload hash known before the body, or None when the body must be hashed."""
     if presigned:
         return UNSIGNED_PAYLOAD if service == "s3" else None
+    if service == "s3" and not (sent is not None and signed):
+        # S3 requires the payload hash as a signed header; hashing the body first would mean
+        # reading an unauthenticated upload of any size.
+        raise SignatureError(
+            "InvalidRequest", "Missing required header for this request: x-amz-content-sha256 (signed)", 400
+        )
     if sent is None or not signed:
         return None
     if service == "s3":
