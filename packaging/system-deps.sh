@@ -13,9 +13,11 @@ fc-list 2>/dev/null | grep -q . || { echo "system-deps: no fonts"; missing=1; }
 for tool in appstreamcli desktop-file-validate; do
   command -v "$tool" >/dev/null || { echo "system-deps: $tool missing"; missing=1; }
 done
+# The sandbox runs jobs inside bubblewrap when it is installed (private /tmp, no home directory).
+command -v bwrap >/dev/null || { echo "system-deps: bwrap missing"; missing=1; }
 [ "$missing" = 0 ] && exit 0
 if ! command -v apt-get >/dev/null; then
-  echo "system-deps: install Qt's runtime libraries (EGL, GL, xkbcommon, fontconfig, a font) with your package manager" >&2
+  echo "system-deps: install Qt's runtime libraries (EGL, GL, xkbcommon, fontconfig, a font) and bubblewrap with your package manager" >&2
   exit 0
 fi
 SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
@@ -23,4 +25,4 @@ $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
   libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 libglib2.0-0 \
   libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-randr0 libxcb-render-util0 \
-  libxcb-image0 libxcb-xkb1 fonts-dejavu-core appstream desktop-file-utils
+  libxcb-image0 libxcb-xkb1 fonts-dejavu-core appstream desktop-file-utils bubblewrap

@@ -105,9 +105,9 @@ def _dumps(value: object) -> str:
 
 
 def _load_service_model() -> ServiceModel:
-    import botocore.session
+    from batchgui.sandbox.settings import private_botocore_session
 
-    return botocore.session.get_session().get_service_model("batch")
+    return private_botocore_session().get_service_model("batch")  # never the host's AWS profile
 
 
 def container_resources(container: Json) -> tuple[float, int]:

@@ -10,6 +10,7 @@ Content-Length or chunked responses, HEAD, and closing every connection on `clos
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import socket
 import socketserver
@@ -24,8 +25,18 @@ from urllib.parse import unquote_to_bytes
 log = logging.getLogger(__name__)
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 RAW_HEADERS_KEY = "batchgui.raw_headers"
-MAX_DRAIN = 64 * 1024 * 1024
+# A body the application left unread (a refused request) is drained up to this much to keep the
+# connection; beyond it the connection is closed, so a refused upload is never read.
+MAX_DRAIN = 1024 * 1024
 IDLE_TIMEOUT_S = 120.0
+# Once a request's first byte has arrived, its request line and headers must follow within this.
+HEADER_TIMEOUT_S = 10.0
+# A stalled body (no byte for this long) ends the connection.
+BODY_READ_TIMEOUT_S = 30.0
+MAX_CONNECTIONS = 128
+_THROTTLED = json.dumps(
+    {"__type": "ThrottlingException", "message": "Too many connections to the local sandbox; retry later."}
+).encode()
 
 
 class LimitedBody:
@@ -157,18 +168,101 @@ class Connections:
             thread.join(max(0.0, deadline - time.monotonic()))
 
 
+class HeaderDeadlines:
+    """Closes connections whose request headers have not arrived in time (one thread for all)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._due: dict[socket.socket, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sandbox-http-deadlines", daemon=True)
+        self._thread.start()
+
+    def start(self, conn: socket.socket, seconds: float) -> None:
+        with self._lock:
+            self._due[conn] = time.monotonic() + seconds
+
+    def done(self, conn: socket.socket) -> None:
+        with self._lock:
+            self._due.pop(conn, None)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.25):
+            now = time.monotonic()
+            with self._lock:
+                late = [conn for conn, due in self._due.items() if due < now]
+                for conn in late:
+                    del self._due[conn]
+            for conn in late:
+                with contextlib.suppress(OSError):
+                    conn.shutdown(socket.SHUT_RDWR)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(1.0)
+
+
 class WSGIServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
     daemon_threads = True
     block_on_close = False
     allow_reuse_address = True
+    request_queue_size = 128
 
-    def __init__(self, host: str, port: int, app: WsgiApp) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        app: WsgiApp,
+        max_connections: int = MAX_CONNECTIONS,
+        header_timeout_s: float = HEADER_TIMEOUT_S,
+    ) -> None:
         self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
         super().__init__((host, port), _Handler)
         self.app = app
         self.connections = Connections()
         self.server_port = int(self.socket.getsockname()[1])
         self.host = host
+        self.max_connections = max_connections
+        self.header_timeout_s = header_timeout_s
+        self.deadlines = HeaderDeadlines()
+        self._active = 0
+        self._active_lock = threading.Lock()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._active_lock:
+            full = self._active >= self.max_connections
+            if not full:
+                self._active += 1
+        if full:
+            # AWS-style throttling, answered from the accept thread without reading the request.
+            with contextlib.suppress(OSError):
+                request.settimeout(0.2)
+                request.sendall(
+                    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/x-amz-json-1.1\r\n"
+                    b"x-amzn-ErrorType: ThrottlingException\r\nRetry-After: 1\r\nConnection: close\r\n"
+                    b"Content-Length: %d\r\n\r\n%s" % (len(_THROTTLED), _THROTTLED)
+                )
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._release()
+            raise
+
+    def _release(self) -> None:
+        with self._active_lock:
+            self._active -= 1
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._release()
+
+    def server_close(self) -> None:
+        super().server_close()
+        self.deadlines.close()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that went away mid-response (or a socket closed by close_all) is not news;
@@ -202,6 +296,49 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+    def handle_one_request(self) -> None:
+        # Idle keep-alive connections may wait IDLE_TIMEOUT_S for their next request; once its first
+        # byte is in, the request line and headers must arrive within the header timeout.
+        try:
+            self.connection.settimeout(IDLE_TIMEOUT_S)
+            rfile: Any = self.rfile  # a BufferedReader over the socket
+            if not rfile.peek(1):
+                self.close_connection = True
+                return
+        except (OSError, ValueError):
+            self.close_connection = True
+            return
+        self.server.deadlines.start(self.connection, self.server.header_timeout_s)
+        self._deadline_open = True
+        try:
+            super().handle_one_request()
+        finally:
+            self._headers_done()
+
+    def _headers_done(self) -> None:
+        if getattr(self, "_deadline_open", False):
+            self._deadline_open = False
+            self.server.deadlines.done(self.connection)
+            with contextlib.suppress(OSError):
+                self.connection.settimeout(BODY_READ_TIMEOUT_S)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Errors before the application (bad request line, headers, Content-Length): AWS-style JSON."""
+        self.close_connection = True
+        error = {400: "BadRequest", 408: "RequestTimeout", 413: "RequestEntityTooLarge", 431: "BadRequest"}
+        name = error.get(code, "BadRequest" if code < 500 else "InternalFailure")
+        body = json.dumps({"__type": name, "message": message or explain or "Bad request"}).encode()
+        with contextlib.suppress(OSError):
+            self.send_response_only(code, message)
+            self.send_header("Content-Type", "application/x-amz-json-1.1")
+            self.send_header("x-amzn-ErrorType", name)
+            self.send_header("Connection", "close")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if self.command != "HEAD" and code >= 200 and code not in (204, 304):
+                self.wfile.write(body)
+            self.wfile.flush()
 
     def handle_expect_100(self) -> bool:
         self.send_response_only(100)
@@ -251,17 +388,25 @@ class _Handler(BaseHTTPRequestHandler):
         return environ
 
     def _run(self) -> None:
-        chunked_in = "chunked" in self.headers.get("Transfer-Encoding", "").lower()
+        self._headers_done()
+        transfer_encoding = self.headers.get("Transfer-Encoding", "").lower()
+        chunked_in = "chunked" in transfer_encoding
+        lengths = self.headers.get_all("Content-Length") or []
         body: LimitedBody | ChunkedBody
         if chunked_in:
+            if lengths:  # both framings: a request-smuggling shape, refused as AWS's front ends do
+                self.send_error(400, "Content-Length with Transfer-Encoding")
+                return
             body = ChunkedBody(self.rfile)
         else:
-            try:
-                length = int(self.headers.get("Content-Length") or 0)
-            except ValueError:
+            if transfer_encoding:
+                self.send_error(501, "Unsupported Transfer-Encoding")
+                return
+            text = lengths[0].strip() if lengths else "0"
+            if len(set(lengths)) > 1 or not text.isdigit() or len(text) > 18:
                 self.send_error(400, "Bad Content-Length")
                 return
-            body = LimitedBody(self.rfile, length)
+            body = LimitedBody(self.rfile, int(text))
         environ = self._environ(body)
         state: dict[str, Any] = {"status": None, "headers": None, "sent": False, "chunked": False}
 

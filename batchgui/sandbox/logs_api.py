@@ -98,10 +98,11 @@ def _untoken(token: str) -> Any:
 class LogsApi:
     def __init__(self, store: Store) -> None:
         self.store = store
-        import botocore.session
         from botocore.validate import ParamValidator
 
-        self.model = botocore.session.get_session().get_service_model("logs")
+        from batchgui.sandbox.settings import private_botocore_session
+
+        self.model = private_botocore_session().get_service_model("logs")
         self.validator = ParamValidator()
         self._ops = {
             "CreateLogGroup": self.create_log_group,

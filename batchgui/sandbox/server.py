@@ -14,11 +14,13 @@ anything else put there is lost when the sandbox stops.
 
 from __future__ import annotations
 
-import io
+import hashlib
 import json
 import logging
 import os
+import re
 import secrets
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -27,7 +29,7 @@ from typing import Any
 
 from batchgui.sandbox import sigv4
 from batchgui.sandbox.httpd import RAW_HEADERS_KEY, WSGIServer
-from batchgui.sandbox.settings import ACCOUNT_ID, REGION, SandboxSettings
+from batchgui.sandbox.settings import ACCOUNT_ID, REGION, SandboxSettings, private_botocore_session
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +37,16 @@ StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 OWN_SERVICES = ("batch", "logs")
-MAX_OWN_BODY = 2 * 1024 * 1024
-MAX_BUFFERED_BODY = 64 * 1024 * 1024
+MIB = 1024 * 1024
+# Request bodies AWS accepts per service (S3: 5 GB for one PUT or part; DynamoDB: 16 MB for a batch;
+# Logs: a 1 MiB PutLogEvents batch, plus its JSON). Anything over is refused before it is read.
+SERVICE_BODY_LIMITS = {"s3": 5 * 1024 * MIB, "dynamodb": 16 * MIB, "batch": 1 * MIB, "logs": 2 * MIB}
+DEFAULT_BODY_LIMIT = 10 * MIB
+# What a request may hold in memory before its signature is checked; more goes to a temporary file.
+UNAUTHENTICATED_MEMORY = 1 * MIB
+MAX_JSON_DEPTH = 100
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 
 
 def _json_error(
@@ -76,28 +86,77 @@ def _xml_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _read_body(environ: dict[str, Any], limit: int) -> bytes:
+class _BodyTooLarge(Exception):
+    pass
+
+
+def _json_depth(body: bytes) -> int:
+    """How deeply a JSON document nests (strings skipped), without parsing it."""
+    depth = deepest = 0
+    for byte in _JSON_STRING.sub(b"", body).translate(None, _NOT_BRACKETS):
+        if byte in b"[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
+
+def _spool_body(environ: dict[str, Any], limit: int) -> tuple[Any, str, int]:
+    """Read the body into a temporary file (in memory up to 1 MiB); return it, its SHA-256, size."""
     stream = environ["wsgi.input"]
-    length_text = environ.get("CONTENT_LENGTH") or ""
-    if length_text:
-        length = int(length_text)
-        if length > limit:
-            raise ValueError(f"request body of {length} bytes is over the {limit}-byte limit")
-        chunks: list[bytes] = []
-        remaining = length
-        while remaining > 0:
-            chunk = stream.read(min(remaining, 1 << 20))
-            if not chunk:
+    spool = tempfile.SpooledTemporaryFile(max_size=UNAUTHENTICATED_MEMORY)  # noqa: SIM115 - returned
+    digest = hashlib.sha256()
+    size = 0
+    while True:
+        chunk = stream.read(256 * 1024)
+        if not chunk:
+            break
+        size += len(chunk)
+        if size > limit:
+            spool.close()
+            raise _BodyTooLarge(f"request body is over the {limit}-byte limit")
+        digest.update(chunk)
+        spool.write(chunk)
+    spool.seek(0)
+    return spool, digest.hexdigest(), size
+
+
+def _verify_aws_chunked(spool: Any, signatures: sigv4.ChunkSignatures, trailer: bool) -> None:
+    """Check every chunk signature (and the trailer's) of an aws-chunked body; rewind it."""
+    malformed = sigv4.SignatureError("IncompleteBody", "The aws-chunked request body is malformed.", 400)
+    while True:
+        line = spool.readline(4096)
+        if not line.endswith(b"\r\n"):
+            raise malformed
+        size_text, _, extension = line[:-2].partition(b";")
+        name, _, signature = extension.partition(b"=")
+        try:
+            size = int(size_text, 16)
+        except ValueError:
+            raise malformed from None
+        if name != b"chunk-signature" or size < 0 or size > 64 * MIB:
+            raise malformed
+        data = spool.read(size)
+        if len(data) != size:
+            raise malformed
+        signatures.chunk(data, signature.decode("latin-1"))
+        if size == 0:
+            break
+        if spool.read(2) != b"\r\n":
+            raise malformed
+    if trailer:
+        canonical = b""
+        while True:
+            line = spool.readline(4096)
+            if not line.endswith(b"\r\n"):
+                raise malformed
+            key, _, value = line[:-2].partition(b":")
+            if key.strip().lower() == b"x-amz-trailer-signature":
+                signatures.trailer(canonical, value.strip().decode("latin-1"))
                 break
-            chunks.append(chunk)
-            remaining -= len(chunk)
-        return b"".join(chunks)
-    if environ.get("wsgi.input_terminated"):
-        data = stream.read(limit + 1)
-        if len(data) > limit:
-            raise ValueError(f"request body is over the {limit}-byte limit")
-        return bytes(data)
-    return b""
+            canonical += key.strip().lower() + b":" + value.strip() + b"\n"
+    spool.seek(0)
 
 
 class _MotoGate:
@@ -109,7 +168,14 @@ class _MotoGate:
         self.error: BaseException | None = None
 
     def load(self) -> WsgiApp:
+        import boto3
+        from moto.core.base_backend import AccountSpecificBackend
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+        # moto lists regions with a default boto3 Session, which reads the host's AWS_PROFILE and
+        # config files: give it one that reads neither.
+        session = boto3.session.Session(botocore_session=private_botocore_session())
+        AccountSpecificBackend.get_session = classmethod(lambda cls: session)  # type: ignore[method-assign,assignment]
 
         app: WsgiApp = DomainDispatcherApplication(create_backend_app)
         self._app = app
@@ -183,27 +249,43 @@ class FrontDoor:
 
     def _handle(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         service = sigv4.credential_scope_service(environ)
-        query = str(environ.get("QUERY_STRING", ""))
-        # S3 bodies stream straight through when the signature does not cover their hash: an
-        # X-Amz-Content-SHA256 header (signed) or a presigned URL (UNSIGNED-PAYLOAD).
-        streams = (
-            "HTTP_X_AMZ_CONTENT_SHA256" in environ
-            or "X-Amz-Signature=" in query
-            or ("Signature=" in query and "AWSAccessKeyId=" in query)
-        )
-        body: bytes | None = None
-        if service in OWN_SERVICES or not streams:
-            limit = MAX_OWN_BODY if service in OWN_SERVICES else MAX_BUFFERED_BODY
-            try:
-                body = _read_body(environ, limit)
-            except ValueError as exc:
-                return _json_error(start_response, 413, "RequestEntityTooLarge", str(exc), service)
+        # Everything that needs no body is checked before a byte of it is read.
         try:
-            signed = sigv4.verify(environ, body, self._access_key, self._secret_key)
+            pending = sigv4.authenticate(environ, self._access_key, self._secret_key)
         except sigv4.SignatureError as exc:
-            return _json_error(start_response, 403, exc.code, exc.message, service)
+            return _json_error(start_response, exc.status, exc.code, exc.message, service)
+        service = pending.service
+        limit = SERVICE_BODY_LIMITS.get(service, DEFAULT_BODY_LIMIT)
+        length_text = environ.get("CONTENT_LENGTH") or ""
+        if length_text and int(length_text) > limit:
+            code = "EntityTooLarge" if service == "s3" else "RequestEntityTooLarge"
+            status = 400 if service == "s3" else 413
+            message = f"request body of {length_text} bytes is over the {limit}-byte limit"
+            return _json_error(start_response, status, code, message, service)
+        try:
+            spool, size = self._read_verified(environ, pending, limit)
+        except sigv4.SignatureError as exc:
+            return _json_error(start_response, exc.status, exc.code, exc.message, service)
+        except _BodyTooLarge as exc:
+            return _json_error(start_response, 413, "RequestEntityTooLarge", str(exc), service)
+        except OSError as exc:
+            return _json_error(start_response, 400, "IncompleteBody", f"request body: {exc}", service)
 
-        handler = self._own.get(signed.service)
+        body: bytes | None = None
+        if spool is not None and service != "s3":  # JSON and query APIs: small bodies, parsed whole
+            with spool:
+                body = spool.read()
+            spool = None
+            if _json_depth(body) > MAX_JSON_DEPTH:
+                return _json_error(
+                    start_response,
+                    400,
+                    "SerializationException",
+                    f"JSON request bodies may nest at most {MAX_JSON_DEPTH} levels",
+                    service,
+                )
+
+        handler = self._own.get(service)
         if handler is not None:
             status, headers, payload = handler(environ, body or b"")
             headers = [*headers, ("Content-Length", str(len(payload)))]
@@ -215,20 +297,52 @@ class FrontDoor:
         seeding = environ.get(self.SEED_HEADER) == self._seed_token
         app = self._moto.app(wait=not seeding)
         if app is None:
+            if spool is not None:
+                spool.close()
             return _json_error(
-                start_response,
-                503,
-                "ServiceUnavailable",
-                f"{signed.service} is still starting",
-                signed.service,
+                start_response, 503, "ServiceUnavailable", f"{service} is still starting", service
             )
-        if body is not None:
-            environ["wsgi.input"] = io.BytesIO(body)
-            environ["CONTENT_LENGTH"] = str(len(body))
+        if body is not None or spool is not None:
+            import io
+
+            environ["wsgi.input"] = io.BytesIO(body) if body is not None else spool
+            environ["CONTENT_LENGTH"] = str(len(body) if body is not None else size)
             environ.pop("wsgi.input_terminated", None)
             environ.pop("HTTP_TRANSFER_ENCODING", None)
         _restore_moto_headers(environ)
-        return app(environ, start_response)
+        result = app(environ, start_response)
+        if spool is not None:
+            spool.close()
+        return result
+
+    @staticmethod
+    def _read_verified(environ: dict[str, Any], pending: sigv4.Pending, limit: int) -> tuple[Any, int]:
+        """The body, read within `limit` and checked against the signature (None: streams through)."""
+        known = pending.hash_before_body
+        if known is None:
+            # The signature covers the body's hash: hash it first (at most 1 MiB held in memory).
+            spool, digest, size = _spool_body(environ, limit)
+            try:
+                pending.check(digest)
+                pending.check_body_hash(digest)
+            except BaseException:
+                spool.close()
+                raise
+            return spool, size
+        pending.check(known)
+        if known in (sigv4.UNSIGNED_PAYLOAD, sigv4.STREAMING_UNSIGNED_TRAILER):
+            return None, 0  # S3 only (see sigv4): AWS does not check these bodies either
+        spool, digest, size = _spool_body(environ, limit)
+        try:
+            if known in (sigv4.STREAMING_SIGNED, sigv4.STREAMING_SIGNED_TRAILER):
+                signatures = sigv4.ChunkSignatures(pending)
+                _verify_aws_chunked(spool, signatures, known == sigv4.STREAMING_SIGNED_TRAILER)
+            else:
+                pending.check_body_hash(digest)
+        except BaseException:
+            spool.close()
+            raise
+        return spool, size
 
 
 class RunningSandbox:
@@ -346,11 +460,6 @@ def start_in_process(
     settings: SandboxSettings | None = None,
 ) -> RunningSandbox:
     """Start the sandbox on background threads; return once the API answers."""
-    from batchgui.sandbox.batch_api import BatchApi
-    from batchgui.sandbox.engine import Engine
-    from batchgui.sandbox.logs_api import LogsApi
-    from batchgui.sandbox.store import Store
-
     settings = settings or SandboxSettings()
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -358,11 +467,37 @@ def start_in_process(
     access_key, secret_key = _load_or_create_credentials(data_dir)
 
     lock = _lock_data_dir(data_dir)
+    cleanup: list[Callable[[], None]] = [lock.close]
     try:
-        store = Store(data_dir / "sandbox.sqlite3")
+        return _start_locked(data_dir, host, port, seed, settings, access_key, secret_key, lock, cleanup)
     except BaseException:
-        lock.close()
+        # A failed start must not keep the data-dir lock: retrying in this process has to work.
+        for undo in reversed(cleanup):
+            try:
+                undo()
+            except Exception:  # best effort: the original error is the one to report
+                log.debug("cleanup after a failed sandbox start failed", exc_info=True)
         raise
+
+
+def _start_locked(  # noqa: PLR0917 - the pieces start_in_process has already made
+    data_dir: Path,
+    host: str,
+    port: int,
+    seed: bool,
+    settings: SandboxSettings,
+    access_key: str,
+    secret_key: str,
+    lock: _DataDirLock,
+    cleanup: list[Callable[[], None]],
+) -> RunningSandbox:
+    from batchgui.sandbox.batch_api import BatchApi
+    from batchgui.sandbox.engine import Engine
+    from batchgui.sandbox.logs_api import LogsApi
+    from batchgui.sandbox.store import Store
+
+    store = Store(data_dir / "sandbox.sqlite3")
+    cleanup.append(store.close)
     moto = _MotoGate()
     seed_token = secrets.token_hex(16)
     batch_holder: list[BatchApi] = []
@@ -372,12 +507,8 @@ def start_in_process(
         return batch_holder[0].handle(environ, body)
 
     app = FrontDoor(access_key, secret_key, {"batch": batch_handler, "logs": logs.handle}, moto, seed_token)
-    try:
-        server = WSGIServer(host, port, app)
-    except BaseException:
-        store.close()
-        lock.close()
-        raise
+    server = WSGIServer(host, port, app)
+    cleanup.append(server.server_close)
     connections = server.connections
     bound_port = server.server_port
     url_host = f"[{host}]" if ":" in host else host
@@ -392,11 +523,13 @@ def start_in_process(
 
         seed_batch(batch, store, engine)
     engine.start()
+    cleanup.append(lambda: engine.stop(time.monotonic() + 1.5))
 
     serve_thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="sandbox-http", daemon=True
     )
     serve_thread.start()
+    cleanup.append(server.shutdown)
 
     stopped = threading.Event()
 
@@ -418,6 +551,7 @@ def start_in_process(
 
     moto_thread = threading.Thread(target=load_moto, name="sandbox-moto", daemon=True)
     moto_thread.start()
+    cleanup.append(stopped.set)
 
     def stop() -> None:
         if stopped.is_set():

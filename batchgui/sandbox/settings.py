@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import botocore.session
 
 REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"  # moto's default account, so ARNs from both halves agree
@@ -29,3 +33,21 @@ class SandboxSettings:
     max_processes: int = 512
     # Interpreter for a job's bare `python`/`python3` (default: this process's, sys.executable).
     python: str | None = None
+
+
+def private_botocore_session() -> botocore.session.Session:
+    """A botocore session that never reads the user's AWS profile, config or credentials files.
+
+    The sandbox signs its own requests with its own generated keys and only needs botocore's
+    service models; `AWS_PROFILE=prod` or a broken `~/.aws/config` on the host must not matter.
+    """
+    import os
+
+    import botocore.session
+
+    ignored: dict[str, tuple[Any, Any, Any, Any]] = {
+        "profile": (None, None, None, None),
+        "config_file": (None, None, os.devnull, None),
+        "credentials_file": (None, None, os.devnull, None),
+    }
+    return botocore.session.Session(session_vars=ignored)

@@ -7,10 +7,13 @@ the `Authorization: AWS4-HMAC-SHA256 ...` header and S3 presigned URLs (`X-Amz-S
 query). Checked besides the signature: the access key, the date in the credential scope, and a
 15-minute clock skew (or the presigned URL's expiry).
 
-The payload hash is the client's `X-Amz-Content-SHA256` header when present (S3 always sends it,
-often as `UNSIGNED-PAYLOAD` or `STREAMING-UNSIGNED-PAYLOAD-TRAILER`); it is covered by the signature
-but the body itself is not re-hashed for S3, so large uploads stream straight through. Requests
-without that header (every JSON/query service) are hashed in full, as AWS does.
+The payload hash is checked as AWS checks it: it is computed from the body, and a client-sent
+`X-Amz-Content-SHA256` counts only when it is one of the signed headers and equals the body's hash
+(400 XAmzContentSHA256Mismatch for S3, 403 InvalidSignatureException for the JSON APIs).
+`UNSIGNED-PAYLOAD` and the aws-chunked streaming payloads are accepted for S3 only; chunk
+signatures are verified where the chunks are signed. Everything that needs no body (access key,
+date, scope, signed headers, presign expiry, and the signature itself when the signed header
+declares the hash) is checked by `authenticate` before the body is read.
 """
 
 from __future__ import annotations
@@ -33,13 +36,35 @@ MAX_SKEW = datetime.timedelta(minutes=15)
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 
 
+MAX_PRESIGN_EXPIRES = 604_800  # seven days, AWS's limit for SigV4 presigned URLs
+EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
+STREAMING_SIGNED = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
+STREAMING_SIGNED_TRAILER = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"
+STREAMING_UNSIGNED_TRAILER = "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
+S3_SPECIAL_PAYLOADS = (
+    UNSIGNED_PAYLOAD,
+    STREAMING_SIGNED,
+    STREAMING_SIGNED_TRAILER,
+    STREAMING_UNSIGNED_TRAILER,
+)
+
+
 class SignatureError(Exception):
     """The request is not signed, or not signed with the sandbox's credentials."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, status: int = 403) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.status = status
+
+
+def _is_sha256_hex(value: str) -> bool:
+    return len(value) == 64 and all(c in "0123456789abcdef" for c in value)
+
+
+def _hmac(key: bytes, text: str) -> bytes:
+    return hmac.new(key, text.encode(), hashlib.sha256).digest()
 
 
 @dataclass(frozen=True)
@@ -236,17 +261,113 @@ def _verify_s3_v2_query(
     return SignedRequest(service="s3", region="us-east-1", access_key=access_key, payload_hash=None)
 
 
-def verify(
+class Pending:
+    """A request whose headers checked out; its signature is checked against a payload hash.
+
+    `hash_before_body` is the payload hash when the signature can be checked before the body is
+    read (S3's signed `X-Amz-Content-SHA256`, presigned S3 URLs); otherwise None, and the caller
+    hashes the body (within its limit) and calls `check` with that.
+    """
+
+    def __init__(
+        self,
+        *,
+        service: str,
+        region: str,
+        access_key: str,
+        sent_hash: str | None,
+        declared_hash: str | None,
+        before_body: str | None,
+        expected: Any,
+        signature: str,
+        chunk_context: tuple[bytes, str, str] | None = None,
+    ) -> None:
+        self.service = service
+        self.region = region
+        self.access_key = access_key
+        self.sent_hash = sent_hash
+        self.declared_hash = declared_hash
+        self.hash_before_body = before_body
+        self._expected = expected
+        self._signature = signature
+        # (signing key, timestamp, credential scope) for aws-chunked chunk signatures.
+        self.chunk_context = chunk_context
+
+    @property
+    def chunk_seed(self) -> str:
+        return self._signature
+
+    def check(self, payload_hash: str) -> SignedRequest:
+        """Check the signature made over `payload_hash`; raise SignatureError if it does not match."""
+        if self._expected is not None:
+            expected = str(self._expected(payload_hash))
+            if not hmac.compare_digest(expected.encode(), self._signature.encode()):
+                raise SignatureError(
+                    "SignatureDoesNotMatch",
+                    "The request signature we calculated does not match the signature you provided. "
+                    "Check your AWS Secret Access Key and signing method.",
+                )
+        return SignedRequest(
+            service=self.service,
+            region=self.region,
+            access_key=self.access_key,
+            payload_hash=self.declared_hash,
+        )
+
+    def check_body_hash(self, body_hash: str) -> None:
+        """After the body is read: a sent `X-Amz-Content-SHA256` must be the body's hash."""
+        claimed = self.sent_hash
+        if claimed is None or (claimed in S3_SPECIAL_PAYLOADS and self.service == "s3"):
+            return
+        if claimed == body_hash:
+            return
+        if self.service == "s3":
+            raise SignatureError(
+                "XAmzContentSHA256Mismatch",
+                "The provided 'x-amz-content-sha256' header does not match what was computed.",
+                400,
+            )
+        raise SignatureError(
+            "InvalidSignatureException",
+            "The provided 'x-amz-content-sha256' header does not match the request body.",
+        )
+
+
+def _payload_rule(service: str, presigned: bool, sent: str | None, signed: bool) -> str | None:
+    """The payload hash known before the body, or None when the body must be hashed."""
+    if presigned:
+        return UNSIGNED_PAYLOAD if service == "s3" else None
+    if service == "s3" and not (sent is not None and signed):
+        # S3 requires the payload hash as a signed header; hashing the body first would mean
+        # reading an unauthenticated upload of any size.
+        raise SignatureError(
+            "InvalidRequest", "Missing required header for this request: x-amz-content-sha256 (signed)", 400
+        )
+    if sent is None or not signed:
+        return None
+    if service == "s3":
+        if sent in S3_SPECIAL_PAYLOADS or _is_sha256_hex(sent):
+            return sent
+        raise SignatureError(
+            "InvalidArgument",
+            "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, "
+            "STREAMING-UNSIGNED-PAYLOAD-TRAILER or a valid sha256 value.",
+            400,
+        )
+    if _is_sha256_hex(sent):
+        return sent  # the signature covers the declared hash; the body is compared after reading
+    raise SignatureError(
+        "InvalidSignatureException", f"{sent[:64]!r} is not a payload hash this service accepts."
+    )
+
+
+def authenticate(
     environ: Mapping[str, Any],
-    body: bytes | None,
     access_key: str,
     secret_key: str,
     now: datetime.datetime | None = None,
-) -> SignedRequest:
-    """Check the request's SigV4 signature; raise SignatureError if it is missing or wrong.
-
-    `body` is needed only when the request carries no `X-Amz-Content-SHA256` header.
-    """
+) -> Pending:
+    """Check everything about the request's signature that needs no body."""
     now = now or datetime.datetime.now(datetime.UTC)
     query = str(environ.get("QUERY_STRING", ""))
     auth_header = environ.get("HTTP_AUTHORIZATION")
@@ -269,7 +390,7 @@ def verify(
                 kept.append(pair)
         if params.get("X-Amz-Algorithm") != ALGORITHM:
             raise SignatureError(
-                "AuthorizationQueryParametersError", "X-Amz-Algorithm must be AWS4-HMAC-SHA256."
+                "AuthorizationQueryParametersError", "X-Amz-Algorithm must be AWS4-HMAC-SHA256.", 400
             )
         try:
             parsed = _parse_credential(
@@ -278,14 +399,36 @@ def verify(
                 params["X-Amz-Signature"],
                 params["X-Amz-Date"],
             )
-            expires = int(params.get("X-Amz-Expires", "604800"))
+            expires = int(params.get("X-Amz-Expires", str(MAX_PRESIGN_EXPIRES)))
         except (KeyError, ValueError):
             raise SignatureError(
-                "AuthorizationQueryParametersError", "Presigned URL is missing a required X-Amz parameter."
+                "AuthorizationQueryParametersError",
+                "Presigned URL is missing a required X-Amz parameter.",
+                400,
             ) from None
+        if expires < 0:
+            raise SignatureError(
+                "AuthorizationQueryParametersError", "X-Amz-Expires must be non-negative", 400
+            )
+        if expires > MAX_PRESIGN_EXPIRES:
+            raise SignatureError(
+                "AuthorizationQueryParametersError",
+                "X-Amz-Expires must be less than a week (in seconds) that is 604800",
+                400,
+            )
         canonical_query = "&".join(kept)
     elif "AWSAccessKeyId=" in query and "Signature=" in query:
-        return _verify_s3_v2_query(environ, access_key, secret_key, now)
+        signed_v2 = _verify_s3_v2_query(environ, access_key, secret_key, now)
+        return Pending(
+            service=signed_v2.service,
+            region=signed_v2.region,
+            access_key=signed_v2.access_key,
+            sent_hash=None,
+            declared_hash=None,
+            before_body=UNSIGNED_PAYLOAD,
+            expected=None,
+            signature="",
+        )
     else:
         raise SignatureError("MissingAuthenticationToken", "Request is missing Authentication Token")
 
@@ -312,33 +455,99 @@ def verify(
             )
         headers.append((name, header))
 
-    content_sha = _header_value(environ, "x-amz-content-sha256")
-    if presigned:
-        payload_hash = content_sha or UNSIGNED_PAYLOAD
-    elif content_sha is not None:
-        payload_hash = content_sha
-    else:
-        payload_hash = hashlib.sha256(body or b"").hexdigest()
+    sent = _header_value(environ, "x-amz-content-sha256")
+    signed_sha = "x-amz-content-sha256" in parsed.signed_headers
+    before_body = _payload_rule(parsed.service, presigned, sent, signed_sha)
 
     host = _header_value(environ, "host") or "localhost"
     url = f"http://{host}{_raw_path(environ)}"
     if canonical_query:
         url += "?" + canonical_query
-    request = AWSRequest(method=str(environ.get("REQUEST_METHOD", "GET")), url=url, headers={})
-    if content_sha is not None and not presigned:
-        request.headers["X-Amz-Content-SHA256"] = content_sha
-    request.context["timestamp"] = parsed.timestamp
-    signer = _Verifier(
-        Credentials(access_key, secret_key), parsed.service, parsed.region, headers, payload_hash
+    method = str(environ.get("REQUEST_METHOD", "GET"))
+    credentials = Credentials(access_key, secret_key)
+
+    def expected(payload_hash: str) -> str:
+        # The payload hash is passed in, never read from the request's headers: an unsigned
+        # X-Amz-Content-SHA256 must not stand in for the body.
+        request = AWSRequest(method=method, url=url, headers={})
+        request.context["timestamp"] = parsed.timestamp
+        signer = _Verifier(credentials, parsed.service, parsed.region, headers, payload_hash)
+        canonical = signer.canonical_request(request)
+        return str(signer.signature(signer.string_to_sign(request, canonical), request))
+
+    signing_key = _hmac(
+        _hmac(_hmac(_hmac(("AWS4" + secret_key).encode(), parsed.date), parsed.region), parsed.service),
+        "aws4_request",
     )
-    canonical = signer.canonical_request(request)
-    expected = signer.signature(signer.string_to_sign(request, canonical), request)
-    if not hmac.compare_digest(expected.encode(), parsed.signature.encode()):
-        raise SignatureError(
-            "SignatureDoesNotMatch",
-            "The request signature we calculated does not match the signature you provided. "
-            "Check your AWS Secret Access Key and signing method.",
+    scope = f"{parsed.date}/{parsed.region}/{parsed.service}/aws4_request"
+    return Pending(
+        service=parsed.service,
+        region=parsed.region,
+        access_key=parsed.access_key,
+        sent_hash=sent,
+        declared_hash=sent if signed_sha else None,
+        before_body=before_body,
+        expected=expected,
+        signature=parsed.signature,
+        chunk_context=(signing_key, parsed.timestamp, scope),
+    )
+
+
+class ChunkSignatures:
+    """Verifies the signatures of an aws-chunked body (STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER])."""
+
+    def __init__(self, pending: Pending) -> None:
+        if pending.chunk_context is None:
+            raise SignatureError("InvalidRequest", "aws-chunked signatures need a header signature", 400)
+        self._key, self._timestamp, self._scope = pending.chunk_context
+        self._previous = pending.chunk_seed
+
+    def _expect(self, text: str, signature: str) -> None:
+        expected = hmac.new(self._key, text.encode(), hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(expected.encode(), signature.encode()):
+            raise SignatureError(
+                "SignatureDoesNotMatch",
+                "The request signature we calculated does not match the signature you provided.",
+            )
+        self._previous = signature
+
+    def chunk(self, data: bytes, signature: str) -> None:
+        text = "\n".join(
+            (
+                "AWS4-HMAC-SHA256-PAYLOAD",
+                self._timestamp,
+                self._scope,
+                self._previous,
+                EMPTY_SHA256,
+                hashlib.sha256(data).hexdigest(),
+            )
         )
-    return SignedRequest(
-        service=parsed.service, region=parsed.region, access_key=parsed.access_key, payload_hash=content_sha
-    )
+        self._expect(text, signature)
+
+    def trailer(self, canonical_trailer: bytes, signature: str) -> None:
+        text = "\n".join(
+            (
+                "AWS4-HMAC-SHA256-TRAILER",
+                self._timestamp,
+                self._scope,
+                self._previous,
+                hashlib.sha256(canonical_trailer).hexdigest(),
+            )
+        )
+        self._expect(text, signature)
+
+
+def verify(
+    environ: Mapping[str, Any],
+    body: bytes | None,
+    access_key: str,
+    secret_key: str,
+    now: datetime.datetime | None = None,
+) -> SignedRequest:
+    """Check the whole signature of a request whose body is in memory (`body`)."""
+    pending = authenticate(environ, access_key, secret_key, now)
+    body_hash = hashlib.sha256(body or b"").hexdigest()
+    signed = pending.check(pending.hash_before_body or body_hash)
+    if pending.hash_before_body not in (UNSIGNED_PAYLOAD, STREAMING_UNSIGNED_TRAILER):
+        pending.check_body_hash(body_hash)
+    return signed

@@ -317,8 +317,13 @@ def seed_moto_services(  # noqa: PLR0917
     import boto3
     from botocore.config import Config
 
+    from batchgui.sandbox.settings import private_botocore_session
+
     session = boto3.session.Session(
-        aws_access_key_id=access_key, aws_secret_access_key=secret_key, region_name=region
+        botocore_session=private_botocore_session(),
+        aws_access_key_id=access_key,
+        aws_secret_access_key=secret_key,
+        region_name=region,
     )
     config = Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=3, read_timeout=30)
     s3 = session.client("s3", endpoint_url=endpoint_url, config=config)
