@@ -175,7 +175,8 @@ class Block:
     text: str
     first_line: int  # physical lines before this block
     _lines: list[str] | None = None
-    scan: Any = None  # set by whoever scans the block's bytes (the check), reused by it
+    scan: Any = None  # the block's bytes and newline offsets, when the reader scanned them
+    _count: int = -1
 
     @property
     def lines(self) -> list[str]:
@@ -188,9 +189,13 @@ class Block:
         return self._lines
 
     def line_count(self) -> int:
-        text = self.text
-        count = text.count("\n") + text.count("\r") - text.count("\r\n")
-        return count if text.endswith(("\n", "\r")) else count + 1
+        if self._count < 0:
+            text = self.text
+            count = text.count("\n")
+            if "\r" in text:  # one scan for the usual LF-only block; CR lines are counted only if any
+                count += text.count("\r") - text.count("\r\n")
+            self._count = count if text.endswith(("\n", "\r")) else count + 1
+        return self._count
 
 
 @dataclass
