@@ -38,7 +38,7 @@ def action_shortcuts(actions: Iterable[QAction], where: str) -> list[Shortcut]:
 def collect_shortcuts(window: QWidget, panels: Iterable[tuple[str, QWidget]]) -> list[Shortcut]:
     """The main window's menu shortcuts, then each panel's own, without repeats."""
     seen: set[tuple[str, str]] = set()
-    rows = []
+    rows: list[Shortcut] = []
     panel_widgets = [w for _, w in panels]
     window_actions = [
         a for a in window.findChildren(QAction) if not any(p.isAncestorOf(_owner(a)) for p in panel_widgets)

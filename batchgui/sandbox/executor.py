@@ -1,0 +1,595 @@
+"""The process executor: runs placed jobs as host processes and turns what they do into events.
+
+The container command runs in exec form as a host process in its own session/process group, with
+the job's environment, the sandbox's endpoint/region/credentials and AWS_BATCH_* set, stdin from
+/dev/null and stdout+stderr merged into one pipe that is read with a selector (one thread for all
+jobs). Process start (fork/exec) runs on a few spawner threads, in parallel. Exits are noticed
+through pidfds (polled where unavailable). Output lines are buffered per log stream until the
+engine writes them to CloudWatch Logs; timeouts and TerminateJob send SIGTERM, then SIGKILL after
+`kill_grace_s`. A bare `python`/`python3` command resolves to the sandbox's own interpreter
+(`sys.executable`, or `SandboxSettings.python` / the BATCHGUI_SANDBOX_PYTHON environment variable
+where that is not a Python, e.g. a frozen app), and the interpreter's directory leads PATH, the way a
+container image supplies its own Python.
+
+The engine drives it from its one thread: `wait()` sleeps in the selector until output, an exit or a
+`wake()`; `take_started()` / `take_finished()` / `take_logs()` hand over what happened since.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import queue
+import selectors
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from batchgui.sandbox.fleet import Placed
+from batchgui.sandbox.settings import ACCOUNT_ID, SandboxSettings
+
+CANNOT_START = 'CannotStartContainerError: Error response from daemon: failed to create task: exec: "'
+ESSENTIAL_EXITED = "Essential container in task exited"
+TIMEOUT_REASON = "Job attempt duration exceeded timeout"
+MAX_LINE = 256 * 1024
+# Process start (fork/exec) releases the GIL: a few threads start processes in parallel.
+SPAWN_THREADS = 4
+PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+LogEvents = dict[tuple[str, str], list[tuple[int, str]]]
+
+
+def python_executable(configured: str | None) -> str:
+    """The interpreter a job's bare `python` runs."""
+    return configured or os.environ.get("BATCHGUI_SANDBOX_PYTHON") or sys.executable
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@dataclass
+class Running:
+    placement: Placed
+    proc: subprocess.Popen[bytes]
+    fd: int
+    pidfd: int | None
+    stream_key: tuple[str, str]
+    started_ms: int
+    task_arn: str
+    deadline: float | None
+    workdir: Path
+    partial: bytes = b""
+    eof: bool = False
+    exited: bool = False
+    term_at: float | None = None
+    stop_reason: str | None = None
+    terminated: bool = False
+
+
+@dataclass(frozen=True)
+class JobToRun:
+    """What the executor needs from the job's record to start an attempt."""
+
+    spec: dict[str, Any]
+    attempt: int
+    queue_name: str
+    ce_name: str
+
+
+@dataclass
+class SpawnRequest:
+    placement: Placed
+    argv: list[str]
+    env: dict[str, str]
+    workdir: Path
+    stream_key: tuple[str, str]
+    task_arn: str
+    timeout: int | None
+
+
+@dataclass
+class SpawnResult:
+    request: SpawnRequest
+    proc: subprocess.Popen[bytes] | None
+    pidfd: int | None
+    error: OSError | None
+    started_ms: int
+
+
+@dataclass
+class Finished:
+    placement: Placed
+    started_ms: int
+    stopped_ms: int
+    exit_code: int | None
+    status_reason: str
+    container_reason: str | None
+    stream: str | None
+    task_arn: str | None
+    terminated: bool
+
+
+class Executor:
+    def __init__(  # noqa: PLR0917
+        self,
+        settings: SandboxSettings,
+        data_dir: Path,
+        endpoint_url: str,
+        region: str,
+        access_key: str,
+        secret_key: str,
+    ) -> None:
+        self.settings = settings
+        self.data_dir = data_dir
+        self.region = region
+        self._python = python_executable(settings.python)
+        self._job_env_base = self.base_env(endpoint_url, region, access_key, secret_key, self._python)
+        self._selector = selectors.DefaultSelector()
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)
+        self._selector.register(self._wake_r, selectors.EVENT_READ, ("wake", ""))
+        self._wake_pending = False
+        self._sleeping_until = float("inf")
+        self._stop_deadline = time.monotonic() + 5.0
+        self._fds_closed = False
+        self._cleanup: queue.SimpleQueue[Path | None] = queue.SimpleQueue()
+        self._cleaner: threading.Thread | None = None
+        self._spawn_queue: queue.SimpleQueue[SpawnRequest | None] = queue.SimpleQueue()
+        self._spawners: list[threading.Thread] = []
+        self._spawning: dict[str, Placed] = {}
+        self._spawned: queue.SimpleQueue[SpawnResult] = queue.SimpleQueue()
+        self._kill_after_spawn: dict[str, str] = {}
+        self._running: dict[str, Running] = {}
+        self._finished: list[Finished] = []
+        self._started: list[Running] = []
+        self._logs: LogEvents = {}
+        self._has_pidfd = hasattr(os, "pidfd_open")
+        self.max_processes = self.process_cap()
+
+    def start(self) -> None:
+        self._cleaner = threading.Thread(target=self._cleanup_loop, name="sandbox-cleanup", daemon=True)
+        self._cleaner.start()
+        for n in range(SPAWN_THREADS):
+            spawner = threading.Thread(target=self._spawn_loop, name=f"sandbox-spawn-{n}", daemon=True)
+            spawner.start()
+            self._spawners.append(spawner)
+
+    # ---- the engine's view ----------------------------------------------------------------------
+    def wake(self) -> None:
+        # One byte in the pipe is enough, and none if the engine looks again within a tick anyway:
+        # API threads should not pay for a syscall (and a thread switch) per request.
+        if time.monotonic() + self.settings.tick_s >= self._sleeping_until:
+            return
+        if not self._wake_pending and not self._fds_closed:
+            self._wake_pending = True
+            with contextlib.suppress(BlockingIOError, OSError):
+                os.write(self._wake_w, b"x")
+
+    def begin_wait(self) -> None:
+        """Called before the engine computes its timeout, so a wake() racing with it always writes."""
+        self._sleeping_until = float("inf")
+
+    def wait(self, timeout: float) -> None:
+        """Sleep until output, an exit, a wake() or `timeout`; read what arrived."""
+        self._sleeping_until = time.monotonic() + timeout
+        for key, _mask in self._selector.select(timeout):
+            kind, job_id = key.data
+            if kind == "wake":
+                self._wake_pending = False
+                with contextlib.suppress(BlockingIOError, OSError):
+                    while os.read(self._wake_r, 4096):
+                        pass
+            elif kind == "out":
+                self._read_output(job_id)
+            elif kind == "exit":
+                self._on_exit(job_id)
+
+    def busy(self) -> int:
+        """Processes running or starting."""
+        return len(self._running) + len(self._spawning)
+
+    def has_events(self) -> bool:
+        return bool(self._finished or self._started)
+
+    def has_logs(self) -> bool:
+        return bool(self._logs)
+
+    def take_started(self) -> list[Running]:
+        started, self._started = self._started, []
+        return started
+
+    def take_finished(self) -> list[Finished]:
+        finished, self._finished = self._finished, []
+        return finished
+
+    def take_logs(self) -> LogEvents:
+        logs, self._logs = self._logs, {}
+        return logs
+
+    def finish_unstarted(self, placement: Placed, reason: str) -> None:
+        """A placed job stopped before its process was asked for."""
+        now = now_ms()
+        self._finished.append(Finished(placement, now, now, None, reason, None, None, None, True))
+
+    def jobs_in_queue(self, queue_arn: str) -> list[str]:
+        running = [j for j, r in self._running.items() if r.placement.queue_arn == queue_arn]
+        return running + [j for j, p in self._spawning.items() if p.queue_arn == queue_arn]
+
+    def deadlines(self) -> list[float]:
+        out = [r.deadline for r in self._running.values() if r.deadline is not None]
+        out += [r.term_at + self.settings.kill_grace_s for r in self._running.values() if r.term_at]
+        if not self._has_pidfd and self._running:
+            out.append(time.monotonic() + self.settings.tick_s)
+        return out
+
+    def kill(self, job_id: str, reason: str) -> bool:
+        """SIGTERM a running (or starting) job; False if it has no process."""
+        running = self._running.get(job_id)
+        if running is not None:
+            if running.term_at is None:
+                running.stop_reason = reason
+                running.terminated = True
+                running.term_at = time.monotonic()
+                self._signal(running, signal.SIGTERM)
+            return True
+        if job_id in self._spawning:
+            self._kill_after_spawn[job_id] = reason
+            return True
+        return False
+
+    def spawn(self, request: SpawnRequest) -> None:
+        self._spawning[request.placement.job_id] = request.placement
+        self._spawn_queue.put(request)
+
+    def set_stop_deadline(self, deadline: float) -> None:
+        self._stop_deadline = deadline
+
+    def workdir(self, job_id: str, attempt: int) -> Path:
+        """The job attempt's working directory (removed afterwards if the job left it empty)."""
+        return self.data_dir / "jobs" / f"{job_id.replace(':', '_')}-attempt-{attempt}"
+
+    def request(self, placement: Placed, job: JobToRun) -> SpawnRequest:
+        """What to start for a placed job: its command, environment, work dir and log stream."""
+        spec = job.spec
+        container: dict[str, Any] = spec.get("container", {})
+        task_id = uuid.uuid4().hex
+        stream = f"{spec.get('_streamPrefix', 'default')}/default/{task_id}"
+        group = str(spec.get("_logGroup", "/aws/batch/job"))
+        task_arn = f"arn:aws:ecs:{self.region}:{ACCOUNT_ID}:task/{task_id}"
+        env = dict(self._job_env_base)
+        for item in container.get("environment") or []:
+            env[str(item["name"])] = str(item.get("value", ""))
+        env.update(
+            {
+                "AWS_BATCH_JOB_ID": placement.job_id,
+                "AWS_BATCH_JOB_ATTEMPT": str(job.attempt),
+                "AWS_BATCH_JQ_NAME": job.queue_name,
+                "AWS_BATCH_CE_NAME": job.ce_name,
+            }
+        )
+        if placement.index is not None:
+            env["AWS_BATCH_JOB_ARRAY_INDEX"] = str(placement.index)
+            env["AWS_BATCH_JOB_ARRAY_SIZE"] = str((spec.get("arrayProperties") or {}).get("size", ""))
+        if placement.instance is not None:
+            env["AWS_BATCH_JOB_INSTANCE_ID"] = placement.instance.instance_id
+        workdir = self.workdir(placement.job_id, job.attempt)
+        argv = [str(a) for a in container.get("command") or []]
+        if argv and argv[0] in ("python", "python3"):
+            argv[0] = self._python
+        timeout = (spec.get("timeout") or {}).get("attemptDurationSeconds")
+        env.setdefault("HOME", str(workdir))
+        return SpawnRequest(placement, argv, env, workdir, (group, stream), task_arn, timeout)
+
+    def close_fds(self) -> None:
+        with contextlib.suppress(OSError):
+            self._selector.close()
+        self._fds_closed = True
+        for fd in (self._wake_r, self._wake_w):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+    def stop_cleaner(self, deadline: float) -> None:
+        if self._cleaner is not None:
+            # Leftover empty directories are harmless; don't let them delay stop().
+            while True:
+                try:
+                    self._cleanup.get_nowait()
+                except queue.Empty:
+                    break
+            self._cleanup.put(None)
+            self._cleaner.join(max(0.1, deadline - time.monotonic()))
+
+    def _cleanup_loop(self) -> None:
+        # rmdir costs milliseconds on some filesystems: keep it off the dispatch thread.
+        while True:
+            path = self._cleanup.get()
+            if path is None:
+                return
+            with contextlib.suppress(OSError):
+                path.rmdir()
+
+    # ---- processes ------------------------------------------------------------------------------
+    @staticmethod
+    def process_cap() -> int:
+        try:
+            import resource
+
+            soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+            if soft < hard:
+                with contextlib.suppress(ValueError, OSError):
+                    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+                    soft = hard
+            return max(8, (soft - 256) // 3)
+        except ImportError:  # pragma: no cover - not POSIX
+            return 256
+
+    @staticmethod
+    def base_env(
+        endpoint_url: str, region: str, access_key: str, secret_key: str, python: str
+    ) -> dict[str, str]:
+        interpreter_dir = str(Path(python).parent)
+        path = os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin")
+        env = {
+            "PATH": interpreter_dir + os.pathsep + path,
+            "LANG": os.environ.get("LANG", "C.UTF-8"),
+            "PYTHONUNBUFFERED": "1",
+            "PYTHONPATH": PACKAGE_ROOT,
+            "AWS_ENDPOINT_URL": endpoint_url,
+            "AWS_ACCESS_KEY_ID": access_key,
+            "AWS_SECRET_ACCESS_KEY": secret_key,
+            "AWS_DEFAULT_REGION": region,
+            "AWS_REGION": region,
+            # No shared config: a job must reach the sandbox, never the user's real AWS profile.
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+            "AWS_EC2_METADATA_DISABLED": "true",
+        }
+        for key in ("TZ", "TMPDIR", "LC_ALL", "SYSTEMROOT"):
+            if key in os.environ:
+                env[key] = os.environ[key]
+        return env
+
+    def _spawn_loop(self) -> None:
+        while True:
+            request = self._spawn_queue.get()
+            if request is None:
+                return
+            self._spawn_worker(request)
+
+    def _spawn_worker(self, request: SpawnRequest) -> None:
+        """On a spawner thread: process start (fork/exec) is the cost, and it runs in parallel."""
+        proc: subprocess.Popen[bytes] | None = None
+        pidfd: int | None = None
+        error: OSError | None = None
+        started = now_ms()
+        try:
+            if not request.argv:
+                raise FileNotFoundError(
+                    errno.ENOENT, "no command given and the sandbox has no image entrypoint"
+                )
+            try:
+                request.workdir.mkdir()
+            except FileNotFoundError:
+                request.workdir.parent.mkdir(parents=True, exist_ok=True)
+                request.workdir.mkdir()
+            except FileExistsError:
+                pass
+            proc = subprocess.Popen(
+                request.argv,
+                cwd=request.workdir,
+                env=request.env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                close_fds=True,
+                bufsize=0,
+            )
+            if self._has_pidfd:
+                with contextlib.suppress(OSError):
+                    pidfd = os.pidfd_open(proc.pid)
+        except OSError as exc:
+            error = exc
+        self._spawned.put(SpawnResult(request, proc, pidfd, error, started))
+        self.wake()
+
+    def collect_spawned(self) -> None:
+        while True:
+            try:
+                result = self._spawned.get_nowait()
+            except queue.Empty:
+                return
+            request = result.request
+            placement = request.placement
+            job_id = placement.job_id
+            self._spawning.pop(job_id, None)
+            if result.proc is None:
+                exc = result.error
+                what = request.argv[0] if request.argv else "(none)"
+                message = f'{CANNOT_START}{what}": {(exc.strerror if exc else None) or exc}'
+                if isinstance(exc, FileNotFoundError) and request.argv:
+                    message = f'{CANNOT_START}{what}": executable file not found in $PATH'
+                self._finished.append(
+                    Finished(
+                        placement, result.started_ms, now_ms(), None, message, message, None, None, False
+                    )
+                )
+                self._cleanup.put(request.workdir)
+                continue
+            proc = result.proc
+            assert proc.stdout is not None
+            fd = proc.stdout.fileno()
+            os.set_blocking(fd, False)
+            running = Running(
+                placement=placement,
+                proc=proc,
+                fd=fd,
+                pidfd=result.pidfd,
+                stream_key=request.stream_key,
+                started_ms=result.started_ms,
+                task_arn=request.task_arn,
+                deadline=(time.monotonic() + request.timeout) if request.timeout else None,
+                workdir=request.workdir,
+            )
+            self._running[job_id] = running
+            self._selector.register(fd, selectors.EVENT_READ, ("out", job_id))
+            if result.pidfd is not None:
+                self._selector.register(result.pidfd, selectors.EVENT_READ, ("exit", job_id))
+            self._started.append(running)
+            reason = self._kill_after_spawn.pop(job_id, None)
+            if reason is not None:
+                running.stop_reason = reason
+                running.terminated = True
+                running.term_at = time.monotonic()
+                self._signal(running, signal.SIGTERM)
+
+    def _read_output(self, job_id: str) -> None:
+        running = self._running.get(job_id)
+        if running is None or running.eof:
+            return
+        while True:
+            try:
+                data = os.read(running.fd, 65536)
+            except BlockingIOError:
+                return
+            except OSError:
+                data = b""
+            if not data:
+                running.eof = True
+                with contextlib.suppress(KeyError, ValueError):
+                    self._selector.unregister(running.fd)
+                self._emit(running, b"", final=True)
+                if running.exited or running.pidfd is None:
+                    self._maybe_finish(job_id)
+                return
+            self._emit(running, data, final=False)
+            if len(data) < 65536:
+                return
+
+    def _emit(self, running: Running, data: bytes, final: bool) -> None:
+        buf = running.partial + data
+        lines = buf.split(b"\n")
+        running.partial = b"" if final else lines.pop()
+        if final and lines and lines[-1] == b"":
+            lines.pop()
+        if len(running.partial) > MAX_LINE:
+            lines.append(running.partial)
+            running.partial = b""
+        if not lines:
+            return
+        ts = now_ms()
+        events = self._logs.setdefault(running.stream_key, [])
+        for line in lines:
+            text = line.rstrip(b"\r").decode("utf-8", "replace")
+            for start in range(0, max(len(text), 1), MAX_LINE):
+                events.append((ts, text[start : start + MAX_LINE]))
+
+    def _on_exit(self, job_id: str) -> None:
+        running = self._running.get(job_id)
+        if running is None:
+            return
+        running.exited = True
+        if running.pidfd is not None:
+            with contextlib.suppress(KeyError, ValueError):
+                self._selector.unregister(running.pidfd)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            running.proc.wait(timeout=1.0)
+        # Anything the process wrote just before exiting, then end leftovers in its process group
+        # (a container's other processes die with it).
+        self._read_output(job_id)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(running.proc.pid, signal.SIGKILL)
+        if not running.eof:
+            running.eof = True
+            with contextlib.suppress(KeyError, ValueError):
+                self._selector.unregister(running.fd)
+            self._emit(running, b"", final=True)
+        self._maybe_finish(job_id)
+
+    def poll_without_pidfd(self) -> None:
+        if self._has_pidfd:
+            return
+        for job_id, running in list(self._running.items()):
+            if running.pidfd is None and running.proc.poll() is not None:
+                self._on_exit(job_id)
+
+    def _maybe_finish(self, job_id: str) -> None:
+        running = self._running.get(job_id)
+        if running is None or running.proc.poll() is None:
+            return
+        del self._running[job_id]
+        if running.pidfd is not None:
+            with contextlib.suppress(OSError):
+                os.close(running.pidfd)
+        if running.proc.stdout is not None:
+            running.proc.stdout.close()
+        rc = running.proc.returncode
+        exit_code = 128 - rc if rc < 0 else rc
+        reason = running.stop_reason or ESSENTIAL_EXITED
+        self._finished.append(
+            Finished(
+                running.placement,
+                running.started_ms,
+                now_ms(),
+                exit_code,
+                reason,
+                None,
+                running.stream_key[1],
+                running.task_arn,
+                running.terminated,
+            )
+        )
+        self._cleanup.put(running.workdir)
+
+    def _signal(self, running: Running, sig: int) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(running.proc.pid, sig)
+
+    def enforce_deadlines(self, now: float) -> None:
+        for running in list(self._running.values()):
+            if running.term_at is None and running.deadline is not None and now >= running.deadline:
+                running.stop_reason = TIMEOUT_REASON
+                running.term_at = now
+                self._signal(running, signal.SIGTERM)
+            elif running.term_at is not None and now >= running.term_at + self.settings.kill_grace_s:
+                self._signal(running, signal.SIGKILL)
+
+    def _time_left(self) -> float:
+        """What remains of stop()'s time budget (a little at least, so SIGKILLed children are reaped)."""
+        return max(0.05, self._stop_deadline - time.monotonic())
+
+    def _stop_spawners(self) -> None:
+        while True:  # requests not started yet are dropped; their jobs fail over at the next start
+            try:
+                self._spawn_queue.get_nowait()
+            except queue.Empty:
+                break
+        for _ in self._spawners:
+            self._spawn_queue.put(None)
+        for spawner in self._spawners:
+            spawner.join(self._time_left())
+        self._spawners = []
+
+    def kill_all(self) -> None:
+        self._stop_spawners()
+        self.collect_spawned()
+        for running in list(self._running.values()):
+            self._signal(running, signal.SIGKILL)
+        for running in list(self._running.values()):
+            with contextlib.suppress(subprocess.TimeoutExpired, OSError):
+                running.proc.wait(timeout=self._time_left())
+            if running.pidfd is not None:
+                with contextlib.suppress(OSError):
+                    os.close(running.pidfd)
+            if running.proc.stdout is not None:
+                with contextlib.suppress(OSError):
+                    running.proc.stdout.close()
+        self._running.clear()
