@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from batchgui.sandbox import lifecycle, logs_api, placement, sql
+from batchgui.sandbox import launcher, lifecycle, logs_api, placement, sql
 from batchgui.sandbox.executor import Executor, Finished, JobToRun, now_ms
 from batchgui.sandbox.fleet import Fleet, Placed, is_ec2
 from batchgui.sandbox.settings import ACCOUNT_ID, SandboxSettings
@@ -70,6 +70,8 @@ class Engine:
 
     # ---- public, thread-safe --------------------------------------------------------------------
     def start(self) -> None:
+        with self.store.write() as conn:
+            self.store.meta_set(conn, "job_isolation", self.isolation)
         self._thread = threading.Thread(target=self._run, name="sandbox-engine", daemon=True)
         self._thread.start()
         self.executor.start()
@@ -132,20 +134,30 @@ class Engine:
             return [job_id]
         return []
 
+    @property
+    def isolation(self) -> str:
+        """How jobs are isolated: `bwrap` (bubblewrap) or `none` (plain host processes)."""
+        return self.executor.isolation
+
     def active_statuses(self) -> tuple[str, ...]:
         return ACTIVE
 
     # ---- start-up recovery ----------------------------------------------------------------------
     def recover_after_restart(self) -> None:
-        """Jobs that were STARTING/RUNNING when the sandbox last stopped: retry or fail them."""
+        """Jobs that were STARTING/RUNNING when the sandbox last stopped: first kill what is left of
+        their processes (a process group whose leader is that very process, by start time), then
+        retry or fail them, so two attempts of one job never run at once."""
         now = now_ms()
         with self.store.write() as conn:
             queues = [r[0] for r in conn.execute(sql.QUEUE_ARNS)]
             rows: list[tuple[Any, ...]] = []
             for q in queues:
                 rows += conn.execute(sql.JOBS_ACTIVE_IN_QUEUE, (q,)).fetchall()
+            for *_, pid, pid_start in rows:
+                if pid is not None and pid_start is not None and not launcher.kill_leftovers(pid, pid_start):
+                    log.warning("process group %s of a job from before the restart would not die", pid)
             finished: list[str] = []
-            for job_id, parent_id, status, attempts_text, started, stream, task_arn, ce in rows:
+            for job_id, parent_id, status, attempts_text, started, stream, task_arn, ce, *_ in rows:
                 if status == "STARTING":
                     # Placed but never started: nothing ran, so no attempt is used up.
                     lifecycle.set_status(
@@ -228,8 +240,6 @@ class Engine:
         executor.wait(self._timeout())
         if self._stop_event.is_set():
             return
-        executor.collect_spawned()
-        executor.poll_without_pidfd()
         self._handle_kills()
         now = time.monotonic()
         executor.enforce_deadlines(now)
@@ -337,6 +347,8 @@ class Engine:
                 started_at=running.started_ms,
                 log_stream=stream,
                 task_arn=running.task_arn,
+                pid=running.pid,
+                pid_start=running.start,
             )
 
     def _stream_id(self, conn: sqlite3.Connection, group: str, stream: str, stamp: int) -> int:
@@ -390,6 +402,8 @@ class Engine:
                 "attempts": json.dumps(attempts),
                 "exit_code": f.exit_code,
                 "container_reason": f.container_reason,
+                "pid": None,
+                "pid_start": None,
             }
             if f.exit_code == 0 and not f.terminated:
                 lifecycle.set_status(

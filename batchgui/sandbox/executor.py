@@ -1,15 +1,24 @@
 """The process executor: runs placed jobs as host processes and turns what they do into events.
 
-The container command runs in exec form as a host process in its own session/process group, with
-the job's environment, the sandbox's endpoint/region/credentials and AWS_BATCH_* set, stdin from
-/dev/null and stdout+stderr merged into one pipe that is read with a selector (one thread for all
-jobs). Process start (fork/exec) runs on a few spawner threads, in parallel. Exits are noticed
-through pidfds (polled where unavailable). Output lines are buffered per log stream until the
-engine writes them to CloudWatch Logs; timeouts and TerminateJob send SIGTERM, then SIGKILL after
-`kill_grace_s`. A bare `python`/`python3` command resolves to the sandbox's own interpreter
-(`sys.executable`, or `SandboxSettings.python` / the BATCHGUI_SANDBOX_PYTHON environment variable
-where that is not a Python, e.g. a frozen app), and the interpreter's directory leads PATH, the way a
-container image supplies its own Python.
+Jobs are started by the launcher (launcher.py), a process of the sandbox's with an empty
+environment that holds one end of a socket pair: when the sandbox dies, however it dies, the
+launcher kills every job's process group, and each job dies with the launcher. The container
+command runs in exec form in its own session/process group, with the job's environment (the
+sandbox's endpoint/region/credentials and AWS_BATCH_* set, nothing of the host's secrets), stdin
+from /dev/null and stdout+stderr merged into one pipe that is read with a selector (one thread for
+all jobs). Output lines are buffered per log stream until the engine writes them to CloudWatch Logs;
+timeouts and TerminateJob send SIGTERM to the job's process group, then SIGKILL after `kill_grace_s`.
+
+Isolation (`BATCHGUI_SANDBOX_ISOLATION`: auto, bwrap or none; auto = bwrap when it is installed and
+works): under bubblewrap a job sees read-only system directories (/usr, /bin, /lib*, /sbin, /etc,
+/opt), the Python it runs and the batchgui package read-only, its own work directory writable, a
+private /tmp, /proc of its own, and no home directory (so no ~/.aws). Without it a job is a plain
+host process of the same user.
+
+A bare `python`/`python3` command resolves to the sandbox's own interpreter (`sys.executable`, or
+`SandboxSettings.python` / the BATCHGUI_SANDBOX_PYTHON environment variable where that is not a
+Python, e.g. a frozen app), and the interpreter's directory leads PATH, the way a container image
+supplies its own Python.
 
 The engine drives it from its one thread: `wait()` sleeps in the selector until output, an exit or a
 `wake()`; `take_started()` / `take_finished()` / `take_logs()` hand over what happened since.
@@ -19,10 +28,15 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
+import json
+import logging
 import os
 import queue
 import selectors
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -32,17 +46,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from batchgui.sandbox import launcher
 from batchgui.sandbox.fleet import Placed
 from batchgui.sandbox.settings import ACCOUNT_ID, SandboxSettings
+
+log = logging.getLogger(__name__)
 
 CANNOT_START = 'CannotStartContainerError: Error response from daemon: failed to create task: exec: "'
 ESSENTIAL_EXITED = "Essential container in task exited"
 TIMEOUT_REASON = "Job attempt duration exceeded timeout"
+LAUNCHER_GONE = "Task stopped: the sandbox's job launcher stopped"
 MAX_LINE = 256 * 1024
-# Process start (fork/exec) releases the GIL: a few threads start processes in parallel.
-SPAWN_THREADS = 4
 PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 LogEvents = dict[tuple[str, str], list[tuple[int, str]]]
+ISOLATION_ENV = "BATCHGUI_SANDBOX_ISOLATION"
+BWRAP = "bwrap"
+NO_ISOLATION = "none"
+# System directories a job under bubblewrap may read (those that exist).
+SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt")
 
 
 def python_executable(configured: str | None) -> str:
@@ -54,12 +75,67 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
+@functools.cache
+def _bwrap_works(path: str) -> bool:
+    try:
+        probe = subprocess.run(
+            [path, "--ro-bind", "/", "/", "--unshare-pid", "--proc", "/proc", "--dev", "/dev", "true"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=10,
+            check=False,
+            env={},
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return probe.returncode == 0
+
+
+def isolation_mode() -> str:
+    """`bwrap` when jobs run inside bubblewrap, `none` when they are plain host processes."""
+    wanted = os.environ.get(ISOLATION_ENV, "auto").strip().lower() or "auto"
+    if wanted == NO_ISOLATION or not sys.platform.startswith("linux"):
+        return NO_ISOLATION
+    path = shutil.which(BWRAP)
+    if path is not None and _bwrap_works(path):
+        return BWRAP
+    if wanted == BWRAP:
+        raise RuntimeError(
+            f"{ISOLATION_ENV}=bwrap, but bubblewrap (bwrap) is not installed or does not work here"
+        )
+    return NO_ISOLATION
+
+
+def readable_roots(python: str) -> list[str]:
+    """What a job's Python needs to read: the interpreter's installation(s) and the batchgui package."""
+    roots: set[str] = set()
+    for exe in (python, sys.executable):
+        for candidate in (Path(exe), Path(exe).resolve()):
+            roots.add(str(candidate.parent.parent if candidate.parent.name == "bin" else candidate.parent))
+    roots.update({sys.prefix, sys.base_prefix, sys.exec_prefix})
+    roots.add(str(Path(PACKAGE_ROOT) / "batchgui"))
+    return sorted(r for r in roots if os.path.isdir(r) and r != "/")
+
+
+def bwrap_prefix(bwrap: str, workdir: Path, roots: list[str]) -> list[str]:
+    """bubblewrap's arguments for one job: read-only system and Python, writable work dir, private /tmp."""
+    args = [bwrap, "--die-with-parent", "--unshare-pid", "--unshare-ipc", "--unshare-uts"]
+    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    for path in SYSTEM_DIRS:
+        args += ["--ro-bind-try", path, path]
+    for root in roots:
+        args += ["--ro-bind-try", root, root]
+    args += ["--bind", str(workdir), str(workdir), "--chdir", str(workdir), "--"]
+    return args
+
+
 @dataclass
 class Running:
     placement: Placed
-    proc: subprocess.Popen[bytes]
+    pid: int
+    start: int | None  # /proc/PID/stat start time: the process group's identity across restarts
     fd: int
-    pidfd: int | None
     stream_key: tuple[str, str]
     started_ms: int
     task_arn: str
@@ -68,6 +144,7 @@ class Running:
     partial: bytes = b""
     eof: bool = False
     exited: bool = False
+    returncode: int | None = None
     term_at: float | None = None
     stop_reason: str | None = None
     terminated: bool = False
@@ -95,15 +172,6 @@ class SpawnRequest:
 
 
 @dataclass
-class SpawnResult:
-    request: SpawnRequest
-    proc: subprocess.Popen[bytes] | None
-    pidfd: int | None
-    error: OSError | None
-    started_ms: int
-
-
-@dataclass
 class Finished:
     placement: Placed
     started_ms: int
@@ -114,6 +182,13 @@ class Finished:
     stream: str | None
     task_arn: str | None
     terminated: bool
+
+
+@dataclass
+class _Pending:
+    request: SpawnRequest
+    read_fd: int
+    asked_ms: int
 
 
 class Executor:
@@ -131,6 +206,9 @@ class Executor:
         self.region = region
         self._python = python_executable(settings.python)
         self._job_env_base = self.base_env(endpoint_url, region, access_key, secret_key, self._python)
+        self.isolation = isolation_mode()
+        self._bwrap = shutil.which(BWRAP) if self.isolation == BWRAP else None
+        self._roots = readable_roots(self._python)
         self._selector = selectors.DefaultSelector()
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
@@ -142,25 +220,43 @@ class Executor:
         self._fds_closed = False
         self._cleanup: queue.SimpleQueue[Path | None] = queue.SimpleQueue()
         self._cleaner: threading.Thread | None = None
-        self._spawn_queue: queue.SimpleQueue[SpawnRequest | None] = queue.SimpleQueue()
-        self._spawners: list[threading.Thread] = []
-        self._spawning: dict[str, Placed] = {}
-        self._spawned: queue.SimpleQueue[SpawnResult] = queue.SimpleQueue()
+        self._control: socket.socket | None = None
+        self._launcher: subprocess.Popen[bytes] | None = None
+        self._inbox = b""
+        self._spawning: dict[str, _Pending] = {}
         self._kill_after_spawn: dict[str, str] = {}
         self._running: dict[str, Running] = {}
+        self._by_pid: dict[int, str] = {}
         self._finished: list[Finished] = []
         self._started: list[Running] = []
         self._logs: LogEvents = {}
-        self._has_pidfd = hasattr(os, "pidfd_open")
         self.max_processes = self.process_cap()
 
     def start(self) -> None:
         self._cleaner = threading.Thread(target=self._cleanup_loop, name="sandbox-cleanup", daemon=True)
         self._cleaner.start()
-        for n in range(SPAWN_THREADS):
-            spawner = threading.Thread(target=self._spawn_loop, name=f"sandbox-spawn-{n}", daemon=True)
-            spawner.start()
-            self._spawners.append(spawner)
+        self._start_launcher()
+
+    def _start_launcher(self) -> None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        frozen = getattr(sys, "frozen", False)
+        script = ["-m", "batchgui.sandbox.launcher"] if frozen else ["-I", "-S", launcher.__file__]
+        try:
+            # An empty environment: what a job reads in /proc/$PPID/environ.
+            self._launcher = subprocess.Popen(
+                [sys.executable, *script, str(theirs.fileno())],
+                pass_fds=[theirs.fileno()],
+                env={},
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                start_new_session=True,
+                close_fds=True,
+            )
+        finally:
+            theirs.close()
+        self._control = ours
+        self._selector.register(ours, selectors.EVENT_READ, ("launcher", ""))
+        log.info("sandbox jobs run with isolation: %s", self.isolation)
 
     # ---- the engine's view ----------------------------------------------------------------------
     def wake(self) -> None:
@@ -189,8 +285,8 @@ class Executor:
                         pass
             elif kind == "out":
                 self._read_output(job_id)
-            elif kind == "exit":
-                self._on_exit(job_id)
+            elif kind == "launcher":
+                self._read_launcher()
 
     def busy(self) -> int:
         """Processes running or starting."""
@@ -221,13 +317,11 @@ class Executor:
 
     def jobs_in_queue(self, queue_arn: str) -> list[str]:
         running = [j for j, r in self._running.items() if r.placement.queue_arn == queue_arn]
-        return running + [j for j, p in self._spawning.items() if p.queue_arn == queue_arn]
+        return running + [j for j, p in self._spawning.items() if p.request.placement.queue_arn == queue_arn]
 
     def deadlines(self) -> list[float]:
         out = [r.deadline for r in self._running.values() if r.deadline is not None]
         out += [r.term_at + self.settings.kill_grace_s for r in self._running.values() if r.term_at]
-        if not self._has_pidfd and self._running:
-            out.append(time.monotonic() + self.settings.tick_s)
         return out
 
     def kill(self, job_id: str, reason: str) -> bool:
@@ -235,19 +329,18 @@ class Executor:
         running = self._running.get(job_id)
         if running is not None:
             if running.term_at is None:
-                running.stop_reason = reason
-                running.terminated = True
-                running.term_at = time.monotonic()
-                self._signal(running, signal.SIGTERM)
+                self._terminate(running, reason)
             return True
         if job_id in self._spawning:
             self._kill_after_spawn[job_id] = reason
             return True
         return False
 
-    def spawn(self, request: SpawnRequest) -> None:
-        self._spawning[request.placement.job_id] = request.placement
-        self._spawn_queue.put(request)
+    def _terminate(self, running: Running, reason: str) -> None:
+        running.stop_reason = reason
+        running.terminated = True
+        running.term_at = time.monotonic()
+        self._signal(running, signal.SIGTERM)
 
     def set_stop_deadline(self, deadline: float) -> None:
         self._stop_deadline = deadline
@@ -286,26 +379,9 @@ class Executor:
             argv[0] = self._python
         timeout = (spec.get("timeout") or {}).get("attemptDurationSeconds")
         env.setdefault("HOME", str(workdir))
+        if self.isolation == BWRAP:
+            env["TMPDIR"] = "/tmp"
         return SpawnRequest(placement, argv, env, workdir, (group, stream), task_arn, timeout)
-
-    def close_fds(self) -> None:
-        with contextlib.suppress(OSError):
-            self._selector.close()
-        self._fds_closed = True
-        for fd in (self._wake_r, self._wake_w):
-            with contextlib.suppress(OSError):
-                os.close(fd)
-
-    def stop_cleaner(self, deadline: float) -> None:
-        if self._cleaner is not None:
-            # Leftover empty directories are harmless; don't let them delay stop().
-            while True:
-                try:
-                    self._cleanup.get_nowait()
-                except queue.Empty:
-                    break
-            self._cleanup.put(None)
-            self._cleaner.join(max(0.1, deadline - time.monotonic()))
 
     def _cleanup_loop(self) -> None:
         # rmdir costs milliseconds on some filesystems: keep it off the dispatch thread.
@@ -316,7 +392,6 @@ class Executor:
             with contextlib.suppress(OSError):
                 path.rmdir()
 
-    # ---- processes ------------------------------------------------------------------------------
     @staticmethod
     def process_cap() -> int:
         try:
@@ -352,29 +427,24 @@ class Executor:
             "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
             "AWS_EC2_METADATA_DISABLED": "true",
         }
-        for key in ("TZ", "TMPDIR", "LC_ALL", "SYSTEMROOT"):
+        for key in ("TZ", "TMPDIR", "LC_ALL"):
             if key in os.environ:
                 env[key] = os.environ[key]
         return env
 
-    def _spawn_loop(self) -> None:
-        while True:
-            request = self._spawn_queue.get()
-            if request is None:
-                return
-            self._spawn_worker(request)
-
-    def _spawn_worker(self, request: SpawnRequest) -> None:
-        """On a spawner thread: process start (fork/exec) is the cost, and it runs in parallel."""
-        proc: subprocess.Popen[bytes] | None = None
-        pidfd: int | None = None
-        error: OSError | None = None
-        started = now_ms()
+    # ---- processes ------------------------------------------------------------------------------
+    def spawn(self, request: SpawnRequest) -> None:
+        """Ask the launcher to start the job; its answer arrives through `wait()`."""
+        job_id = request.placement.job_id
+        asked = now_ms()
+        if not request.argv:
+            self._cannot_start(
+                request,
+                asked,
+                FileNotFoundError(errno.ENOENT, "no command given and the sandbox has no image entrypoint"),
+            )
+            return
         try:
-            if not request.argv:
-                raise FileNotFoundError(
-                    errno.ENOENT, "no command given and the sandbox has no image entrypoint"
-                )
             try:
                 request.workdir.mkdir()
             except FileNotFoundError:
@@ -382,74 +452,119 @@ class Executor:
                 request.workdir.mkdir()
             except FileExistsError:
                 pass
-            proc = subprocess.Popen(
-                request.argv,
-                cwd=request.workdir,
-                env=request.env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                close_fds=True,
-                bufsize=0,
-            )
-            if self._has_pidfd:
-                with contextlib.suppress(OSError):
-                    pidfd = os.pidfd_open(proc.pid)
         except OSError as exc:
-            error = exc
-        self._spawned.put(SpawnResult(request, proc, pidfd, error, started))
-        self.wake()
+            self._cannot_start(request, asked, exc)
+            return
+        message: dict[str, Any] = {
+            "op": "spawn",
+            "id": job_id,
+            "argv": request.argv,
+            "env": request.env,
+            "cwd": str(request.workdir),
+        }
+        if self._bwrap is not None:
+            message["argv"] = [*bwrap_prefix(self._bwrap, request.workdir, self._roots), *request.argv]
+            message["command"] = request.argv
+        read_fd, write_fd = os.pipe()
+        try:
+            if self._control is None:
+                raise OSError(errno.EPIPE, "the job launcher is not running")
+            socket.send_fds(self._control, [json.dumps(message).encode()], [write_fd])
+        except OSError as exc:
+            os.close(read_fd)
+            self._cannot_start(request, asked, exc)
+            return
+        finally:
+            os.close(write_fd)
+        self._spawning[job_id] = _Pending(request, read_fd, asked)
 
-    def collect_spawned(self) -> None:
+    def _cannot_start(self, request: SpawnRequest, asked_ms: int, exc: OSError) -> None:
+        what = request.argv[0] if request.argv else "(none)"
+        message = f'{CANNOT_START}{what}": {exc.strerror or exc}'
+        if exc.errno == errno.ENOENT and request.argv:
+            message = f'{CANNOT_START}{what}": executable file not found in $PATH'
+        self._finished.append(
+            Finished(request.placement, asked_ms, now_ms(), None, message, message, None, None, False)
+        )
+        self._cleanup.put(request.workdir)
+
+    def _read_launcher(self) -> None:
+        assert self._control is not None
         while True:
             try:
-                result = self._spawned.get_nowait()
-            except queue.Empty:
+                data = self._control.recv(launcher.MAX_MESSAGE, socket.MSG_DONTWAIT)
+            except BlockingIOError:
                 return
-            request = result.request
-            placement = request.placement
-            job_id = placement.job_id
-            self._spawning.pop(job_id, None)
-            if result.proc is None:
-                exc = result.error
-                what = request.argv[0] if request.argv else "(none)"
-                message = f'{CANNOT_START}{what}": {(exc.strerror if exc else None) or exc}'
-                if isinstance(exc, FileNotFoundError) and request.argv:
-                    message = f'{CANNOT_START}{what}": executable file not found in $PATH'
-                self._finished.append(
-                    Finished(
-                        placement, result.started_ms, now_ms(), None, message, message, None, None, False
-                    )
-                )
-                self._cleanup.put(request.workdir)
-                continue
-            proc = result.proc
-            assert proc.stdout is not None
-            fd = proc.stdout.fileno()
-            os.set_blocking(fd, False)
-            running = Running(
-                placement=placement,
-                proc=proc,
-                fd=fd,
-                pidfd=result.pidfd,
-                stream_key=request.stream_key,
-                started_ms=result.started_ms,
-                task_arn=request.task_arn,
-                deadline=(time.monotonic() + request.timeout) if request.timeout else None,
-                workdir=request.workdir,
-            )
-            self._running[job_id] = running
-            self._selector.register(fd, selectors.EVENT_READ, ("out", job_id))
-            if result.pidfd is not None:
-                self._selector.register(result.pidfd, selectors.EVENT_READ, ("exit", job_id))
-            self._started.append(running)
-            reason = self._kill_after_spawn.pop(job_id, None)
-            if reason is not None:
-                running.stop_reason = reason
-                running.terminated = True
-                running.term_at = time.monotonic()
-                self._signal(running, signal.SIGTERM)
+            except OSError:
+                data = b""
+            if not data:
+                self._launcher_gone()
+                return
+            message = json.loads(data)
+            op = message["op"]
+            if op == "started":
+                self._on_started(message)
+            elif op == "failed":
+                pending = self._spawning.pop(message["id"], None)
+                if pending is not None:
+                    os.close(pending.read_fd)
+                    self._kill_after_spawn.pop(message["id"], None)
+                    error = OSError(int(message["errno"]), str(message["error"]))
+                    self._cannot_start(pending.request, pending.asked_ms, error)
+            elif op == "exit":
+                job_id = self._by_pid.pop(int(message["pid"]), None)
+                if job_id is not None:
+                    self._on_exit(job_id, int(message["status"]))
+
+    def _on_started(self, message: dict[str, Any]) -> None:
+        job_id = str(message["id"])
+        pending = self._spawning.pop(job_id, None)
+        if pending is None:
+            return
+        request = pending.request
+        fd = pending.read_fd
+        os.set_blocking(fd, False)
+        running = Running(
+            placement=request.placement,
+            pid=int(message["pid"]),
+            start=message.get("start"),
+            fd=fd,
+            stream_key=request.stream_key,
+            started_ms=pending.asked_ms,
+            task_arn=request.task_arn,
+            deadline=(time.monotonic() + request.timeout) if request.timeout else None,
+            workdir=request.workdir,
+        )
+        self._running[job_id] = running
+        self._by_pid[running.pid] = job_id
+        self._selector.register(fd, selectors.EVENT_READ, ("out", job_id))
+        self._started.append(running)
+        reason = self._kill_after_spawn.pop(job_id, None)
+        if reason is not None:
+            self._terminate(running, reason)
+
+    def _launcher_gone(self) -> None:
+        """The launcher died (it killed its jobs as it went, or the kernel did): they failed."""
+        if self._control is not None:
+            with contextlib.suppress(KeyError, ValueError):
+                self._selector.unregister(self._control)
+            self._control.close()
+            self._control = None
+        for job_id, running in list(self._running.items()):
+            self._signal(running, signal.SIGKILL)
+            running.stop_reason = running.stop_reason or LAUNCHER_GONE
+            self._on_exit(job_id, -signal.SIGKILL)
+        for pending in list(self._spawning.values()):
+            os.close(pending.read_fd)
+            error = OSError(errno.EPIPE, "the job launcher stopped")
+            self._cannot_start(pending.request, pending.asked_ms, error)
+        self._spawning.clear()
+        self._by_pid.clear()
+        if self._launcher is not None and not self._fds_closed:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._launcher.wait(timeout=1.0)
+            log.warning("the sandbox's job launcher stopped; starting a new one")
+            self._start_launcher()
 
     def _read_output(self, job_id: str) -> None:
         running = self._running.get(job_id)
@@ -467,7 +582,7 @@ class Executor:
                 with contextlib.suppress(KeyError, ValueError):
                     self._selector.unregister(running.fd)
                 self._emit(running, b"", final=True)
-                if running.exited or running.pidfd is None:
+                if running.exited:
                     self._maybe_finish(job_id)
                 return
             self._emit(running, data, final=False)
@@ -492,21 +607,16 @@ class Executor:
             for start in range(0, max(len(text), 1), MAX_LINE):
                 events.append((ts, text[start : start + MAX_LINE]))
 
-    def _on_exit(self, job_id: str) -> None:
+    def _on_exit(self, job_id: str, returncode: int) -> None:
         running = self._running.get(job_id)
         if running is None:
             return
         running.exited = True
-        if running.pidfd is not None:
-            with contextlib.suppress(KeyError, ValueError):
-                self._selector.unregister(running.pidfd)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            running.proc.wait(timeout=1.0)
+        running.returncode = returncode
         # Anything the process wrote just before exiting, then end leftovers in its process group
         # (a container's other processes die with it).
         self._read_output(job_id)
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(running.proc.pid, signal.SIGKILL)
+        self._signal(running, signal.SIGKILL)
         if not running.eof:
             running.eof = True
             with contextlib.suppress(KeyError, ValueError):
@@ -514,24 +624,14 @@ class Executor:
             self._emit(running, b"", final=True)
         self._maybe_finish(job_id)
 
-    def poll_without_pidfd(self) -> None:
-        if self._has_pidfd:
-            return
-        for job_id, running in list(self._running.items()):
-            if running.pidfd is None and running.proc.poll() is not None:
-                self._on_exit(job_id)
-
     def _maybe_finish(self, job_id: str) -> None:
         running = self._running.get(job_id)
-        if running is None or running.proc.poll() is None:
+        if running is None or not running.exited or running.returncode is None:
             return
         del self._running[job_id]
-        if running.pidfd is not None:
-            with contextlib.suppress(OSError):
-                os.close(running.pidfd)
-        if running.proc.stdout is not None:
-            running.proc.stdout.close()
-        rc = running.proc.returncode
+        with contextlib.suppress(OSError):
+            os.close(running.fd)
+        rc = running.returncode
         exit_code = 128 - rc if rc < 0 else rc
         reason = running.stop_reason or ESSENTIAL_EXITED
         self._finished.append(
@@ -549,9 +649,10 @@ class Executor:
         )
         self._cleanup.put(running.workdir)
 
-    def _signal(self, running: Running, sig: int) -> None:
+    @staticmethod
+    def _signal(running: Running, sig: int) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(running.proc.pid, sig)
+            os.killpg(running.pid, sig)
 
     def enforce_deadlines(self, now: float) -> None:
         for running in list(self._running.values()):
@@ -566,30 +667,45 @@ class Executor:
         """What remains of stop()'s time budget (a little at least, so SIGKILLed children are reaped)."""
         return max(0.05, self._stop_deadline - time.monotonic())
 
-    def _stop_spawners(self) -> None:
-        while True:  # requests not started yet are dropped; their jobs fail over at the next start
-            try:
-                self._spawn_queue.get_nowait()
-            except queue.Empty:
-                break
-        for _ in self._spawners:
-            self._spawn_queue.put(None)
-        for spawner in self._spawners:
-            spawner.join(self._time_left())
-        self._spawners = []
-
     def kill_all(self) -> None:
-        self._stop_spawners()
-        self.collect_spawned()
+        """Stop: SIGKILL every job's process group; closing the socket makes the launcher finish
+        them off, reap them and exit."""
         for running in list(self._running.values()):
             self._signal(running, signal.SIGKILL)
-        for running in list(self._running.values()):
-            with contextlib.suppress(subprocess.TimeoutExpired, OSError):
-                running.proc.wait(timeout=self._time_left())
-            if running.pidfd is not None:
-                with contextlib.suppress(OSError):
-                    os.close(running.pidfd)
-            if running.proc.stdout is not None:
-                with contextlib.suppress(OSError):
-                    running.proc.stdout.close()
+        if self._control is not None:
+            with contextlib.suppress(KeyError, ValueError):
+                self._selector.unregister(self._control)
+            self._control.close()
+            self._control = None
+        if self._launcher is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._launcher.wait(timeout=self._time_left())
+            self._launcher = None
+        for running in self._running.values():
+            with contextlib.suppress(OSError):
+                os.close(running.fd)
+        for pending in self._spawning.values():
+            with contextlib.suppress(OSError):
+                os.close(pending.read_fd)
         self._running.clear()
+        self._spawning.clear()
+        self._by_pid.clear()
+
+    def close_fds(self) -> None:
+        self._fds_closed = True
+        with contextlib.suppress(OSError):
+            self._selector.close()
+        for fd in (self._wake_r, self._wake_w):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+    def stop_cleaner(self, deadline: float) -> None:
+        if self._cleaner is not None:
+            # Leftover empty directories are harmless; don't let them delay stop().
+            while True:
+                try:
+                    self._cleanup.get_nowait()
+                except queue.Empty:
+                    break
+            self._cleanup.put(None)
+            self._cleaner.join(max(0.1, deadline - time.monotonic()))

@@ -136,6 +136,10 @@ SET_USER_VERSION = "PRAGMA user_version = {version:d}"
 # (version, table, column, declaration): columns added after the first layout.
 ADDED_COLUMNS: tuple[tuple[int, str, str, str], ...] = (
     (2, "jobs", "share", "TEXT"),  # fair-share identifier
+    # The running attempt's process group (its leader's pid) and that leader's start time
+    # (/proc/PID/stat), so a restart can kill what is left of it and never a reused pid.
+    (3, "jobs", "pid", "INTEGER"),
+    (3, "jobs", "pid_start", "INTEGER"),
 )
 
 
@@ -271,7 +275,7 @@ JOB_INSERT = (
 DEPS_INSERT = "INSERT OR IGNORE INTO job_deps (job_id, depends_on, type) VALUES (?,?,?)"
 CHILDREN_IN = "SELECT job_id FROM jobs WHERE parent_id = ? AND status IN (?,?,?,?,?)"
 JOBS_ACTIVE_IN_QUEUE = (
-    "SELECT job_id, parent_id, status, attempts, started_at, log_stream, task_arn, ce "
+    "SELECT job_id, parent_id, status, attempts, started_at, log_stream, task_arn, ce, pid, pid_start "
     "FROM jobs WHERE queue = ? AND status IN ('STARTING', 'RUNNING')"
 )
 JOBS_IN_QUEUE_WITH_STATUS = "SELECT job_id, parent_id FROM jobs WHERE queue = ? AND status = ?"
