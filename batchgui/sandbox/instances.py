@@ -1,4 +1,4 @@
-"""EC2 instance types the simulated EC2/SPOT fleets are made of, and Fargate's size rules."""
+"""EC2 instance types the simulated EC2/SPOT fleets are made of (Fargate's sizes are in domain/fargate.py)."""
 
 from __future__ import annotations
 
@@ -135,19 +135,3 @@ def expand(names: list[str]) -> list[InstanceType]:
         if name in TYPES:
             out[name] = TYPES[name]
     return sorted(out.values(), key=lambda t: (t.vcpus, t.memory_mib, t.name))
-
-
-# Fargate task sizes: vCPU -> allowed memory (MiB).
-_FARGATE: dict[float, list[int]] = {
-    0.25: [512, 1024, 2048],
-    0.5: [1024 * i for i in range(1, 5)],
-    1.0: [1024 * i for i in range(2, 9)],
-    2.0: [1024 * i for i in range(4, 17)],
-    4.0: [1024 * i for i in range(8, 31)],
-    8.0: [1024 * i for i in range(16, 61, 4)],
-    16.0: [1024 * i for i in range(32, 121, 8)],
-}
-
-
-def fargate_combination_ok(vcpus: float, memory: int) -> bool:
-    return memory in _FARGATE.get(float(vcpus), [])

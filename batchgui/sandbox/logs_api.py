@@ -19,6 +19,7 @@ import sqlite3
 import time
 from typing import Any
 
+from batchgui.sandbox import sql
 from batchgui.sandbox.settings import ACCOUNT_ID, REGION
 from batchgui.sandbox.store import Store
 
@@ -47,19 +48,15 @@ def group_arn(name: str) -> str:
 
 
 def ensure_group(conn: sqlite3.Connection, name: str, now: int) -> None:
-    conn.execute("INSERT OR IGNORE INTO log_groups (name, created) VALUES (?, ?)", (name, now))
+    conn.execute(sql.GROUP_ENSURE, (name, now))
 
 
 def ensure_stream(conn: sqlite3.Connection, group: str, stream: str, now: int) -> int:
     ensure_group(conn, group, now)
-    row = conn.execute(
-        "SELECT id FROM log_streams WHERE group_name = ? AND name = ?", (group, stream)
-    ).fetchone()
+    row = conn.execute(sql.STREAM_ID, (group, stream)).fetchone()
     if row is not None:
         return int(row[0])
-    cur = conn.execute(
-        "INSERT INTO log_streams (group_name, name, created) VALUES (?, ?, ?)", (group, stream, now)
-    )
+    cur = conn.execute(sql.STREAM_INSERT, (group, stream, now))
     return int(cur.lastrowid or 0)
 
 
@@ -69,19 +66,11 @@ def append_events(
     """Store `(timestamp, message)` events in one stream and update its statistics."""
     if not events:
         return
-    conn.executemany(
-        "INSERT INTO log_events (stream_id, ts, ingest, message) VALUES (?, ?, ?, ?)",
-        [(stream_id, ts, ingest, msg) for ts, msg in events],
-    )
+    conn.executemany(sql.EVENTS_INSERT, [(stream_id, ts, ingest, msg) for ts, msg in events])
     first = min(ts for ts, _ in events)
     last = max(ts for ts, _ in events)
     size = sum(len(msg) for _, msg in events)
-    conn.execute(
-        "UPDATE log_streams SET first_ts = MIN(COALESCE(first_ts, ?), ?), "
-        "last_ts = MAX(COALESCE(last_ts, ?), ?), "
-        "last_ingest = ?, stored_bytes = stored_bytes + ? WHERE id = ?",
-        (first, first, last, last, ingest, size, stream_id),
-    )
+    conn.execute(sql.STREAM_STATS_ADD, (first, first, last, last, ingest, size, stream_id))
 
 
 def _token(value: object) -> str:
@@ -154,12 +143,9 @@ class LogsApi:
         if not GROUP_RE.match(name):
             raise LogsError("InvalidParameterException", f"Invalid log group name {name!r}")
         with self.store.write() as conn:
-            if conn.execute("SELECT 1 FROM log_groups WHERE name = ?", (name,)).fetchone():
+            if conn.execute(sql.GROUP_EXISTS, (name,)).fetchone():
                 raise LogsError("ResourceAlreadyExistsException", "The specified log group already exists")
-            conn.execute(
-                "INSERT INTO log_groups (name, created, log_class) VALUES (?, ?, ?)",
-                (name, now_ms(), p.get("logGroupClass", "STANDARD")),
-            )
+            conn.execute(sql.GROUP_INSERT, (name, now_ms(), p.get("logGroupClass", "STANDARD")))
         return {}
 
     def create_log_stream(self, p: Json) -> Json:
@@ -168,14 +154,9 @@ class LogsApi:
             raise LogsError("InvalidParameterException", f"Invalid log stream name {name!r}")
         with self.store.write() as conn:
             self._require_group(conn, group)
-            if conn.execute(
-                "SELECT 1 FROM log_streams WHERE group_name = ? AND name = ?", (group, name)
-            ).fetchone():
+            if conn.execute(sql.STREAM_ID, (group, name)).fetchone():
                 raise LogsError("ResourceAlreadyExistsException", "The specified log stream already exists")
-            conn.execute(
-                "INSERT INTO log_streams (group_name, name, created) VALUES (?, ?, ?)",
-                (group, name, now_ms()),
-            )
+            conn.execute(sql.STREAM_INSERT, (group, name, now_ms()))
         return {}
 
     def put_log_events(self, p: Json) -> Json:
@@ -191,45 +172,34 @@ class LogsApi:
                 "Log events in a single PutLogEvents request must be in chronological order.",
             )
         with self.store.write() as conn:
-            self._require_group(conn, p["logGroupName"])
-            row = conn.execute(
-                "SELECT id FROM log_streams WHERE group_name = ? AND name = ?",
-                (p["logGroupName"], p["logStreamName"]),
-            ).fetchone()
-            if row is None:
-                raise LogsError("ResourceNotFoundException", "The specified log stream does not exist.")
-            append_events(conn, int(row[0]), [(e["timestamp"], e["message"]) for e in events], now_ms())
+            sid = self._stream_id(conn, p["logGroupName"], p["logStreamName"])
+            append_events(conn, sid, [(e["timestamp"], e["message"]) for e in events], now_ms())
         return {}
 
     def delete_log_group(self, p: Json) -> Json:
         with self.store.write() as conn:
             self._require_group(conn, p["logGroupName"])
-            ids = [
-                r[0]
-                for r in conn.execute("SELECT id FROM log_streams WHERE group_name = ?", (p["logGroupName"],))
-            ]
-            conn.executemany("DELETE FROM log_events WHERE stream_id = ?", [(i,) for i in ids])
-            conn.execute("DELETE FROM log_streams WHERE group_name = ?", (p["logGroupName"],))
-            conn.execute("DELETE FROM log_groups WHERE name = ?", (p["logGroupName"],))
+            ids = [r[0] for r in conn.execute(sql.STREAM_IDS_OF_GROUP, (p["logGroupName"],))]
+            conn.executemany(sql.EVENTS_DELETE_OF_STREAM, [(i,) for i in ids])
+            conn.execute(sql.STREAMS_DELETE_OF_GROUP, (p["logGroupName"],))
+            conn.execute(sql.GROUP_DELETE, (p["logGroupName"],))
         return {}
 
     def delete_log_stream(self, p: Json) -> Json:
         with self.store.write() as conn:
             sid = self._stream_id(conn, p["logGroupName"], p["logStreamName"])
-            conn.execute("DELETE FROM log_events WHERE stream_id = ?", (sid,))
-            conn.execute("DELETE FROM log_streams WHERE id = ?", (sid,))
+            conn.execute(sql.EVENTS_DELETE_OF_STREAM, (sid,))
+            conn.execute(sql.STREAM_DELETE, (sid,))
         return {}
 
     @staticmethod
     def _require_group(conn: sqlite3.Connection, group: str) -> None:
-        if conn.execute("SELECT 1 FROM log_groups WHERE name = ?", (group,)).fetchone() is None:
+        if conn.execute(sql.GROUP_EXISTS, (group,)).fetchone() is None:
             raise LogsError("ResourceNotFoundException", "The specified log group does not exist.")
 
     def _stream_id(self, conn: sqlite3.Connection, group: str, stream: str) -> int:
         self._require_group(conn, group)
-        row = conn.execute(
-            "SELECT id FROM log_streams WHERE group_name = ? AND name = ?", (group, stream)
-        ).fetchone()
+        row = conn.execute(sql.STREAM_ID, (group, stream)).fetchone()
         if row is None:
             raise LogsError("ResourceNotFoundException", "The specified log stream does not exist.")
         return int(row[0])
@@ -252,23 +222,15 @@ class LogsApi:
         limit = int(p.get("limit", 50))
         if not 1 <= limit <= 50:
             raise LogsError("InvalidParameterException", "limit must be between 1 and 50")
-        where, args = ["1=1"], []
-        if "logGroupNamePrefix" in p:
-            where.append("substr(name, 1, ?) = ?")
-            args += [len(p["logGroupNamePrefix"]), p["logGroupNamePrefix"]]
+        where, args = _prefix_term(p, "logGroupNamePrefix", "name")
         if "logGroupNamePattern" in p:
-            where.append("instr(name, ?) > 0")
+            where.append(sql.GROUP_NAME_CONTAINS)
             args.append(p["logGroupNamePattern"])
         if "nextToken" in p:
-            where.append("name > ?")
+            where.append(sql.GROUP_NAME_AFTER)
             args.append(_untoken(p["nextToken"]))
         with self.store.read() as conn:
-            rows = conn.execute(
-                f"SELECT g.name, g.created, g.retention, g.log_class, "
-                f"(SELECT COALESCE(SUM(stored_bytes), 0) FROM log_streams s WHERE s.group_name = g.name) "
-                f"FROM log_groups g WHERE {' AND '.join(where)} ORDER BY name LIMIT ?",
-                [*args, limit + 1],
-            ).fetchall()
+            rows = conn.execute(sql.log_groups(where), [*args, limit + 1]).fetchall()
         groups = []
         for name, created, retention, log_class, stored in rows[:limit]:
             g: Json = {
@@ -299,21 +261,12 @@ class LogsApi:
                 "InvalidParameterException", "Cannot order by LastEventTime with a logStreamNamePrefix."
             )
         desc = bool(p.get("descending", False))
-        key = "name" if order_by == "LogStreamName" else "COALESCE(last_ts, 0)"
         start = int(_untoken(p["nextToken"])) if "nextToken" in p else 0
-        where: list[str] = ["group_name = ?"]
-        args: list[Any] = [group]
-        if "logStreamNamePrefix" in p:
-            where.append("substr(name, 1, ?) = ?")
-            args += [len(p["logStreamNamePrefix"]), p["logStreamNamePrefix"]]
+        where, args = _prefix_term(p, "logStreamNamePrefix", "name")
+        query = sql.log_streams(where, by_last_event=order_by != "LogStreamName", descending=desc)
         with self.store.read() as conn:
             self._require_group(conn, group)
-            rows = conn.execute(
-                f"SELECT name, created, first_ts, last_ts, last_ingest, stored_bytes FROM log_streams "
-                f"WHERE {' AND '.join(where)} ORDER BY {key} {'DESC' if desc else 'ASC'}, id "
-                "LIMIT ? OFFSET ?",
-                [*args, limit + 1, start],
-            ).fetchall()
+            rows = conn.execute(query, [group, *args, limit + 1, start]).fetchall()
         streams = []
         for name, created, first, last, ingest, stored in rows[:limit]:
             s: Json = {
@@ -340,15 +293,15 @@ class LogsApi:
         if not 1 <= limit <= MAX_EVENTS:
             raise LogsError("InvalidParameterException", "limit must be between 1 and 10000")
         token = p.get("nextToken")
-        where = ["stream_id = ?"]
+        where: list[str] = []
         with self.store.read() as conn:
             sid = self._stream_id(conn, group, p["logStreamName"])
             args: list[Any] = [sid]
             if "startTime" in p:
-                where.append("ts >= ?")
+                where.append(sql.EVENT_FROM.format(alias=""))
                 args.append(p["startTime"])
             if "endTime" in p:
-                where.append("ts < ?")
+                where.append(sql.EVENT_BEFORE)
                 args.append(p["endTime"])
             forward = bool(p.get("startFromHead", False))
             anchor: int | None = None
@@ -358,24 +311,12 @@ class LogsApi:
                     raise LogsError("InvalidParameterException", "The specified nextToken is invalid.")
                 forward = direction == "f"
                 anchor = int(num)
-            if forward:
-                if anchor is not None:
-                    where.append("id > ?")
-                    args.append(anchor)
-                sql = (
-                    f"SELECT id, ts, message, ingest FROM log_events WHERE {' AND '.join(where)} "
-                    "ORDER BY id LIMIT ?"
-                )
-                rows = conn.execute(sql, [*args, limit]).fetchall()
-            else:
-                if anchor is not None:
-                    where.append("id < ?")
-                    args.append(anchor)
-                sql = (
-                    f"SELECT id, ts, message, ingest FROM log_events WHERE {' AND '.join(where)} "
-                    "ORDER BY id DESC LIMIT ?"
-                )
-                rows = conn.execute(sql, [*args, limit]).fetchall()[::-1]
+            if anchor is not None:
+                where.append(sql.EVENT_AFTER_ID if forward else sql.EVENT_BEFORE_ID)
+                args.append(anchor)
+            rows = conn.execute(sql.stream_events(where, forward), [*args, limit]).fetchall()
+            if not forward:
+                rows.reverse()
         events = [{"timestamp": ts, "message": msg, "ingestionTime": ing} for _, ts, msg, ing in rows]
         if rows:
             fwd, back = rows[-1][0], rows[0][0]
@@ -385,9 +326,7 @@ class LogsApi:
             fwd, back = 0, 0
             if not forward:  # empty tail read: a follower continues after everything seen so far
                 with self.store.read() as conn:
-                    row = conn.execute(
-                        "SELECT MAX(id) FROM log_events WHERE stream_id = ?", (sid,)
-                    ).fetchone()
+                    row = conn.execute(sql.EVENTS_LAST_ID, (sid,)).fetchone()
                 fwd = int(row[0] or 0)
                 back = fwd + 1
         return {
@@ -398,18 +337,9 @@ class LogsApi:
 
     def _searched(self, group: str, p: Json) -> list[Json]:
         """The deprecated searchedLogStreams list: every stream the filter looked at."""
-        where: list[str] = ["group_name = ?"]
-        args: list[Any] = [group]
-        if p.get("logStreamNames"):
-            where.append(f"name IN ({','.join('?' * len(p['logStreamNames']))})")
-            args += p["logStreamNames"]
-        if "logStreamNamePrefix" in p:
-            where.append("substr(name, 1, ?) = ?")
-            args += [len(p["logStreamNamePrefix"]), p["logStreamNamePrefix"]]
+        where, args = _stream_terms(p, "name")
         with self.store.read() as conn:
-            rows = conn.execute(
-                f"SELECT name FROM log_streams WHERE {' AND '.join(where)} ORDER BY name LIMIT 100", args
-            ).fetchall()
+            rows = conn.execute(sql.stream_names(where), [group, *args]).fetchall()
         return [{"logStreamName": r[0], "searchedCompletely": True} for r in rows]
 
     def filter_log_events(self, p: Json) -> Json:
@@ -421,36 +351,23 @@ class LogsApi:
             raise LogsError(
                 "InvalidParameterException", "Specify logStreamNames or logStreamNamePrefix, not both"
             )
-        where: list[str] = ["s.group_name = ?"]
-        args: list[Any] = [group]
-        if p.get("logStreamNames"):
-            names = p["logStreamNames"]
-            where.append(f"s.name IN ({','.join('?' * len(names))})")
-            args += names
-        if "logStreamNamePrefix" in p:
-            where.append("substr(s.name, 1, ?) = ?")
-            args += [len(p["logStreamNamePrefix"]), p["logStreamNamePrefix"]]
+        where, args = _stream_terms(p, "s.name")
         if "startTime" in p:
-            where.append("e.ts >= ?")
+            where.append(sql.EVENT_FROM.format(alias="e."))
             args.append(p["startTime"])
         if "endTime" in p:
-            where.append("e.ts <= ?")
+            where.append(sql.EVENT_UNTIL)
             args.append(p["endTime"])
         if "nextToken" in p:
             ts, eid = _untoken(p["nextToken"])
-            where.append("(e.ts > ? OR (e.ts = ? AND e.id > ?))")
+            where.append(sql.EVENT_AFTER_POSITION)
             args += [ts, ts, eid]
-        phrases = _filter_terms(str(p.get("filterPattern", "")))
-        for phrase in phrases:
-            where.append("instr(e.message, ?) > 0")
+        for phrase in _filter_terms(str(p.get("filterPattern", ""))):
+            where.append(sql.EVENT_CONTAINS)
             args.append(phrase)
         with self.store.read() as conn:
             self._require_group(conn, group)
-            rows = conn.execute(
-                "SELECT e.id, e.ts, e.message, e.ingest, s.name FROM log_events e JOIN log_streams s "
-                f"ON s.id = e.stream_id WHERE {' AND '.join(where)} ORDER BY e.ts, e.id LIMIT ?",
-                [*args, limit + 1],
-            ).fetchall()
+            rows = conn.execute(sql.filtered_events(where), [group, *args, limit + 1]).fetchall()
         events = [
             {
                 "logStreamName": name,
@@ -466,6 +383,22 @@ class LogsApi:
             last = rows[limit - 1]
             out["nextToken"] = _token([last[1], last[0]])
         return out
+
+
+def _prefix_term(p: Json, key: str, column: str) -> tuple[list[str], list[Any]]:
+    """A name-prefix condition when the request has `key`."""
+    if key not in p:
+        return [], []
+    return [sql.NAME_PREFIX.format(col=column)], [len(p[key]), p[key]]
+
+
+def _stream_terms(p: Json, column: str) -> tuple[list[str], list[Any]]:
+    """logStreamNames / logStreamNamePrefix conditions on the stream name `column`."""
+    where, args = _prefix_term(p, "logStreamNamePrefix", column)
+    if p.get("logStreamNames"):
+        where.insert(0, sql.names_in(column, len(p["logStreamNames"])))
+        args[:0] = p["logStreamNames"]
+    return where, args
 
 
 def _filter_terms(pattern: str) -> list[str]:

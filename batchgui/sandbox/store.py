@@ -20,108 +20,10 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-SCHEMA_VERSION = 1
+from batchgui.sandbox import sql
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS compute_environments (
-    name TEXT PRIMARY KEY,
-    arn TEXT NOT NULL UNIQUE,
-    status TEXT NOT NULL,
-    transition_at REAL,
-    data TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS job_queues (
-    name TEXT PRIMARY KEY,
-    arn TEXT NOT NULL UNIQUE,
-    status TEXT NOT NULL,
-    transition_at REAL,
-    data TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS job_definitions (
-    arn TEXT PRIMARY KEY,
-    name TEXT NOT NULL,
-    revision INTEGER NOT NULL,
-    status TEXT NOT NULL,
-    data TEXT NOT NULL,
-    UNIQUE (name, revision)
-);
-CREATE TABLE IF NOT EXISTS scheduling_policies (
-    arn TEXT PRIMARY KEY,
-    name TEXT NOT NULL UNIQUE,
-    data TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS jobs (
-    seq INTEGER PRIMARY KEY,
-    job_id TEXT NOT NULL UNIQUE,
-    name TEXT NOT NULL,
-    queue TEXT NOT NULL,
-    status TEXT NOT NULL,
-    status_reason TEXT,
-    created_at INTEGER NOT NULL,
-    runnable_at INTEGER,
-    started_at INTEGER,
-    stopped_at INTEGER,
-    job_def TEXT NOT NULL,
-    child INTEGER NOT NULL DEFAULT 0,
-    parent_id TEXT,
-    array_index INTEGER,
-    array_size INTEGER,
-    vcpus REAL NOT NULL,
-    memory INTEGER NOT NULL,
-    attempts TEXT NOT NULL DEFAULT '[]',
-    exit_code INTEGER,
-    container_reason TEXT,
-    log_stream TEXT,
-    task_arn TEXT,
-    ce TEXT,
-    instance TEXT,
-    is_cancelled INTEGER NOT NULL DEFAULT 0,
-    is_terminated INTEGER NOT NULL DEFAULT 0,
-    pending_deps INTEGER NOT NULL DEFAULT 0,
-    spec TEXT
-);
-CREATE INDEX IF NOT EXISTS jobs_queue_status ON jobs (queue, status, seq, child);
-CREATE INDEX IF NOT EXISTS jobs_parent ON jobs (parent_id, array_index) WHERE parent_id IS NOT NULL;
-CREATE TABLE IF NOT EXISTS job_deps (
-    job_id TEXT NOT NULL,
-    depends_on TEXT NOT NULL,
-    type TEXT,
-    PRIMARY KEY (job_id, depends_on)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS job_deps_target ON job_deps (depends_on);
-CREATE TABLE IF NOT EXISTS array_summary (
-    parent_id TEXT NOT NULL,
-    status TEXT NOT NULL,
-    n INTEGER NOT NULL,
-    PRIMARY KEY (parent_id, status)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS log_groups (
-    name TEXT PRIMARY KEY,
-    created INTEGER NOT NULL,
-    retention INTEGER,
-    log_class TEXT NOT NULL DEFAULT 'STANDARD'
-);
-CREATE TABLE IF NOT EXISTS log_streams (
-    id INTEGER PRIMARY KEY,
-    group_name TEXT NOT NULL,
-    name TEXT NOT NULL,
-    created INTEGER NOT NULL,
-    first_ts INTEGER,
-    last_ts INTEGER,
-    last_ingest INTEGER,
-    stored_bytes INTEGER NOT NULL DEFAULT 0,
-    UNIQUE (group_name, name)
-);
-CREATE TABLE IF NOT EXISTS log_events (
-    id INTEGER PRIMARY KEY,
-    stream_id INTEGER NOT NULL,
-    ts INTEGER NOT NULL,
-    ingest INTEGER NOT NULL,
-    message TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS log_events_stream ON log_events (stream_id, id);
-"""
+# The database layout this code writes (PRAGMA user_version); `migrate` brings older files to it.
+SCHEMA_VERSION = max(version for version, *_ in sql.ADDED_COLUMNS)
 
 TERMINAL = ("SUCCEEDED", "FAILED")
 ACTIVE = ("SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING")
@@ -134,14 +36,7 @@ class Store:
         self.path = path
         self._write_lock = threading.RLock()
         self._writer = self._connect()
-        self._writer.executescript(SCHEMA)
-        columns = {row[1] for row in self._writer.execute("PRAGMA table_info(jobs)")}
-        if "share" not in columns:  # fair-share identifier, added after the first schema
-            self._writer.execute("ALTER TABLE jobs ADD COLUMN share TEXT")
-        self._writer.execute(
-            "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
-        )
-        self._writer.commit()
+        migrate(self._writer)
         self._readers: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
         self._all_readers: list[sqlite3.Connection] = []
         self._reader_lock = threading.Lock()
@@ -150,13 +45,8 @@ class Store:
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
-        conn.execute("PRAGMA journal_mode=WAL")
-        # NORMAL in WAL mode: a commit survives a crash of this process (not a power cut) and costs
-        # no fsync, which is what lets SubmitJob commit before answering at hundreds of calls/s.
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA foreign_keys=OFF")
-        conn.execute("PRAGMA cache_size=-16000")
-        conn.execute("PRAGMA temp_store=MEMORY")
+        for pragma in sql.CONNECTION_PRAGMAS:
+            conn.execute(pragma)
         return conn
 
     @contextlib.contextmanager
@@ -164,13 +54,13 @@ class Store:
         """One transaction on the writer connection, committed on success, rolled back on error."""
         with self._write_lock:
             conn = self._writer
-            conn.execute("BEGIN IMMEDIATE")
+            conn.execute(sql.BEGIN)
             try:
                 yield conn
             except BaseException:
-                conn.execute("ROLLBACK")
+                conn.execute(sql.ROLLBACK)
                 raise
-            conn.execute("COMMIT")
+            conn.execute(sql.COMMIT)
 
     @contextlib.contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
@@ -181,13 +71,13 @@ class Store:
                 if self._closed:
                     raise RuntimeError("store closed") from None
                 conn = self._connect()
-                conn.execute("PRAGMA query_only=ON")
+                conn.execute(sql.QUERY_ONLY)
                 self._all_readers.append(conn)
         try:
             yield conn
         finally:
             if conn.in_transaction:
-                conn.execute("ROLLBACK")
+                conn.execute(sql.ROLLBACK)
             if self._readers.qsize() < self._max_readers:
                 self._readers.put(conn)
             else:
@@ -197,11 +87,11 @@ class Store:
 
     def meta_get(self, key: str) -> str | None:
         with self.read() as conn:
-            row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+            row = conn.execute(sql.META_GET, (key,)).fetchone()
         return None if row is None else str(row[0])
 
     def meta_set(self, conn: sqlite3.Connection, key: str, value: str) -> None:
-        conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+        conn.execute(sql.META_SET, (key, value))
 
     def close(self) -> None:
         with self._reader_lock:
@@ -213,8 +103,42 @@ class Store:
                 conn.close()
         with self._write_lock:
             with contextlib.suppress(sqlite3.Error):
-                self._writer.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                self._writer.execute(sql.CHECKPOINT)
             self._writer.close()
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    """Bring the database to SCHEMA_VERSION, one step at a time, in one transaction.
+
+    Version 0 is a file from before the version was kept: the base tables may exist already
+    (CREATE IF NOT EXISTS) and a later column may be there or not, so each step checks first.
+    A file newer than this code is refused rather than guessed at.
+    """
+    version = int(conn.execute(sql.GET_USER_VERSION).fetchone()[0])
+    if version > SCHEMA_VERSION:
+        raise RuntimeError(
+            f"{conn.execute(sql.DATABASE_FILE).fetchone()[0]} has layout {version}; this sandbox "
+            f"knows layouts up to {SCHEMA_VERSION}: use a newer batchgui or another data directory"
+        )
+    if version == SCHEMA_VERSION:
+        return
+    conn.execute(sql.BEGIN)
+    try:
+        if version < 1:
+            for statement in sql.BASE_SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+        for step, table, column, declaration in sql.ADDED_COLUMNS:
+            if version < step:
+                columns = {row[0] for row in conn.execute(sql.TABLE_COLUMNS, (table,))}
+                if column not in columns:
+                    conn.execute(sql.add_column(table, column, declaration))
+        conn.execute(sql.META_SET_DEFAULT, ("schema_version", str(SCHEMA_VERSION)))
+        conn.execute(sql.SET_USER_VERSION.format(version=SCHEMA_VERSION))
+    except BaseException:
+        conn.execute(sql.ROLLBACK)
+        raise
+    conn.execute(sql.COMMIT)
 
 
 def summary_delta(conn: sqlite3.Connection, parent_id: str, old: str | None, new: str) -> None:
@@ -222,20 +146,14 @@ def summary_delta(conn: sqlite3.Connection, parent_id: str, old: str | None, new
     if old == new:
         return
     if old is not None:
-        conn.execute(
-            "UPDATE array_summary SET n = n - 1 WHERE parent_id = ? AND status = ?", (parent_id, old)
-        )
-    conn.execute(
-        "INSERT INTO array_summary (parent_id, status, n) VALUES (?, ?, 1) "
-        "ON CONFLICT (parent_id, status) DO UPDATE SET n = n + 1",
-        (parent_id, new),
-    )
+        conn.execute(sql.SUMMARY_DECREMENT, (parent_id, old))
+    conn.execute(sql.SUMMARY_INCREMENT, (parent_id, new))
 
 
 def array_summary(conn: sqlite3.Connection, parent_id: str) -> dict[str, int]:
     counts = dict.fromkeys(
         ("STARTING", "FAILED", "RUNNING", "SUCCEEDED", "RUNNABLE", "SUBMITTED", "PENDING"), 0
     )
-    for status, n in conn.execute("SELECT status, n FROM array_summary WHERE parent_id = ?", (parent_id,)):
+    for status, n in conn.execute(sql.SUMMARY_OF, (parent_id,)):
         counts[str(status)] = int(n)
     return counts

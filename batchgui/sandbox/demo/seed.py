@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from batchgui.sandbox import lifecycle, logs_api
+from batchgui.sandbox import lifecycle, logs_api, sql
 
 if TYPE_CHECKING:
     from batchgui.sandbox.batch_api import BatchApi
@@ -149,7 +149,7 @@ def seed_batch(batch: BatchApi, store: Store, engine: Engine) -> None:
         },
     )
     with store.read() as conn:
-        have_defs = {r[0] for r in conn.execute("SELECT DISTINCT name FROM job_definitions")}
+        have_defs = {r[0] for r in conn.execute(sql.JOBDEF_NAMES)}
     container = {
         "image": "public.ecr.aws/docker/library/python:3.11-slim",
         "command": PROCESSOR_COMMAND,
@@ -202,12 +202,8 @@ def seed_batch(batch: BatchApi, store: Store, engine: Engine) -> None:
         )
     with store.write() as conn:
         # The demo's environments and queues are ready from the first screen.
-        conn.execute(
-            "UPDATE compute_environments SET transition_at = 0 WHERE name IN (?, ?)", (FARGATE_CE, EC2_CE)
-        )
-        conn.execute(
-            "UPDATE job_queues SET transition_at = 0 WHERE name IN (?, ?)", (FARGATE_QUEUE, EC2_QUEUE)
-        )
+        conn.executemany(sql.CE_TRANSITION_NOW, [(FARGATE_CE,), (EC2_CE,)])
+        conn.executemany(sql.QUEUE_TRANSITION_NOW, [(FARGATE_QUEUE,), (EC2_QUEUE,)])
     _seed_history(batch, store)
     with store.write() as conn:
         store.meta_set(conn, "seeded", SEED_VERSION)

@@ -1,0 +1,282 @@
+"""Reading jobs: DescribeJobs (array children borrow their parent's spec), ListJobs (by status, or
+with AWS's filters and their page limits) and GetJobQueueSnapshot."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+from batchgui.sandbox import sql
+from batchgui.sandbox.api.common import (
+    ARN_PREFIX,
+    ClientError,
+    Context,
+    Json,
+    Operation,
+    arn,
+    now_ms,
+    queue_row,
+    token,
+    untoken,
+)
+from batchgui.sandbox.settings import ACCOUNT_ID, REGION
+from batchgui.sandbox.store import array_summary
+
+JOB_STATUSES = ("SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED", "FAILED")
+MAX_DESCRIBE_IDS = 100
+JOB_DEFINITIONS = ARN_PREFIX + "job-definition/"
+
+
+def describe_jobs(ctx: Context, p: Json) -> Json:
+    ids = p["jobs"]
+    if len(ids) > MAX_DESCRIBE_IDS:
+        raise ClientError("DescribeJobs takes at most 100 job IDs")
+    out: list[Json] = []
+    with ctx.store.read() as conn:
+        rows = {r[0]: r for r in conn.execute(sql.describe_jobs(len(ids)), ids)}
+        parents: dict[str, Json] = {}
+        for job_id in ids:
+            row = rows.get(job_id)
+            if row is not None:
+                out.append(describe_row(conn, row, parents))
+    return {"jobs": out}
+
+
+def describe_row(conn: sqlite3.Connection, row: tuple[Any, ...], parents: dict[str, Json]) -> Json:
+    (
+        job_id,
+        _name,
+        _queue,
+        status,
+        reason,
+        created,
+        started,
+        stopped,
+        _jd,
+        child,
+        parent_id,
+        index,
+        size,
+        attempts,
+        exit_code,
+        creason,
+        log_stream,
+        task_arn,
+        instance_id,
+        cancelled,
+        terminated,
+        spec_text,
+    ) = row
+    if child:
+        parent = parents.get(parent_id)
+        if parent is None:
+            prow = conn.execute(sql.JOB_SPEC, (parent_id,)).fetchone()
+            parent = json.loads(prow[0])
+            parents[parent_id] = parent
+        spec = dict(parent)
+        spec["jobId"] = job_id
+        spec["jobArn"] = arn("job", job_id)
+        spec["arrayProperties"] = {"index": index}
+        spec["container"] = dict(parent["container"])
+        spec["dependsOn"] = child_deps(parent, parent_id, index)
+    else:
+        spec = json.loads(spec_text)
+        spec["container"] = dict(spec["container"])
+    out: Json = {k: v for k, v in spec.items() if not k.startswith("_")}
+    out["status"] = status
+    if reason:
+        out["statusReason"] = reason
+    out["createdAt"] = created
+    if started is not None:
+        out["startedAt"] = started
+    if stopped is not None:
+        out["stoppedAt"] = stopped
+    out["attempts"] = json.loads(attempts)
+    container: Json = out["container"]
+    if exit_code is not None:
+        container["exitCode"] = exit_code
+    if creason:
+        container["reason"] = creason
+    if log_stream:
+        container["logStreamName"] = log_stream
+    if task_arn:
+        container["taskArn"] = task_arn
+    if instance_id:
+        container["containerInstanceArn"] = (
+            f"arn:aws:ecs:{REGION}:{ACCOUNT_ID}:container-instance/{instance_id}"
+        )
+    if size is not None and not child:
+        out["arrayProperties"] = {
+            "size": size,
+            "statusSummary": array_summary(conn, job_id) if status != "SUBMITTED" else {},
+            "statusSummaryLastUpdatedAt": now_ms(),
+        }
+    out["isCancelled"] = bool(cancelled)
+    out["isTerminated"] = bool(terminated)
+    return out
+
+
+def child_deps(parent: Json, parent_id: str, index: int) -> list[Json]:
+    deps: list[Json] = []
+    for dep in parent.get("dependsOn") or []:
+        if dep.get("type") == "SEQUENTIAL" and index > 0:
+            deps.append({"jobId": f"{parent_id}:{index - 1}", "type": "SEQUENTIAL"})
+        elif dep.get("type") == "N_TO_N":
+            deps.append({"jobId": f"{dep['jobId']}:{index}", "type": "N_TO_N"})
+    return deps
+
+
+def list_jobs(ctx: Context, p: Json) -> Json:
+    queue_ref = p.get("jobQueue")
+    parent = p.get("arrayJobId")
+    if sum(1 for x in (queue_ref, parent, p.get("multiNodeJobId")) if x) != 1:
+        raise ClientError("Exactly one of jobQueue, arrayJobId or multiNodeJobId must be specified")
+    if p.get("multiNodeJobId"):
+        raise ClientError("Multi-node parallel jobs are not supported by the local sandbox")
+    filters = list(p.get("filters") or [])
+    status = p.get("jobStatus", "RUNNING")
+    if status not in JOB_STATUSES:
+        raise ClientError(f"jobStatus must be one of {', '.join(JOB_STATUSES)}")
+    max_results = p.get("maxResults")
+    limit_cap = 100 if filters else 1000
+    if max_results is not None and not 1 <= max_results <= limit_cap:
+        raise ClientError(f"maxResults must be between 1 and {limit_cap}")
+    limit = max_results or limit_cap
+    after = untoken(p.get("nextToken"))
+    where: list[str] = []
+    args: list[Any] = []
+    with ctx.store.read() as conn:
+        if parent:
+            where.append(sql.LIST_CHILDREN_OF)
+            args.append(parent)
+            order = sql.LIST_BY_INDEX
+            if after is not None:
+                where.append(sql.LIST_AFTER_INDEX)
+                args.append(int(after))
+        else:
+            q = queue_row(conn, str(queue_ref), include_deleted=True)
+            if q is None:
+                raise ClientError(f"Job queue {queue_ref} does not exist")
+            where.append(sql.LIST_IN_QUEUE)
+            args.append(q["jobQueueArn"])
+            order = sql.LIST_BY_SEQ
+            if after is not None:
+                where.append(sql.LIST_BEFORE_SEQ)
+                args.append(int(after))
+        if filters:
+            for f in filters:
+                where_part, vals = filter_sql(f)
+                where.append(where_part)
+                args += vals
+        else:
+            where.append(sql.LIST_STATUS)
+            args.append(status)
+        rows = conn.execute(sql.list_jobs(where, order), [*args, limit + 1]).fetchall()
+    summaries = [summary(r) for r in rows[:limit]]
+    out: Json = {"jobSummaryList": summaries}
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        out["nextToken"] = token(last[10] if parent else last[0])
+    return out
+
+
+def filter_sql(f: Json) -> tuple[str, list[Any]]:
+    name = f.get("name")
+    values = f.get("values") or []
+    if len(values) != 1:
+        raise ClientError("A ListJobs filter takes exactly one value")
+    value = str(values[0])
+    if name == "JOB_NAME":
+        if value.endswith("*"):
+            return sql.LIST_NAME_PREFIX, [sql.like_prefix(value[:-1])]
+        return sql.LIST_NAME, [value]
+    if name == "JOB_DEFINITION":
+        full = value if value.startswith("arn:") else JOB_DEFINITIONS + value
+        if value.endswith("*"):
+            return sql.LIST_JOB_DEF_PREFIX, [sql.like_prefix(full[:-1])]
+        if value.startswith("arn:") or ":" in value:
+            return sql.LIST_JOB_DEF, [full]
+        return sql.LIST_JOB_DEF_PREFIX, [sql.like_prefix(full + ":")]
+    if name in ("BEFORE_CREATED_AT", "AFTER_CREATED_AT"):
+        try:
+            stamp = int(value)
+        except ValueError:
+            raise ClientError(f"{name} takes a Unix timestamp in milliseconds") from None
+        return (sql.LIST_CREATED_BEFORE if name == "BEFORE_CREATED_AT" else sql.LIST_CREATED_AFTER), [stamp]
+    raise ClientError(
+        f"Unknown ListJobs filter {name!r}: use JOB_NAME, JOB_DEFINITION, BEFORE_CREATED_AT or "
+        "AFTER_CREATED_AT"
+    )
+
+
+def summary(r: tuple[Any, ...]) -> Json:
+    (
+        _seq,
+        job_id,
+        name,
+        status,
+        reason,
+        created,
+        started,
+        stopped,
+        job_def,
+        child,
+        index,
+        size,
+        exit_code,
+        creason,
+        cancelled,
+        terminated,
+    ) = r
+    s: Json = {
+        "jobArn": arn("job", job_id),
+        "jobId": job_id,
+        "jobName": name,
+        "createdAt": created,
+        "status": status,
+        "jobDefinition": job_def,
+    }
+    if reason:
+        s["statusReason"] = reason
+    if started is not None:
+        s["startedAt"] = started
+    if stopped is not None:
+        s["stoppedAt"] = stopped
+    if exit_code is not None or creason:
+        c: Json = {}
+        if exit_code is not None:
+            c["exitCode"] = exit_code
+        if creason:
+            c["reason"] = creason
+        s["container"] = c
+    if child:
+        s["arrayProperties"] = {"index": index}
+    elif size is not None:
+        s["arrayProperties"] = {"size": size}
+    if cancelled:
+        s["isCancelled"] = True
+    if terminated:
+        s["isTerminated"] = True
+    return s
+
+
+def get_job_queue_snapshot(ctx: Context, p: Json) -> Json:
+    with ctx.store.read() as conn:
+        q = queue_row(conn, p["jobQueue"])
+        if q is None:
+            raise ClientError(f"Job queue {p['jobQueue']} does not exist")
+        rows = conn.execute(sql.QUEUE_SNAPSHOT, (q["jobQueueArn"],)).fetchall()
+    return {
+        "frontOfQueue": {
+            "jobs": [{"jobArn": arn("job", r[0]), "earliestTimeAtPosition": r[1]} for r in rows],
+            "lastUpdatedAt": now_ms(),
+        }
+    }
+
+
+OPERATIONS: dict[str, Operation] = {
+    "DescribeJobs": describe_jobs,
+    "ListJobs": list_jobs,
+    "GetJobQueueSnapshot": get_job_queue_snapshot,
+}

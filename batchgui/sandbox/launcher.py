@@ -1,0 +1,271 @@
+"""The job launcher: a small process, started with an empty environment, that starts the sandbox's
+jobs and makes sure none outlives the sandbox.
+
+Why a separate process: a job reading its parent's environment (`/proc/$PPID/environ`) must find no
+secret of the host (the app may have been started with AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN ...);
+the launcher's own environment is empty, and each job gets only the environment the sandbox gives it.
+And the launcher holds one end of a socket pair whose other end only the sandbox holds: when the
+sandbox dies, however it dies (kill -9 included), the socket reads end-of-file and the launcher
+kills every job's process group, then exits. Each job also has PR_SET_PDEATHSIG(SIGKILL) towards
+the launcher, so a job never outlives it either.
+
+Protocol (SOCK_SEQPACKET, one JSON object per message):
+- sandbox -> launcher: {"op": "spawn", "id", "argv", "env", "cwd"} with the write end of the job's
+  output pipe attached (SCM_RIGHTS); argv[0] is looked up on the job's PATH.
+- launcher -> sandbox: {"op": "started", "id", "pid", "start"} (`start`: the process's start time
+  from /proc/PID/stat, so a reused pid is never taken for the job), {"op": "failed", "id", "errno",
+  "error"}, {"op": "exit", "pid", "status"} (`status` as subprocess's returncode: -N for signal N).
+
+Standard library only: it runs as `python -I -S launcher.py FD` (or `-m batchgui.sandbox.launcher FD`
+in a frozen app). The helpers at the bottom (start time, leftover process groups) are used by the
+sandbox too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import os
+import selectors
+import shutil
+import signal
+import socket
+import sys
+import time
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+MAX_MESSAGE = 1 << 20
+PR_SET_PDEATHSIG = 1
+
+
+def _set_parent_death_signal() -> Any:
+    """prctl(PR_SET_PDEATHSIG, SIGKILL) for a forked child, or None where there is no prctl."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        prctl = libc.prctl
+    except (OSError, AttributeError):
+        return None
+
+    def apply() -> None:
+        prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+    return apply
+
+
+def resolve(argv0: str, env: dict[str, str], cwd: str) -> str | None:
+    """The executable a job's argv[0] names: a path (relative to its work dir) or a PATH lookup."""
+    if "/" in argv0:
+        path = os.path.join(cwd, argv0)
+        return path if os.path.isfile(path) and os.access(path, os.X_OK) else None
+    return shutil.which(argv0, path=env.get("PATH", os.defpath))
+
+
+class Launcher:
+    def __init__(self, control: socket.socket) -> None:
+        self.control = control
+        self.control.setblocking(False)
+        self.children: set[int] = set()
+        self.outbox: deque[bytes] = deque()
+        self.selector = selectors.DefaultSelector()
+        self.wakeup_r, wakeup_w = os.pipe()
+        os.set_blocking(self.wakeup_r, False)
+        os.set_blocking(wakeup_w, False)
+        signal.set_wakeup_fd(wakeup_w)
+        signal.signal(signal.SIGCHLD, lambda *_: None)
+        signal.signal(signal.SIGTERM, lambda *_: None)  # handled through the wakeup fd
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the sandbox's to handle
+        self.selector.register(self.control, selectors.EVENT_READ, "control")
+        self.selector.register(self.wakeup_r, selectors.EVENT_READ, "signal")
+        self.devnull = os.open(os.devnull, os.O_RDONLY)
+        self.pdeathsig = _set_parent_death_signal()
+        self.running = True
+
+    def serve(self) -> None:
+        while self.running:
+            for key, mask in self.selector.select(1.0):
+                if key.data == "control" and mask & selectors.EVENT_READ:
+                    self._read_control()
+                elif key.data == "control" and mask & selectors.EVENT_WRITE:
+                    self._flush()
+                elif key.data == "signal":
+                    self._on_signal()
+            self._reap()
+        self.shutdown()
+
+    def _on_signal(self) -> None:
+        with contextlib.suppress(BlockingIOError):
+            data = os.read(self.wakeup_r, 512)
+            if signal.SIGTERM in data:
+                self.running = False
+
+    def _read_control(self) -> None:
+        while self.running:
+            try:
+                message, fds, _flags, _addr = socket.recv_fds(self.control, MAX_MESSAGE, 4)
+            except BlockingIOError:
+                return
+            except OSError:
+                message, fds = b"", []
+            if not message:  # the sandbox is gone
+                for fd in fds:
+                    os.close(fd)
+                self.running = False
+                return
+            request = json.loads(message)
+            try:
+                if request.get("op") == "spawn" and fds:
+                    self._spawn(request, fds[0])
+            finally:
+                for fd in fds:
+                    os.close(fd)
+
+    def _spawn(self, request: dict[str, Any], out_fd: int) -> None:
+        argv = [str(a) for a in request["argv"]]
+        env = {str(k): str(v) for k, v in request["env"].items()}
+        cwd = str(request["cwd"])
+        # With a sandbox wrapper (bwrap) in front, check the job's own command here, so a missing
+        # one is reported the same way with or without the wrapper.
+        command = request.get("command") or argv
+        executable = resolve(str(command[0]), env, cwd) if command else None
+        if executable is None:
+            self._send({"op": "failed", "id": request["id"], "errno": errno.ENOENT, "error": "not found"})
+            return
+        program = argv[0] if request.get("command") else executable
+        err_r, err_w = os.pipe2(os.O_CLOEXEC)
+        pid = os.fork()
+        if pid == 0:  # the child: no Python objects shared with anything, exec or die
+            try:
+                os.setsid()
+                if self.pdeathsig is not None:
+                    self.pdeathsig()
+                os.dup2(self.devnull, 0)
+                os.dup2(out_fd, 1)
+                os.dup2(out_fd, 2)
+                os.chdir(cwd)
+                os.closerange(3, err_w)
+                os.closerange(err_w + 1, 1 << 16)
+                os.execve(program, argv, env)
+            except OSError as exc:
+                os.write(err_w, json.dumps([exc.errno or 0, exc.strerror or str(exc)]).encode())
+            finally:
+                os._exit(127)
+        os.close(err_w)
+        report = b""
+        while chunk := os.read(err_r, 4096):
+            report += chunk
+        os.close(err_r)
+        if report:
+            code, text = json.loads(report)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+            self._send({"op": "failed", "id": request["id"], "errno": code, "error": text})
+            return
+        self.children.add(pid)
+        self._send({"op": "started", "id": request["id"], "pid": pid, "start": start_time(pid)})
+
+    def _reap(self) -> None:
+        while self.children:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                self.children.clear()
+                return
+            if pid == 0:
+                return
+            if pid in self.children:
+                self.children.discard(pid)
+                self._send({"op": "exit", "pid": pid, "status": os.waitstatus_to_exitcode(status)})
+
+    def _send(self, message: dict[str, Any]) -> None:
+        self.outbox.append(json.dumps(message).encode())
+        self._flush()
+
+    def _flush(self) -> None:
+        while self.outbox:
+            try:
+                self.control.send(self.outbox[0])
+            except BlockingIOError:
+                self.selector.modify(self.control, selectors.EVENT_READ | selectors.EVENT_WRITE, "control")
+                return
+            except OSError:
+                self.outbox.clear()
+                self.running = False
+                return
+            self.outbox.popleft()
+        self.selector.modify(self.control, selectors.EVENT_READ, "control")
+
+    def shutdown(self) -> None:
+        """Kill every job's process group, wait for them (briefly), and leave."""
+        for pid in list(self.children):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 5.0
+        while self.children and time.monotonic() < deadline:
+            self._reap()
+            time.sleep(0.01)
+
+
+# ---- shared with the sandbox: process start times and leftover process groups --------------------
+def _stat_fields(pid: int) -> list[str] | None:
+    """/proc/PID/stat fields from the state on (field 3), or None when there is no such process."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return text.rsplit(")", 1)[1].split()
+
+
+def start_time(pid: int) -> int | None:
+    """The process's start time in clock ticks after boot (/proc/PID/stat field 22)."""
+    fields = _stat_fields(pid)
+    return None if fields is None else int(fields[19])
+
+
+def group_leftovers(pgid: int, started: int) -> list[int]:
+    """Live processes of the job's process group `pgid`, whose leader started at `started`.
+
+    When the leader is alive it must be that very process (same start time), else the pid was
+    reused and nothing is ours. When it has exited, its group id cannot have been handed out
+    again while members remain; members started before the leader are not its children.
+    """
+    leader = _stat_fields(pgid)
+    if leader is not None and leader[0] != "Z" and int(leader[19]) != started:
+        return []
+    members: list[int] = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        fields = _stat_fields(int(entry.name))
+        if fields is None or fields[0] == "Z" or int(fields[2]) != pgid:
+            continue
+        if int(fields[19]) >= started:
+            members.append(int(entry.name))
+    return members
+
+
+def kill_leftovers(pgid: int, started: int, timeout: float = 5.0) -> bool:
+    """SIGKILL what is left of a job's process group; True once none of it is alive."""
+    deadline = time.monotonic() + timeout
+    while members := group_leftovers(pgid, started):
+        for pid in members:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def main(argv: list[str]) -> int:
+    control = socket.socket(fileno=int(argv[1]))
+    Launcher(control).serve()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
