@@ -81,6 +81,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     shot.add_argument("--screenshot", metavar="PATH", type=Path, help="save a PNG of the window and exit")
     shot.add_argument("--panel", choices=PANEL_IDS, help="panel to show first")
     shot.add_argument("--after", type=float, default=2.0, metavar="SECONDS", help="wait before the shot")
+    shot.add_argument(
+        "--size", default="1280x800", metavar="WxH", help="window size for the shot (default 1280x800)"
+    )
     paths = parser.add_argument_group("paths")
     paths.add_argument("--config-dir", type=Path, help="where settings are kept")
     paths.add_argument("--data-dir", type=Path, help="where the sandbox and history data are kept")
@@ -273,7 +276,8 @@ class Application:
         self.window.restore_layout()
         if self.args.screenshot is not None:
             # A screenshot is the same size whatever the last session's window was.
-            self.window.resize(1280, 800)
+            width, _, height = str(self.args.size).partition("x")
+            self.window.resize(int(width), int(height))
         if self.args.panel:
             self.window.show_panel(self.args.panel)
         self.connection_bar.show_spec(spec)
