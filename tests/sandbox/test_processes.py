@@ -318,7 +318,7 @@ def test_the_demo_processor_works_under_bwrap(private_sandbox: RunningSandbox) -
 def test_the_store_records_the_isolation_in_force(tmp_path: Path) -> None:
     import sqlite3
 
-    from batchgui.sandbox.executor import isolation_mode
+    from batchgui.sandbox.isolation import isolation_mode
 
     start_in_process(tmp_path / "data", settings=FAST, seed=False).stop()
     conn = sqlite3.connect(tmp_path / "data" / "sandbox.sqlite3")
