@@ -11,11 +11,16 @@ Public interface (the app's composition root and `batchgui-sandbox` use only thi
 bucket/table exist; requests to those services wait for it anyway.
 
 Layout: server.py (front door: SigV4 check, routing), httpd.py (keep-alive WSGI server),
-sigv4.py, batch_api.py, logs_api.py, store.py (SQLite), engine.py (scheduler + executor),
-lifecycle.py (status transitions, dependencies, arrays), instances.py (EC2 types, Fargate sizes),
+sigv4.py, batch_api.py (routing to api/: one module per Batch resource), logs_api.py, store.py
+(SQLite connections, schema version and migrations), sql.py (every SQL statement), engine.py (the
+loop that moves jobs through their states), placement.py (pure: which job goes where),
+fleet.py (Fargate usage and simulated EC2 instances), executor.py (job processes, logs, timeouts,
+isolation), launcher.py (the clean-environment process that starts jobs and kills them when the
+sandbox dies), lifecycle.py (status transitions, dependencies, arrays), instances.py (EC2 types),
 settings.py, demo/ (seed.py: the seeded names; processor.py: the CSV row processor), cli.py.
 
-POSIX only (process groups, pidfds where the kernel has them). Jobs run as host processes without
+Linux/POSIX only (process groups, SOCK_SEQPACKET, bubblewrap where installed). Jobs run as host
+processes without
 Docker, so vCPU/memory are scheduling figures, not enforced limits.
 """
 

@@ -47,7 +47,7 @@ from typing import Any
 
 from batchgui.sandbox import launcher
 from batchgui.sandbox.fleet import Placed
-from batchgui.sandbox.isolation import BWRAP, bwrap_prefix, isolation_mode, readable_roots
+from batchgui.sandbox.isolation import BWRAP, bwrap_prefix, isolation_mode, readable_roots, uncovered
 from batchgui.sandbox.settings import ACCOUNT_ID, SandboxSettings
 
 log = logging.getLogger(__name__)
@@ -148,7 +148,7 @@ class Executor:
         self._job_env_base = self.base_env(endpoint_url, region, access_key, secret_key, self._python)
         self.isolation = isolation_mode()
         self._bwrap = shutil.which(BWRAP) if self.isolation == BWRAP else None
-        self._roots = readable_roots(self._python)
+        self._roots = uncovered(readable_roots(self._python))
         self._selector = selectors.DefaultSelector()
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)

@@ -61,13 +61,44 @@ def readable_roots(python: str) -> list[str]:
     return sorted(r for r in roots if os.path.isdir(r) and r != "/")
 
 
+@functools.cache
+def _system_binds() -> tuple[str, ...]:
+    """bubblewrap arguments for the system directories: a symlink (/bin -> usr/bin on merged-/usr
+    systems) stays a symlink, which costs far less per job than another bind mount."""
+    args: list[str] = []
+    for path in SYSTEM_DIRS:
+        if os.path.islink(path):
+            args += ["--symlink", os.readlink(path), path]
+        elif os.path.isdir(path):
+            args += ["--ro-bind", path, path]
+    return tuple(args)
+
+
+def uncovered(roots: list[str]) -> list[str]:
+    """Roots not inside a system directory or another root (each bind mount costs time per job)."""
+    bound = [p for p in SYSTEM_DIRS if os.path.isdir(p) and not os.path.islink(p)]
+    out: list[str] = []
+    for root in sorted(roots, key=len):
+        if not any(root == b or root.startswith(b.rstrip("/") + "/") for b in [*bound, *out]):
+            out.append(root)
+    return out
+
+
 def bwrap_prefix(bwrap: str, workdir: Path, roots: list[str]) -> list[str]:
     """bubblewrap's arguments for one job: read-only system and Python, writable work dir, private /tmp."""
-    args = [bwrap, "--die-with-parent", "--unshare-pid", "--unshare-ipc", "--unshare-uts"]
-    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
-    for path in SYSTEM_DIRS:
-        args += ["--ro-bind-try", path, path]
-    for root in roots:
-        args += ["--ro-bind-try", root, root]
+    args = [
+        bwrap,
+        "--die-with-parent",
+        "--unshare-pid",
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--tmpfs",
+        "/tmp",
+    ]
+    args += _system_binds()
+    for root in uncovered(roots):
+        args += ["--ro-bind", root, root]
     args += ["--bind", str(workdir), str(workdir), "--chdir", str(workdir), "--"]
     return args

@@ -6,8 +6,9 @@ secret of the host (the app may have been started with AWS_SECRET_ACCESS_KEY, AW
 the launcher's own environment is empty, and each job gets only the environment the sandbox gives it.
 And the launcher holds one end of a socket pair whose other end only the sandbox holds: when the
 sandbox dies, however it dies (kill -9 included), the socket reads end-of-file and the launcher
-kills every job's process group, then exits. Each job also has PR_SET_PDEATHSIG(SIGKILL) towards
-the launcher, so a job never outlives it either.
+kills every job's process group, then exits. Should the launcher itself die, the sandbox sees its
+end of the socket close and kills the jobs' process groups itself (under bubblewrap a job also dies
+with its launcher: --die-with-parent); should both die at once, the next start kills what is left.
 
 Protocol (SOCK_SEQPACKET, one JSON object per message):
 - sandbox -> launcher: {"op": "spawn", "id", "argv", "env", "cwd"} with the write end of the job's
@@ -31,6 +32,7 @@ import selectors
 import shutil
 import signal
 import socket
+import subprocess
 import sys
 import time
 from collections import deque
@@ -38,23 +40,6 @@ from pathlib import Path
 from typing import Any
 
 MAX_MESSAGE = 1 << 20
-PR_SET_PDEATHSIG = 1
-
-
-def _set_parent_death_signal() -> Any:
-    """prctl(PR_SET_PDEATHSIG, SIGKILL) for a forked child, or None where there is no prctl."""
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        prctl = libc.prctl
-    except (OSError, AttributeError):
-        return None
-
-    def apply() -> None:
-        prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-
-    return apply
 
 
 def resolve(argv0: str, env: dict[str, str], cwd: str) -> str | None:
@@ -69,7 +54,7 @@ class Launcher:
     def __init__(self, control: socket.socket) -> None:
         self.control = control
         self.control.setblocking(False)
-        self.children: set[int] = set()
+        self.children: dict[int, subprocess.Popen[bytes]] = {}
         self.outbox: deque[bytes] = deque()
         self.selector = selectors.DefaultSelector()
         self.wakeup_r, wakeup_w = os.pipe()
@@ -82,7 +67,6 @@ class Launcher:
         self.selector.register(self.control, selectors.EVENT_READ, "control")
         self.selector.register(self.wakeup_r, selectors.EVENT_READ, "signal")
         self.devnull = os.open(os.devnull, os.O_RDONLY)
-        self.pdeathsig = _set_parent_death_signal()
         self.running = True
 
     def serve(self) -> None:
@@ -136,50 +120,32 @@ class Launcher:
             self._send({"op": "failed", "id": request["id"], "errno": errno.ENOENT, "error": "not found"})
             return
         program = argv[0] if request.get("command") else executable
-        err_r, err_w = os.pipe2(os.O_CLOEXEC)
-        pid = os.fork()
-        if pid == 0:  # the child: no Python objects shared with anything, exec or die
-            try:
-                os.setsid()
-                if self.pdeathsig is not None:
-                    self.pdeathsig()
-                os.dup2(self.devnull, 0)
-                os.dup2(out_fd, 1)
-                os.dup2(out_fd, 2)
-                os.chdir(cwd)
-                os.closerange(3, err_w)
-                os.closerange(err_w + 1, 1 << 16)
-                os.execve(program, argv, env)
-            except OSError as exc:
-                os.write(err_w, json.dumps([exc.errno or 0, exc.strerror or str(exc)]).encode())
-            finally:
-                os._exit(127)
-        os.close(err_w)
-        report = b""
-        while chunk := os.read(err_r, 4096):
-            report += chunk
-        os.close(err_r)
-        if report:
-            code, text = json.loads(report)
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(pid, 0)
-            self._send({"op": "failed", "id": request["id"], "errno": code, "error": text})
+        try:
+            # vfork/exec through subprocess: several times faster than os.fork of this interpreter.
+            proc = subprocess.Popen(
+                argv,
+                executable=program,
+                stdin=self.devnull,
+                stdout=out_fd,
+                stderr=out_fd,
+                cwd=cwd,
+                env=env,
+                start_new_session=True,
+                close_fds=True,
+            )
+        except OSError as exc:
+            error = {"errno": exc.errno or 0, "error": exc.strerror or str(exc)}
+            self._send({"op": "failed", "id": request["id"], **error})
             return
-        self.children.add(pid)
-        self._send({"op": "started", "id": request["id"], "pid": pid, "start": start_time(pid)})
+        self.children[proc.pid] = proc
+        self._send({"op": "started", "id": request["id"], "pid": proc.pid, "start": start_time(proc.pid)})
 
     def _reap(self) -> None:
-        while self.children:
-            try:
-                pid, status = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                self.children.clear()
-                return
-            if pid == 0:
-                return
-            if pid in self.children:
-                self.children.discard(pid)
-                self._send({"op": "exit", "pid": pid, "status": os.waitstatus_to_exitcode(status)})
+        for pid, proc in list(self.children.items()):
+            status = proc.poll()
+            if status is not None:
+                del self.children[pid]
+                self._send({"op": "exit", "pid": pid, "status": status})
 
     def _send(self, message: dict[str, Any]) -> None:
         self.outbox.append(json.dumps(message).encode())
