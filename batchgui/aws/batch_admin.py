@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from batchgui.aws.batch import chunks
+from batchgui.aws.gateway import Gateway
 from batchgui.domain import inventory_requests as requests
 from batchgui.domain.batch import ComputeEnvironment, JobCount, JobDefinition, JobQueue, JobStatus
 from batchgui.domain.definition_request import JobDefinitionRequest
@@ -19,7 +20,7 @@ from batchgui.domain.scheduling import QueueSnapshot, SchedulingPolicy
 
 if TYPE_CHECKING:
     from botocore.model import Shape
-    from mypy_boto3_batch import BatchClient
+    from mypy_boto3_batch import BatchClient  # noqa: F401 - named in the base class below
 
 # DescribeSchedulingPolicies takes at most 100 ARNs per call.
 DESCRIBE_POLICIES_MAX = 100
@@ -162,11 +163,8 @@ def validate_register_job_definition(request: Mapping[str, Any], shape: Shape | 
 __all__ = ["BatchAdminGateway", "JobCount", "OperationNotOffered", "Registered"]
 
 
-class BatchAdminGateway:
+class BatchAdminGateway(Gateway["BatchClient"]):
     """Changes to Batch resources. Synchronous; call through the Runner."""
-
-    def __init__(self, client: BatchClient) -> None:
-        self._client = client
 
     # --- compute environments -----------------------------------------------------------------
     def create_compute_environment(self, request: requests.ComputeEnvironmentRequest) -> str:

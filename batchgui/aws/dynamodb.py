@@ -6,18 +6,13 @@ import json
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from batchgui.aws.gateway import Gateway
+
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb import DynamoDBClient  # noqa: F401 - named in the base class below
 
 
-class DynamoDbGateway:
-    def __init__(self, client: DynamoDBClient) -> None:
-        self._client = client
-
-    @property
-    def client(self) -> DynamoDBClient:
-        return self._client
-
+class DynamoDbGateway(Gateway["DynamoDBClient"]):
     def list_tables(self) -> list[str]:
         names: list[str] = []
         for page in self._client.get_paginator("list_tables").paginate():

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from batchgui.aws.gateway import Gateway
 from batchgui.domain.job_logs import LogEvent, LogPage
 
 if TYPE_CHECKING:
-    from mypy_boto3_logs import CloudWatchLogsClient
+    from mypy_boto3_logs import CloudWatchLogsClient  # noqa: F401 - named in the base class below
 
 __all__ = ["LogEvent", "LogPage", "LogsGateway"]
 
 
-class LogsGateway:
-    def __init__(self, client: CloudWatchLogsClient) -> None:
-        self._client = client
-
+class LogsGateway(Gateway["CloudWatchLogsClient"]):
     def get_log_events(
         self, group: str, stream: str, next_token: str | None = None, start_from_head: bool = True
     ) -> LogPage:

@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from batchgui.aws.gateway import Gateway
+
 if TYPE_CHECKING:
-    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3 import S3Client  # noqa: F401 - named in the base class below
 
 MIB = 1 << 20
 # Parts of 8 MiB (as `aws s3 cp`), 4 at a time: measured against the CLI on the sandbox, 16 MiB x 8
@@ -58,14 +60,7 @@ class ObjectInfo:
         return f"s3://{self.bucket}/{self.key}"
 
 
-class S3Gateway:
-    def __init__(self, client: S3Client) -> None:
-        self._client = client
-
-    @property
-    def client(self) -> S3Client:
-        return self._client
-
+class S3Gateway(Gateway["S3Client"]):
     def list_buckets(self) -> list[str]:
         return sorted(b["Name"] for b in self._client.list_buckets().get("Buckets", []) if "Name" in b)
 

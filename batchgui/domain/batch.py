@@ -61,6 +61,11 @@ def ms_to_datetime(value: int | float | None) -> datetime | None:
     return datetime.fromtimestamp(value / 1000, tz=UTC)
 
 
+def tags_and_raw(data: ApiDict) -> dict[str, Any]:
+    """The fields every Batch object has: its tags, and the dict it was read from (for the JSON view)."""
+    return {"tags": dict(data.get("tags") or {}), "raw": data}
+
+
 def _resource(requirements: list[ApiDict], kind: str) -> str | None:
     for item in requirements:
         if item.get("type") == kind:
@@ -110,8 +115,7 @@ class ComputeEnvironment:
             allocation_strategy=resources.get("allocationStrategy", ""),
             ecs_cluster_arn=data.get("ecsClusterArn", ""),
             service_role=data.get("serviceRole", ""),
-            tags=dict(data.get("tags") or {}),
-            raw=data,
+            **tags_and_raw(data),
         )
 
 
@@ -158,8 +162,7 @@ class JobQueue:
             compute_environments=tuple(order),
             scheduling_policy_arn=data.get("schedulingPolicyArn", ""),
             state_time_limit_actions=tuple(data.get("jobStateTimeLimitActions") or ()),
-            tags=dict(data.get("tags") or {}),
-            raw=data,
+            **tags_and_raw(data),
         )
 
 
@@ -215,8 +218,7 @@ class JobDefinition:
             log_driver=log.get("logDriver", ""),
             log_options=dict(log.get("options") or {}),
             parameters=dict(data.get("parameters") or {}),
-            tags=dict(data.get("tags") or {}),
-            raw=data,
+            **tags_and_raw(data),
         )
 
 

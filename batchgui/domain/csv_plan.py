@@ -247,30 +247,51 @@ def _base_request(spec: PlanInput, name: str, parameters: dict[str, str], rows: 
     if parameters:
         request["parameters"] = parameters
     o = spec.overrides
-    container: dict[str, Any] = {}
     environment = {
         "BATCHGUI_SUBMISSION_ID": spec.submission_id,
         "BATCHGUI_CSV_URI": f"s3://{spec.bucket}/{spec.key}",
-        **o.environment,
     }
+    request["containerOverrides"] = {"environment": [{"name": k, "value": v} for k, v in environment.items()]}
+    merge_overrides(request, o)
+    if o.depends_on:
+        request["dependsOn"] = [{"jobId": job_id} for job_id in o.depends_on]
+    request["tags"] = {**(request.get("tags") or {}), SUBMISSION_TAG: spec.submission_id, ROW_TAG: rows}
+    request["propagateTags"] = True
+    return request
+
+
+def parse_pairs(text: str) -> dict[str, str]:
+    """`A=1, B=2` (or one per line) -> {"A": "1", "B": "2"}; `A=` keeps an empty value."""
+    pairs: dict[str, str] = {}
+    for part in text.replace("\n", ",").split(","):
+        if "=" in part:
+            key, value = part.split("=", 1)
+            if key.strip():
+                pairs[key.strip()] = value.strip()
+    return pairs
+
+
+def merge_overrides(request: dict[str, Any], o: Overrides) -> None:
+    """Write `o` onto a SubmitJob request: its environment and resources over the container's, its
+    retries and timeout, its tags added to the request's."""
+    container = dict(request.get("containerOverrides") or {})
+    environment = {e["name"]: e["value"] for e in container.get("environment") or []}
+    environment.update(o.environment)
     container["environment"] = [{"name": k, "value": v} for k, v in environment.items()]
-    requirements = []
+    requirements = {r["type"]: r["value"] for r in container.get("resourceRequirements") or []}
     if o.vcpus:
-        requirements.append({"type": "VCPU", "value": o.vcpus})
+        requirements["VCPU"] = o.vcpus
     if o.memory_mib:
-        requirements.append({"type": "MEMORY", "value": str(o.memory_mib)})
+        requirements["MEMORY"] = str(o.memory_mib)
     if requirements:
-        container["resourceRequirements"] = requirements
+        container["resourceRequirements"] = [{"type": k, "value": v} for k, v in requirements.items()]
     request["containerOverrides"] = container
     if o.retries is not None:
         request["retryStrategy"] = {"attempts": o.retries}
     if o.timeout_s is not None:
         request["timeout"] = {"attemptDurationSeconds": o.timeout_s}
-    if o.depends_on:
-        request["dependsOn"] = [{"jobId": job_id} for job_id in o.depends_on]
-    request["tags"] = {**o.tags, SUBMISSION_TAG: spec.submission_id, ROW_TAG: rows}
-    request["propagateTags"] = True
-    return request
+    if o.tags:
+        request["tags"] = {**(request.get("tags") or {}), **o.tags}
 
 
 def _parameters(spec: PlanInput, first_row: int, rows_per_child: int) -> dict[str, str]:
@@ -549,24 +570,6 @@ def apply_changes(request: dict[str, Any], changes: RetryChanges) -> dict[str, A
             out["parameters"] = params
         else:
             out.pop("parameters", None)
-    o = changes.overrides
-    if o is not None:
-        container = dict(out.get("containerOverrides") or {})
-        environment = {e["name"]: e["value"] for e in container.get("environment") or []}
-        environment.update(o.environment)
-        container["environment"] = [{"name": k, "value": v} for k, v in environment.items()]
-        requirements = {r["type"]: r["value"] for r in container.get("resourceRequirements") or []}
-        if o.vcpus:
-            requirements["VCPU"] = o.vcpus
-        if o.memory_mib:
-            requirements["MEMORY"] = str(o.memory_mib)
-        if requirements:
-            container["resourceRequirements"] = [{"type": k, "value": v} for k, v in requirements.items()]
-        out["containerOverrides"] = container
-        if o.retries is not None:
-            out["retryStrategy"] = {"attempts": o.retries}
-        if o.timeout_s is not None:
-            out["timeout"] = {"attemptDurationSeconds": o.timeout_s}
-        if o.tags:
-            out["tags"] = {**(out.get("tags") or {}), **o.tags}
+    if changes.overrides is not None:
+        merge_overrides(out, changes.overrides)
     return out

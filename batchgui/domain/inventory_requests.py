@@ -15,6 +15,7 @@ from typing import Any
 
 from batchgui.domain.batch import ComputeEnvironment
 from batchgui.domain.fargate import Problem
+from batchgui.domain.job_platforms import platform_family
 from batchgui.domain.names import NAME_RULE_TEXT, is_resource_name
 from batchgui.domain.scheduling import ShareAttribute, fairshare_policy, fairshare_problems
 
@@ -313,11 +314,6 @@ class StuckJobAction:
 
     def describe(self) -> str:
         return f"{self.action} after {self.max_time_s} s ({self.reason.split(':')[-1]})"
-
-
-def platform_family(env: ComputeEnvironment) -> str:
-    """FARGATE for FARGATE/FARGATE_SPOT, EC2 for EC2/SPOT and unmanaged environments."""
-    return "FARGATE" if env.platform is not None and env.platform.is_fargate else "EC2"
 
 
 def queue_environment_problems(environments: Sequence[ComputeEnvironment]) -> list[Problem]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from batchgui.domain.batch import tags_and_raw
+
 ApiDict = dict[str, Any]
 
 
@@ -42,8 +44,7 @@ class SchedulingPolicy:
             share_decay_s=fair.get("shareDecaySeconds"),
             compute_reservation=fair.get("computeReservation"),
             shares=shares,
-            tags=dict(data.get("tags") or {}),
-            raw=data,
+            **tags_and_raw(data),
         )
 
 

@@ -1,8 +1,9 @@
 """The one request-rate limiter: a token bucket.
 
 At most `per_s` requests per second on average, bursts up to `burst`. The monitor takes a token
-before every Batch call; a caller that is throttled can lower the rate with `throttled()` and let
-`succeeded()` bring it back up gradually (never above the rate it was made with).
+before every Batch call, and a submission before every SubmitJob (with `burst=1`: evenly spaced); a
+caller that is throttled can lower the rate with `throttled()` and let `succeeded()` bring it back up
+gradually (never above the rate it was made with).
 """
 
 from __future__ import annotations

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Callable, Coroutine
-from functools import cached_property, partial
-from typing import Any
+from functools import partial
+from typing import Any, Generic, TypeVar, overload
 
 from batchgui.aws.batch import BatchGateway
 from batchgui.aws.batch_admin import BatchAdminGateway
@@ -46,10 +47,40 @@ AskMfaCode = Callable[[str], Coroutine[Any, Any, str | None]]
 MFA_WAIT_S = 300
 # Failures that mean the connection cannot be used at all (others only leave the identity unknown).
 _CONNECT_FAILURES = (MissingCredentials, ExpiredCredentials, EndpointUnreachable)
+G = TypeVar("G")
 
 
 class MfaCancelled(MissingCredentials):
     title = "MFA code not entered"
+
+
+class _Gateway(Generic[G]):
+    """A Backend attribute: the gateway over one service's client, made on first use and then kept."""
+
+    def __init__(self, make: Callable[[Any], G], service: str) -> None:
+        self._make = make
+        self._service = service
+        self._name = ""
+        self._lock = threading.Lock()
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, backend: None, owner: type | None = None) -> _Gateway[G]: ...
+
+    @overload
+    def __get__(self, backend: Backend, owner: type | None = None) -> G: ...
+
+    def __get__(self, backend: Backend | None, owner: type | None = None) -> G | _Gateway[G]:
+        if backend is None:
+            return self
+        with self._lock:  # two threads asking at once make one client
+            made: G | None = backend.__dict__.get(self._name)
+            if made is None:
+                made = self._make(backend.connection.client(self._service))
+                backend.__dict__[self._name] = made
+        return made
 
 
 class Backend:
@@ -71,42 +102,20 @@ class Backend:
     def info(self) -> ConnectionInfo:
         return ConnectionInfo(self.spec, self.identity)
 
-    @cached_property
-    def batch(self) -> BatchGateway:
-        return BatchGateway(self.connection.client("batch"))
-
-    @cached_property
-    def batch_admin(self) -> BatchAdminGateway:
-        return BatchAdminGateway(self.connection.client("batch"))
-
-    @cached_property
-    def logs(self) -> LogsGateway:
-        return LogsGateway(self.connection.client("logs"))
-
-    @cached_property
-    def s3(self) -> S3Gateway:
-        return S3Gateway(self.connection.client("s3"))
-
-    @cached_property
-    def dynamodb(self) -> DynamoDbGateway:
-        return DynamoDbGateway(self.connection.client("dynamodb"))
-
-    @cached_property
-    def ec2(self) -> Ec2Gateway:
-        return Ec2Gateway(self.connection.client("ec2"))
-
-    @cached_property
-    def iam(self) -> IamGateway:
-        return IamGateway(self.connection.client("iam"))
-
-    @cached_property
-    def sts(self) -> StsGateway:
-        return StsGateway(self.connection.client("sts"))
+    batch = _Gateway(BatchGateway, "batch")
+    batch_admin = _Gateway(BatchAdminGateway, "batch")
+    logs = _Gateway(LogsGateway, "logs")
+    s3 = _Gateway(S3Gateway, "s3")
+    dynamodb = _Gateway(DynamoDbGateway, "dynamodb")
+    ec2 = _Gateway(Ec2Gateway, "ec2")
+    iam = _Gateway(IamGateway, "iam")
+    sts = _Gateway(StsGateway, "sts")
 
     def prepare(self) -> None:
         """Make every client now (on the calling worker thread): creation parses large service models."""
-        for gateway in ("batch", "batch_admin", "logs", "s3", "dynamodb", "ec2", "iam", "sts"):
-            getattr(self, gateway)
+        for name, attribute in vars(Backend).items():
+            if isinstance(attribute, _Gateway):
+                getattr(self, name)
 
     def close(self) -> None:
         self.connection.close()

@@ -25,7 +25,6 @@ from batchgui.services.connections import ConnectionManager
 from batchgui.services.journal import ItemState, Journal, Submission, SubmissionState, Unit
 from batchgui.services.runner import Runner
 from batchgui.services.submitter import (
-    RateLimiter,
     SubmitFailed,
     SubmitProgress,
     Submitter,
@@ -39,7 +38,6 @@ from batchgui.services.upload import Counter, FileCheck, Progress, follow
 __all__ = [
     "ItemState",
     "Journal",
-    "RateLimiter",
     "Results",
     "Submission",
     "SubmissionState",

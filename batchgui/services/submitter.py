@@ -31,6 +31,7 @@ from batchgui.domain.csv_plan import (
 )
 from batchgui.domain.errors import BatchGuiError, EndpointUnreachable, InvalidInput, Throttled
 from batchgui.domain.outcomes import SubmitOutcome
+from batchgui.services.budget import TokenBucket
 from batchgui.services.journal import ItemState, Journal, Submission, SubmissionState, Unit
 from batchgui.services.runner import Runner
 
@@ -62,36 +63,6 @@ class SubmitProgress:
     throttled: int = 0
     rate_per_s: float = 0.0
     message: str = ""
-
-
-class RateLimiter:
-    """Paces calls to `rate` per second; slows down when throttled and recovers gradually.
-
-    To be replaced by the account-wide token bucket (services/budget.py) once it exists."""
-
-    def __init__(self, rate_per_s: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.max_rate = rate_per_s
-        self.rate = rate_per_s
-        self._clock = clock
-        self._next = 0.0
-        self._good = 0
-
-    async def acquire(self) -> None:
-        now = self._clock()
-        at = max(now, self._next)
-        self._next = at + 1.0 / self.rate
-        if at > now:
-            await asyncio.sleep(at - now)
-
-    def throttled(self) -> None:
-        self.rate = max(1.0, self.rate * 0.7)
-        self._good = 0
-
-    def succeeded(self) -> None:
-        self._good += 1
-        if self._good >= 20 and self.rate < self.max_rate:
-            self.rate = min(self.max_rate, self.rate * 1.1)
-            self._good = 0
 
 
 def new_submission_id() -> str:
@@ -334,7 +305,8 @@ class Submitter:
         done = sub.submitted
         failed = sub.counts.get(ItemState.FAILED, 0)
         throttled = 0
-        limiter = RateLimiter(rate_per_s)
+        # Burst 1: SubmitJob calls evenly spaced at the rate, slower while AWS throttles.
+        limiter = TokenBucket(rate_per_s, burst=1)
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         for item in todo:
             queue.put_nowait(item)
@@ -346,7 +318,7 @@ class Submitter:
             now = time.monotonic()
             if progress is not None and (force or now - last_report >= 0.1):
                 last_report = now
-                progress(SubmitProgress(done, total, throttled, limiter.rate))
+                progress(SubmitProgress(done, total, throttled, limiter.per_s))
 
         async def worker() -> None:
             nonlocal done, throttled, failed
@@ -357,7 +329,7 @@ class Submitter:
                 request = json.loads(item["request"])
                 attempts = 0
                 while True:
-                    await limiter.acquire()
+                    await limiter.take()
                     try:
                         await self.runner.run(
                             self._send_one, backend_batch, submission_id, item["seq"], request

@@ -14,8 +14,9 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 from batchgui.aws.s3 import ObjectInfo, S3Gateway, UploadCancelled, UploadMismatch
 from batchgui.domain.csv_check import Inspection, inspect_csv
@@ -25,6 +26,7 @@ from batchgui.services.connections import ConnectionManager
 from batchgui.services.runner import Runner
 
 PROGRESS_INTERVAL_S = 0.1
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -181,16 +183,28 @@ class Uploader:
         **overrides: Any,
     ) -> FileCheck:
         """Inspect and hash `path` on a worker, reporting bytes read."""
-        counter = Counter()
-        cancel = cancel or threading.Event()
+        counter, cancel = Counter(), cancel or threading.Event()
         size = await self.runner.run(lambda: path.stat().st_size)
-        work = asyncio.ensure_future(self.runner.run(check_file, path, counter, cancel, **overrides))
+        work = partial(check_file, path, counter, cancel, **overrides)
+        return await self._followed(work, counter, cancel, size, report)
+
+    async def _followed(
+        self,
+        work: Callable[[], T],
+        counter: Counter,
+        cancel: threading.Event,
+        total: int,
+        report: Callable[[Progress], None] | None,
+    ) -> T:
+        """Run `work` on a worker and report its `counter` until it is done; when the awaiting task is
+        cancelled, `cancel` tells the worker to stop."""
+        running = asyncio.ensure_future(self.runner.run(work))
         try:
-            await follow(work, counter, size, report)
+            await follow(running, counter, total, report)
         except asyncio.CancelledError:
             cancel.set()
             raise
-        return await work
+        return await running
 
     async def identical(
         self, s3: S3Gateway, bucket: str, key: str, size: int, sha256: str
@@ -209,8 +223,7 @@ class Uploader:
         cancel: threading.Event | None = None,
     ) -> ObjectInfo:
         """Upload with progress; resumes an upload this app left unfinished for the same file."""
-        counter = Counter()
-        cancel = cancel or threading.Event()
+        counter, cancel = Counter(), cancel or threading.Event()
         began = time.monotonic()
         size = await self.runner.run(lambda: path.stat().st_size)
         resume = await self.runner.run(self.pending.get, bucket, key, sha256)
@@ -218,26 +231,19 @@ class Uploader:
         def started(upload_id: str, part_size: int) -> None:
             self.pending.put(bucket, key, sha256, upload_id, part_size)
 
-        work = asyncio.ensure_future(
-            self.runner.run(
-                s3.upload_file,
-                path,
-                bucket,
-                key,
-                sha256,
-                progress=counter.set,
-                cancel=cancel,
-                upload_id=resume,
-                on_started=started,
-            )
+        work = partial(
+            s3.upload_file,
+            path,
+            bucket,
+            key,
+            sha256,
+            progress=counter.set,
+            cancel=cancel,
+            upload_id=resume,
+            on_started=started,
         )
         try:
-            await follow(work, counter, size, report)
-        except asyncio.CancelledError:
-            cancel.set()
-            raise
-        try:
-            info = await work
+            info = await self._followed(work, counter, cancel, size, report)
         except Exception:
             if cancel.is_set():
                 await self.runner.run(self.pending.forget, bucket, key, sha256)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from PySide6.QtWidgets import QInputDialog, QLineEdit, QMessageBox, QWidget
+
+from batchgui.ui.widgets.forms import wait_and_delete
 
 
 async def ask_text(parent: QWidget | None, title: str, label: str, secret: bool = False) -> str | None:
@@ -13,18 +13,8 @@ async def ask_text(parent: QWidget | None, title: str, label: str, secret: bool 
     dialog.setWindowTitle(title)
     dialog.setLabelText(label)
     dialog.setTextEchoMode(QLineEdit.EchoMode.Password if secret else QLineEdit.EchoMode.Normal)
-    future: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
-
-    def finished(result: int) -> None:
-        if not future.done():
-            future.set_result(dialog.textValue() if result else None)
-
-    dialog.finished.connect(finished)
-    dialog.open()
-    try:
-        return await future
-    finally:
-        dialog.deleteLater()
+    result = await wait_and_delete(dialog)
+    return dialog.textValue() if result else None
 
 
 async def confirm(parent: QWidget | None, title: str, text: str, action: str = "OK") -> bool:
@@ -36,18 +26,8 @@ async def confirm(parent: QWidget | None, title: str, text: str, action: str = "
     accept = box.addButton(action, QMessageBox.ButtonRole.DestructiveRole)
     cancel = box.addButton(QMessageBox.StandardButton.Cancel)
     box.setDefaultButton(cancel)
-    future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-
-    def finished(_result: int) -> None:
-        if not future.done():
-            future.set_result(box.clickedButton() is accept)
-
-    box.finished.connect(finished)
-    box.open()
-    try:
-        return await future
-    finally:
-        box.deleteLater()
+    await wait_and_delete(box)
+    return box.clickedButton() is accept
 
 
 async def ask_mfa_code(parent: QWidget | None, prompt: str) -> str | None:

@@ -245,7 +245,7 @@ def to_jobs_step(app: Application, wait_until: Callable[..., None], prefix: str)
 def test_jobs_step_proposes_one_platform_and_refuses_a_mixed_pair(
     make_app: Callable[..., Application], sandbox: Any, wait_until: Callable[..., None]
 ) -> None:
-    from batchgui.ui.jobs.submit_dialog import definition_family
+    from batchgui.domain.job_platforms import definition_family
 
     app = started(make_app, sandbox, wait_until)
     jobs = to_jobs_step(app, wait_until, "input/platforms/").jobs

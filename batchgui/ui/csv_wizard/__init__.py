@@ -1,4 +1,10 @@
-"""The CSV upload-and-submit wizard, and its entry points on the main window (Ctrl+N, drag-and-drop)."""
+"""The CSV upload-and-submit wizard, and its entry points on the main window (Ctrl+N, drag-and-drop).
+
+wizard.py holds the pages in order (file -> check -> upload -> jobs -> review -> submit -> follow);
+pages_file.py, pages_upload.py, pages_jobs.py and pages_submit.py show and collect each step; common.py
+is their base page. What the steps decided lives Qt-free in services/csv_session.py; the work goes
+through the UploadsService and SubmissionsService facades.
+"""
 
 from __future__ import annotations
 

@@ -34,10 +34,12 @@ from batchgui.domain.csv_plan import (
     SplitMode,
     definition_info,
     make_plan,
+    parse_pairs,
 )
 from batchgui.domain.errors import BatchGuiError
-from batchgui.ui.csv_wizard.common import ERROR_STYLE, OK_STYLE, WARN_STYLE, WizardPage, _parse_pairs
-from batchgui.ui.jobs.submit_dialog import FAMILY_LABEL, Platforms, definition_family, mark_mismatches
+from batchgui.domain.job_platforms import FAMILY_LABEL, Platforms, definition_family
+from batchgui.ui.csv_wizard.common import ERROR_STYLE, OK_STYLE, WARN_STYLE, WizardPage
+from batchgui.ui.widgets.forms import mark_mismatches
 
 if TYPE_CHECKING:
     from batchgui.ui.csv_wizard.wizard import CsvWizard
@@ -290,12 +292,12 @@ class JobsPage(WizardPage):
 
     def _overrides(self) -> Overrides:
         return Overrides(
-            environment=_parse_pairs(self.env.text()),
+            environment=parse_pairs(self.env.text()),
             vcpus=self.vcpus.text().strip(),
             memory_mib=self.memory.value() or None,
             retries=self.retries.value() or None,
             timeout_s=self.timeout.value() or None,
-            tags=_parse_pairs(self.tags.text()),
+            tags=parse_pairs(self.tags.text()),
             depends_on=tuple(j.strip() for j in self.depends.text().replace(",", " ").split() if j.strip()),
         )
 

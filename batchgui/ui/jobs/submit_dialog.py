@@ -11,11 +11,9 @@ import asyncio
 import json
 import re
 import shlex
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -29,17 +27,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from batchgui.domain.job_platforms import FAMILY_LABEL, Platforms, definition_family
+from batchgui.domain.job_platforms import FAMILY_LABEL, Platforms
 from batchgui.domain.job_requests import ContainerOverrides, SubmitJobRequest
+from batchgui.ui.widgets.forms import mark_mismatches
 
-# The platform rules live in domain/job_platforms.py; they are named here too for the CSV wizard.
 __all__ = [
-    "FAMILY_LABEL",
-    "Platforms",
     "SubmitJobDialog",
-    "definition_family",
     "format_pairs",
-    "mark_mismatches",
     "parse_command",
     "parse_pairs",
 ]
@@ -91,31 +85,6 @@ def parse_command(text: str, errors: list[str]) -> list[str]:
     except ValueError as exc:
         errors.append(f"Command: {exc} (check the quotes).")
         return []
-
-
-MISMATCH_COLOR = QColor("#9e9e9e")
-
-
-def mark_mismatches(combo: QComboBox, family: str, family_of: Mapping[int, str], what: str) -> None:
-    """Grey the combo's items whose platform is not `family`, with a tooltip saying why."""
-    text = combo.currentText()
-    for index in range(combo.count()):
-        own = family_of.get(index, "")
-        mismatch = bool(family and own and own != family)
-        tip = FAMILY_LABEL.get(own, "")
-        if mismatch:
-            tip = f"{tip}: does not run the chosen {FAMILY_LABEL[family]} {what}"
-        # Only real changes: a change to the current item resets an editable combo's typed text.
-        if bool(combo.itemData(index, Qt.ItemDataRole.ForegroundRole)) != mismatch:
-            combo.setItemData(
-                index, QBrush(MISMATCH_COLOR) if mismatch else None, Qt.ItemDataRole.ForegroundRole
-            )
-        if (combo.itemData(index, Qt.ItemDataRole.ToolTipRole) or "") != tip:
-            combo.setItemData(index, tip or None, Qt.ItemDataRole.ToolTipRole)
-    if combo.isEditable() and combo.currentText() != text:
-        combo.blockSignals(True)
-        combo.setEditText(text)
-        combo.blockSignals(False)
 
 
 class SubmitJobDialog(QDialog):

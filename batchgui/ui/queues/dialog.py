@@ -34,14 +34,12 @@ from batchgui.domain.inventory_requests import (
     JobQueueSettings,
     JobQueueUpdate,
     StuckJobAction,
-    platform_family,
     queue_environment_problems,
 )
 from batchgui.domain.scheduling import SchedulingPolicy
 from batchgui.ui.widgets.forms import ApplyDialog, add_rows, spin_box
 
-# platform_family lives in the domain; the Submit dialog still imports it from here.
-__all__ = ["JobQueueDialog", "QueueRequest", "StuckJobRow", "platform_family"]
+__all__ = ["JobQueueDialog", "QueueRequest", "StuckJobRow"]
 
 QueueRequest = JobQueueRequest | JobQueueUpdate
 # CreateJobQueue for a new queue, UpdateJobQueue for an existing one.

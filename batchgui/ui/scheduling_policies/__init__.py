@@ -1,1 +1,2 @@
-"""The scheduling policies feature: its panel and dialogs."""
+"""The scheduling policies feature: panel.py (list, create, edit, delete, tags) and dialog.py (fair-share
+decay, compute reservation, share weights), through the InventoryService facade."""

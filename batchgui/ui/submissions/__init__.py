@@ -1,1 +1,3 @@
-"""The submissions feature: its panel and dialogs."""
+"""The submissions feature: panel.py (past CSV submissions from the journal, per-row status and history,
+resume, export, results) and resubmit.py (failed rows again, with changes shown before sending),
+through the SubmissionsService facade."""

@@ -23,23 +23,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from batchgui.domain.csv_plan import Overrides, RetryChanges
+from batchgui.domain.csv_plan import Overrides, RetryChanges, parse_pairs
 from batchgui.domain.errors import BatchGuiError
 from batchgui.services.journal import Submission, Unit
 from batchgui.services.submission import SubmissionsService
 from batchgui.services.tasks import TaskSet
 from batchgui.ui.widgets.panel import monospace_font
-
-
-def parse_pairs(text: str) -> dict[str, str]:
-    """`A=1, B=2` (or one per line) -> {"A": "1", "B": "2"}; `A=` keeps an empty value."""
-    pairs: dict[str, str] = {}
-    for part in text.replace("\n", ",").split(","):
-        if "=" in part:
-            key, value = part.split("=", 1)
-            if key.strip():
-                pairs[key.strip()] = value.strip()
-    return pairs
 
 
 def plural(count: int, word: str) -> str:

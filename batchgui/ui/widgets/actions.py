@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QComboBox, QMessageBox, QToolBar, QVBoxLayout, QWi
 from batchgui.services.inventory import DeletePlan, InventoryService
 from batchgui.ui.dialogs import confirm
 from batchgui.ui.widgets.delete_progress import DeleteProgressDialog
-from batchgui.ui.widgets.forms import emitted, wait_finished
+from batchgui.ui.widgets.forms import emitted, wait_and_delete
 from batchgui.ui.widgets.pairs import TagsDialog
 from batchgui.ui.widgets.panel import ListPanel, PanelServices
 from batchgui.ui.widgets.table_model import Column
@@ -105,10 +105,7 @@ async def tell(parent: QWidget | None, title: str, text: str) -> None:
     """An information box, awaited without a nested event loop."""
     box = QMessageBox(QMessageBox.Icon.Information, title, text, QMessageBox.StandardButton.Ok, parent)
     box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    try:
-        await wait_finished(box)
-    finally:
-        box.deleteLater()
+    await wait_and_delete(box)
 
 
 class InventoryPanel(ListPanel[T]):

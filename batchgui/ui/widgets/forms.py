@@ -4,12 +4,13 @@ a list of problems with their JSON paths, and awaiting a dialog without a nested
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal, SignalInstance
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtGui import QBrush, QColor, QPalette
 from PySide6.QtWidgets import (
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
 from batchgui.domain.definition_request import JSON_LINE
 from batchgui.domain.errors import BatchGuiError
 from batchgui.domain.fargate import Problem
+from batchgui.domain.job_platforms import FAMILY_LABEL
 
 __all__ = [
     "JSON_LINE",
@@ -33,8 +35,10 @@ __all__ = [
     "add_rows",
     "emitted",
     "error_text",
+    "mark_mismatches",
     "problem_text",
     "spin_box",
+    "wait_and_delete",
     "wait_finished",
 ]
 
@@ -74,6 +78,14 @@ async def wait_finished(dialog: QDialog) -> int:
     return int(await finished)
 
 
+async def wait_and_delete(dialog: QDialog) -> int:
+    """`wait_finished`, then delete the dialog later (read its values before the next await)."""
+    try:
+        return await wait_finished(dialog)
+    finally:
+        dialog.deleteLater()
+
+
 def add_rows(form: QFormLayout, rows: Iterable[tuple[str, QWidget | QLayout]]) -> None:
     """Add labelled rows to `form` ("" for a row under the previous label)."""
     for label, field in rows:
@@ -91,6 +103,31 @@ def spin_box(low: int, high: int, value: int = 0, suffix: str = "", tooltip: str
     spin.setSuffix(suffix)
     spin.setToolTip(tooltip)
     return spin
+
+
+MISMATCH_COLOR = QColor("#9e9e9e")
+
+
+def mark_mismatches(combo: QComboBox, family: str, family_of: Mapping[int, str], what: str) -> None:
+    """Grey the combo's items whose platform is not `family`, with a tooltip saying why."""
+    text = combo.currentText()
+    for index in range(combo.count()):
+        own = family_of.get(index, "")
+        mismatch = bool(family and own and own != family)
+        tip = FAMILY_LABEL.get(own, "")
+        if mismatch:
+            tip = f"{tip}: does not run the chosen {FAMILY_LABEL[family]} {what}"
+        # Only real changes: a change to the current item resets an editable combo's typed text.
+        if bool(combo.itemData(index, Qt.ItemDataRole.ForegroundRole)) != mismatch:
+            combo.setItemData(
+                index, QBrush(MISMATCH_COLOR) if mismatch else None, Qt.ItemDataRole.ForegroundRole
+            )
+        if (combo.itemData(index, Qt.ItemDataRole.ToolTipRole) or "") != tip:
+            combo.setItemData(index, tip or None, Qt.ItemDataRole.ToolTipRole)
+    if combo.isEditable() and combo.currentText() != text:
+        combo.blockSignals(True)
+        combo.setEditText(text)
+        combo.blockSignals(False)
 
 
 class ProblemList(QListWidget):
