@@ -233,6 +233,8 @@ class JobStore(BoundService):
                     if queue:
                         job = replace(job, queue=queue)
                 self._kids.setdefault(parent, set()).add(job.job_id)
+            elif job.array_size is not None and job.queue and job.job_id not in self._arrays:
+                self._arrays[job.job_id] = _Array(job.queue, job.array_size)
             old = store.get(job.job_id)
             if old is not None and job.exit_code is None and old.exit_code is not None:
                 job = replace(job, exit_code=old.exit_code)  # ListJobs rows may leave it out
@@ -321,9 +323,6 @@ class JobStore(BoundService):
         """One ListJobs page of a queue's jobs in one status, as entries and as the monitor's rows."""
         rows, changed, token = await call(_states_page, gateway, queue, status, token, self._jobs)
         self.put(changed)
-        for job in changed:
-            if job.array_size is not None and job.job_id not in self._arrays:
-                self._arrays[job.job_id] = _Array(queue, job.array_size)
         return rows, token
 
     async def poll_arrays(
