@@ -162,6 +162,7 @@ class JobsPanel(JobActions, Panel):
         self.child_status_combo.addItem("Children: all")
         for status in JobStatus:
             self.child_status_combo.addItem(f"Children: {status.value}")
+        self.child_status_combo.hide()  # shown while an array is expanded
         self.child_status_combo.currentIndexChanged.connect(
             lambda i: self.model.set_child_status_filter(list(JobStatus)[i - 1] if i > 0 else None)
         )
@@ -178,10 +179,8 @@ class JobsPanel(JobActions, Panel):
             self.resubmit_button,
             self.cancel_button,
             self.terminate_button,
-            self.children_button,
         ):
             actions.addWidget(button)
-        actions.addWidget(self.child_status_combo)
         # The filter box takes the free middle of the action row: wide at any window size, and the
         # status tabs below keep the whole width for their counts (SUCCEEDED (90,000)…).
         actions.addSpacing(12)
@@ -215,6 +214,8 @@ class JobsPanel(JobActions, Panel):
         tabs_row = QHBoxLayout()
         tabs_row.addWidget(self.status_tabs)
         tabs_row.addStretch(1)
+        tabs_row.addWidget(self.child_status_combo)
+        tabs_row.addWidget(self.children_button)
         layout.addLayout(tabs_row)
         layout.addWidget(self.splitter, 1)
 
@@ -498,8 +499,10 @@ class JobsPanel(JobActions, Panel):
         if self.model.is_expanded(job_id):
             self.model.set_expanded(job_id, False)
             self.store.collapse(job_id)
+            self.child_status_combo.setVisible(bool(self.store.expanded))
             return None
         self.model.set_expanded(job_id, True)
+        self.child_status_combo.show()
         return self.spawn(self._expand(job_id), "List array children")
 
     async def _expand(self, job_id: str) -> None:
