@@ -391,7 +391,11 @@ class JobStore(BoundService):
                 seen.update(pairs)
                 if not token:
                     break
-        left = [child for child in array.active if child not in seen]
+        # Active before (at the last poll, or as any listing left them) and in no active list now.
+        jobs = self._jobs
+        known = self._kids.get(parent_id, set())
+        left = {child for child in array.active if child not in seen}
+        left.update(c for c in known if c not in seen and c in jobs and not jobs[c].status.is_terminal)
         array.leaving.update(left)
         array.active = seen
 

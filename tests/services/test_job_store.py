@@ -123,7 +123,7 @@ def test_monitor_counts_array_children_as_the_sandbox_does_and_peaks_at_the_envi
 
 
 def test_expanding_an_array_lists_its_children_and_aged_out_children_are_gone(
-    quick_sandbox: Sandbox, runner: Runner, run_async: Callable[..., Any]
+    quick_sandbox: Sandbox, runner: Runner, run_async: Callable[..., Any], wait_until: Callable[..., None]
 ) -> None:
     gateway = quick_sandbox.gateway()
     fargate_queue(gateway, seconds=0)
@@ -134,6 +134,7 @@ def test_expanding_an_array_lists_its_children_and_aged_out_children_are_gone(
         jobName="five", jobQueue="q", jobDefinition="one", arrayProperties={"size": 5}
     )["jobId"]
     store.put([JobSummary(parent, "five", JobStatus.PENDING, queue="q", array_size=5)])
+    wait_until(lambda: len(gateway.list_array_children(parent)) == 5, 20, "children created")
     pages: list[list[JobSummary]] = []
     children = run_async(store.expand(parent, pages.append))
     assert [c.array_index for c in children] == [0, 1, 2, 3, 4]
