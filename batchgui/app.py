@@ -207,7 +207,7 @@ class Application:
             JobQueuesPanel(self.services, self.inventory),
             JobDefinitionsPanel(self.services, self.inventory),
             SchedulingPoliciesPanel(self.services, self.inventory),
-            JobsPanel(self.services, self.facades.jobs),
+            JobsPanel(self.services, self.facades.jobs, self.facades.monitor.store),
             MonitorPanel(self.services, self.facades.monitor),
             SubmissionsPanel(self.services, self.facades.submissions),
         ]

@@ -192,21 +192,29 @@ class BatchGateway:
         rows = [JobSummary.from_api(dict(item), queue=queue) for item in response["jobSummaryList"]]
         return rows, response.get("nextToken")
 
+    def list_array_children_page(
+        self, array_job_id: str, status: JobStatus, next_token: str | None = None
+    ) -> tuple[list[JobSummary], str | None]:
+        """One ListJobs page of an array's children in one status (arrayJobId, up to 1,000)."""
+        kwargs: dict[str, Any] = {
+            "arrayJobId": array_job_id,
+            "jobStatus": status.value,
+            "maxResults": LIST_JOBS_PAGE,
+        }
+        if next_token:
+            kwargs["nextToken"] = next_token
+        response = self._client.list_jobs(**kwargs)
+        rows = [JobSummary.from_api(dict(item)) for item in response["jobSummaryList"]]
+        return rows, response.get("nextToken")
+
     def list_array_children(self, array_job_id: str, status: JobStatus | None = None) -> list[JobSummary]:
         """The children of an array job (ListJobs arrayJobId), in index order where the endpoint keeps it."""
         rows: list[JobSummary] = []
-        statuses: list[JobStatus | None] = [status] if status is not None else list(JobStatus)
-        for one in statuses:
+        for one in [status] if status is not None else list(JobStatus):
             token: str | None = None
             while True:
-                kwargs: dict[str, Any] = {"arrayJobId": array_job_id, "maxResults": LIST_JOBS_PAGE}
-                if one is not None:
-                    kwargs["jobStatus"] = one.value
-                if token:
-                    kwargs["nextToken"] = token
-                response = self._client.list_jobs(**kwargs)
-                rows.extend(JobSummary.from_api(dict(item)) for item in response["jobSummaryList"])
-                token = response.get("nextToken")
+                page, token = self.list_array_children_page(array_job_id, one, token)
+                rows.extend(page)
                 if not token:
                     break
         unique = {row.job_id: row for row in rows}

@@ -129,3 +129,57 @@ def merge_poll(
         job_id for job_id, created in finished.items() if created < forget_before_ms
     )
     return changes
+
+
+# --- array jobs ----------------------------------------------------------------------------------
+def parent_of(job_id: str) -> str | None:
+    """The array parent of a child id (`parent:index`), None for any other id."""
+    parent, colon, index = job_id.rpartition(":")
+    return parent if colon and parent and index.isdigit() else None
+
+
+@dataclass(frozen=True)
+class ArrayProgress:
+    """An array parent's children by status: from the children the store knows, or the parent's
+    statusSummary (DescribeJobs), whichever is more complete."""
+
+    size: int
+    counts: tuple[tuple[str, int], ...] = ()
+
+    def count(self, status: JobStatus) -> int:
+        return dict(self.counts).get(status.value, 0)
+
+    @property
+    def done(self) -> int:
+        return self.count(JobStatus.SUCCEEDED) + self.count(JobStatus.FAILED)
+
+    def text(self) -> str:
+        """ "8 running · 42 runnable · 0 failed of 50" (running counts STARTING too)."""
+        running = self.count(JobStatus.RUNNING) + self.count(JobStatus.STARTING)
+        waiting = self.count(JobStatus.RUNNABLE)
+        parts = [f"{running} running", f"{waiting} runnable"]
+        pending = self.count(JobStatus.SUBMITTED) + self.count(JobStatus.PENDING)
+        if pending:
+            parts.append(f"{pending} pending")
+        succeeded = self.count(JobStatus.SUCCEEDED)
+        if succeeded:
+            parts.append(f"{succeeded} succeeded")
+        parts.append(f"{self.count(JobStatus.FAILED)} failed")
+        return " · ".join(parts) + f" of {self.size}"
+
+    @classmethod
+    def build(cls, size: int, summary: Mapping[str, int], children: Iterable[str] = ()) -> ArrayProgress:
+        """From a statusSummary, or from the statuses of the known children when they are more."""
+        counted: dict[str, int] = {}
+        for status in children:
+            counted[status] = counted.get(status, 0) + 1
+        source = counted if sum(counted.values()) > sum(summary.values()) else summary
+        order = [s.value for s in JobStatus]
+        return cls(size, tuple((s, int(source[s])) for s in order if source.get(s)))
+
+
+def summary_deltas(before: Mapping[str, int], after: Mapping[str, int]) -> tuple[int, int]:
+    """Children that finished between two statusSummaries of one parent: (succeeded, failed)."""
+    succeeded = after.get(JobStatus.SUCCEEDED.value, 0) - before.get(JobStatus.SUCCEEDED.value, 0)
+    failed = after.get(JobStatus.FAILED.value, 0) - before.get(JobStatus.FAILED.value, 0)
+    return max(0, succeeded), max(0, failed)

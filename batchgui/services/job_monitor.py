@@ -19,7 +19,7 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import partial
@@ -50,6 +50,7 @@ from batchgui.services.bound import BoundService
 from batchgui.services.budget import TokenBucket
 from batchgui.services.connections import Backend, ConnectionManager
 from batchgui.services.events import Listeners
+from batchgui.services.job_store import JobStore
 from batchgui.services.memory import Freeze, no_freeze
 from batchgui.services.runner import Runner, RunnerClosed
 from batchgui.services.sample_store import SampleStore, open_store
@@ -173,6 +174,7 @@ class JobMonitor(BoundService):
         store_opener: Callable[[Path, ConnectionSpec], SampleStore] = open_store,
         spawn: Callable[[Coroutine[Any, Any, None], str], asyncio.Task[None]] | None = None,
         freeze: Freeze = no_freeze,
+        store: JobStore | None = None,
     ) -> None:
         super().__init__(runner, connections)
         self._spawn = spawn
@@ -189,7 +191,12 @@ class JobMonitor(BoundService):
         self.runnable_waiting: Listeners[RunnableAlert] = Listeners()
         self.history = History()
         self.counters = PollCounters()
-        self.budget = TokenBucket(self.settings.requests_per_s, monotonic=monotonic)
+        # The one job store: this loop is its poller, and its budget is the account's.
+        self.store = store or JobStore(
+            runner, connections, requests_per_s=self.settings.requests_per_s, monotonic=monotonic
+        )
+        self.store.set_rate(self.settings.requests_per_s)
+        self.store.drive(self._poll_for_views, lambda: self.running)
         self.last_status = MonitorStatus(MonitorState.STOPPED, "Not monitoring")
         self.queues: list[JobQueue] = []
         self.environments: list[ComputeEnvironment] = []
@@ -213,6 +220,11 @@ class JobMonitor(BoundService):
         self._queues_read_at: float | None = None
         self._alerted: set[tuple[str, str]] = set()
         self.counters = PollCounters()
+
+    @property
+    def budget(self) -> TokenBucket:
+        """The account-wide request budget (the store's: every Batch request takes a token)."""
+        return self.store.budget
 
     @property
     def running(self) -> bool:
@@ -257,7 +269,8 @@ class JobMonitor(BoundService):
         self.stop()
         self._bound = backend
         self._reset_tracking()
-        self.budget = TokenBucket(self.settings.requests_per_s, monotonic=self._monotonic)
+        self.store.forget()
+        self.store.budget = TokenBucket(self.settings.requests_per_s, monotonic=self._monotonic)
         self.history = History(keep_s=self.history.keep_s)
         self.history_replaced.emit(self.history)
         if was_running and backend is not None:
@@ -280,8 +293,7 @@ class JobMonitor(BoundService):
         """New interval, budget or alert threshold; takes effect from the next poll."""
         self.settings = settings
         self._interval_s = settings.interval_s
-        if settings.requests_per_s != self.budget.per_s:
-            self.budget = TokenBucket(settings.requests_per_s, monotonic=self._monotonic)
+        self.store.set_rate(settings.requests_per_s)
 
     def stop(self) -> None:
         if self._task is not None and not self._task.done():
@@ -397,7 +409,16 @@ class JobMonitor(BoundService):
             raise RuntimeError("no connection to monitor")
         return await self._poll(self._bound)
 
+    async def _poll_for_views(self) -> None:
+        """A view asked the store for fresh states (F5, or its refresh while the loop is off)."""
+        if self._bound is not None:
+            await self._poll(self._bound)
+
     async def _poll(self, backend: Backend) -> Sample:
+        async with self.store.poll_lock():
+            return await self._poll_locked(backend)
+
+    async def _poll_locked(self, backend: Backend) -> Sample:
         """One poll. The GUI thread only sends requests and applies what changed: pages are parsed
         into tuples on the worker that read them, and the comparison with 10,000 tracked jobs
         (`merge_poll`) and the sample's aggregation run on a worker too.
@@ -421,8 +442,8 @@ class JobMonitor(BoundService):
             for status in ACTIVE_STATUSES:
                 token: str | None = None
                 while True:
-                    rows, token = await self._call(
-                        poll, batch.list_job_states_page, queue.name, status, token
+                    rows, token = await self.store.list_states_page(
+                        partial(self._call, poll), batch, queue.name, status, token
                     )
                     pages.append(rows)
                     if not token:
@@ -444,6 +465,7 @@ class JobMonitor(BoundService):
         await self._apply_changes(poll, changes)
         await self._settle_leavers(poll, backend, changes)
         await self._describe_new_running(poll, backend, changes.need_resources)
+        await self._poll_arrays(poll, backend)
         if not baselined:
             self._baseline_ms = poll_ms
         self._last_poll_ms = poll_ms
@@ -452,7 +474,7 @@ class JobMonitor(BoundService):
                 build_sample,
                 self._clock(),
                 self._interval_s,
-                active=self._jobs,
+                active=self._sample_book(),
                 queues=list(self.queues),
                 environments=list(self.environments),
                 events=dict(poll.events),
@@ -487,6 +509,7 @@ class JobMonitor(BoundService):
         filters = JobFilters(created_after_ms=after_ms)
         while True:
             rows, token = await self._call(poll, backend.batch.list_jobs_filtered_page, queue, filters, token)
+            self.store.put(rows)
             for row in rows:
                 # Some endpoints ignore the filter: check the time here too.
                 if row.created_at is not None and row.created_at <= after_ms:
@@ -550,6 +573,7 @@ class JobMonitor(BoundService):
         for chunk in chunks(changes.unknown, DESCRIBE_JOBS_MAX):
             described = await self._call(poll, backend.batch.describe_jobs, list(chunk))
             self.counters.described += len(described)
+            self.store.put([self.store.record_description(job) for job in described])
             found = set()
             for job in described:
                 job_id = str(job.get("jobId", ""))
@@ -578,13 +602,20 @@ class JobMonitor(BoundService):
         if tracked is None:
             return
         self._finished[job_id] = tracked[CREATED] or 0
+        if job_id in self.store.array_parents():
+            return  # its children were counted as they finished
         queue = tracked[QUEUE]
         self._count_finished(poll, queue, FinishedJob(job_id, tracked[NAME], queue, status, reason))
 
     async def _describe_new_running(self, poll: _Poll, backend: Backend, candidates: list[str]) -> None:
         """vCPUs/memory of jobs that reached STARTING/RUNNING, within what is left of the budget."""
         jobs = self._jobs
-        waiting = [job_id for job_id in candidates if job_id in jobs and jobs[job_id][RESOURCES] is None]
+        parents = self.store.array_parents()  # described with their children (_poll_arrays)
+        waiting = [
+            job_id
+            for job_id in candidates
+            if job_id in jobs and jobs[job_id][RESOURCES] is None and job_id not in parents
+        ]
         if not waiting:
             return
         allowance = self._interval_s * self.budget.per_s - poll.requests
@@ -604,6 +635,33 @@ class JobMonitor(BoundService):
                         old[REASON],
                         _resources(job),
                     )
+
+    async def _poll_arrays(self, poll: _Poll, backend: Backend) -> None:
+        """The children of active arrays, through the store; those that finished are counted."""
+        allowance = int(self._interval_s * self.budget.per_s - poll.requests)
+        await self.store.poll_arrays(partial(self._call, poll), backend.batch, max(1, allowance // 4))
+        for queue, events in self.store.take_events().items():
+            if not self._baseline_ms:
+                continue
+            happened = poll.event(queue)
+            happened.succeeded += events.succeeded
+            happened.failed += events.failed
+            self.counters.succeeded += events.succeeded
+            self.counters.failed += events.failed
+            poll.failed.extend(
+                FinishedJob(c.job_id, c.name, queue, c.status, c.status_reason)
+                for c in events.failed_children
+            )
+
+    def _sample_book(self) -> Mapping[str, ActiveRow]:
+        """The active jobs a sample counts: array parents stand for their children, which count."""
+        parents = self.store.array_parents()
+        children = self.store.active_children()
+        if not parents and not children:
+            return self._jobs
+        book = {job_id: row for job_id, row in self._jobs.items() if job_id not in parents}
+        book.update(children)
+        return book
 
     def _check_runnable(self, sample: Sample) -> None:
         limit = self.settings.runnable_alert_s

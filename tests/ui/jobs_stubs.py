@@ -1,6 +1,7 @@
 """Stub facades for the Jobs and Monitor panels (qutebrowser's stubs.py habit): no server, no runner.
 
-`FakeJobs` stands in for services.jobs.JobsService and `FakeMonitor` for services.job_monitor.JobMonitor;
+`FakeJobs` stands in for services.jobs.JobsService, `FakeStore` for services.job_store.JobStore and
+`FakeMonitor` for services.job_monitor.JobMonitor;
 each records the typed requests it is given. `panel_services()` gives what a Panel needs (tasks,
 settings, a connection that is "open") without any AWS endpoint.
 """
@@ -18,9 +19,11 @@ from batchgui.domain.job_detail import JobDetail
 from batchgui.domain.job_logs import LogEvent
 from batchgui.domain.job_platforms import Platforms
 from batchgui.domain.job_requests import JobFilters, StopResult, SubmitJobRequest
+from batchgui.domain.job_tracking import ArrayProgress
 from batchgui.domain.metrics import History, Sample
 from batchgui.services.events import Listeners
 from batchgui.services.job_monitor import FinishedJob, MonitorSettings, MonitorStatus, RunnableAlert
+from batchgui.services.job_store import JobChanges
 from batchgui.services.jobs import LiveState, LoadResult, SubmitBatch, SubmitResult
 from batchgui.services.log_follower import LogHooks, LogState, LogStatus
 from batchgui.services.tasks import TaskSet
@@ -187,3 +190,58 @@ class FakeMonitor:
 
     async def export_csv(self, path: Path, start: float) -> None:
         self.exports.append((path, start))
+
+
+class FakeStore:
+    """The job store over a FakeJobs: entries, change sets, and a refresh that lists the fake's jobs."""
+
+    def __init__(self, jobs: FakeJobs) -> None:
+        self._fake = jobs
+        self._jobs: dict[str, JobSummary] = {}
+        self._listeners: list[Callable[[JobChanges], None]] = []
+        self.live = False
+        self.expanded: set[str] = set()
+
+    def get(self, job_id: str) -> JobSummary | None:
+        return self._jobs.get(job_id)
+
+    def children(self, array_job_id: str) -> list[JobSummary]:
+        kids = [j for j in self._jobs.values() if j.job_id.startswith(f"{array_job_id}:")]
+        return sorted(kids, key=lambda j: j.array_index or 0)
+
+    def progress(self, array_job_id: str) -> ArrayProgress | None:
+        parent = self._jobs.get(array_job_id)
+        if parent is None or parent.array_size is None:
+            return None
+        statuses = [j.status.value for j in self.children(array_job_id)]
+        return ArrayProgress.build(parent.array_size, {}, statuses)
+
+    def subscribe(self, listener: Callable[[JobChanges], None]) -> Callable[[], None]:
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    def put(self, jobs: Sequence[JobSummary]) -> None:
+        changed = [j for j in jobs if self._jobs.get(j.job_id) != j]
+        self._jobs.update((j.job_id, j) for j in changed)
+        if changed:
+            for listener in list(self._listeners):
+                listener(JobChanges(tuple(changed)))
+
+    async def refresh(self) -> None:
+        self.put(list(self._fake.jobs.values()))
+
+    async def describe(self, job_ids: Sequence[str]) -> list[JobDetail]:
+        return await self._fake.describe(job_ids)
+
+    async def expand(
+        self, array_job_id: str, on_page: Callable[[list[JobSummary]], None] | None = None
+    ) -> list[JobSummary]:
+        self.expanded.add(array_job_id)
+        self.put([j for j in self._fake.jobs.values() if j.job_id.startswith(f"{array_job_id}:")])
+        kids = self.children(array_job_id)
+        if on_page is not None and kids:
+            on_page(kids)
+        return kids
+
+    def collapse(self, array_job_id: str) -> None:
+        self.expanded.discard(array_job_id)

@@ -250,3 +250,22 @@ def test_many_selected_rows_stay_selected_across_a_sort(qapp: Any) -> None:
     assert {model.job_at(i).job_id for i in selection.selectedRows()} == chosen  # type: ignore[union-attr]
     model.sort(COLUMN_OF["Created"], Qt.SortOrder.AscendingOrder)
     assert {model.job_at(i).job_id for i in selection.selectedRows()} == chosen  # type: ignore[union-attr]
+
+
+def test_a_reload_with_a_filter_active_shows_each_matching_job_once() -> None:
+    """F5 with a local filter: the model was cleared and refilled while the filter stayed on; the
+    table said "45 of 44 jobs", showed rows that did not match and the same job id twice."""
+    model = JobsTableModel(flush_ms=0)
+    rows = [job(n, name=f"{'match' if n % 4 == 0 else 'other'}-{n}") for n in range(44)]
+    model.upsert(rows)
+    model.flush()
+    model.set_filter_text("match")
+    assert model.rowCount() == 11
+    model.clear()
+    model.upsert(rows)
+    model.flush()
+    shown = model.visible_jobs()
+    assert model.total() == 44
+    assert model.rowCount() == 11
+    assert all("match" in j.name for j in shown)
+    assert len({j.job_id for j in shown}) == len(shown)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import QItemSelectionModel
 from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
 
 from batchgui.app import Application
@@ -425,3 +426,57 @@ def test_submit_dialog_in_the_app_proposes_a_runnable_pair(
     dialog.queue_combo.setCurrentText(mismatched)
     assert dialog.platform_problem()
     dialog.deleteLater()
+
+
+def test_expanding_an_array_lists_its_children_and_terminating_two_leaves_the_others_running(
+    make_app: Callable[..., Application], sandbox: Any, wait_until: Wait
+) -> None:
+    panel = open_panel(make_app, SandboxEndpoint(sandbox), wait_until)
+    backend = panel.jobs.connections.backend
+    assert backend is not None
+    client = backend.batch.client
+    parent = client.submit_job(
+        jobName="five-sleepers",
+        jobQueue="fargate-queue",
+        jobDefinition="csv-row-processor",
+        arrayProperties={"size": 5},
+        containerOverrides={"command": ["sleep", "60"]},
+    )["jobId"]
+    panel.refresh()
+    wait_until(lambda: panel.model.job(parent) is not None, 30, "array listed")
+    task = panel.toggle_children(parent)
+    assert task is not None
+    wait_until(task.done, 30, "children listed")
+    panel.model.flush()
+    children = [f"{parent}:{n}" for n in range(5)]
+    shown = [j.job_id for j in panel.model.visible_jobs()]
+    assert shown[shown.index(parent) + 1 : shown.index(parent) + 6] == children
+    assert panel.model.index(panel.model.row_of(children[3]), 0).data().strip().startswith("#3")
+
+    def running() -> set[str]:
+        described = client.describe_jobs(jobs=children)["jobs"]
+        return {j["jobId"] for j in described if j["status"] == "RUNNING"}
+
+    wait_until(lambda: len(running()) == 5, 60, "all five children running")
+    panel.table.clearSelection()
+    for child in (children[1], children[3]):
+        panel.table.selectionModel().select(
+            panel.model.index(panel.model.row_of(child), 0),
+            QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows,
+        )
+    assert [j.job_id for j in panel.selected_jobs()] == [children[1], children[3]]
+    stop = panel.spawn(panel.stop_selected(True), "terminate")
+    click_message_button(panel, wait_until, "Terminate")
+    wait_until(stop.done, 30, "terminated")
+    assert [r.job_id for r in stop.result()] == [children[1], children[3]]
+
+    def ended() -> bool:
+        described = {j["jobId"]: j["status"] for j in client.describe_jobs(jobs=children)["jobs"]}
+        return described[children[1]] == described[children[3]] == "FAILED"
+
+    wait_until(ended, 30, "the two children ended")
+    assert running() == {children[0], children[2], children[4]}
+    # The table hears of it through the store.
+    wait_until(lambda: reached(panel, children[1], JobStatus.FAILED), 30, "child FAILED in the table")
+    assert status_of(panel, children[0]) is JobStatus.RUNNING
+    client.terminate_job(jobId=parent, reason="test over")

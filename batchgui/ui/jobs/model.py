@@ -35,6 +35,7 @@ from PySide6.QtGui import QColor
 
 from batchgui.domain.batch import JobStatus, JobSummary
 from batchgui.domain.job_detail import JobDetail
+from batchgui.domain.job_tracking import ArrayProgress, parent_of
 from batchgui.ui.jobs.columns import COLUMNS, CachedKeys, definition_name
 from batchgui.ui.widgets.table_model import header_text
 
@@ -87,6 +88,14 @@ class JobsTableModel(QAbstractTableModel):
         self._words: list[str] = []
         self._pending: dict[str, JobSummary] = {}
         self._pending_details: dict[str, JobDetail] = {}
+        # Array children are rows too (so actions act on them), shown under their expanded parent;
+        # the status tabs show them among the other rows.
+        self._kids: dict[str, list[int]] = {}
+        self._expanded: set[str] = set()
+        self._child_status: JobStatus | None = None
+        self._progress: dict[str, ArrayProgress] = {}
+        # The shown rows when some parent is expanded (and no status tab is chosen), else None.
+        self._display: list[int] | None = None
         self._flush_timer = QTimer(self)
         self._flush_timer.setSingleShot(True)
         self._flush_timer.setInterval(flush_ms)
@@ -97,20 +106,29 @@ class JobsTableModel(QAbstractTableModel):
 
     # --- Qt model interface -------------------------------------------------------------------
     def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(self._view)
+        return 0 if parent.isValid() else self._shown_count()
+
+    def _shown_count(self) -> int:
+        return len(self._display) if self._display is not None else len(self._view)
 
     def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.columns)
 
     def _source(self, position: int) -> int:
+        if self._display is not None:
+            return self._display[position]
         return self._view[len(self._view) - 1 - position] if self._descending else self._view[position]
 
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._view):
+        if not index.isValid() or not 0 <= index.row() < self._shown_count():
             return None
         job = self._rows[self._source(index.row())]
         column = self.columns[index.column()]
         if role == Qt.ItemDataRole.DisplayRole:
+            if column.title == "Name":
+                return self._name_text(job)
+            if column.title == "Array" and job.job_id in self._progress:
+                return self._progress[job.job_id].text()
             return column.text(job, self._details.get(job.job_id))
         if role == Qt.ItemDataRole.ToolTipRole:
             if column.title == "Status reason":
@@ -143,13 +161,14 @@ class JobsTableModel(QAbstractTableModel):
         self._descending = descending
         self._resort()
         self._view = self._filtered()
+        self._rebuild_display()
         self._restore_persistent(persistent, old)
         self.layoutChanged.emit()
         self.rows_changed.emit()
 
     # --- reading ------------------------------------------------------------------------------
     def job_at(self, index: ModelIndex) -> JobSummary | None:
-        if not index.isValid() or not 0 <= index.row() < len(self._view):
+        if not index.isValid() or not 0 <= index.row() < self._shown_count():
             return None
         return self._rows[self._source(index.row())]
 
@@ -165,6 +184,11 @@ class JobsTableModel(QAbstractTableModel):
         number = self._index.get(job_id)
         if number is None:
             return -1
+        if self._display is not None:
+            try:
+                return self._display.index(number)
+            except ValueError:
+                return -1
         try:
             position = self._view.index(number)
         except ValueError:
@@ -172,7 +196,7 @@ class JobsTableModel(QAbstractTableModel):
         return len(self._view) - 1 - position if self._descending else position
 
     def visible_jobs(self) -> list[JobSummary]:
-        view = reversed(self._view) if self._descending else self._view
+        view = self._shown()
         return [self._rows[i] for i in view]
 
     def all_jobs(self) -> list[JobSummary]:
@@ -217,12 +241,17 @@ class JobsTableModel(QAbstractTableModel):
         self._pending = {}
         self._pending_details = {}
         self._counts = dict.fromkeys(JobStatus, 0)
+        self._kids = {}
+        self._progress = {}
+        self._display = None
         self._order = []
         self._order_keys = None
         self._order_keys_source = None
         self._key_cache = {}
         self._warm_timer.stop()
-        self._view = self._order
+        # A filter that stays on needs a view of its own: `_view` is `_order` itself only when nothing
+        # is filtered (sharing them while filtering added every new row twice, matching or not).
+        self._view = self._filtered()
         self.endResetModel()
         self.counts_changed.emit()
         self.rows_changed.emit()
@@ -296,7 +325,8 @@ class JobsTableModel(QAbstractTableModel):
                             moved.append(number)
         if not new_jobs and not changed:
             return
-        if not new_jobs and not moved and not status_moves:
+        displayed = self._display is not None
+        if not new_jobs and not moved and not status_moves and not displayed:
             # Nothing moves: repaint what is shown, keep scroll and selection as they are.
             if self._view:
                 self.dataChanged.emit(
@@ -310,10 +340,15 @@ class JobsTableModel(QAbstractTableModel):
             index[job.job_id] = number
             counts[job.status] += 1
         rows.extend(new_jobs)
+        for number, job in enumerate(new_jobs, start):
+            if job.array_index is not None:
+                parent = parent_of(job.job_id)
+                if parent is not None:
+                    self._kids.setdefault(parent, []).append(number)
         self._search.extend([_search_text(job) for job in new_jobs])
         self._warm_timer.start(WARM_AFTER_MS)
         added = list(range(start, len(self._rows)))
-        appending = sort_column is None and not moved and not status_moves
+        appending = sort_column is None and not moved and not status_moves and not displayed
         if appending and not self._filtering():
             first = len(self._view)
             self.beginInsertRows(QModelIndex(), first, first + len(added) - 1)
@@ -321,6 +356,8 @@ class JobsTableModel(QAbstractTableModel):
             self._view = self._order
             self.endInsertRows()
         elif appending:
+            if self._view is self._order:
+                self._view = list(self._order)  # filtering began (the first children): a view of its own
             shown = self._filter_rows(added)
             if shown:
                 first = len(self._view)
@@ -337,6 +374,7 @@ class JobsTableModel(QAbstractTableModel):
                 self._remove_from_order(moved)
             self._insert_into_order(moved + added)
             self._view = self._filtered()
+            self._rebuild_display()
             self._restore_persistent(persistent, old_view)
             self.layoutChanged.emit()
         self.counts_changed.emit()
@@ -344,7 +382,7 @@ class JobsTableModel(QAbstractTableModel):
 
     # --- internals ----------------------------------------------------------------------------
     def _filtering(self) -> bool:
-        return self._status_filter is not None or bool(self._words)
+        return self._status_filter is not None or bool(self._words) or bool(self._kids)
 
     def _filter_rows(self, candidates: Sequence[int]) -> list[int]:
         if not self._filtering():
@@ -353,6 +391,9 @@ class JobsTableModel(QAbstractTableModel):
         shown = list(candidates)
         if status is not None:
             shown = [i for i in shown if rows[i].status is status]
+        elif self._kids:
+            # Children are shown under their expanded parent, not among the top-level rows.
+            shown = [i for i in shown if rows[i].array_index is None]
         for word in words:
             shown = [i for i in shown if word in search[i]]
         return shown
@@ -365,6 +406,7 @@ class JobsTableModel(QAbstractTableModel):
         self.layoutAboutToBeChanged.emit()
         persistent, old = self._remember_persistent()
         self._view = self._filtered()
+        self._rebuild_display()
         self._restore_persistent(persistent, old)
         self.layoutChanged.emit()
         self.rows_changed.emit()
@@ -472,7 +514,8 @@ class JobsTableModel(QAbstractTableModel):
     def _remember_persistent(self) -> tuple[list[QModelIndex], list[int]]:
         """The persistent indexes (selection, current) and the rows they point at."""
         persistent = self.persistentIndexList()
-        sources = [self._source(p.row()) if 0 <= p.row() < len(self._view) else -1 for p in persistent]
+        count = self._shown_count()
+        sources = [self._source(p.row()) if 0 <= p.row() < count else -1 for p in persistent]
         return persistent, sources
 
     def _restore_persistent(self, persistent: list[QModelIndex], sources: list[int]) -> None:
@@ -480,13 +523,13 @@ class JobsTableModel(QAbstractTableModel):
             return
         position: dict[int, int] = {}
         wanted = {source for source in sources if source >= 0}
-        last = len(self._view) - 1
-        if len(wanted) > 8:
-            # Many selected rows: one pass over the view instead of a search per row.
-            for at, source in enumerate(self._view):
+        if len(wanted) > 8 or self._display is not None:
+            # Many selected rows: one pass over the shown rows instead of a search per row.
+            for at, source in enumerate(self._shown()):
                 if source in wanted:
-                    position[source] = last - at if self._descending else at
+                    position[source] = at
         else:
+            last = len(self._view) - 1
             for source in wanted:
                 try:
                     at = self._view.index(source)
@@ -498,6 +541,146 @@ class JobsTableModel(QAbstractTableModel):
             for p, s in zip(persistent, sources, strict=True)
         ]
         self.changePersistentIndexList(persistent, new_indexes)
+
+    # --- array children -------------------------------------------------------------------------
+    def _shown(self) -> list[int]:
+        """Row numbers in the order shown."""
+        if self._display is not None:
+            return self._display
+        return list(reversed(self._view)) if self._descending else self._view
+
+    def _name_text(self, job: JobSummary) -> str:
+        if job.array_index is not None and self._display is not None:
+            return f"    #{job.array_index}  {job.name}"
+        if job.array_size is not None and job.array_index is None:
+            return ("▾ " if job.job_id in self._expanded else "▸ ") + job.name
+        return job.name
+
+    def _visible_children(self, parent_id: str) -> list[int]:
+        rows, search = self._rows, self._search
+        kids = sorted(self._kids.get(parent_id, ()), key=lambda n: rows[n].array_index or 0)
+        if self._child_status is not None:
+            status = self._child_status
+            kids = [n for n in kids if rows[n].status is status]
+        for word in self._words:
+            kids = [n for n in kids if word in search[n]]
+        return kids
+
+    def _rebuild_display(self) -> None:
+        expanded = self._expanded
+        if not expanded or self._status_filter is not None:
+            self._display = None
+            return
+        rows = self._rows
+        out: list[int] = []
+        for number in reversed(self._view) if self._descending else self._view:
+            out.append(number)
+            job_id = rows[number].job_id
+            if job_id in expanded:
+                out.extend(self._visible_children(job_id))
+        self._display = out
+
+    def _relayout(self) -> None:
+        self.flush()
+        self.layoutAboutToBeChanged.emit()
+        persistent, old = self._remember_persistent()
+        self._rebuild_display()
+        self._restore_persistent(persistent, old)
+        self.layoutChanged.emit()
+        self.rows_changed.emit()
+
+    def is_expanded(self, job_id: str) -> bool:
+        return job_id in self._expanded
+
+    def set_expanded(self, job_id: str, expanded: bool) -> None:
+        """Show (or hide) an array parent's children right under it."""
+        if expanded == (job_id in self._expanded):
+            return
+        if expanded:
+            self._expanded.add(job_id)
+        else:
+            self._expanded.discard(job_id)
+        self._relayout()
+
+    def set_child_status_filter(self, status: JobStatus | None) -> None:
+        """Show only the expanded arrays' children in this status (None: all of them)."""
+        if status == self._child_status:
+            return
+        self._child_status = status
+        self._relayout()
+
+    @property
+    def child_status_filter(self) -> JobStatus | None:
+        return self._child_status
+
+    def children_of(self, job_id: str) -> list[JobSummary]:
+        rows = self._rows
+        return sorted((rows[n] for n in self._kids.get(job_id, ())), key=lambda j: j.array_index or 0)
+
+    def children_total(self) -> int:
+        return sum(len(kids) for kids in self._kids.values())
+
+    def set_progress(self, progress: dict[str, ArrayProgress]) -> None:
+        """Array parents' progress text ("8 running · 42 runnable · 0 failed of 50")."""
+        changed = {k: v for k, v in progress.items() if self._progress.get(k) != v}
+        if not changed:
+            return
+        self._progress.update(changed)
+        shown = self._shown_count()
+        if shown:
+            column = COLUMN_OF["Array"]
+            self.dataChanged.emit(self.index(0, column), self.index(shown - 1, column))
+
+    def remove(self, job_ids: Iterable[str]) -> None:
+        """Drop jobs that no longer exist (or were not listed again); selection and current row stay
+        on the jobs that remain."""
+        self.flush()
+        drop = {self._index[job_id] for job_id in job_ids if job_id in self._index}
+        if not drop:
+            return
+        self.layoutAboutToBeChanged.emit()
+        persistent = self.persistentIndexList()
+        count = self._shown_count()
+        rows = self._rows
+        kept_ids = [rows[self._source(p.row())].job_id if 0 <= p.row() < count else None for p in persistent]
+        keep = [n for n in range(len(rows)) if n not in drop]
+        renumber = {old: new for new, old in enumerate(keep)}
+        for job_id in [rows[n].job_id for n in drop]:
+            self._details.pop(job_id, None)
+            self._progress.pop(job_id, None)
+            self._expanded.discard(job_id)
+        self._rows = [rows[n] for n in keep]
+        self._search = [self._search[n] for n in keep]
+        self._index = {job.job_id: n for n, job in enumerate(self._rows)}
+        self._key_cache = {
+            column: [keys[n] for n in keep if n < len(keys)] for column, keys in self._key_cache.items()
+        }
+        self._counts = dict.fromkeys(JobStatus, 0)
+        for job in self._rows:
+            self._counts[job.status] += 1
+        self._order = [renumber[n] for n in self._order if n in renumber]
+        self._order_keys = None
+        self._order_keys_source = None
+        kids: dict[str, list[int]] = {}
+        for number, job in enumerate(self._rows):
+            if job.array_index is not None:
+                parent = parent_of(job.job_id)
+                if parent is not None:
+                    kids.setdefault(parent, []).append(number)
+        self._kids = kids
+        self._view = self._filtered()
+        self._rebuild_display()
+        new_indexes = []
+        for p, kept in zip(persistent, kept_ids, strict=True):
+            row = self.row_of(kept) if kept is not None else -1
+            new_indexes.append(self.index(row, p.column()) if row >= 0 else QModelIndex())
+        self.changePersistentIndexList(persistent, new_indexes)
+        self.layoutChanged.emit()
+        self.counts_changed.emit()
+        self.rows_changed.emit()
+
+    def top_level_ids(self) -> set[str]:
+        return {job.job_id for job in self._rows if job.array_index is None}
 
 
 def _is_empty(key: Any) -> bool:

@@ -5,6 +5,11 @@ from DescribeJobs for the selected job only; the visible rows are described (100
 the columns ListJobs does not give (attempts, platform, array progress). While the panel is visible
 a live poll lists the active statuses and the jobs created since the last poll, instead of
 reloading everything.
+
+Live states come from the one job store (services/job_store.py): the panel subscribes to its change
+sets and never polls on its own. An array parent shows its children's progress and expands into its
+children (double-click or "Children"): they are real rows, so Cancel/Terminate act on the selected
+children. F5 lists again without emptying the table, so selection and scroll stay.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from PySide6.QtCore import QDateTime, QModelIndex, Qt, QTimer
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDateTimeEdit,
     QFileDialog,
     QHBoxLayout,
@@ -39,6 +45,8 @@ from PySide6.QtWidgets import (
 from batchgui.domain.batch import JobStatus, JobSummary
 from batchgui.domain.connection import ConnectionInfo
 from batchgui.domain.job_requests import JobFilters, StopResult
+from batchgui.domain.job_tracking import ArrayProgress, parent_of
+from batchgui.services.job_store import JobChanges, JobStore
 from batchgui.services.jobs import JobsService, LiveState, SubmitResult
 from batchgui.ui.jobs.actions import JobActions
 from batchgui.ui.jobs.inspector import JobInspector
@@ -60,9 +68,12 @@ class JobsPanel(JobActions, Panel):
     panel_id = "jobs"
     title = "Jobs"
 
-    def __init__(self, services: PanelServices, jobs: JobsService, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, services: PanelServices, jobs: JobsService, store: JobStore, parent: QWidget | None = None
+    ) -> None:
         super().__init__(services, parent)
         self.jobs = jobs
+        self.store = store
         self.model = JobsTableModel(self)
         self._queues: list[str] = []
         self._selected_queues: set[str] = set()
@@ -74,6 +85,8 @@ class JobsPanel(JobActions, Panel):
         self.last_submits: list[SubmitResult] = []
         self.last_load_seconds = 0.0
         self._build()
+        self._unsubscribe = store.subscribe(self._on_store_changes)
+        self.destroyed.connect(lambda *_: self._unsubscribe())
 
     # --- layout -------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -139,6 +152,20 @@ class JobsPanel(JobActions, Panel):
         self.export_button = QPushButton("Export…")
         self.export_button.setToolTip("Export the jobs shown to a CSV file")
         self.export_button.clicked.connect(self.export_csv)
+        self.children_button = QPushButton("Children")
+        self.children_button.setObjectName("jobsChildren")
+        self.children_button.setToolTip("Show or hide the selected array job's children (double-click)")
+        self.children_button.clicked.connect(self.toggle_current_children)
+        self.child_status_combo = QComboBox()
+        self.child_status_combo.setObjectName("jobsChildStatus")
+        self.child_status_combo.setToolTip("Which children of the expanded arrays to show")
+        self.child_status_combo.addItem("Children: all")
+        for status in JobStatus:
+            self.child_status_combo.addItem(f"Children: {status.value}")
+        self.child_status_combo.hide()  # shown while an array is expanded
+        self.child_status_combo.currentIndexChanged.connect(
+            lambda i: self.model.set_child_status_filter(list(JobStatus)[i - 1] if i > 0 else None)
+        )
         self.progress = QProgressBar()
         self.progress.setRange(0, 0)
         self.progress.setMaximumWidth(90)
@@ -187,10 +214,13 @@ class JobsPanel(JobActions, Panel):
         tabs_row = QHBoxLayout()
         tabs_row.addWidget(self.status_tabs)
         tabs_row.addStretch(1)
+        tabs_row.addWidget(self.child_status_combo)
+        tabs_row.addWidget(self.children_button)
         layout.addLayout(tabs_row)
         layout.addWidget(self.splitter, 1)
 
         self.model.counts_changed.connect(self._update_counts)
+        self.model.rows_changed.connect(self._update_counts)  # "15 of 44 jobs" as the filter changes
         self.model.rows_changed.connect(self._schedule_describe_visible)
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
         self.table.verticalScrollBar().valueChanged.connect(self._schedule_describe_visible)
@@ -217,6 +247,7 @@ class JobsPanel(JobActions, Panel):
         view.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         view.customContextMenuRequested.connect(self._context_menu)
+        view.doubleClicked.connect(self._double_clicked)
         return view
 
     def _add_shortcuts(self) -> None:
@@ -285,7 +316,11 @@ class JobsPanel(JobActions, Panel):
         for number, status in enumerate(JobStatus, 1):
             self.status_tabs.setTabText(number, f"{status.value} ({counts[status]:,})")
         shown, total = self.model.rowCount(), self.model.total()
-        self.count_label.setText(f"{shown:,} of {total:,} jobs" if shown != total else f"{total:,} jobs")
+        children = self.model.children_total()
+        if children:
+            self.count_label.setText(f"{shown:,} shown · {total:,} jobs incl. {children:,} children")
+        else:
+            self.count_label.setText(f"{shown:,} of {total:,} jobs" if shown != total else f"{total:,} jobs")
 
     def focus_filter(self) -> None:
         self.filter_edit.setFocus()
@@ -298,7 +333,11 @@ class JobsPanel(JobActions, Panel):
             self._queues = names
             self._selected_queues &= set(names)
             self._rebuild_queue_menu()
-        self.model.clear()
+        # Not emptied first: rows stay (and with them selection and scroll); those not listed
+        # again are dropped at the end.
+        self.model.flush()
+        before = self.model.top_level_ids()
+        listed: set[str] = set()
         self._live = LiveState()
         live = self._live
         newest = [0]
@@ -307,7 +346,9 @@ class JobsPanel(JobActions, Panel):
             # What the live poll needs, gathered page by page rather than over 100,000 rows at the end.
             live.active_ids.update(j.job_id for j in rows if not j.status.is_terminal)
             newest[0] = max(newest[0], max((j.created_at or 0 for j in rows), default=0))
+            listed.update(j.job_id for j in rows)
             self.model.upsert(rows)
+            self.store.put(rows)
 
         self.progress.show()
         self.stop_load_button.show()
@@ -318,6 +359,8 @@ class JobsPanel(JobActions, Panel):
             self.progress.hide()
             self.stop_load_button.hide()
             self.model.flush()
+        self.model.remove(before - listed)
+        self._show_progress(self.model.top_level_ids())
         live.newest_created_ms = newest[0] or None
         self._loaded_once = True
         self._select_first_if_none()
@@ -337,9 +380,12 @@ class JobsPanel(JobActions, Panel):
         self._poll_task = self.spawn(self.poll_now(), "Update job states")
 
     async def poll_now(self) -> None:
+        """Fresh states through the store's one poller (nothing to do while its loop runs: the
+        panel hears every change), then the selected job's details again."""
         if not self.jobs.connected:
             return
-        await self.jobs.poll(self.queues_to_list(), self._live, self.model.upsert)
+        if not self.store.live:
+            await self.store.refresh()
         current = self.current_job()
         if current is not None:
             await self.inspector.refresh(current.job_id)
@@ -397,9 +443,76 @@ class JobsPanel(JobActions, Panel):
 
     async def _describe_ids(self, ids: list[str]) -> None:
         try:
-            self.model.set_details(await self.jobs.describe(ids))
+            self.model.set_details(await self.store.describe(ids))
         finally:
             self._describing.difference_update(ids)
+
+    # --- the store's changes, array children -------------------------------------------------
+    def _on_store_changes(self, changes: JobChanges) -> None:
+        """Apply what the store says changed to the jobs this panel lists (and their children)."""
+        if not self._loaded_once:
+            return
+        model = self.model
+        queues = set(self.queues_to_list())
+        # With AWS-side filters (name prefix, dates) only jobs already listed are updated.
+        new_ones = not self.filters().active
+        rows: list[JobSummary] = []
+        parents: set[str] = set()
+        for job in changes.updated:
+            parent = parent_of(job.job_id) if job.array_index is not None else None
+            if parent is not None:
+                if model.job(parent) is not None or model.job(job.job_id) is not None:
+                    rows.append(job)
+                    parents.add(parent)
+            elif model.job(job.job_id) is not None or (new_ones and job.queue in queues):
+                rows.append(job)
+                if job.array_size is not None:
+                    parents.add(job.job_id)
+        if rows:
+            model.upsert(rows)
+        if changes.gone:
+            model.remove(changes.gone)
+        self._show_progress(parents)
+
+    def _show_progress(self, parents: set[str]) -> None:
+        progress: dict[str, ArrayProgress] = {}
+        for job_id in parents:
+            found = self.store.progress(job_id)
+            if found is not None:
+                progress[job_id] = found
+        self.model.set_progress(progress)
+
+    def _double_clicked(self, index: QModelIndex) -> None:
+        job = self.model.job_at(index)
+        if job is not None and job.array_size is not None and job.array_index is None:
+            self.toggle_children(job.job_id)
+
+    def toggle_current_children(self) -> None:
+        job = self.current_job()
+        if job is not None:
+            parent = parent_of(job.job_id) if job.array_index is not None else job.job_id
+            if parent is not None and self.model.job(parent) is not None:
+                self.toggle_children(parent)
+
+    def toggle_children(self, job_id: str) -> asyncio.Task[Any] | None:
+        """Expand an array parent into its children (listed through the store), or collapse it."""
+        if self.model.is_expanded(job_id):
+            self.model.set_expanded(job_id, False)
+            self.store.collapse(job_id)
+            self.child_status_combo.setVisible(bool(self.store.expanded))
+            return None
+        self.model.set_expanded(job_id, True)
+        self.child_status_combo.show()
+        return self.spawn(self._expand(job_id), "List array children")
+
+    async def _expand(self, job_id: str) -> None:
+        def on_page(rows: list[JobSummary]) -> None:
+            self.model.upsert(rows)
+            self.model.flush()  # the first children are painted at once, not at the next flush
+
+        self.model.upsert(self.store.children(job_id))
+        await self.store.expand(job_id, on_page)
+        self._show_progress({job_id})
 
     # --- the selected job ---------------------------------------------------------------------
     def current_job(self) -> JobSummary | None:
