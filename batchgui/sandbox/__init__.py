@@ -4,7 +4,8 @@ Public interface (the app's composition root and `batchgui-sandbox` use only thi
 
     sb = start_in_process(data_dir, host="127.0.0.1", port=0, seed=True)   # returns when the API answers
     sb.endpoint_url, sb.region, sb.access_key_id, sb.secret_access_key, sb.data_dir
-    sb.connection_info() -> dict[str, str]; sb.wait_services(timeout) -> bool; sb.stop()
+    sb.isolation ("bwrap" or "none": how jobs are isolated, also in the store's meta)
+    sb.connection_info() -> dict[str, str] (isolation included); sb.wait_services(timeout) -> bool; sb.stop()
 
 `start_in_process` also takes a keyword-only `settings=SandboxSettings(...)` (delays, limits).
 `wait_services` blocks until moto's half (S3, DynamoDB, IAM, STS, EC2) is loaded and the demo
@@ -16,7 +17,7 @@ sigv4.py, batch_api.py (routing to api/: one module per Batch resource), logs_ap
 loop that moves jobs through their states), placement.py (pure: which job goes where),
 fleet.py (Fargate usage and simulated EC2 instances), executor.py (job processes, logs, timeouts,
 isolation), launcher.py (the clean-environment process that starts jobs and kills them when the
-sandbox dies), lifecycle.py (status transitions, dependencies, arrays), instances.py (EC2 types),
+sandbox dies), lifecycle.py (status transitions, dependencies, arrays),
 settings.py, demo/ (seed.py: the seeded names; processor.py: the CSV row processor), cli.py.
 
 Linux/POSIX only (process groups, SOCK_SEQPACKET, bubblewrap where installed). Jobs run as host

@@ -1,7 +1,8 @@
 """`batchgui-sandbox serve`: run the sandbox standalone until interrupted.
 
-Prints one JSON line `{"endpoint_url", "region", "access_key_id", "secret_access_key", "data_dir"}`
-on stdout and writes the same to DATA_DIR/connection.json (mode 0600), so
+Prints one JSON line `{"endpoint_url", "region", "access_key_id", "secret_access_key", "data_dir",
+"isolation"}` on stdout (`isolation`: how jobs are isolated, `bwrap` or `none`) and writes the
+same to DATA_DIR/connection.json (mode 0600), so
 `AWS_ENDPOINT_URL=... aws batch describe-job-queues` and boto3 scripts work against it.
 """
 

@@ -1,22 +1,23 @@
 """The capacity jobs are placed on: Fargate (and unmanaged) vCPUs in use per environment, and a
 simulated fleet of EC2 instances per EC2/SPOT environment.
 
-EC2 / SPOT environments launch instances of their types (`optimal` = c5/m5/r5 families, see
-instances.py) for demand that fits no ready instance, up to maxvCpus; a launched instance becomes
-ready after `ec2_provision_delay_s`; idle instances are drained after `ec2_idle_drain_s`, down to
-minvCpus; an explicit desiredvCpus above the fleet launches up to it. `desiredvCpus` reports the fleet.
+EC2 / SPOT environments launch instances of their types (the catalogue's, domain/instance_types.py:
+`optimal` = its default x86_64 families) for demand that fits no ready instance, up to maxvCpus; a
+launched instance becomes ready after `ec2_provision_delay_s`; idle instances are drained after
+`ec2_idle_drain_s`, down to minvCpus; an explicit desiredvCpus above the fleet launches up to it.
+`desiredvCpus` reports the fleet.
 Time is `time.monotonic()`, passed in.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from batchgui.sandbox import instances
-from batchgui.sandbox.placement import EC2_TYPES, EPSILON, Capacity, Slot, resource_type
+from batchgui.domain.instance_types import InstanceType
+from batchgui.sandbox.placement import EC2_TYPES, EPSILON, Capacity, Slot, instance_types, resource_type
 from batchgui.sandbox.settings import SandboxSettings
 
 Json = dict[str, Any]
@@ -27,7 +28,7 @@ MAX_LAUNCHES = 50
 @dataclass
 class Instance:
     instance_id: str
-    itype: instances.InstanceType
+    itype: InstanceType
     ready_at: float
     used_vcpus: float = 0.0
     used_mem: int = 0
@@ -35,7 +36,7 @@ class Instance:
     idle_since: float = 0.0
 
     def free(self) -> tuple[float, int]:
-        return self.itype.vcpus - self.used_vcpus, self.itype.memory_mib - self.used_mem
+        return self.itype.vcpus - self.used_vcpus, self.itype.usable_memory_mib - self.used_mem
 
 
 @dataclass
@@ -139,7 +140,7 @@ class Fleet:
         res = ce["computeResources"]
         fleet = self._instances.setdefault(ce_arn, [])
         before = sum(i.itype.vcpus for i in fleet)
-        types = instances.expand(list(res.get("instanceTypes") or []))
+        types = instance_types(res)
         max_v = int(res["maxvCpus"])
         min_v = int(res.get("minvCpus", 0))
         asked = list(demand)
@@ -183,7 +184,7 @@ class Fleet:
         self,
         fleet: list[Instance],
         remaining: list[tuple[float, int]],
-        types: list[instances.InstanceType],
+        types: Sequence[InstanceType],
         max_v: int,
         now: float,
     ) -> None:
@@ -192,13 +193,15 @@ class Fleet:
             headroom = max_v - sum(i.itype.vcpus for i in fleet)
             want_v = sum(v for v, _ in remaining)
             biggest = remaining[0]
-            fitting = [t for t in types if headroom >= t.vcpus >= biggest[0] and t.memory_mib >= biggest[1]]
+            fitting = [
+                t for t in types if headroom >= t.vcpus >= biggest[0] and t.usable_memory_mib >= biggest[1]
+            ]
             if not fitting:
                 return
             itype = next((t for t in fitting if t.vcpus >= want_v), fitting[-1])
             fleet.append(self._new(itype, now))
             launches += 1
-            free_v, free_m = float(itype.vcpus), itype.memory_mib
+            free_v, free_m = float(itype.vcpus), itype.usable_memory_mib
             rest: list[tuple[float, int]] = []
             for v, m in remaining:
                 if free_v + EPSILON >= v and free_m >= m:
@@ -208,7 +211,7 @@ class Fleet:
                     rest.append((v, m))
             remaining = rest
 
-    def _new(self, itype: instances.InstanceType, now: float) -> Instance:
+    def _new(self, itype: InstanceType, now: float) -> Instance:
         return Instance(
             f"i-{uuid.uuid4().hex[:17]}", itype, now + self._settings.ec2_provision_delay_s, idle_since=now
         )

@@ -9,10 +9,12 @@ not recursion, because a failed child of a 10,000-child SEQUENTIAL array fails e
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections import deque
 from typing import Any
 
+from batchgui.sandbox import sql
 from batchgui.sandbox.store import summary_delta
 
 DEPENDENT_FAILED = "Dependent Job failed"
@@ -28,17 +30,10 @@ def set_status(
     **cols: Any,
 ) -> bool:
     """Move a job from `old` to `new` (only if it is still `old`); False if it had moved on already."""
-    assigns = ["status = ?"]
-    args: list[Any] = [new]
-    for key, value in cols.items():
-        assigns.append(f"{key} = ?")
-        args.append(value)
-    sql = f"UPDATE jobs SET {', '.join(assigns)} WHERE job_id = ?"
-    args.append(job_id)
+    args: list[Any] = [new, *cols.values(), job_id]
     if old is not None:
-        sql += " AND status = ?"
         args.append(old)
-    if conn.execute(sql, args).rowcount != 1:
+    if conn.execute(sql.set_job_status(tuple(cols), old is not None), args).rowcount != 1:
         return False
     if parent_id is not None:
         summary_delta(conn, parent_id, old, new)
@@ -46,19 +41,14 @@ def set_status(
 
 
 def _job(conn: sqlite3.Connection, job_id: str) -> tuple[str, str | None, int | None, int] | None:
-    row = conn.execute(
-        "SELECT status, parent_id, array_size, child FROM jobs WHERE job_id = ?", (job_id,)
-    ).fetchone()
+    row = conn.execute(sql.JOB_LIFECYCLE, (job_id,)).fetchone()
     return None if row is None else (str(row[0]), row[1], row[2], int(row[3]))
 
 
 def deps_state(conn: sqlite3.Connection, job_id: str) -> str:
     """'ready' if all dependencies succeeded, 'failed' if one failed, else 'waiting'."""
     waiting = False
-    for (status,) in conn.execute(
-        "SELECT j.status FROM job_deps d LEFT JOIN jobs j ON j.job_id = d.depends_on WHERE d.job_id = ?",
-        (job_id,),
-    ):
+    for (status,) in conn.execute(sql.JOB_DEPS_STATUS, (job_id,)):
         if status == "FAILED" or status is None:
             return "failed"
         if status != "SUCCEEDED":
@@ -78,12 +68,7 @@ def make_ready(conn: sqlite3.Connection, job_id: str, now: int) -> list[str]:
     if size is None or child:
         set_status(conn, job_id, parent_id, status, "RUNNABLE", runnable_at=now)
         return []
-    spec_row = conn.execute(
-        "SELECT spec, queue, job_def, name, vcpus, memory, created_at, share FROM jobs WHERE job_id = ?",
-        (job_id,),
-    ).fetchone()
-    import json
-
+    spec_row = conn.execute(sql.JOB_ARRAY_TEMPLATE, (job_id,)).fetchone()
     spec = json.loads(spec_row[0])
     sequential = any(d.get("type") == "SEQUENTIAL" for d in spec.get("dependsOn") or [])
     n_to_n = [d["jobId"] for d in spec.get("dependsOn") or [] if d.get("type") == "N_TO_N"]
@@ -111,19 +96,12 @@ def make_ready(conn: sqlite3.Connection, job_id: str, now: int) -> list[str]:
         if sequential and index > 0:
             deps.append((child_id, f"{job_id}:{index - 1}", "SEQUENTIAL"))
         deps.extend((child_id, f"{other}:{index}", "N_TO_N") for other in n_to_n)
-    conn.executemany(
-        "INSERT INTO jobs (job_id, name, queue, status, created_at, runnable_at, job_def, child, parent_id, "
-        "array_index, vcpus, memory, share) VALUES (?,?,?,?,?,?,?,1,?,?,?,?,?)",
-        rows,
-    )
-    conn.executemany("INSERT OR IGNORE INTO job_deps (job_id, depends_on, type) VALUES (?,?,?)", deps)
+    conn.executemany(sql.CHILD_INSERT, rows)
+    conn.executemany(sql.DEPS_INSERT, deps)
     counts: dict[str, int] = {}
     for r in rows:
         counts[r[3]] = counts.get(r[3], 0) + 1
-    conn.executemany(
-        "INSERT OR REPLACE INTO array_summary (parent_id, status, n) VALUES (?,?,?)",
-        [(job_id, s, n) for s, n in counts.items()],
-    )
+    conn.executemany(sql.SUMMARY_SET, [(job_id, s, n) for s, n in counts.items()])
     set_status(conn, job_id, None, status, "PENDING")
     done: list[str] = []
     if n_to_n:
@@ -157,9 +135,7 @@ def propagate(conn: sqlite3.Connection, finished: list[str], now: int) -> None:
         status, parent_id, _size, _child = info
         if parent_id is not None:
             work.extend(_maybe_complete_parent(conn, parent_id, now))
-        for (dependent,) in conn.execute(
-            "SELECT job_id FROM job_deps WHERE depends_on = ?", (job_id,)
-        ).fetchall():
+        for (dependent,) in conn.execute(sql.JOB_DEPENDENTS, (job_id,)).fetchall():
             dinfo = _job(conn, dependent)
             if dinfo is None or dinfo[0] != "PENDING":
                 continue  # SUBMITTED jobs are evaluated by the engine's next pass
@@ -179,17 +155,15 @@ def propagate(conn: sqlite3.Connection, finished: list[str], now: int) -> None:
 
 
 def _maybe_complete_parent(conn: sqlite3.Connection, parent_id: str, now: int) -> list[str]:
-    row = conn.execute("SELECT status, array_size FROM jobs WHERE job_id = ?", (parent_id,)).fetchone()
+    row = conn.execute(sql.JOB_STATUS_SIZE, (parent_id,)).fetchone()
     if row is None or row[0] in ("SUCCEEDED", "FAILED"):
         return []
-    counts = dict(
-        conn.execute("SELECT status, n FROM array_summary WHERE parent_id = ?", (parent_id,)).fetchall()
-    )
+    counts = dict(conn.execute(sql.SUMMARY_OF, (parent_id,)).fetchall())
     succeeded = int(counts.get("SUCCEEDED", 0))
     failed = int(counts.get("FAILED", 0))
     if succeeded + failed < int(row[1]):
         return []
-    started = conn.execute("SELECT MIN(started_at) FROM jobs WHERE parent_id = ?", (parent_id,)).fetchone()[0]
+    started = conn.execute(sql.CHILDREN_FIRST_START, (parent_id,)).fetchone()[0]
     if failed:
         set_status(
             conn,

@@ -16,12 +16,14 @@ The rules, as AWS Batch applies them:
 from __future__ import annotations
 
 import copy
+import functools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from batchgui.sandbox import instances
+from batchgui.domain.instance_types import InstanceType
+from batchgui.resources import instance_catalogue
 
 Json = dict[str, Any]
 FARGATE_TYPES = ("FARGATE", "FARGATE_SPOT")
@@ -35,6 +37,19 @@ MISCONFIG_REASON = (
     "is higher than "
     "that can be met by the CE(s) attached to the job queue."
 )
+
+
+@functools.lru_cache(maxsize=256)
+def _expanded(names: tuple[str, ...]) -> tuple[InstanceType, ...]:
+    return tuple(instance_catalogue().expand(names))
+
+
+def instance_types(res: Mapping[str, Any]) -> Sequence[InstanceType]:
+    """The EC2 types an environment's `instanceTypes` let it launch, smallest first (the catalogue's
+    rule, domain/instance_types.py; `optimal` included)."""
+    return _expanded(tuple(res.get("instanceTypes") or ()))
+
+
 # A queue's pass stops after this many jobs in a row that fit nowhere yet (the rest wait anyway).
 MAX_MISSES = 64
 # The smallest Fargate job: an environment with less room than this is full.
@@ -147,8 +162,8 @@ def ce_could_ever_run(ce: Json, vcpus: float, memory: int) -> bool:
     if res["type"] in FARGATE_TYPES:
         return vcpus <= float(res["maxvCpus"])
     return any(
-        t.vcpus >= vcpus and t.memory_mib >= memory and t.vcpus <= res["maxvCpus"]
-        for t in instances.expand(list(res.get("instanceTypes") or []))
+        t.vcpus >= vcpus and t.usable_memory_mib >= memory and t.vcpus <= res["maxvCpus"]
+        for t in instance_types(res)
     )
 
 
@@ -162,10 +177,7 @@ def misfit_reason(ces: Sequence[Json], vcpus: float, memory: int) -> str | None:
             continue
         if res["type"] in FARGATE_TYPES:
             return MAX_RESOURCE_REASON
-        if any(
-            t.vcpus >= vcpus and t.memory_mib >= memory
-            for t in instances.expand(list(res.get("instanceTypes") or []))
-        ):
+        if any(t.vcpus >= vcpus and t.usable_memory_mib >= memory for t in instance_types(res)):
             return MAX_RESOURCE_REASON  # an instance type would do, but maxvCpus is too small
     return MISCONFIG_REASON
 

@@ -357,8 +357,11 @@ class RunningSandbox:
         data_dir: Path,
         _stop: Callable[[], None] | None = None,
         _seeded: Callable[[float], bool] | None = None,
+        *,
+        isolation: str = "none",
     ) -> None:
         self.endpoint_url = endpoint_url
+        self.isolation = isolation  # how jobs are isolated: "bwrap" or "none" (isolation.py)
         self.region = region
         self.access_key_id = access_key_id
         self.secret_access_key = secret_access_key
@@ -376,6 +379,7 @@ class RunningSandbox:
             "access_key_id": self.access_key_id,
             "secret_access_key": self.secret_access_key,
             "data_dir": str(self.data_dir),
+            "isolation": self.isolation,
         }
 
     def wait_services(self, timeout: float = 30.0) -> bool:
@@ -578,6 +582,7 @@ def _start_locked(  # noqa: PLR0917 - the pieces start_in_process has already ma
         data_dir=data_dir,
         _stop=stop,
         _seeded=seeded,
+        isolation=engine.isolation,
     )
     _write_private(data_dir / "connection.json", json.dumps(sandbox.connection_info()))
     _ = ACCOUNT_ID

@@ -1,4 +1,4 @@
-"""Every SQL statement the sandbox runs (but lifecycle.py's status transitions): the schema, its
+"""Every SQL statement the sandbox runs: the schema, its
 migrations and the queries, as named constants, plus builders for the few whose WHERE clause
 depends on the request. Callers pass these to `conn.execute`; nothing else writes SQL text.
 
@@ -7,6 +7,7 @@ Columns a query returns are listed in its text, so a caller unpacking a row read
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -268,6 +269,32 @@ JOB_ARRAY_SIZE = "SELECT array_size FROM jobs WHERE job_id = ?"
 JOB_MARK_TERMINATED = "UPDATE jobs SET is_terminated = 1 WHERE job_id = ?"
 JOB_MARK_STOPPED = "UPDATE jobs SET is_cancelled = ?, is_terminated = ? WHERE job_id = ?"
 JOB_SET_REASON = "UPDATE jobs SET status_reason = ? WHERE job_id = ?"
+# Job lifecycle (lifecycle.py): status changes, dependencies, array children.
+JOB_LIFECYCLE = "SELECT status, parent_id, array_size, child FROM jobs WHERE job_id = ?"
+JOB_DEPS_STATUS = (
+    "SELECT j.status FROM job_deps d LEFT JOIN jobs j ON j.job_id = d.depends_on WHERE d.job_id = ?"
+)
+JOB_ARRAY_TEMPLATE = (
+    "SELECT spec, queue, job_def, name, vcpus, memory, created_at, share FROM jobs WHERE job_id = ?"
+)
+CHILD_INSERT = (
+    "INSERT INTO jobs (job_id, name, queue, status, created_at, runnable_at, job_def, child, parent_id, "
+    "array_index, vcpus, memory, share) VALUES (?,?,?,?,?,?,?,1,?,?,?,?,?)"
+)
+SUMMARY_SET = "INSERT OR REPLACE INTO array_summary (parent_id, status, n) VALUES (?,?,?)"
+JOB_DEPENDENTS = "SELECT job_id FROM job_deps WHERE depends_on = ?"
+JOB_STATUS_SIZE = "SELECT status, array_size FROM jobs WHERE job_id = ?"
+CHILDREN_FIRST_START = "SELECT MIN(started_at) FROM jobs WHERE parent_id = ?"
+
+
+@functools.cache
+def set_job_status(columns: tuple[str, ...], guarded: bool) -> str:
+    """UPDATE of a job's status and `columns` (names from lifecycle.py's callers, never from a
+    request); `guarded`: only while it still has the old status (one more `?`)."""
+    assigns = ", ".join(["status = ?", *(f"{column} = ?" for column in columns)])
+    return f"UPDATE jobs SET {assigns} WHERE job_id = ?" + (" AND status = ?" if guarded else "")
+
+
 JOB_INSERT = (
     "INSERT INTO jobs (job_id, name, queue, status, created_at, job_def, child, array_size, vcpus, memory,"
     " pending_deps, spec, share) VALUES (?,?,?,?,?,?,0,?,?,?,?,?,?)"

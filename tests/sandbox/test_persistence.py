@@ -145,7 +145,14 @@ def test_cli_serve_prints_connection_and_writes_private_file(tmp_path: Path) -> 
         assert proc.stdout is not None
         line = proc.stdout.readline()
         info = json.loads(line)
-        assert set(info) == {"endpoint_url", "region", "access_key_id", "secret_access_key", "data_dir"}
+        assert set(info) == {
+            "endpoint_url",
+            "region",
+            "access_key_id",
+            "secret_access_key",
+            "data_dir",
+            "isolation",
+        }
         assert info["endpoint_url"].startswith("http://127.0.0.1:")
         path = data / "connection.json"
         assert json.loads(path.read_text()) == info

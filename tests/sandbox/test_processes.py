@@ -75,6 +75,7 @@ class Served:
         line = self.proc.stdout.readline()
         assert line, "the sandbox did not start"
         info = json.loads(line)
+        self.info: dict[str, str] = info
         session = boto3.session.Session(
             aws_access_key_id=info["access_key_id"],
             aws_secret_access_key=info["secret_access_key"],
@@ -328,3 +329,19 @@ def test_the_store_records_the_isolation_in_force(tmp_path: Path) -> None:
         conn.close()
     assert value == isolation_mode()
     assert value == ("bwrap" if HAVE_BWRAP else "none")
+
+
+@pytest.mark.parametrize("isolation", ["auto", "none"])
+def test_the_serve_line_says_the_isolation_in_force(tmp_path: Path, isolation: str) -> None:
+    from batchgui.sandbox.isolation import isolation_mode
+
+    served = Served(tmp_path / "data", served_env(tmp_path / "home", isolation))
+    try:
+        expected = "none" if isolation == "none" else ("bwrap" if HAVE_BWRAP else "none")
+        assert served.info["isolation"] == expected
+        if isolation == "auto":
+            assert expected == isolation_mode()
+        saved = json.loads((tmp_path / "data" / "connection.json").read_text())
+        assert saved["isolation"] == expected
+    finally:
+        served.kill()

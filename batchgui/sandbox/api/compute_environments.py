@@ -7,7 +7,8 @@ from __future__ import annotations
 import sqlite3
 import uuid
 
-from batchgui.sandbox import instances, sql
+from batchgui.resources import instance_catalogue
+from batchgui.sandbox import sql
 from batchgui.sandbox.api.common import (
     FARGATE_TYPES,
     ClientError,
@@ -106,7 +107,7 @@ def check_resources(r: Json, old: Json | None = None) -> Json:
         raise ClientError(
             "computeResources.instanceTypes must be specified for EC2 and SPOT compute resources"
         )
-    unknown = [t for t in types if not instances.is_known(t)]
+    unknown = instance_catalogue().unknown(types)
     if unknown:
         raise ClientError(f"Invalid instance type(s): {', '.join(unknown)}")
     min_v = merged.get("minvCpus", 0)
