@@ -340,9 +340,7 @@ class JobsPanel(JobActions, Panel):
         if not self.jobs.connected:
             return
         await self.jobs.poll(self.queues_to_list(), self._live, self.model.upsert)
-        current = self.current_job()
-        if current is not None:
-            await self.inspector.refresh(current.job_id)
+        await self.inspector.refresh_shown()  # the job shown (a child opened from Details stays)
 
     def on_connection_changed(self, connection: ConnectionInfo | None) -> None:
         self._cancel_job_tasks()
