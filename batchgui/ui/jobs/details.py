@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from html import escape
 
-from PySide6.QtCore import QUrl, Signal
+from PySide6.QtCore import QTimer, QUrl, Signal
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QTextBrowser, QVBoxLayout, QWidget
 
 from batchgui.domain.array_retry import RETRIED_BY_TAG, RETRY_OF_TAG
@@ -166,7 +166,7 @@ class JobDetailsView(QWidget):
             self.reveal_box.setChecked(False)
         self._detail = detail
         self._log_group = log_group or self._log_group if same_job else log_group
-        self._render()
+        self._render(keep_scroll=same_job)
 
     def show_message(self, text: str) -> None:
         self._detail = None
@@ -180,15 +180,25 @@ class JobDetailsView(QWidget):
     def text(self) -> str:
         return self.browser.toPlainText()
 
-    def _render(self) -> None:
+    def _render(self, keep_scroll: bool = True) -> None:
+        """Show the detail again; the same job keeps its scroll position (a refresh must not jump)."""
         if self._detail is None:
             self.browser.clear()
             return
-        scroll = self.browser.verticalScrollBar().value()
+        bar = self.browser.verticalScrollBar()
+        scroll = bar.value() if keep_scroll else 0
         self.browser.setHtml(
             details_html(self._detail, self._children, self.reveal_box.isChecked(), self._log_group)
         )
-        self.browser.verticalScrollBar().setValue(scroll)
+        bar.setValue(scroll)
+        if bar.value() != scroll:
+            # Not laid out to that height yet (a hidden tab, a long document): once it is.
+            job_id = self._detail.job_id
+            QTimer.singleShot(0, lambda: self._restore_scroll(job_id, scroll))
+
+    def _restore_scroll(self, job_id: str, scroll: int) -> None:
+        if self._detail is not None and self._detail.job_id == job_id:
+            self.browser.verticalScrollBar().setValue(scroll)
 
     def _anchor(self, url: QUrl) -> None:
         text = url.toString()
