@@ -243,6 +243,13 @@ class Application:
             jobs.spawn(jobs.submit_new(prefill), "Submit job")
 
         definitions.on_submit = submit
+        submissions = next(p for p in self.panels if isinstance(p, SubmissionsPanel))
+
+        def open_job(job_id: str, log: bool) -> None:
+            self.window.show_panel(jobs.panel_id)
+            jobs.open_job(job_id, log)
+
+        submissions.on_open_job = open_job  # a Submissions row opens its job (and log) in Jobs
 
     def _follow_submission(self, submission_id: str) -> None:
         panel = self.window.show_panel("submissions")

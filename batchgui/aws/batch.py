@@ -229,6 +229,10 @@ class BatchGateway:
         found = [JobDefinition.from_api(dict(d)) for d in response["jobDefinitions"]]
         return found[0] if found else None
 
+    def tag_job(self, job_arn: str, tags: dict[str, str]) -> None:
+        """TagResource on a job (adds or replaces these tags, keeps the others)."""
+        self._client.tag_resource(resourceArn=job_arn, tags=tags)
+
     def cancel_jobs(self, job_ids: Sequence[str], reason: str) -> list[StopResult]:
         """CancelJobs in batches of 50 where the endpoint has it, else CancelJob per job."""
         return self._stop_jobs(job_ids, reason, "cancel_jobs", "CancelJobs", self._client.cancel_job)

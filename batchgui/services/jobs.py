@@ -224,6 +224,9 @@ class JobsService(BoundService):
         details = await self.describe(accepted) if accepted else []
         return SubmitBatch(results, details)
 
+    async def tag_job(self, job_arn: str, tags: dict[str, str]) -> None:
+        await self._run(self._backend().batch.tag_job, job_arn, tags)
+
     async def stop(
         self,
         job_ids: Sequence[str],

@@ -39,6 +39,17 @@ class LogState(Enum):
     GONE = "gone"
 
 
+_LIFECYCLE = list(JobStatus)
+
+
+def later_status(first: JobStatus | None, second: JobStatus | None) -> JobStatus | None:
+    """The later of two readings of one job's status (a job only moves forward: SUBMITTED … RUNNING,
+    then SUCCEEDED or FAILED), so a slow DescribeJobs never shows an older state than the table."""
+    if first is None or second is None:
+        return first or second
+    return first if _LIFECYCLE.index(first) >= _LIFECYCLE.index(second) else second
+
+
 @dataclass(frozen=True)
 class LogStatus:
     """Where a job's log stands: the state, the stream once known, the job's status before it starts."""
@@ -109,6 +120,9 @@ class LogHooks:
     on_status: Callable[[LogStatus], None]
     following: Callable[[], bool]
     job_finished: Callable[[], bool] = lambda: False
+    # The job's status where the views read it (the table's row, the job store): newer than a describe
+    # that was sent before the last poll.
+    job_status: Callable[[], JobStatus | None] = lambda: None
 
 
 class JobLogFollow:
@@ -146,8 +160,9 @@ class JobLogFollow:
             detail = found[0]
             if detail.log_stream:
                 break
-            hooks.on_status(LogStatus(LogState.NOT_STARTED, job_status=detail.status))
-            if detail.status.is_terminal or not hooks.following():
+            status = later_status(detail.status, hooks.job_status()) or detail.status
+            hooks.on_status(LogStatus(LogState.NOT_STARTED, job_status=status))
+            if status.is_terminal or not hooks.following():
                 return
             await asyncio.sleep(self.interval_s)
         group = await self._source.log_group(detail)

@@ -63,7 +63,8 @@ def job(job_id: str, status: JobStatus = JobStatus.SUCCEEDED, queue: str = "q1")
 class FakeLogFollow:
     """A log that has two lines and is then done."""
 
-    def __init__(self, hooks: LogHooks) -> None:
+    def __init__(self, hooks: LogHooks, job_id: str = "") -> None:
+        self.job_id = job_id
         self._on_events = hooks.on_events
         self._on_status = hooks.on_status
         self.stream = "job/stream"
@@ -146,7 +147,7 @@ class FakeJobs:
         self.saved.append((path, text))
 
     def follow_log(self, job_id: str, hooks: LogHooks, interval_s: float = 1.0) -> FakeLogFollow:
-        follow = FakeLogFollow(hooks)
+        follow = FakeLogFollow(hooks, job_id)
         self.follows.append(follow)
         return follow
 

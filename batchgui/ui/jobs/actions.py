@@ -1,7 +1,10 @@
-"""What the Jobs panel does to jobs: submit, clone, resubmit, cancel/terminate, copy ids.
+"""What the Jobs panel does to jobs: submit, clone, resubmit, retry failed children, cancel/terminate,
+copy ids, open a job's log.
 
 A mixin of JobsPanel: the flows ask the user (dialogs, confirmations) and call the jobs facade; the
-facade submits and describes, stops in batches of 50, and says what each job's outcome was.
+facade submits and describes, stops in batches of 50, and says what each job's outcome was. The jobs
+acted on are the selected rows — or the job Details shows when that is not the selected row (a child
+opened from its parent's Details).
 """
 
 from __future__ import annotations
@@ -14,11 +17,19 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMenu, QMessageBox, QProgressBar, QPushButton, QTableView, QWidget
 
+from batchgui.domain.array_retry import (
+    ORIGINAL_INDICES_VAR,
+    can_retry_children,
+    encode_indices,
+    retry_prefill,
+)
 from batchgui.domain.batch import JobStatus, JobSummary
 from batchgui.domain.job_requests import StopResult, SubmitJobRequest
-from batchgui.services.jobs import JobsService, LiveState, SubmitResult
+from batchgui.services import job_retry
+from batchgui.services.jobs import JobsService, LiveState, SubmitBatch, SubmitResult
 from batchgui.ui.dialogs import confirm
 from batchgui.ui.jobs.details import JobDetailsView
+from batchgui.ui.jobs.inspector import JobInspector
 from batchgui.ui.jobs.model import JobsTableModel
 from batchgui.ui.jobs.submit_dialog import SubmitJobDialog
 
@@ -39,6 +50,7 @@ class JobActions:
     jobs: JobsService
     model: JobsTableModel
     details: JobDetailsView
+    inspector: JobInspector
     table: QTableView
     progress: QProgressBar
     clone_button: QPushButton
@@ -63,6 +75,26 @@ class JobActions:
         assert isinstance(self, QWidget)
         return self
 
+    # --- what is acted on ----------------------------------------------------------------------
+    def action_targets(self) -> list[JobSummary]:
+        """The selected rows, or the job Details shows when it is not a row (a child opened there)."""
+        selected = self.selected_jobs()
+        shown = self.inspector.shown_summary()
+        if shown is not None and self.model.job(shown.job_id) is None:
+            return [shown]  # not a row of the table: Details shows it because it was opened there
+        return selected
+
+    def open_job(self, job_id: str, log: bool = False) -> None:
+        """Show a job (or an array child) in this panel, on its Log tab with `log`."""
+        self.show_job(job_id)
+        if log:
+            self.inspector.open_log(job_id)
+
+    def open_log_of_selected(self) -> None:
+        targets = self.action_targets()
+        if targets:
+            self.open_job(targets[0].job_id, log=True)
+
     # --- copying ------------------------------------------------------------------------------
     def copy_ids(self) -> None:
         jobs = self.selected_jobs()
@@ -75,14 +107,19 @@ class JobActions:
             QGuiApplication.clipboard().setText("\n".join(j.job_arn or j.job_id for j in jobs))
 
     # --- submitting ---------------------------------------------------------------------------
-    async def make_submit_dialog(self, resubmit_count: int = 0) -> SubmitJobDialog:
+    async def make_submit_dialog(self, resubmit_count: int = 0, retry_note: str = "") -> SubmitJobDialog:
         connected = self.jobs.connected
         definitions = await self.jobs.definition_names() if connected else []
         # Queue and definition platforms (Fargate or EC2): the dialog proposes and accepts only pairs
         # AWS Batch can run.
         platforms = await self.jobs.platforms() if connected else None
         dialog = SubmitJobDialog(
-            self._queues, definitions, self._widget(), resubmit_count=resubmit_count, platforms=platforms
+            self._queues,
+            definitions,
+            self._widget(),
+            resubmit_count=resubmit_count,
+            platforms=platforms,
+            retry_note=retry_note,
         )
         if self._selected_queues:
             dialog.select_queue(sorted(self._selected_queues)[0])
@@ -110,11 +147,27 @@ class JobActions:
         return await self.submit_new(SubmitJobRequest.from_detail(found[0]))
 
     async def resubmit_selected(self) -> list[SubmitResult]:
-        failed = [j for j in self.selected_jobs() if j.status is JobStatus.FAILED]
+        """FAILED jobs again with edited overrides; a failed array job (or failed children of one)
+        goes to Retry failed children, which runs only the failed indices."""
+        failed = [j for j in self.action_targets() if j.status is JobStatus.FAILED]
         if not self.jobs.connected or not failed:
             self._tell("Resubmit", "Select one or more FAILED jobs to resubmit.")
             return []
-        details = await self.jobs.describe([j.job_id for j in failed])
+        arrays = {j.job_id for j in failed if j.array_size and j.array_index is None}
+        children: dict[str, set[int]] = {}
+        for job in failed:
+            if job.array_index is not None:
+                children.setdefault(job.job_id.rsplit(":", 1)[0], set()).add(job.array_index)
+        if len(arrays | set(children)) == 1 and len(failed) == len(arrays) + sum(map(len, children.values())):
+            parent_id = next(iter(arrays | set(children)))
+            return await self.retry_failed_children(
+                parent_id, None if parent_id in arrays else children[parent_id]
+            )
+        singles = [j for j in failed if j.job_id not in arrays and j.array_index is None]
+        if not singles:
+            self._tell("Resubmit", "Retry the failed children of one array job at a time.")
+            return []
+        details = await self.jobs.describe([j.job_id for j in singles])
         if not details:
             return []
         dialog = await self.make_submit_dialog(resubmit_count=len(details))
@@ -128,10 +181,45 @@ class JobActions:
         finally:
             dialog.deleteLater()
 
+    async def retry_failed_children(
+        self, parent_id: str | None = None, only: set[int] | None = None, ask: bool = True
+    ) -> list[SubmitResult]:
+        """A new job over only the FAILED children of a finished array (or `only` those indices):
+        an array of them, or a single job for one; the overrides are edited first."""
+        if parent_id is None:
+            targets = self.action_targets()
+            parent_id = targets[0].job_id.rsplit(":", 1)[0] if targets else ""
+        if not self.jobs.connected or not parent_id:
+            self._tell("Retry failed children", "Select a finished array job whose children failed.")
+            return []
+        source = await job_retry.prepare(self.jobs, parent_id, only)
+        if not source.ok or source.parent is None:
+            self._tell("Retry failed children", source.reason)
+            return []
+        count = len(source.failed)
+        what = f"an array job of {count} children" if count > 1 else "a single job"
+        note = (
+            f"Runs {what} for the failed indices {encode_indices(source.failed)} of "
+            f"{source.parent.summary.name} ({parent_id}). Each new job reads the index it stands for "
+            f"from {ORIGINAL_INDICES_VAR} (position AWS_BATCH_JOB_ARRAY_INDEX, 0 for a single job). "
+            "Edit what made them fail:"
+        )
+        dialog = await self.make_submit_dialog(retry_note=note)
+        dialog.prefill(retry_prefill(source.parent))
+        try:
+            if ask and not await dialog.ask():
+                return []
+            plan = source.plan(dialog.overrides([]))
+        finally:
+            dialog.deleteLater()
+        return self._show_submitted(await job_retry.submit(self.jobs, source, plan))
+
     async def _submit_all(self, requests: list[SubmitJobRequest]) -> list[SubmitResult]:
         if not self.jobs.connected:
             return []
-        batch = await self.jobs.submit_all(requests)
+        return self._show_submitted(await self.jobs.submit_all(requests))
+
+    def _show_submitted(self, batch: SubmitBatch) -> list[SubmitResult]:
         self.last_submits = batch.results
         ok, failed = batch.accepted, batch.refused
         if batch.details:
@@ -153,7 +241,12 @@ class JobActions:
 
     # --- cancel / terminate -------------------------------------------------------------------
     async def stop_selected(self, terminate: bool) -> list[StopResult]:
-        jobs = stop_candidates(self.selected_jobs(), terminate)
+        return await self.stop_jobs(self.action_targets(), terminate)
+
+    async def stop_jobs(self, chosen: list[JobSummary], terminate: bool) -> list[StopResult]:
+        """Cancel or terminate these jobs (children included) after asking: 50 ids a call, and
+        one result per job shown."""
+        jobs = stop_candidates(chosen, terminate)
         verb = "Terminate" if terminate else "Cancel"
         if not self.jobs.connected or not jobs:
             self._tell(
@@ -208,14 +301,21 @@ class JobActions:
         box.open()
 
     def _context_menu(self, position: QPoint) -> None:
-        if not self.selected_jobs():
+        selected = self.selected_jobs()
+        if not selected:
             return
         menu = QMenu(self._widget())
+        menu.addAction("Open log", self.open_log_of_selected)
         menu.addAction("Copy job id", self.copy_ids)
         menu.addAction("Copy ARN", self.copy_arns)
         menu.addSeparator()
         menu.addAction("Clone…", self.clone_button.click)
         menu.addAction("Resubmit failed…", self.resubmit_button.click)
+        retry = menu.addAction(
+            "Retry failed children…",
+            lambda: self.spawn(self.retry_failed_children(), "Retry failed children"),
+        )
+        retry.setEnabled(any(can_retry_children(j) for j in selected))
         menu.addAction("Cancel…", self.cancel_button.click)
         menu.addAction("Terminate…", self.terminate_button.click)
         menu.exec(self.table.viewport().mapToGlobal(position))

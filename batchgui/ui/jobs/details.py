@@ -1,6 +1,8 @@
 """The details of one job: status, attempts, container, parameters, dependencies, array children, tags.
 
-Dependencies and array children are links (`job:<id>`): clicking one asks the panel to show that job.
+Dependencies, array children and retries (`batchgui:retry-of` / `retried-by` tags) are links
+(`job:<id>`): clicking one asks the panel to show that job; a child's "log" link (`log:<id>`) opens
+it on the Log tab. A refresh keeps the scroll position.
 Secret-looking environment values and `secrets` entries are masked until "Reveal secrets" is ticked.
 """
 
@@ -9,9 +11,10 @@ from __future__ import annotations
 from collections import Counter
 from html import escape
 
-from PySide6.QtCore import QUrl, Signal
+from PySide6.QtCore import QTimer, QUrl, Signal
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QTextBrowser, QVBoxLayout, QWidget
 
+from batchgui.domain.array_retry import RETRIED_BY_TAG, RETRY_OF_TAG
 from batchgui.domain.batch import JobSummary
 from batchgui.domain.job_detail import MASK, JobDetail
 from batchgui.ui.jobs.columns import definition_name, format_duration, format_time
@@ -29,8 +32,16 @@ def _section(title: str) -> str:
     return f"<tr><td colspan='2'><h4 style='margin:8px 0 2px 0'>{escape(title)}</h4></td></tr>"
 
 
-def _link(job_id: str, text: str | None = None) -> str:
-    return f"<a href='job:{escape(job_id)}'>{escape(text or job_id)}</a>"
+def _link(job_id: str, text: str | None = None, scheme: str = "job") -> str:
+    return f"<a href='{scheme}:{escape(job_id)}'>{escape(text or job_id)}</a>"
+
+
+def _child_link(child: JobSummary) -> str:
+    return (
+        _link(child.job_id, f"#{child.array_index} {child.status.value}")
+        + " "
+        + _link(child.job_id, "log", "log")
+    )
 
 
 def details_html(
@@ -100,9 +111,16 @@ def details_html(
         if summary:
             rows.append(_row("Children", ", ".join(f"{k} {v}" for k, v in sorted(summary.items()) if v)))
         if children:
-            links = [_link(c.job_id, f"#{c.array_index} {c.status.value}") for c in children[:CHILDREN_SHOWN]]
+            links = [_child_link(c) for c in children[:CHILDREN_SHOWN]]
             more = len(children) - CHILDREN_SHOWN
             rows.append(_row("List", " · ".join(links) + (f" … and {more} more" if more > 0 else ""), True))
+    retry_of, retried_by = detail.tags.get(RETRY_OF_TAG, ""), detail.tags.get(RETRIED_BY_TAG, "").split()
+    if retry_of or retried_by:
+        rows.append(_section("Retries"))
+        if retry_of:
+            rows.append(_row("Retry of", _link(retry_of) + " (its failed children)", raw_html=True))
+        if retried_by:
+            rows.append(_row("Retried by", "<br>".join(_link(i) for i in retried_by), raw_html=True))
     if detail.tags:
         rows.append(_section("Tags"))
         rows.extend(_row(k, v) for k, v in sorted(detail.tags.items()))
@@ -110,9 +128,11 @@ def details_html(
 
 
 class JobDetailsView(QWidget):
-    """Shows one JobDetail; emits `job_clicked(job_id)` for dependency and child links."""
+    """Shows one JobDetail; emits `job_clicked(job_id)` for dependency and child links, `log_clicked`
+    for a child's log link."""
 
     job_clicked = Signal(str)
+    log_clicked = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -146,7 +166,7 @@ class JobDetailsView(QWidget):
             self.reveal_box.setChecked(False)
         self._detail = detail
         self._log_group = log_group or self._log_group if same_job else log_group
-        self._render()
+        self._render(keep_scroll=same_job)
 
     def show_message(self, text: str) -> None:
         self._detail = None
@@ -160,17 +180,29 @@ class JobDetailsView(QWidget):
     def text(self) -> str:
         return self.browser.toPlainText()
 
-    def _render(self) -> None:
+    def _render(self, keep_scroll: bool = True) -> None:
+        """Show the detail again; the same job keeps its scroll position (a refresh must not jump)."""
         if self._detail is None:
             self.browser.clear()
             return
-        scroll = self.browser.verticalScrollBar().value()
+        bar = self.browser.verticalScrollBar()
+        scroll = bar.value() if keep_scroll else 0
         self.browser.setHtml(
             details_html(self._detail, self._children, self.reveal_box.isChecked(), self._log_group)
         )
-        self.browser.verticalScrollBar().setValue(scroll)
+        bar.setValue(scroll)
+        if bar.value() != scroll:
+            # Not laid out to that height yet (a hidden tab, a long document): once it is.
+            job_id = self._detail.job_id
+            QTimer.singleShot(0, lambda: self._restore_scroll(job_id, scroll))
+
+    def _restore_scroll(self, job_id: str, scroll: int) -> None:
+        if self._detail is not None and self._detail.job_id == job_id:
+            self.browser.verticalScrollBar().setValue(scroll)
 
     def _anchor(self, url: QUrl) -> None:
         text = url.toString()
         if text.startswith("job:"):
             self.job_clicked.emit(text[4:])
+        elif text.startswith("log:"):
+            self.log_clicked.emit(text[4:])

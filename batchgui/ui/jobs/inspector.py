@@ -15,17 +15,18 @@ from typing import Any
 
 from PySide6.QtWidgets import QPlainTextEdit, QTabWidget, QWidget
 
-from batchgui.domain.batch import JobSummary
+from batchgui.domain.batch import JobStatus, JobSummary
 from batchgui.domain.job_detail import JobDetail
 from batchgui.domain.job_logs import LogEvent
 from batchgui.services.jobs import JobsService
-from batchgui.services.log_follower import JobLogFollow, LogHooks, LogState, LogStatus
+from batchgui.services.log_follower import JobLogFollow, LogHooks, LogState, LogStatus, later_status
 from batchgui.ui.jobs.details import JobDetailsView
 from batchgui.ui.jobs.log_view import LogView
 from batchgui.ui.jobs.model import JobsTableModel
 from batchgui.ui.widgets.panel import monospace_font
 
 Spawn = Callable[[Coroutine[Any, Any, Any], str], "asyncio.Task[Any]"]
+StatusOf = Callable[[str], JobSummary | None]
 LOG_POLL_S = 1.0
 
 
@@ -47,7 +48,12 @@ def log_state_text(status: LogStatus, following: bool) -> str:
 
 
 class JobInspector(QTabWidget):
-    """Details / Log / JSON of one job; `show_job(job_id)` describes it and starts its log."""
+    """Details / Log / JSON of one job; `show_job(job_id)` describes it and starts its log.
+
+    The job shown (`shown_id`) is the one a refresh describes again: a child opened from its parent's
+    Details stays shown. Its status comes from `status_of(job_id)` — where the table reads its row
+    (later: the job store) — whenever that is newer than the last DescribeJobs.
+    """
 
     def __init__(
         self,
@@ -56,12 +62,19 @@ class JobInspector(QTabWidget):
         spawn: Spawn,
         current_job: Callable[[], JobSummary | None],
         parent: QWidget | None = None,
+        *,
+        status_of: StatusOf | None = None,
     ) -> None:
         super().__init__(parent)
         self._jobs = jobs
         self._model = model
         self._spawn = spawn
         self._current_job = current_job
+        self._status_of: StatusOf = status_of or model.job
+        self.shown_id = ""
+        self._log_status: LogStatus | None = None
+        # Follow as the person set it for a job (the toggle stays theirs); else: follow while active.
+        self._follow_choice: dict[str, bool] = {}
         self._detail_task: asyncio.Task[Any] | None = None
         self._log_task: asyncio.Task[Any] | None = None
         self.log: JobLogFollow | None = None
@@ -75,13 +88,47 @@ class JobInspector(QTabWidget):
         self.addTab(self.details, "Details")
         self.addTab(self.log_view, "Log")
         self.addTab(self.raw_json, "JSON")
+        self.details.log_clicked.connect(self.open_log)
+        model.rows_changed.connect(self.status_changed)
 
     # --- the job ------------------------------------------------------------------------------
     def show_job(self, job_id: str) -> None:
         """Describe the job and show it (what the table knows of it first, if anything)."""
+        self.shown_id = job_id
         if self._detail_task is not None and not self._detail_task.done():
             self._detail_task.cancel()
         self._detail_task = self._spawn(self._load(job_id), "Describe job")
+
+    def open_log(self, job_id: str) -> None:
+        """Show a job (a child, from its parent's Details) with its Log tab."""
+        if job_id != self.shown_id:
+            self.show_job(job_id)
+        self.setCurrentWidget(self.log_view)
+
+    def shown_summary(self) -> JobSummary | None:
+        """The job shown, as the table (or store) knows it, else as last described."""
+        if not self.shown_id:
+            return None
+        known = self._status_of(self.shown_id)
+        if known is not None:
+            return known
+        detail = self.details.detail
+        return detail.summary if detail is not None and detail.job_id == self.shown_id else None
+
+    async def refresh_shown(self) -> None:
+        """Describe the shown job again (a poll); start reading its log if it now has one."""
+        if not self.shown_id:
+            return
+        job_id = self.shown_id
+        detail = await self.refresh(job_id)
+        if detail is None or job_id != self.shown_id:
+            return
+        if not self._reading() and detail.log_stream and (self.log is None or self.log.reader is None):
+            self._follow(job_id, "Read job log")
+        if detail.is_array_parent:
+            children = await self._jobs.children(job_id)
+            if self.details.detail is not None and self.details.detail.job_id == job_id:
+                self.details.set_children(children)
 
     def show_known(self, job_id: str) -> None:
         known = self._model.detail(job_id)
@@ -91,7 +138,7 @@ class JobInspector(QTabWidget):
 
     async def _load(self, job_id: str) -> None:
         detail = await self.refresh(job_id)
-        if detail is None:
+        if detail is None or job_id != self.shown_id:
             return
         self._start_log(detail)
         if detail.is_array_parent:
@@ -102,6 +149,8 @@ class JobInspector(QTabWidget):
     async def refresh(self, job_id: str) -> JobDetail | None:
         """Describe the job again and show it; None (and a message) when it no longer exists."""
         found = await self._jobs.describe([job_id])
+        if self.shown_id and job_id != self.shown_id:
+            return found[0] if found else None  # another job was chosen meanwhile: leave it shown
         if not found:
             self.details.show_message(
                 f"Job {job_id} no longer exists: AWS Batch keeps finished jobs for about 7 days. "
@@ -121,6 +170,7 @@ class JobInspector(QTabWidget):
 
     def clear(self) -> None:
         self.cancel()
+        self.shown_id = ""
         self.details.show_message("")
         self.log_view.clear()
         self.raw_json.clear()
@@ -135,39 +185,85 @@ class JobInspector(QTabWidget):
         return self._log_task is not None and not self._log_task.done()
 
     def _start_log(self, detail: JobDetail) -> None:
-        if self.log is not None and self._reading() and self.log.stream == detail.log_stream:
-            return  # already following this job's stream
+        same_job = self.log is not None and self.log.job_id == detail.job_id
+        if same_job and self._reading():
+            return  # already reading this job's log
         if self._reading():
             assert self._log_task is not None
             self._log_task.cancel()
-        self.log_view.clear()
+        if not same_job:
+            self.log_view.clear()
+            self._log_status = None
+            self._set_follow(self.follow_default(detail.job_id, detail.status))
         self._follow(detail.job_id, "Read job log")
+
+    def follow_default(self, job_id: str, described: JobStatus) -> bool:
+        """Follow while the job has not finished, unless the person set Follow for this job."""
+        if job_id in self._follow_choice:
+            return self._follow_choice[job_id]
+        status = self._current_status(job_id, described)
+        return status is not None and not status.is_terminal
+
+    def _current_status(self, job_id: str, described: JobStatus | None) -> JobStatus | None:
+        known = self._status_of(job_id)
+        return later_status(described, known.status if known is not None else None)
+
+    def _set_follow(self, on: bool) -> None:
+        self.log_view.follow_box.blockSignals(True)
+        self.log_view.set_following(on)
+        self.log_view.follow_box.blockSignals(False)
 
     def _follow(self, job_id: str, what: str) -> None:
         def job_finished() -> bool:
-            job = self._model.job(job_id)
+            job = self._status_of(job_id)
             return job is not None and job.status.is_terminal
 
+        def job_status() -> JobStatus | None:
+            job = self._status_of(job_id)
+            return job.status if job is not None else None
+
         hooks = LogHooks(
-            self._append_log, self._show_log_state, lambda: self.log_view.following, job_finished
+            self._append_log, self._show_log_state, lambda: self.log_view.following, job_finished, job_status
         )
         self.log = self._jobs.follow_log(job_id, hooks, LOG_POLL_S)
         self._log_task = self._spawn(self.log.run(), what)
 
     def _show_log_state(self, status: LogStatus) -> None:
-        self.log_view.set_state(log_state_text(status, self.log_view.following))
+        self._log_status = status
+        shown = status
+        if status.state is LogState.NOT_STARTED and self.log is not None:
+            now = self._current_status(self.log.job_id, status.job_status)
+            shown = LogStatus(status.state, status.group, status.stream, now)
+        self.log_view.set_state(log_state_text(shown, self.log_view.following))
+
+    def status_changed(self) -> None:
+        """The table's rows changed: the log's state line follows; a job that has started since
+        the log was looked for gets its log read (it has a stream now)."""
+        status = self._log_status
+        if status is None or self.log is None or status.state is not LogState.NOT_STARTED:
+            return
+        now = self._current_status(self.log.job_id, status.job_status)
+        started = now is not None and (now is JobStatus.RUNNING or now.is_terminal)
+        if started and now is not status.job_status and not self._reading():
+            self._follow(self.log.job_id, "Read job log")
+        self._show_log_state(status)
 
     def _append_log(self, events: list[LogEvent]) -> None:
         self.log_view.append_events((e.timestamp_ms, e.message) for e in events)
 
     def _follow_toggled(self, on: bool) -> None:
-        job = self._current_job()
-        if not on or job is None or self._reading() or not self._jobs.connected:
+        job_id = self.shown_id
+        if not job_id:
+            job = self._current_job()
+            job_id = job.job_id if job is not None else ""
+        if job_id:
+            self._follow_choice[job_id] = on
+        if not on or not job_id or self._reading() or not self._jobs.connected:
             return
-        if self.log is not None and self.log.reader is not None:
+        if self.log is not None and self.log.job_id == job_id and self.log.reader is not None:
             self._log_task = self._spawn(self.log.run(), "Follow log")  # reads on from where it stopped
         else:
-            self._follow(job.job_id, "Follow log")
+            self._follow(job_id, "Follow log")
 
     def _save_log(self, path: Path, text: str) -> None:
         self._spawn(self._jobs.save_text(path, text), "Save log")

@@ -386,9 +386,7 @@ class JobsPanel(JobActions, Panel):
             return
         if not self.store.live:
             await self.store.refresh()
-        current = self.current_job()
-        if current is not None:
-            await self.inspector.refresh(current.job_id)
+        await self.inspector.refresh_shown()  # the job shown (a child opened from Details stays)
 
     def on_connection_changed(self, connection: ConnectionInfo | None) -> None:
         self._cancel_job_tasks()

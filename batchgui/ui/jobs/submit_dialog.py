@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import shlex
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -29,6 +28,13 @@ from PySide6.QtWidgets import (
 
 from batchgui.domain.job_platforms import FAMILY_LABEL, Platforms
 from batchgui.domain.job_requests import ContainerOverrides, SubmitJobRequest
+from batchgui.ui.jobs.overrides_form import (
+    EditedOverrides,
+    OverrideFields,
+    format_pairs,
+    parse_command,
+    parse_pairs,
+)
 from batchgui.ui.widgets.forms import mark_mismatches
 
 __all__ = [
@@ -45,63 +51,33 @@ MAX_ARRAY = 10_000
 MAX_REQUEST_BYTES = 30 * 1024
 
 
-def parse_pairs(text: str, what: str, errors: list[str]) -> dict[str, str]:
-    """`key=value` per line (blank lines and # comments skipped)."""
-    pairs: dict[str, str] = {}
-    for number, raw_line in enumerate(text.splitlines(), 1):
-        line = raw_line.strip()
-        if not line or line.startswith("#"):
-            continue
-        key, sep, value = line.partition("=")
-        if not sep or not key.strip():
-            errors.append(f"{what}, line {number}: write it as NAME=value.")
-            continue
-        pairs[key.strip()] = value.strip()
-    return pairs
-
-
-def format_pairs(pairs: dict[str, str] | Sequence[tuple[str, str]]) -> str:
-    items = pairs.items() if isinstance(pairs, dict) else pairs
-    return "\n".join(f"{k}={v}" for k, v in items)
-
-
-def parse_command(text: str, errors: list[str]) -> list[str]:
-    """A JSON list (["sh", "-c", "…"]) or a shell-style line."""
-    text = text.strip()
-    if not text:
-        return []
-    if text.startswith("["):
-        try:
-            value = json.loads(text)
-        except json.JSONDecodeError as exc:
-            errors.append(f"Command: not valid JSON ({exc.msg}); use a JSON list or a plain command line.")
-            return []
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            errors.append("Command: a JSON command must be a list of strings.")
-            return []
-        return value
-    try:
-        return shlex.split(text)
-    except ValueError as exc:
-        errors.append(f"Command: {exc} (check the quotes).")
-        return []
-
-
 class SubmitJobDialog(QDialog):
     def __init__(
         self,
         queues: Sequence[str],
         definitions: Sequence[str],
         parent: QWidget | None = None,
+        *,
         resubmit_count: int = 0,
         platforms: Platforms | None = None,
+        retry_note: str = "",
     ) -> None:
+        """`resubmit_count` jobs resubmitted, or (`retry_note`) a retry of failed children: only the
+        overrides are edited, each job keeps its own name, queue, definition and parameters."""
         super().__init__(parent)
         self.resubmit_count = resubmit_count
+        self.retry_note = retry_note
+        self.overrides_only = bool(resubmit_count or retry_note)
         self.platforms = platforms or Platforms()
         self.queue_names = list(queues)
         self.definition_names = list(definitions)
-        self.setWindowTitle(f"Resubmit {resubmit_count} jobs" if resubmit_count else "Submit job")
+        if retry_note:
+            title, ok_text = "Retry failed children", "Retry"
+        elif resubmit_count:
+            title, ok_text = f"Resubmit {resubmit_count} jobs", "Resubmit"
+        else:
+            title, ok_text = "Submit job", "Submit"
+        self.setWindowTitle(title)
         self.setObjectName("submitJobDialog")
         self.name_edit = QLineEdit()
         self.name_edit.setPlaceholderText("letters, digits, - and _ (up to 128)")
@@ -116,36 +92,30 @@ class SubmitJobDialog(QDialog):
         self.platform_label.setWordWrap(True)
         self.parameters_edit = QPlainTextEdit()
         self.parameters_edit.setPlaceholderText("name=value, one per line (replace Ref::name in the command)")
-        self.command_edit = QLineEdit()
-        self.command_edit.setPlaceholderText('override, e.g. sh -c "echo hi" or ["python3", "-c", "…"]')
-        self.environment_edit = QPlainTextEdit()
-        self.environment_edit.setPlaceholderText("NAME=value, one per line")
-        self.vcpu_edit = QLineEdit()
-        self.vcpu_edit.setPlaceholderText("definition's")
-        self.memory_edit = QLineEdit()
-        self.memory_edit.setPlaceholderText("definition's (MiB)")
+        self.fields = OverrideFields("definition's")
+        self.command_edit = self.fields.command_edit
+        self.environment_edit = self.fields.environment_edit
+        self.vcpu_edit = self.fields.vcpu_edit
+        self.memory_spin = self.fields.memory_spin
+        self.retries_spin = self.fields.retries_spin
+        self.timeout_spin = self.fields.timeout_spin
         self.array_spin = QSpinBox()
         self.array_spin.setRange(0, MAX_ARRAY)
         self.array_spin.setSpecialValueText("not an array")
         self.dependencies_edit = QLineEdit()
         self.dependencies_edit.setPlaceholderText("job ids, separated by spaces or commas (up to 20)")
-        self.retries_spin = QSpinBox()
-        self.retries_spin.setRange(0, 10)
-        self.retries_spin.setSpecialValueText("definition's")
-        self.timeout_spin = QSpinBox()
-        self.timeout_spin.setRange(0, 14 * 24 * 3600)
-        self.timeout_spin.setSuffix(" s")
-        self.timeout_spin.setSpecialValueText("definition's")
         self.tags_edit = QPlainTextEdit()
         self.tags_edit.setPlaceholderText("key=value, one per line")
-        for edit in (self.parameters_edit, self.environment_edit, self.tags_edit):
+        for edit in (self.parameters_edit, self.tags_edit):
             edit.setMaximumHeight(70)
         form = QFormLayout()
-        if resubmit_count:
+        if self.overrides_only:
             note = QLabel(
-                f"Each of the {resubmit_count} jobs is submitted again with its own name, queue, definition "
-                "and parameters; the overrides below replace theirs."
+                retry_note
+                or f"Each of the {resubmit_count} jobs is submitted again with its own name, queue, "
+                "definition and parameters; the overrides below replace theirs."
             )
+            note.setObjectName("submitNote")
             note.setWordWrap(True)
             form.addRow(note)
         else:
@@ -154,16 +124,10 @@ class SubmitJobDialog(QDialog):
             form.addRow("Definition", self.definition_combo)
             form.addRow("", self.platform_label)
             form.addRow("Parameters", self.parameters_edit)
-        form.addRow("Command", self.command_edit)
-        form.addRow("Environment", self.environment_edit)
-        form.addRow("vCPU", self.vcpu_edit)
-        form.addRow("Memory", self.memory_edit)
-        if not resubmit_count:
+        self.fields.add_rows(form)
+        if not self.overrides_only:
             form.addRow("Array size", self.array_spin)
             form.addRow("Depends on", self.dependencies_edit)
-        form.addRow("Attempts", self.retries_spin)
-        form.addRow("Timeout", self.timeout_spin)
-        if not resubmit_count:
             form.addRow("Tags", self.tags_edit)
         self.error_label = QLabel()
         self.error_label.setObjectName("submitErrors")
@@ -173,7 +137,7 @@ class SubmitJobDialog(QDialog):
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
         ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        ok.setText("Resubmit" if resubmit_count else "Submit")
+        ok.setText(ok_text)
         self.buttons.accepted.connect(self._try_accept)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -212,7 +176,7 @@ class SubmitJobDialog(QDialog):
                     break
 
     def platform_problem(self) -> str:
-        if self.resubmit_count:
+        if self.overrides_only:
             return ""  # each job keeps its own queue and definition, which ran together before
         return self.platforms.problem(
             self.queue_combo.currentText(), self.definition_combo.currentText(), self.queue_names
@@ -264,40 +228,29 @@ class SubmitJobDialog(QDialog):
                     self.queue_combo.setCurrentText(matching[0])
         self.parameters_edit.setPlainText(format_pairs(dict(request.parameters)))
         overrides = request.overrides
-        self.command_edit.setText(json.dumps(list(overrides.command)) if overrides.command else "")
-        self.environment_edit.setPlainText(format_pairs(overrides.environment))
-        if overrides.vcpus:
-            self.vcpu_edit.setText(overrides.vcpus)
-        if overrides.memory_mib:
-            self.memory_edit.setText(overrides.memory_mib)
+        self.fields.fill(
+            EditedOverrides(
+                overrides.command,
+                overrides.environment,
+                overrides.vcpus,
+                int(overrides.memory_mib) if overrides.memory_mib.isdigit() else None,
+                request.retry_attempts,
+                request.timeout_s,
+            )
+        )
         self.array_spin.setValue(request.array_size or 0)
         self.dependencies_edit.setText(" ".join(request.depends_on))
-        self.retries_spin.setValue(request.retry_attempts or 0)
-        self.timeout_spin.setValue(request.timeout_s or 0)
         self.tags_edit.setPlainText(format_pairs(dict(request.tags)))
 
     # --- reading ------------------------------------------------------------------------------
     def overrides(self, errors: list[str]) -> SubmitJobRequest:
         """Container overrides, retries and timeout: the part a resubmission replaces."""
-        command = parse_command(self.command_edit.text(), errors)
-        environment = parse_pairs(self.environment_edit.toPlainText(), "Environment", errors)
-        vcpu = self.vcpu_edit.text().strip()
-        if vcpu:
-            try:
-                if float(vcpu) <= 0:
-                    raise ValueError
-            except ValueError:
-                errors.append("vCPU: a positive number, e.g. 0.25, 1 or 4.")
-        memory = self.memory_edit.text().strip()
-        if memory and (not memory.isdigit() or int(memory) <= 0):
-            errors.append("Memory: a whole number of MiB, e.g. 2048.")
-        timeout = self.timeout_spin.value()
-        if timeout and timeout < 60:
-            errors.append("Timeout: at least 60 seconds (AWS Batch's minimum).")
+        edited = self.fields.read(errors)
+        memory = str(edited.memory_mib) if edited.memory_mib else ""
         return SubmitJobRequest(
-            overrides=ContainerOverrides(tuple(command), tuple(environment.items()), vcpu, memory),
-            retry_attempts=self.retries_spin.value() or None,
-            timeout_s=timeout or None,
+            overrides=ContainerOverrides(edited.command, edited.environment, edited.vcpus, memory),
+            retry_attempts=edited.attempts,
+            timeout_s=edited.timeout_s,
         )
 
     def request(self, errors: list[str] | None = None) -> SubmitJobRequest:
@@ -341,7 +294,7 @@ class SubmitJobDialog(QDialog):
 
     def errors(self) -> list[str]:
         errors: list[str] = []
-        if self.resubmit_count:
+        if self.overrides_only:
             self.overrides(errors)
         else:
             self.request(errors)

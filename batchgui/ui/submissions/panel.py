@@ -1,6 +1,9 @@
 """Submissions: past CSV submissions from the journal, per-row status and history, resume, resubmit
 failed rows (with changes, shown before sending), export, and the DynamoDB results the jobs wrote.
 
+A row of the rows table opens its job (or array child) in the Jobs panel on its Log tab (Enter,
+double-click, or the right-click menu); FAILED rows are red and say "✖ FAILED".
+
 Everything goes through the SubmissionsService facade; the journal is local, so the list works
 without a connection."""
 
@@ -12,12 +15,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QHideEvent, QShowEvent
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, Qt, QTimer
+from PySide6.QtGui import QBrush, QColor, QGuiApplication, QHideEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -34,11 +38,17 @@ from batchgui.services.submission import (
     is_finished,
     units_failed,
 )
+from batchgui.ui.jobs.overrides_form import plural
 from batchgui.ui.settings import AppSettings
 from batchgui.ui.submissions.resubmit import ResubmitDialog
 from batchgui.ui.widgets.forms import wait_finished
 from batchgui.ui.widgets.panel import ListPanel, PanelServices, make_table_view, rows_to_csv
 from batchgui.ui.widgets.table_model import Column, RowTableModel
+from batchgui.ui.widgets.view_state import shortcut_action
+
+FAILED_COLOR = QColor("#c62828")
+# Asked to show a job in the Jobs panel: (job id, on the Log tab).
+OpenJob = Callable[[str, bool], None]
 
 
 def _created(sub: Submission) -> str:
@@ -53,11 +63,6 @@ def _status_counts(sub: Submission) -> str:
     return ", ".join(f"{status} {count:,}" for status, count in sorted(sub.statuses.items()))
 
 
-def plural(count: int, word: str) -> str:
-    """`1 row`, `2 rows`, `1,000 jobs`."""
-    return f"{count:,} {word}{'' if count == 1 else 's'}"
-
-
 def all_terminal(units: list[Unit]) -> bool:
     """Every job has ended (a job Batch no longer knows about will not change either)."""
     return bool(units) and all(is_finished(u.status) or u.status == "UNKNOWN" for u in units)
@@ -65,6 +70,22 @@ def all_terminal(units: list[Unit]) -> bool:
 
 def _log_link(unit: Unit) -> str:
     return f"/aws/batch/job/{unit.log_stream}" if unit.log_stream else ""
+
+
+def _status_text(unit: Unit) -> str:
+    return f"✖ {unit.status}" if unit.status == "FAILED" else unit.status
+
+
+class UnitsModel(RowTableModel[Unit]):
+    """The rows table: FAILED rows in red (their status also says so in words)."""
+
+    def data(
+        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if role == Qt.ItemDataRole.ForegroundRole:
+            unit = self.row_at(index)
+            return QBrush(FAILED_COLOR) if unit is not None and unit.status == "FAILED" else None
+        return super().data(index, role)
 
 
 class SubmissionsPanel(ListPanel[Submission]):
@@ -79,6 +100,7 @@ class SubmissionsPanel(ListPanel[Submission]):
         parent: QWidget | None = None,
     ) -> None:
         self.submissions = submissions
+        self.on_open_job: OpenJob | None = None  # set by the composition root (the Jobs panel's open_job)
         columns: list[Column[Submission]] = [
             Column("Created", _created, lambda s: s.created_at, width=140),
             Column("File", lambda s: Path(s.file_path).name, tooltip=lambda s: s.file_path, width=150),
@@ -98,14 +120,14 @@ class SubmissionsPanel(ListPanel[Submission]):
             Column("Id", lambda s: s.id, width=100),
         ]
         super().__init__(services, columns, lambda s: s.id, parent)
-        self.units_model: RowTableModel[Unit] = RowTableModel(
+        self.units_model = UnitsModel(
             [
                 Column("Rows", lambda u: u.rows_text, lambda u: u.first_row, width=90),
                 Column("Job id", lambda u: u.job_id, width=260),
                 Column(
                     "Array index", lambda u: "" if u.index < 0 else str(u.index), lambda u: u.index, width=80
                 ),
-                Column("Status", lambda u: u.status, width=90),
+                Column("Status", _status_text, lambda u: u.status, width=90),
                 Column(
                     "Exit code",
                     lambda u: "" if u.exit_code is None else str(u.exit_code),
@@ -121,6 +143,13 @@ class SubmissionsPanel(ListPanel[Submission]):
         )
         self.units_table = make_table_view(self.units_model, "submissionUnits")
         self.units_table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        self.units_table.doubleClicked.connect(lambda index: self.open_unit(index, log=True))
+        for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            shortcut_action(
+                self.units_table, "Open job log", QKeySequence(key), lambda: self.open_unit(log=True)
+            )
+        self.units_table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.units_table.customContextMenuRequested.connect(self._units_menu)
         self.status_button = QPushButton("Refresh status")
         self.status_button.clicked.connect(lambda: self.spawn(self.refresh_units(), "Refresh job status"))
         self.resume_button = QPushButton("Resume")
@@ -377,6 +406,40 @@ class SubmissionsPanel(ListPanel[Submission]):
                 + ("" if all_terminal(units) else " · following")
             )
         self._update_buttons()
+
+    # --- a row's job --------------------------------------------------------------------------
+    def unit_at(self, index: QModelIndex | None = None) -> Unit | None:
+        return self.units_model.row_at(self.units_table.currentIndex() if index is None else index)
+
+    def open_unit(self, index: QModelIndex | None = None, log: bool = True) -> bool:
+        """Show the row's job (an array child: that child) in the Jobs panel, on its Log tab."""
+        unit = self.unit_at(index)
+        if unit is None or not unit.job_id:
+            self.units_note.setText("This row has no job yet: it was not sent.")
+            return False
+        if self.on_open_job is None:
+            return False
+        self.on_open_job(unit.job_id, log)
+        return True
+
+    def copy_unit_job_id(self) -> None:
+        unit = self.unit_at()
+        if unit is not None and unit.job_id:
+            QGuiApplication.clipboard().setText(unit.job_id)
+
+    def _units_menu(self, position: QPoint) -> None:
+        unit = self.unit_at(self.units_table.indexAt(position))
+        if unit is None:
+            return
+        has_job = bool(unit.job_id)
+        menu = QMenu(self)
+        for text, slot in (
+            ("Open job", lambda: self.open_unit(log=False)),
+            ("Open log", lambda: self.open_unit(log=True)),
+            ("Copy job ID", self.copy_unit_job_id),
+        ):
+            menu.addAction(text, slot).setEnabled(has_job)
+        menu.exec(self.units_table.viewport().mapToGlobal(position))
 
     # --- actions ------------------------------------------------------------------------------
     async def refresh_units(self) -> list[Unit]:

@@ -14,25 +14,20 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
-from batchgui.domain.csv_plan import Overrides, RetryChanges, parse_pairs
+from batchgui.domain.csv_plan import Overrides, RetryChanges
 from batchgui.domain.errors import BatchGuiError
 from batchgui.services.journal import Submission, Unit
 from batchgui.services.submission import SubmissionsService
 from batchgui.services.tasks import TaskSet
+from batchgui.ui.jobs.overrides_form import OverrideFields, plural, split_pairs
 from batchgui.ui.widgets.panel import monospace_font
-
-
-def plural(count: int, word: str) -> str:
-    return f"{count:,} {word}{'' if count == 1 else 's'}"
 
 
 class ResubmitDialog(QDialog):
@@ -68,35 +63,17 @@ class ResubmitDialog(QDialog):
         self.parameters = QLineEdit()
         self.parameters.setObjectName("resubmitParameters")
         self.parameters.setPlaceholderText("name=value, other=value (name= removes it)")
-        self.environment = QLineEdit()
-        self.environment.setPlaceholderText("NAME=value, OTHER=value")
-        self.vcpus = QLineEdit()
-        self.vcpus.setPlaceholderText("as before")
-        self.memory = QSpinBox()
-        self.memory.setRange(0, 1_000_000)
-        self.memory.setSpecialValueText("as before")
-        self.memory.setSuffix(" MiB")
-        self.retries = QSpinBox()
-        self.retries.setRange(0, 10)
-        self.retries.setSpecialValueText("as before")
-        self.timeout = QSpinBox()
-        self.timeout.setRange(0, 14 * 24 * 3600)
-        self.timeout.setSpecialValueText("as before")
-        self.timeout.setSuffix(" s")
-        sizes = QHBoxLayout()
-        for label, widget in (("vCPU", self.vcpus), ("Memory", self.memory)):
-            sizes.addWidget(QLabel(label))
-            sizes.addWidget(widget, 1)
-        limits = QHBoxLayout()
-        for label, widget in (("Attempts", self.retries), ("Timeout", self.timeout)):
-            limits.addWidget(QLabel(label))
-            limits.addWidget(widget, 1)
+        self.fields = OverrideFields("as before")
+        self.environment = self.fields.environment_edit
+        self.vcpus = self.fields.vcpu_edit
+        self.memory = self.fields.memory_spin
+        self.retries = self.fields.retries_spin
+        self.timeout = self.fields.timeout_spin
         form = QFormLayout()
         form.addRow("Job definition", self.definition)
         form.addRow("Parameters", self.parameters)
-        form.addRow("Environment", self.environment)
-        form.addRow("Resources", sizes)
-        form.addRow("Retry and timeout", limits)
+        # The command comes from the plan (a row's parameters fill it): only the rest is overridden.
+        self.fields.add_rows(form, command=False)
         self.summary = QLabel()
         self.summary.setObjectName("resubmitSummary")
         self.summary.setWordWrap(True)
@@ -121,11 +98,9 @@ class ResubmitDialog(QDialog):
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(200)
         self._debounce.timeout.connect(self.update_preview)
-        for edit in (self.parameters, self.environment, self.vcpus):
-            edit.textChanged.connect(lambda _t: self._debounce.start())
+        self.parameters.textChanged.connect(lambda _t: self._debounce.start())
         self.definition.currentTextChanged.connect(lambda _t: self._debounce.start())
-        for spin in (self.memory, self.retries, self.timeout):
-            spin.valueChanged.connect(lambda _v: self._debounce.start())
+        self.fields.on_change(self._debounce.start)
         self._preview_task: asyncio.Task[Any] | None = None
         self.update_preview()
         tasks.spawn(self._load_revisions(), "List job definition revisions")
@@ -146,15 +121,16 @@ class ResubmitDialog(QDialog):
 
     def changes(self) -> RetryChanges:
         definition = self.definition.currentText().strip()
+        edited = self.fields.read([])  # a line that is not NAME=value is left out (the preview shows it)
         overrides = Overrides(
-            environment=parse_pairs(self.environment.text()),
-            vcpus=self.vcpus.text().strip(),
-            memory_mib=self.memory.value() or None,
-            retries=self.retries.value() or None,
-            timeout_s=self.timeout.value() or None,
+            environment=dict(edited.environment),
+            vcpus=edited.vcpus,
+            memory_mib=edited.memory_mib,
+            retries=edited.attempts,
+            timeout_s=edited.timeout_s,
         )
         return RetryChanges(
-            parameters=parse_pairs(self.parameters.text()),
+            parameters=split_pairs(self.parameters.text()),
             overrides=None if overrides == Overrides() else overrides,
             definition="" if definition == self.submission.definition else definition,
         )
