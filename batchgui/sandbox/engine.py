@@ -97,6 +97,7 @@ class Engine:
             self.executor.kill_all()
             self.executor.close_fds()
         self.executor.stop_cleaner(deadline)
+        self.executor.tasks.stop()
 
     def workdir(self, job_id: str, attempt: int) -> Path:
         """The job attempt's working directory (removed afterwards if the job left it empty)."""
@@ -305,6 +306,7 @@ class Engine:
             attempt=len(json.loads(row[0])) + 1 if row else 1,
             queue_name=str(queue.get("jobQueueName", "")),
             ce_name=str(ce.get("computeEnvironmentName", "")),
+            cluster_arn=str(ce.get("ecsClusterArn", "")),
         )
         self.executor.spawn(self.executor.request(placed, job))
 
