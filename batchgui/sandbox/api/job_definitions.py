@@ -109,9 +109,9 @@ def check_container(container: Json, platform: str) -> None:
 def deregister_job_definition(ctx: Context, p: Json) -> Json:
     ref = p["jobDefinition"]
     with ctx.store.write() as conn:
-        jd = jobdef_row(conn, ref if (":" in ref) else ref + ":0")
+        jd = jobdef_row(conn, ref)  # a bare name: its latest ACTIVE revision, as AWS's CLI example does
         if jd is None:
-            raise ClientError(f"Job definition {ref} does not exist (use name:revision or an ARN)")
+            raise ClientError(f"Job definition {ref} does not exist")
         jd["status"] = "INACTIVE"
         conn.execute(sql.JOBDEF_DEACTIVATE, (dumps(jd), jd["jobDefinitionArn"]))
     return {}
