@@ -24,6 +24,7 @@ from batchgui.sandbox.api import (
     job_listing,
     job_queues,
     jobs,
+    multinode,
     scheduling_policies,
     tags,
 )
@@ -44,6 +45,7 @@ OPERATIONS: dict[str, Operation] = {
     **job_listing.OPERATIONS,
     **scheduling_policies.OPERATIONS,
     **tags.OPERATIONS,
+    **multinode.OPERATIONS,  # wraps RegisterJobDefinition, SubmitJob, DescribeJobs, ListJobs
 }
 IMPLEMENTED = frozenset(OPERATIONS)
 TAG_ROUTES = {"GET": "ListTagsForResource", "POST": "TagResource", "DELETE": "UntagResource"}

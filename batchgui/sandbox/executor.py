@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from batchgui.sandbox import ecs_metadata, launcher
+from batchgui.sandbox.api.multinode import node_view
 from batchgui.sandbox.fleet import Placed
 from batchgui.sandbox.isolation import BWRAP, bwrap_prefix, isolation_mode, readable_roots, uncovered
 from batchgui.sandbox.settings import ACCOUNT_ID, SandboxSettings
@@ -294,7 +295,7 @@ class Executor:
 
     def request(self, placement: Placed, job: JobToRun) -> SpawnRequest:
         """What to start for a placed job: its command, environment, work dir and log stream."""
-        spec = job.spec
+        spec, node_env = node_view(job.spec, placement.index)  # a multi-node job's node
         container: dict[str, Any] = spec.get("container", {})
         task_id = uuid.uuid4().hex
         stream = f"{spec.get('_streamPrefix', 'default')}/default/{task_id}"
@@ -311,7 +312,8 @@ class Executor:
                 "AWS_BATCH_CE_NAME": job.ce_name,
             }
         )
-        if placement.index is not None:
+        env.update(node_env)
+        if placement.index is not None and not node_env:
             env["AWS_BATCH_JOB_ARRAY_INDEX"] = str(placement.index)
             env["AWS_BATCH_JOB_ARRAY_SIZE"] = str((spec.get("arrayProperties") or {}).get("size", ""))
         if placement.instance is not None:
