@@ -20,6 +20,7 @@ from botocore.validate import ParamValidator
 
 from batchgui.sandbox.api import (
     compute_environments,
+    consumable_resources,
     job_definitions,
     job_listing,
     job_queues,
@@ -46,6 +47,7 @@ OPERATIONS: dict[str, Operation] = {
     **scheduling_policies.OPERATIONS,
     **tags.OPERATIONS,
     **multinode.OPERATIONS,  # wraps RegisterJobDefinition, SubmitJob, DescribeJobs, ListJobs
+    **consumable_resources.OPERATIONS,  # wraps multinode's RegisterJobDefinition and SubmitJob
 }
 IMPLEMENTED = frozenset(OPERATIONS)
 TAG_ROUTES = {"GET": "ListTagsForResource", "POST": "TagResource", "DELETE": "UntagResource"}

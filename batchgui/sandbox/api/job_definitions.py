@@ -40,7 +40,6 @@ def register_job_definition(ctx: Context, p: Json) -> Json:
         "nodeProperties",
         "eksProperties",
         "ecsProperties",
-        "consumableResourceProperties",
     ):
         if unsupported in p:
             raise ClientError(f"{unsupported} is not supported by the local sandbox")
@@ -68,7 +67,7 @@ def register_job_definition(ctx: Context, p: Json) -> Json:
             "platformCapabilities": caps,
             "containerOrchestrationType": "ECS",
         }
-        for key in ("retryStrategy", "timeout", "schedulingPriority"):
+        for key in ("retryStrategy", "timeout", "schedulingPriority", "consumableResourceProperties"):
             if key in p:
                 jd[key] = p[key]
         conn.execute(sql.JOBDEF_INSERT, (jd["jobDefinitionArn"], name, rev, "ACTIVE", dumps(jd)))
