@@ -319,6 +319,13 @@ class FrontDoor:
             environ.pop("wsgi.input_terminated", None)
             environ.pop("HTTP_TRANSFER_ENCODING", None)
         _restore_moto_headers(environ)
+        try:
+            app.get_application(environ)  # type: ignore[attr-defined]  # moto's dispatcher
+        except Exception:  # moto has no backend for this service (e.g. pricing)
+            if spool is not None:
+                spool.close()
+            message = f"The local sandbox does not serve the {service} service"
+            return _json_error(start_response, 400, "UnknownServiceException", message, service)
         result = app(environ, start_response)
         if spool is not None:
             spool.close()

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import botocore.exceptions
 import pytest
 
 from batchgui.sandbox import RunningSandbox, start_in_process
@@ -211,3 +212,17 @@ def _value(shape: Any) -> Any:
     if shape.enum:
         return shape.enum[0]
     return "x"
+
+
+def test_a_service_the_sandbox_does_not_serve_is_named_in_the_error(clients: Clients) -> None:
+    from botocore.config import Config
+
+    pricing = clients.session.client(
+        "pricing", endpoint_url=clients.sandbox.endpoint_url, config=Config(retries={"max_attempts": 1})
+    )
+    with pytest.raises(botocore.exceptions.ClientError) as caught:
+        pricing.describe_services()
+    error = caught.value.response["Error"]
+    assert error["Code"] == "UnknownServiceException"
+    assert "pricing" in error["Message"]
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
