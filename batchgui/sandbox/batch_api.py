@@ -27,6 +27,7 @@ from batchgui.sandbox.api import (
     jobs,
     multinode,
     scheduling_policies,
+    service_jobs,
     tags,
 )
 from batchgui.sandbox.api.common import ClientError, Context, Json, Operation, dumps
@@ -48,6 +49,7 @@ OPERATIONS: dict[str, Operation] = {
     **tags.OPERATIONS,
     **multinode.OPERATIONS,  # wraps RegisterJobDefinition, SubmitJob, DescribeJobs, ListJobs
     **consumable_resources.OPERATIONS,  # wraps multinode's RegisterJobDefinition and SubmitJob
+    **service_jobs.OPERATIONS,  # wraps CreateJobQueue and consumable_resources' SubmitJob
 }
 IMPLEMENTED = frozenset(OPERATIONS)
 TAG_ROUTES = {"GET": "ListTagsForResource", "POST": "TagResource", "DELETE": "UntagResource"}

@@ -148,6 +148,13 @@ ADDED_TABLES: tuple[tuple[int, str], ...] = (
         "CREATE TABLE IF NOT EXISTS consumable_resources "
         "(name TEXT PRIMARY KEY, arn TEXT NOT NULL UNIQUE, data TEXT NOT NULL)",
     ),
+    # Service environments and service jobs (SageMaker Training through Batch, simulated).
+    (
+        4,
+        "CREATE TABLE IF NOT EXISTS service_objects "
+        "(arn TEXT PRIMARY KEY, kind TEXT NOT NULL, name TEXT NOT NULL, created INTEGER NOT NULL,"
+        " data TEXT NOT NULL)",
+    ),
 )
 
 

@@ -152,6 +152,7 @@ def test_an_older_database_gains_the_consumable_resources_table(tmp_path: Path) 
     sb.stop()
     conn = sqlite3.connect(data / "sandbox.sqlite3")
     conn.execute("DROP TABLE consumable_resources")
+    conn.execute("DROP TABLE service_objects")
     conn.execute("PRAGMA user_version = 3")
     conn.commit()
     conn.close()
@@ -160,5 +161,6 @@ def test_an_older_database_gains_the_consumable_resources_table(tmp_path: Path) 
         clients = Clients(sb)
         clients.batch.create_consumable_resource(consumableResourceName="after-migration", totalQuantity=1)
         assert clients.batch.list_consumable_resources()["consumableResources"][0]["totalQuantity"] == 1
+        assert clients.batch.describe_service_environments()["serviceEnvironments"] == []
     finally:
         sb.stop()
