@@ -26,6 +26,7 @@ from batchgui.sandbox.api import (
     job_queues,
     jobs,
     multinode,
+    routing,
     scheduling_policies,
     service_jobs,
     tags,
@@ -47,9 +48,10 @@ OPERATIONS: dict[str, Operation] = {
     **job_listing.OPERATIONS,
     **scheduling_policies.OPERATIONS,
     **tags.OPERATIONS,
-    **multinode.OPERATIONS,  # wraps RegisterJobDefinition, SubmitJob, DescribeJobs, ListJobs
-    **consumable_resources.OPERATIONS,  # wraps multinode's RegisterJobDefinition and SubmitJob
-    **service_jobs.OPERATIONS,  # wraps CreateJobQueue and consumable_resources' SubmitJob
+    **consumable_resources.OPERATIONS,
+    **service_jobs.OPERATIONS,
+    **multinode.OPERATIONS,  # DescribeJobs and ListJobs with multi-node jobs' nodes
+    **routing.OPERATIONS,  # RegisterJobDefinition, SubmitJob, CreateJobQueue to the module they need
 }
 IMPLEMENTED = frozenset(OPERATIONS)
 TAG_ROUTES = {"GET": "ListTagsForResource", "POST": "TagResource", "DELETE": "UntagResource"}

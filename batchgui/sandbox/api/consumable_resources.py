@@ -10,7 +10,6 @@ import json
 import sqlite3
 from typing import Any
 
-from batchgui.sandbox.api import multinode
 from batchgui.sandbox.api.common import (
     ClientError,
     Context,
@@ -208,6 +207,8 @@ def list_jobs_by_consumable_resource(ctx: Context, p: Json) -> Json:
 # ---- what job definitions and jobs may ask for ---------------------------------------------------
 def check_requirements(ctx: Context, props: Json | None, field: str) -> None:
     items = (props or {}).get("consumableResourceList") or []
+    if not items:
+        return
     if len(items) > MAX_PER_JOB:
         raise ClientError(f"{field} can name at most {MAX_PER_JOB} consumable resources")
     with ctx.store.read() as conn:
@@ -219,18 +220,6 @@ def check_requirements(ctx: Context, props: Json | None, field: str) -> None:
                 raise ClientError(f"{field}: the quantity of {ref} must be at least 1")
 
 
-def register_job_definition(ctx: Context, p: Json) -> Json:
-    check_requirements(ctx, p.get("consumableResourceProperties"), "consumableResourceProperties")
-    return multinode.register_job_definition(ctx, p)
-
-
-def submit_job(ctx: Context, p: Json) -> Json:
-    check_requirements(
-        ctx, p.get("consumableResourcePropertiesOverride"), "consumableResourcePropertiesOverride"
-    )
-    return multinode.submit_job(ctx, p)
-
-
 OPERATIONS: dict[str, Operation] = {
     "CreateConsumableResource": create_consumable_resource,
     "DescribeConsumableResource": describe_consumable_resource,
@@ -238,6 +227,4 @@ OPERATIONS: dict[str, Operation] = {
     "UpdateConsumableResource": update_consumable_resource,
     "DeleteConsumableResource": delete_consumable_resource,
     "ListJobsByConsumableResource": list_jobs_by_consumable_resource,
-    "RegisterJobDefinition": register_job_definition,
-    "SubmitJob": submit_job,
 }

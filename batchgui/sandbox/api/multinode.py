@@ -31,7 +31,6 @@ from batchgui.sandbox.api.common import (
     check_retry,
     check_timeout,
     dumps,
-    jobdef_row,
     now_ms,
     queue_row,
 )
@@ -97,8 +96,7 @@ def check_node_properties(props: Json) -> Json:
 
 # ---- RegisterJobDefinition ----------------------------------------------------------------------
 def register_job_definition(ctx: Context, p: Json) -> Json:
-    if p["type"] != "multinode":
-        return job_definitions.register_job_definition(ctx, p)
+    """RegisterJobDefinition of type multinode (routing.py sends the others on)."""
     name = p["jobDefinitionName"]
     check_resource_name(name, "jobDefinitionName")
     if "nodeProperties" not in p:
@@ -133,16 +131,6 @@ def register_job_definition(ctx: Context, p: Json) -> Json:
 
 
 # ---- SubmitJob ----------------------------------------------------------------------------------
-def submit_job(ctx: Context, p: Json) -> Json:
-    with ctx.store.read() as conn:
-        jd = jobdef_row(conn, p["jobDefinition"], active_only=True)
-    if jd is None or jd.get("type") != "multinode":
-        if "nodeOverrides" in p:
-            raise ClientError("nodeOverrides can only be used with a multinode job definition")
-        return jobs.submit_job(ctx, p)
-    return submit_multinode(ctx, p, jd)
-
-
 def _node_overrides(p: Json, num: int) -> tuple[int, list[tuple[tuple[int, int], Json]]]:
     overrides = p.get("nodeOverrides") or {}
     num = int(overrides.get("numNodes", num))
@@ -377,8 +365,6 @@ def list_jobs(ctx: Context, p: Json) -> Json:
 
 
 OPERATIONS: dict[str, Operation] = {
-    "RegisterJobDefinition": register_job_definition,
-    "SubmitJob": submit_job,
     "DescribeJobs": describe_jobs,
     "ListJobs": list_jobs,
 }

@@ -19,7 +19,7 @@ import time
 import uuid
 
 from batchgui.domain import names
-from batchgui.sandbox.api import consumable_resources, job_queues
+from batchgui.sandbox.api import job_queues
 from batchgui.sandbox.api.common import (
     ClientError,
     Context,
@@ -152,9 +152,12 @@ def delete_service_environment(ctx: Context, p: Json) -> Json:
 
 
 # ---- job queues of service environments ---------------------------------------------------------
+def is_service_queue_request(p: Json) -> bool:
+    return "serviceEnvironmentOrder" in p or p.get("jobQueueType") == "SAGEMAKER_TRAINING"
+
+
 def create_job_queue(ctx: Context, p: Json) -> Json:
-    if "serviceEnvironmentOrder" not in p and p.get("jobQueueType") != "SAGEMAKER_TRAINING":
-        return job_queues.create_job_queue(ctx, p)
+    """CreateJobQueue of a SAGEMAKER_TRAINING queue (routing.py sends the others to job_queues)."""
     name = p["jobQueueName"]
     check_resource_name(name, "jobQueueName")
     if p.get("computeEnvironmentOrder"):
@@ -190,17 +193,6 @@ def create_job_queue(ctx: Context, p: Json) -> Json:
         job_queues.save_queue(conn, q, ctx.later())
     ctx.engine.wake(resources_changed=True)
     return {"jobQueueName": name, "jobQueueArn": q["jobQueueArn"]}
-
-
-def submit_job(ctx: Context, p: Json) -> Json:
-    with ctx.store.read() as conn:
-        q = queue_row(conn, p["jobQueue"])
-    if q is not None and q.get("jobQueueType") == "SAGEMAKER_TRAINING":
-        raise ClientError(
-            f"Job queue {q['jobQueueName']} is a SAGEMAKER_TRAINING queue: submit service jobs to it "
-            "(SubmitServiceJob)"
-        )
-    return consumable_resources.submit_job(ctx, p)
 
 
 # ---- service jobs -------------------------------------------------------------------------------
@@ -435,6 +427,4 @@ OPERATIONS: dict[str, Operation] = {
     "TerminateServiceJob": terminate_service_job,
     "TerminateServiceJobs": terminate_service_jobs,
     "UpdateServiceJob": update_service_job,
-    "CreateJobQueue": create_job_queue,
-    "SubmitJob": submit_job,
 }
