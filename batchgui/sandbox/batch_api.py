@@ -26,6 +26,7 @@ from batchgui.sandbox.api import (
     job_queues,
     jobs,
     multinode,
+    quota_shares,
     routing,
     scheduling_policies,
     service_jobs,
@@ -50,6 +51,7 @@ OPERATIONS: dict[str, Operation] = {
     **tags.OPERATIONS,
     **consumable_resources.OPERATIONS,
     **service_jobs.OPERATIONS,
+    **quota_shares.OPERATIONS,
     **multinode.OPERATIONS,  # DescribeJobs and ListJobs with multi-node jobs' nodes
     **routing.OPERATIONS,  # RegisterJobDefinition, SubmitJob, CreateJobQueue to the module they need
 }

@@ -156,3 +156,52 @@ def test_container_jobs_and_service_jobs_keep_to_their_queues(clients: Clients) 
         batch.submit_service_job(
             jobName="x", jobQueue=queue, serviceJobType="SAGEMAKER_TRAINING", serviceRequestPayload="not json"
         )
+
+
+def test_quota_shares_of_a_training_queue(clients: Clients) -> None:
+    batch = clients.batch
+    _env, queue = training_queue(clients)
+    created = batch.create_quota_share(
+        quotaShareName="team-a",
+        jobQueue=queue,
+        capacityLimits=[{"maxCapacity": 2, "capacityUnit": "ml.m5.large"}],
+        resourceSharingConfiguration={"strategy": "LEND_AND_BORROW", "borrowLimit": 50},
+        preemptionConfiguration={"inSharePreemption": "DISABLED"},
+    )
+    share = created["quotaShareArn"]
+    assert batch.describe_quota_share(quotaShareArn=share)["status"] == "CREATING"
+    wait_for(lambda: batch.describe_quota_share(quotaShareArn=share)["status"] == "VALID", 10)
+    assert [s["quotaShareName"] for s in batch.list_quota_shares(jobQueue=queue)["quotaShares"]] == ["team-a"]
+    batch.update_quota_share(
+        quotaShareArn=share, capacityLimits=[{"maxCapacity": 3, "capacityUnit": "ml.m5.large"}]
+    )
+    assert batch.describe_quota_share(quotaShareArn=share)["capacityLimits"][0]["maxCapacity"] == 3
+    job = batch.submit_service_job(
+        jobName="shared",
+        jobQueue=queue,
+        serviceJobType="SAGEMAKER_TRAINING",
+        serviceRequestPayload=payload(0.5),
+        quotaShareName="team-a",
+    )["jobId"]
+    assert batch.describe_service_job(jobId=job)["quotaShareName"] == "team-a"
+    with pytest.raises(batch.exceptions.ClientException, match="does not exist"):
+        batch.submit_service_job(
+            jobName="x",
+            jobQueue=queue,
+            serviceJobType="SAGEMAKER_TRAINING",
+            serviceRequestPayload="{}",
+            quotaShareName="no-such-share",
+        )
+    with pytest.raises(batch.exceptions.ClientException, match="SAGEMAKER_TRAINING"):
+        batch.create_quota_share(
+            quotaShareName="x",
+            jobQueue="fargate-queue",
+            capacityLimits=[{"maxCapacity": 1, "capacityUnit": "ml.m5.large"}],
+            resourceSharingConfiguration={"strategy": "RESERVE"},
+            preemptionConfiguration={"inSharePreemption": "DISABLED"},
+        )
+    with pytest.raises(batch.exceptions.ClientException, match="ENABLED"):
+        batch.delete_quota_share(quotaShareArn=share)
+    batch.update_quota_share(quotaShareArn=share, state="DISABLED")
+    batch.delete_quota_share(quotaShareArn=share)
+    wait_for(lambda: batch.list_quota_shares(jobQueue=queue)["quotaShares"] == [], 10, "the share gone")

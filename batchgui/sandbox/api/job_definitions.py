@@ -52,6 +52,14 @@ def register_job_definition(ctx: Context, p: Json) -> Json:
     check_container(container, caps[0])
     check_retry(p.get("retryStrategy"))
     check_timeout(ctx, p.get("timeout"))
+    body = {"containerProperties": normalize_container(container, caps[0]), "platformCapabilities": caps}
+    return save_revision(ctx, p, "container", body)
+
+
+def save_revision(ctx: Context, p: Json, jd_type: str, body: Json) -> Json:
+    """Store the next revision of `p`'s job definition: `body` (its properties) and the fields
+    every type shares; RegisterJobDefinition's answer."""
+    name = p["jobDefinitionName"]
     with ctx.store.write() as conn:
         (rev,) = conn.execute(sql.JOBDEF_NEXT_REVISION, (name,)).fetchone()
         jd: Json = {
@@ -59,12 +67,11 @@ def register_job_definition(ctx: Context, p: Json) -> Json:
             "jobDefinitionArn": arn("job-definition", f"{name}:{rev}"),
             "revision": rev,
             "status": "ACTIVE",
-            "type": "container",
+            "type": jd_type,
             "parameters": dict(p.get("parameters") or {}),
-            "containerProperties": normalize_container(container, caps[0]),
+            **body,
             "tags": dict(p.get("tags") or {}),
             "propagateTags": bool(p.get("propagateTags", False)),
-            "platformCapabilities": caps,
             "containerOrchestrationType": "ECS",
         }
         for key in ("retryStrategy", "timeout", "schedulingPriority", "consumableResourceProperties"):

@@ -26,13 +26,13 @@ from batchgui.sandbox.api.common import (
     Context,
     Json,
     Operation,
+    accepting_queue,
     arn,
     check_resource_name,
     check_retry,
     check_timeout,
     dumps,
     now_ms,
-    queue_row,
 )
 
 MAX_NODES = 1000
@@ -103,31 +103,15 @@ def register_job_definition(ctx: Context, p: Json) -> Json:
         raise ClientError("nodeProperties must be specified for a multinode job definition")
     if "containerProperties" in p:
         raise ClientError("containerProperties can't be specified for a multinode job definition")
+    if "consumableResourceProperties" in p:
+        raise ClientError("consumableResourceProperties of multi-node job definitions are not supported yet")
     if list(p.get("platformCapabilities") or ["EC2"]) != ["EC2"]:
         raise ClientError("Multi-node parallel job definitions can only use the EC2 platform capability")
     props = check_node_properties(p["nodeProperties"])
     check_retry(p.get("retryStrategy"))
     check_timeout(ctx, p.get("timeout"))
-    with ctx.store.write() as conn:
-        (rev,) = conn.execute(sql.JOBDEF_NEXT_REVISION, (name,)).fetchone()
-        jd: Json = {
-            "jobDefinitionName": name,
-            "jobDefinitionArn": arn("job-definition", f"{name}:{rev}"),
-            "revision": rev,
-            "status": "ACTIVE",
-            "type": "multinode",
-            "parameters": dict(p.get("parameters") or {}),
-            "nodeProperties": props,
-            "tags": dict(p.get("tags") or {}),
-            "propagateTags": bool(p.get("propagateTags", False)),
-            "platformCapabilities": ["EC2"],
-            "containerOrchestrationType": "ECS",
-        }
-        for key in ("retryStrategy", "timeout", "schedulingPriority"):
-            if key in p:
-                jd[key] = p[key]
-        conn.execute(sql.JOBDEF_INSERT, (jd["jobDefinitionArn"], name, rev, "ACTIVE", dumps(jd)))
-    return {"jobDefinitionName": name, "jobDefinitionArn": jd["jobDefinitionArn"], "revision": rev}
+    body = {"nodeProperties": props, "platformCapabilities": ["EC2"]}
+    return job_definitions.save_revision(ctx, p, "multinode", body)
 
 
 # ---- SubmitJob ----------------------------------------------------------------------------------
@@ -156,11 +140,7 @@ def submit_multinode(ctx: Context, p: Json, jd: Json) -> Json:
     job_id = str(uuid.uuid4())
     created = now_ms()
     with ctx.store.write() as conn:
-        q = queue_row(conn, p["jobQueue"])
-        if q is None or q["status"] in ("DELETING", "DELETED"):
-            raise ClientError(f"Job queue {p['jobQueue']} does not exist")
-        if q["state"] != "ENABLED":
-            raise ClientError(f"Job queue {q['jobQueueName']} is DISABLED and can't accept jobs")
+        q = accepting_queue(conn, p["jobQueue"])
         if q.get("jobQueueType") == "ECS_FARGATE":
             raise ClientError(
                 "Multi-node parallel jobs can't run on Fargate: use a job queue of EC2 resources"

@@ -19,12 +19,13 @@ import time
 import uuid
 
 from batchgui.domain import names
-from batchgui.sandbox.api import job_queues
+from batchgui.sandbox.api import job_queues, quota_shares
 from batchgui.sandbox.api.common import (
     ClientError,
     Context,
     Json,
     Operation,
+    accepting_queue,
     arn,
     check_resource_name,
     check_state,
@@ -264,13 +265,11 @@ def submit_service_job(ctx: Context, p: Json) -> Json:
     if not isinstance(payload, dict):
         raise ClientError("serviceRequestPayload must be a JSON object (a CreateTrainingJob request)")
     with ctx.store.write() as conn:
-        q = queue_row(conn, p["jobQueue"])
-        if q is None or q["status"] in ("DELETING", "DELETED"):
-            raise ClientError(f"Job queue {p['jobQueue']} does not exist")
+        q = accepting_queue(conn, p["jobQueue"])
         if q.get("jobQueueType") != "SAGEMAKER_TRAINING":
             raise ClientError(f"Job queue {q['jobQueueName']} is not a SAGEMAKER_TRAINING job queue")
-        if q["state"] != "ENABLED":
-            raise ClientError(f"Job queue {q['jobQueueName']} is DISABLED and can't accept jobs")
+        if p.get("quotaShareName"):
+            quota_shares.check_share_of_queue(conn, q, p["quotaShareName"])
         job_id = str(uuid.uuid4())
         training = str(payload.get("TrainingJobName") or f"{name}-{job_id[:8]}")
         resources = payload.get("ResourceConfig") or {}
