@@ -20,11 +20,16 @@ from botocore.validate import ParamValidator
 
 from batchgui.sandbox.api import (
     compute_environments,
+    consumable_resources,
     job_definitions,
     job_listing,
     job_queues,
     jobs,
+    multinode,
+    quota_shares,
+    routing,
     scheduling_policies,
+    service_jobs,
     tags,
 )
 from batchgui.sandbox.api.common import ClientError, Context, Json, Operation, dumps
@@ -44,6 +49,11 @@ OPERATIONS: dict[str, Operation] = {
     **job_listing.OPERATIONS,
     **scheduling_policies.OPERATIONS,
     **tags.OPERATIONS,
+    **consumable_resources.OPERATIONS,
+    **service_jobs.OPERATIONS,
+    **quota_shares.OPERATIONS,
+    **multinode.OPERATIONS,  # DescribeJobs and ListJobs with multi-node jobs' nodes
+    **routing.OPERATIONS,  # RegisterJobDefinition, SubmitJob, CreateJobQueue to the module they need
 }
 IMPLEMENTED = frozenset(OPERATIONS)
 TAG_ROUTES = {"GET": "ListTagsForResource", "POST": "TagResource", "DELETE": "UntagResource"}

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from batchgui.sandbox import launcher, lifecycle, logs_api, placement, sql
+from batchgui.sandbox import consumables, launcher, lifecycle, logs_api, placement, sql
 from batchgui.sandbox.executor import Executor, Finished, JobToRun, now_ms
 from batchgui.sandbox.fleet import Fleet, Placed, is_ec2
 from batchgui.sandbox.settings import ACCOUNT_ID, SandboxSettings
@@ -67,6 +67,7 @@ class Engine:
         self._max_processes = self.executor.max_processes
         self._pending_demand: dict[str, list[tuple[float, int]]] = {}
         self._share_usage = placement.ShareUsage()
+        self.consumables = consumables.Ledger()
 
     # ---- public, thread-safe --------------------------------------------------------------------
     def start(self) -> None:
@@ -97,6 +98,7 @@ class Engine:
             self.executor.kill_all()
             self.executor.close_fds()
         self.executor.stop_cleaner(deadline)
+        self.executor.tasks.stop()
 
     def workdir(self, job_id: str, attempt: int) -> Path:
         """The job attempt's working directory (removed afterwards if the job left it empty)."""
@@ -305,6 +307,7 @@ class Engine:
             attempt=len(json.loads(row[0])) + 1 if row else 1,
             queue_name=str(queue.get("jobQueueName", "")),
             ce_name=str(ce.get("computeEnvironmentName", "")),
+            cluster_arn=str(ce.get("ecsClusterArn", "")),
         )
         self.executor.spawn(self.executor.request(placed, job))
 
@@ -393,6 +396,7 @@ class Engine:
         for f in self.executor.take_finished():
             p = f.placement
             self.fleet.release(p, now)
+            self.consumables.release(conn, p.job_id)
             row = conn.execute(sql.JOB_STATUS_ATTEMPTS, (p.job_id,)).fetchone()
             if row is None or row[0] not in ("STARTING", "RUNNING"):
                 continue
@@ -549,6 +553,7 @@ class Engine:
             if q.get("schedulingPolicyArn"):
                 jobs = self._fair_share_order(conn, q, jobs, now)
             runnable[q["jobQueueArn"]] = jobs
+        admitted = self.consumables.admit(conn, runnable, self._spec_for)
         decisions = placement.place(self._queue_cache, self._ce_cache, runnable, capacity)
         fair = {q["jobQueueArn"] for q in self._queue_cache if q.get("schedulingPolicyArn")}
         for d in decisions.placed:
@@ -564,6 +569,7 @@ class Engine:
                 status_reason=None,
             ):
                 continue
+            self.consumables.hold(job.job_id, admitted)
             delay = self.settings.ec2_start_delay_s if d.instance_id else self.settings.fargate_start_delay_s
             inst = self.fleet.reserve(d.ce_arn, d.instance_id, job.job_id, job.vcpus, job.memory)
             self._placed[job.job_id] = Placed(

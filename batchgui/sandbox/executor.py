@@ -45,7 +45,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from batchgui.sandbox import launcher
+from batchgui.sandbox import ecs_metadata, launcher
+from batchgui.sandbox.api.multinode import node_view
 from batchgui.sandbox.fleet import Placed
 from batchgui.sandbox.isolation import BWRAP, bwrap_prefix, isolation_mode, readable_roots, uncovered
 from batchgui.sandbox.settings import ACCOUNT_ID, SandboxSettings
@@ -98,6 +99,7 @@ class JobToRun:
     attempt: int
     queue_name: str
     ce_name: str
+    cluster_arn: str = ""
 
 
 @dataclass
@@ -146,6 +148,7 @@ class Executor:
         self.region = region
         self._python = python_executable(settings.python)
         self._job_env_base = self.base_env(endpoint_url, region, access_key, secret_key, self._python)
+        self.tasks = ecs_metadata.TaskEndpoints()  # ECS's metadata and credentials endpoints
         self.isolation = isolation_mode()
         self._bwrap = shutil.which(BWRAP) if self.isolation == BWRAP else None
         self._roots = uncovered(readable_roots(self._python))
@@ -175,6 +178,7 @@ class Executor:
     def start(self) -> None:
         self._cleaner = threading.Thread(target=self._cleanup_loop, name="sandbox-cleanup", daemon=True)
         self._cleaner.start()
+        self.tasks.start()
         self._start_launcher()
 
     def _start_launcher(self) -> None:
@@ -291,7 +295,7 @@ class Executor:
 
     def request(self, placement: Placed, job: JobToRun) -> SpawnRequest:
         """What to start for a placed job: its command, environment, work dir and log stream."""
-        spec = job.spec
+        spec, node_env = node_view(job.spec, placement.index)  # a multi-node job's node
         container: dict[str, Any] = spec.get("container", {})
         task_id = uuid.uuid4().hex
         stream = f"{spec.get('_streamPrefix', 'default')}/default/{task_id}"
@@ -308,11 +312,17 @@ class Executor:
                 "AWS_BATCH_CE_NAME": job.ce_name,
             }
         )
-        if placement.index is not None:
+        env.update(node_env)
+        if placement.index is not None and not node_env:
             env["AWS_BATCH_JOB_ARRAY_INDEX"] = str(placement.index)
             env["AWS_BATCH_JOB_ARRAY_SIZE"] = str((spec.get("arrayProperties") or {}).get("size", ""))
         if placement.instance is not None:
             env["AWS_BATCH_JOB_INSTANCE_ID"] = placement.instance.instance_id
+        instance_id = placement.instance.instance_id if placement.instance else None
+        task = ecs_metadata.task_for(
+            placement.job_id, spec, task_arn, job.cluster_arn, group, stream, self.region, instance_id
+        )
+        env.update(self.tasks.register(task))
         workdir = self.workdir(placement.job_id, job.attempt)
         argv = [str(a) for a in container.get("command") or []]
         if argv and argv[0] in ("python", "python3"):
@@ -358,8 +368,7 @@ class Executor:
             "PYTHONUNBUFFERED": "1",
             "PYTHONPATH": PACKAGE_ROOT,
             "AWS_ENDPOINT_URL": endpoint_url,
-            "AWS_ACCESS_KEY_ID": access_key,
-            "AWS_SECRET_ACCESS_KEY": secret_key,
+            # No keys: botocore fetches the job's short-lived ones from the credentials endpoint.
             "AWS_DEFAULT_REGION": region,
             "AWS_REGION": region,
             # No shared config: a job must reach the sandbox, never the user's real AWS profile.
@@ -426,6 +435,7 @@ class Executor:
         self._finished.append(
             Finished(request.placement, asked_ms, now_ms(), None, message, message, None, None, False)
         )
+        self.tasks.forget(request.placement.job_id)
         self._cleanup.put(request.workdir)
 
     def _read_launcher(self) -> None:
@@ -479,6 +489,7 @@ class Executor:
         self._by_pid[running.pid] = job_id
         self._selector.register(fd, selectors.EVENT_READ, ("out", job_id))
         self._started.append(running)
+        self.tasks.started(job_id, running.pid)
         reason = self._kill_after_spawn.pop(job_id, None)
         if reason is not None:
             self._terminate(running, reason)
@@ -569,6 +580,7 @@ class Executor:
         if running is None or not running.exited or running.returncode is None:
             return
         del self._running[job_id]
+        self.tasks.forget(job_id)
         with contextlib.suppress(OSError):
             os.close(running.fd)
         rc = running.returncode

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from batchgui.sandbox import sigv4
+from batchgui.sandbox.ecs_metadata import ExpiredToken
 from batchgui.sandbox.httpd import RAW_HEADERS_KEY, WSGIServer
 from batchgui.sandbox.settings import ACCOUNT_ID, REGION, SandboxSettings, private_botocore_session
 
@@ -231,7 +232,10 @@ class FrontDoor:
         own: dict[str, Callable[[dict[str, Any], bytes], tuple[int, list[tuple[str, str]], bytes]]],
         moto: _MotoGate,
         seed_token: str,
+        *,
+        job_keys: Callable[[dict[str, Any]], tuple[str, str] | None] | None = None,
     ) -> None:
+        self._job_keys = job_keys  # running jobs' session keys (ecs_metadata.py)
         self._access_key = access_key
         self._secret_key = secret_key
         self._own = own
@@ -251,7 +255,12 @@ class FrontDoor:
         service = sigv4.credential_scope_service(environ)
         # Everything that needs no body is checked before a byte of it is read.
         try:
-            pending = sigv4.authenticate(environ, self._access_key, self._secret_key)
+            keys = self._job_keys(environ) if self._job_keys else None
+            access_key, secret_key = keys or (self._access_key, self._secret_key)
+            pending = sigv4.authenticate(environ, access_key, secret_key)
+        except ExpiredToken:
+            message = "The security token included in the request is expired"
+            return _json_error(start_response, 403, "ExpiredToken", message, service)
         except sigv4.SignatureError as exc:
             return _json_error(start_response, exc.status, exc.code, exc.message, service)
         service = pending.service
@@ -310,6 +319,13 @@ class FrontDoor:
             environ.pop("wsgi.input_terminated", None)
             environ.pop("HTTP_TRANSFER_ENCODING", None)
         _restore_moto_headers(environ)
+        try:
+            app.get_application(environ)  # type: ignore[attr-defined]  # moto's dispatcher
+        except Exception:  # moto has no backend for this service (e.g. pricing)
+            if spool is not None:
+                spool.close()
+            message = f"The local sandbox does not serve the {service} service"
+            return _json_error(start_response, 400, "UnknownServiceException", message, service)
         result = app(environ, start_response)
         if spool is not None:
             spool.close()
@@ -510,7 +526,14 @@ def _start_locked(  # noqa: PLR0917 - the pieces start_in_process has already ma
     def batch_handler(environ: dict[str, Any], body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
         return batch_holder[0].handle(environ, body)
 
-    app = FrontDoor(access_key, secret_key, {"batch": batch_handler, "logs": logs.handle}, moto, seed_token)
+    def job_keys(environ: dict[str, Any]) -> tuple[str, str] | None:  # session keys of running jobs
+        return batch_holder[0].engine.executor.tasks.keys_for(environ) if batch_holder else None
+
+    own: dict[str, Callable[[dict[str, Any], bytes], tuple[int, list[tuple[str, str]], bytes]]] = {
+        "batch": batch_handler,
+        "logs": logs.handle,
+    }
+    app = FrontDoor(access_key, secret_key, own, moto, seed_token, job_keys=job_keys)
     server = WSGIServer(host, port, app)
     cleanup.append(server.server_close)
     connections = server.connections

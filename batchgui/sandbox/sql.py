@@ -142,6 +142,21 @@ ADDED_COLUMNS: tuple[tuple[int, str, str, str], ...] = (
     (3, "jobs", "pid", "INTEGER"),
     (3, "jobs", "pid_start", "INTEGER"),
 )
+# (version, CREATE statement): tables added after the first layout.
+ADDED_TABLES: tuple[tuple[int, str], ...] = (
+    (
+        4,
+        "CREATE TABLE IF NOT EXISTS consumable_resources "
+        "(name TEXT PRIMARY KEY, arn TEXT NOT NULL UNIQUE, data TEXT NOT NULL)",
+    ),
+    # Service environments and service jobs (SageMaker Training through Batch, simulated).
+    (
+        4,
+        "CREATE TABLE IF NOT EXISTS service_objects "
+        "(arn TEXT PRIMARY KEY, kind TEXT NOT NULL, name TEXT NOT NULL, created INTEGER NOT NULL,"
+        " data TEXT NOT NULL)",
+    ),
+)
 
 
 def add_column(table: str, column: str, declaration: str) -> str:

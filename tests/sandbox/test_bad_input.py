@@ -210,8 +210,5 @@ def test_unknown_and_unimplemented_operations(sandbox: RunningSandbox, clients: 
     assert json.loads(payload)["__type"] == "UnknownOperationException"
     assert "makecoffee" in json.loads(payload)["message"]
     with pytest.raises(ClientError) as info:
-        clients.batch.create_consumable_resource(consumableResourceName="gpu-licences")
-    assert "CreateConsumableResource" in info.value.response["Error"]["Message"]
-    with pytest.raises(ClientError) as info:
         clients.logs.put_retention_policy(logGroupName="/aws/batch/job", retentionInDays=1)
     assert "PutRetentionPolicy" in info.value.response["Error"]["Message"]

@@ -114,6 +114,16 @@ def queue_row(conn: sqlite3.Connection, ref: str, include_deleted: bool = False)
     return _named_row(conn, sql.QUEUE_BY_ARN, sql.QUEUE_BY_NAME, ref, include_deleted)
 
 
+def accepting_queue(conn: sqlite3.Connection, ref: str) -> Json:
+    """The job queue a submission names, if it exists and is ENABLED; else Batch's error."""
+    q = queue_row(conn, ref)
+    if q is None or q["status"] in ("DELETING", "DELETED"):
+        raise ClientError(f"Job queue {ref} does not exist")
+    if q["state"] != "ENABLED":
+        raise ClientError(f"Job queue {q['jobQueueName']} is DISABLED and can't accept jobs")
+    return q
+
+
 def jobdef_row(conn: sqlite3.Connection, ref: str, active_only: bool = False) -> Json | None:
     """By ARN, name:revision, or name (its latest ACTIVE revision)."""
     if ref.startswith("arn:"):

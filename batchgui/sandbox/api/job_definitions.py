@@ -40,7 +40,6 @@ def register_job_definition(ctx: Context, p: Json) -> Json:
         "nodeProperties",
         "eksProperties",
         "ecsProperties",
-        "consumableResourceProperties",
     ):
         if unsupported in p:
             raise ClientError(f"{unsupported} is not supported by the local sandbox")
@@ -53,6 +52,14 @@ def register_job_definition(ctx: Context, p: Json) -> Json:
     check_container(container, caps[0])
     check_retry(p.get("retryStrategy"))
     check_timeout(ctx, p.get("timeout"))
+    body = {"containerProperties": normalize_container(container, caps[0]), "platformCapabilities": caps}
+    return save_revision(ctx, p, "container", body)
+
+
+def save_revision(ctx: Context, p: Json, jd_type: str, body: Json) -> Json:
+    """Store the next revision of `p`'s job definition: `body` (its properties) and the fields
+    every type shares; RegisterJobDefinition's answer."""
+    name = p["jobDefinitionName"]
     with ctx.store.write() as conn:
         (rev,) = conn.execute(sql.JOBDEF_NEXT_REVISION, (name,)).fetchone()
         jd: Json = {
@@ -60,15 +67,14 @@ def register_job_definition(ctx: Context, p: Json) -> Json:
             "jobDefinitionArn": arn("job-definition", f"{name}:{rev}"),
             "revision": rev,
             "status": "ACTIVE",
-            "type": "container",
+            "type": jd_type,
             "parameters": dict(p.get("parameters") or {}),
-            "containerProperties": normalize_container(container, caps[0]),
+            **body,
             "tags": dict(p.get("tags") or {}),
             "propagateTags": bool(p.get("propagateTags", False)),
-            "platformCapabilities": caps,
             "containerOrchestrationType": "ECS",
         }
-        for key in ("retryStrategy", "timeout", "schedulingPriority"):
+        for key in ("retryStrategy", "timeout", "schedulingPriority", "consumableResourceProperties"):
             if key in p:
                 jd[key] = p[key]
         conn.execute(sql.JOBDEF_INSERT, (jd["jobDefinitionArn"], name, rev, "ACTIVE", dumps(jd)))
@@ -109,9 +115,9 @@ def check_container(container: Json, platform: str) -> None:
 def deregister_job_definition(ctx: Context, p: Json) -> Json:
     ref = p["jobDefinition"]
     with ctx.store.write() as conn:
-        jd = jobdef_row(conn, ref if (":" in ref) else ref + ":0")
+        jd = jobdef_row(conn, ref)  # a bare name: its latest ACTIVE revision, as AWS's CLI example does
         if jd is None:
-            raise ClientError(f"Job definition {ref} does not exist (use name:revision or an ARN)")
+            raise ClientError(f"Job definition {ref} does not exist")
         jd["status"] = "INACTIVE"
         conn.execute(sql.JOBDEF_DEACTIVATE, (dumps(jd), jd["jobDefinitionArn"]))
     return {}

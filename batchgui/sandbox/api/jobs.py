@@ -35,7 +35,6 @@ UNSUPPORTED_OVERRIDES = (
     "nodeOverrides",
     "eksPropertiesOverride",
     "ecsPropertiesOverride",
-    "consumableResourcePropertiesOverride",
 )
 
 
@@ -211,7 +210,19 @@ def job_spec(  # noqa: PLR0917
         spec["schedulingPriority"] = jd["schedulingPriority"]
     if "shareIdentifier" in p:
         spec["shareIdentifier"] = p["shareIdentifier"]
+    consumables = merged_consumables(jd, p)  # api/consumable_resources.py checked them
+    if consumables:
+        spec["consumableResourceProperties"] = {"consumableResourceList": consumables}
     return spec
+
+
+def merged_consumables(jd: Json, p: Json) -> list[Json]:
+    """The job definition's consumable resource quantities, with the submission's overrides."""
+    merged: dict[str, int] = {}
+    for source in (jd.get("consumableResourceProperties"), p.get("consumableResourcePropertiesOverride")):
+        for item in (source or {}).get("consumableResourceList") or []:
+            merged[str(item.get("consumableResource", ""))] = int(item.get("quantity", 1))
+    return [{"consumableResource": name, "quantity": qty} for name, qty in merged.items()]
 
 
 def cancel_job(ctx: Context, p: Json) -> Json:

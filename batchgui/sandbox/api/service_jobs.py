@@ -1,0 +1,429 @@
+"""Service environments and service jobs (SageMaker Training through AWS Batch), SIMULATED: the
+sandbox runs no training. A service job moves SUBMITTED -> RUNNABLE -> SCHEDULED -> STARTING ->
+RUNNING -> SUCCEEDED on a clock (`SIMULATED_TRAINING_S`, or the payload's
+`Environment.BATCHGUI_SIMULATED_SECONDS`; FAILED when its `timeoutConfig.attemptDurationSeconds` is
+shorter), and TerminateServiceJob(s) fail it at once. Each attempt names the SageMaker training
+job it would have been (`TrainingJobArn`).
+
+Job queues of type SAGEMAKER_TRAINING take a `serviceEnvironmentOrder` (CreateJobQueue is wrapped
+here) and accept service jobs only; container jobs are refused there. Status transitions of
+service environments (CREATING/UPDATING -> VALID, DELETING -> DELETED) and every service job state
+are computed when read, from the times stored, so the engine needs no part in them.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+import uuid
+
+from batchgui.domain import names
+from batchgui.sandbox.api import job_queues, quota_shares
+from batchgui.sandbox.api.common import (
+    ClientError,
+    Context,
+    Json,
+    Operation,
+    accepting_queue,
+    arn,
+    check_resource_name,
+    check_state,
+    dumps,
+    now_ms,
+    page,
+    queue_row,
+)
+from batchgui.sandbox.settings import ACCOUNT_ID, REGION
+
+SIMULATED_TRAINING_S = 3.0
+# Seconds after submission each simulated state begins.
+PHASES = (("SUBMITTED", 0.0), ("RUNNABLE", 0.1), ("SCHEDULED", 0.3), ("STARTING", 0.6), ("RUNNING", 1.0))
+ENVIRONMENT = "service-environment"
+JOB = "service-job"
+GET = "SELECT data FROM service_objects WHERE arn = ?"
+BY_NAME = "SELECT data FROM service_objects WHERE kind = ? AND name = ?"
+ALL = "SELECT data FROM service_objects WHERE kind = ? ORDER BY name"
+JOBS_NEWEST = "SELECT data FROM service_objects WHERE kind = 'service-job' ORDER BY created DESC"
+SAVE = "INSERT OR REPLACE INTO service_objects (arn, kind, name, created, data) VALUES (?, ?, ?, ?, ?)"
+TERMINAL = ("SUCCEEDED", "FAILED")
+
+
+def _public(data: Json) -> Json:
+    return {k: v for k, v in data.items() if not k.startswith("_")}
+
+
+def _save(conn: sqlite3.Connection, kind: str, name: str, data: Json) -> None:
+    arn_key = "serviceEnvironmentArn" if kind == ENVIRONMENT else "jobArn"
+    created = int(data.get("createdAt") or data.get("_createdAt") or now_ms())
+    conn.execute(SAVE, (data[arn_key], kind, name, created, dumps(data)))
+
+
+# ---- service environments -----------------------------------------------------------------------
+def _settled(data: Json) -> Json:
+    done = data.get("_doneAt")
+    if done is not None and time.time() >= done:
+        data["status"] = "DELETED" if data["status"] == "DELETING" else "VALID"
+        data.pop("_doneAt")
+    return data
+
+
+def _environment(conn: sqlite3.Connection, ref: str) -> Json | None:
+    row = conn.execute(GET, (ref,)).fetchone() if ref.startswith("arn:") else None
+    if row is None and not ref.startswith("arn:"):
+        row = conn.execute(BY_NAME, (ENVIRONMENT, ref)).fetchone()
+    return None if row is None else _settled(json.loads(row[0]))
+
+
+def _limits(limits: list[Json]) -> list[Json]:
+    if not limits:
+        raise ClientError("capacityLimits must name at least one limit")
+    for limit in limits:
+        if int(limit.get("maxCapacity", 0)) < 1:
+            raise ClientError("capacityLimits.maxCapacity must be at least 1")
+        if limit.get("capacityUnit", "NUM_INSTANCES") != "NUM_INSTANCES":
+            raise ClientError("capacityLimits.capacityUnit must be NUM_INSTANCES")
+    return [{"maxCapacity": int(x["maxCapacity"]), "capacityUnit": "NUM_INSTANCES"} for x in limits]
+
+
+def create_service_environment(ctx: Context, p: Json) -> Json:
+    name = p["serviceEnvironmentName"]
+    check_resource_name(name, "serviceEnvironmentName")
+    if p["serviceEnvironmentType"] != "SAGEMAKER_TRAINING":
+        raise ClientError("serviceEnvironmentType must be SAGEMAKER_TRAINING")
+    data: Json = {
+        "serviceEnvironmentName": name,
+        "serviceEnvironmentArn": arn(ENVIRONMENT, name),
+        "serviceEnvironmentType": "SAGEMAKER_TRAINING",
+        "state": check_state(p.get("state", "ENABLED")),
+        "status": "CREATING",
+        "capacityLimits": _limits(list(p["capacityLimits"])),
+        "tags": dict(p.get("tags") or {}),
+        "_createdAt": now_ms(),
+        "_doneAt": ctx.later(),
+    }
+    with ctx.store.write() as conn:
+        existing = _environment(conn, name)
+        if existing is not None and existing["status"] != "DELETED":
+            raise ClientError(f"Object already exists: service environment {name}")
+        _save(conn, ENVIRONMENT, name, data)
+    return {"serviceEnvironmentName": name, "serviceEnvironmentArn": data["serviceEnvironmentArn"]}
+
+
+def describe_service_environments(ctx: Context, p: Json) -> Json:
+    refs = p.get("serviceEnvironments") or []
+    with ctx.store.read() as conn:
+        if refs:
+            found = [e for ref in refs if (e := _environment(conn, str(ref))) is not None]
+        else:
+            found = [_settled(json.loads(t)) for (t,) in conn.execute(ALL, (ENVIRONMENT,))]
+            found = [e for e in found if e["status"] != "DELETED"]
+    return page([_public(e) for e in found], p, "serviceEnvironments", default_max=100)
+
+
+def update_service_environment(ctx: Context, p: Json) -> Json:
+    with ctx.store.write() as conn:
+        data = _environment(conn, p["serviceEnvironment"])
+        if data is None or data["status"] in ("DELETING", "DELETED"):
+            raise ClientError(f"Service environment {p['serviceEnvironment']} does not exist")
+        if "state" in p:
+            data["state"] = check_state(p["state"])
+        if "capacityLimits" in p:
+            data["capacityLimits"] = _limits(list(p["capacityLimits"]))
+        data["status"] = "UPDATING"
+        data["_doneAt"] = ctx.later()
+        _save(conn, ENVIRONMENT, data["serviceEnvironmentName"], data)
+    return {k: data[k] for k in ("serviceEnvironmentName", "serviceEnvironmentArn")}
+
+
+def delete_service_environment(ctx: Context, p: Json) -> Json:
+    with ctx.store.write() as conn:
+        data = _environment(conn, p["serviceEnvironment"])
+        if data is None or data["status"] in ("DELETING", "DELETED"):
+            raise ClientError(f"Service environment {p['serviceEnvironment']} does not exist")
+        if data["state"] == "ENABLED":
+            raise ClientError(
+                f"Cannot delete service environment {data['serviceEnvironmentName']}: it is ENABLED; "
+                "disable it first (UpdateServiceEnvironment state=DISABLED)"
+            )
+        data["status"] = "DELETING"
+        data["_doneAt"] = ctx.later()
+        _save(conn, ENVIRONMENT, data["serviceEnvironmentName"], data)
+    return {}
+
+
+# ---- job queues of service environments ---------------------------------------------------------
+def is_service_queue_request(p: Json) -> bool:
+    return "serviceEnvironmentOrder" in p or p.get("jobQueueType") == "SAGEMAKER_TRAINING"
+
+
+def create_job_queue(ctx: Context, p: Json) -> Json:
+    """CreateJobQueue of a SAGEMAKER_TRAINING queue (routing.py sends the others to job_queues)."""
+    name = p["jobQueueName"]
+    check_resource_name(name, "jobQueueName")
+    if p.get("computeEnvironmentOrder"):
+        raise ClientError("A job queue takes computeEnvironmentOrder or serviceEnvironmentOrder, not both")
+    if p.get("jobQueueType", "SAGEMAKER_TRAINING") != "SAGEMAKER_TRAINING":
+        raise ClientError("A job queue with serviceEnvironmentOrder must be of type SAGEMAKER_TRAINING")
+    order = sorted(p.get("serviceEnvironmentOrder") or [], key=lambda o: int(o["order"]))
+    if not order:
+        raise ClientError("serviceEnvironmentOrder must name at least one service environment")
+    with ctx.store.write() as conn:
+        existing = queue_row(conn, name, include_deleted=True)
+        if existing is not None and existing["status"] != "DELETED":
+            raise ClientError(f"Object already exists: job queue {name}")
+        resolved = []
+        for item in order:
+            env = _environment(conn, str(item["serviceEnvironment"]))
+            if env is None or env["status"] in ("DELETING", "DELETED"):
+                raise ClientError(f"Service environment {item['serviceEnvironment']} does not exist")
+            resolved.append({"order": int(item["order"]), "serviceEnvironment": env["serviceEnvironmentArn"]})
+        q: Json = {
+            "jobQueueName": name,
+            "jobQueueArn": arn("job-queue", name),
+            "state": check_state(p.get("state", "ENABLED")),
+            "status": "CREATING",
+            "statusReason": "JobQueue is being created",
+            "priority": job_queues.check_priority(p["priority"]),
+            "computeEnvironmentOrder": [],
+            "serviceEnvironmentOrder": resolved,
+            "jobQueueType": "SAGEMAKER_TRAINING",
+            "tags": dict(p.get("tags") or {}),
+            "jobStateTimeLimitActions": list(p.get("jobStateTimeLimitActions") or []),
+        }
+        job_queues.save_queue(conn, q, ctx.later())
+    ctx.engine.wake(resources_changed=True)
+    return {"jobQueueName": name, "jobQueueArn": q["jobQueueArn"]}
+
+
+# ---- service jobs -------------------------------------------------------------------------------
+def _simulated_seconds(payload: Json) -> float:
+    env = payload.get("Environment") or {}
+    try:
+        return max(0.0, float(env.get("BATCHGUI_SIMULATED_SECONDS", SIMULATED_TRAINING_S)))
+    except (TypeError, ValueError):
+        return SIMULATED_TRAINING_S
+
+
+def _advance(job: Json) -> Json:
+    """The job's state now, from its clock (or what stopped it)."""
+    if job["status"] in TERMINAL:
+        return job
+    elapsed = time.time() - job["createdAt"] / 1000
+    status = "SUBMITTED"
+    for name, at in PHASES:
+        if elapsed >= at:
+            status = name
+    started = job["createdAt"] + int(PHASES[-1][1] * 1000)
+    run = float(job["_runS"])
+    limit = (job.get("timeoutConfig") or {}).get("attemptDurationSeconds")
+    if status == "RUNNING":
+        job["startedAt"] = started
+        job["latestAttempt"] = {"serviceResourceId": job["_resource"]}
+        job["capacityUsage"] = [{"capacityUnit": "NUM_INSTANCES", "quantity": float(job["_instances"])}]
+        if limit is not None and elapsed - PHASES[-1][1] >= limit and limit < run:
+            _stop(job, started + int(limit * 1000), "FAILED", "Job attempt duration exceeded timeout")
+        elif elapsed - PHASES[-1][1] >= run:
+            _stop(job, started + int(run * 1000), "SUCCEEDED", "Training job completed (simulated)")
+    if status in ("SCHEDULED", "STARTING", "RUNNING"):
+        job.setdefault("scheduledAt", job["createdAt"] + int(PHASES[2][1] * 1000))
+    if job["status"] not in TERMINAL:
+        job["status"] = status
+    return job
+
+
+def _stop(job: Json, stopped: int, status: str, reason: str) -> None:
+    job["status"] = status
+    job["statusReason"] = reason
+    job["stoppedAt"] = stopped
+    attempt: Json = {"serviceResourceId": job["_resource"], "stoppedAt": stopped, "statusReason": reason}
+    if "startedAt" in job:
+        attempt["startedAt"] = job["startedAt"]
+    job["attempts"] = [attempt]
+    job["capacityUsage"] = []
+
+
+def _job(conn: sqlite3.Connection, job_id: str) -> Json | None:
+    row = conn.execute(GET, (arn(JOB, job_id),)).fetchone()
+    return None if row is None else _advance(json.loads(row[0]))
+
+
+def submit_service_job(ctx: Context, p: Json) -> Json:
+    name = p["jobName"]
+    if not names.is_job_name(name):
+        raise ClientError(
+            "jobName must be 1-128 letters, numbers, hyphens and underscores, starting alphanumeric"
+        )
+    if p["serviceJobType"] != "SAGEMAKER_TRAINING":
+        raise ClientError("serviceJobType must be SAGEMAKER_TRAINING")
+    try:
+        payload = json.loads(p["serviceRequestPayload"])
+    except ValueError:
+        raise ClientError(
+            "serviceRequestPayload must be a JSON document (a CreateTrainingJob request)"
+        ) from None
+    if not isinstance(payload, dict):
+        raise ClientError("serviceRequestPayload must be a JSON object (a CreateTrainingJob request)")
+    with ctx.store.write() as conn:
+        q = accepting_queue(conn, p["jobQueue"])
+        if q.get("jobQueueType") != "SAGEMAKER_TRAINING":
+            raise ClientError(f"Job queue {q['jobQueueName']} is not a SAGEMAKER_TRAINING job queue")
+        if p.get("quotaShareName"):
+            quota_shares.check_share_of_queue(conn, q, p["quotaShareName"])
+        job_id = str(uuid.uuid4())
+        training = str(payload.get("TrainingJobName") or f"{name}-{job_id[:8]}")
+        resources = payload.get("ResourceConfig") or {}
+        job: Json = {
+            "jobId": job_id,
+            "jobArn": arn(JOB, job_id),
+            "jobName": name,
+            "jobQueue": q["jobQueueArn"],
+            "serviceJobType": "SAGEMAKER_TRAINING",
+            "serviceRequestPayload": p["serviceRequestPayload"],
+            "status": "SUBMITTED",
+            "createdAt": now_ms(),
+            "isTerminated": False,
+            "attempts": [],
+            "tags": dict(p.get("tags") or {}),
+            "_runS": _simulated_seconds(payload),
+            "_instances": int(resources.get("InstanceCount", 1) or 1),
+            "_resource": {
+                "name": "TrainingJobArn",
+                "value": f"arn:aws:sagemaker:{REGION}:{ACCOUNT_ID}:training-job/{training}",
+            },
+        }
+        for key in (
+            "retryStrategy",
+            "schedulingPriority",
+            "shareIdentifier",
+            "timeoutConfig",
+            "quotaShareName",
+        ):
+            if key in p:
+                job[key] = p[key]
+        _save(conn, JOB, name, job)
+    return {"jobArn": job["jobArn"], "jobName": name, "jobId": job_id}
+
+
+def describe_service_job(ctx: Context, p: Json) -> Json:
+    with ctx.store.read() as conn:
+        job = _job(conn, p["jobId"])
+    if job is None:
+        raise ClientError(f"Service job {p['jobId']} does not exist")
+    out = _public(job)
+    out.setdefault("startedAt", 0)  # required by the model, even before the job starts
+    return out
+
+
+def list_service_jobs(ctx: Context, p: Json) -> Json:
+    queue_ref = p.get("jobQueue")
+    status = p.get("jobStatus")
+    name_filter: str | None = None
+    for f in p.get("filters") or []:
+        if f.get("name") != "JOB_NAME" or len(f.get("values") or []) != 1:
+            raise ClientError("ListServiceJobs filters: JOB_NAME with one value")
+        name_filter, status = str(f["values"][0]), None
+    with ctx.store.read() as conn:
+        queue_arn = None
+        if queue_ref:
+            q = queue_row(conn, str(queue_ref), include_deleted=True)
+            if q is None:
+                raise ClientError(f"Job queue {queue_ref} does not exist")
+            queue_arn = q["jobQueueArn"]
+        jobs = [_advance(json.loads(t)) for (t,) in conn.execute(JOBS_NEWEST)]
+    keep = [
+        "latestAttempt",
+        "capacityUsage",
+        "createdAt",
+        "jobArn",
+        "jobId",
+        "jobName",
+        "scheduledAt",
+        "serviceJobType",
+        "shareIdentifier",
+        "quotaShareName",
+        "status",
+        "statusReason",
+        "startedAt",
+        "stoppedAt",
+        "isTerminated",
+    ]
+    out = []
+    for job in jobs:
+        if queue_arn and job["jobQueue"] != queue_arn:
+            continue
+        if status and job["status"] != status:
+            continue
+        if name_filter and not (
+            job["jobName"].startswith(name_filter[:-1])
+            if name_filter.endswith("*")
+            else job["jobName"] == name_filter
+        ):
+            continue
+        summary = {k: job[k] for k in keep if k in job}
+        if "capacityUsage" in summary:
+            summary["capacityUsage"] = [
+                {"capacityUnit": c["capacityUnit"], "quantity": c["quantity"]}
+                for c in summary["capacityUsage"]
+            ]
+        out.append(summary)
+    return page(out, p, "jobSummaryList", default_max=100)
+
+
+def _terminate(conn: sqlite3.Connection, job_id: str, reason: str) -> bool:
+    job = _job(conn, job_id)
+    if job is None:
+        return False
+    if job["status"] not in TERMINAL:
+        job["isTerminated"] = True
+        _stop(job, now_ms(), "FAILED", reason)
+        _save(conn, JOB, job["jobName"], job)
+    return True
+
+
+def terminate_service_job(ctx: Context, p: Json) -> Json:
+    with ctx.store.write() as conn:
+        if not _terminate(conn, p["jobId"], p["reason"]):
+            raise ClientError(f"Service job {p['jobId']} does not exist")
+    return {}
+
+
+def terminate_service_jobs(ctx: Context, p: Json) -> Json:
+    ids = list(p["jobs"])
+    if len(ids) > 50:
+        raise ClientError("At most 50 job IDs per call")
+    with ctx.store.write() as conn:
+        unknown = [i for i in ids if not _terminate(conn, i, p["reason"])]
+    return {
+        "successful": [i for i in ids if i not in unknown],
+        "errors": [
+            {"job": i, "code": "ClientException", "message": f"Service job {i} does not exist"}
+            for i in unknown
+        ],
+    }
+
+
+def update_service_job(ctx: Context, p: Json) -> Json:
+    with ctx.store.write() as conn:
+        job = _job(conn, p["jobId"])
+        if job is None:
+            raise ClientError(f"Service job {p['jobId']} does not exist")
+        if not 0 <= p["schedulingPriority"] <= 9999:
+            raise ClientError("schedulingPriority must be between 0 and 9999")
+        job["schedulingPriority"] = p["schedulingPriority"]
+        _save(conn, JOB, job["jobName"], job)
+    return {k: job[k] for k in ("jobArn", "jobName", "jobId")}
+
+
+OPERATIONS: dict[str, Operation] = {
+    "CreateServiceEnvironment": create_service_environment,
+    "DescribeServiceEnvironments": describe_service_environments,
+    "UpdateServiceEnvironment": update_service_environment,
+    "DeleteServiceEnvironment": delete_service_environment,
+    "SubmitServiceJob": submit_service_job,
+    "DescribeServiceJob": describe_service_job,
+    "ListServiceJobs": list_service_jobs,
+    "TerminateServiceJob": terminate_service_job,
+    "TerminateServiceJobs": terminate_service_jobs,
+    "UpdateServiceJob": update_service_job,
+}
