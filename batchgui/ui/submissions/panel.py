@@ -38,6 +38,7 @@ from batchgui.ui.settings import AppSettings
 from batchgui.ui.submissions.resubmit import ResubmitDialog
 from batchgui.ui.widgets.forms import wait_finished
 from batchgui.ui.widgets.panel import ListPanel, PanelServices, make_table_view, rows_to_csv
+from batchgui.ui.widgets.status import use_status_chips
 from batchgui.ui.widgets.table_model import Column, RowTableModel
 
 
@@ -70,7 +71,7 @@ def _log_link(unit: Unit) -> str:
 class SubmissionsPanel(ListPanel[Submission]):
     panel_id = "submissions"
     title = "Submissions"
-    empty_text = "No submissions yet: File → New CSV submission… (Ctrl+N)."
+    empty_text = "Submit many jobs at once from a CSV file: one job (or array child) per row."
 
     def __init__(
         self,
@@ -121,6 +122,7 @@ class SubmissionsPanel(ListPanel[Submission]):
         )
         self.units_table = make_table_view(self.units_model, "submissionUnits")
         self.units_table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        use_status_chips(self.units_table)
         self.status_button = QPushButton("Refresh status")
         self.status_button.clicked.connect(lambda: self.spawn(self.refresh_units(), "Refresh job status"))
         self.resume_button = QPushButton("Resume")
