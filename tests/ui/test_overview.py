@@ -11,13 +11,18 @@ from typing import Any, cast
 import pytest
 from PySide6.QtCore import Qt
 
+from batchgui.app import Application
 from batchgui.domain.batch import JobStatus, Platform
+from batchgui.domain.connection import ConnectionSpec
 from batchgui.domain.metrics import QUEUE_FIELDS, CapacitySample, QueueSample, Sample
 from batchgui.services.job_monitor import FinishedJob
+from batchgui.ui.jobs.panel import JobsPanel
 from batchgui.ui.overview.figures import Failure, overview_figures, top_reasons
 from batchgui.ui.overview.panel import OverviewPanel
 from batchgui.ui.widgets.links import PanelLink
+from batchgui.ui.widgets.panel import ListPanel
 from batchgui.ui.widgets.status import StatusChipDelegate
+from tests.support import MotoEndpoint, seed_batch
 from tests.ui.inventory_stubs import StubPanelServices, environment, queue, stub_panel_services
 from tests.ui.jobs_stubs import FakeMonitor
 
@@ -179,3 +184,28 @@ def test_overview_empty_states_say_what_to_do(
     assert "compute environments" in env_state.title
     env_state.button.click()
     assert links[-1] == PanelLink("compute-environments")
+
+
+def test_the_app_opens_on_the_overview_and_follows_its_links(
+    make_app: Callable[..., Application], moto: MotoEndpoint, wait_until: Callable[..., None]
+) -> None:
+    seed_batch(moto)
+    app = make_app(moto)
+    app.start(ConnectionSpec.local())
+    overview = app.window.current_panel()
+    assert isinstance(overview, OverviewPanel)  # the landing page
+    wait_until(lambda: overview.load_count > 0, what="the overview loaded")
+    assert [r.line.queue for r in overview.queue_model.all_rows()] == ["demo-queue"]
+    assert overview.env_model.rowCount() >= 1
+
+    overview.link_activated.emit(PanelLink("jobs", queue="demo-queue", status=JobStatus.RUNNABLE))
+    jobs = app.window.current_panel()
+    assert isinstance(jobs, JobsPanel)
+    assert jobs.queues_to_list() == ["demo-queue"]
+    assert jobs.status_tabs.tabText(jobs.status_tabs.currentIndex()).startswith("RUNNABLE")
+
+    overview.link_activated.emit(PanelLink("compute-environments", filter_text="demo-fargate"))
+    environments = app.window.current_panel()
+    assert environments.panel_id == "compute-environments"
+    assert isinstance(environments, ListPanel)
+    assert environments.filter_edit.text() == "demo-fargate"
