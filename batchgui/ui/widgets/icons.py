@@ -135,6 +135,6 @@ def panel_icon(panel_id: str) -> QIcon:
 
 def action_icon(text: str) -> QIcon | None:
     """The icon for an action bar button by its text ("Delete…" -> delete), or None."""
-    word = text.strip("&.… ").split(" ", 1)[0].lower().replace("&", "")
+    word = text.replace("&", "").strip(".… ").replace("/", " ").split(" ", 1)[0].lower()
     name = ACTION_ICONS.get(word)
     return icon(name) if name else None

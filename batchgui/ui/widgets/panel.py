@@ -39,7 +39,7 @@ from batchgui.services.files import FileService
 from batchgui.services.tasks import TaskSet
 from batchgui.ui.settings import AppSettings
 from batchgui.ui.widgets.empty_state import EMPTY_HINTS, EmptyState, EmptyStateOverlay, Trigger
-from batchgui.ui.widgets.icons import icon
+from batchgui.ui.widgets.icons import PANEL_ICONS, icon
 from batchgui.ui.widgets.status import use_status_chips
 from batchgui.ui.widgets.table_model import Column, RowTableModel
 from batchgui.ui.widgets.view_state import shortcut_action, vertical_split
@@ -313,7 +313,7 @@ class ListPanel(Panel, Generic[T]):
             EmptyState(
                 f"No {self.title.lower()} yet",
                 self.empty_text or EMPTY_HINTS.get(self.panel_id, ""),
-                icon_name=self.panel_id if self.panel_id in EMPTY_HINTS else "info",
+                icon_name=self.panel_id if self.panel_id in PANEL_ICONS else "info",
             ),
             ready=lambda: self.load_count > 0,
             filtered=lambda: bool(self.model.all_rows()),
@@ -372,7 +372,7 @@ class ListPanel(Panel, Generic[T]):
             state.hint_label.text(),
             trigger,
             button_text=button_text,
-            icon_name=self.panel_id if self.panel_id in EMPTY_HINTS else "info",
+            icon_name=self.panel_id if self.panel_id in PANEL_ICONS else "info",
         )
 
     def clear_filters(self) -> None:

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
+    QTableView,
     QWidget,
 )
 
@@ -156,6 +157,8 @@ class StatusChipDelegate(QStyledItemDelegate):
 
 
 STATUS_TITLES = ("Status", "State")
+# The longest words a status column usually holds: it is made wide enough for their chips.
+WIDE_LABELS = ("Succeeded", "Submitted", "Disabled", "Inactive")
 
 
 def use_status_chips(view: QAbstractItemView, titles: tuple[str, ...] = STATUS_TITLES) -> StatusChipDelegate:
@@ -164,9 +167,14 @@ def use_status_chips(view: QAbstractItemView, titles: tuple[str, ...] = STATUS_T
     if not isinstance(delegate, StatusChipDelegate):
         delegate = StatusChipDelegate(view)
     model = view.model()
+    metrics = QFontMetrics(view.font())
+    wide = max(_chip_size(metrics, label).width() for label in WIDE_LABELS) + 8
+    header = view.horizontalHeader() if isinstance(view, QTableView) else None
     for column in range(model.columnCount()):
         if model.headerData(column, Qt.Orientation.Horizontal) in titles:
             view.setItemDelegateForColumn(column, delegate)
+            if header is not None and header.sectionSize(column) < wide:
+                header.resizeSection(column, wide)
     return delegate
 
 
