@@ -1,8 +1,7 @@
 """What the Overview shows, worked out from a monitor sample and the failures it reported (no Qt).
 
 Fargate and Fargate Spot count as "Fargate", EC2 and Spot as "EC2": the two families a person sizes
-capacity for. Capacity is the sum of the environments' maxvCpus (ENABLED ones only: a disabled
-environment takes no new work).
+capacity for. Capacity is the sum of the environments' maxvCpus, as the monitor's sample reports them.
 """
 
 from __future__ import annotations
