@@ -49,6 +49,7 @@ from batchgui.ui.job_definitions.panel import JobDefinitionsPanel
 from batchgui.ui.jobs.panel import JobsPanel
 from batchgui.ui.main_window import MainWindow
 from batchgui.ui.monitor.panel import MonitorPanel
+from batchgui.ui.overview.panel import OverviewPanel
 from batchgui.ui.queues.panel import JobQueuesPanel
 from batchgui.ui.scheduling_policies.panel import SchedulingPoliciesPanel
 from batchgui.ui.settings import AppSettings
@@ -59,6 +60,7 @@ from batchgui.ui.widgets.panel import Panel, PanelServices
 log = logging.getLogger("batchgui")
 
 PANEL_IDS = (
+    "overview",
     "compute-environments",
     "job-queues",
     "job-definitions",
@@ -203,6 +205,7 @@ class Application:
             ),
         )
         self.panels: list[Panel] = [
+            OverviewPanel(self.services, self.facades.monitor, self.inventory),
             ComputeEnvironmentsPanel(self.services, self.inventory),
             JobQueuesPanel(self.services, self.inventory),
             JobDefinitionsPanel(self.services, self.inventory),
@@ -228,6 +231,9 @@ class Application:
             self.facades.uploads,
             self.facades.submissions,
             self._follow_submission,
+        )
+        next(p for p in self.panels if isinstance(p, SubmissionsPanel)).set_empty_action(
+            self.csv_wizard.action
         )
         self.connect_task: asyncio.Task[Any] | None = None
         self._shut_down = False

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from importlib import metadata
 
-from PySide6.QtCore import QByteArray, Qt, QUrl, Signal
+from PySide6.QtCore import QByteArray, QSize, Qt, QUrl, Signal, SignalInstance
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence, QPaintEvent
 from PySide6.QtWidgets import (
     QDockWidget,
     QLabel,
     QListWidget,
+    QListWidgetItem,
     QMainWindow,
     QSplitter,
     QStackedWidget,
@@ -22,9 +23,12 @@ from PySide6.QtWidgets import (
 from batchgui.domain.connection import CallerIdentity, ConnectionInfo
 from batchgui.services.app_info import AppInfo
 from batchgui.ui.connection_bar import ConnectionBar
+from batchgui.ui.jobs.panel import JobsPanel
 from batchgui.ui.shortcuts import ShortcutsDialog, collect_shortcuts
+from batchgui.ui.widgets.icons import icon, panel_icon
+from batchgui.ui.widgets.links import PanelLink
 from batchgui.ui.widgets.notifications import NotificationArea
-from batchgui.ui.widgets.panel import Panel, PanelServices
+from batchgui.ui.widgets.panel import ListPanel, Panel, PanelServices
 
 FALLBACK_URLS = {
     "Homepage": "https://github.com/batchgui/batchgui",
@@ -83,17 +87,26 @@ class MainWindow(QMainWindow):
         self.navigation.setObjectName("navigation")
         self.navigation.setMaximumWidth(220)
         self.navigation.setSpacing(3)
+        # Names are elided rather than scrolled sideways when the sidebar is narrow.
+        self.navigation.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.navigation.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.stack = QStackedWidget()
+        self.navigation.setIconSize(QSize(20, 20))
+        self.navigation.setAccessibleName("Panels")
         for panel in self.panels:
-            self.navigation.addItem(panel.title)
+            item = QListWidgetItem(panel_icon(panel.panel_id), panel.title)
+            self.navigation.addItem(item)
             self.stack.addWidget(panel)
+            links = getattr(panel, "link_activated", None)
+            if isinstance(links, SignalInstance):
+                links.connect(self.follow_link)
         self.navigation.currentRowChanged.connect(self.stack.setCurrentIndex)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("mainSplitter")
         self.splitter.addWidget(self.navigation)
         self.splitter.addWidget(self.stack)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([180, 1100])
+        self.splitter.setSizes([200, 1080])
         self.setCentralWidget(self.splitter)
 
         self.messages_dock = QDockWidget("Messages", self)
@@ -125,39 +138,39 @@ class MainWindow(QMainWindow):
     # --- menus and shortcuts ------------------------------------------------------------------
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
-        connect = QAction("&Connect", self)
+        connect = QAction(icon("connect"), "&Connect", self)
         connect.setShortcut(QKeySequence("Ctrl+Shift+C"))
         connect.triggered.connect(self.connection_bar.connect_button.click)
         file_menu.addAction(connect)
         file_menu.addSeparator()
-        quit_action = QAction("&Quit", self)
+        quit_action = QAction(icon("quit"), "&Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
 
         view_menu = self.menuBar().addMenu("&View")
-        refresh = QAction("&Refresh", self)
+        refresh = QAction(icon("refresh"), "&Refresh", self)
         refresh.setShortcut(QKeySequence(Qt.Key.Key_F5))
         refresh.triggered.connect(self.refresh_current)
         view_menu.addAction(refresh)
-        find = QAction("&Filter", self)
+        find = QAction(icon("filter"), "&Filter", self)
         find.setShortcut(QKeySequence.StandardKey.Find)
         find.triggered.connect(lambda: self.current_panel().focus_filter())
         view_menu.addAction(find)
         view_menu.addSeparator()
         for number, panel in enumerate(self.panels, start=1):
-            action = QAction(panel.title, self)
+            action = QAction(panel_icon(panel.panel_id), panel.title, self)
             action.setShortcut(QKeySequence(f"Ctrl+{number}"))
             action.triggered.connect(lambda _checked=False, p=panel.panel_id: self.show_panel(p))
             view_menu.addAction(action)
         view_menu.addSeparator()
-        messages = QAction("&Messages", self)
+        messages = QAction(icon("messages"), "&Messages", self)
         messages.setShortcut(QKeySequence("Ctrl+M"))
         messages.triggered.connect(self.toggle_messages)
         view_menu.addAction(messages)
 
         help_menu = self.menuBar().addMenu("&Help")
-        shortcuts = QAction("&Keyboard shortcuts", self)
+        shortcuts = QAction(icon("help"), "&Keyboard shortcuts", self)
         shortcuts.setShortcut(QKeySequence(QKeySequence.StandardKey.HelpContents))
         if shortcuts.shortcut().isEmpty():
             shortcuts.setShortcut(QKeySequence(Qt.Key.Key_F1))
@@ -170,7 +183,7 @@ class MainWindow(QMainWindow):
         report.triggered.connect(lambda: self.open_url(QUrl(project_url("Issues"))))
         help_menu.addAction(report)
         help_menu.addSeparator()
-        about = QAction("&About batchgui", self)
+        about = QAction(icon("info"), "&About batchgui", self)
         about.triggered.connect(self._about)
         help_menu.addAction(about)
 
@@ -206,6 +219,19 @@ class MainWindow(QMainWindow):
     def show_panel(self, panel_id: str) -> Panel:
         panel = self.panel(panel_id)
         self.navigation.setCurrentRow(self.panels.index(panel))
+        return panel
+
+    def follow_link(self, link: PanelLink) -> Panel:
+        """Show the panel a link names, filtered as it says (a queue and status tab in Jobs, the
+        filter text in a list panel)."""
+        panel = self.show_panel(link.panel_id)
+        if isinstance(panel, JobsPanel):
+            panel.set_status_tab(link.status)
+            panel.select_queues([link.queue] if link.queue else [])
+            if link.job_id:
+                panel.show_job(link.job_id)
+        elif isinstance(panel, ListPanel):
+            panel.filter_edit.setText(link.filter_text)
         return panel
 
     def refresh_current(self) -> None:

@@ -52,11 +52,13 @@ from batchgui.ui.jobs.actions import JobActions
 from batchgui.ui.jobs.inspector import JobInspector
 from batchgui.ui.jobs.model import JobsTableModel
 from batchgui.ui.settings import AppSettings
+from batchgui.ui.widgets.empty_state import EMPTY_JOBS_HINT, attach_empty_state
 from batchgui.ui.widgets.panel import (
     Panel,
     PanelServices,
     make_table_view,
 )
+from batchgui.ui.widgets.status import use_status_chips
 from batchgui.ui.widgets.view_state import restore_view, save_view, shortcut_action, vertical_split
 
 ALL_QUEUES = "All queues"
@@ -200,6 +202,14 @@ class JobsPanel(JobActions, Panel):
         self.status_tabs.currentChanged.connect(self._status_tab_changed)
 
         self.table = self._make_table()
+        attach_empty_state(
+            self.table,
+            "No jobs to show",
+            EMPTY_JOBS_HINT,
+            self.submit_button,
+            ready=lambda: self.load_count > 0,
+            icon_name="jobs",
+        )
         self.details_tabs = JobInspector(self.jobs, self.model, self.spawn, self.current_job)
         self.inspector = self.details_tabs
         self.details = self.inspector.details
@@ -245,6 +255,7 @@ class JobsPanel(JobActions, Panel):
     def _make_table(self) -> QTableView:
         view = make_table_view(self.model, "jobsTable", [c.width for c in self.model.columns])
         view.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        use_status_chips(view)
         view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         view.customContextMenuRequested.connect(self._context_menu)
         view.doubleClicked.connect(self._double_clicked)

@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QMainWindow,
@@ -52,6 +51,7 @@ from batchgui.ui.monitor.tray import TrayNotifier
 from batchgui.ui.settings import AppSettings
 from batchgui.ui.widgets.panel import Panel, PanelServices, make_table_view
 from batchgui.ui.widgets.table_model import Column, RowTableModel
+from batchgui.ui.widgets.tile import Tile
 from batchgui.ui.widgets.view_state import restore_view, save_view, shortcut_action, vertical_split
 
 if TYPE_CHECKING:
@@ -138,44 +138,6 @@ def queue_rows(sample: Sample, now: float) -> list[QueueRow]:
             )
         )
     return rows
-
-
-class Tile(QFrame):
-    """A "Now" figure: a caption and a big value, with an optional detail line."""
-
-    def __init__(self, caption: str, object_name: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName(object_name)
-        self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.caption = QLabel(caption)
-        self.caption.setStyleSheet("color: #555;")
-        self.value = QLabel("—")
-        font = self.value.font()
-        font.setPointSizeF(font.pointSizeF() * 1.6)
-        font.setBold(True)
-        self.value.setFont(font)
-        self.value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.detail = QLabel("")
-        self.detail.setWordWrap(True)
-        self.detail.setStyleSheet("color: #555;")
-        self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(8, 4, 8, 4)
-        layout.setSpacing(1)
-        layout.addWidget(self.caption)
-        layout.addWidget(self.value)
-        layout.addWidget(self.detail)
-        layout.addStretch(1)
-        # Tiles shrink with the window (text is elided by the frame, the full text is in the tooltip).
-        for label in (self.caption, self.value, self.detail):
-            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.setMinimumWidth(50)
-
-    def show_value(self, value: str, detail: str = "", tooltip: str = "") -> None:
-        self.value.setText(value)
-        self.detail.setText(detail)
-        self.detail.setVisible(bool(detail))
-        self.setToolTip(tooltip)
 
 
 class MonitorPanel(Panel):

@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import PySide6.QtCore  # noqa: F401 - imported before pyqtgraph so that it binds to PySide6
-from PySide6.QtCore import QPointF, Qt, Signal
-from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
+from PySide6.QtCore import QPointF, Qt, QTimer, Signal
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import QGraphicsItem, QSizePolicy, QVBoxLayout, QWidget
 
 from batchgui.domain.batch import JobStatus, Platform
 from batchgui.domain.metrics import (
@@ -85,6 +86,8 @@ def load_pyqtgraph() -> Any:
     return pg
 
 
+# A legend entry's sample line and the spacing around it, besides the label's own width.
+LEGEND_SAMPLE_PX = 40
 # Throughput has a point per minute: with this many or fewer, the points are also drawn as dots.
 FEW_MINUTES = 30
 # The narrowest x range while a run is shorter than the window (the plot fits the run, not the window).
@@ -232,7 +235,7 @@ class MonitorPlots(QWidget):
     def _plot(self, row: int, col: int, title: str, units: str) -> Any:
         pg = self._pg
         axis = pg.DateAxisItem(orientation="bottom")
-        plot = self.graphics.addPlot(row=row, col=col, title=title, axisItems={"bottom": axis})
+        plot = self.graphics.addPlot(row=2 * row, col=col, title=title, axisItems={"bottom": axis})
         # show_view() hands every curve at most ~3 points per pixel of the window (min/max per time
         # bucket), so pyqtgraph's own clipping and downsampling would only cost time.
         plot.setClipToView(False)
@@ -249,17 +252,32 @@ class MonitorPlots(QWidget):
         # The y range is set by show_view() in round steps, so axes are redrawn only when it changes.
         plot.disableAutoRange()
         plot.setYRange(0, 1, padding=0)
-        # Compact, in one or two rows along the top, over the headroom show_view() leaves there.
-        plot.addLegend(
-            offset=(4, 1),
-            labelTextSize="7pt",
-            colCount=3,
-            verSpacing=-6,
-            horSpacing=8,
-            brush=pg.mkBrush(255, 255, 255, 200),
-        )
+        # The legend sits in its own row under the plot, outside the data: never drawn over curves,
+        # never clipped by the view box; its columns follow the plot's width (see _reflow_legends).
+        legend = pg.LegendItem(offset=None, colCount=3, labelTextSize="8pt", verSpacing=-9, horSpacing=12)
+        legend.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self.graphics.addItem(legend, row=2 * row + 1, col=col)
+        plot.legend = legend
         plot.hideButtons()
         return plot
+
+    def legend_columns(self, plot: Any) -> int:
+        """How many legend entries fit side by side under `plot` (at least one per row)."""
+        # The text's own width (a label item is stretched to its grid column).
+        widest = max((label.item.boundingRect().width() for _s, label in plot.legend.items), default=0.0)
+        entry = widest + LEGEND_SAMPLE_PX
+        return max(1, int(plot.width() // entry)) if entry > LEGEND_SAMPLE_PX else 3
+
+    def _reflow_legends(self) -> None:
+        for plot in self.plots:
+            columns = self.legend_columns(plot)
+            if plot.legend.columnCount != columns:
+                plot.legend.setColumnCount(columns)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        # After the layout has given the plots their new widths.
+        QTimer.singleShot(0, self._reflow_legends)
 
     def _line(self, plot: Any, key: str, label: str, colour: str, scale: float = 1.0) -> None:
         pg = self._pg
@@ -368,11 +386,11 @@ class MonitorPlots(QWidget):
             self.throughput.setXRange(low, high, padding=0)
 
     def _fit_y(self, plot: Any, values: FloatArray) -> None:
-        """0 to a round number above the largest value, with room at the top for the legend."""
+        """0 to a round number above the largest value (a little headroom: the legend is outside)."""
         import numpy as np
 
         shown = values[np.isfinite(values)] if values.size else values
-        top = _round_up(float(shown.max()) * 1.3) if shown.size else 1.0
+        top = _round_up(float(shown.max()) * 1.1) if shown.size else 1.0
         if self._y_tops.get(id(plot)) != top:
             self._y_tops[id(plot)] = top
             plot.setYRange(0, top, padding=0)
@@ -392,7 +410,7 @@ class MonitorPlots(QWidget):
                     continue
                 wanted.append((key, values))
                 if key not in self.series:
-                    label = f"{series.environment} {kind}vCpus"
+                    label = f"{series.environment} {kind}"
                     item = self.vcpus.plot(
                         pen=pg.mkPen(colour, width=1, style=style), name=label, connect="finite"
                     )
@@ -405,6 +423,8 @@ class MonitorPlots(QWidget):
             self._plot_of.pop(key, None)
             self.vcpus.removeItem(gone.item)
             self.vcpus.legend.removeItem(gone.item)
+        if self._capacity_names != [key for key, _ in wanted]:
+            self._reflow_legends()
         self._capacity_names = [key for key, _ in wanted]
         return wanted
 

@@ -43,6 +43,7 @@ from batchgui.ui.settings import AppSettings
 from batchgui.ui.submissions.resubmit import ResubmitDialog
 from batchgui.ui.widgets.forms import wait_finished
 from batchgui.ui.widgets.panel import ListPanel, PanelServices, make_table_view, rows_to_csv
+from batchgui.ui.widgets.status import use_status_chips
 from batchgui.ui.widgets.table_model import Column, RowTableModel
 from batchgui.ui.widgets.view_state import shortcut_action
 
@@ -91,7 +92,7 @@ class UnitsModel(RowTableModel[Unit]):
 class SubmissionsPanel(ListPanel[Submission]):
     panel_id = "submissions"
     title = "Submissions"
-    empty_text = "No submissions yet: File → New CSV submission… (Ctrl+N)."
+    empty_text = "Submit many jobs at once from a CSV file: one job (or array child) per row."
 
     def __init__(
         self,
@@ -150,6 +151,7 @@ class SubmissionsPanel(ListPanel[Submission]):
             )
         self.units_table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.units_table.customContextMenuRequested.connect(self._units_menu)
+        use_status_chips(self.units_table)
         self.status_button = QPushButton("Refresh status")
         self.status_button.clicked.connect(lambda: self.spawn(self.refresh_units(), "Refresh job status"))
         self.resume_button = QPushButton("Resume")

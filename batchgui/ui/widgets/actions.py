@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, Protocol, TypeVar
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QComboBox, QMessageBox, QToolBar, QVBoxLayout, QWidget
 
@@ -15,6 +15,7 @@ from batchgui.services.inventory import DeletePlan, InventoryService
 from batchgui.ui.dialogs import confirm
 from batchgui.ui.widgets.delete_progress import DeleteProgressDialog
 from batchgui.ui.widgets.forms import emitted, wait_and_delete
+from batchgui.ui.widgets.icons import action_icon
 from batchgui.ui.widgets.pairs import TagsDialog
 from batchgui.ui.widgets.panel import ListPanel, PanelServices
 from batchgui.ui.widgets.table_model import Column
@@ -42,6 +43,9 @@ def add_action(
 ) -> QAction:
     """An action on the panel's action bar, with a keyboard shortcut while the panel has focus."""
     action = QAction(text, panel)
+    drawn = action_icon(text)
+    if drawn is not None:
+        action.setIcon(drawn)
     action.setObjectName(f"{panel.panel_id}-{text.strip('.…').lower().replace(' ', '-').replace('/', '-')}")
     if shortcut is not None:
         keys = QKeySequence(shortcut)
@@ -75,7 +79,9 @@ def action_bar(panel: ListPanel[Any]) -> QToolBar:
         return bar
     bar = QToolBar(panel)
     bar.setObjectName("actionBar")
-    bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+    # Icon and text: a bare word on a flat bar read as a link, not a button.
+    bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+    bar.setIconSize(QSize(16, 16))
     bar.setMovable(False)
     layout = panel.layout()
     if isinstance(layout, QVBoxLayout):
@@ -129,7 +135,10 @@ class InventoryPanel(ListPanel[T]):
 
     # --- building the action bar --------------------------------------------------------------
     def add_create_action(self, text: str, slot: Callable[[], object], tooltip: str) -> QAction:
-        return add_action(self, text, slot, shortcut="Ctrl+Shift+N", tooltip=tooltip, needs_selection=False)
+        """Create… (Ctrl+Shift+N), also the button of the empty table."""
+        action = add_action(self, text, slot, shortcut="Ctrl+Shift+N", tooltip=tooltip, needs_selection=False)
+        self.set_empty_action(action, f"{tooltip}…")
+        return action
 
     def add_row_action(
         self, text: str, slot: Callable[[], object], tooltip: str, shortcut: Shortcut | None = None

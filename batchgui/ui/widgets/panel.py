@@ -16,6 +16,7 @@ from PySide6.QtCore import QAbstractTableModel, QByteArray, QModelIndex, QPoint,
 from PySide6.QtGui import QAction, QFont, QFontMetrics, QGuiApplication, QHideEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
@@ -37,6 +38,9 @@ from batchgui.services.events import Listeners
 from batchgui.services.files import FileService
 from batchgui.services.tasks import TaskSet
 from batchgui.ui.settings import AppSettings
+from batchgui.ui.widgets.empty_state import EMPTY_HINTS, EmptyState, EmptyStateOverlay, Trigger
+from batchgui.ui.widgets.icons import PANEL_ICONS, icon
+from batchgui.ui.widgets.status import use_status_chips
 from batchgui.ui.widgets.table_model import Column, RowTableModel
 from batchgui.ui.widgets.view_state import shortcut_action, vertical_split
 
@@ -242,7 +246,8 @@ def monospace_font() -> QFont:
 class ListPanel(Panel, Generic[T]):
     """A filterable, sortable table with a details pane (structured and raw JSON)."""
 
-    empty_text = "Nothing here yet."
+    # What the empty table says under "No <title> yet" (EMPTY_HINTS has the inventory panels').
+    empty_text = ""
 
     def __init__(
         self,
@@ -265,10 +270,10 @@ class ListPanel(Panel, Generic[T]):
         self.filter_edit.setClearButtonEnabled(True)
         self.filter_edit.textChanged.connect(self.model.set_filter_text)
         self.count_label = QLabel()
-        self.refresh_button = QPushButton("Refresh")
+        self.refresh_button = QPushButton(icon("refresh"), "Refresh")
         self.refresh_button.setToolTip("Refresh (F5)")
         self.refresh_button.clicked.connect(self.refresh)
-        self.export_button = QPushButton("Export CSV…")
+        self.export_button = QPushButton(icon("export"), "Export CSV…")
         self.export_button.clicked.connect(self.export_csv)
         self.toolbar = QHBoxLayout()
         self.toolbar.addWidget(self.filter_edit, 1)
@@ -302,6 +307,19 @@ class ListPanel(Panel, Generic[T]):
         self.table.doubleClicked.connect(lambda _index: self.open_details())
         self.copy_name_action = QAction("Copy name", self)
         self.copy_name_action.triggered.connect(self.copy_names)
+        use_status_chips(self.table)
+        self.empty_state = EmptyStateOverlay(
+            self.table,
+            EmptyState(
+                f"No {self.title.lower()} yet",
+                self.empty_text or EMPTY_HINTS.get(self.panel_id, ""),
+                icon_name=self.panel_id if self.panel_id in PANEL_ICONS else "info",
+            ),
+            ready=lambda: self.load_count > 0,
+            filtered=lambda: bool(self.model.all_rows()),
+            clear_filter=self.clear_filters,
+        )
+        self.loaded.connect(self.empty_state.update)
         self._update_count()
 
     # --- for subclasses -----------------------------------------------------------------------
@@ -345,6 +363,24 @@ class ListPanel(Panel, Generic[T]):
     def focus_filter(self) -> None:
         self.filter_edit.setFocus()
         self.filter_edit.selectAll()
+
+    def set_empty_action(self, trigger: Trigger, button_text: str = "") -> None:
+        """The button the empty table offers (e.g. Create…, New CSV submission…)."""
+        state = self.empty_state.state
+        state.set_content(
+            state.title,
+            state.hint_label.text(),
+            trigger,
+            button_text=button_text,
+            icon_name=self.panel_id if self.panel_id in PANEL_ICONS else "info",
+        )
+
+    def clear_filters(self) -> None:
+        """Show every row again: the filter text and the action bar's filter choices."""
+        self.filter_edit.clear()
+        for combo in self.findChildren(QComboBox):
+            if combo.objectName().endswith("-filter"):
+                combo.setCurrentIndex(0)
 
     def copy_arns(self) -> None:
         rows = self.selected_rows()

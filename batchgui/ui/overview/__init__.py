@@ -1,0 +1,1 @@
+"""The Overview panel: the landing page, with links into every other panel."""

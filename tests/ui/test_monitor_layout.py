@@ -1,0 +1,63 @@
+"""The Monitor at 1024x700: plot legends sit outside the data and are not clipped; tile captions wrap
+instead of being cut ("Failed (last ho")."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+from PySide6.QtWidgets import QApplication
+
+from batchgui.ui.monitor.panel import MonitorPanel
+from batchgui.ui.monitor.plots import MonitorPlots
+from batchgui.ui.widgets.tile import Tile
+from tests.ui.jobs_stubs import FakeMonitor, panel_services
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def settle() -> None:
+    for _ in range(5):
+        QApplication.processEvents()
+
+
+def test_legends_are_outside_the_data_and_fit(qapp: Any) -> None:
+    plots = MonitorPlots()
+    plots.resize(830, 350)  # the plot area of the Monitor in a 1024x700 window
+    plots.show()
+    settle()
+    plots._reflow_legends()
+    settle()
+    for plot in plots.plots:
+        legend_rect = plot.legend.sceneBoundingRect()
+        data_rect = plot.vb.sceneBoundingRect()
+        assert not legend_rect.intersects(data_rect), plot.titleLabel.text
+        assert legend_rect.top() >= data_rect.bottom()
+        # Every label is inside the plot's column: nothing clipped at the right edge.
+        for _sample, label in plot.legend.items:
+            text_right = label.item.mapToScene(label.item.boundingRect().topRight()).x()
+            assert text_right <= plot.sceneBoundingRect().right() + 1, label.text
+    # Narrower: fewer legend columns, not cut labels.
+    wide = {id(p): p.legend.columnCount for p in plots.plots}
+    plots.resize(420, 350)
+    settle()
+    plots._reflow_legends()
+    assert any(p.legend.columnCount < wide[id(p)] for p in plots.plots)
+    plots.deleteLater()
+
+
+def test_tile_captions_wrap_rather_than_cut(qapp: Any, tmp_path: Path) -> None:
+    panel = MonitorPanel(panel_services(tmp_path, []), cast(Any, FakeMonitor()))
+    panel.resize(840, 620)  # the panel's size in a 1024x700 window
+    panel.show()
+    settle()
+    tile: Tile = panel.tile_failed
+    caption = tile.caption
+    assert caption.wordWrap()
+    needed = caption.heightForWidth(caption.width())
+    assert caption.height() >= needed
+    one_line = caption.fontMetrics().lineSpacing()
+    # It did need two lines at this width (the case that used to be cut).
+    assert needed > one_line
+    panel.deleteLater()
