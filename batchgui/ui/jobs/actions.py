@@ -7,7 +7,7 @@ facade submits and describes, stops in batches of 50, and says what each job's o
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QPoint, Qt
@@ -20,6 +20,7 @@ from batchgui.services.jobs import JobsService, LiveState, SubmitResult
 from batchgui.ui.dialogs import confirm
 from batchgui.ui.jobs.details import JobDetailsView
 from batchgui.ui.jobs.model import JobsTableModel
+from batchgui.ui.jobs.runnable_pane import add_why_action
 from batchgui.ui.jobs.submit_dialog import SubmitJobDialog
 
 CANCELLABLE = (JobStatus.SUBMITTED, JobStatus.PENDING, JobStatus.RUNNABLE)
@@ -50,6 +51,8 @@ class JobActions:
     _queues: list[str]
     _selected_queues: set[str]
     _live: LiveState
+    # Opens the "Why is it RUNNABLE?" pane for a job id (set by the composition root).
+    on_why_runnable: Callable[[str], object] | None = None
 
     if TYPE_CHECKING:
 
@@ -218,4 +221,5 @@ class JobActions:
         menu.addAction("Resubmit failed…", self.resubmit_button.click)
         menu.addAction("Cancel…", self.cancel_button.click)
         menu.addAction("Terminate…", self.terminate_button.click)
+        add_why_action(menu, self.current_job(), self.on_why_runnable)
         menu.exec(self.table.viewport().mapToGlobal(position))
