@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
-OWN_SERVICES = ("batch", "logs")
+OWN_SERVICES = ("batch", "logs", "pricing")
 MIB = 1024 * 1024
 # Request bodies AWS accepts per service (S3: 5 GB for one PUT or part; DynamoDB: 16 MB for a batch;
 # Logs: a 1 MiB PutLogEvents batch, plus its JSON). Anything over is refused before it is read.
@@ -494,6 +494,7 @@ def _start_locked(  # noqa: PLR0917 - the pieces start_in_process has already ma
     from batchgui.sandbox.batch_api import BatchApi
     from batchgui.sandbox.engine import Engine
     from batchgui.sandbox.logs_api import LogsApi
+    from batchgui.sandbox.pricing_api import PricingApi
     from batchgui.sandbox.store import Store
 
     store = Store(data_dir / "sandbox.sqlite3")
@@ -506,7 +507,12 @@ def _start_locked(  # noqa: PLR0917 - the pieces start_in_process has already ma
     def batch_handler(environ: dict[str, Any], body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
         return batch_holder[0].handle(environ, body)
 
-    app = FrontDoor(access_key, secret_key, {"batch": batch_handler, "logs": logs.handle}, moto, seed_token)
+    own: dict[str, Callable[[dict[str, Any], bytes], tuple[int, list[tuple[str, str]], bytes]]] = {
+        "batch": batch_handler,
+        "logs": logs.handle,
+        "pricing": PricingApi().handle,
+    }
+    app = FrontDoor(access_key, secret_key, own, moto, seed_token)
     server = WSGIServer(host, port, app)
     cleanup.append(server.server_close)
     connections = server.connections

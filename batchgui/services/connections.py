@@ -18,6 +18,7 @@ from batchgui.aws.ec2 import Ec2Gateway
 from batchgui.aws.errors import translate
 from batchgui.aws.iam import IamGateway
 from batchgui.aws.logs import LogsGateway
+from batchgui.aws.pricing import PricingGateway
 from batchgui.aws.s3 import S3Gateway
 from batchgui.aws.session import AwsConnection, list_profiles, list_regions
 from batchgui.aws.sts import StsGateway
@@ -98,6 +99,10 @@ class Backend:
     @cached_property
     def iam(self) -> IamGateway:
         return IamGateway(self.connection.client("iam"))
+
+    @cached_property
+    def pricing(self) -> PricingGateway:
+        return PricingGateway(self.connection.client("pricing"))
 
     @cached_property
     def sts(self) -> StsGateway:
