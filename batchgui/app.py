@@ -37,6 +37,7 @@ from batchgui.services.job_monitor import JobMonitor
 from batchgui.services.jobs import JobsService
 from batchgui.services.journal import Journal
 from batchgui.services.memory import freeze_long_lived
+from batchgui.services.pricing import PricingService
 from batchgui.services.runnable import RunnableService
 from batchgui.services.runner import Runner
 from batchgui.services.submission import SubmissionsService
@@ -204,6 +205,7 @@ class Application:
                 self.runner, self.connections, PendingUploads(self.data_dir / "uploads.json")
             ),
             runnable=RunnableService(self.runner, self.connections),
+            pricing=PricingService(self.runner, self.connections, self.data_dir / "prices"),
         )
         self.panels: list[Panel] = [
             ComputeEnvironmentsPanel(self.services, self.inventory),
@@ -232,6 +234,7 @@ class Application:
             self.facades.uploads,
             self.facades.submissions,
             self._follow_submission,
+            pricing=self.facades.pricing,
         )
         self.connect_task: asyncio.Task[Any] | None = None
         self._shut_down = False

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from batchgui.domain.csv_plan import PlanInput, SplitMode
 from batchgui.domain.instance_types import InstanceCatalogue, InstanceType
 from batchgui.domain.job_detail import JobDetail
 
@@ -395,3 +396,28 @@ def job_cost(
             return None
         total = one if total is None else total + one
     return total
+
+
+@dataclass(frozen=True)
+class RunShape:
+    """A CSV submission as jobs to price: how many, rows each, and each one's vCPUs and memory."""
+
+    jobs: int
+    rows_each: int
+    vcpus: float
+    memory_mib: float
+
+
+def run_shape(spec: PlanInput) -> RunShape:
+    """How a planned CSV submission runs: one job, an array's children, or a job per row."""
+    if spec.mode is SplitMode.PER_ROW:
+        rows_each = 1
+    elif spec.mode is SplitMode.ARRAY:
+        rows_each = max(1, spec.rows_per_child)
+    else:
+        rows_each = max(1, spec.rows)
+    jobs = max(1, math.ceil(spec.rows / rows_each))
+    default_vcpus = "0.25" if spec.definition.is_fargate else "1"
+    vcpus = float(spec.overrides.vcpus or spec.definition.vcpus or default_vcpus)
+    memory = float(spec.overrides.memory_mib or spec.definition.memory_mib or 512)
+    return RunShape(jobs, rows_each, vcpus, memory)

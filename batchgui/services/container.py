@@ -12,6 +12,7 @@ from batchgui.services.connections import ConnectionManager
 from batchgui.services.inventory import InventoryService
 from batchgui.services.job_monitor import JobMonitor
 from batchgui.services.jobs import JobsService
+from batchgui.services.pricing import PricingService
 from batchgui.services.runnable import RunnableService
 from batchgui.services.runner import Runner
 from batchgui.services.submission import SubmissionsService
@@ -31,3 +32,4 @@ class Services:
     submissions: SubmissionsService
     uploads: UploadsService
     runnable: RunnableService
+    pricing: PricingService

@@ -157,13 +157,15 @@ class PricingService(BoundService):
         return job_cost(book, catalogue, detail, platform=platform, allowed=allowed, now_ms=now_ms)
 
     async def estimate_run(
-        self, queue: JobQueue, vcpus: float, memory_mib: float, seconds_each: float, jobs: int
+        self, queue_name: str, vcpus: float, memory_mib: float, seconds_each: float, jobs: int
     ) -> RunEstimate:
         """What `jobs` jobs of this size, each running `seconds_each`, may cost on the queue's first
         compute environment (its platform; on EC2 a range over its instance types)."""
         book = await self.price_book()
-        environments = await self._run(self._backend().batch.describe_compute_environments)
-        first = _first_environment(queue, environments)
+        batch = self._backend().batch
+        queue = next((q for q in await self._run(batch.describe_job_queues) if q.name == queue_name), None)
+        environments = await self._run(batch.describe_compute_environments)
+        first = None if queue is None else _first_environment(queue, environments)
         one: CostEstimate | None = None
         if book is not None and first is not None:
             platform = first.platform.value if first.platform is not None else "EC2"

@@ -145,3 +145,33 @@ def test_prices_are_cached_for_a_week_and_the_snapshot_is_used_offline(
     assert stale.source == "shipped price snapshot"
     assert stale.as_of == "2024"
     assert run_async(facade(runner, offline, tmp_path, lambda: now[0]).price_book("af-south-1")) is None
+
+
+def test_a_planned_run_on_a_fargate_queue_by_hand(
+    quick: Any, runner: Runner, run_async: Callable[..., Any], tmp_path: Path
+) -> None:
+    batch = client_for(quick, "batch")
+    ce = batch.create_compute_environment(
+        computeEnvironmentName="fg",
+        type="MANAGED",
+        computeResources={"type": "FARGATE", "maxvCpus": 4, "subnets": ["s"], "securityGroupIds": ["g"]},
+    )["computeEnvironmentArn"]
+    deadline = time.monotonic() + 10
+    while batch.describe_compute_environments()["computeEnvironments"][0]["status"] != "VALID":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    batch.create_job_queue(
+        jobQueueName="q", priority=1, computeEnvironmentOrder=[{"order": 1, "computeEnvironment": ce}]
+    )
+    backend = SimpleNamespace(
+        spec=ConnectionSpec.local(),
+        is_local=True,
+        batch=BatchGateway(batch),
+        pricing=PricingGateway(client_for(quick, "pricing")),
+    )
+    found = run_async(facade(runner, backend, tmp_path).estimate_run("q", 0.25, 512, 20, 10_000))
+    # 10,000 jobs of 20 s, each billed Fargate's minute: 10,000 x (0.25 x $0.04048 + 0.5 x $0.004445) / 60
+    assert found.cost.low == pytest.approx(10_000 * (0.25 * 0.04048 + 0.5 * 0.004445) / 60)
+    assert found.text == "about $2.06"
+    missing = run_async(facade(runner, backend, tmp_path).estimate_run("nope", 1, 2048, 20, 1))
+    assert missing.cost is None

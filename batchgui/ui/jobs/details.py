@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QTextBrowser, QVBo
 from batchgui.domain.batch import JobSummary
 from batchgui.domain.job_detail import MASK, JobDetail
 from batchgui.ui.jobs.columns import definition_name, format_duration, format_time
+from batchgui.ui.jobs.cost import cost_line
 
 CHILDREN_SHOWN = 200
 
@@ -49,6 +50,7 @@ def details_html(
         _row("Started", format_time(s.started_at)),
         _row("Stopped", format_time(s.stopped_at)),
         _row("Duration", format_duration(s.duration_s)),
+        _row("Cost", cost_line(detail)),
         _row("Exit code", "" if s.exit_code is None else str(s.exit_code)),
     ]
     if detail.retry_attempts:
