@@ -95,7 +95,8 @@ class CostEstimate:
     @property
     def text(self) -> str:
         if self.is_range:
-            return f"{format_usd(self.low)} to {format_usd(self.high)}"
+            # An en dash between the two ends, the dollar sign once: "$0.043\u20130.048".
+            return f"{format_usd(self.low)}\u2013{format_usd(self.high).lstrip('$')}"
         return format_usd(self.low)
 
     def __add__(self, other: CostEstimate) -> CostEstimate:

@@ -91,7 +91,7 @@ def test_ec2_range_over_the_allowed_types_when_the_instance_is_unknown(book: Pri
     assert cost is not None
     assert cost.low == pytest.approx(0.0425)
     assert cost.high == pytest.approx(0.048)
-    assert cost.text == "$0.043 to $0.048"
+    assert cost.text == "$0.043\u20130.048"
     # Too big for anything allowed that has a price: no estimate rather than a wrong one.
     assert ec2_estimate(book, catalogue, ["m5.large"], 4, 2048, 3600) is None
 

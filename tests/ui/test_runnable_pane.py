@@ -111,3 +111,19 @@ def test_monitor_tile_link_opens_the_oldest_runnable_job(qtbot: Any) -> None:
     assert not link.isHidden()
     link.linkActivated.emit("why")
     assert opened == ["j-9"]
+
+
+def test_the_app_wires_the_pane_into_jobs_and_monitor(make_app: Callable[..., Any], moto: Any) -> None:
+    from batchgui.ui.jobs.panel import JobsPanel
+    from batchgui.ui.monitor.panel import MonitorPanel
+
+    app = make_app(moto)
+    jobs = next(p for p in app.panels if isinstance(p, JobsPanel))
+    monitor = next(p for p in app.panels if isinstance(p, MonitorPanel))
+    assert jobs.on_why_runnable is not None
+    assert (
+        monitor.why_runnable.open_pane is jobs.on_why_runnable or monitor.why_runnable.open_pane is not None
+    )
+    pane = jobs.on_why_runnable("j-1")
+    assert isinstance(pane, RunnablePane)
+    pane.close()

@@ -18,7 +18,7 @@ from batchgui.domain.pricing import CostEstimate, job_cost
 from batchgui.services.pricing import snapshot_book
 
 COLUMN_TITLE = "Cost (est.)"
-COLUMN_WIDTH = 110
+COLUMN_WIDTH = 130
 
 
 def region_of(arn: str) -> str:
