@@ -121,9 +121,17 @@ def test_the_app_wires_the_pane_into_jobs_and_monitor(make_app: Callable[..., An
     jobs = next(p for p in app.panels if isinstance(p, JobsPanel))
     monitor = next(p for p in app.panels if isinstance(p, MonitorPanel))
     assert jobs.on_why_runnable is not None
-    assert (
-        monitor.why_runnable.open_pane is jobs.on_why_runnable or monitor.why_runnable.open_pane is not None
-    )
+    assert monitor.why_runnable.open_pane is not None
     pane = jobs.on_why_runnable("j-1")
     assert isinstance(pane, RunnablePane)
     pane.close()
+    from batchgui.domain.metrics import NowFigures
+
+    monitor.show_now(
+        NowFigures(runnable=1, oldest_runnable_age_s=600, oldest_runnable_job="j-7", sampled_at=1.0)
+    )
+    assert not monitor.why_runnable.isHidden()
+    monitor.why_runnable.activate()
+    assert app.window.findChild(RunnablePane) is not None
+    monitor.show_now(NowFigures(sampled_at=2.0))
+    assert monitor.why_runnable.isHidden()

@@ -116,9 +116,18 @@ class RunnablePane(QDialog):
         layout.addLayout(self.fixes_row)
         layout.addWidget(buttons)
         self.fixes_label.hide()
+        self._task: asyncio.Task[Any] | None = None
+        # Closed (and deleted) while a call is in flight: its answer must not reach dead widgets.
+        self.finished.connect(self._cancel)
 
     def refresh(self) -> asyncio.Task[Any]:
-        return self.spawn(self.load(), f"Explain job {self.job_id}")
+        self._cancel()
+        self._task = self.spawn(self.load(), f"Explain job {self.job_id}")
+        return self._task
+
+    def _cancel(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
 
     async def load(self) -> RunnableReport:
         self.refresh_button.setEnabled(False)
