@@ -3,8 +3,9 @@
 Each request must carry a valid SigV4 signature made with the sandbox's generated credentials
 (see `sigv4.py`); anything else gets 403 with an AWS-style error body, so a web page or another
 local user cannot make this machine run commands. Signed requests are routed by the service in
-their credential scope: `batch` and `logs` to the sandbox's own implementation (`batch_api.py`,
-`logs_api.py`), everything else (s3, dynamodb, iam, sts, ec2...) to moto's server app, in-process.
+their credential scope: `batch`, `logs` and `pricing` to the sandbox's own implementation
+(`batch_api.py`, `logs_api.py`, `pricing_api.py`), everything else (s3, dynamodb, iam, sts, ec2...) to
+moto's server app, in-process.
 
 moto is imported lazily, on a background thread right after start, so the Batch API answers
 fast; requests for moto's services wait until it is ready (and until the seeded demo's bucket and
