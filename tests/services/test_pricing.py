@@ -4,7 +4,7 @@ week-long cache, the snapshot offline, and a known sandbox run's cost against a 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, cast
@@ -13,31 +13,14 @@ import boto3
 import pytest
 
 from batchgui.aws.batch import BatchGateway
-from batchgui.aws.errors import translate
 from batchgui.aws.pricing import PricingGateway
 from batchgui.domain.connection import ConnectionSpec
 from batchgui.services.connections import Backend, ConnectionManager
 from batchgui.services.pricing import LIVE_SOURCE, SANDBOX_SOURCE, PricingService
 from batchgui.services.runner import Runner
+from tests.services.test_runnable import definition, fargate, queue, status_of, submit, wait_for
 
 pytestmark = pytest.mark.timeout(90)
-
-
-@pytest.fixture
-def runner() -> Iterator[Runner]:
-    made = Runner(workers=2, translate=translate)
-    yield made
-    made.close()
-
-
-@pytest.fixture
-def quick(tmp_path: Path) -> Iterator[Any]:
-    from batchgui.sandbox import SandboxSettings, start_in_process
-
-    settings = SandboxSettings(transition_delay_s=0.05, fargate_start_delay_s=0.1)
-    running = start_in_process(tmp_path / "sandbox", seed=False, settings=settings)
-    yield running
-    running.stop()
 
 
 def client_for(quick: Any, service: str) -> Any:
@@ -76,32 +59,10 @@ def test_a_known_fargate_run_costs_the_hand_computed_figure(
     quick: Any, runner: Runner, run_async: Callable[..., Any], tmp_path: Path
 ) -> None:
     batch = client_for(quick, "batch")
-    ce = batch.create_compute_environment(
-        computeEnvironmentName="spot",
-        type="MANAGED",
-        computeResources={"type": "FARGATE_SPOT", "maxvCpus": 4, "subnets": ["s"], "securityGroupIds": ["g"]},
-    )["computeEnvironmentArn"]
-    deadline = time.monotonic() + 10
-    while batch.describe_compute_environments()["computeEnvironments"][0]["status"] != "VALID":
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    batch.create_job_queue(
-        jobQueueName="q", priority=1, computeEnvironmentOrder=[{"order": 1, "computeEnvironment": ce}]
-    )
-    definition = batch.register_job_definition(
-        jobDefinitionName="short",
-        type="container",
-        platformCapabilities=["FARGATE"],
-        containerProperties={
-            "image": "busybox",
-            "command": ["sleep", "0.2"],
-            "resourceRequirements": [{"type": "VCPU", "value": "2"}, {"type": "MEMORY", "value": "4096"}],
-        },
-    )["jobDefinitionArn"]
-    job = batch.submit_job(jobName="known", jobQueue="q", jobDefinition=definition)["jobId"]
-    while batch.describe_jobs(jobs=[job])["jobs"][0]["status"] != "SUCCEEDED":
-        assert time.monotonic() < deadline + 20
-        time.sleep(0.05)
+    queue(batch, fargate(batch, "spot", kind="FARGATE_SPOT"))
+    short = definition(batch, seconds=0.2, vcpus="2", memory="4096")
+    job = submit(batch, short, "known")
+    wait_for(lambda: status_of(batch, job) == "SUCCEEDED", "the job to finish")
     backend = SimpleNamespace(
         spec=ConnectionSpec.local(),
         is_local=True,
@@ -151,18 +112,7 @@ def test_a_planned_run_on_a_fargate_queue_by_hand(
     quick: Any, runner: Runner, run_async: Callable[..., Any], tmp_path: Path
 ) -> None:
     batch = client_for(quick, "batch")
-    ce = batch.create_compute_environment(
-        computeEnvironmentName="fg",
-        type="MANAGED",
-        computeResources={"type": "FARGATE", "maxvCpus": 4, "subnets": ["s"], "securityGroupIds": ["g"]},
-    )["computeEnvironmentArn"]
-    deadline = time.monotonic() + 10
-    while batch.describe_compute_environments()["computeEnvironments"][0]["status"] != "VALID":
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    batch.create_job_queue(
-        jobQueueName="q", priority=1, computeEnvironmentOrder=[{"order": 1, "computeEnvironment": ce}]
-    )
+    queue(batch, fargate(batch))
     backend = SimpleNamespace(
         spec=ConnectionSpec.local(),
         is_local=True,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any, cast
 
@@ -12,7 +12,6 @@ import pytest
 
 from batchgui.aws.batch import BatchGateway
 from batchgui.aws.batch_admin import BatchAdminGateway
-from batchgui.aws.errors import translate
 from batchgui.domain.batch import JobStatus
 from batchgui.domain.runnable import Check, FixKind, Outcome
 from batchgui.services.connections import Backend, ConnectionManager
@@ -20,23 +19,6 @@ from batchgui.services.runnable import RunnableReport, RunnableService
 from batchgui.services.runner import Runner
 
 pytestmark = pytest.mark.timeout(90)
-
-
-@pytest.fixture
-def runner() -> Iterator[Runner]:
-    made = Runner(workers=2, translate=translate)
-    yield made
-    made.close()
-
-
-@pytest.fixture
-def quick(tmp_path: Any) -> Iterator[Any]:
-    from batchgui.sandbox import SandboxSettings, start_in_process
-
-    settings = SandboxSettings(transition_delay_s=0.05, fargate_start_delay_s=0.1, ec2_provision_delay_s=0.2)
-    running = start_in_process(tmp_path / "sandbox", seed=False, settings=settings)
-    yield running
-    running.stop()
 
 
 @pytest.fixture
@@ -75,13 +57,15 @@ def valid(client: Any, name: str) -> bool:
     return bool(envs) and envs[0]["status"] == "VALID"
 
 
-def fargate(client: Any, name: str = "fg", max_vcpus: int = 4, state: str = "ENABLED") -> str:
+def fargate(
+    client: Any, name: str = "fg", max_vcpus: int = 4, state: str = "ENABLED", kind: str = "FARGATE"
+) -> str:
     arn = client.create_compute_environment(
         computeEnvironmentName=name,
         type="MANAGED",
         state=state,
         computeResources={
-            "type": "FARGATE",
+            "type": kind,
             "maxvCpus": max_vcpus,
             "subnets": ["subnet-1"],
             "securityGroupIds": ["sg-1"],
