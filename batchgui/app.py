@@ -37,6 +37,8 @@ from batchgui.services.job_monitor import JobMonitor
 from batchgui.services.jobs import JobsService
 from batchgui.services.journal import Journal
 from batchgui.services.memory import freeze_long_lived
+from batchgui.services.pricing import PricingService
+from batchgui.services.runnable import RunnableService
 from batchgui.services.runner import Runner
 from batchgui.services.submission import SubmissionsService
 from batchgui.services.tasks import TaskSet
@@ -47,6 +49,7 @@ from batchgui.ui.csv_wizard import CsvWizardLauncher
 from batchgui.ui.dialogs import ask_mfa_code
 from batchgui.ui.job_definitions.panel import JobDefinitionsPanel
 from batchgui.ui.jobs.panel import JobsPanel
+from batchgui.ui.jobs.runnable_pane import RunnableOpener
 from batchgui.ui.main_window import MainWindow
 from batchgui.ui.monitor.panel import MonitorPanel
 from batchgui.ui.overview.panel import OverviewPanel
@@ -203,6 +206,8 @@ class Application:
             uploads=UploadsService(
                 self.runner, self.connections, PendingUploads(self.data_dir / "uploads.json")
             ),
+            runnable=RunnableService(self.runner, self.connections),
+            pricing=PricingService(self.runner, self.connections, self.data_dir / "prices"),
         )
         self.panels: list[Panel] = [
             OverviewPanel(self.services, self.facades.monitor, self.inventory),
@@ -225,12 +230,14 @@ class Application:
         self.connection_bar.connect_requested.connect(self.connect)
         self.window.closing.connect(self.shutdown)
         self._wire_submit_from_definition()
+        self._wire_why_runnable()
         self.csv_wizard = CsvWizardLauncher(
             self.window,
             self.services,
             self.facades.uploads,
             self.facades.submissions,
             self._follow_submission,
+            pricing=self.facades.pricing,
         )
         next(p for p in self.panels if isinstance(p, SubmissionsPanel)).set_empty_action(
             self.csv_wizard.action
@@ -256,6 +263,15 @@ class Application:
             jobs.open_job(job_id, log)
 
         submissions.on_open_job = open_job  # a Submissions row opens its job (and log) in Jobs
+
+    def _wire_why_runnable(self) -> None:
+        """The Jobs context menu and the Monitor's oldest-RUNNABLE tile open the "Why?" pane."""
+        opener = RunnableOpener(self.facades.runnable, self.tasks.spawn, self.window)
+        for panel in self.panels:
+            if isinstance(panel, JobsPanel):
+                panel.on_why_runnable = opener.open
+            elif isinstance(panel, MonitorPanel):
+                panel.why_runnable.open_pane = opener.open
 
     def _follow_submission(self, submission_id: str) -> None:
         panel = self.window.show_panel("submissions")

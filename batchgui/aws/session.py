@@ -164,7 +164,9 @@ class AwsConnection:
 
     def _make_client(self, service: str) -> Any:
         make: Any = self._session.client  # typed per service literal by the stubs; we pass a str
-        return make(service, endpoint_url=self.endpoint_url, config=client_config())
+        # The Price List API has endpoints in a few regions only; us-east-1 prices every region.
+        region = {"region_name": "us-east-1"} if service == "pricing" and not self.endpoint_url else {}
+        return make(service, endpoint_url=self.endpoint_url, config=client_config(), **region)
 
     def close(self) -> None:
         with self._lock:

@@ -9,6 +9,7 @@ check as passed or failed with its numbers. Pure: facts in, a diagnosis out.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -294,3 +295,83 @@ def _dependency_check(needs: JobNeeds) -> Check:
     if unknown:
         return Check(name, Outcome.UNKNOWN, "Status not known for " + ", ".join(unknown) + ".")
     return Check(name, Outcome.PASSED, f"All {len(needs.dependencies)} finished.")
+
+
+def position_check(job_arn: str, front: Sequence[str], updated: bool = True) -> Check:
+    """Where the job stands among the first RUNNABLE jobs of its queue (GetJobQueueSnapshot)."""
+    name = "Position at the front of the queue"
+    if not updated:
+        return Check(name, Outcome.UNKNOWN, "This endpoint does not offer GetJobQueueSnapshot.")
+    if job_arn in front:
+        position = front.index(job_arn) + 1
+        if position == 1:
+            return Check(name, Outcome.PASSED, "First in line: the scheduler looks at it next.")
+        return Check(
+            name,
+            Outcome.UNKNOWN,
+            f"Position {position} of the {len(front)} jobs at the front: {position - 1} ahead of it.",
+        )
+    if not front:
+        return Check(name, Outcome.UNKNOWN, "The queue's front is empty (the snapshot may lag a little).")
+    return Check(name, Outcome.UNKNOWN, f"Not among the {len(front)} jobs at the front of the queue yet.")
+
+
+class FixKind(StrEnum):
+    ENABLE_QUEUE = "enable-queue"
+    ENABLE_ENVIRONMENT = "enable-environment"
+    RAISE_MAX_VCPUS = "raise-max-vcpus"
+
+
+@dataclass(frozen=True)
+class Fix:
+    """An action that would remove a failed check, offered to the user with a confirmation."""
+
+    kind: FixKind
+    target: str
+    max_vcpus: int | None = None
+    previous: int | None = None
+
+    @property
+    def label(self) -> str:
+        if self.kind is FixKind.ENABLE_QUEUE:
+            return f"Enable job queue {self.target}"
+        if self.kind is FixKind.ENABLE_ENVIRONMENT:
+            return f"Enable compute environment {self.target}"
+        return f"Raise maxvCpus of {self.target} from {self.previous} to {self.max_vcpus}"
+
+    @property
+    def question(self) -> str:
+        if self.kind is FixKind.RAISE_MAX_VCPUS:
+            return (
+                f"{self.label}?\n\nMore vCPUs may run at once in this environment, and on AWS they are "
+                "billed while they run."
+            )
+        return f"{self.label}?\n\nIts jobs may start at once."
+
+
+def fixes_for(
+    needs: JobNeeds,
+    queue: JobQueue,
+    environments: Sequence[ComputeEnvironment],
+    use: Sequence[EnvironmentUse] = (),
+) -> list[Fix]:
+    """The actions that would unblock the job, for what the checks found wrong."""
+    fixes: list[Fix] = []
+    if queue.state == "DISABLED":
+        fixes.append(Fix(FixKind.ENABLE_QUEUE, queue.name))
+    order = {o.arn: o.order for o in queue.compute_environments}
+    attached = sorted((e for e in environments if e.arn in order), key=lambda e: order[e.arn])
+    usable = [e for e in attached if e.state == "ENABLED" and e.status == "VALID"]
+    if not usable:
+        fixes.extend(Fix(FixKind.ENABLE_ENVIRONMENT, e.name) for e in attached if e.state == "DISABLED")
+    running = {u.arn: u.running_vcpus for u in use}
+    for env in usable or [e for e in attached if e.state == "DISABLED"]:
+        if env.max_vcpus is None or env.type == "UNMANAGED":
+            continue
+        in_use = running.get(env.arn, 0.0)
+        if env.max_vcpus - in_use >= needs.vcpus:
+            return fixes  # room already: raising maxvCpus would not help
+        wanted = max(env.max_vcpus + 1, math.ceil(in_use + needs.vcpus))
+        fixes.append(Fix(FixKind.RAISE_MAX_VCPUS, env.name, wanted, env.max_vcpus))
+        return fixes
+    return fixes

@@ -3,8 +3,9 @@
 Each request must carry a valid SigV4 signature made with the sandbox's generated credentials
 (see `sigv4.py`); anything else gets 403 with an AWS-style error body, so a web page or another
 local user cannot make this machine run commands. Signed requests are routed by the service in
-their credential scope: `batch` and `logs` to the sandbox's own implementation (`batch_api.py`,
-`logs_api.py`), everything else (s3, dynamodb, iam, sts, ec2...) to moto's server app, in-process.
+their credential scope: `batch`, `logs` and `pricing` to the sandbox's own implementation
+(`batch_api.py`, `logs_api.py`, `pricing_api.py`), everything else (s3, dynamodb, iam, sts, ec2...) to
+moto's server app, in-process.
 
 moto is imported lazily, on a background thread right after start, so the Batch API answers
 fast; requests for moto's services wait until it is ready (and until the seeded demo's bucket and
@@ -37,7 +38,7 @@ log = logging.getLogger(__name__)
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
-OWN_SERVICES = ("batch", "logs")
+OWN_SERVICES = ("batch", "logs", "pricing")
 MIB = 1024 * 1024
 # Request bodies AWS accepts per service (S3: 5 GB for one PUT or part; DynamoDB: 16 MB for a batch;
 # Logs: a 1 MiB PutLogEvents batch, plus its JSON). Anything over is refused before it is read.
@@ -514,6 +515,7 @@ def _start_locked(  # noqa: PLR0917 - the pieces start_in_process has already ma
     from batchgui.sandbox.batch_api import BatchApi
     from batchgui.sandbox.engine import Engine
     from batchgui.sandbox.logs_api import LogsApi
+    from batchgui.sandbox.pricing_api import PricingApi
     from batchgui.sandbox.store import Store
 
     store = Store(data_dir / "sandbox.sqlite3")
@@ -532,6 +534,7 @@ def _start_locked(  # noqa: PLR0917 - the pieces start_in_process has already ma
     own: dict[str, Callable[[dict[str, Any], bytes], tuple[int, list[tuple[str, str]], bytes]]] = {
         "batch": batch_handler,
         "logs": logs.handle,
+        "pricing": PricingApi().handle,
     }
     app = FrontDoor(access_key, secret_key, own, moto, seed_token, job_keys=job_keys)
     server = WSGIServer(host, port, app)

@@ -19,6 +19,7 @@ from batchgui.aws.ec2 import Ec2Gateway
 from batchgui.aws.errors import translate
 from batchgui.aws.iam import IamGateway
 from batchgui.aws.logs import LogsGateway
+from batchgui.aws.pricing import PricingGateway
 from batchgui.aws.s3 import S3Gateway
 from batchgui.aws.session import AwsConnection, list_profiles, list_regions
 from batchgui.aws.sts import StsGateway
@@ -109,6 +110,7 @@ class Backend:
     dynamodb = _Gateway(DynamoDbGateway, "dynamodb")
     ec2 = _Gateway(Ec2Gateway, "ec2")
     iam = _Gateway(IamGateway, "iam")
+    pricing = _Gateway(PricingGateway, "pricing")
     sts = _Gateway(StsGateway, "sts")
 
     def prepare(self) -> None:

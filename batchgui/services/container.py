@@ -12,6 +12,8 @@ from batchgui.services.connections import ConnectionManager
 from batchgui.services.inventory import InventoryService
 from batchgui.services.job_monitor import JobMonitor
 from batchgui.services.jobs import JobsService
+from batchgui.services.pricing import PricingService
+from batchgui.services.runnable import RunnableService
 from batchgui.services.runner import Runner
 from batchgui.services.submission import SubmissionsService
 from batchgui.services.tasks import TaskSet
@@ -29,3 +31,5 @@ class Services:
     app_info: AppInfo
     submissions: SubmissionsService
     uploads: UploadsService
+    runnable: RunnableService
+    pricing: PricingService

@@ -15,6 +15,7 @@ from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu
 
+from batchgui.services.pricing import PricingService
 from batchgui.services.submission import SubmissionsService
 from batchgui.services.upload import UploadsService
 from batchgui.ui.csv_wizard.wizard import CsvWizard
@@ -44,6 +45,8 @@ class CsvWizardLauncher(QObject):
         uploads: UploadsService,
         submissions: SubmissionsService,
         on_follow: Callable[[str], None],
+        *,
+        pricing: PricingService | None = None,
     ) -> None:
         super().__init__(window)
         self.window = window
@@ -51,6 +54,7 @@ class CsvWizardLauncher(QObject):
         self.uploads = uploads
         self.submissions = submissions
         self.on_follow = on_follow
+        self.pricing = pricing
         self.wizards: list[CsvWizard] = []
         self.action = QAction("&New CSV submission…", window)
         self.action.setShortcut(QKeySequence.StandardKey.New)
@@ -68,7 +72,9 @@ class CsvWizardLauncher(QObject):
         self.open()
 
     def open(self, path: Path | None = None) -> CsvWizard:
-        wizard = CsvWizard(self.services, self.uploads, self.submissions, self.on_follow, self.window)
+        wizard = CsvWizard(
+            self.services, self.uploads, self.submissions, self.on_follow, self.window, pricing=self.pricing
+        )
         self.wizards = [w for w in self.wizards if w.isVisible()] + [wizard]
         wizard.show()
         if path is not None:

@@ -26,6 +26,7 @@ from batchgui.domain.errors import BatchGuiError
 from batchgui.services.journal import SubmissionState
 from batchgui.services.submission import SubmitProgress, plain
 from batchgui.ui.csv_wizard.common import ERROR_STYLE, OK_STYLE, WARN_STYLE, WizardPage
+from batchgui.ui.csv_wizard.cost_estimate import CostLine
 from batchgui.ui.widgets.panel import monospace_font
 
 if TYPE_CHECKING:
@@ -62,6 +63,8 @@ class ReviewPage(WizardPage):
         splitter.addWidget(self.cli)
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
+        layout.addWidget(cost := CostLine(wizard.pricing, wizard.services.tasks.spawn))
+        self.cost = cost
         layout.addWidget(splitter, 1)
         row = QHBoxLayout()
         row.addWidget(copy)
@@ -97,6 +100,7 @@ class ReviewPage(WizardPage):
             f"<b>{spec.definition.name_revision}</b>: {took}. "
             f"Submission id <code>{spec.submission_id}</code>."
         )
+        self.cost.show_plan(plan)
         self.requests.setPlainText("Reading the first requests…")
         self.w.services.tasks.spawn(self._show_requests(), "Show the first requests")
 

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QWidget, QWizard
 
 from batchgui.domain.csv_plan import DEFAULT_RATE_PER_S
 from batchgui.services.csv_session import CsvSession
+from batchgui.services.pricing import PricingService
 from batchgui.services.submission import SubmissionsService
 from batchgui.services.upload import UploadsService
 from batchgui.ui.csv_wizard.pages_file import CheckPage, FilePage
@@ -36,6 +37,7 @@ class CsvWizard(QWizard):
         parent: QWidget | None = None,
         *,
         rate_per_s: float = DEFAULT_RATE_PER_S,
+        pricing: PricingService | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("csvWizard")
@@ -48,6 +50,7 @@ class CsvWizard(QWizard):
         self.uploads = uploads
         self.submissions = submissions
         self.on_follow = on_follow
+        self.pricing = pricing
         self.session = CsvSession(rate_per_s=rate_per_s)
         self.file_page = FilePage(self)
         self.check_page = CheckPage(self)

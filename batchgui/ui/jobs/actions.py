@@ -10,7 +10,7 @@ opened from its parent's Details).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QPoint, Qt
@@ -31,6 +31,7 @@ from batchgui.ui.dialogs import confirm
 from batchgui.ui.jobs.details import JobDetailsView
 from batchgui.ui.jobs.inspector import JobInspector
 from batchgui.ui.jobs.model import JobsTableModel
+from batchgui.ui.jobs.runnable_pane import add_why_action
 from batchgui.ui.jobs.submit_dialog import SubmitJobDialog
 
 CANCELLABLE = (JobStatus.SUBMITTED, JobStatus.PENDING, JobStatus.RUNNABLE)
@@ -62,6 +63,8 @@ class JobActions:
     _queues: list[str]
     _selected_queues: set[str]
     _live: LiveState
+    # Opens the "Why is it RUNNABLE?" pane for a job id (set by the composition root).
+    on_why_runnable: Callable[[str], object] | None = None
 
     if TYPE_CHECKING:
 
@@ -318,4 +321,5 @@ class JobActions:
         retry.setEnabled(any(can_retry_children(j) for j in selected))
         menu.addAction("Cancel…", self.cancel_button.click)
         menu.addAction("Terminate…", self.terminate_button.click)
+        add_why_action(menu, self.current_job(), self.on_why_runnable)
         menu.exec(self.table.viewport().mapToGlobal(position))

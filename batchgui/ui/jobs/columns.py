@@ -11,6 +11,7 @@ from typing import Any
 
 from batchgui.domain.batch import JobStatus, JobSummary
 from batchgui.domain.job_detail import JobDetail
+from batchgui.ui.jobs.cost import COLUMN_TITLE, COLUMN_WIDTH, cost_key, cost_text
 
 STATUS_ORDER = {status: number for number, status in enumerate(JobStatus)}
 _NAN = math.nan
@@ -174,6 +175,7 @@ COLUMNS: list[JobColumn] = [
         True,
         bulk=_bulk_duration,
     ),
+    JobColumn(COLUMN_TITLE, cost_text, cost_key, numeric=True, width=COLUMN_WIDTH, align_right=True),
     JobColumn(
         "Attempts",
         lambda _j, d: "" if d is None else str(len(d.attempts)),

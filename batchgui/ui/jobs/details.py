@@ -18,6 +18,7 @@ from batchgui.domain.array_retry import RETRIED_BY_TAG, RETRY_OF_TAG
 from batchgui.domain.batch import JobSummary
 from batchgui.domain.job_detail import MASK, JobDetail
 from batchgui.ui.jobs.columns import definition_name, format_duration, format_time
+from batchgui.ui.jobs.cost import cost_line
 
 CHILDREN_SHOWN = 200
 
@@ -60,6 +61,7 @@ def details_html(
         _row("Started", format_time(s.started_at)),
         _row("Stopped", format_time(s.stopped_at)),
         _row("Duration", format_duration(s.duration_s)),
+        _row("Cost", cost_line(detail)),
         _row("Exit code", "" if s.exit_code is None else str(s.exit_code)),
     ]
     if detail.retry_attempts:

@@ -47,6 +47,7 @@ from batchgui.services.job_monitor import (
     MonitorStatus,
     RunnableAlert,
 )
+from batchgui.ui.jobs.runnable_pane import WhyRunnableLink
 from batchgui.ui.monitor.tray import TrayNotifier
 from batchgui.ui.settings import AppSettings
 from batchgui.ui.widgets.panel import Panel, PanelServices, make_table_view
@@ -230,6 +231,7 @@ class MonitorPanel(Panel):
         )
         self.tile_vcpus = Tile("vCPUs in use / provisioned", "tileVcpus")
         self.tile_oldest = Tile("Oldest RUNNABLE job", "tileOldest")
+        self.why_runnable = WhyRunnableLink(self.tile_oldest)
         tiles = QHBoxLayout()
         for tile, stretch in (
             (self.tile_running, 1),
@@ -494,6 +496,7 @@ class MonitorPanel(Panel):
             f"max {format_number(now.vcpus_max)}" if now.vcpus_max else "",
             "vCPUs of RUNNING jobs / vCPUs provisioned (EC2 desiredvCpus + Fargate tasks)",
         )
+        self.why_runnable.set_job(now.oldest_runnable_job)
         if now.oldest_runnable_age_s is None:
             self.tile_oldest.show_value("none waiting")
         else:

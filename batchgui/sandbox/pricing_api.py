@@ -1,0 +1,135 @@
+"""The AWS Price List API (json protocol, `X-Amz-Target: AWSPriceListService.<Operation>`), answered
+from the price snapshot the app ships (resources/aws-prices.json), so the app's pricing code path is
+the one it uses against AWS.
+
+Operations: GetProducts (ServiceCode AmazonEC2 or AmazonECS; TERM_MATCH/EQUALS, CONTAINS, ANY_OF and
+NONE_OF filters on product attributes; MaxResults up to 100; NextToken), and DescribeServices for
+those two service codes. Requests are checked against botocore's model; PriceList entries are JSON
+strings, as AWS sends them.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cached_property
+from typing import Any
+
+from batchgui import resources
+from batchgui.domain.pricing import (
+    EC2_SERVICE,
+    FARGATE_SERVICE,
+    book_from_snapshot,
+    matches,
+    product_documents,
+)
+
+Json = dict[str, Any]
+Response = tuple[int, list[tuple[str, str]], bytes]
+TARGET_PREFIX = "AWSPriceListService."
+MAX_RESULTS = 100
+SNAPSHOT = "aws-prices.json"
+
+
+class PricingError(Exception):
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+
+
+class PricingApi:
+    def __init__(self, snapshot: Json | None = None) -> None:
+        self._snapshot = snapshot
+
+    @cached_property
+    def model(self) -> Any:
+        """botocore's model of the service, loaded on the first request (not at sandbox start)."""
+        from batchgui.sandbox.settings import private_botocore_session
+
+        return private_botocore_session().get_service_model("pricing")
+
+    @cached_property
+    def validator(self) -> Any:
+        from botocore.validate import ParamValidator
+
+        return ParamValidator()
+
+    @cached_property
+    def documents(self) -> list[Json]:
+        """Every product the snapshot prices, in every region it covers (read on the first request)."""
+        snapshot = self._snapshot
+        if snapshot is None:
+            snapshot = json.loads(resources.path(SNAPSHOT).read_text(encoding="utf-8"))
+        out: list[Json] = []
+        for region in sorted(snapshot.get("regions") or {}):
+            book = book_from_snapshot(snapshot, region)
+            if book is not None:
+                out.extend(product_documents(book.prices, str(snapshot.get("as_of", ""))))
+        return out
+
+    def handle(self, environ: dict[str, Any], body: bytes) -> Response:
+        target = str(environ.get("HTTP_X_AMZ_TARGET", ""))
+        headers = [("Content-Type", "application/x-amz-json-1.1")]
+        try:
+            if not target.startswith(TARGET_PREFIX):
+                raise PricingError("UnknownOperationException", f"Missing or unknown X-Amz-Target {target!r}")
+            operation = target[len(TARGET_PREFIX) :]
+            try:
+                params = json.loads(body) if body.strip() else {}
+            except (ValueError, UnicodeDecodeError):
+                raise PricingError(
+                    "SerializationException", "Could not parse request body into json"
+                ) from None
+            if not isinstance(params, dict):
+                raise PricingError("SerializationException", "Request body must be a JSON object")
+            result = self.call(operation, params)
+        except PricingError as exc:
+            payload = json.dumps({"__type": exc.code, "Message": exc.message}).encode()
+            return exc.status, [*headers, ("x-amzn-ErrorType", exc.code)], payload
+        return 200, headers, json.dumps(result, separators=(",", ":")).encode()
+
+    def call(self, operation: str, params: Json) -> Json:
+        handlers = {"GetProducts": self.get_products, "DescribeServices": self.describe_services}
+        if operation not in self.model.operation_names:
+            raise PricingError("UnknownOperationException", f"Unknown operation {operation}")
+        handler = handlers.get(operation)
+        if handler is None:
+            raise PricingError(
+                "InvalidParameterException", f"{operation} is not implemented by the local sandbox"
+            )
+        report = self.validator.validate(params, self.model.operation_model(operation).input_shape)
+        if report.has_errors():
+            raise PricingError("InvalidParameterException", report.generate_report())
+        return handler(params)
+
+    def get_products(self, params: Json) -> Json:
+        service = params.get("ServiceCode")
+        if service not in (EC2_SERVICE, FARGATE_SERVICE):
+            raise PricingError(
+                "InvalidParameterException", f"Input Parameters are invalid: ServiceCode {service}"
+            )
+        size = int(params.get("MaxResults") or MAX_RESULTS)
+        if not 1 <= size <= MAX_RESULTS:
+            raise PricingError("InvalidParameterException", f"MaxResults must be 1..{MAX_RESULTS}")
+        token = str(params.get("NextToken") or "0")
+        if not token.isdigit():
+            raise PricingError("InvalidNextTokenException", "The NextToken is invalid")
+        start = int(token)
+        filters = params.get("Filters") or []
+        found = [d for d in self.documents if d["serviceCode"] == service and matches(d, filters)]
+        page = found[start : start + size]
+        result: Json = {"FormatVersion": "aws_v1", "PriceList": [json.dumps(d) for d in page]}
+        if start + size < len(found):
+            result["NextToken"] = str(start + size)
+        return result
+
+    def describe_services(self, params: Json) -> Json:
+        codes = [EC2_SERVICE, FARGATE_SERVICE]
+        wanted = params.get("ServiceCode")
+        services = [
+            {"ServiceCode": code, "AttributeNames": ["regionCode", "instanceType", "usagetype"]}
+            for code in codes
+            if wanted in (None, code)
+        ]
+        return {"Services": services, "FormatVersion": "aws_v1"}

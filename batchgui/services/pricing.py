@@ -1,0 +1,189 @@
+"""The pricing facade: a region's prices from the AWS Price List API, cached locally for a week, with
+the dated snapshot shipped in resources/ when the API cannot be reached (offline, no permission).
+
+Every estimate carries the book's source and date, which the UI shows beside it ("estimate"). On the
+local sandbox the Price List API is the sandbox's own, answering from the same shipped snapshot.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from batchgui import resources
+from batchgui.domain.batch import ComputeEnvironment, JobQueue
+from batchgui.domain.job_detail import JobDetail
+from batchgui.domain.pricing import (
+    CostEstimate,
+    FargateRates,
+    PriceBook,
+    RegionPrices,
+    book_from_snapshot,
+    ec2_estimate,
+    fargate_cost,
+    job_cost,
+    snapshot_entry,
+)
+from batchgui.services.bound import BoundService
+from batchgui.services.connections import ConnectionManager
+from batchgui.services.runner import Runner
+
+log = logging.getLogger(__name__)
+
+CACHE_MAX_AGE_S = 7 * 24 * 3600
+SNAPSHOT = "aws-prices.json"
+LIVE_SOURCE = "AWS Price List API"
+SANDBOX_SOURCE = "local sandbox's Price List (the shipped snapshot)"
+
+
+@cache
+def snapshot() -> dict[str, Any]:
+    """resources/aws-prices.json (packaging/make_price_snapshot.py writes it)."""
+    document: dict[str, Any] = json.loads(resources.path(SNAPSHOT).read_text(encoding="utf-8"))
+    return document
+
+
+def snapshot_book(region: str) -> PriceBook | None:
+    return book_from_snapshot(snapshot(), region)
+
+
+@dataclass(frozen=True)
+class RunEstimate:
+    """What a planned run may cost: `jobs` jobs of `seconds_each`, with the prices' source and date."""
+
+    cost: CostEstimate | None
+    jobs: int
+    seconds_each: float
+    book: PriceBook | None
+
+    @property
+    def text(self) -> str:
+        if self.cost is None:
+            return "no price known for this queue's compute environments"
+        return f"about {self.cost.text}"
+
+
+def _book_to_cache(book: PriceBook, fetched: float) -> dict[str, Any]:
+    return {"region": book.region, "fetched": fetched, "as_of": book.as_of, **snapshot_entry(book.prices)}
+
+
+def _book_from_cache(data: dict[str, Any]) -> PriceBook:
+    region = str(data["region"])
+    fargate = {arch: FargateRates(**rates) for arch, rates in (data.get("fargate") or {}).items()}
+    prices = RegionPrices(region, fargate, {str(k): float(v) for k, v in (data.get("ec2") or {}).items()})
+    return PriceBook(prices, str(data["as_of"]), f"{LIVE_SOURCE} (cached)")
+
+
+class PricingService(BoundService):
+    def __init__(
+        self,
+        runner: Runner,
+        connections: ConnectionManager,
+        cache_dir: Path,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__(runner, connections)
+        self._cache_dir = cache_dir
+        self._clock = clock
+        self._books: dict[tuple[bool, str], PriceBook] = {}
+
+    def cache_path(self, region: str) -> Path:
+        return self._cache_dir / f"prices-{region}.json"
+
+    async def price_book(self, region: str | None = None) -> PriceBook | None:
+        """The region's prices (default: the connection's): from memory, the week-old cache, the Price
+        List API, else the shipped snapshot; None when none of them prices the region."""
+        backend = self._backend()
+        region = region or backend.spec.region
+        key = (backend.is_local, region)
+        known = self._books.get(key)
+        if known is not None:
+            return known
+        book = await self._run(self._load, backend.is_local, region)
+        if book is not None:
+            self._books[key] = book
+        return book
+
+    def _load(self, local: bool, region: str) -> PriceBook | None:
+        path = self.cache_path(region)
+        if not local and path.exists():
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+                if self._clock() - float(data["fetched"]) < CACHE_MAX_AGE_S:
+                    return _book_from_cache(data)
+            except (OSError, ValueError, KeyError, TypeError) as error:
+                log.info("price cache %s unreadable (%s): fetching again", path, error)
+        try:
+            prices = self._backend().pricing.region_prices(region)
+        except Exception as error:  # offline, no pricing:GetProducts permission, an old endpoint…
+            log.info("Price List API not available (%s): using the shipped snapshot", error)
+            return snapshot_book(region)
+        if not prices.fargate and not prices.ec2:
+            return snapshot_book(region)
+        if local:
+            return PriceBook(prices, str(snapshot().get("as_of", "")), SANDBOX_SOURCE)
+        fetched = self._clock()
+        day = datetime.fromtimestamp(fetched, tz=UTC).strftime("%Y-%m-%d")
+        book = PriceBook(prices, day, LIVE_SOURCE)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(_book_to_cache(book, fetched)), encoding="utf-8")
+        except OSError as error:
+            log.info("price cache %s not written: %s", path, error)
+        return book
+
+    async def job_cost(self, detail: JobDetail, now_ms: int | None = None) -> CostEstimate | None:
+        """One job's estimated cost at the connection's prices (every attempt's run time), on its
+        queue's first compute environment (its platform; on EC2 a range over its instance types)."""
+        book = await self.price_book()
+        if book is None:
+            return None
+        batch = self._backend().batch
+        queues = await self._run(batch.describe_job_queues)
+        queue = next((q for q in queues if q.name == detail.summary.queue), None)
+        first = None
+        if queue is not None:
+            first = _first_environment(queue, await self._run(batch.describe_compute_environments))
+        platform = "" if first is None or first.platform is None else first.platform.value
+        allowed = () if first is None else first.instance_types
+        catalogue = resources.instance_catalogue()
+        return job_cost(book, catalogue, detail, platform=platform, allowed=allowed, now_ms=now_ms)
+
+    async def estimate_run(
+        self, queue_name: str, vcpus: float, memory_mib: float, seconds_each: float, jobs: int
+    ) -> RunEstimate:
+        """What `jobs` jobs of this size, each running `seconds_each`, may cost on the queue's first
+        compute environment (its platform; on EC2 a range over its instance types)."""
+        book = await self.price_book()
+        batch = self._backend().batch
+        queue = next((q for q in await self._run(batch.describe_job_queues) if q.name == queue_name), None)
+        environments = await self._run(batch.describe_compute_environments)
+        first = None if queue is None else _first_environment(queue, environments)
+        one: CostEstimate | None = None
+        if book is not None and first is not None:
+            platform = first.platform.value if first.platform is not None else "EC2"
+            if platform.startswith("FARGATE"):
+                one = fargate_cost(book, vcpus, memory_mib, seconds_each, spot=platform == "FARGATE_SPOT")
+            else:
+                allowed = first.instance_types or ("optimal",)
+                one = ec2_estimate(
+                    book, resources.instance_catalogue(), allowed, vcpus, memory_mib, seconds_each
+                )
+        return RunEstimate(None if one is None else one.times(jobs), jobs, seconds_each, book)
+
+
+def _first_environment(
+    queue: JobQueue, environments: Sequence[ComputeEnvironment]
+) -> ComputeEnvironment | None:
+    by_arn = {e.arn: e for e in environments}
+    for order in queue.compute_environments:
+        if order.arn in by_arn:
+            return by_arn[order.arn]
+    return None

@@ -1,0 +1,127 @@
+"""The pricing facade on the real sandbox (its Price List API answers GetProducts as AWS does), the
+week-long cache, the snapshot offline, and a known sandbox run's cost against a hand-computed figure."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, cast
+
+import boto3
+import pytest
+
+from batchgui.aws.batch import BatchGateway
+from batchgui.aws.pricing import PricingGateway
+from batchgui.domain.connection import ConnectionSpec
+from batchgui.services.connections import Backend, ConnectionManager
+from batchgui.services.pricing import LIVE_SOURCE, SANDBOX_SOURCE, PricingService
+from batchgui.services.runner import Runner
+from tests.services.test_runnable import definition, fargate, queue, status_of, submit, wait_for
+
+pytestmark = pytest.mark.timeout(90)
+
+
+def client_for(quick: Any, service: str) -> Any:
+    return boto3.client(
+        service,  # type: ignore[call-overload]
+        endpoint_url=quick.endpoint_url,
+        region_name=quick.region,
+        aws_access_key_id=quick.access_key_id,
+        aws_secret_access_key=quick.secret_access_key,
+    )
+
+
+def facade(
+    runner: Runner, backend: Any, cache: Path, clock: Callable[[], float] = time.time
+) -> PricingService:
+    manager = ConnectionManager(runner, start_local=lambda: pytest.fail("no local start here"))
+    manager.backend = cast(Backend, backend)
+    return PricingService(runner, manager, cache, clock)
+
+
+def test_get_products_pages_through_the_sandbox(quick: Any) -> None:
+    gateway = PricingGateway(client_for(quick, "pricing"))
+    products = gateway.products("AmazonEC2", [("TERM_MATCH", "regionCode", "us-east-1")])
+    assert len(products) == 44  # 11 families x 4 sizes in the snapshot
+    prices = gateway.region_prices("eu-west-1")
+    assert prices.ec2["m5.large"] == pytest.approx(0.107)
+    assert prices.fargate["x86_64"].vcpu_hour == pytest.approx(0.04048)
+    paged = client_for(quick, "pricing").get_products(ServiceCode="AmazonEC2", MaxResults=5)
+    assert len(paged["PriceList"]) == 5
+    assert paged["NextToken"]
+    with pytest.raises(Exception, match="ServiceCode"):
+        client_for(quick, "pricing").get_products(ServiceCode="AmazonS3")
+
+
+def test_a_known_fargate_run_costs_the_hand_computed_figure(
+    quick: Any, runner: Runner, run_async: Callable[..., Any], tmp_path: Path
+) -> None:
+    batch = client_for(quick, "batch")
+    queue(batch, fargate(batch, "spot", kind="FARGATE_SPOT"))
+    short = definition(batch, seconds=0.2, vcpus="2", memory="4096")
+    job = submit(batch, short, "known")
+    wait_for(lambda: status_of(batch, job) == "SUCCEEDED", "the job to finish")
+    backend = SimpleNamespace(
+        spec=ConnectionSpec.local(),
+        is_local=True,
+        batch=BatchGateway(batch),
+        pricing=PricingGateway(client_for(quick, "pricing")),
+    )
+    pricing = facade(runner, backend, tmp_path / "cache")
+    [detail] = BatchGateway(batch).describe_job_details([job])
+    cost = run_async(pricing.job_cost(detail))
+    # Under a minute: billed as one. (2 x $0.04048 + 4 x $0.004445) / 60, at Spot's 70% off.
+    assert cost.low == pytest.approx((2 * 0.04048 + 4 * 0.004445) / 60 * 0.3)
+    assert cost.basis == "Fargate Spot"
+    book = run_async(pricing.price_book())
+    assert book.source == SANDBOX_SOURCE
+    assert not (tmp_path / "cache").exists()  # the sandbox's prices are not cached as AWS's
+
+
+def test_prices_are_cached_for_a_week_and_the_snapshot_is_used_offline(
+    quick: Any, runner: Runner, run_async: Callable[..., Any], tmp_path: Path
+) -> None:
+    now = [1_800_000_000.0]
+    live = SimpleNamespace(
+        spec=ConnectionSpec.local(), is_local=False, pricing=PricingGateway(client_for(quick, "pricing"))
+    )
+    first = run_async(facade(runner, live, tmp_path, lambda: now[0]).price_book("us-east-1"))
+    assert first.source == LIVE_SOURCE
+    assert first.as_of == "2027-01-15"
+    assert (tmp_path / "prices-us-east-1.json").exists()
+
+    class Offline:
+        def region_prices(self, region: str) -> Any:
+            raise ConnectionError("no network")
+
+    offline = SimpleNamespace(spec=ConnectionSpec.local(), is_local=False, pricing=Offline())
+    now[0] += 6 * 24 * 3600
+    cached = run_async(facade(runner, offline, tmp_path, lambda: now[0]).price_book("us-east-1"))
+    assert cached.source == f"{LIVE_SOURCE} (cached)"
+    assert cached.prices == first.prices
+    now[0] += 2 * 24 * 3600
+    stale = run_async(facade(runner, offline, tmp_path, lambda: now[0]).price_book("us-east-1"))
+    assert stale.source == "shipped price snapshot"
+    assert stale.as_of == "2024"
+    assert run_async(facade(runner, offline, tmp_path, lambda: now[0]).price_book("af-south-1")) is None
+
+
+def test_a_planned_run_on_a_fargate_queue_by_hand(
+    quick: Any, runner: Runner, run_async: Callable[..., Any], tmp_path: Path
+) -> None:
+    batch = client_for(quick, "batch")
+    queue(batch, fargate(batch))
+    backend = SimpleNamespace(
+        spec=ConnectionSpec.local(),
+        is_local=True,
+        batch=BatchGateway(batch),
+        pricing=PricingGateway(client_for(quick, "pricing")),
+    )
+    found = run_async(facade(runner, backend, tmp_path).estimate_run("q", 0.25, 512, 20, 10_000))
+    # 10,000 jobs of 20 s, each billed Fargate's minute: 10,000 x (0.25 x $0.04048 + 0.5 x $0.004445) / 60
+    assert found.cost.low == pytest.approx(10_000 * (0.25 * 0.04048 + 0.5 * 0.004445) / 60)
+    assert found.text == "about $2.06"
+    missing = run_async(facade(runner, backend, tmp_path).estimate_run("nope", 1, 2048, 20, 1))
+    assert missing.cost is None

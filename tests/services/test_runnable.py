@@ -1,0 +1,233 @@
+"""The "Why is it RUNNABLE?" facade on the real sandbox: each cause reproduced, then explained (and fixed)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from types import SimpleNamespace
+from typing import Any, cast
+
+import boto3
+import pytest
+
+from batchgui.aws.batch import BatchGateway
+from batchgui.aws.batch_admin import BatchAdminGateway
+from batchgui.domain.batch import JobStatus
+from batchgui.domain.runnable import Check, FixKind, Outcome
+from batchgui.services.connections import Backend, ConnectionManager
+from batchgui.services.runnable import RunnableReport, RunnableService
+from batchgui.services.runner import Runner
+
+pytestmark = pytest.mark.timeout(90)
+
+
+@pytest.fixture
+def client(quick: Any) -> Any:
+    return boto3.client(
+        "batch",
+        endpoint_url=quick.endpoint_url,
+        region_name=quick.region,
+        aws_access_key_id=quick.access_key_id,
+        aws_secret_access_key=quick.secret_access_key,
+    )
+
+
+@pytest.fixture
+def service(runner: Runner, client: Any) -> RunnableService:
+    manager = ConnectionManager(runner, start_local=lambda: pytest.fail("no local start here"))
+    backend = SimpleNamespace(batch=BatchGateway(client), batch_admin=BatchAdminGateway(client))
+    manager.backend = cast(Backend, backend)
+    return RunnableService(runner, manager)
+
+
+def wait_for(predicate: Callable[[], bool], what: str, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def status_of(client: Any, job_id: str) -> str:
+    return str(client.describe_jobs(jobs=[job_id])["jobs"][0]["status"])
+
+
+def valid(client: Any, name: str) -> bool:
+    envs = client.describe_compute_environments(computeEnvironments=[name])["computeEnvironments"]
+    return bool(envs) and envs[0]["status"] == "VALID"
+
+
+def fargate(
+    client: Any, name: str = "fg", max_vcpus: int = 4, state: str = "ENABLED", kind: str = "FARGATE"
+) -> str:
+    arn = client.create_compute_environment(
+        computeEnvironmentName=name,
+        type="MANAGED",
+        state=state,
+        computeResources={
+            "type": kind,
+            "maxvCpus": max_vcpus,
+            "subnets": ["subnet-1"],
+            "securityGroupIds": ["sg-1"],
+        },
+    )["computeEnvironmentArn"]
+    wait_for(lambda: valid(client, name), f"{name} VALID")
+    return str(arn)
+
+
+def queue(client: Any, ce_arn: str, name: str = "q") -> None:
+    client.create_job_queue(
+        jobQueueName=name, priority=1, computeEnvironmentOrder=[{"order": 1, "computeEnvironment": ce_arn}]
+    )
+
+
+def definition(client: Any, seconds: float = 30, vcpus: str = "1", memory: str = "2048") -> str:
+    platform = ["FARGATE"]
+    return str(
+        client.register_job_definition(
+            jobDefinitionName=f"sleep-{vcpus}-{memory}",
+            type="container",
+            platformCapabilities=platform,
+            containerProperties={
+                "image": "busybox",
+                "command": ["sleep", str(seconds)],
+                "resourceRequirements": [
+                    {"type": "VCPU", "value": vcpus},
+                    {"type": "MEMORY", "value": memory},
+                ],
+            },
+        )["jobDefinitionArn"]
+    )
+
+
+def submit(client: Any, definition_arn: str, name: str = "job", **more: Any) -> str:
+    return str(client.submit_job(jobName=name, jobQueue="q", jobDefinition=definition_arn, **more)["jobId"])
+
+
+def check(report: RunnableReport, name: str) -> Check:
+    return next(c for c in report.checks if c.name.startswith(name))
+
+
+def test_a_job_larger_than_any_allowed_instance_type(
+    client: Any, service: RunnableService, run_async: Callable[..., Any]
+) -> None:
+    arn = client.create_compute_environment(
+        computeEnvironmentName="small-ec2",
+        type="MANAGED",
+        computeResources={
+            "type": "EC2",
+            "maxvCpus": 64,
+            "minvCpus": 0,
+            "instanceTypes": ["m5.large"],
+            "subnets": ["subnet-1"],
+            "securityGroupIds": ["sg-1"],
+            "instanceRole": "ecsInstanceRole",
+        },
+    )["computeEnvironmentArn"]
+    wait_for(lambda: valid(client, "small-ec2"), "small-ec2 VALID")
+    queue(client, arn)
+    big = client.register_job_definition(
+        jobDefinitionName="big",
+        type="container",
+        containerProperties={
+            "image": "busybox",
+            "command": ["true"],
+            "resourceRequirements": [{"type": "VCPU", "value": "4"}, {"type": "MEMORY", "value": "16384"}],
+        },
+    )["jobDefinitionArn"]
+    job = submit(client, big)
+
+    def reason() -> str:
+        return str(client.describe_jobs(jobs=[job])["jobs"][0].get("statusReason", ""))
+
+    wait_for(lambda: reason().startswith("MISCONFIGURATION:"), "AWS's blocked-queue reason")
+    report: RunnableReport = run_async(service.explain(job))
+    assert report.diagnosis.reason is not None
+    assert report.diagnosis.reason.code.startswith("MISCONFIGURATION:")
+    size = check(report, "Job size")
+    assert size.outcome is Outcome.FAILED
+    assert "asks 4 vCPU, 16 GiB" in size.detail
+    assert "the largest allowed, m5.large, offers 2 vCPU and 8 GiB" in size.detail
+    assert "allow larger" in size.fix
+
+
+def test_an_environment_disabled_is_found_and_enabled(
+    client: Any, service: RunnableService, run_async: Callable[..., Any]
+) -> None:
+    queue(client, fargate(client, state="DISABLED"))
+    job = submit(client, definition(client, seconds=0.1))
+    wait_for(lambda: status_of(client, job) == "RUNNABLE", "RUNNABLE")
+    report: RunnableReport = run_async(service.explain(job))
+    environments = check(report, "Compute environments")
+    assert environments.outcome is Outcome.FAILED
+    assert "fg is DISABLED/VALID" in environments.detail
+    assert check(report, "Job queue").outcome is Outcome.PASSED
+    assert check(report, "Job size").outcome is Outcome.PASSED
+    [fix] = report.fixes
+    assert fix.kind is FixKind.ENABLE_ENVIRONMENT
+    assert fix.label == "Enable compute environment fg"
+    run_async(service.apply(fix))
+    wait_for(lambda: status_of(client, job) == "SUCCEEDED", "the job to run once enabled")
+
+
+def test_max_vcpus_exhausted_by_other_jobs(
+    client: Any, service: RunnableService, run_async: Callable[..., Any]
+) -> None:
+    queue(client, fargate(client, max_vcpus=1))
+    sleeper = definition(client, seconds=30)
+    blockers = [submit(client, sleeper, f"blocker{n}") for n in range(1)]
+    wait_for(lambda: status_of(client, blockers[0]) == "RUNNING", "the blocker to run")
+    job = submit(client, sleeper, "waiting")
+    wait_for(lambda: status_of(client, job) == "RUNNABLE", "RUNNABLE")
+    report: RunnableReport = run_async(service.explain(job))
+    room = check(report, "Room under maxvCpus")
+    assert room.outcome is Outcome.FAILED
+    assert "Full: fg: 1 of 1 vCPUs in use" in room.detail
+    position = check(report, "Position")
+    assert position.outcome is Outcome.PASSED, position.detail
+    [fix] = report.fixes
+    assert fix.kind is FixKind.RAISE_MAX_VCPUS
+    assert (fix.previous, fix.max_vcpus) == (1, 2)
+    run_async(service.apply(fix))
+    wait_for(lambda: status_of(client, job) in ("STARTING", "RUNNING"), "the job to start once raised")
+    client.terminate_job(jobId=blockers[0], reason="test over")
+    client.terminate_job(jobId=job, reason="test over")
+
+
+def test_a_dependency_still_running(
+    client: Any, service: RunnableService, run_async: Callable[..., Any]
+) -> None:
+    queue(client, fargate(client))
+    first = submit(client, definition(client, seconds=30), "first")
+    wait_for(lambda: status_of(client, first) == "RUNNING", "the first job to run")
+    second = submit(client, definition(client, seconds=0.1), "second", dependsOn=[{"jobId": first}])
+    wait_for(lambda: status_of(client, second) == "PENDING", "PENDING")
+    report: RunnableReport = run_async(service.explain(second))
+    dependencies = check(report, "Dependencies")
+    assert dependencies.outcome is Outcome.FAILED
+    assert dependencies.detail == f"Still waiting: {first} is RUNNING."
+    assert report.fixes == ()
+    assert report.detail.status is JobStatus.PENDING
+    client.terminate_job(jobId=first, reason="test over")
+
+
+def test_a_queue_disabled_is_found_and_enabled(
+    client: Any, service: RunnableService, run_async: Callable[..., Any]
+) -> None:
+    # Jobs cannot be submitted to a DISABLED queue: submit while nothing can run, then disable the queue.
+    queue(client, fargate(client, state="DISABLED"))
+    job = submit(client, definition(client, seconds=0.1))
+    wait_for(lambda: status_of(client, job) == "RUNNABLE", "RUNNABLE")
+    client.update_job_queue(jobQueue="q", state="DISABLED")
+    client.update_compute_environment(computeEnvironment="fg", state="ENABLED")
+    wait_for(lambda: valid(client, "fg"), "fg VALID again")
+    time.sleep(0.3)
+    assert status_of(client, job) == "RUNNABLE"
+    report: RunnableReport = run_async(service.explain(job))
+    queue_check = check(report, "Job queue")
+    assert queue_check.outcome is Outcome.FAILED
+    assert queue_check.detail.startswith("Queue q is DISABLED")
+    assert check(report, "Compute environments").outcome is Outcome.PASSED
+    assert [f.kind for f in report.fixes] == [FixKind.ENABLE_QUEUE]
+    run_async(service.apply(report.fixes[0]))
+    wait_for(lambda: status_of(client, job) == "SUCCEEDED", "the job to run once the queue is enabled")
