@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
+from batchgui.aws.gateway import Gateway
 from batchgui.domain.batch import ComputeEnvironment, JobDefinition, JobQueue, JobStatus, JobSummary
 from batchgui.domain.errors import EndpointUnreachable
 from batchgui.domain.job_detail import JobDetail
@@ -75,18 +76,14 @@ def _decode_job_summaries(
     response_dict["body"] = json.dumps(data).encode()
 
 
-class BatchGateway:
+class BatchGateway(Gateway["BatchClient"]):
     def __init__(self, client: BatchClient) -> None:
-        self._client = client
+        super().__init__(client)
         client.meta.events.register(
             "before-parse.batch.ListJobs", _decode_job_summaries, unique_id="batchgui-decode-job-summaries"
         )
         # Bulk operations an endpoint answered "unknown operation" for: use the one-job calls.
         self._missing_operations: set[str] = set()
-
-    @property
-    def client(self) -> BatchClient:
-        return self._client
 
     def describe_compute_environments(self) -> list[ComputeEnvironment]:
         paginator = self._client.get_paginator("describe_compute_environments")

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from batchgui.aws.gateway import Gateway
 from batchgui.domain.network import SecurityGroup, Subnet
 
 if TYPE_CHECKING:
-    from mypy_boto3_ec2 import EC2Client
+    from mypy_boto3_ec2 import EC2Client  # noqa: F401 - named in the base class below
 
 __all__ = ["Ec2Gateway", "SecurityGroup", "Subnet"]
 
 
-@dataclass(frozen=True)
-class Ec2Gateway:
+class Ec2Gateway(Gateway["EC2Client"]):
     """Synchronous; call through the Runner."""
-
-    _client: EC2Client
 
     def describe_subnets(self) -> list[Subnet]:
         subnets: list[Subnet] = []

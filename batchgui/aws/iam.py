@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from batchgui.aws.gateway import Gateway
 from batchgui.domain.network import Role
 
 if TYPE_CHECKING:
-    from mypy_boto3_iam import IAMClient
+    from mypy_boto3_iam import IAMClient  # noqa: F401 - named in the base class below
 
 __all__ = ["IamGateway", "Role"]
 
 
-@dataclass(frozen=True)
-class IamGateway:
+class IamGateway(Gateway["IAMClient"]):
     """Synchronous; call through the Runner."""
-
-    _client: IAMClient
 
     def list_roles(self) -> list[Role]:
         pages = self._client.get_paginator("list_roles").paginate()

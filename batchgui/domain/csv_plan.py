@@ -17,6 +17,7 @@ from typing import Any
 from batchgui.domain.csv_check import MAX_PROBLEMS, PREVIEW_ROWS, ColumnStats, Inspection, inspect_csv
 from batchgui.domain.csv_reader import MAX_LINE_CHARS, CsvReader, Dialect, iter_rows
 from batchgui.domain.fargate import VALID_MEMORY_MIB, describe_memory_range
+from batchgui.domain.job_requests import MAX_ATTEMPTS, MIN_TIMEOUT_S
 from batchgui.domain.problems import Problem, Severity
 
 # Reading and checking are re-exported: callers that plan import them from here.
@@ -404,10 +405,10 @@ def _check_overrides(spec: PlanInput, errors: list[str]) -> None:
         message = check_fargate(vcpus, memory)
         if message:
             errors.append(message)
-    if o.retries is not None and not 1 <= o.retries <= 10:
-        errors.append("Retry attempts must be between 1 and 10.")
-    if o.timeout_s is not None and o.timeout_s < 60:
-        errors.append("The timeout must be at least 60 seconds (Batch's minimum).")
+    if o.retries is not None and not 1 <= o.retries <= MAX_ATTEMPTS:
+        errors.append(f"Retry attempts must be between 1 and {MAX_ATTEMPTS}.")
+    if o.timeout_s is not None and o.timeout_s < MIN_TIMEOUT_S:
+        errors.append(f"The timeout must be at least {MIN_TIMEOUT_S} seconds (Batch's minimum).")
     if len(o.depends_on) > 20:
         errors.append("A job can depend on at most 20 jobs.")
 

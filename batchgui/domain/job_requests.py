@@ -14,6 +14,12 @@ from typing import Any
 from batchgui.domain.job_detail import JobDetail
 
 ApiDict = dict[str, Any]
+# retryStrategy.attempts is 1 to 10; the forms bound a timeout (attemptDurationSeconds, at least 60)
+# at two weeks and a memory override at 1,000,000 MiB.
+MAX_ATTEMPTS = 10
+MIN_TIMEOUT_S = 60
+MAX_TIMEOUT_S = 14 * 24 * 3600
+MAX_MEMORY_MIB = 1_000_000
 
 
 @dataclass(frozen=True)

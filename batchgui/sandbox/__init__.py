@@ -15,14 +15,13 @@ Layout: server.py (front door: SigV4 check, routing), httpd.py (keep-alive WSGI 
 sigv4.py, batch_api.py (routing to api/: one module per Batch resource), logs_api.py, store.py
 (SQLite connections, schema version and migrations), sql.py (every SQL statement), engine.py (the
 loop that moves jobs through their states), placement.py (pure: which job goes where),
-fleet.py (Fargate usage and simulated EC2 instances), executor.py (job processes, logs, timeouts,
-isolation), launcher.py (the clean-environment process that starts jobs and kills them when the
-sandbox dies), lifecycle.py (status transitions, dependencies, arrays),
-settings.py, demo/ (seed.py: the seeded names; processor.py: the CSV row processor), cli.py.
+fleet.py (Fargate usage and simulated EC2 instances), executor.py (job processes, logs, timeouts),
+isolation.py (bubblewrap detection and arguments), launcher.py (the clean-environment process that
+starts jobs and kills them when the sandbox dies), lifecycle.py (status transitions, dependencies,
+arrays), settings.py, demo/ (seed.py: the seeded names; processor.py: the CSV row processor), cli.py.
 
 Linux/POSIX only (process groups, SOCK_SEQPACKET, bubblewrap where installed). Jobs run as host
-processes without
-Docker, so vCPU/memory are scheduling figures, not enforced limits.
+processes without Docker, so vCPU/memory are scheduling figures, not enforced limits.
 """
 
 from batchgui.sandbox.server import RunningSandbox, start_in_process

@@ -170,6 +170,10 @@ class PendingUploads:
                 self.path.write_text(json.dumps(data, indent=1), encoding="utf-8")
 
 
+class UploadFailed(BatchGuiError):
+    title = "The upload did not arrive intact"
+
+
 class Uploader:
     def __init__(self, runner: Runner, pending: PendingUploads) -> None:
         self.runner = runner
@@ -222,7 +226,8 @@ class Uploader:
         report: Callable[[Progress], None] | None = None,
         cancel: threading.Event | None = None,
     ) -> ObjectInfo:
-        """Upload with progress; resumes an upload this app left unfinished for the same file."""
+        """Upload with progress; resumes an upload this app left unfinished for the same file.
+        UploadCancelled when cancelled, UploadFailed when S3 holds other bytes than were sent."""
         counter, cancel = Counter(), cancel or threading.Event()
         began = time.monotonic()
         size = await self.runner.run(lambda: path.stat().st_size)
@@ -244,9 +249,11 @@ class Uploader:
         )
         try:
             info = await self._followed(work, counter, cancel, size, report)
-        except Exception:
+        except Exception as error:
             if cancel.is_set():
                 await self.runner.run(self.pending.forget, bucket, key, sha256)
+            if isinstance(error, UploadMismatch):
+                raise UploadFailed(str(error), "Press Upload to send it again.") from error
             raise
         await self.runner.run(self.pending.forget, bucket, key, sha256)
         if report is not None:
@@ -255,30 +262,18 @@ class Uploader:
         return info
 
 
-class UploadFailed(BatchGuiError):
-    title = "The upload did not arrive intact"
-
-
 class UploadsService(BoundService):
     """The wizard's file steps: check a CSV, find an identical object, upload, list buckets."""
 
     def __init__(self, runner: Runner, connections: ConnectionManager, pending: PendingUploads) -> None:
         super().__init__(runner, connections)
         self.uploader = Uploader(runner, pending)
+        # Reading and hashing the file needs no connection: the uploader's own check.
+        self.check = self.uploader.check
 
     async def file_size(self, path: Path) -> int | None:
         """The size of a regular file, None when there is none (a worker: disks can be slow)."""
         return await self._run(file_size, path)
-
-    async def check(
-        self,
-        path: Path,
-        report: Callable[[Progress], None] | None = None,
-        cancel: threading.Event | None = None,
-        **overrides: Any,
-    ) -> FileCheck:
-        """Read and hash the file once (needs no connection)."""
-        return await self.uploader.check(path, report, cancel, **overrides)
 
     async def buckets(self) -> list[str]:
         return await self._run(self._backend().s3.list_buckets)
@@ -297,12 +292,9 @@ class UploadsService(BoundService):
         cancel: threading.Event | None = None,
     ) -> ObjectInfo:
         """Upload (resuming an unfinished one); UploadCancelled when cancelled."""
-        try:
-            return await self.uploader.upload(
-                self._backend().s3, path, bucket, key, sha256, report=report, cancel=cancel
-            )
-        except UploadMismatch as error:
-            raise UploadFailed(str(error), "Press Upload to send it again.") from error
+        return await self.uploader.upload(
+            self._backend().s3, path, bucket, key, sha256, report=report, cancel=cancel
+        )
 
 
 def file_size(path: Path) -> int | None:

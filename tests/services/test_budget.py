@@ -32,7 +32,12 @@ def paced(per_s: float, burst: float | None, calls: int) -> tuple[TokenBucket, l
             await bucket.take()
             times.append(clock.now - 100.0)
 
-    asyncio.run(run())
+    # A loop of its own, never set as the current one (asyncio.run would unset the qasync tests' loop).
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(run())
+    finally:
+        loop.close()
     return bucket, times
 
 

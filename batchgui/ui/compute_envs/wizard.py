@@ -198,7 +198,7 @@ class EditComputeEnvironmentDialog(NetworkFields, ApplyDialog):
         self.service_role.setObjectName("editServiceRole")
         self.service_role.setPlaceholderText("empty: keep the current role")
         self.service_role.setMinimumWidth(self.fontMetrics().horizontalAdvance("x" * 72))
-        self.network = NetworkPicker("edit", env.subnets, env.security_groups, loading=True)
+        self.use_network(NetworkPicker("edit", env.subnets, env.security_groups, loading=True))
         self.instance_types = QLineEdit(", ".join(env.instance_types))
         self.instance_types.setToolTip("Instance types or families, comma-separated")
         self.choices_loaded = False

@@ -195,23 +195,11 @@ class NetworkPicker:
 class NetworkFields:
     """A form's subnet and security-group fields, from its NetworkPicker."""
 
-    network: NetworkPicker
-
-    @property
-    def subnets(self) -> IdChecklist:
-        return self.network.subnets
-
-    @property
-    def security_groups(self) -> IdChecklist:
-        return self.network.security_groups
-
-    @property
-    def extra_subnets(self) -> QLineEdit:
-        return self.network.extra_subnets
-
-    @property
-    def extra_groups(self) -> QLineEdit:
-        return self.network.extra_groups
+    def use_network(self, network: NetworkPicker) -> None:
+        self.network = network
+        self.subnets, self.security_groups = network.subnets, network.security_groups
+        self.extra_subnets, self.extra_groups = network.extra_subnets, network.extra_groups
+        self.note = network.note
 
     def subnet_ids(self) -> list[str]:
         return self.network.subnet_ids()
@@ -322,8 +310,7 @@ class SettingsPage(NetworkFields, CheckedPage):
         linked = "the AWSServiceRoleForBatch service-linked role (recommended)"
         self.service_role = _editable_combo(f"Empty: {linked}", f"empty: {linked}")
         self.service_role.addItem("")
-        self.network = NetworkPicker("ce", loading=choices.loading)
-        self.note = self.network.note
+        self.use_network(NetworkPicker("ce", loading=choices.loading))
         form = QFormLayout(self)
         add_rows(
             form,

@@ -38,8 +38,9 @@ from batchgui.domain.csv_plan import (
 )
 from batchgui.domain.errors import BatchGuiError
 from batchgui.domain.job_platforms import FAMILY_LABEL, Platforms, definition_family
+from batchgui.domain.job_requests import MAX_ATTEMPTS, MAX_MEMORY_MIB, MAX_TIMEOUT_S
 from batchgui.ui.csv_wizard.common import ERROR_STYLE, OK_STYLE, WARN_STYLE, WizardPage
-from batchgui.ui.widgets.forms import mark_mismatches
+from batchgui.ui.widgets.forms import labelled_row, mark_mismatches, spin_box
 
 if TYPE_CHECKING:
     from batchgui.ui.csv_wizard.wizard import CsvWizard
@@ -80,16 +81,9 @@ class JobsPage(WizardPage):
         self.env.setPlaceholderText("NAME=value, OTHER=value")
         self.vcpus = QLineEdit()
         self.vcpus.setPlaceholderText("definition's")
-        self.memory = QSpinBox()
-        self.memory.setRange(0, 1_000_000)
-        self.memory.setSpecialValueText("definition's")
-        self.retries = QSpinBox()
-        self.retries.setRange(0, 10)
-        self.retries.setSpecialValueText("definition's")
-        self.timeout = QSpinBox()
-        self.timeout.setRange(0, 14 * 24 * 3600)
-        self.timeout.setSpecialValueText("none")
-        self.timeout.setSuffix(" s")
+        self.memory = spin_box(0, MAX_MEMORY_MIB, special="definition's")
+        self.retries = spin_box(0, MAX_ATTEMPTS, special="definition's")
+        self.timeout = spin_box(0, MAX_TIMEOUT_S, suffix=" s", special="none")
         self.tags = QLineEdit()
         self.tags.setPlaceholderText("team=data, project=x")
         self.depends = QLineEdit()
@@ -108,15 +102,14 @@ class JobsPage(WizardPage):
         overrides = QWidget()
         form = QFormLayout(overrides)
         form.addRow("Environment", self.env)
-        sizes = QHBoxLayout()
-        sizes.addWidget(QLabel("vCPU"))
-        sizes.addWidget(self.vcpus)
-        sizes.addWidget(QLabel("Memory MiB"))
-        sizes.addWidget(self.memory)
-        sizes.addWidget(QLabel("Attempts"))
-        sizes.addWidget(self.retries)
-        sizes.addWidget(QLabel("Timeout"))
-        sizes.addWidget(self.timeout)
+        sizes = labelled_row(
+            [
+                ("vCPU", self.vcpus),
+                ("Memory MiB", self.memory),
+                ("Attempts", self.retries),
+                ("Timeout", self.timeout),
+            ]
+        )
         form.addRow("Resources", sizes)
         form.addRow("Tags", self.tags)
         form.addRow("Depends on", self.depends)

@@ -29,7 +29,8 @@ from PySide6.QtWidgets import (
 from batchgui.domain.batch import JobDefinition
 from batchgui.domain.definition_request import JSON_LINE, LOG_DRIVERS, DefinitionFields, JobDefinitionRequest
 from batchgui.domain.fargate import VALID_VCPUS, Problem, describe_memory_range
-from batchgui.ui.widgets.forms import ApplyDialog, add_rows, spin_box
+from batchgui.domain.job_requests import MAX_ATTEMPTS, MAX_TIMEOUT_S
+from batchgui.ui.widgets.forms import ApplyDialog, add_rows, labelled_row, spin_box
 from batchgui.ui.widgets.json_editor import JsonEditor
 from batchgui.ui.widgets.panel import monospace_font
 
@@ -72,10 +73,8 @@ class DefinitionForm(QWidget):
         self.job_role = QComboBox()
         self.job_role.setEditable(True)
         self.public_ip = QCheckBox("Assign a public IP (needed to pull images without a NAT gateway)")
-        self.timeout = spin_box(0, 14 * 24 * 3600, suffix=" s")
-        self.timeout.setSpecialValueText("none")
-        self.attempts = spin_box(0, 10)
-        self.attempts.setSpecialValueText("no retries (1 attempt)")
+        self.timeout = spin_box(0, MAX_TIMEOUT_S, suffix=" s", special="none")
+        self.attempts = spin_box(0, MAX_ATTEMPTS, special="no retries (1 attempt)")
         self.log_driver = QComboBox()
         self.log_driver.addItem("")
         self.log_driver.addItems(LOG_DRIVERS)
@@ -91,13 +90,7 @@ class DefinitionForm(QWidget):
                 ("Command:", self.command),
             ],
         )
-        resources = QHBoxLayout()
-        resources.addWidget(QLabel("vCPU"))
-        resources.addWidget(self.vcpus)
-        resources.addWidget(QLabel("Memory"))
-        resources.addWidget(self.memory)
-        resources.addWidget(QLabel("GPU"))
-        resources.addWidget(self.gpus)
+        resources = labelled_row([("vCPU", self.vcpus), ("Memory", self.memory), ("GPU", self.gpus)])
         add_rows(
             form,
             [

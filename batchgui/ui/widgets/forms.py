@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QLayout,
     QListWidget,
@@ -35,6 +36,7 @@ __all__ = [
     "add_rows",
     "emitted",
     "error_text",
+    "labelled_row",
     "mark_mismatches",
     "problem_text",
     "spin_box",
@@ -95,14 +97,27 @@ def add_rows(form: QFormLayout, rows: Iterable[tuple[str, QWidget | QLayout]]) -
             form.addRow(label, field)
 
 
-def spin_box(low: int, high: int, value: int = 0, suffix: str = "", tooltip: str = "") -> QSpinBox:
-    """A whole-number field from `low` to `high`."""
+def spin_box(
+    low: int, high: int, value: int = 0, suffix: str = "", tooltip: str = "", *, special: str = ""
+) -> QSpinBox:
+    """A whole-number field from `low` to `high`; `special` is what its lowest value reads as
+    ("definition's", "none": the field left to its default)."""
     spin = QSpinBox()
     spin.setRange(low, high)
     spin.setValue(value)
     spin.setSuffix(suffix)
     spin.setToolTip(tooltip)
+    spin.setSpecialValueText(special)
     return spin
+
+
+def labelled_row(fields: Iterable[tuple[str, QWidget]], stretch: int = 0) -> QHBoxLayout:
+    """Several small fields on one form row, each after its label ("vCPU [ ]  Memory [ ]")."""
+    row = QHBoxLayout()
+    for label, field in fields:
+        row.addWidget(QLabel(label))
+        row.addWidget(field, stretch)
+    return row
 
 
 MISMATCH_COLOR = QColor("#9e9e9e")
