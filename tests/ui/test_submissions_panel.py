@@ -18,6 +18,45 @@ from tests.ui.test_csv_wizard import started
 pytestmark = pytest.mark.timeout(120)
 
 
+def send_three_rows(app: Application, run_async: Callable[..., Any], name: str, mode: SplitMode) -> str:
+    """Journal and send a three-row submission of the demo processor (its key does not exist)."""
+    backend = app.connections.backend
+    assert backend is not None
+    sid = new_submission_id()
+    data = b"id\n1\n2\n3\n"
+    plan = make_plan(
+        PlanInput(
+            job_name=name,
+            queue=QueueInfo("fargate-queue"),
+            definition=DefinitionInfo(
+                "csv-row-processor:1",
+                "ACTIVE",
+                "FARGATE",
+                parameters={"bucket": "batchgui-demo", "table": "batchgui-demo-results", "delay_ms": "0"},
+            ),
+            bucket="batchgui-demo",
+            key="input/missing.csv",
+            rows=3,
+            columns=("id",),
+            submission_id=sid,
+            mode=mode,
+        )
+    )
+    assert plan.ok, plan.errors
+    submitter = app.facades.submissions.submitter
+    run_async(
+        submitter.create(
+            plan,
+            f"/tmp/{name}.csv",
+            len(data),
+            "0" * 64,
+            rows=lambda: iter_rows(io.BytesIO(data), "utf-8", ",", '"', has_header=True),
+        )
+    )
+    run_async(submitter.submit(backend.batch, sid))
+    return sid
+
+
 def test_failed_rows_show_and_only_they_are_resubmitted(  # noqa: PLR0917 - pytest fixtures
     make_app: Callable[..., Application],
     sandbox: Any,
@@ -27,40 +66,8 @@ def test_failed_rows_show_and_only_they_are_resubmitted(  # noqa: PLR0917 - pyte
     tmp_path: Path,
 ) -> None:
     app = started(make_app, sandbox, wait_until)
-    backend = app.connections.backend
-    assert backend is not None
-    sid = new_submission_id()
-    data = b"id\n1\n2\n3\n"
-    plan = make_plan(
-        PlanInput(
-            job_name="broken",
-            queue=QueueInfo("fargate-queue"),
-            definition=DefinitionInfo(
-                "csv-row-processor:1",
-                "ACTIVE",
-                "FARGATE",
-                parameters={"bucket": "batchgui-demo", "table": "batchgui-demo-results", "delay_ms": "0"},
-            ),
-            bucket="batchgui-demo",
-            key="input/missing.csv",  # the processor fails: no such object
-            rows=3,
-            columns=("id",),
-            submission_id=sid,
-            mode=SplitMode.PER_ROW,
-        )
-    )
-    assert plan.ok, plan.errors
+    sid = send_three_rows(app, run_async, "broken", SplitMode.PER_ROW)
     submitter = app.facades.submissions.submitter
-    run_async(
-        submitter.create(
-            plan,
-            "/tmp/broken.csv",
-            len(data),
-            "0" * 64,
-            rows=lambda: iter_rows(io.BytesIO(data), "utf-8", ",", '"', has_header=True),
-        )
-    )
-    run_async(submitter.submit(backend.batch, sid))
     panel = app.window.show_panel("submissions")
     assert isinstance(panel, SubmissionsPanel)
     panel.services.settings.refresh_interval_s = 2  # the follow interval comes from the settings
@@ -178,40 +185,8 @@ def test_a_row_opens_its_array_child_in_jobs_with_its_log(
     from batchgui.ui.jobs.panel import JobsPanel
 
     app = started(make_app, sandbox, wait_until)
-    backend = app.connections.backend
-    assert backend is not None
-    sid = new_submission_id()
-    data = b"id\n1\n2\n3\n"
-    plan = make_plan(
-        PlanInput(
-            job_name="chunks",
-            queue=QueueInfo("fargate-queue"),
-            definition=DefinitionInfo(
-                "csv-row-processor:1",
-                "ACTIVE",
-                "FARGATE",
-                parameters={"bucket": "batchgui-demo", "table": "batchgui-demo-results", "delay_ms": "0"},
-            ),
-            bucket="batchgui-demo",
-            key="input/missing.csv",  # each child says what went wrong in its log, and fails
-            rows=3,
-            columns=("id",),
-            submission_id=sid,
-            mode=SplitMode.ARRAY,
-        )
-    )
-    assert plan.ok, plan.errors
+    sid = send_three_rows(app, run_async, "chunks", SplitMode.ARRAY)
     submitter = app.facades.submissions.submitter
-    run_async(
-        submitter.create(
-            plan,
-            "/tmp/chunks.csv",
-            len(data),
-            "0" * 64,
-            rows=lambda: iter_rows(io.BytesIO(data), "utf-8", ",", '"', has_header=True),
-        )
-    )
-    run_async(submitter.submit(backend.batch, sid))
     panel = app.window.show_panel("submissions")
     assert isinstance(panel, SubmissionsPanel)
     panel.services.settings.refresh_interval_s = 1

@@ -30,17 +30,6 @@ def _cell(index: int) -> Callable[[tuple[int, list[str]]], str]:
     return text
 
 
-def _parse_pairs(text: str) -> dict[str, str]:
-    """`A=1, B=2` -> {"A": "1", "B": "2"}."""
-    pairs: dict[str, str] = {}
-    for part in text.replace("\n", ",").split(","):
-        if "=" in part:
-            key, value = part.split("=", 1)
-            if key.strip():
-                pairs[key.strip()] = value.strip()
-    return pairs
-
-
 class WizardPage(QWizardPage):
     """A step: it shows the wizard's session (`self.s`) and writes its own decision there."""
 

@@ -36,7 +36,8 @@ from batchgui.domain.csv_plan import (
     make_plan,
 )
 from batchgui.domain.errors import BatchGuiError
-from batchgui.ui.csv_wizard.common import ERROR_STYLE, OK_STYLE, WARN_STYLE, WizardPage, _parse_pairs
+from batchgui.ui.csv_wizard.common import ERROR_STYLE, OK_STYLE, WARN_STYLE, WizardPage
+from batchgui.ui.jobs.overrides_form import split_pairs as _parse_pairs
 from batchgui.ui.jobs.submit_dialog import FAMILY_LABEL, Platforms, definition_family, mark_mismatches
 
 if TYPE_CHECKING:

@@ -64,11 +64,6 @@ class ResubmitDialog(QDialog):
         self.parameters.setObjectName("resubmitParameters")
         self.parameters.setPlaceholderText("name=value, other=value (name= removes it)")
         self.fields = OverrideFields("as before")
-        self.environment = self.fields.environment_edit
-        self.vcpus = self.fields.vcpu_edit
-        self.memory = self.fields.memory_spin
-        self.retries = self.fields.retries_spin
-        self.timeout = self.fields.timeout_spin
         form = QFormLayout()
         form.addRow("Job definition", self.definition)
         form.addRow("Parameters", self.parameters)
