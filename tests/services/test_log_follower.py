@@ -79,3 +79,24 @@ def test_missing_stream_is_reported_and_waited_for(
     assert LogState.NO_STREAM in states
     assert states[-1] is LogState.NO_STREAM
     assert events == []
+
+
+def test_a_jobs_log_status_is_the_later_of_describe_and_the_table(run_async: Any) -> None:
+    from batchgui.domain.batch import JobStatus, JobSummary
+    from batchgui.domain.job_detail import JobDetail
+    from batchgui.services.log_follower import JobLogFollow, LogHooks, LogStatus, later_status
+
+    assert later_status(JobStatus.STARTING, JobStatus.RUNNING) is JobStatus.RUNNING
+    assert later_status(JobStatus.FAILED, JobStatus.RUNNING) is JobStatus.FAILED
+    assert later_status(None, JobStatus.PENDING) is JobStatus.PENDING
+
+    class Stale:
+        """A DescribeJobs sent before the job started: STARTING, no stream."""
+
+        async def describe(self, ids: list[str]) -> list[JobDetail]:
+            return [JobDetail(JobSummary(ids[0], "j", JobStatus.STARTING))]
+
+    statuses: list[LogStatus] = []
+    hooks = LogHooks(lambda _e: None, statuses.append, lambda: False, job_status=lambda: JobStatus.RUNNING)
+    run_async(JobLogFollow(Stale(), "j1", hooks).run())  # type: ignore[arg-type]
+    assert [s.job_status for s in statuses] == [JobStatus.RUNNING]

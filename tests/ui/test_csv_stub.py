@@ -136,7 +136,7 @@ def test_resubmitting_failed_rows_shows_the_changed_request_before_sending(
     wait_until(lambda: dialog.definition.findText("proc:2") >= 0, 5, "the other revisions")
     dialog.definition.setCurrentText("proc:2")
     dialog.parameters.setText("id=42")
-    dialog.memory.setValue(2048)
+    dialog.fields.memory_spin.setValue(2048)
     wait_until(lambda: '"proc:2"' in dialog.preview.toPlainText(), 5, "the preview to follow the edits")
     shown = dialog.preview.toPlainText()
     assert '"id": "42"' in shown

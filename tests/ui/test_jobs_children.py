@@ -193,13 +193,17 @@ def test_a_child_opened_from_details_stays_and_its_log_is_one_click_away(
     wait_until(lambda: panel.model.job(parent_id) is not None, 30, "parent listed")
     panel.show_job(parent_id)
     wait_until(lambda: "#2" in panel.details.text(), 30, "children listed")
+    assert "no log of its own" in panel.log_view.state_label.text()
     child_id = f"{parent_id}:1"
     panel.details.job_clicked.emit(child_id)
     wait_until(lambda: panel.details.detail is not None and panel.details.detail.job_id == child_id, 10)
     run_async(panel.poll_now())
     run_async(panel.poll_now())
+    panel.inspector.show_known(parent_id)  # what the table does when a refresh moves the parent's row
+    assert panel.inspector.shown_id == child_id
     assert panel.details.detail is not None
     assert panel.details.detail.job_id == child_id  # a refresh did not jump back to the parent
+    assert "Array job" in panel.details.text()  # and the child links back to its parent
     assert [j.job_id for j in panel.action_targets()] == [child_id]  # Terminate would act on the child
     panel.details.log_clicked.emit(f"{parent_id}:2")
     assert panel.inspector.currentWidget() is panel.log_view

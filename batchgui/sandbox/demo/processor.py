@@ -91,7 +91,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2 if exc.code else 0
     import boto3
 
-    index = int(os.environ.get("AWS_BATCH_JOB_ARRAY_INDEX", "0"))
+    from batchgui.domain.array_retry import original_index  # a retry of failed children maps its index
+
+    index = original_index(os.environ)
     job_id = os.environ.get("AWS_BATCH_JOB_ID", "local")
     start, stop = row_range(args.first_row, args.rows_per_child, index)
     print(

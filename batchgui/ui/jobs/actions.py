@@ -65,6 +65,7 @@ class JobActions:
     _live: LiveState
     # Opens the "Why is it RUNNABLE?" pane for a job id (set by the composition root).
     on_why_runnable: Callable[[str], object] | None = None
+    _loading: asyncio.Task[None] | None
 
     if TYPE_CHECKING:
 
@@ -88,8 +89,21 @@ class JobActions:
         return selected
 
     def open_job(self, job_id: str, log: bool = False) -> None:
-        """Show a job (or an array child) in this panel, on its Log tab with `log`."""
+        """Show a job (or an array child) in this panel, on its Log tab with `log`.
+
+        Opened from another panel before this one has listed its jobs, it is shown again once the
+        listing is done (which otherwise selects the first row)."""
         self.show_job(job_id)
+        if log:
+            self.inspector.open_log(job_id)
+        loading = self._loading
+        if loading is not None and not loading.done():
+            self.spawn(self._open_after(loading, job_id, log), "Open job")
+
+    async def _open_after(self, loading: asyncio.Task[Any], job_id: str, log: bool) -> None:
+        await asyncio.wait([loading])
+        if self.inspector.shown_id != job_id:
+            self.show_job(job_id)
         if log:
             self.inspector.open_log(job_id)
 

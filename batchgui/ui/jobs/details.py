@@ -53,6 +53,11 @@ def details_html(
         _row("Name", s.name),
         _row("Job id", s.job_id),
         _row("ARN", s.job_arn),
+        *(
+            [_row("Array job", _link(s.job_id.rsplit(":", 1)[0]) + f" (child #{s.array_index})", True)]
+            if s.array_index is not None
+            else []
+        ),
         _row("Status", s.status.value + (f" — {s.status_reason}" if s.status_reason else "")),
         _row("Queue", s.queue),
         _row("Definition", definition_name(s.job_definition)),

@@ -28,6 +28,7 @@ from batchgui.ui.widgets.panel import monospace_font
 Spawn = Callable[[Coroutine[Any, Any, Any], str], "asyncio.Task[Any]"]
 StatusOf = Callable[[str], JobSummary | None]
 LOG_POLL_S = 1.0
+ARRAY_PARENT_LOG = "An array job writes no log of its own: each child does (its “log” link in Details)."
 
 
 def log_state_text(status: LogStatus, following: bool) -> str:
@@ -37,6 +38,8 @@ def log_state_text(status: LogStatus, following: bool) -> str:
         return "This job no longer exists."
     if status.state is LogState.NOT_STARTED:
         job = status.job_status.value if status.job_status is not None else "not started"
+        if status.job_status is not None and status.job_status.is_terminal:
+            return f"No log: the job is {job} and wrote no log stream."
         return f"No log yet: the job is {job}. Its log stream is created when it starts" + (
             " — following." if following else "; tick Follow to wait for it."
         )
@@ -72,6 +75,7 @@ class JobInspector(QTabWidget):
         self._current_job = current_job
         self._status_of: StatusOf = status_of or model.job
         self.shown_id = ""
+        self._row_job = ""  # the job of the table's current row, as last shown
         self._log_status: LogStatus | None = None
         # Follow as the person set it for a job (the toggle stays theirs); else: follow while active.
         self._follow_choice: dict[str, bool] = {}
@@ -131,6 +135,10 @@ class JobInspector(QTabWidget):
                 self.details.set_children(children)
 
     def show_known(self, job_id: str) -> None:
+        """The table's current row is this job: show it (what the table knows first)."""
+        if job_id == self._row_job and self.shown_id and self.shown_id != job_id:
+            return  # the same row again after a refresh moved it: the job opened from Details stays
+        self._row_job = job_id
         known = self._model.detail(job_id)
         if known is not None:
             self.show_detail(known)
@@ -195,6 +203,10 @@ class JobInspector(QTabWidget):
             self.log_view.clear()
             self._log_status = None
             self._set_follow(self.follow_default(detail.job_id, detail.status))
+        if detail.is_array_parent:
+            self.log = None
+            self.log_view.set_state(ARRAY_PARENT_LOG)
+            return
         self._follow(detail.job_id, "Read job log")
 
     def follow_default(self, job_id: str, described: JobStatus) -> bool:
@@ -260,6 +272,9 @@ class JobInspector(QTabWidget):
             self._follow_choice[job_id] = on
         if not on or not job_id or self._reading() or not self._jobs.connected:
             return
+        shown = self.details.detail
+        if shown is not None and shown.job_id == job_id and shown.is_array_parent:
+            return  # no log of its own
         if self.log is not None and self.log.job_id == job_id and self.log.reader is not None:
             self._log_task = self._spawn(self.log.run(), "Follow log")  # reads on from where it stopped
         else:

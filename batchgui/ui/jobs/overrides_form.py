@@ -12,10 +12,7 @@ from dataclasses import dataclass
 
 from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QSpinBox, QWidget
 
-MAX_ATTEMPTS = 10
-MAX_TIMEOUT_S = 14 * 24 * 3600
-MIN_TIMEOUT_S = 60  # AWS Batch's minimum attemptDurationSeconds
-MAX_MEMORY_MIB = 1_000_000
+from batchgui.domain.job_requests import MAX_ATTEMPTS, MAX_MEMORY_MIB, MAX_TIMEOUT_S, MIN_TIMEOUT_S
 
 
 def parse_pairs(text: str, what: str, errors: list[str]) -> dict[str, str]:
@@ -30,17 +27,6 @@ def parse_pairs(text: str, what: str, errors: list[str]) -> dict[str, str]:
             errors.append(f"{what}, line {number}: write it as NAME=value.")
             continue
         pairs[key.strip()] = value.strip()
-    return pairs
-
-
-def split_pairs(text: str) -> dict[str, str]:
-    """`A=1, B=2` (or one per line) -> {"A": "1", "B": "2"}; `A=` keeps an empty value."""
-    pairs: dict[str, str] = {}
-    for part in text.replace("\n", ",").split(","):
-        if "=" in part:
-            key, value = part.split("=", 1)
-            if key.strip():
-                pairs[key.strip()] = value.strip()
     return pairs
 
 

@@ -109,16 +109,15 @@ class SubmitJobDialog(QDialog):
         for edit in (self.parameters_edit, self.tags_edit):
             edit.setMaximumHeight(70)
         form = QFormLayout()
-        if self.overrides_only:
-            note = QLabel(
-                retry_note
-                or f"Each of the {resubmit_count} jobs is submitted again with its own name, queue, "
-                "definition and parameters; the overrides below replace theirs."
-            )
-            note.setObjectName("submitNote")
-            note.setWordWrap(True)
-            form.addRow(note)
-        else:
+        note = QLabel(
+            retry_note
+            or f"Each of the {resubmit_count} jobs is submitted again with its own name, queue, "
+            "definition and parameters; the overrides below replace theirs."
+        )
+        note.setObjectName("submitNote")
+        note.setWordWrap(True)
+        note.setVisible(self.overrides_only)
+        if not self.overrides_only:
             form.addRow("Name", self.name_edit)
             form.addRow("Queue", self.queue_combo)
             form.addRow("Definition", self.definition_combo)
@@ -141,10 +140,12 @@ class SubmitJobDialog(QDialog):
         self.buttons.accepted.connect(self._try_accept)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
+        layout.addWidget(note)
         layout.addLayout(form)
+        layout.addStretch(1)
         layout.addWidget(self.error_label)
         layout.addWidget(self.buttons)
-        self.resize(560, 640)
+        self.resize(560, 380 if self.overrides_only else 640)
         self.choose_defaults()
         self.queue_combo.currentTextChanged.connect(lambda _t: self._platform_changed())
         self.definition_combo.currentTextChanged.connect(lambda _t: self._platform_changed())

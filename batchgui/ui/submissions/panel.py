@@ -429,19 +429,26 @@ class SubmissionsPanel(ListPanel[Submission]):
         if unit is not None and unit.job_id:
             QGuiApplication.clipboard().setText(unit.job_id)
 
-    def _units_menu(self, position: QPoint) -> None:
-        unit = self.unit_at(self.units_table.indexAt(position))
-        if unit is None:
-            return
-        has_job = bool(unit.job_id)
+    def unit_menu(self, unit: Unit) -> QMenu:
+        """The right-click menu of the current row: Open job, Open log, Copy job ID."""
         menu = QMenu(self)
         for text, slot in (
             ("Open job", lambda: self.open_unit(log=False)),
             ("Open log", lambda: self.open_unit(log=True)),
             ("Copy job ID", self.copy_unit_job_id),
         ):
-            menu.addAction(text, slot).setEnabled(has_job)
+            menu.addAction(text, slot).setEnabled(bool(unit.job_id))
+        return menu
+
+    def _units_menu(self, position: QPoint) -> None:
+        index = self.units_table.indexAt(position)
+        unit = self.unit_at(index)
+        if unit is None:
+            return
+        self.units_table.setCurrentIndex(index)
+        menu = self.unit_menu(unit)
         menu.exec(self.units_table.viewport().mapToGlobal(position))
+        menu.deleteLater()
 
     # --- actions ------------------------------------------------------------------------------
     async def refresh_units(self) -> list[Unit]:

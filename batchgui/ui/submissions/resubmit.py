@@ -21,12 +21,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from batchgui.domain.csv_plan import Overrides, RetryChanges
+from batchgui.domain.csv_plan import Overrides, RetryChanges, parse_pairs
 from batchgui.domain.errors import BatchGuiError
 from batchgui.services.journal import Submission, Unit
 from batchgui.services.submission import SubmissionsService
 from batchgui.services.tasks import TaskSet
-from batchgui.ui.jobs.overrides_form import OverrideFields, plural, split_pairs
+from batchgui.ui.jobs.overrides_form import OverrideFields, plural
 from batchgui.ui.widgets.panel import monospace_font
 
 
@@ -64,11 +64,6 @@ class ResubmitDialog(QDialog):
         self.parameters.setObjectName("resubmitParameters")
         self.parameters.setPlaceholderText("name=value, other=value (name= removes it)")
         self.fields = OverrideFields("as before")
-        self.environment = self.fields.environment_edit
-        self.vcpus = self.fields.vcpu_edit
-        self.memory = self.fields.memory_spin
-        self.retries = self.fields.retries_spin
-        self.timeout = self.fields.timeout_spin
         form = QFormLayout()
         form.addRow("Job definition", self.definition)
         form.addRow("Parameters", self.parameters)
@@ -130,7 +125,7 @@ class ResubmitDialog(QDialog):
             timeout_s=edited.timeout_s,
         )
         return RetryChanges(
-            parameters=split_pairs(self.parameters.text()),
+            parameters=parse_pairs(self.parameters.text()),
             overrides=None if overrides == Overrides() else overrides,
             definition="" if definition == self.submission.definition else definition,
         )
