@@ -54,6 +54,7 @@ from batchgui.ui.queues.panel import JobQueuesPanel
 from batchgui.ui.scheduling_policies.panel import SchedulingPoliciesPanel
 from batchgui.ui.settings import AppSettings
 from batchgui.ui.submissions.panel import SubmissionsPanel
+from batchgui.ui.theme import Theme
 from batchgui.ui.widgets.notifications import NotificationArea
 from batchgui.ui.widgets.panel import Panel, PanelServices
 
@@ -362,6 +363,8 @@ def run(argv: list[str] | None = None) -> int:
     qt_app.setApplicationName("batchgui")
     qt_app.setOrganizationName("batchgui")
     qt_app.setApplicationDisplayName("batchgui")
+    # Light or dark, following the system's colour scheme unless BATCHGUI_THEME says light/dark.
+    Theme(qt_app, os.environ.get("BATCHGUI_THEME", "system"))
     from batchgui.ui.about import APP_ID
 
     # Wayland compositors match the window to its .desktop entry (name, icon) by this id.
