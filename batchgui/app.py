@@ -206,7 +206,9 @@ class Application:
             ),
         )
         self.panels: list[Panel] = [
-            OverviewPanel(self.services, self.facades.monitor, self.inventory),
+            OverviewPanel(
+                self.services, self.facades.monitor, self.inventory, submissions=self.facades.submissions
+            ),
             ComputeEnvironmentsPanel(self.services, self.inventory),
             JobQueuesPanel(self.services, self.inventory),
             JobDefinitionsPanel(self.services, self.inventory),
