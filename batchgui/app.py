@@ -57,6 +57,7 @@ from batchgui.ui.queues.panel import JobQueuesPanel
 from batchgui.ui.scheduling_policies.panel import SchedulingPoliciesPanel
 from batchgui.ui.settings import AppSettings
 from batchgui.ui.submissions.panel import SubmissionsPanel
+from batchgui.ui.theme import Theme
 from batchgui.ui.widgets.notifications import NotificationArea
 from batchgui.ui.widgets.panel import Panel, PanelServices
 
@@ -210,7 +211,9 @@ class Application:
             pricing=PricingService(self.runner, self.connections, self.data_dir / "prices"),
         )
         self.panels: list[Panel] = [
-            OverviewPanel(self.services, self.facades.monitor, self.inventory),
+            OverviewPanel(
+                self.services, self.facades.monitor, self.inventory, submissions=self.facades.submissions
+            ),
             ComputeEnvironmentsPanel(self.services, self.inventory),
             JobQueuesPanel(self.services, self.inventory),
             JobDefinitionsPanel(self.services, self.inventory),
@@ -385,6 +388,8 @@ def run(argv: list[str] | None = None) -> int:
     qt_app.setApplicationName("batchgui")
     qt_app.setOrganizationName("batchgui")
     qt_app.setApplicationDisplayName("batchgui")
+    # Light or dark, following the system's colour scheme unless BATCHGUI_THEME says light/dark.
+    Theme(qt_app, os.environ.get("BATCHGUI_THEME", "system"))
     from batchgui.ui.about import APP_ID
 
     # Wayland compositors match the window to its .desktop entry (name, icon) by this id.

@@ -23,6 +23,7 @@ from batchgui.ui.widgets.links import PanelLink
 from batchgui.ui.widgets.panel import ListPanel
 from batchgui.ui.widgets.status import StatusChipDelegate
 from tests.support import MotoEndpoint, seed_batch
+from tests.ui.csv_stubs import submission
 from tests.ui.inventory_stubs import StubPanelServices, environment, queue, stub_panel_services
 from tests.ui.jobs_stubs import FakeMonitor
 
@@ -209,3 +210,39 @@ def test_the_app_opens_on_the_overview_and_follows_its_links(
     assert environments.panel_id == "compute-environments"
     assert isinstance(environments, ListPanel)
     assert environments.filter_edit.text() == "demo-fargate"
+
+
+class FakeSubmissions:
+    def __init__(self, submissions: list[Any]) -> None:
+        self.listed = submissions
+
+    async def submissions(self) -> list[Any]:
+        return list(self.listed)
+
+
+def test_the_latest_submission_tile_links_to_it(
+    stub: StubPanelServices, qtbot: Any, run_async: Callable[..., Any]
+) -> None:
+    fake = FakeSubmissions([])
+    panel = OverviewPanel(
+        stub.services,
+        cast(Any, FakeMonitor()),
+        stub.inventory,
+        submissions=cast(Any, fake),
+        clock=lambda: NOW,
+    )
+    qtbot.addWidget(panel)
+    run_async(panel.load())
+    assert "Ctrl+N" in panel.tile_submission.detail.text()
+    fake.listed = [
+        submission("old", created_at=NOW - 100),
+        submission("new", created_at=NOW - 10, counts={"submitted": 2, "pending": 1}),
+    ]
+    run_async(panel.load())
+    assert panel.tile_submission.value.text() == "new.csv"
+    assert "2/3 sent" in panel.tile_submission.detail.text()
+    links: list[PanelLink] = []
+    panel.link_activated.connect(links.append)
+    panel.show()
+    qtbot.mouseClick(panel.tile_submission, Qt.MouseButton.LeftButton)
+    assert links == [PanelLink("submissions", filter_text="new")]

@@ -52,6 +52,7 @@ from batchgui.ui.jobs.actions import JobActions
 from batchgui.ui.jobs.inspector import JobInspector
 from batchgui.ui.jobs.model import JobsTableModel
 from batchgui.ui.settings import AppSettings
+from batchgui.ui.widgets.date_field import DateTimeField
 from batchgui.ui.widgets.empty_state import EMPTY_JOBS_HINT, attach_empty_state
 from batchgui.ui.widgets.panel import (
     Panel,
@@ -103,9 +104,9 @@ class JobsPanel(JobActions, Panel):
         self.prefix_edit.setClearButtonEnabled(True)
         self.prefix_edit.returnPressed.connect(self.refresh)
         self.after_box = QCheckBox("Created after")
-        self.after_edit = QDateTimeEdit(QDateTime.currentDateTime().addDays(-1))
+        self.after_edit = DateTimeField(QDateTime.currentDateTime().addDays(-1))
         self.before_box = QCheckBox("before")
-        self.before_edit = QDateTimeEdit(QDateTime.currentDateTime())
+        self.before_edit = DateTimeField(QDateTime.currentDateTime())
         for edit in (self.after_edit, self.before_edit):
             edit.setCalendarPopup(True)
             edit.setDisplayFormat("yyyy-MM-dd HH:mm")

@@ -52,7 +52,7 @@ from batchgui.ui.monitor.tray import TrayNotifier
 from batchgui.ui.settings import AppSettings
 from batchgui.ui.widgets.panel import Panel, PanelServices, make_table_view
 from batchgui.ui.widgets.table_model import Column, RowTableModel
-from batchgui.ui.widgets.tile import Tile
+from batchgui.ui.widgets.tile import Tile, muted
 from batchgui.ui.widgets.view_state import restore_view, save_view, shortcut_action, vertical_split
 
 if TYPE_CHECKING:
@@ -251,7 +251,7 @@ class MonitorPanel(Panel):
         self.plot_layout.addWidget(self.plot_placeholder)
         self.hover_label = QLabel("Hover over a plot to read its values; click a legend entry to hide it.")
         self.hover_label.setObjectName("monitorHover")
-        self.hover_label.setStyleSheet("color: #555;")
+        muted(self.hover_label)
         self.hover_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.hover_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.plot_layout.addWidget(self.hover_label)

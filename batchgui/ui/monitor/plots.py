@@ -81,8 +81,15 @@ def _round_up(value: float) -> float:
 def load_pyqtgraph() -> Any:
     """Import pyqtgraph (first use only) with the app's options."""
     import pyqtgraph as pg
+    from PySide6.QtGui import QGuiApplication, QPalette
 
-    pg.setConfigOptions(antialias=False, background="w", foreground="#333")
+    # The plots take the theme's colours (light or dark) when they are first built.
+    palette = QGuiApplication.palette()
+    pg.setConfigOptions(
+        antialias=False,
+        background=palette.color(QPalette.ColorRole.Base),
+        foreground=palette.color(QPalette.ColorRole.WindowText),
+    )
     return pg
 
 

@@ -15,6 +15,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
@@ -35,6 +36,8 @@ from batchgui.domain.connection import ConnectionInfo
 from batchgui.domain.metrics import Sample, format_number
 from batchgui.services.inventory import InventoryService
 from batchgui.services.job_monitor import FinishedJob, JobMonitor
+from batchgui.services.journal import Submission
+from batchgui.services.submission import SubmissionsService
 from batchgui.ui.monitor.panel import format_age
 from batchgui.ui.overview.figures import (
     QUEUE_STATUSES,
@@ -139,11 +142,13 @@ class OverviewPanel(Panel):
         inventory: InventoryService,
         parent: QWidget | None = None,
         *,
+        submissions: SubmissionsService | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__(services, parent)
         self.monitor = monitor
         self.inventory = inventory
+        self.submissions = submissions
         self._clock = clock
         self._sample: Sample | None = None
         self._failures: deque[Failure] = deque(maxlen=KEEP_FAILURES)
@@ -166,19 +171,22 @@ class OverviewPanel(Panel):
 
         # --- tiles --------------------------------------------------------------------------
         self.tile_running = self._tile(
-            "Running jobs", "overviewRunning", PanelLink("jobs", status=JobStatus.RUNNING)
+            "Running", "overviewRunning", PanelLink("jobs", status=JobStatus.RUNNING)
         )
         self.tile_runnable = self._tile(
-            "Waiting (RUNNABLE)", "overviewRunnable", PanelLink("jobs", status=JobStatus.RUNNABLE)
+            "Runnable", "overviewRunnable", PanelLink("jobs", status=JobStatus.RUNNABLE)
         )
         self.tile_failed = self._tile(
             "Failed (last hour)", "overviewFailed", PanelLink("jobs", status=JobStatus.FAILED)
         )
-        self.tile_fargate = self._tile("Fargate vCPUs in use / max", "overviewFargate", PanelLink("monitor"))
-        self.tile_ec2 = self._tile("EC2 vCPUs in use / max", "overviewEc2", PanelLink("monitor"))
+        self.tile_fargate = self._tile("Fargate vCPUs", "overviewFargate", PanelLink("monitor"))
+        self.tile_ec2 = self._tile("EC2 vCPUs", "overviewEc2", PanelLink("monitor"))
         self.tile_oldest = self._tile(
-            "Oldest RUNNABLE job", "overviewOldest", PanelLink("jobs", status=JobStatus.RUNNABLE)
+            "Oldest RUNNABLE", "overviewOldest", PanelLink("jobs", status=JobStatus.RUNNABLE)
         )
+        self.tile_submission = self._tile("Latest submission", "overviewSubmission", PanelLink("submissions"))
+        self.tile_submission.show_value("—", "none yet")
+        self.tile_submission.setVisible(submissions is not None)
         tiles = QHBoxLayout()
         for tile, stretch in (
             (self.tile_running, 2),
@@ -187,6 +195,7 @@ class OverviewPanel(Panel):
             (self.tile_fargate, 3),
             (self.tile_ec2, 3),
             (self.tile_oldest, 4),
+            (self.tile_submission, 3),
         ):
             tiles.addWidget(tile, stretch)
 
@@ -296,7 +305,22 @@ class OverviewPanel(Panel):
         self.env_model.set_rows(environments)
         self._environments_loaded = True
         self.env_empty.update()
+        if self.submissions is not None:
+            self._show_submission(await self.submissions.submissions())
         self._show()
+
+    def _show_submission(self, submissions: list[Submission]) -> None:
+        if not submissions:
+            self.tile_submission.show_value("—", "none yet (Ctrl+N)")
+            self.tile_links["overviewSubmission"] = PanelLink("submissions")
+            return
+        latest = max(submissions, key=lambda s: s.created_at)
+        self.tile_submission.show_value(
+            Path(latest.file_path).name,
+            f"{latest.state}, {latest.submitted:,}/{latest.total:,} sent",
+            f"{latest.file_path} → {latest.queue}",
+        )
+        self.tile_links["overviewSubmission"] = PanelLink("submissions", filter_text=latest.id)
 
     def _on_sample(self, sample: Sample) -> None:
         self._sample = sample
@@ -361,7 +385,8 @@ class OverviewPanel(Panel):
             capacity = "no environment" if use.capacity_vcpus is None else format_number(use.capacity_vcpus)
             tile.show_value(
                 f"{format_number(use.vcpus)} / {capacity}",
-                f"{format_number(use.memory_mib / 1024)} GiB memory in use",
+                f"{format_number(use.memory_mib / 1024)} GiB memory",
+                f"{family}: vCPUs and memory of RUNNING jobs, against the environments' maxvCpus",
             )
         oldest = figures.oldest_runnable()
         if oldest is None:

@@ -12,7 +12,7 @@ from PySide6.QtGui import QFocusEvent, QKeyEvent, QMouseEvent, QPalette, QResize
 from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 
-def _muted(label: QLabel) -> None:
+def muted(label: QLabel) -> None:
     """Secondary text in the palette's placeholder colour (readable in light and dark themes)."""
     palette = label.palette()
     palette.setColor(QPalette.ColorRole.WindowText, palette.color(QPalette.ColorRole.PlaceholderText))
@@ -34,7 +34,7 @@ class Tile(QFrame):
         self.caption.setWordWrap(True)
         # Top-aligned: a caption given room for two lines still starts at the top of the tile.
         self.caption.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-        _muted(self.caption)
+        muted(self.caption)
         self.value = QLabel("—")
         font = self.value.font()
         font.setPointSizeF(font.pointSizeF() * 1.6)
@@ -43,7 +43,7 @@ class Tile(QFrame):
         self.value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.detail = QLabel("")
         self.detail.setWordWrap(True)
-        _muted(self.detail)
+        muted(self.detail)
         self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout = QVBoxLayout(self)
         self._margins = (8, 4, 8, 4)
