@@ -50,7 +50,9 @@ def snapshot() -> dict[str, Any]:
     return document
 
 
+@cache
 def snapshot_book(region: str) -> PriceBook | None:
+    """The snapshot's prices for a region, made once (the Jobs table asks for every row it paints)."""
     return book_from_snapshot(snapshot(), region)
 
 
