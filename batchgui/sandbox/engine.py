@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from batchgui.sandbox import consumables, launcher, lifecycle, logs_api, placement, sql
+from batchgui.sandbox import consumables, launcher, lifecycle, logs_api, node_groups, placement, sql
 from batchgui.sandbox.executor import Executor, Finished, JobToRun, now_ms
 from batchgui.sandbox.fleet import Fleet, Placed, is_ec2
 from batchgui.sandbox.settings import ACCOUNT_ID, SandboxSettings
@@ -68,6 +68,7 @@ class Engine:
         self._pending_demand: dict[str, list[tuple[float, int]]] = {}
         self._share_usage = placement.ShareUsage()
         self.consumables = consumables.Ledger()
+        self.node_groups = node_groups.NodeGroups()
 
     # ---- public, thread-safe --------------------------------------------------------------------
     def start(self) -> None:
@@ -330,6 +331,7 @@ class Engine:
             self._write_started(conn)
             self._write_logs(conn, stamp)
             self._write_finished(conn, stamp)
+            self.node_groups.sync(conn, self, stamp)  # multi-node jobs end with their main node
             self._transitions(conn)
             self._advance_submitted(conn, stamp)
             self._apply_time_limits(conn, stamp)

@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 
-from batchgui.sandbox import start_in_process
+from batchgui.sandbox import RunningSandbox, start_in_process
 from batchgui.sandbox.consumables import WAITING_REASON
 from tests.sandbox.conftest import FAST, Clients, wait_for
+from tests.sandbox.test_aws_cli import AWS, aws
 
 pytestmark = pytest.mark.timeout(90)
 SIZE = [{"type": "VCPU", "value": "0.25"}, {"type": "MEMORY", "value": "512"}]
@@ -164,3 +165,42 @@ def test_an_older_database_gains_the_consumable_resources_table(tmp_path: Path) 
         assert clients.batch.describe_service_environments()["serviceEnvironments"] == []
     finally:
         sb.stop()
+
+
+@pytest.mark.skipif(not Path(AWS).exists(), reason="AWS CLI not installed in this environment")
+def test_the_cli_examples_for_consumable_resources(sandbox: RunningSandbox, tmp_path: Path) -> None:
+    # docs.aws.amazon.com/cli/latest/reference/batch/create-consumable-resource.html and its siblings
+    name = unique("my-consumable-resource")
+    created = aws(
+        sandbox,
+        tmp_path,
+        "batch",
+        "create-consumable-resource",
+        "--consumable-resource-name",
+        name,
+        "--total-quantity",
+        "123",
+        "--resource-type",
+        "REPLENISHABLE",
+    )
+    assert created["consumableResourceName"] == name
+    described = aws(sandbox, tmp_path, "batch", "describe-consumable-resource", "--consumable-resource", name)
+    assert (described["totalQuantity"], described["availableQuantity"]) == (123, 123)
+    updated = aws(
+        sandbox,
+        tmp_path,
+        "batch",
+        "update-consumable-resource",
+        "--consumable-resource",
+        name,
+        "--operation",
+        "ADD",
+        "--quantity",
+        "7",
+    )
+    assert updated["totalQuantity"] == 130
+    listed = aws(sandbox, tmp_path, "batch", "list-consumable-resources")
+    assert name in {r["consumableResourceName"] for r in listed["consumableResources"]}
+    jobs = aws(sandbox, tmp_path, "batch", "list-jobs-by-consumable-resource", "--consumable-resource", name)
+    assert jobs["jobs"] == []
+    aws(sandbox, tmp_path, "batch", "delete-consumable-resource", "--consumable-resource", name)

@@ -26,12 +26,12 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
-def node_range(target: str, role: str, vcpus: str = "1") -> dict[str, Any]:
+def node_range(target: str, role: str, vcpus: str = "1", first: str = "") -> dict[str, Any]:
     return {
         "targetNodes": target,
         "container": {
             "image": "busybox",
-            "command": ["sh", "-c", PROBE],
+            "command": ["sh", "-c", first + PROBE],
             "environment": [{"name": "ROLE", "value": role}],
             "resourceRequirements": [{"type": "VCPU", "value": vcpus}, {"type": "MEMORY", "value": "256"}],
         },
@@ -54,7 +54,8 @@ def test_a_multinode_job_runs_one_process_per_node(clients: Clients) -> None:
         nodeProperties={
             "numNodes": 3,
             "mainNode": 0,
-            "nodeRangeProperties": [node_range("0", "main"), node_range("1:", "worker")],
+            # The main node outlasts the others: the job ends when it does.
+            "nodeRangeProperties": [node_range("0", "main", first="sleep 2; "), node_range("1:", "worker")],
         },
     )
     (described,) = batch.describe_job_definitions(jobDefinitions=[f"{jd}:1"])["jobDefinitions"]
@@ -103,17 +104,42 @@ def test_node_overrides_change_the_node_count_and_commands(clients: Clients) -> 
         nodeOverrides={
             "numNodes": 3,
             "nodePropertyOverrides": [
-                {"targetNodes": "2", "containerOverrides": {"command": ["sh", "-c", "echo last; exit 3"]}}
+                {"targetNodes": "0", "containerOverrides": {"command": ["sh", "-c", "sleep 2; echo main"]}},
+                {"targetNodes": "2", "containerOverrides": {"command": ["sh", "-c", "echo last; exit 3"]}},
             ],
         },
     )["jobId"]
     job = clients.wait_job(job_id, timeout=60)
-    assert job["status"] == "FAILED"
+    # The job ends with its main node: a worker's failure does not fail it.
+    assert job["status"] == "SUCCEEDED"
+    assert job["nodeProperties"]["numNodes"] == 3
     (last,) = batch.describe_jobs(jobs=[f"{job_id}#2"])["jobs"]
+    assert last["status"] == "FAILED"
     assert last["container"]["exitCode"] == 3
     assert "last" in log_of(clients, last)
     (first,) = batch.describe_jobs(jobs=[f"{job_id}#1"])["jobs"]
     assert first["status"] == "SUCCEEDED"
+
+
+def test_the_job_ends_with_its_main_node_and_stops_the_others(clients: Clients) -> None:
+    batch = clients.batch
+    jd = unique("mnp")
+    worker = node_range("1", "worker")
+    worker["container"]["command"] = ["sleep", "30"]
+    main = node_range("0", "main")
+    main["container"]["command"] = ["sh", "-c", "sleep 1; exit 5"]
+    batch.register_job_definition(
+        jobDefinitionName=jd,
+        type="multinode",
+        nodeProperties={"numNodes": 2, "mainNode": 0, "nodeRangeProperties": [main, worker]},
+    )
+    job_id = batch.submit_job(jobName="mnp-main", jobQueue="ec2-queue", jobDefinition=jd)["jobId"]
+    job = clients.wait_job(job_id, timeout=30)
+    assert job["status"] == "FAILED"
+    assert job["container"]["exitCode"] == 5
+    other = clients.wait_job(f"{job_id}#1", timeout=20)
+    assert other["status"] == "FAILED"
+    assert other["statusReason"] == "Main node exited"
 
 
 def test_a_running_multinode_job_shows_running_and_terminates_its_nodes(clients: Clients) -> None:
@@ -189,8 +215,8 @@ def test_list_jobs_multi_node_job_id_through_the_cli(
             "list-jobs",
             "--multi-node-job-id",
             job_id,
-            "--job-status",
-            "SUCCEEDED",
+            "--filters",
+            "name=JOB_NAME,values=cli-mnp",
         )["jobSummaryList"],
         20,
         "nodes listed",

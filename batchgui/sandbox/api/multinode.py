@@ -9,9 +9,11 @@ with its node range's vCPUs and memory, and started with its range's container a
 nodes other than the main one, `AWS_BATCH_JOB_MAIN_NODE_PRIVATE_IPV4_ADDRESS` (127.0.0.1: every node
 runs on this machine, so they reach each other on loopback; give each node its own port).
 
-What differs from AWS: nodes are placed one by one as room frees (AWS waits until all fit), and the
-job ends when every node has ended — SUCCEEDED if all succeeded — rather than when the main node
-exits. The job's status is shown from its nodes' (RUNNABLE, STARTING, RUNNING) while they run.
+The job ends with its main node (node_groups.py): its status, exit code and reason are the main
+node's, and the other nodes are stopped. While it runs, DescribeJobs shows its status from its
+nodes' (RUNNABLE, STARTING, RUNNING); its row stays PENDING, so ListJobs by status lists it as
+PENDING until it ends. What else differs from AWS: nodes are placed one by one as room frees (AWS
+waits until all of them fit).
 """
 
 from __future__ import annotations
@@ -212,6 +214,7 @@ def submit_multinode(ctx: Context, p: Json, jd: Json) -> Json:
             )
         conn.executemany(NODE_INSERT, rows)
         conn.execute(SUMMARY_INSERT, (job_id, num))
+    ctx.engine.node_groups.add(job_id)
     ctx.engine.wake()
     return {"jobArn": arn("job", job_id), "jobName": name, "jobId": job_id}
 
@@ -307,7 +310,11 @@ def describe_jobs(ctx: Context, p: Json) -> Json:
             job["nodeDetails"] = {"nodeIndex": index, "isMainNode": index == props["mainNode"]}
         elif job["jobId"] in parents:
             summary = (job.pop("arrayProperties", None) or {}).get("statusSummary") or {}
-            job.pop("container", None)
+            ended = {
+                k: v for k, v in (job.pop("container", None) or {}).items() if k in ("exitCode", "reason")
+            }
+            if ended:
+                job["container"] = ended  # the main node's
             if job["status"] == "PENDING":
                 for status in ("RUNNING", "STARTING", "RUNNABLE"):
                     if summary.get(status):
