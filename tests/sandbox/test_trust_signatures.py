@@ -339,7 +339,7 @@ class _BotocoreReference(SigV4Auth):
     def _normalize_url_path(self, path: str) -> str:
         if self._service == "s3":
             return path  # what S3SigV4Auth does
-        return str(super()._normalize_url_path(path))
+        return str(SigV4Auth._normalize_url_path(self, path))  # type: ignore[attr-defined]
 
 
 _PATH_TEXT = st.text(alphabet="abc/._-~%2F :+=&é", max_size=24)
