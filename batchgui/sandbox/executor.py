@@ -506,8 +506,16 @@ class Executor:
         if reason is not None:
             self._terminate(running, reason)
 
+    def _close_control(self) -> None:
+        """Our end of the launcher's socket; unsent messages' pipes' write ends are ours to close."""
+        if self._control is not None:
+            with contextlib.suppress(KeyError, ValueError):
+                self._selector.unregister(self._control)
+            self._control.close()
+            self._control = None
+        self._drop_outbox()
+
     def _drop_outbox(self) -> None:
-        """Messages never sent (the launcher is gone): their pipes' write ends are ours to close."""
         while self._outbox:
             _job_id, _payload, write_fd = self._outbox.popleft()
             with contextlib.suppress(OSError):
@@ -516,12 +524,7 @@ class Executor:
 
     def _launcher_gone(self) -> None:
         """The launcher died (it killed its jobs as it went, or the kernel did): they failed."""
-        if self._control is not None:
-            with contextlib.suppress(KeyError, ValueError):
-                self._selector.unregister(self._control)
-            self._control.close()
-            self._control = None
-        self._drop_outbox()
+        self._close_control()
         for job_id, running in list(self._running.items()):
             self._signal(running, signal.SIGKILL)
             running.stop_reason = running.stop_reason or LAUNCHER_GONE
@@ -644,12 +647,7 @@ class Executor:
         them off, reap them and exit."""
         for running in list(self._running.values()):
             self._signal(running, signal.SIGKILL)
-        if self._control is not None:
-            with contextlib.suppress(KeyError, ValueError):
-                self._selector.unregister(self._control)
-            self._control.close()
-            self._control = None
-        self._drop_outbox()
+        self._close_control()
         if self._launcher is not None:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self._launcher.wait(timeout=self._time_left())
