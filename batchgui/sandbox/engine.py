@@ -247,6 +247,10 @@ class Engine:
         now = time.monotonic()
         executor.enforce_deadlines(now)
         self._spawn_due(now)
+        if now - self._last_flush < self.settings.tick_s and not self._stop_event.is_set():
+            # At most one pass a tick: a burst of API calls (each wakes the engine) is one pass,
+            # not one pass (and one write transaction competing with the API's) per call.
+            return
         if (
             executor.has_events()
             or executor.has_logs()
@@ -266,7 +270,7 @@ class Engine:
         tick = self.settings.tick_s
         now = time.monotonic()
         if self._dirty or self.executor.has_events():
-            return 0.0 if now - self._last_flush >= tick else tick
+            return max(0.0, self._last_flush + tick - now)
         deadlines = [p.ready_at for p in self._placed.values()]
         deadlines += self.executor.deadlines()
         if self._next_transition is not None:

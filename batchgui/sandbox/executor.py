@@ -41,6 +41,7 @@ import sys
 import threading
 import time
 import uuid
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,7 @@ LAUNCHER_GONE = "Task stopped: the sandbox's job launcher stopped"
 MAX_LINE = 256 * 1024
 PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 LogEvents = dict[tuple[str, str], list[tuple[int, str]]]
+LAUNCHER = ("launcher", "")
 
 
 def python_executable(configured: str | None) -> str:
@@ -167,6 +169,8 @@ class Executor:
         self._launcher: subprocess.Popen[bytes] | None = None
         self._inbox = b""
         self._spawning: dict[str, _Pending] = {}
+        self._outbox: deque[tuple[str, bytes, int]] = deque()  # (job id, message, output pipe's write end)
+        self._want_write = False
         self._kill_after_spawn: dict[str, str] = {}
         self._running: dict[str, Running] = {}
         self._by_pid: dict[int, str] = {}
@@ -199,7 +203,8 @@ class Executor:
         finally:
             theirs.close()
         self._control = ours
-        self._selector.register(ours, selectors.EVENT_READ, ("launcher", ""))
+        self._selector.register(ours, selectors.EVENT_READ, LAUNCHER)
+        self._want_write = False
         log.info("sandbox jobs run with isolation: %s", self.isolation)
 
     # ---- the engine's view ----------------------------------------------------------------------
@@ -230,7 +235,10 @@ class Executor:
             elif kind == "out":
                 self._read_output(job_id)
             elif kind == "launcher":
-                self._read_launcher()
+                if _mask & selectors.EVENT_WRITE:
+                    self._flush_outbox()
+                if _mask & selectors.EVENT_READ:
+                    self._read_launcher()
 
     def busy(self) -> int:
         """Processes running or starting."""
@@ -393,17 +401,7 @@ class Executor:
                 FileNotFoundError(errno.ENOENT, "no command given and the sandbox has no image entrypoint"),
             )
             return
-        try:
-            try:
-                request.workdir.mkdir()
-            except FileNotFoundError:
-                request.workdir.parent.mkdir(parents=True, exist_ok=True)
-                request.workdir.mkdir()
-            except FileExistsError:
-                pass
-        except OSError as exc:
-            self._cannot_start(request, asked, exc)
-            return
+        # The launcher makes the work dir (a mkdir took milliseconds here, on the engine's thread).
         message: dict[str, Any] = {
             "op": "spawn",
             "id": job_id,
@@ -414,18 +412,43 @@ class Executor:
         if self._bwrap is not None:
             message["argv"] = [*bwrap_prefix(self._bwrap, request.workdir, self._roots), *request.argv]
             message["command"] = request.argv
-        read_fd, write_fd = os.pipe()
-        try:
-            if self._control is None:
-                raise OSError(errno.EPIPE, "the job launcher is not running")
-            socket.send_fds(self._control, [json.dumps(message).encode()], [write_fd])
-        except OSError as exc:
-            os.close(read_fd)
-            self._cannot_start(request, asked, exc)
+        if self._control is None:
+            self._cannot_start(request, asked, OSError(errno.EPIPE, "the job launcher is not running"))
             return
-        finally:
-            os.close(write_fd)
+        read_fd, write_fd = os.pipe()
         self._spawning[job_id] = _Pending(request, read_fd, asked)
+        # Never wait for the launcher here (the engine's one thread would stall with it): what
+        # does not fit in the socket now is sent when it is writable again (wait()).
+        self._outbox.append((job_id, json.dumps(message).encode(), write_fd))
+        self._flush_outbox()
+
+    def _flush_outbox(self) -> None:
+        while self._outbox:
+            job_id, payload, write_fd = self._outbox[0]
+            try:
+                if self._control is None:
+                    raise OSError(errno.EPIPE, "the job launcher is not running")
+                socket.send_fds(self._control, [payload], [write_fd], socket.MSG_DONTWAIT)
+            except BlockingIOError:
+                if not self._want_write and self._control is not None:
+                    self._want_write = True
+                    self._selector.modify(
+                        self._control, selectors.EVENT_READ | selectors.EVENT_WRITE, LAUNCHER
+                    )
+                return
+            except OSError as exc:
+                self._outbox.popleft()
+                os.close(write_fd)
+                pending = self._spawning.pop(job_id, None)
+                if pending is not None:
+                    os.close(pending.read_fd)
+                    self._cannot_start(pending.request, pending.asked_ms, exc)
+                continue
+            self._outbox.popleft()
+            os.close(write_fd)
+        if self._want_write and self._control is not None:
+            self._want_write = False
+            self._selector.modify(self._control, selectors.EVENT_READ, LAUNCHER)
 
     def _cannot_start(self, request: SpawnRequest, asked_ms: int, exc: OSError) -> None:
         what = request.argv[0] if request.argv else "(none)"
@@ -494,13 +517,25 @@ class Executor:
         if reason is not None:
             self._terminate(running, reason)
 
-    def _launcher_gone(self) -> None:
-        """The launcher died (it killed its jobs as it went, or the kernel did): they failed."""
+    def _close_control(self) -> None:
+        """Our end of the launcher's socket; unsent messages' pipes' write ends are ours to close."""
         if self._control is not None:
             with contextlib.suppress(KeyError, ValueError):
                 self._selector.unregister(self._control)
             self._control.close()
             self._control = None
+        self._drop_outbox()
+
+    def _drop_outbox(self) -> None:
+        while self._outbox:
+            _job_id, _payload, write_fd = self._outbox.popleft()
+            with contextlib.suppress(OSError):
+                os.close(write_fd)
+        self._want_write = False
+
+    def _launcher_gone(self) -> None:
+        """The launcher died (it killed its jobs as it went, or the kernel did): they failed."""
+        self._close_control()
         for job_id, running in list(self._running.items()):
             self._signal(running, signal.SIGKILL)
             running.stop_reason = running.stop_reason or LAUNCHER_GONE
@@ -624,11 +659,7 @@ class Executor:
         them off, reap them and exit."""
         for running in list(self._running.values()):
             self._signal(running, signal.SIGKILL)
-        if self._control is not None:
-            with contextlib.suppress(KeyError, ValueError):
-                self._selector.unregister(self._control)
-            self._control.close()
-            self._control = None
+        self._close_control()
         if self._launcher is not None:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self._launcher.wait(timeout=self._time_left())

@@ -86,6 +86,20 @@ def uncovered(roots: list[str]) -> list[str]:
 
 def bwrap_prefix(bwrap: str, workdir: Path, roots: list[str]) -> list[str]:
     """bubblewrap's arguments for one job: read-only system and Python, writable work dir, private /tmp."""
+    return [
+        *_bwrap_common(bwrap, tuple(roots)),
+        "--bind",
+        str(workdir),
+        str(workdir),
+        "--chdir",
+        str(workdir),
+        "--",
+    ]
+
+
+@functools.cache
+def _bwrap_common(bwrap: str, roots: tuple[str, ...]) -> tuple[str, ...]:
+    """What every job's bubblewrap arguments share (computed once: it stats each directory)."""
     args = [
         bwrap,
         "--die-with-parent",
@@ -98,7 +112,6 @@ def bwrap_prefix(bwrap: str, workdir: Path, roots: list[str]) -> list[str]:
         "/tmp",
     ]
     args += _system_binds()
-    for root in uncovered(roots):
+    for root in uncovered(list(roots)):
         args += ["--ro-bind", root, root]
-    args += ["--bind", str(workdir), str(workdir), "--chdir", str(workdir), "--"]
-    return args
+    return tuple(args)

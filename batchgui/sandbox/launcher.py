@@ -12,7 +12,8 @@ with its launcher: --die-with-parent); should both die at once, the next start k
 
 Protocol (SOCK_SEQPACKET, one JSON object per message):
 - sandbox -> launcher: {"op": "spawn", "id", "argv", "env", "cwd"} with the write end of the job's
-  output pipe attached (SCM_RIGHTS); argv[0] is looked up on the job's PATH.
+  output pipe attached (SCM_RIGHTS); the launcher makes the work dir `cwd`, and argv[0] is looked
+  up on the job's PATH. Up to SPAWNERS jobs are started at once, on threads.
 - launcher -> sandbox: {"op": "started", "id", "pid", "start"} (`start`: the process's start time
   from /proc/PID/stat, so a reused pid is never taken for the job), {"op": "failed", "id", "errno",
   "error"}, {"op": "exit", "pid", "status"} (`status` as subprocess's returncode: -N for signal N).
@@ -28,6 +29,7 @@ import contextlib
 import errno
 import json
 import os
+import queue
 import selectors
 import shutil
 import signal
@@ -36,10 +38,17 @@ import subprocess
 import sys
 import time
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 MAX_MESSAGE = 1 << 20
+# Jobs started at once: a start waits until the new process has called exec (vfork), and under
+# bubblewrap that exec is a whole sandbox's set-up, so starting one job after another capped the
+# dispatch rate at what one start takes.
+SPAWNERS = 4
+# An exit reaped before its start was recorded is kept this long (seconds) for the start to claim.
+EARLY_EXIT_KEEP_S = 30.0
 
 
 def resolve(argv0: str, env: dict[str, str], cwd: str) -> str | None:
@@ -50,17 +59,34 @@ def resolve(argv0: str, env: dict[str, str], cwd: str) -> str | None:
     return shutil.which(argv0, path=env.get("PATH", os.defpath))
 
 
+def make_workdir(path: str) -> None:
+    """The job attempt's work directory (and the jobs folder above it, the first time)."""
+    try:
+        os.mkdir(path)
+    except FileNotFoundError:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        os.mkdir(path)
+    except FileExistsError:
+        pass
+
+
 class Launcher:
     def __init__(self, control: socket.socket) -> None:
         self.control = control
         self.control.setblocking(False)
         self.children: dict[int, subprocess.Popen[bytes]] = {}
+        self.early_exits: dict[int, tuple[int, float]] = {}  # pid -> (status, when reaped)
         self.outbox: deque[bytes] = deque()
         self.selector = selectors.DefaultSelector()
-        self.wakeup_r, wakeup_w = os.pipe()
+        self.wakeup_r, self.wakeup_w = os.pipe()
         os.set_blocking(self.wakeup_r, False)
-        os.set_blocking(wakeup_w, False)
-        signal.set_wakeup_fd(wakeup_w)
+        os.set_blocking(self.wakeup_w, False)
+        signal.set_wakeup_fd(self.wakeup_w)
+        self.spawners = ThreadPoolExecutor(SPAWNERS, thread_name_prefix="spawn")
+        # (request id, the started process or None, the message for the sandbox), from the spawners.
+        self.spawned: queue.SimpleQueue[tuple[subprocess.Popen[bytes] | None, dict[str, Any]]] = (
+            queue.SimpleQueue()
+        )
         signal.signal(signal.SIGCHLD, lambda *_: None)
         signal.signal(signal.SIGTERM, lambda *_: None)  # handled through the wakeup fd
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the sandbox's to handle
@@ -78,6 +104,7 @@ class Launcher:
                     self._flush()
                 elif key.data == "signal":
                     self._on_signal()
+            self._take_spawned()
             self._reap()
         self.shutdown()
 
@@ -101,23 +128,73 @@ class Launcher:
                 self.running = False
                 return
             request = json.loads(message)
-            try:
-                if request.get("op") == "spawn" and fds:
-                    self._spawn(request, fds[0])
-            finally:
+            if request.get("op") == "spawn" and fds:
+                self.spawners.submit(self._spawn_closing, request, fds)
+            else:
                 for fd in fds:
                     os.close(fd)
+
+    def _spawn_closing(self, request: dict[str, Any], fds: list[int]) -> None:
+        """On a spawner thread: start the job, hand the result to the main loop, wake it."""
+        try:
+            self._spawn(request, fds[0])
+        except BaseException as exc:  # never lose a request: the sandbox waits for its answer
+            self._started(None, {"op": "failed", "id": request.get("id"), "errno": 0, "error": str(exc)})
+        finally:
+            for fd in fds:
+                os.close(fd)
+
+    def _started(self, proc: subprocess.Popen[bytes] | None, message: dict[str, Any]) -> None:
+        self.spawned.put((proc, message))
+        with contextlib.suppress(BlockingIOError, OSError):
+            os.write(self.wakeup_w, b"\0")  # not a signal number: only wakes the loop
+
+    def _take_spawned(self) -> None:
+        """Record started jobs (main thread), then send any exit reaped before its start."""
+        now = time.monotonic()
+        while True:
+            try:
+                proc, message = self.spawned.get_nowait()
+            except queue.Empty:
+                break
+            self._send(message)
+            if proc is None:
+                continue
+            early = self.early_exits.pop(proc.pid, None)
+            if early is not None:
+                proc.returncode = early[0]
+                self._send({"op": "exit", "pid": proc.pid, "status": early[0]})
+            else:
+                self.children[proc.pid] = proc
+        for pid, (_status, when) in list(self.early_exits.items()):
+            if now - when > EARLY_EXIT_KEEP_S:  # an exec that failed: Popen reaped it and raised
+                del self.early_exits[pid]
 
     def _spawn(self, request: dict[str, Any], out_fd: int) -> None:
         argv = [str(a) for a in request["argv"]]
         env = {str(k): str(v) for k, v in request["env"].items()}
         cwd = str(request["cwd"])
+        try:
+            make_workdir(cwd)
+        except OSError as exc:
+            self._started(
+                None,
+                {
+                    "op": "failed",
+                    "id": request["id"],
+                    "errno": exc.errno or 0,
+                    "error": exc.strerror or str(exc),
+                },
+            )
+            return
         # With a sandbox wrapper (bwrap) in front, check the job's own command here, so a missing
         # one is reported the same way with or without the wrapper.
         command = request.get("command") or argv
         executable = resolve(str(command[0]), env, cwd) if command else None
         if executable is None:
-            self._send({"op": "failed", "id": request["id"], "errno": errno.ENOENT, "error": "not found"})
+            self._started(
+                None, {"op": "failed", "id": request["id"], "errno": errno.ENOENT, "error": "not found"}
+            )
             return
         program = argv[0] if request.get("command") else executable
         try:
@@ -135,17 +212,27 @@ class Launcher:
             )
         except OSError as exc:
             error = {"errno": exc.errno or 0, "error": exc.strerror or str(exc)}
-            self._send({"op": "failed", "id": request["id"], **error})
+            self._started(None, {"op": "failed", "id": request["id"], **error})
             return
-        self.children[proc.pid] = proc
-        self._send({"op": "started", "id": request["id"], "pid": proc.pid, "start": start_time(proc.pid)})
+        message = {"op": "started", "id": request["id"], "pid": proc.pid, "start": start_time(proc.pid)}
+        self._started(proc, message)
 
     def _reap(self) -> None:
-        for pid, proc in list(self.children.items()):
-            status = proc.poll()
-            if status is not None:
-                del self.children[pid]
-                self._send({"op": "exit", "pid": pid, "status": status})
+        """Every child that has exited, one waitpid each (not one poll per running job)."""
+        while True:
+            try:
+                pid, wait_status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            status = os.waitstatus_to_exitcode(wait_status)  # as Popen.returncode: -N for signal N
+            proc = self.children.pop(pid, None)
+            if proc is None:  # its start is still on the way from a spawner thread
+                self.early_exits[pid] = (status, time.monotonic())
+                continue
+            proc.returncode = status
+            self._send({"op": "exit", "pid": pid, "status": status})
 
     def _send(self, message: dict[str, Any]) -> None:
         self.outbox.append(json.dumps(message).encode())
@@ -167,6 +254,8 @@ class Launcher:
 
     def shutdown(self) -> None:
         """Kill every job's process group, wait for them (briefly), and leave."""
+        self.spawners.shutdown(wait=True, cancel_futures=True)
+        self._take_spawned()
         for pid in list(self.children):
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(pid, signal.SIGKILL)

@@ -297,12 +297,7 @@ class LogsApi:
         with self.store.read() as conn:
             sid = self._stream_id(conn, group, p["logStreamName"])
             args: list[Any] = [sid]
-            if "startTime" in p:
-                where.append(sql.EVENT_FROM.format(alias=""))
-                args.append(p["startTime"])
-            if "endTime" in p:
-                where.append(sql.EVENT_BEFORE)
-                args.append(p["endTime"])
+            _time_terms(p, where, args, sql.EVENT_FROM.format(alias=""), sql.EVENT_BEFORE)
             forward = bool(p.get("startFromHead", False))
             anchor: int | None = None
             if token:
@@ -352,12 +347,7 @@ class LogsApi:
                 "InvalidParameterException", "Specify logStreamNames or logStreamNamePrefix, not both"
             )
         where, args = _stream_terms(p, "s.name")
-        if "startTime" in p:
-            where.append(sql.EVENT_FROM.format(alias="e."))
-            args.append(p["startTime"])
-        if "endTime" in p:
-            where.append(sql.EVENT_UNTIL)
-            args.append(p["endTime"])
+        _time_terms(p, where, args, sql.EVENT_FROM.format(alias="e."), sql.EVENT_UNTIL)
         if "nextToken" in p:
             ts, eid = _untoken(p["nextToken"])
             where.append(sql.EVENT_AFTER_POSITION)
@@ -383,6 +373,14 @@ class LogsApi:
             last = rows[limit - 1]
             out["nextToken"] = _token([last[1], last[0]])
         return out
+
+
+def _time_terms(p: Json, where: list[str], args: list[Any], from_term: str, end_term: str) -> None:
+    """The startTime / endTime terms of GetLogEvents and FilterLogEvents (their end differs)."""
+    for key, term in (("startTime", from_term), ("endTime", end_term)):
+        if key in p:
+            where.append(term)
+            args.append(p[key])
 
 
 def _prefix_term(p: Json, key: str, column: str) -> tuple[list[str], list[Any]]:

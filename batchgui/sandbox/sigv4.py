@@ -1,8 +1,10 @@
 """SigV4 verification for the sandbox's front door.
 
 Every request must be signed with the sandbox's own access key and secret. The signature is
-recomputed with botocore's own signer (`SigV4Auth`: canonical request, string to sign, signing key)
-from the request exactly as it arrived, then compared in constant time. Both forms are accepted:
+recomputed from the request exactly as it arrived, the way botocore's signer (`SigV4Auth`) builds
+it (canonical request, string to sign, signing key; a test compares the two), then compared in
+constant time. The part that does not depend on the body is computed once per request, and the
+day's signing key once per day. Both forms are accepted:
 the `Authorization: AWS4-HMAC-SHA256 ...` header and S3 presigned URLs (`X-Amz-Signature` in the
 query). Checked besides the signature: the access key, the date in the credential scope, and a
 15-minute clock skew (or the presigned URL's expiry).
@@ -19,6 +21,7 @@ declares the hash) is checked by `authenticate` before the body is read.
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import hmac
 from collections.abc import Mapping
@@ -26,8 +29,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.utils import normalize_url_path
 
@@ -86,39 +87,37 @@ class _Parsed:
     timestamp: str
 
 
-class _Verifier(SigV4Auth):
-    """botocore's SigV4 signer, fed the signed header names and payload hash from the request."""
+@functools.lru_cache(maxsize=64)
+def signing_key(secret_key: str, date: str, region: str, service: str) -> bytes:
+    """SigV4's derived key for one day, region and service (the same all day: computed once)."""
+    return _hmac(_hmac(_hmac(_hmac(("AWS4" + secret_key).encode(), date), region), service), "aws4_request")
 
-    def __init__(
-        self,
-        credentials: Credentials,
-        service: str,
-        region: str,
-        headers: list[tuple[str, str]],
-        payload_hash: str,
-    ) -> None:
-        super().__init__(credentials, service, region)
-        self._signed = headers
-        self._service = service
-        self._payload_hash = payload_hash
 
-    def headers_to_sign(self, request: AWSRequest) -> Any:
-        from botocore.compat import HTTPHeaders
+@functools.lru_cache(maxsize=512)
+def _canonical_target(service: str, url: str) -> tuple[str, str]:
+    """(canonical path, canonical query) of a URL; the JSON APIs send the same few again and again."""
+    parts = urlsplit(url)
+    path = parts.path if service == "s3" else quote(normalize_url_path(parts.path), safe="/~")
+    query = ""
+    if parts.query:
+        pairs = sorted(pair.partition("=")[::2] for pair in parts.query.split("&"))
+        query = "&".join(f"{key}={value}" for key, value in pairs)
+    return path, query
 
-        header_map = HTTPHeaders()
-        for name, value in self._signed:
-            header_map[name] = value
-        return header_map
 
-    def payload(self, request: AWSRequest) -> str:
-        return self._payload_hash
+def canonical_request_head(method: str, url: str, service: str, headers: list[tuple[str, str]]) -> str:
+    """The canonical request up to (not including) its payload hash, as botocore's SigV4Auth
+    builds it (`canonical_request`): method, path, sorted query, signed headers and their names.
 
-    def _normalize_url_path(self, path: str) -> str:
-        if self._service == "s3":
-            # S3 signs the path as sent (botocore's S3SigV4Auth does not normalise it).
-            return path
-        # What botocore's SigV4Auth._normalize_url_path does for every other service.
-        return quote(normalize_url_path(path), safe="/~")
+    S3 signs the path as sent (botocore's S3SigV4Auth does not normalise it); every other service
+    signs botocore's normalised, quoted path. tests/sandbox/test_trust_signatures.py checks this
+    against botocore's own signer.
+    """
+    path, query = _canonical_target(service, url)
+    names = sorted({name for name, _ in headers})
+    lines = [f"{name}:{','.join(' '.join(v.split()) for n, v in headers if n == name)}" for name in names]
+    signed = ";".join(sorted({name.lower().strip() for name, _ in headers}))
+    return "\n".join((method.upper(), path, query, "\n".join(lines) + "\n", signed)) + "\n"
 
 
 def _parse_authorization(header: str) -> _Parsed:
@@ -464,22 +463,17 @@ def authenticate(
     if canonical_query:
         url += "?" + canonical_query
     method = str(environ.get("REQUEST_METHOD", "GET"))
-    credentials = Credentials(access_key, secret_key)
+    head = canonical_request_head(method, url, parsed.service, headers)
+    day_key = signing_key(secret_key, parsed.date, parsed.region, parsed.service)
+    scope = f"{parsed.date}/{parsed.region}/{parsed.service}/aws4_request"
+    sts_head = f"{ALGORITHM}\n{parsed.timestamp}\n{scope}\n"
 
     def expected(payload_hash: str) -> str:
         # The payload hash is passed in, never read from the request's headers: an unsigned
         # X-Amz-Content-SHA256 must not stand in for the body.
-        request = AWSRequest(method=method, url=url, headers={})
-        request.context["timestamp"] = parsed.timestamp
-        signer = _Verifier(credentials, parsed.service, parsed.region, headers, payload_hash)
-        canonical = signer.canonical_request(request)
-        return str(signer.signature(signer.string_to_sign(request, canonical), request))
+        canonical = hashlib.sha256((head + payload_hash).encode()).hexdigest()
+        return hmac.new(day_key, (sts_head + canonical).encode(), hashlib.sha256).hexdigest()
 
-    signing_key = _hmac(
-        _hmac(_hmac(_hmac(("AWS4" + secret_key).encode(), parsed.date), parsed.region), parsed.service),
-        "aws4_request",
-    )
-    scope = f"{parsed.date}/{parsed.region}/{parsed.service}/aws4_request"
     return Pending(
         service=parsed.service,
         region=parsed.region,
@@ -489,7 +483,7 @@ def authenticate(
         before_body=before_body,
         expected=expected,
         signature=parsed.signature,
-        chunk_context=(signing_key, parsed.timestamp, scope),
+        chunk_context=(day_key, parsed.timestamp, scope),
     )
 
 

@@ -18,6 +18,8 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from batchgui.sandbox import RunningSandbox
 from tests.sandbox.conftest import Clients
@@ -311,3 +313,74 @@ def test_aws_cli_copies_a_20_mb_file(sandbox: RunningSandbox, clients: Clients, 
     )
     stored = clients.s3.get_object(Bucket="batchgui-demo", Key="uploads/twenty.bin")["Body"].read()
     assert stored == source.read_bytes()
+
+
+# ---- the sandbox's own canonical request is botocore's, byte for byte ------------------------------
+class _BotocoreReference(SigV4Auth):
+    """botocore's signer fed the signed headers and payload hash as the sandbox reads them."""
+
+    def __init__(self, service: str, headers: list[tuple[str, str]], payload_hash: str) -> None:
+        super().__init__(Credentials("AKIDEXAMPLE", "secret/EXAMPLE+key"), service, "us-east-1")
+        self._signed = headers
+        self._service = service
+        self._payload_hash = payload_hash
+
+    def headers_to_sign(self, request: AWSRequest) -> Any:
+        from botocore.compat import HTTPHeaders
+
+        header_map = HTTPHeaders()
+        for name, value in self._signed:
+            header_map[name] = value
+        return header_map
+
+    def payload(self, request: AWSRequest) -> str:
+        return self._payload_hash
+
+    def _normalize_url_path(self, path: str) -> str:
+        if self._service == "s3":
+            return path  # what S3SigV4Auth does
+        return str(SigV4Auth._normalize_url_path(self, path))  # type: ignore[attr-defined]
+
+
+_PATH_TEXT = st.text(alphabet="abc/._-~%2F :+=&é", max_size=24)
+_QUERY = st.lists(
+    st.tuples(st.text(alphabet="abXY-_%20.", max_size=5), st.text(alphabet="ab12%2F=-", max_size=5)),
+    max_size=4,
+)
+_HEADERS = st.lists(
+    st.tuples(
+        st.sampled_from(["host", "x-amz-date", "x-amz-target", "content-type", "x-amz-content-sha256"]),
+        st.text(alphabet="ab1 \t;,:/.-", max_size=12),
+    ),
+    min_size=1,
+    max_size=6,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    method=st.sampled_from(["GET", "post", "PUT", "DELETE"]),
+    service=st.sampled_from(["batch", "logs", "s3", "dynamodb"]),
+    path=_PATH_TEXT,
+    query=_QUERY,
+    headers=_HEADERS,
+)
+def test_the_canonical_request_and_signature_are_botocores(
+    method: str, service: str, path: str, query: list[tuple[str, str]], headers: list[tuple[str, str]]
+) -> None:
+    from batchgui.sandbox import sigv4
+
+    url = "http://127.0.0.1:8080/" + path
+    if query:
+        url += "?" + "&".join(f"{k}={v}" for k, v in query)
+    payload_hash = hashlib.sha256(path.encode()).hexdigest()
+    reference = _BotocoreReference(service, headers, payload_hash)
+    request = AWSRequest(method=method, url=url, headers={})
+    request.context["timestamp"] = "20261202T010203Z"
+    canonical = reference.canonical_request(request)
+    assert sigv4.canonical_request_head(method, url, service, headers) + payload_hash == canonical
+
+    key = sigv4.signing_key("secret/EXAMPLE+key", "20261202", "us-east-1", service)
+    string_to_sign = reference.string_to_sign(request, canonical)
+    ours = hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest()
+    assert ours == reference.signature(string_to_sign, request)

@@ -147,6 +147,27 @@ def live_rows(conn: sqlite3.Connection, query: str) -> list[Json]:
     return [json.loads(d) for (d,) in conn.execute(query)]
 
 
+Lookup = Callable[[sqlite3.Connection, str, bool], "Json | None"]
+
+
+def describe_named(ctx: Context, p: Json, key: str, lookup: Lookup, live_query: str) -> Json:
+    """DescribeComputeEnvironments / DescribeJobQueues: the ones named in `p[key]` (DELETED ones
+    too, unknown names left out, no paging), else every live one by name, paged."""
+    refs = p.get(key)
+    with ctx.store.read() as conn:
+        if refs:
+            return {key: [item for ref in refs if (item := lookup(conn, ref, True)) is not None]}
+        rows = live_rows(conn, live_query)
+    return page(rows, p, key, default_max=100)
+
+
+def existing(item: Json | None, what: str, ref: str) -> Json:
+    """`item`, or Batch's ClientException for a `what` (e.g. "Job queue") named `ref` that is not there."""
+    if item is None:
+        raise ClientError(f"{what} {ref} does not exist")
+    return item
+
+
 def container_resources(container: Json) -> tuple[float, int]:
     """(vCPUs, memory MiB) a container asks for, from resourceRequirements or the legacy fields."""
     vcpus = float(container.get("vcpus") or 0)

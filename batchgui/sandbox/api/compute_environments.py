@@ -19,9 +19,10 @@ from batchgui.sandbox.api.common import (
     ce_row,
     check_resource_name,
     check_state,
+    describe_named,
     dumps,
+    existing,
     live_rows,
-    page,
 )
 from batchgui.sandbox.settings import ACCOUNT_ID, REGION
 
@@ -133,9 +134,7 @@ def check_resources(r: Json, old: Json | None = None) -> Json:
 def update_compute_environment(ctx: Context, p: Json) -> Json:
     ref = p["computeEnvironment"]
     with ctx.store.write() as conn:
-        ce = ce_row(conn, ref)
-        if ce is None:
-            raise ClientError(f"Compute environment {ref} does not exist")
+        ce = existing(ce_row(conn, ref), "Compute environment", ref)
         if ce["status"] in ("CREATING", "DELETING"):
             raise ClientError(
                 f"Cannot update compute environment {ce['computeEnvironmentName']} in status {ce['status']}"
@@ -169,9 +168,7 @@ def update_compute_environment(ctx: Context, p: Json) -> Json:
 def delete_compute_environment(ctx: Context, p: Json) -> Json:
     ref = p["computeEnvironment"]
     with ctx.store.write() as conn:
-        ce = ce_row(conn, ref)
-        if ce is None:
-            raise ClientError(f"Compute environment {ref} does not exist")
+        ce = existing(ce_row(conn, ref), "Compute environment", ref)
         if ce["state"] == "ENABLED":
             raise ClientError(
                 f"Cannot delete compute environment {ce['computeEnvironmentName']}: it is ENABLED; "
@@ -193,13 +190,7 @@ def delete_compute_environment(ctx: Context, p: Json) -> Json:
 
 
 def describe_compute_environments(ctx: Context, p: Json) -> Json:
-    names = p.get("computeEnvironments")
-    with ctx.store.read() as conn:
-        if names:
-            items = [ce for ref in names if (ce := ce_row(conn, ref, include_deleted=True)) is not None]
-            return {"computeEnvironments": items}
-        rows = live_rows(conn, sql.CES_LIVE_BY_NAME)
-    return page(rows, p, "computeEnvironments", default_max=100)
+    return describe_named(ctx, p, "computeEnvironments", ce_row, sql.CES_LIVE_BY_NAME)
 
 
 def save_ce(conn: sqlite3.Connection, ce: Json, transition_at: float | None) -> None:

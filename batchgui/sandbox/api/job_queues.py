@@ -16,9 +16,9 @@ from batchgui.sandbox.api.common import (
     ce_row,
     check_resource_name,
     check_state,
+    describe_named,
     dumps,
-    live_rows,
-    page,
+    existing,
     queue_row,
 )
 
@@ -115,9 +115,7 @@ def create_job_queue(ctx: Context, p: Json) -> Json:
 def update_job_queue(ctx: Context, p: Json) -> Json:
     ref = p["jobQueue"]
     with ctx.store.write() as conn:
-        q = queue_row(conn, ref)
-        if q is None:
-            raise ClientError(f"Job queue {ref} does not exist")
+        q = existing(queue_row(conn, ref), "Job queue", ref)
         if q["status"] in ("CREATING", "DELETING"):
             raise ClientError(f"Cannot update job queue {q['jobQueueName']} in status {q['status']}")
         if "state" in p:
@@ -143,9 +141,7 @@ def update_job_queue(ctx: Context, p: Json) -> Json:
 def delete_job_queue(ctx: Context, p: Json) -> Json:
     ref = p["jobQueue"]
     with ctx.store.write() as conn:
-        q = queue_row(conn, ref)
-        if q is None:
-            raise ClientError(f"Job queue {ref} does not exist")
+        q = existing(queue_row(conn, ref), "Job queue", ref)
         if q["state"] == "ENABLED":
             raise ClientError(
                 f"Cannot delete job queue {q['jobQueueName']}: it is ENABLED; disable it first "
@@ -159,12 +155,7 @@ def delete_job_queue(ctx: Context, p: Json) -> Json:
 
 
 def describe_job_queues(ctx: Context, p: Json) -> Json:
-    names = p.get("jobQueues")
-    with ctx.store.read() as conn:
-        if names:
-            return {"jobQueues": [q for ref in names if (q := queue_row(conn, ref, True)) is not None]}
-        rows = live_rows(conn, sql.QUEUES_LIVE_BY_NAME)
-    return page(rows, p, "jobQueues", default_max=100)
+    return describe_named(ctx, p, "jobQueues", queue_row, sql.QUEUES_LIVE_BY_NAME)
 
 
 def save_queue(conn: sqlite3.Connection, q: Json, transition_at: float | None) -> None:
