@@ -468,6 +468,7 @@ class JobMonitor(BoundService):
         await self._poll_arrays(poll, backend)
         if not baselined:
             self._baseline_ms = poll_ms
+            self.store.counting_since_ms = poll_ms - skew_ms
         self._last_poll_ms = poll_ms
         sample = await self._run(
             partial(

@@ -105,6 +105,12 @@ def _child_page(  # noqa: PLR0917 - run through the runner, which passes argumen
     return pairs, [s for s in filled if known.get(s.job_id) != s], token
 
 
+def _ended(summary: Mapping[str, int]) -> int:
+    """Children a statusSummary counts as SUCCEEDED or FAILED (an ended parent is described until
+    its summary says all of them, so the last children to finish are counted too)."""
+    return summary.get(JobStatus.SUCCEEDED.value, 0) + summary.get(JobStatus.FAILED.value, 0)
+
+
 class JobStore(BoundService):
     def __init__(
         self,
@@ -134,6 +140,9 @@ class JobStore(BoundService):
         self._resources: dict[str, Resources] = {}
         self._expanded: set[str] = set()
         self._events: dict[str, ArrayEvents] = {}
+        # Arrays created from this time on (epoch ms) count every child that ends: set by the poller
+        # once it has its baseline.
+        self.counting_since_ms: float | None = None
 
     def set_rate(self, requests_per_s: float) -> None:
         """The preference changed: a new budget at that rate (everything shares it)."""
@@ -272,8 +281,11 @@ class JobStore(BoundService):
             raw = (job.get("arrayProperties") or {}).get("statusSummary")
             if isinstance(raw, Mapping) and raw:
                 counts = {str(k): int(v) for k, v in raw.items()}
-                if array.summary is not None:
-                    succeeded, failed = summary_deltas(array.summary, counts)
+                before = array.summary
+                if before is None and self._new_since(summary):
+                    before = {}  # created while counting: its first children to end count too
+                if before is not None:
+                    succeeded, failed = summary_deltas(before, counts)
                     if succeeded or failed:
                         events = self._events.setdefault(array.queue, ArrayEvents())
                         events.succeeded += succeeded
@@ -284,6 +296,10 @@ class JobStore(BoundService):
                 array.leaving.update(array.active)
                 array.active.clear()
         return summary
+
+    def _new_since(self, job: JobSummary) -> bool:
+        since = self.counting_since_ms
+        return since is not None and job.created_at is not None and job.created_at >= since
 
     def take_events(self) -> dict[str, ArrayEvents]:
         """Children finished per queue since the last call (the monitor's throughput)."""
@@ -333,7 +349,10 @@ class JobStore(BoundService):
         wanted = [
             job_id
             for job_id, array in self._arrays.items()
-            if (job_id in jobs and not jobs[job_id].status.is_terminal) or array.active or array.leaving
+            if (job_id in jobs and not jobs[job_id].status.is_terminal)
+            or array.active
+            or array.leaving
+            or (array.summary is not None and _ended(array.summary) < array.size)
         ]
         wanted += [job_id for job_id in self._expanded if job_id not in wanted and job_id in self._arrays]
         if not wanted:
