@@ -25,7 +25,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from batchgui.aws.batch import DESCRIBE_JOBS_MAX, BatchGateway, chunks
+from batchgui.aws.batch import DESCRIBE_JOBS_MAX, LIST_JOBS_PAGE, BatchGateway, chunks
 from batchgui.domain.batch import JobStatus, JobSummary
 from batchgui.domain.job_detail import JobDetail
 from batchgui.domain.job_resources import resources_from_description
@@ -44,6 +44,7 @@ from batchgui.services.runner import Runner
 
 DEFAULT_REQUESTS_PER_S = 10.0
 ACTIVE: tuple[JobStatus, ...] = JobStatus.active()
+FIRST_PAGE = 100
 # A budgeted call: `await call(fn, *args)` takes a token, counts the request and runs `fn` on a worker.
 Call = Callable[..., Awaitable[Any]]
 Listener = Callable[["JobChanges"], None]
@@ -96,10 +97,11 @@ def _child_page(  # noqa: PLR0917 - run through the runner, which passes argumen
     token: str | None,
     queue: str,
     known: Mapping[str, JobSummary],
+    page_size: int = LIST_JOBS_PAGE,
 ) -> tuple[list[tuple[str, str]], list[JobSummary], str | None]:
     """One page of an array's children in one status: (id, status) pairs and the changed summaries
     (children's ListJobs rows do not name the queue: they get their parent's)."""
-    summaries, token = gateway.list_array_children_page(parent, status, token)
+    summaries, token = gateway.list_array_children_page(parent, status, token, page_size)
     filled = [replace(s, queue=queue) if not s.queue else s for s in summaries]
     pairs = [(s.job_id, s.status.value) for s in filled]
     return pairs, [s for s in filled if known.get(s.job_id) != s], token
@@ -454,10 +456,14 @@ class JobStore(BoundService):
 
         async def chain(status: JobStatus) -> None:
             token: str | None = None
+            # A short first page: the first children are painted after a quick answer, the rest
+            # come 1,000 at a time.
+            size = FIRST_PAGE
             while True:
                 _pairs, changed, token = await self._take(
-                    _child_page, gateway, array_job_id, status, token, queue, {}
+                    _child_page, gateway, array_job_id, status, token, queue, {}, size
                 )
+                size = LIST_JOBS_PAGE
                 listed.update(j.job_id for j in changed)
                 self.put(changed)
                 if on_page is not None and changed:
