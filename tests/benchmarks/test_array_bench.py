@@ -36,6 +36,7 @@ from batchgui.domain.metrics import Sample
 from batchgui.services.job_monitor import JobMonitor
 from batchgui.ui.jobs.panel import JobsPanel
 from tests.benchmarks.results import RESULTS_PATH, record
+from tests.support import fargate_queues
 
 QUEUES = 5
 ARRAYS = 10
@@ -93,33 +94,8 @@ def client_of(sandbox: Any) -> Any:
 def fargate_setup(
     client: Any, max_vcpus: int, queues: int, seconds: float, state: str = "ENABLED"
 ) -> list[str]:
-    ce = client.create_compute_environment(
-        computeEnvironmentName="bench-fargate",
-        type="MANAGED",
-        state=state,
-        computeResources={
-            "type": "FARGATE",
-            "maxvCpus": max_vcpus,
-            "subnets": ["s"],
-            "securityGroupIds": ["g"],
-        },
-    )["computeEnvironmentArn"]
-    client.register_job_definition(
-        jobDefinitionName="bench-one",
-        type="container",
-        platformCapabilities=["FARGATE"],
-        containerProperties={
-            "image": "busybox",
-            "command": ["sleep", str(seconds)],
-            "resourceRequirements": [{"type": "VCPU", "value": "1"}, {"type": "MEMORY", "value": "2048"}],
-        },
-    )
-    names = [f"bench-{q}" for q in range(queues)]
-    for name in names:
-        client.create_job_queue(
-            jobQueueName=name, priority=1, computeEnvironmentOrder=[{"order": 1, "computeEnvironment": ce}]
-        )
-    return names
+    names = tuple(f"bench-{q}" for q in range(queues))
+    return fargate_queues(client, max_vcpus, names, seconds, state, definition="bench-one")
 
 
 def shutdown(app: Application) -> None:
