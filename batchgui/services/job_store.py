@@ -206,6 +206,17 @@ class JobStore(BoundService):
                 rows[child_id] = (child.name, array.queue, status, child.created_at, reason, resources)
         return rows
 
+    def with_children(self, book: Mapping[str, ActiveRow]) -> Mapping[str, ActiveRow]:
+        """The monitor's book of active jobs as a sample counts it: array parents stand aside for
+        their active children."""
+        parents = self._arrays
+        children = self.active_children()
+        if not parents and not children:
+            return book
+        counted = {job_id: row for job_id, row in book.items() if job_id not in parents}
+        counted.update(children)
+        return counted
+
     def array_parents(self) -> set[str]:
         """Ids of the array parents whose children are counted instead of them."""
         return set(self._arrays)
