@@ -89,3 +89,41 @@ def write_aws_files(home: Path, config: str, credentials: str = "") -> None:
     (home / ".aws").mkdir(parents=True, exist_ok=True)
     (home / ".aws" / "config").write_text(config)
     (home / ".aws" / "credentials").write_text(credentials)
+
+
+def fargate_queues(  # noqa: PLR0917 - a scenario's few knobs
+    client: Any,
+    max_vcpus: int = 8,
+    queues: tuple[str, ...] = ("q",),
+    seconds: float = 1.5,
+    state: str = "ENABLED",
+    definition: str = "one",
+) -> list[str]:
+    """A maxvCpus-`max_vcpus` Fargate environment, these queues on it, and a 1-vCPU/2 GiB Fargate
+    definition `definition` that sleeps `seconds`: the array scenarios' setup."""
+    ce = client.create_compute_environment(
+        computeEnvironmentName="fargate-env",
+        type="MANAGED",
+        state=state,
+        computeResources={
+            "type": "FARGATE",
+            "maxvCpus": max_vcpus,
+            "subnets": ["s"],
+            "securityGroupIds": ["g"],
+        },
+    )["computeEnvironmentArn"]
+    client.register_job_definition(
+        jobDefinitionName=definition,
+        type="container",
+        platformCapabilities=["FARGATE"],
+        containerProperties={
+            "image": "busybox",
+            "command": ["sleep", str(seconds)],
+            "resourceRequirements": [{"type": "VCPU", "value": "1"}, {"type": "MEMORY", "value": "2048"}],
+        },
+    )
+    for name in queues:
+        client.create_job_queue(
+            jobQueueName=name, priority=1, computeEnvironmentOrder=[{"order": 1, "computeEnvironment": ce}]
+        )
+    return list(queues)

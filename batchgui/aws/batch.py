@@ -190,13 +190,17 @@ class BatchGateway(Gateway["BatchClient"]):
         return rows, response.get("nextToken")
 
     def list_array_children_page(
-        self, array_job_id: str, status: JobStatus, next_token: str | None = None
+        self,
+        array_job_id: str,
+        status: JobStatus,
+        next_token: str | None = None,
+        page_size: int = LIST_JOBS_PAGE,
     ) -> tuple[list[JobSummary], str | None]:
         """One ListJobs page of an array's children in one status (arrayJobId, up to 1,000)."""
         kwargs: dict[str, Any] = {
             "arrayJobId": array_job_id,
             "jobStatus": status.value,
-            "maxResults": LIST_JOBS_PAGE,
+            "maxResults": page_size,
         }
         if next_token:
             kwargs["nextToken"] = next_token

@@ -8,7 +8,13 @@ How a poll works (Batch API only, so it works on any account):
   Nothing else is described, so requests grow with how many jobs change, not with how many exist.
 - ListJobs with AFTER_CREATED_AT (all statuses) finds jobs created since the previous poll that
   already finished before any list saw them, so short jobs are still counted.
-- Every request waits for a token from the connection's TokenBucket (default 10 requests/s). On
+- Array jobs: ListJobs by queue shows parents only, so the job store (services/job_store.py) lists
+  the children of active arrays by the statuses their statusSummary has; samples count those
+  children (running, runnable, their vCPUs/memory by platform, the oldest RUNNABLE) instead of the
+  parent, and throughput counts children finishing (statusSummary growth), not the parent.
+- This loop is the store's one poller: every page also becomes a store entry, so the Jobs panel
+  and the others read states from the store instead of polling.
+- Every request waits for a token from the store's account-wide TokenBucket (default 10/s). On
   429 the poller backs off and reports "data delayed"; a poll slower than the interval stretches the
   interval, and it shrinks back when polls are quick again.
 """
@@ -19,7 +25,7 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import partial
@@ -468,13 +474,14 @@ class JobMonitor(BoundService):
         await self._poll_arrays(poll, backend)
         if not baselined:
             self._baseline_ms = poll_ms
+            self.store.counting_since_ms = poll_ms - skew_ms
         self._last_poll_ms = poll_ms
         sample = await self._run(
             partial(
                 build_sample,
                 self._clock(),
                 self._interval_s,
-                active=self._sample_book(),
+                active=self.store.with_children(self._jobs),
                 queues=list(self.queues),
                 environments=list(self.environments),
                 events=dict(poll.events),
@@ -652,16 +659,6 @@ class JobMonitor(BoundService):
                 FinishedJob(c.job_id, c.name, queue, c.status, c.status_reason)
                 for c in events.failed_children
             )
-
-    def _sample_book(self) -> Mapping[str, ActiveRow]:
-        """The active jobs a sample counts: array parents stand for their children, which count."""
-        parents = self.store.array_parents()
-        children = self.store.active_children()
-        if not parents and not children:
-            return self._jobs
-        book = {job_id: row for job_id, row in self._jobs.items() if job_id not in parents}
-        book.update(children)
-        return book
 
     def _check_runnable(self, sample: Sample) -> None:
         limit = self.settings.runnable_alert_s

@@ -25,7 +25,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from batchgui.aws.batch import DESCRIBE_JOBS_MAX, BatchGateway, chunks
+from batchgui.aws.batch import DESCRIBE_JOBS_MAX, LIST_JOBS_PAGE, BatchGateway, chunks
 from batchgui.domain.batch import JobStatus, JobSummary
 from batchgui.domain.job_detail import JobDetail
 from batchgui.domain.job_resources import resources_from_description
@@ -44,6 +44,7 @@ from batchgui.services.runner import Runner
 
 DEFAULT_REQUESTS_PER_S = 10.0
 ACTIVE: tuple[JobStatus, ...] = JobStatus.active()
+FIRST_PAGE = 100
 # A budgeted call: `await call(fn, *args)` takes a token, counts the request and runs `fn` on a worker.
 Call = Callable[..., Awaitable[Any]]
 Listener = Callable[["JobChanges"], None]
@@ -96,13 +97,20 @@ def _child_page(  # noqa: PLR0917 - run through the runner, which passes argumen
     token: str | None,
     queue: str,
     known: Mapping[str, JobSummary],
+    page_size: int = LIST_JOBS_PAGE,
 ) -> tuple[list[tuple[str, str]], list[JobSummary], str | None]:
     """One page of an array's children in one status: (id, status) pairs and the changed summaries
     (children's ListJobs rows do not name the queue: they get their parent's)."""
-    summaries, token = gateway.list_array_children_page(parent, status, token)
+    summaries, token = gateway.list_array_children_page(parent, status, token, page_size)
     filled = [replace(s, queue=queue) if not s.queue else s for s in summaries]
     pairs = [(s.job_id, s.status.value) for s in filled]
     return pairs, [s for s in filled if known.get(s.job_id) != s], token
+
+
+def _ended(summary: Mapping[str, int]) -> int:
+    """Children a statusSummary counts as SUCCEEDED or FAILED (an ended parent is described until
+    its summary says all of them, so the last children to finish are counted too)."""
+    return summary.get(JobStatus.SUCCEEDED.value, 0) + summary.get(JobStatus.FAILED.value, 0)
 
 
 class JobStore(BoundService):
@@ -134,6 +142,9 @@ class JobStore(BoundService):
         self._resources: dict[str, Resources] = {}
         self._expanded: set[str] = set()
         self._events: dict[str, ArrayEvents] = {}
+        # Arrays created from this time on (epoch ms) count every child that ends: set by the poller
+        # once it has its baseline.
+        self.counting_since_ms: float | None = None
 
     def set_rate(self, requests_per_s: float) -> None:
         """The preference changed: a new budget at that rate (everything shares it)."""
@@ -194,6 +205,17 @@ class JobStore(BoundService):
                 reason = child.status_reason
                 rows[child_id] = (child.name, array.queue, status, child.created_at, reason, resources)
         return rows
+
+    def with_children(self, book: Mapping[str, ActiveRow]) -> Mapping[str, ActiveRow]:
+        """The monitor's book of active jobs as a sample counts it: array parents stand aside for
+        their active children."""
+        parents = self._arrays
+        children = self.active_children()
+        if not parents and not children:
+            return book
+        counted = {job_id: row for job_id, row in book.items() if job_id not in parents}
+        counted.update(children)
+        return counted
 
     def array_parents(self) -> set[str]:
         """Ids of the array parents whose children are counted instead of them."""
@@ -272,8 +294,11 @@ class JobStore(BoundService):
             raw = (job.get("arrayProperties") or {}).get("statusSummary")
             if isinstance(raw, Mapping) and raw:
                 counts = {str(k): int(v) for k, v in raw.items()}
-                if array.summary is not None:
-                    succeeded, failed = summary_deltas(array.summary, counts)
+                before = array.summary
+                if before is None and self._new_since(summary):
+                    before = {}  # created while counting: its first children to end count too
+                if before is not None:
+                    succeeded, failed = summary_deltas(before, counts)
                     if succeeded or failed:
                         events = self._events.setdefault(array.queue, ArrayEvents())
                         events.succeeded += succeeded
@@ -284,6 +309,10 @@ class JobStore(BoundService):
                 array.leaving.update(array.active)
                 array.active.clear()
         return summary
+
+    def _new_since(self, job: JobSummary) -> bool:
+        since = self.counting_since_ms
+        return since is not None and job.created_at is not None and job.created_at >= since
 
     def take_events(self) -> dict[str, ArrayEvents]:
         """Children finished per queue since the last call (the monitor's throughput)."""
@@ -333,7 +362,10 @@ class JobStore(BoundService):
         wanted = [
             job_id
             for job_id, array in self._arrays.items()
-            if (job_id in jobs and not jobs[job_id].status.is_terminal) or array.active or array.leaving
+            if (job_id in jobs and not jobs[job_id].status.is_terminal)
+            or array.active
+            or array.leaving
+            or (array.summary is not None and _ended(array.summary) < array.size)
         ]
         wanted += [job_id for job_id in self._expanded if job_id not in wanted and job_id in self._arrays]
         if not wanted:
@@ -435,10 +467,14 @@ class JobStore(BoundService):
 
         async def chain(status: JobStatus) -> None:
             token: str | None = None
+            # A short first page: the first children are painted after a quick answer, the rest
+            # come 1,000 at a time.
+            size = FIRST_PAGE
             while True:
                 _pairs, changed, token = await self._take(
-                    _child_page, gateway, array_job_id, status, token, queue, {}
+                    _child_page, gateway, array_job_id, status, token, queue, {}, size
                 )
+                size = LIST_JOBS_PAGE
                 listed.update(j.job_id for j in changed)
                 self.put(changed)
                 if on_page is not None and changed:

@@ -4,68 +4,30 @@ them, peak vCPUs bounded by the compute environment, children listed, aged-out c
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from batchgui.aws.batch import BatchGateway
-from batchgui.aws.errors import translate
 from batchgui.domain.batch import JobStatus, JobSummary
 from batchgui.domain.job_tracking import ArrayProgress
 from batchgui.services.job_monitor import JobMonitor, MonitorSettings
 from batchgui.services.job_store import JobChanges, JobStore
 from batchgui.services.runner import Runner
 from tests.services.jobs_fakes import connections_for
-from tests.services.test_job_monitor import FakeBackend, Sandbox
+
+# The monitor tests' fixtures: a runner and a sandbox with quick transitions.
+from tests.services.test_job_monitor import FakeBackend, Sandbox, quick_sandbox, runner
+from tests.support import fargate_queues
 
 pytestmark = pytest.mark.timeout(120)
-
-
-@pytest.fixture
-def runner() -> Iterator[Runner]:
-    r = Runner(workers=4, translate=translate)
-    yield r
-    r.close(timeout_s=2)
-
-
-@pytest.fixture
-def quick_sandbox(tmp_path: Path) -> Iterator[Sandbox]:
-    from batchgui.sandbox import SandboxSettings, start_in_process
-
-    settings = SandboxSettings(transition_delay_s=0.05, fargate_start_delay_s=0.1)
-    running = start_in_process(tmp_path / "sandbox", seed=False, settings=settings)
-    yield Sandbox(running)
-    running.stop()
+__all__ = ["quick_sandbox", "runner"]  # fixtures used by name
 
 
 def fargate_queue(gateway: BatchGateway, max_vcpus: int = 8, seconds: float = 1.5) -> None:
     """A maxvCpus-`max_vcpus` Fargate environment, queue `q`, and a 1-vCPU definition `one` sleeping."""
-    client = gateway.client
-    ce = client.create_compute_environment(
-        computeEnvironmentName="f",
-        type="MANAGED",
-        computeResources={
-            "type": "FARGATE",
-            "maxvCpus": max_vcpus,
-            "subnets": ["s"],
-            "securityGroupIds": ["g"],
-        },
-    )["computeEnvironmentArn"]
-    client.create_job_queue(
-        jobQueueName="q", priority=1, computeEnvironmentOrder=[{"order": 1, "computeEnvironment": ce}]
-    )
-    client.register_job_definition(
-        jobDefinitionName="one",
-        type="container",
-        platformCapabilities=["FARGATE"],
-        containerProperties={
-            "image": "busybox",
-            "command": ["sleep", str(seconds)],
-            "resourceRequirements": [{"type": "VCPU", "value": "1"}, {"type": "MEMORY", "value": "2048"}],
-        },
-    )
+    fargate_queues(gateway.client, max_vcpus, ("q",), seconds)
 
 
 def summary_of(gateway: BatchGateway, parent: str) -> dict[str, int]:

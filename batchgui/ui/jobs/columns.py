@@ -154,6 +154,14 @@ COLUMNS: list[JobColumn] = [
         width=90,
         bulk=_bulk_status,
     ),
+    JobColumn(
+        "Array",
+        _array_text,
+        lambda j, _d: j.array_size if j.array_size is not None else j.array_index,
+        True,
+        # Wide enough for an array parent's progress: "8 running · 42 runnable · 0 failed of 50".
+        270,
+    ),
     _text_column("Status reason", "status_reason", 180, lower=True),
     _text_column("Queue", "queue", 120),
     JobColumn(
@@ -192,14 +200,6 @@ COLUMNS: list[JobColumn] = [
         60,
         True,
         bulk=_bulk_number("exit_code"),
-    ),
-    JobColumn(
-        "Array",
-        _array_text,
-        lambda j, _d: j.array_size if j.array_size is not None else j.array_index,
-        True,
-        90,
-        True,
     ),
     JobColumn(
         "Platform",

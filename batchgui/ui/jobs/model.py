@@ -133,6 +133,8 @@ class JobsTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             if column.title == "Status reason":
                 return job.status_reason or None
+            if column.title == "Array" and job.job_id in self._progress:
+                return self._progress[job.job_id].text()
             return None
         if role == Qt.ItemDataRole.ForegroundRole and column.title == "Status":
             return STATUS_COLORS.get(job.status)

@@ -248,6 +248,8 @@ class JobsPanel(JobActions, Panel):
                     widget.setMinimumWidth(16)
         # ...but the filter box keeps room to type in; the tabs scroll when they must.
         self.filter_edit.setMinimumWidth(FILTER_MIN_WIDTH)
+        for widget in (self.children_button, self.child_status_combo):
+            widget.setMinimumWidth(widget.sizeHint().width())
         self.status_tabs.setUsesScrollButtons(True)
         self._add_shortcuts()
         self._rebuild_queue_menu()
@@ -330,7 +332,10 @@ class JobsPanel(JobActions, Panel):
         shown, total = self.model.rowCount(), self.model.total()
         children = self.model.children_total()
         if children:
-            self.count_label.setText(f"{shown:,} shown · {total:,} jobs incl. {children:,} children")
+            self.count_label.setText(f"{shown:,}/{total:,} jobs, {children:,} children")
+            self.count_label.setToolTip(
+                f"{shown:,} rows shown of {total:,} jobs, {children:,} of them children"
+            )
         else:
             self.count_label.setText(f"{shown:,} of {total:,} jobs" if shown != total else f"{total:,} jobs")
 
