@@ -322,7 +322,7 @@ class FrontDoor:
         _restore_moto_headers(environ)
         try:
             app.get_application(environ)  # type: ignore[attr-defined]  # moto's dispatcher
-        except Exception:  # moto has no backend for this service (e.g. pricing)
+        except Exception:  # moto has no backend for this service (e.g. health)
             if spool is not None:
                 spool.close()
             message = f"The local sandbox does not serve the {service} service"

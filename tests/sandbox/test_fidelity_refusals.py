@@ -217,12 +217,13 @@ def _value(shape: Any) -> Any:
 def test_a_service_the_sandbox_does_not_serve_is_named_in_the_error(clients: Clients) -> None:
     from botocore.config import Config
 
-    pricing = clients.session.client(
-        "pricing", endpoint_url=clients.sandbox.endpoint_url, config=Config(retries={"max_attempts": 1})
+    # AWS Health: neither the sandbox nor moto has a backend for it.
+    health = clients.session.client(
+        "health", endpoint_url=clients.sandbox.endpoint_url, config=Config(retries={"max_attempts": 1})
     )
     with pytest.raises(botocore.exceptions.ClientError) as caught:
-        pricing.describe_services()
+        health.describe_events()
     error = caught.value.response["Error"]
     assert error["Code"] == "UnknownServiceException"
-    assert "pricing" in error["Message"]
+    assert "health" in error["Message"]
     assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
