@@ -79,6 +79,11 @@ def queue(client: Any, ce_arn: str, name: str = "q") -> None:
     client.create_job_queue(
         jobQueueName=name, priority=1, computeEnvironmentOrder=[{"order": 1, "computeEnvironment": ce_arn}]
     )
+    # CREATING passes within the sandbox's transition delay; the checks read the queue once it has.
+    wait_for(
+        lambda: client.describe_job_queues(jobQueues=[name])["jobQueues"][0]["status"] == "VALID",
+        f"{name} VALID",
+    )
 
 
 def definition(client: Any, seconds: float = 30, vcpus: str = "1", memory: str = "2048") -> str:

@@ -81,11 +81,12 @@ class JobActions:
 
     # --- what is acted on ----------------------------------------------------------------------
     def action_targets(self) -> list[JobSummary]:
-        """The selected rows, or the job Details shows when it is not a row (a child opened there)."""
+        """The selected rows, or the job Details shows when it is not one of them (a child opened
+        from its parent's Details while its row is collapsed or not listed)."""
         selected = self.selected_jobs()
         shown = self.inspector.shown_summary()
-        if shown is not None and self.model.job(shown.job_id) is None:
-            return [shown]  # not a row of the table: Details shows it because it was opened there
+        if shown is not None and all(job.job_id != shown.job_id for job in selected):
+            return [shown]  # Details shows it because it was opened there, after the selection
         return selected
 
     def open_job(self, job_id: str, log: bool = False) -> None:
