@@ -5,6 +5,9 @@ waits 10 ms draining the socket, so each boto3 call pays a new TCP connection an
 SDK clients keep connections alive; this server does too, which is most of what makes SubmitJob
 fast. What it supports: Content-Length and chunked request bodies, `Expect: 100-continue`,
 Content-Length or chunked responses, HEAD, and closing every connection on `close_all()`.
+Bounds: a cap on connections (503 ThrottlingException beyond it), request line and headers within
+the header timeout once a request has begun, and each read of a body within BODY_READ_TIMEOUT_S;
+headers are read by `read_headers` (http.client's limits, strict about malformed lines).
 """
 
 from __future__ import annotations
