@@ -57,7 +57,7 @@ from batchgui.services.budget import TokenBucket
 from batchgui.services.connections import Backend, ConnectionManager
 from batchgui.services.events import Listeners
 from batchgui.services.job_store import JobStore
-from batchgui.services.memory import Freeze, no_freeze
+from batchgui.services.memory import FREEZE_EVERY_ROWS, Freeze, no_freeze
 from batchgui.services.runner import Runner, RunnerClosed
 from batchgui.services.sample_store import SampleStore, open_store
 
@@ -497,7 +497,8 @@ class JobMonitor(BoundService):
         if poll.failed:
             self.jobs_failed.emit(poll.failed)
         self._check_runnable(sample)
-        if not baselined:
+        if not baselined and (self.running or len(self._jobs) >= FREEZE_EVERY_ROWS):
+            # A poll a view asked for (the loop not running) on a small account leaves the GC alone.
             await self._run(self._freeze)
         return sample
 
