@@ -85,7 +85,8 @@ class JobActions:
         from its parent's Details while its row is collapsed or not listed)."""
         selected = self.selected_jobs()
         shown = self.inspector.shown_summary()
-        if shown is not None and all(job.job_id != shown.job_id for job in selected):
+        opened = shown is not None and self.inspector.opened_from_details
+        if shown is not None and opened and all(job.job_id != shown.job_id for job in selected):
             return [shown]  # Details shows it because it was opened there, after the selection
         return selected
 

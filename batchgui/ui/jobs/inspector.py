@@ -134,6 +134,11 @@ class JobInspector(QTabWidget):
             if self.details.detail is not None and self.details.detail.job_id == job_id:
                 self.details.set_children(children)
 
+    @property
+    def opened_from_details(self) -> bool:
+        """Details show a job opened from a link (a child, a dependency), not the table's current row."""
+        return bool(self.shown_id) and self.shown_id != self._row_job
+
     def show_known(self, job_id: str) -> None:
         """The table's current row is this job: show it (what the table knows first)."""
         if job_id == self._row_job and self.shown_id and self.shown_id != job_id:
