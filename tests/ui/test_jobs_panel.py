@@ -290,7 +290,9 @@ def test_small_listings_leave_the_garbage_collector_alone(
     panel = open_panel(make_app, moto, wait_until)
     panel.refresh()
     wait_until(lambda: panel.load_count >= 2, what="listed again")
-    assert gc.get_freeze_count() == frozen
+    # A freeze would add every live object; the count may only fall, as objects frozen by earlier
+    # tests are freed by reference counting.
+    assert gc.get_freeze_count() <= frozen
 
 
 def test_submit_dialog_explains_bad_input(qapp: Any) -> None:
