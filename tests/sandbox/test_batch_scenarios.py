@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.sandbox.conftest import Clients, wait_for
+from batchgui.sandbox import start_in_process
+from tests.sandbox.conftest import FAST, Clients, wait_for
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -61,7 +65,19 @@ def register(clients: Clients, command: list[str], **extra: Any) -> str:
     return name
 
 
-def test_compute_environment_and_queue_lifecycle(clients: Clients) -> None:
+@pytest.fixture
+def slow_transitions(tmp_path: Path) -> Iterator[Clients]:
+    """A sandbox whose CREATING/UPDATING/DELETING states last a second: long enough to be read on a
+    loaded machine, where the shared sandbox's 50 ms can pass between two calls."""
+    sandbox = start_in_process(tmp_path / "data", settings=replace(FAST, transition_delay_s=1.0))
+    try:
+        yield Clients(sandbox)
+    finally:
+        sandbox.stop()
+
+
+def test_compute_environment_and_queue_lifecycle(slow_transitions: Clients) -> None:
+    clients = slow_transitions
     batch = clients.batch
     ce, queue = make_fargate(clients)
     with pytest.raises(batch.exceptions.ClientException, match="ENABLED"):
