@@ -26,7 +26,7 @@ from batchgui.domain.array_retry import (
 from batchgui.domain.batch import JobStatus, JobSummary
 from batchgui.domain.job_requests import StopResult, SubmitJobRequest
 from batchgui.services import job_retry
-from batchgui.services.jobs import JobsService, LiveState, SubmitBatch, SubmitResult
+from batchgui.services.jobs import JobsService, SubmitBatch, SubmitResult
 from batchgui.ui.dialogs import confirm
 from batchgui.ui.jobs.details import JobDetailsView
 from batchgui.ui.jobs.inspector import JobInspector
@@ -62,7 +62,6 @@ class JobActions:
     last_submits: list[SubmitResult]
     _queues: list[str]
     _selected_queues: set[str]
-    _live: LiveState
     # Opens the "Why is it RUNNABLE?" pane for a job id (set by the composition root).
     on_why_runnable: Callable[[str], object] | None = None
     _loading: asyncio.Task[None] | None
@@ -245,7 +244,6 @@ class JobActions:
             self.model.upsert(d.summary for d in batch.details)
             self.model.set_details(batch.details)
             self.model.flush()
-        self._live.active_ids.update(r.job_id for r in ok)
         if len(ok) == 1:
             self.show_job(ok[0].job_id)
         if failed or len(batch.results) > 1:

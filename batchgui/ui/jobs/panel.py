@@ -47,7 +47,7 @@ from batchgui.domain.connection import ConnectionInfo
 from batchgui.domain.job_requests import JobFilters, StopResult
 from batchgui.domain.job_tracking import ArrayProgress, parent_of
 from batchgui.services.job_store import JobChanges, JobStore
-from batchgui.services.jobs import JobsService, LiveState, SubmitResult
+from batchgui.services.jobs import JobsService, SubmitResult
 from batchgui.ui.jobs.actions import JobActions
 from batchgui.ui.jobs.inspector import JobInspector
 from batchgui.ui.jobs.model import JobsTableModel
@@ -80,7 +80,6 @@ class JobsPanel(JobActions, Panel):
         self.model = JobsTableModel(self)
         self._queues: list[str] = []
         self._selected_queues: set[str] = set()
-        self._live = LiveState()
         self._loaded_once = False
         self._poll_task: asyncio.Task[Any] | None = None
         self._describing: set[str] = set()
@@ -355,14 +354,8 @@ class JobsPanel(JobActions, Panel):
         self.model.flush()
         before = self.model.top_level_ids()
         listed: set[str] = set()
-        self._live = LiveState()
-        live = self._live
-        newest = [0]
 
         def on_page(rows: list[JobSummary]) -> None:
-            # What the live poll needs, gathered page by page rather than over 100,000 rows at the end.
-            live.active_ids.update(j.job_id for j in rows if not j.status.is_terminal)
-            newest[0] = max(newest[0], max((j.created_at or 0 for j in rows), default=0))
             listed.update(j.job_id for j in rows)
             self.model.upsert(rows)
             self.store.put(rows)
@@ -378,7 +371,6 @@ class JobsPanel(JobActions, Panel):
             self.model.flush()
         self.model.remove(before - listed)
         self._show_progress(self.model.top_level_ids())
-        live.newest_created_ms = newest[0] or None
         self._loaded_once = True
         self._select_first_if_none()
 
