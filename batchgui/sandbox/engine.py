@@ -561,6 +561,7 @@ class Engine:
             runnable[q["jobQueueArn"]] = jobs
         admitted = self.consumables.admit(conn, runnable, self._spec_for)
         decisions = placement.place(self._queue_cache, self._ce_cache, runnable, capacity)
+        decisions = self.node_groups.together(conn, decisions)  # a multi-node job's nodes start at once
         fair = {q["jobQueueArn"] for q in self._queue_cache if q.get("schedulingPolicyArn")}
         for d in decisions.placed:
             job = d.job

@@ -5,6 +5,12 @@ or waiting are then stopped ("Main node exited"), as AWS does.
 The job's own row stays PENDING until then (so nothing ever places or retries it as a job of its
 own); DescribeJobs shows RUNNABLE, STARTING or RUNNING from its nodes.
 
+Its nodes start all at once, as AWS places a multi-node job only when all its nodes fit: `together()`
+keeps a pass's placements of a job's nodes only when every RUNNABLE node of it was placed. Otherwise
+none of them starts; the room they were given in that pass stays unused (the job at the queue's
+front keeps it, as AWS holds instances for it), and the unplaced ones are the demand the fleet scales
+for.
+
 The engine calls `sync()` once per pass, inside its write transaction; it costs nothing while no
 multi-node job is active (the set of active ones is read once at start, then kept as jobs are
 submitted and end).
@@ -15,9 +21,11 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from collections import Counter
 from typing import TYPE_CHECKING
 
 from batchgui.sandbox import lifecycle
+from batchgui.sandbox.placement import Decisions
 from batchgui.sandbox.store import ACTIVE, TERMINAL
 
 if TYPE_CHECKING:
@@ -33,6 +41,7 @@ NODE = "SELECT status, status_reason, exit_code, container_reason FROM jobs WHER
 NODES_ACTIVE = "SELECT job_id FROM jobs WHERE parent_id = ? AND status IN (?,?,?,?,?)"
 FIRST_START = "SELECT MIN(started_at) FROM jobs WHERE parent_id = ?"
 SET_ENDED = "UPDATE jobs SET exit_code = ?, container_reason = ? WHERE job_id = ?"
+NODES_RUNNABLE = "SELECT COUNT(*) FROM jobs WHERE parent_id = ? AND status = 'RUNNABLE'"
 
 
 class NodeGroups:
@@ -46,6 +55,20 @@ class NodeGroups:
         with self._lock:
             if self._active is not None:
                 self._active.add(job_id)
+
+    def together(self, conn: sqlite3.Connection, decisions: Decisions) -> Decisions:
+        """The pass's placements, less those of multi-node jobs not all of whose nodes were placed."""
+        with self._lock:
+            active = set(self._active or ())
+        placed = Counter(d.job.parent_id for d in decisions.placed if d.job.parent_id in active)
+        partial = {
+            job_id
+            for job_id, count in placed.items()
+            if count < conn.execute(NODES_RUNNABLE, (job_id,)).fetchone()[0]
+        }
+        if partial:
+            decisions.placed = [d for d in decisions.placed if d.job.parent_id not in partial]
+        return decisions
 
     def sync(self, conn: sqlite3.Connection, engine: Engine, now: int) -> None:
         with self._lock:

@@ -3,6 +3,7 @@ ListJobs by multiNodeJobId; the answers validate against botocore's output shape
 
 from __future__ import annotations
 
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,19 @@ def log_of(clients: Clients, job: dict[str, Any]) -> str:
         logGroupName="/aws/batch/job", logStreamName=job["container"]["logStreamName"], startFromHead=True
     )["events"]
     return "\n".join(e["message"] for e in events)
+
+
+def submit_sleepers(clients: Clients, name: str, *, nodes: int, main: int, vcpus: str = "1") -> str:
+    """A multi-node job on ec2-queue whose nodes sleep 30 s."""
+    jd = unique("mnp")
+    sleeper = node_range("0:", "any", vcpus=vcpus)
+    sleeper["container"]["command"] = ["sleep", "30"]
+    clients.batch.register_job_definition(
+        jobDefinitionName=jd,
+        type="multinode",
+        nodeProperties={"numNodes": nodes, "mainNode": main, "nodeRangeProperties": [sleeper]},
+    )
+    return str(clients.batch.submit_job(jobName=name, jobQueue="ec2-queue", jobDefinition=jd)["jobId"])
 
 
 def test_a_multinode_job_runs_one_process_per_node(clients: Clients) -> None:
@@ -144,21 +158,39 @@ def test_the_job_ends_with_its_main_node_and_stops_the_others(clients: Clients) 
 
 def test_a_running_multinode_job_shows_running_and_terminates_its_nodes(clients: Clients) -> None:
     batch = clients.batch
-    jd = unique("mnp")
-    sleeper = node_range("0:", "any")
-    sleeper["container"]["command"] = ["sleep", "30"]
-    batch.register_job_definition(
-        jobDefinitionName=jd,
-        type="multinode",
-        nodeProperties={"numNodes": 2, "mainNode": 1, "nodeRangeProperties": [sleeper]},
-    )
-    job_id = batch.submit_job(jobName="mnp-run", jobQueue="ec2-queue", jobDefinition=jd)["jobId"]
+    job_id = submit_sleepers(clients, "mnp-run", nodes=2, main=1)
     clients.wait_job(job_id, ("RUNNING",), timeout=30)
     batch.terminate_job(jobId=job_id, reason="enough")
     job = clients.wait_job(job_id, timeout=30)
     assert job["status"] == "FAILED"
     nodes = batch.describe_jobs(jobs=[f"{job_id}#0", f"{job_id}#1"])["jobs"]
     assert [n["status"] for n in nodes] == ["FAILED", "FAILED"]
+
+
+def test_a_multinode_job_starts_only_when_all_its_nodes_fit(clients: Clients) -> None:
+    """ec2-ce allows 16 vCPUs: two 8-vCPU nodes fit, three don't, and then none starts (AWS places a
+    multi-node job's nodes all at once). Before, two of the three started and waited for the third."""
+    batch = clients.batch
+    job_id = submit_sleepers(clients, "mnp-big", nodes=3, main=0, vcpus="8")
+    nodes = [f"{job_id}#{i}" for i in range(3)]
+    try:
+        wait_for(
+            lambda: (
+                batch.describe_compute_environments(computeEnvironments=["ec2-ce"])["computeEnvironments"][0][
+                    "computeResources"
+                ]["desiredvCpus"]
+                >= 16
+            ),
+            20,
+            "the fleet to scale for the nodes",
+        )
+        time.sleep(3.0)  # several engine passes with two instances' room ready
+        statuses = [n["status"] for n in batch.describe_jobs(jobs=nodes)["jobs"]]
+        assert statuses == ["RUNNABLE"] * 3
+        assert batch.describe_jobs(jobs=[job_id])["jobs"][0]["status"] == "RUNNABLE"
+    finally:
+        batch.terminate_job(jobId=job_id, reason="test over")
+    clients.wait_job(job_id, timeout=30)
 
 
 @pytest.mark.parametrize(

@@ -12,8 +12,8 @@ runs on this machine, so they reach each other on loopback; give each node its o
 The job ends with its main node (node_groups.py): its status, exit code and reason are the main
 node's, and the other nodes are stopped. While it runs, DescribeJobs shows its status from its
 nodes' (RUNNABLE, STARTING, RUNNING); its row stays PENDING, so ListJobs by status lists it as
-PENDING until it ends. What else differs from AWS: nodes are placed one by one as room frees (AWS
-waits until all of them fit).
+PENDING until it ends. Its nodes start all at once, when all of them fit (node_groups.py), as AWS
+places them.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Quota shares of SAGEMAKER_TRAINING job queues: Create, Describe, List, Update, Delete, in
 botocore's shapes, with CREATING/UPDATING -> VALID and DELETING -> gone after the settings'
 transition delay (computed when read). Service jobs may name a share of their queue
-(`quotaShareName`, checked at SubmitServiceJob); the simulated service jobs do not compete for
-capacity, so the shares' limits, lending and preemption are stored and answered, not enforced.
+(`quotaShareName`, checked at SubmitServiceJob); the shares' limits and lending decide when those jobs
+start (service_capacity.py); cross-share preemption is stored and answered, not simulated.
 """
 
 from __future__ import annotations
@@ -122,9 +122,9 @@ def list_quota_shares(ctx: Context, p: Json) -> Json:
         q = queue_row(conn, p["jobQueue"], include_deleted=True)
         if q is None:
             raise ClientError(f"Job queue {p['jobQueue']} does not exist")
-        shares = [s for (t,) in conn.execute(ALL) if (s := _settled(json.loads(t))) is not None]
+        shares = _of_queue(conn, q["jobQueueArn"])
     return page(
-        [_public(s) for s in shares if s["jobQueueArn"] == q["jobQueueArn"]],
+        [_public(s) for s in shares],
         p,
         "quotaShares",
         default_max=100,
@@ -156,6 +156,16 @@ def delete_quota_share(ctx: Context, p: Json) -> Json:
         data["_doneAt"] = ctx.later()
         _save(conn, data)
     return {}
+
+
+def _of_queue(conn: sqlite3.Connection, queue_arn: str) -> list[Json]:
+    shares = [s for (t,) in conn.execute(ALL) if (s := _settled(json.loads(t))) is not None]
+    return [s for s in shares if s["jobQueueArn"] == queue_arn]
+
+
+def shares_of_queue(conn: sqlite3.Connection, queue_arn: str) -> list[Json]:
+    """The queue's quota shares that exist now (for the capacity each allows)."""
+    return [s for s in _of_queue(conn, queue_arn) if s["status"] != "DELETING"]
 
 
 def check_share_of_queue(conn: sqlite3.Connection, queue: Json, name: str) -> None:

@@ -19,7 +19,7 @@ import time
 import uuid
 
 from batchgui.domain import names
-from batchgui.sandbox.api import job_queues, quota_shares
+from batchgui.sandbox.api import job_queues, quota_shares, service_capacity
 from batchgui.sandbox.api.common import (
     ClientError,
     Context,
@@ -45,6 +45,10 @@ GET = "SELECT data FROM service_objects WHERE arn = ?"
 BY_NAME = "SELECT data FROM service_objects WHERE kind = ? AND name = ?"
 ALL = "SELECT data FROM service_objects WHERE kind = ? ORDER BY name"
 JOBS_NEWEST = "SELECT data FROM service_objects WHERE kind = 'service-job' ORDER BY created DESC"
+JOBS_OPEN = (
+    "SELECT data FROM service_objects WHERE kind = 'service-job'"
+    " AND json_extract(data, '$.status') NOT IN ('SUCCEEDED', 'FAILED')"
+)
 SAVE = "INSERT OR REPLACE INTO service_objects (arn, kind, name, created, data) VALUES (?, ?, ?, ?, ?)"
 TERMINAL = ("SUCCEEDED", "FAILED")
 
@@ -209,12 +213,21 @@ def _advance(job: Json) -> Json:
     """The job's state now, from its clock (or what stopped it)."""
     if job["status"] in TERMINAL:
         return job
-    elapsed = time.time() - job["createdAt"] / 1000
+    if job.get("_waiting"):
+        # Not admitted yet (service_capacity.py): RUNNABLE once submitted, with why it waits.
+        waited = time.time() - job["createdAt"] / 1000
+        job["status"] = "RUNNABLE" if waited >= PHASES[1][1] else "SUBMITTED"
+        if job.get("_reason"):
+            job["statusReason"] = job["_reason"]
+        return job
+    job.pop("statusReason", None)
+    clock0 = int(job["_clock0"] if "_clock0" in job else job["createdAt"])
+    elapsed = time.time() - clock0 / 1000
     status = "SUBMITTED"
     for name, at in PHASES:
         if elapsed >= at:
             status = name
-    started = job["createdAt"] + int(PHASES[-1][1] * 1000)
+    started = clock0 + int(PHASES[-1][1] * 1000)
     run = float(job["_runS"])
     limit = (job.get("timeoutConfig") or {}).get("attemptDurationSeconds")
     if status == "RUNNING":
@@ -226,7 +239,7 @@ def _advance(job: Json) -> Json:
         elif elapsed - PHASES[-1][1] >= run:
             _stop(job, started + int(run * 1000), "SUCCEEDED", "Training job completed (simulated)")
     if status in ("SCHEDULED", "STARTING", "RUNNING"):
-        job.setdefault("scheduledAt", job["createdAt"] + int(PHASES[2][1] * 1000))
+        job.setdefault("scheduledAt", clock0 + int(PHASES[2][1] * 1000))
     if job["status"] not in TERMINAL:
         job["status"] = status
     return job
@@ -241,6 +254,37 @@ def _stop(job: Json, stopped: int, status: str, reason: str) -> None:
         attempt["startedAt"] = job["startedAt"]
     job["attempts"] = [attempt]
     job["capacityUsage"] = []
+
+
+def _environment_limit(conn: sqlite3.Connection, queue: Json) -> int:
+    """The instances a queue's ENABLED service environments allow together."""
+    total = 0
+    for item in queue.get("serviceEnvironmentOrder") or []:
+        env = _environment(conn, str(item["serviceEnvironment"]))
+        if env is not None and env["state"] == "ENABLED" and env["status"] not in ("DELETING", "DELETED"):
+            total += service_capacity.limit_for(list(env["capacityLimits"]), service_capacity.ANY_TYPE) or 0
+    return total
+
+
+def _settle(conn: sqlite3.Connection) -> None:
+    """Admit the waiting service jobs as their queues' capacity allowed them (service_capacity.py)."""
+    by_queue: dict[str, list[Json]] = {}
+    for (text,) in conn.execute(JOBS_OPEN).fetchall():
+        job = json.loads(text)
+        by_queue.setdefault(job["jobQueue"], []).append(job)
+    now = now_ms()
+    for queue_arn, jobs in by_queue.items():
+        if not any(j.get("_waiting") for j in jobs):
+            continue
+        queue = queue_row(conn, queue_arn, include_deleted=True)
+        if queue is None:
+            continue
+        shares = quota_shares.shares_of_queue(conn, queue_arn)
+        changed = service_capacity.settle(
+            jobs, _environment_limit(conn, queue), shares, now, lambda j: j["status"] in TERMINAL
+        )
+        for job in changed:
+            _save(conn, JOB, job["jobName"], job)
 
 
 def _job(conn: sqlite3.Connection, job_id: str) -> Json | None:
@@ -273,6 +317,7 @@ def submit_service_job(ctx: Context, p: Json) -> Json:
         job_id = str(uuid.uuid4())
         training = str(payload.get("TrainingJobName") or f"{name}-{job_id[:8]}")
         resources = payload.get("ResourceConfig") or {}
+        _settle(conn)  # capacity held now decides when this job starts
         job: Json = {
             "jobId": job_id,
             "jobArn": arn(JOB, job_id),
@@ -287,6 +332,8 @@ def submit_service_job(ctx: Context, p: Json) -> Json:
             "tags": dict(p.get("tags") or {}),
             "_runS": _simulated_seconds(payload),
             "_instances": int(resources.get("InstanceCount", 1) or 1),
+            "_instanceType": str(resources.get("InstanceType") or service_capacity.ANY_TYPE),
+            "_waiting": True,
             "_resource": {
                 "name": "TrainingJobArn",
                 "value": f"arn:aws:sagemaker:{REGION}:{ACCOUNT_ID}:training-job/{training}",
@@ -306,7 +353,8 @@ def submit_service_job(ctx: Context, p: Json) -> Json:
 
 
 def describe_service_job(ctx: Context, p: Json) -> Json:
-    with ctx.store.read() as conn:
+    with ctx.store.write() as conn:
+        _settle(conn)
         job = _job(conn, p["jobId"])
     if job is None:
         raise ClientError(f"Service job {p['jobId']} does not exist")
@@ -323,7 +371,8 @@ def list_service_jobs(ctx: Context, p: Json) -> Json:
         if f.get("name") != "JOB_NAME" or len(f.get("values") or []) != 1:
             raise ClientError("ListServiceJobs filters: JOB_NAME with one value")
         name_filter, status = str(f["values"][0]), None
-    with ctx.store.read() as conn:
+    with ctx.store.write() as conn:
+        _settle(conn)
         queue_arn = None
         if queue_ref:
             q = queue_row(conn, str(queue_ref), include_deleted=True)
@@ -371,6 +420,7 @@ def list_service_jobs(ctx: Context, p: Json) -> Json:
 
 
 def _terminate(conn: sqlite3.Connection, job_id: str, reason: str) -> bool:
+    _settle(conn)
     job = _job(conn, job_id)
     if job is None:
         return False
