@@ -30,6 +30,7 @@ from batchgui.domain.connection import ConnectionKind, ConnectionSpec, LocalEndp
 from batchgui.domain.job_requests import SubmitJobRequest
 from batchgui.services.app_info import AppInfo
 from batchgui.services.connections import ConnectionManager
+from batchgui.services.consumables import ConsumablesService
 from batchgui.services.container import Services
 from batchgui.services.files import FileService
 from batchgui.services.inventory import InventoryService
@@ -42,9 +43,11 @@ from batchgui.services.runnable import RunnableService
 from batchgui.services.runner import Runner
 from batchgui.services.submission import SubmissionsService
 from batchgui.services.tasks import TaskSet
+from batchgui.services.training import TrainingService
 from batchgui.services.upload import PendingUploads, UploadsService
 from batchgui.ui.compute_envs.panel import ComputeEnvironmentsPanel
 from batchgui.ui.connection_bar import ConnectionBar
+from batchgui.ui.consumable_resources.panel import ConsumableResourcesPanel
 from batchgui.ui.csv_wizard import CsvWizardLauncher
 from batchgui.ui.dialogs import ask_mfa_code
 from batchgui.ui.job_definitions.panel import JobDefinitionsPanel
@@ -54,7 +57,10 @@ from batchgui.ui.main_window import MainWindow
 from batchgui.ui.monitor.panel import MonitorPanel
 from batchgui.ui.overview.panel import OverviewPanel
 from batchgui.ui.queues.panel import JobQueuesPanel
+from batchgui.ui.quota_shares.panel import QuotaSharesPanel
 from batchgui.ui.scheduling_policies.panel import SchedulingPoliciesPanel
+from batchgui.ui.service_environments.panel import ServiceEnvironmentsPanel
+from batchgui.ui.service_jobs.panel import ServiceJobsPanel
 from batchgui.ui.settings import AppSettings
 from batchgui.ui.submissions.panel import SubmissionsPanel
 from batchgui.ui.theme import Theme
@@ -72,6 +78,10 @@ PANEL_IDS = (
     "monitor",
     "submissions",
     "scheduling-policies",
+    "consumable-resources",
+    "service-environments",
+    "quota-shares",
+    "service-jobs",
 )
 SHUTDOWN_BUDGET_S = 1.5
 
@@ -209,6 +219,8 @@ class Application:
             ),
             runnable=RunnableService(self.runner, self.connections),
             pricing=PricingService(self.runner, self.connections, self.data_dir / "prices"),
+            consumables=ConsumablesService(self.runner, self.connections),
+            training=TrainingService(self.runner, self.connections),
         )
         self.panels: list[Panel] = [
             OverviewPanel(
@@ -218,6 +230,10 @@ class Application:
             JobQueuesPanel(self.services, self.inventory),
             JobDefinitionsPanel(self.services, self.inventory),
             SchedulingPoliciesPanel(self.services, self.inventory),
+            ConsumableResourcesPanel(self.services, self.inventory, self.facades.consumables),
+            ServiceEnvironmentsPanel(self.services, self.inventory, self.facades.training),
+            QuotaSharesPanel(self.services, self.inventory, self.facades.training),
+            ServiceJobsPanel(self.services, self.inventory, self.facades.training),
             JobsPanel(self.services, self.facades.jobs, self.facades.monitor.store),
             MonitorPanel(self.services, self.facades.monitor),
             SubmissionsPanel(self.services, self.facades.submissions),

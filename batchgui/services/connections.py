@@ -14,6 +14,7 @@ from typing import Any, Generic, TypeVar, overload
 
 from batchgui.aws.batch import BatchGateway
 from batchgui.aws.batch_admin import BatchAdminGateway
+from batchgui.aws.consumables import ConsumablesGateway
 from batchgui.aws.dynamodb import DynamoDbGateway
 from batchgui.aws.ec2 import Ec2Gateway
 from batchgui.aws.errors import translate
@@ -23,6 +24,7 @@ from batchgui.aws.pricing import PricingGateway
 from batchgui.aws.s3 import S3Gateway
 from batchgui.aws.session import AwsConnection, list_profiles, list_regions
 from batchgui.aws.sts import StsGateway
+from batchgui.aws.training import TrainingGateway
 from batchgui.domain.connection import (
     CallerIdentity,
     ConnectionInfo,
@@ -105,6 +107,8 @@ class Backend:
 
     batch = _Gateway(BatchGateway, "batch")
     batch_admin = _Gateway(BatchAdminGateway, "batch")
+    consumables = _Gateway(ConsumablesGateway, "batch")
+    training = _Gateway(TrainingGateway, "batch")
     logs = _Gateway(LogsGateway, "logs")
     s3 = _Gateway(S3Gateway, "s3")
     dynamodb = _Gateway(DynamoDbGateway, "dynamodb")

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from batchgui.services.app_info import AppInfo
 from batchgui.services.connections import ConnectionManager
+from batchgui.services.consumables import ConsumablesService
 from batchgui.services.inventory import InventoryService
 from batchgui.services.job_monitor import JobMonitor
 from batchgui.services.jobs import JobsService
@@ -17,6 +18,7 @@ from batchgui.services.runnable import RunnableService
 from batchgui.services.runner import Runner
 from batchgui.services.submission import SubmissionsService
 from batchgui.services.tasks import TaskSet
+from batchgui.services.training import TrainingService
 from batchgui.services.upload import UploadsService
 
 
@@ -33,3 +35,5 @@ class Services:
     uploads: UploadsService
     runnable: RunnableService
     pricing: PricingService
+    consumables: ConsumablesService
+    training: TrainingService

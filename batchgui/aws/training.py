@@ -1,0 +1,105 @@
+"""SageMaker Training through Batch: service environments, quota shares of SAGEMAKER_TRAINING job
+queues, and service jobs, through the Batch client."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from batchgui.aws.gateway import Gateway
+from batchgui.domain.training import (
+    SAGEMAKER_TRAINING,
+    SERVICE_JOB_STATUSES,
+    QuotaShare,
+    QuotaShareRequest,
+    QuotaShareUpdate,
+    ServiceEnvironment,
+    ServiceEnvironmentRequest,
+    ServiceEnvironmentUpdate,
+    ServiceJob,
+    ServiceJobRequest,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_batch import BatchClient  # noqa: F401 - named in the base class below
+
+
+class TrainingGateway(Gateway["BatchClient"]):
+    # --- service environments ---------------------------------------------------------------
+    def service_environments(self) -> list[ServiceEnvironment]:
+        paginator = self._client.get_paginator("describe_service_environments")
+        found = [
+            ServiceEnvironment.from_api(dict(item))
+            for page in paginator.paginate()
+            for item in page.get("serviceEnvironments", [])
+        ]
+        return sorted((e for e in found if e.status != "DELETED"), key=lambda e: e.name)
+
+    def create_service_environment(self, request: ServiceEnvironmentRequest) -> str:
+        return str(self._client.create_service_environment(**request.to_api())["serviceEnvironmentArn"])
+
+    def update_service_environment(self, request: ServiceEnvironmentUpdate) -> None:
+        self._client.update_service_environment(**request.to_api())
+
+    def delete_service_environment(self, environment: str) -> None:
+        self._client.delete_service_environment(serviceEnvironment=environment)
+
+    # --- the queues service jobs go to -----------------------------------------------------
+    def training_queues(self) -> list[tuple[str, str]]:
+        """(name, ARN) of the SAGEMAKER_TRAINING job queues that are not being deleted."""
+        paginator = self._client.get_paginator("describe_job_queues")
+        return sorted(
+            (str(q["jobQueueName"]), str(q["jobQueueArn"]))
+            for page in paginator.paginate()
+            for q in page.get("jobQueues", [])
+            if q.get("jobQueueType") == SAGEMAKER_TRAINING and q.get("status") not in ("DELETING", "DELETED")
+        )
+
+    # --- quota shares -----------------------------------------------------------------------
+    def quota_shares(self, queue: str) -> list[QuotaShare]:
+        paginator = self._client.get_paginator("list_quota_shares")
+        return [
+            QuotaShare.from_api(dict(item))
+            for page in paginator.paginate(jobQueue=queue)
+            for item in page.get("quotaShares", [])
+        ]
+
+    def describe_quota_share(self, arn: str) -> QuotaShare:
+        answer = dict(self._client.describe_quota_share(quotaShareArn=arn))
+        answer.pop("ResponseMetadata", None)
+        return QuotaShare.from_api(answer)
+
+    def create_quota_share(self, request: QuotaShareRequest) -> str:
+        return str(self._client.create_quota_share(**request.to_api())["quotaShareArn"])
+
+    def update_quota_share(self, request: QuotaShareUpdate) -> None:
+        self._client.update_quota_share(**request.to_api())
+
+    def delete_quota_share(self, arn: str) -> None:
+        self._client.delete_quota_share(quotaShareArn=arn)
+
+    # --- service jobs -----------------------------------------------------------------------
+    def service_jobs(self, queue_name: str, queue: str) -> list[ServiceJob]:
+        """Every status of one queue (ListServiceJobs, like ListJobs, lists one status at a time)."""
+        paginator = self._client.get_paginator("list_service_jobs")
+        jobs: list[ServiceJob] = []
+        for status in SERVICE_JOB_STATUSES:
+            kwargs: dict[str, Any] = {"jobQueue": queue, "jobStatus": status}
+            for page in paginator.paginate(**kwargs):
+                jobs.extend(
+                    ServiceJob.from_api(dict(item), queue_name) for item in page.get("jobSummaryList", [])
+                )
+        return jobs
+
+    def describe_service_job(self, job_id: str) -> ServiceJob:
+        answer = dict(self._client.describe_service_job(jobId=job_id))
+        answer.pop("ResponseMetadata", None)
+        return ServiceJob.from_api(answer)
+
+    def submit_service_job(self, request: ServiceJobRequest) -> str:
+        return str(self._client.submit_service_job(**request.to_api())["jobId"])
+
+    def set_service_job_priority(self, job_id: str, priority: int) -> None:
+        self._client.update_service_job(jobId=job_id, schedulingPriority=priority)
+
+    def terminate_service_job(self, job_id: str, reason: str) -> None:
+        self._client.terminate_service_job(jobId=job_id, reason=reason)

@@ -1,0 +1,109 @@
+"""The SageMaker Training facade: service environments, quota shares and service jobs (list across the
+SAGEMAKER_TRAINING queues, inspect, create or submit, change, delete or terminate) on the current
+connection, through the Runner. On the local sandbox the training itself is simulated."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import TypeVar
+
+from batchgui.aws.training import TrainingGateway
+from batchgui.domain.training import (
+    QuotaShare,
+    QuotaShareRequest,
+    QuotaShareUpdate,
+    ServiceEnvironment,
+    ServiceEnvironmentRequest,
+    ServiceEnvironmentUpdate,
+    ServiceJob,
+    ServiceJobRequest,
+    ShareSettings,
+)
+from batchgui.services.bound import BoundService
+
+# Queues listed at once (each a few calls).
+QUEUE_CONCURRENCY = 4
+T = TypeVar("T")
+
+
+class TrainingService(BoundService):
+    def _gateway(self) -> TrainingGateway:
+        return self._backend().training
+
+    # --- service environments ---------------------------------------------------------------
+    async def service_environments(self) -> list[ServiceEnvironment]:
+        return await self._run(self._gateway().service_environments)
+
+    async def save_service_environment(
+        self, request: ServiceEnvironmentRequest | ServiceEnvironmentUpdate
+    ) -> None:
+        gateway = self._gateway()
+        if isinstance(request, ServiceEnvironmentUpdate):
+            await self._run(gateway.update_service_environment, request)
+        else:
+            await self._run(gateway.create_service_environment, request)
+
+    async def set_service_environment_state(self, name: str, state: str) -> None:
+        await self._run(
+            self._gateway().update_service_environment, ServiceEnvironmentUpdate(name, state=state)
+        )
+
+    async def delete_service_environment(self, name: str) -> None:
+        await self._run(self._gateway().delete_service_environment, name)
+
+    # --- queues -------------------------------------------------------------------------------
+    async def training_queues(self) -> list[tuple[str, str]]:
+        """(name, ARN) of the SAGEMAKER_TRAINING job queues."""
+        return await self._run(self._gateway().training_queues)
+
+    async def _across_queues(self, list_one: Callable[[str, str], list[T]]) -> list[T]:
+        """`list_one(name, arn)` for every SAGEMAKER_TRAINING queue, a few queues at a time."""
+        limit = asyncio.Semaphore(QUEUE_CONCURRENCY)
+
+        async def one(name: str, arn: str) -> list[T]:
+            async with limit:
+                return await self._run(list_one, name, arn)
+
+        found = await asyncio.gather(*(one(name, arn) for name, arn in await self.training_queues()))
+        return [item for items in found for item in items]
+
+    # --- quota shares -------------------------------------------------------------------------
+    async def quota_shares(self) -> list[QuotaShare]:
+        """The shares of every SAGEMAKER_TRAINING queue."""
+        gateway = self._gateway()
+        shares = await self._across_queues(lambda _name, arn: gateway.quota_shares(arn))
+        return sorted(shares, key=lambda s: (s.queue_name, s.name))
+
+    async def save_quota_share(self, request: QuotaShareRequest | QuotaShareUpdate) -> None:
+        gateway = self._gateway()
+        if isinstance(request, QuotaShareUpdate):
+            await self._run(gateway.update_quota_share, request)
+        else:
+            await self._run(gateway.create_quota_share, request)
+
+    async def set_quota_share_state(self, share: QuotaShare, state: str) -> None:
+        """Enable or disable a share, keeping its settings (UpdateQuotaShare takes them all)."""
+        settings = ShareSettings(share.limits, share.strategy, share.borrow_limit, share.in_share_preemption)
+        await self._run(self._gateway().update_quota_share, QuotaShareUpdate(share.arn, settings, state))
+
+    async def delete_quota_share(self, arn: str) -> None:
+        await self._run(self._gateway().delete_quota_share, arn)
+
+    # --- service jobs -------------------------------------------------------------------------
+    async def service_jobs(self) -> list[ServiceJob]:
+        """The service jobs of every SAGEMAKER_TRAINING queue, newest first."""
+        jobs = await self._across_queues(self._gateway().service_jobs)
+        return sorted(jobs, key=lambda j: -j.created_at_ms)
+
+    async def describe_service_job(self, job_id: str) -> ServiceJob:
+        return await self._run(self._gateway().describe_service_job, job_id)
+
+    async def submit_service_job(self, request: ServiceJobRequest) -> str:
+        return await self._run(self._gateway().submit_service_job, request)
+
+    async def set_service_job_priority(self, job_id: str, priority: int) -> None:
+        await self._run(self._gateway().set_service_job_priority, job_id, priority)
+
+    async def terminate_service_job(self, job_id: str, reason: str) -> None:
+        await self._run(self._gateway().terminate_service_job, job_id, reason)

@@ -1,0 +1,117 @@
+"""Create a quota share of a SAGEMAKER_TRAINING job queue, or change one: capacity limits per instance
+type, how idle capacity is shared (reserve, lend, lend and borrow up to a limit), in-share preemption."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QLabel, QLineEdit, QWidget
+
+from batchgui.domain.fargate import Problem
+from batchgui.domain.training import (
+    STRATEGIES,
+    QuotaShare,
+    QuotaShareRequest,
+    QuotaShareUpdate,
+    ShareSettings,
+    parse_limits,
+)
+from batchgui.ui.widgets.forms import ApplyDialog, spin_box
+from batchgui.ui.widgets.pairs import PairsEditor
+
+ShareRequest = QuotaShareRequest | QuotaShareUpdate
+SendFn = Callable[[ShareRequest], Awaitable[object]]
+STRATEGY_HELP = {
+    "RESERVE": "its idle capacity is kept for its own jobs",
+    "LEND": "other shares may use its idle capacity",
+    "LEND_AND_BORROW": "it lends its idle capacity and borrows others', up to the borrow limit",
+}
+
+
+class QuotaShareDialog(ApplyDialog):
+    def __init__(
+        self,
+        send: SendFn,
+        queues: list[tuple[str, str]],
+        share: QuotaShare | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(
+            f"Change quota share {share.name}" if share else "Create quota share",
+            "Update" if share else "Create",
+            parent,
+        )
+        self.setObjectName("quotaShareDialog")
+        self.resize(560, 480)
+        self.share = share
+        self._send = send
+        self.name = QLineEdit(share.name if share else "")
+        self.name.setObjectName("quotaShareName")
+        self.name.setReadOnly(share is not None)
+        self.queue = QComboBox()
+        self.queue.setObjectName("quotaShareQueue")
+        for name, arn in queues:
+            self.queue.addItem(name, arn)
+        if share is not None:
+            self.queue.addItem(share.queue_name, share.queue_arn)
+            self.queue.setCurrentIndex(self.queue.count() - 1)
+            self.queue.setEnabled(False)
+        self.strategy = QComboBox()
+        self.strategy.setObjectName("quotaShareStrategy")
+        for key in STRATEGIES:
+            self.strategy.addItem(f"{key}: {STRATEGY_HELP[key]}", key)
+        self.borrow = spin_box(
+            -1,
+            10_000,
+            100,
+            " %",
+            "How much beyond its limits it may borrow, in percent",
+            special="any amount",
+        )
+        self.borrow.setObjectName("quotaShareBorrow")
+        self.preemption = QCheckBox("Preempt lower-priority jobs of this share for higher-priority ones")
+        if share is not None:
+            self.strategy.setCurrentIndex(max(0, self.strategy.findData(share.strategy)))
+            if share.borrow_limit is not None:
+                self.borrow.setValue(share.borrow_limit)
+            self.preemption.setChecked(share.in_share_preemption)
+        self.strategy.currentIndexChanged.connect(self._strategy_changed)
+        self._strategy_changed()
+        rows = [(x.unit, str(x.max_capacity)) for x in share.limits] if share else [("ml.m5.xlarge", "2")]
+        self.limits = PairsEditor(("Instance type (e.g. ml.m5.xlarge)", "Max instances"), rows)
+        form = QFormLayout()
+        form.addRow("Name:", self.name)
+        form.addRow("Job queue:", self.queue)
+        form.addRow("Sharing:", self.strategy)
+        form.addRow("Borrow limit:", self.borrow)
+        form.addRow("", self.preemption)
+        self.body.addLayout(form)
+        self.body.addWidget(QLabel("Capacity limits (1 to 5):"))
+        self.body.addWidget(self.limits, 1)
+        if not queues and share is None:
+            self.set_status("No SAGEMAKER_TRAINING job queue yet: create one first.", error=True)
+
+    def _strategy_changed(self, *_args: object) -> None:
+        self.borrow.setEnabled(self.strategy.currentData() == "LEND_AND_BORROW")
+
+    def request(self) -> tuple[ShareRequest, list[str]]:
+        limits, problems = parse_limits(self.limits.model.pairs())
+        strategy = str(self.strategy.currentData())
+        settings = ShareSettings(
+            limits,
+            strategy,
+            self.borrow.value() if strategy == "LEND_AND_BORROW" else None,
+            self.preemption.isChecked(),
+        )
+        if self.share is not None:
+            return QuotaShareUpdate(self.share.arn, settings), problems
+        return QuotaShareRequest(
+            self.name.text().strip(), str(self.queue.currentData() or ""), settings
+        ), problems
+
+    def validate(self) -> list[Problem | str]:
+        request, problems = self.request()
+        return [*problems, *request.problems()]
+
+    async def apply(self) -> None:
+        await self._send(self.request()[0])

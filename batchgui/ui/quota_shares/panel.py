@@ -1,0 +1,102 @@
+"""Quota shares of the SAGEMAKER_TRAINING job queues: list, create, change, enable/disable, delete, tags."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QWidget
+
+from batchgui.domain.training import QuotaShare, limits_text
+from batchgui.services.inventory import InventoryService
+from batchgui.services.training import TrainingService
+from batchgui.ui.quota_shares.dialog import QuotaShareDialog
+from batchgui.ui.widgets.actions import InventoryPanel, tags_text
+from batchgui.ui.widgets.panel import PanelServices
+from batchgui.ui.widgets.table_model import Column
+
+COLUMNS: list[Column[QuotaShare]] = [
+    Column("Name", lambda s: s.name, width=160),
+    Column("Job queue", lambda s: s.queue_name, width=160),
+    Column("State", lambda s: s.state, width=80),
+    Column("Status", lambda s: s.status, width=90),
+    Column("Capacity limits", lambda s: limits_text(s.limits), width=200),
+    Column("Sharing", lambda s: s.sharing_text, width=200),
+    Column("In-share preemption", lambda s: "on" if s.in_share_preemption else "off", width=130),
+    Column("Tags", lambda s: tags_text(s.tags, ", "), width=160),
+]
+
+
+class QuotaSharesPanel(InventoryPanel[QuotaShare]):
+    panel_id = "quota-shares"
+    title = "Quota shares"
+    empty_text = (
+        "A quota share gives a team or project its own capacity inside a SAGEMAKER_TRAINING job queue; "
+        "service jobs name their share when submitted, and wait RUNNABLE while it is full."
+    )
+
+    dialog: QuotaShareDialog | None = None
+
+    def __init__(
+        self,
+        services: PanelServices,
+        inventory: InventoryService,
+        training: TrainingService,
+        parent: QWidget | None = None,
+    ) -> None:
+        self.training = training
+        super().__init__(services, inventory, parent)
+
+    def make_columns(self) -> list[Column[QuotaShare]]:
+        return COLUMNS
+
+    def add_actions(self) -> None:
+        self.add_create_action("Create…", self.create_new, "Create a quota share")
+        self.add_row_action("Edit…", self.edit, "Limits, sharing, preemption", "Ctrl+E")
+        self.add_toggle_action(
+            "quota share",
+            "Service jobs can no longer be submitted to it; those submitted keep their place.",
+            self._set_state,
+        )
+        self.add_tags_action()
+        self.add_delete_action("Delete the quota share (disable it first)")
+
+    async def load(self) -> None:
+        self.model.set_rows(await self.training.quota_shares())
+
+    def more_details(self, row: QuotaShare) -> list[tuple[str, str]]:
+        return [
+            ("Job queue", row.queue_arn),
+            ("State / status", f"{row.state} / {row.status}"),
+            ("Capacity limits", limits_text(row.limits)),
+            ("Sharing", row.sharing_text),
+            ("In-share preemption", "enabled" if row.in_share_preemption else "disabled"),
+        ]
+
+    async def _set_state(self, _name: str, state: str) -> None:
+        row = self.selected_row()
+        if row is not None:
+            await self.training.set_quota_share_state(row, state)
+
+    def create_new(self) -> None:
+        self.spawn(self._open(None), "Create quota share")
+
+    def edit(self) -> None:
+        self.for_selected(self._open, "Edit")
+
+    async def _open(self, share: QuotaShare | None) -> None:
+        queues = await self.training.training_queues() if share is None else []
+        dialog = QuotaShareDialog(self.training.save_quota_share, queues, share, self)
+        await self.show_dialog("dialog", dialog)
+
+    def delete(self) -> None:
+        self.for_selected(self._delete, "Delete")
+
+    async def _delete(self, share: QuotaShare) -> None:
+        enabled = share.state == "ENABLED"
+        first = " It is ENABLED: it will be disabled first, then deleted." if enabled else ""
+        text = f"Delete quota share {share.name} of job queue {share.queue_name}?{first}"
+
+        async def change() -> None:
+            if enabled:
+                await self.training.set_quota_share_state(share, "DISABLED")
+            await self.training.delete_quota_share(share.arn)
+
+        await self.confirmed("Delete quota share", text, f"Delete {share.name}", change)

@@ -1,0 +1,64 @@
+"""Create a service environment, or change its instance limit."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QWidget
+
+from batchgui.domain.fargate import Problem
+from batchgui.domain.training import ServiceEnvironment, ServiceEnvironmentRequest, ServiceEnvironmentUpdate
+from batchgui.ui.widgets.forms import ApplyDialog, spin_box
+
+EnvironmentRequest = ServiceEnvironmentRequest | ServiceEnvironmentUpdate
+SendFn = Callable[[EnvironmentRequest], Awaitable[object]]
+MAX_INSTANCES = 100_000
+
+
+class ServiceEnvironmentDialog(ApplyDialog):
+    def __init__(
+        self, send: SendFn, environment: ServiceEnvironment | None = None, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(
+            f"Change {environment.name}" if environment else "Create service environment",
+            "Update" if environment else "Create",
+            parent,
+        )
+        self.setObjectName("serviceEnvironmentDialog")
+        self.resize(480, 220)
+        self.environment = environment
+        self._send = send
+        self.name = QLineEdit(environment.name if environment else "")
+        self.name.setObjectName("serviceEnvironmentName")
+        self.name.setReadOnly(environment is not None)
+        self.max_instances = spin_box(
+            1,
+            MAX_INSTANCES,
+            environment.max_instances if environment and environment.max_instances else 4,
+            " instances",
+            "The most SageMaker training instances this environment's jobs use at once",
+        )
+        self.max_instances.setObjectName("serviceEnvironmentInstances")
+        form = QFormLayout()
+        form.addRow("Name:", self.name)
+        form.addRow("Type:", QLabel("SageMaker Training (SAGEMAKER_TRAINING)"))
+        form.addRow("Capacity:", self.max_instances)
+        self.body.addLayout(form)
+        note = QLabel(
+            "Job queues of type SAGEMAKER_TRAINING use service environments; "
+            "jobs waiting for capacity stay RUNNABLE."
+        )
+        note.setWordWrap(True)
+        self.body.addWidget(note)
+        self.body.addStretch(1)
+
+    def request(self) -> EnvironmentRequest:
+        if self.environment is not None:
+            return ServiceEnvironmentUpdate(self.environment.arn, self.max_instances.value())
+        return ServiceEnvironmentRequest(self.name.text().strip(), self.max_instances.value())
+
+    def validate(self) -> list[Problem | str]:
+        return self.request().problems()
+
+    async def apply(self) -> None:
+        await self._send(self.request())
