@@ -16,7 +16,7 @@ from batchgui.ui.widgets.panel import PanelServices
 from batchgui.ui.widgets.table_model import Column
 
 
-def _number(title: str, value: Callable[[ConsumableUse], int], width: int = 80) -> Column[ConsumableUse]:
+def _number(title: str, value: Callable[[ConsumableUse], int], width: int = 70) -> Column[ConsumableUse]:
     return Column(title, lambda u: f"{value(u):,}", value, align_right=True, width=width)
 
 
@@ -26,7 +26,7 @@ def _jobs_text(jobs: list[ConsumableJob]) -> str:
 
 COLUMNS: list[Column[ConsumableUse]] = [
     Column("Name", lambda u: u.name, width=180),
-    Column("Type", lambda u: u.resource.resource_type, width=150),
+    Column("Type", lambda u: u.resource.resource_type, width=140),
     _number("In use", lambda u: u.resource.in_use),
     _number("Total", lambda u: u.resource.total),
     _number("Available", lambda u: u.resource.free),
@@ -61,7 +61,7 @@ class ConsumableResourcesPanel(InventoryPanel[ConsumableUse]):
 
     def add_actions(self) -> None:
         self.add_create_action("Create…", self.create_new, "Create a consumable resource")
-        self.add_row_action("Change total…", self.edit, "Set, add to or take from the total", "Ctrl+E")
+        self.add_row_action("Edit total…", self.edit, "Set, add to or take from the total", "Ctrl+E")
         self.add_tags_action()
         self.add_delete_action("Delete the consumable resource")
 

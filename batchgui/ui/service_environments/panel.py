@@ -25,7 +25,6 @@ COLUMNS: list[Column[ServiceEnvironment]] = [
         align_right=True,
         width=100,
     ),
-    Column("Capacity limits", lambda e: limits_text(e.limits), width=200),
     Column("Type", lambda e: e.environment_type, width=160),
     Column("Tags", lambda e: tags_text(e.tags, ", "), width=160),
 ]

@@ -26,15 +26,16 @@ def _time_column(title: str, ms: str) -> Column[ServiceJob]:
 
 
 COLUMNS: list[Column[ServiceJob]] = [
-    Column("Name", lambda j: j.name, width=160),
+    Column("Name", lambda j: j.name, width=150),
     Column("Status", lambda j: j.status, width=100),
-    Column("Job queue", lambda j: j.queue_name, width=140),
-    Column("Quota share", lambda j: j.quota_share, width=110),
+    Column("Job queue", lambda j: j.queue_name, width=120),
+    Column("Quota share", lambda j: j.quota_share, width=100),
     Column(
         "Instances",
         lambda j: f"{j.instances:g}" if j.instances else "",
         lambda j: j.instances,
         align_right=True,
+        width=70,
     ),
     Column("Status reason", lambda j: j.status_reason, tooltip=lambda j: j.status_reason, width=260),
     _time_column("Created", "created_at_ms"),
@@ -72,7 +73,9 @@ class ServiceJobsPanel(InventoryPanel[ServiceJob]):
 
     def add_actions(self) -> None:
         self.add_create_action("Submit…", self.submit_new, "Submit a service job")
-        self.add_row_action("Priority…", self.change_priority, "Change the scheduling priority", "Ctrl+E")
+        self.add_row_action(
+            "Edit priority…", self.change_priority, "Change the scheduling priority", "Ctrl+E"
+        )
         self.add_tags_action()
         self.add_delete_action("Terminate the service job", "Terminate…")
 
