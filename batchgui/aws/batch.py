@@ -195,10 +195,12 @@ class BatchGateway(Gateway["BatchClient"]):
         status: JobStatus,
         next_token: str | None = None,
         page_size: int = LIST_JOBS_PAGE,
+        parent_key: str = "arrayJobId",
     ) -> tuple[list[JobSummary], str | None]:
-        """One ListJobs page of an array's children in one status (arrayJobId, up to 1,000)."""
+        """One ListJobs page of an array's children in one status (arrayJobId, up to 1,000), or of
+        a multi-node job's nodes (parent_key="multiNodeJobId")."""
         kwargs: dict[str, Any] = {
-            "arrayJobId": array_job_id,
+            parent_key: array_job_id,
             "jobStatus": status.value,
             "maxResults": page_size,
         }

@@ -238,12 +238,17 @@ class JobSummary:
     stopped_at: int | None = None
     exit_code: int | None = None
     array_size: int | None = None
+    # A node of a multi-node parallel job (`jobId#N`) is shown like an array child: its node index
+    # is its array_index. num_nodes is set on the multi-node job itself.
     array_index: int | None = None
+    num_nodes: int | None = None
+    is_main_node: bool = False
 
     @classmethod
     def from_api(cls, data: ApiDict, queue: str = "") -> JobSummary:
         container: ApiDict = data.get("container") or {}
         array: ApiDict = data.get("arrayProperties") or {}
+        node: ApiDict = data.get("nodeDetails") or data.get("nodeProperties") or {}
         queue_name = data.get("jobQueue", queue)
         return cls(
             job_id=data["jobId"],
@@ -258,7 +263,9 @@ class JobSummary:
             stopped_at=data.get("stoppedAt"),
             exit_code=container.get("exitCode"),
             array_size=array.get("size"),
-            array_index=array.get("index"),
+            array_index=array.get("index", node.get("nodeIndex")),
+            num_nodes=None if "nodeIndex" in node else node.get("numNodes"),
+            is_main_node=bool(node.get("isMainNode")),
         )
 
     @property

@@ -133,8 +133,11 @@ def merge_poll(
 
 # --- array jobs ----------------------------------------------------------------------------------
 def parent_of(job_id: str) -> str | None:
-    """The array parent of a child id (`parent:index`), None for any other id."""
+    """The array parent of a child id (`parent:index`), or the multi-node job of a node id
+    (`parent#index`); None for any other id."""
     parent, colon, index = job_id.rpartition(":")
+    if not colon:
+        parent, colon, index = job_id.rpartition("#")
     return parent if colon and parent and index.isdigit() else None
 
 

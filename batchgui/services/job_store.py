@@ -37,6 +37,7 @@ from batchgui.domain.job_tracking import (
     parent_of,
     summary_deltas,
 )
+from batchgui.services import job_nodes
 from batchgui.services.bound import BoundService
 from batchgui.services.budget import TokenBucket
 from batchgui.services.connections import ConnectionManager
@@ -358,6 +359,7 @@ class JobStore(BoundService):
         self, call: Call, gateway: BatchGateway, describe_calls: int | None = None
     ) -> list[str]:
         """The children of the active (and expanded) arrays; returns the children described."""
+        await job_nodes.poll_expanded(self, call, gateway)  # and the nodes of expanded multi-node jobs
         jobs = self._jobs
         wanted = [
             job_id
@@ -460,6 +462,8 @@ class JobStore(BoundService):
         self._expanded.add(array_job_id)
         gateway = self._backend().batch
         parent = self._jobs.get(array_job_id)
+        if job_nodes.is_multinode(parent):
+            return await job_nodes.expand(self, self._take, gateway, array_job_id, on_page)
         queue = parent.queue if parent else ""
         if parent is not None and parent.array_size is not None and array_job_id not in self._arrays:
             self._arrays[array_job_id] = _Array(queue, parent.array_size)

@@ -553,8 +553,8 @@ class JobsTableModel(QAbstractTableModel):
 
     def _name_text(self, job: JobSummary) -> str:
         if job.array_index is not None and self._display is not None:
-            return f"    #{job.array_index}  {job.name}"
-        if job.array_size is not None and job.array_index is None:
+            return f"    #{job.array_index}  {job.name}{'  (main node)' if job.is_main_node else ''}"
+        if (job.array_size or job.num_nodes) is not None and job.array_index is None:
             return ("▾ " if job.job_id in self._expanded else "▸ ") + job.name
         return job.name
 

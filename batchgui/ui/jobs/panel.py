@@ -491,8 +491,8 @@ class JobsPanel(JobActions, Panel):
 
     def _double_clicked(self, index: QModelIndex) -> None:
         job = self.model.job_at(index)
-        if job is not None and job.array_size is not None and job.array_index is None:
-            self.toggle_children(job.job_id)
+        if job is not None and job.array_index is None and (job.array_size or job.num_nodes) is not None:
+            self.toggle_children(job.job_id)  # an array's children, or a multi-node job's nodes
 
     def toggle_current_children(self) -> None:
         job = self.current_job()
