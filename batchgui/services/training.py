@@ -9,17 +9,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from batchgui.aws.training import TrainingGateway
-from batchgui.domain.training import (
-    QuotaShare,
-    QuotaShareRequest,
-    QuotaShareUpdate,
-    ServiceEnvironment,
-    ServiceEnvironmentRequest,
-    ServiceEnvironmentUpdate,
-    ServiceJob,
-    ServiceJobRequest,
-    ShareSettings,
-)
+from batchgui.domain import training as t
 from batchgui.services.bound import BoundService
 
 # Queues listed at once (each a few calls).
@@ -32,21 +22,21 @@ class TrainingService(BoundService):
         return self._backend().training
 
     # --- service environments ---------------------------------------------------------------
-    async def service_environments(self) -> list[ServiceEnvironment]:
+    async def service_environments(self) -> list[t.ServiceEnvironment]:
         return await self._run(self._gateway().service_environments)
 
     async def save_service_environment(
-        self, request: ServiceEnvironmentRequest | ServiceEnvironmentUpdate
+        self, request: t.ServiceEnvironmentRequest | t.ServiceEnvironmentUpdate
     ) -> None:
         gateway = self._gateway()
-        if isinstance(request, ServiceEnvironmentUpdate):
+        if isinstance(request, t.ServiceEnvironmentUpdate):
             await self._run(gateway.update_service_environment, request)
         else:
             await self._run(gateway.create_service_environment, request)
 
     async def set_service_environment_state(self, name: str, state: str) -> None:
         await self._run(
-            self._gateway().update_service_environment, ServiceEnvironmentUpdate(name, state=state)
+            self._gateway().update_service_environment, t.ServiceEnvironmentUpdate(name, state=state)
         )
 
     async def delete_service_environment(self, name: str) -> None:
@@ -69,37 +59,39 @@ class TrainingService(BoundService):
         return [item for items in found for item in items]
 
     # --- quota shares -------------------------------------------------------------------------
-    async def quota_shares(self) -> list[QuotaShare]:
+    async def quota_shares(self) -> list[t.QuotaShare]:
         """The shares of every SAGEMAKER_TRAINING queue."""
         gateway = self._gateway()
         shares = await self._across_queues(lambda _name, arn: gateway.quota_shares(arn))
         return sorted(shares, key=lambda s: (s.queue_name, s.name))
 
-    async def save_quota_share(self, request: QuotaShareRequest | QuotaShareUpdate) -> None:
+    async def save_quota_share(self, request: t.QuotaShareRequest | t.QuotaShareUpdate) -> None:
         gateway = self._gateway()
-        if isinstance(request, QuotaShareUpdate):
+        if isinstance(request, t.QuotaShareUpdate):
             await self._run(gateway.update_quota_share, request)
         else:
             await self._run(gateway.create_quota_share, request)
 
-    async def set_quota_share_state(self, share: QuotaShare, state: str) -> None:
+    async def set_quota_share_state(self, share: t.QuotaShare, state: str) -> None:
         """Enable or disable a share, keeping its settings (UpdateQuotaShare takes them all)."""
-        settings = ShareSettings(share.limits, share.strategy, share.borrow_limit, share.in_share_preemption)
-        await self._run(self._gateway().update_quota_share, QuotaShareUpdate(share.arn, settings, state))
+        settings = t.ShareSettings(
+            share.limits, share.strategy, share.borrow_limit, share.in_share_preemption
+        )
+        await self._run(self._gateway().update_quota_share, t.QuotaShareUpdate(share.arn, settings, state))
 
     async def delete_quota_share(self, arn: str) -> None:
         await self._run(self._gateway().delete_quota_share, arn)
 
     # --- service jobs -------------------------------------------------------------------------
-    async def service_jobs(self) -> list[ServiceJob]:
+    async def service_jobs(self) -> list[t.ServiceJob]:
         """The service jobs of every SAGEMAKER_TRAINING queue, newest first."""
         jobs = await self._across_queues(self._gateway().service_jobs)
         return sorted(jobs, key=lambda j: -j.created_at_ms)
 
-    async def describe_service_job(self, job_id: str) -> ServiceJob:
+    async def describe_service_job(self, job_id: str) -> t.ServiceJob:
         return await self._run(self._gateway().describe_service_job, job_id)
 
-    async def submit_service_job(self, request: ServiceJobRequest) -> str:
+    async def submit_service_job(self, request: t.ServiceJobRequest) -> str:
         return await self._run(self._gateway().submit_service_job, request)
 
     async def set_service_job_priority(self, job_id: str, priority: int) -> None:

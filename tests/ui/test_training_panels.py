@@ -8,7 +8,6 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-import boto3
 import pytest
 
 from batchgui.app import Application
@@ -87,13 +86,9 @@ def test_training_panels_on_the_sandbox(
     reload(environments, wait_until, lambda: names(environments) == ["sm-env"], "the environment")
     qtmodeltester.check(environments.model)
 
-    batch = boto3.client(
-        "batch",
-        endpoint_url=sandbox.endpoint_url,
-        region_name=sandbox.region,
-        aws_access_key_id=sandbox.access_key_id,
-        aws_secret_access_key=sandbox.secret_access_key,
-    )
+    backend = app.connections.backend
+    assert backend is not None
+    batch = backend.batch.client  # the app's own client: the Job queues panel makes container queues only
     batch.create_job_queue(
         jobQueueName="training",
         priority=1,

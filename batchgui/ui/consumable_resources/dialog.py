@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QLineEdit, QSpinBox, QWidget
+from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QSpinBox, QWidget
 
 from batchgui.domain.consumables import (
     RESOURCE_TYPES,
@@ -13,6 +13,7 @@ from batchgui.domain.consumables import (
     ConsumableResourceUpdate,
 )
 from batchgui.domain.fargate import Problem
+from batchgui.ui.training_panel import name_field
 from batchgui.ui.widgets.forms import ApplyDialog
 
 ResourceRequest = ConsumableResourceRequest | ConsumableResourceUpdate
@@ -43,9 +44,7 @@ class ConsumableResourceDialog(ApplyDialog):
         self.resize(480, 240)
         self.resource = resource
         self._send = send
-        self.name = QLineEdit(resource.name if resource else "")
-        self.name.setObjectName("consumableName")
-        self.name.setReadOnly(resource is not None)
+        self.name = name_field(resource.name if resource else "", "consumableName", resource is not None)
         self.kind = QComboBox()
         self.kind.addItems(RESOURCE_TYPES)
         self.kind.setToolTip(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QLabel, QLineEdit, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QLabel, QWidget
 
 from batchgui.domain.fargate import Problem
 from batchgui.domain.training import (
@@ -16,6 +16,7 @@ from batchgui.domain.training import (
     ShareSettings,
     parse_limits,
 )
+from batchgui.ui.training_panel import name_field
 from batchgui.ui.widgets.forms import ApplyDialog, spin_box
 from batchgui.ui.widgets.pairs import PairsEditor
 
@@ -45,9 +46,7 @@ class QuotaShareDialog(ApplyDialog):
         self.resize(560, 480)
         self.share = share
         self._send = send
-        self.name = QLineEdit(share.name if share else "")
-        self.name.setObjectName("quotaShareName")
-        self.name.setReadOnly(share is not None)
+        self.name = name_field(share.name if share else "", "quotaShareName", share is not None)
         self.queue = QComboBox()
         self.queue.setObjectName("quotaShareQueue")
         for name, arn in queues:

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QWidget
-
 from batchgui.domain.training import QuotaShare, limits_text
-from batchgui.services.inventory import InventoryService
-from batchgui.services.training import TrainingService
 from batchgui.ui.quota_shares.dialog import QuotaShareDialog
-from batchgui.ui.widgets.actions import InventoryPanel, tags_text
-from batchgui.ui.widgets.panel import PanelServices
+from batchgui.ui.training_panel import TrainingPanel
+from batchgui.ui.widgets.actions import tags_text
 from batchgui.ui.widgets.table_model import Column
 
 COLUMNS: list[Column[QuotaShare]] = [
@@ -24,7 +20,7 @@ COLUMNS: list[Column[QuotaShare]] = [
 ]
 
 
-class QuotaSharesPanel(InventoryPanel[QuotaShare]):
+class QuotaSharesPanel(TrainingPanel[QuotaShare]):
     panel_id = "quota-shares"
     title = "Quota shares"
     empty_text = (
@@ -33,16 +29,6 @@ class QuotaSharesPanel(InventoryPanel[QuotaShare]):
     )
 
     dialog: QuotaShareDialog | None = None
-
-    def __init__(
-        self,
-        services: PanelServices,
-        inventory: InventoryService,
-        training: TrainingService,
-        parent: QWidget | None = None,
-    ) -> None:
-        self.training = training
-        super().__init__(services, inventory, parent)
 
     def make_columns(self) -> list[Column[QuotaShare]]:
         return COLUMNS
@@ -90,13 +76,10 @@ class QuotaSharesPanel(InventoryPanel[QuotaShare]):
         self.for_selected(self._delete, "Delete")
 
     async def _delete(self, share: QuotaShare) -> None:
-        enabled = share.state == "ENABLED"
-        first = " It is ENABLED: it will be disabled first, then deleted." if enabled else ""
-        text = f"Delete quota share {share.name} of job queue {share.queue_name}?{first}"
-
-        async def change() -> None:
-            if enabled:
-                await self.training.set_quota_share_state(share, "DISABLED")
-            await self.training.delete_quota_share(share.arn)
-
-        await self.confirmed("Delete quota share", text, f"Delete {share.name}", change)
+        await self.delete_disabling_first(
+            "quota share",
+            f"{share.name} of job queue {share.queue_name}",
+            share.state == "ENABLED",
+            lambda: self.training.set_quota_share_state(share, "DISABLED"),
+            lambda: self.training.delete_quota_share(share.arn),
+        )

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QWidget
+from PySide6.QtWidgets import QFormLayout, QLabel, QWidget
 
 from batchgui.domain.fargate import Problem
 from batchgui.domain.training import ServiceEnvironment, ServiceEnvironmentRequest, ServiceEnvironmentUpdate
+from batchgui.ui.training_panel import name_field
 from batchgui.ui.widgets.forms import ApplyDialog, spin_box
 
 EnvironmentRequest = ServiceEnvironmentRequest | ServiceEnvironmentUpdate
@@ -28,9 +29,9 @@ class ServiceEnvironmentDialog(ApplyDialog):
         self.resize(480, 220)
         self.environment = environment
         self._send = send
-        self.name = QLineEdit(environment.name if environment else "")
-        self.name.setObjectName("serviceEnvironmentName")
-        self.name.setReadOnly(environment is not None)
+        self.name = name_field(
+            environment.name if environment else "", "serviceEnvironmentName", environment is not None
+        )
         self.max_instances = spin_box(
             1,
             MAX_INSTANCES,

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QWidget
-
 from batchgui.domain.training import ServiceEnvironment, limits_text
-from batchgui.services.inventory import InventoryService
-from batchgui.services.training import TrainingService
 from batchgui.ui.service_environments.dialog import ServiceEnvironmentDialog
-from batchgui.ui.widgets.actions import InventoryPanel, tags_text
-from batchgui.ui.widgets.panel import PanelServices
+from batchgui.ui.training_panel import TrainingPanel
+from batchgui.ui.widgets.actions import tags_text
 from batchgui.ui.widgets.table_model import Column
 
 SIMULATED_NOTE = "On the local sandbox the training is simulated: no SageMaker training job runs."
@@ -30,7 +26,7 @@ COLUMNS: list[Column[ServiceEnvironment]] = [
 ]
 
 
-class ServiceEnvironmentsPanel(InventoryPanel[ServiceEnvironment]):
+class ServiceEnvironmentsPanel(TrainingPanel[ServiceEnvironment]):
     panel_id = "service-environments"
     title = "Service environments"
     empty_text = (
@@ -39,16 +35,6 @@ class ServiceEnvironmentsPanel(InventoryPanel[ServiceEnvironment]):
     )
 
     dialog: ServiceEnvironmentDialog | None = None
-
-    def __init__(
-        self,
-        services: PanelServices,
-        inventory: InventoryService,
-        training: TrainingService,
-        parent: QWidget | None = None,
-    ) -> None:
-        self.training = training
-        super().__init__(services, inventory, parent)
 
     def make_columns(self) -> list[Column[ServiceEnvironment]]:
         return COLUMNS
@@ -91,18 +77,11 @@ class ServiceEnvironmentsPanel(InventoryPanel[ServiceEnvironment]):
         self.for_selected(self._delete, "Delete")
 
     async def _delete(self, environment: ServiceEnvironment) -> None:
-        if environment.state == "ENABLED":
-            text = (
-                f"Delete service environment {environment.name}?\n\nIt is ENABLED: it will be disabled "
-                "first (its queues' waiting service jobs then can't start), then deleted. AWS refuses while "
-                "a job queue still uses it."
-            )
-        else:
-            text = f"Delete service environment {environment.name}?\n\nAWS refuses while a job queue uses it."
-
-        async def change() -> None:
-            if environment.state == "ENABLED":
-                await self.training.set_service_environment_state(environment.name, "DISABLED")
-            await self.training.delete_service_environment(environment.name)
-
-        await self.confirmed("Delete service environment", text, f"Delete {environment.name}", change)
+        name = environment.name
+        await self.delete_disabling_first(
+            "service environment",
+            f"{name} (AWS refuses while a job queue uses it)",
+            environment.state == "ENABLED",
+            lambda: self.training.set_service_environment_state(name, "DISABLED"),
+            lambda: self.training.delete_service_environment(name),
+        )

@@ -5,15 +5,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from PySide6.QtWidgets import QWidget
-
 from batchgui.domain.training import ServiceJob
-from batchgui.services.inventory import InventoryService
-from batchgui.services.training import TrainingService
 from batchgui.ui.service_environments.panel import SIMULATED_NOTE
 from batchgui.ui.service_jobs.dialog import ServiceJobPriorityDialog, SubmitServiceJobDialog
-from batchgui.ui.widgets.actions import InventoryPanel
-from batchgui.ui.widgets.panel import PanelServices
+from batchgui.ui.training_panel import TrainingPanel
 from batchgui.ui.widgets.table_model import Column
 
 
@@ -45,7 +40,7 @@ COLUMNS: list[Column[ServiceJob]] = [
 ]
 
 
-class ServiceJobsPanel(InventoryPanel[ServiceJob]):
+class ServiceJobsPanel(TrainingPanel[ServiceJob]):
     panel_id = "service-jobs"
     title = "Service jobs"
     empty_text = (
@@ -54,16 +49,6 @@ class ServiceJobsPanel(InventoryPanel[ServiceJob]):
     )
 
     dialog: SubmitServiceJobDialog | ServiceJobPriorityDialog | None = None
-
-    def __init__(
-        self,
-        services: PanelServices,
-        inventory: InventoryService,
-        training: TrainingService,
-        parent: QWidget | None = None,
-    ) -> None:
-        self.training = training
-        super().__init__(services, inventory, parent)
 
     def make_columns(self) -> list[Column[ServiceJob]]:
         return COLUMNS
