@@ -110,12 +110,8 @@ class BatchGateway(Gateway["BatchClient"]):
         self, queue: str, status: JobStatus, next_token: str | None = None, page_size: int = LIST_JOBS_PAGE
     ) -> tuple[list[JobSummary], str | None]:
         """One ListJobs page for a queue and status; returns the rows and the next token."""
-        kwargs: dict[str, Any] = {"jobQueue": queue, "jobStatus": status.value, "maxResults": page_size}
-        if next_token:
-            kwargs["nextToken"] = next_token
-        response = self._client.list_jobs(**kwargs)
-        rows = [JobSummary.from_api(dict(item), queue=queue) for item in response["jobSummaryList"]]
-        return rows, response.get("nextToken")
+        kwargs = {"jobQueue": queue, "jobStatus": status.value, "maxResults": page_size}
+        return self._summaries_page(kwargs, next_token, queue)
 
     def list_job_states_page(
         self, queue: str, status: JobStatus, next_token: str | None = None, page_size: int = LIST_JOBS_PAGE
@@ -183,11 +179,7 @@ class BatchGateway(Gateway["BatchClient"]):
             "filters": filters.api_filters(),
             "maxResults": LIST_JOBS_FILTERED_PAGE,
         }
-        if next_token:
-            kwargs["nextToken"] = next_token
-        response = self._client.list_jobs(**kwargs)
-        rows = [JobSummary.from_api(dict(item), queue=queue) for item in response["jobSummaryList"]]
-        return rows, response.get("nextToken")
+        return self._summaries_page(kwargs, next_token, queue)
 
     def list_array_children_page(
         self,
@@ -204,10 +196,16 @@ class BatchGateway(Gateway["BatchClient"]):
             "jobStatus": status.value,
             "maxResults": page_size,
         }
+        return self._summaries_page(kwargs, next_token)
+
+    def _summaries_page(
+        self, kwargs: dict[str, Any], next_token: str | None, queue: str = ""
+    ) -> tuple[list[JobSummary], str | None]:
+        """One ListJobs call with `kwargs` (+ the token), its rows read as summaries of `queue`."""
         if next_token:
-            kwargs["nextToken"] = next_token
+            kwargs = {**kwargs, "nextToken": next_token}
         response = self._client.list_jobs(**kwargs)
-        rows = [JobSummary.from_api(dict(item)) for item in response["jobSummaryList"]]
+        rows = [JobSummary.from_api(dict(item), queue=queue) for item in response["jobSummaryList"]]
         return rows, response.get("nextToken")
 
     def list_array_children(self, array_job_id: str, status: JobStatus | None = None) -> list[JobSummary]:

@@ -268,27 +268,20 @@ class Submitter:
         self.sending.add(submission_id)
         try:
             return await self._send_all(
-                backend_batch,
-                submission_id,
-                progress=progress,
-                cancel=cancel,
-                rate_per_s=rate_per_s,
-                concurrency=concurrency,
+                backend_batch, submission_id, progress, cancel, rate_per_s, concurrency
             )
         finally:
             self.sending.discard(submission_id)
 
-    async def _send_all(
+    async def _send_all(  # noqa: PLR0917 - submit's own arguments, passed straight on
         self,
         backend_batch: BatchGateway,
         submission_id: str,
-        *,
-        progress: Callable[[SubmitProgress], None] | None = None,
-        cancel: asyncio.Event | None = None,
-        rate_per_s: float = DEFAULT_RATE_PER_S,
-        concurrency: int = 4,
+        progress: Callable[[SubmitProgress], None] | None,
+        cancel: asyncio.Event | None,
+        rate_per_s: float,
+        concurrency: int,
     ) -> SubmitOutcome:
-        """Send every item not yet submitted (a resume is the same call). Paced to `rate_per_s`."""
         started = time.monotonic()
         calls_before = self.calls
         journal = self.journal
