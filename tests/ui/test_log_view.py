@@ -15,6 +15,7 @@ from PySide6.QtGui import QGuiApplication
 from batchgui.domain.job_logs import MAX_PAGE_EVENTS
 from batchgui.services.log_follower import LogState
 from batchgui.services.runner import Runner
+from batchgui.ui.jobs.log_view import LogView
 from tests.ui.log_support import LogRig, log_rig, varied_lines, write_stream
 
 pytestmark = pytest.mark.timeout(180)
@@ -56,6 +57,15 @@ def rigs(qapp: Any) -> Iterator[Rigs]:
     made.runner.close()
 
 
+def scroll_to_head(view: LogView, wait_until: Wait) -> None:
+    """Scroll to the top, again and again, as a person would, until the first line is in."""
+    for _ in range(50):
+        if view.model.can_fetch_older is False and not view.loading:
+            return
+        view.view.scrollToTop()
+        wait_until(lambda: not view.loading, 30, "an older page")
+
+
 def message(line: str) -> str:
     return line.split("  ", 1)[-1]
 
@@ -71,12 +81,8 @@ def test_scroll_back_reaches_the_first_line_of_a_long_stream(
     first = view.line_count()
     assert 0 < first <= MAX_PAGE_EVENTS  # the newest page only
     assert message(view.lines()[-1]) == lines[-1]
-    assert not view.model.head_reached
-    for _ in range(20):
-        if view.model.head_reached:
-            break
-        view.view.scrollToTop()
-        wait_until(lambda: not view.loading, 30, "an older page")
+    assert view.model.can_fetch_older
+    scroll_to_head(view, wait_until)
     assert view.model.head_reached
     assert [message(line) for line in view.lines()] == lines  # every line once, in order
     view.view.scrollToTop()
@@ -135,11 +141,7 @@ def test_search_finds_a_line_from_an_old_page_and_jumping_shows_it(
     view.copy_selection()
     assert "needle in the haystack" in QGuiApplication.clipboard().text()
     # Scrolling back from the result's page still reaches the first line; End goes back to the end.
-    for _ in range(10):
-        if view.model.head_reached:
-            break
-        view.view.scrollToTop()
-        wait_until(lambda: not view.loading, 30, "an older page")
+    scroll_to_head(view, wait_until)
     assert message(view.lines()[0]) == lines[0]
     view.close()
 
