@@ -35,17 +35,9 @@ class LogsGateway(Gateway["CloudWatchLogsClient"]):
     ) -> LogPage:
         """One GetLogEvents page, its lines split. `at_edge`: nothing further that way (AWS answers
         the token it was given: the head when reading back, the end when reading forward)."""
-        kwargs: dict[str, Any] = {
-            "logGroupName": group,
-            "logStreamName": stream,
-            "startFromHead": start_from_head,
-        }
-        if next_token:
-            kwargs["nextToken"] = next_token
-        if start_time is not None:
-            kwargs["startTime"] = start_time
-        if limit is not None:
-            kwargs["limit"] = limit
+        optional = {"nextToken": next_token or None, "startTime": start_time, "limit": limit}
+        kwargs: dict[str, Any] = {k: v for k, v in optional.items() if v is not None}
+        kwargs.update(logGroupName=group, logStreamName=stream, startFromHead=start_from_head)
         response = self._client.get_log_events(**kwargs)
         events = [LogEvent(int(e.get("timestamp", 0)), e.get("message", "")) for e in response["events"]]
         forward = response.get("nextForwardToken")

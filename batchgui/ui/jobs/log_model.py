@@ -124,7 +124,7 @@ class LogLinesModel(QAbstractListModel):
     def set_show_times(self, on: bool) -> None:
         self.show_times = on
         if self.lines:
-            self.layoutChanged.emit()
+            self.dataChanged.emit(self.index(0), self.index(len(self.lines) - 1))
 
     # --- reading rows ---------------------------------------------------------------------------
     def text(self, row: int) -> str:

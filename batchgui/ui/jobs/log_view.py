@@ -18,8 +18,8 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
-from PySide6.QtGui import QFontMetrics, QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, Qt, Signal
+from PySide6.QtGui import QFontMetrics, QGuiApplication, QKeySequence, QShortcut, QWheelEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -44,6 +44,13 @@ from batchgui.ui.jobs.log_model import LogLinesModel
 Spawn = Callable[[Coroutine[Any, Any, Any], str], "asyncio.Task[Any]"]
 # Read the page before the first line once the view's top is this many rows from it.
 PREFETCH_ROWS = 200
+
+
+def _button(text: str, tip: str, slot: Callable[[], object]) -> QPushButton:
+    button = QPushButton(text)
+    button.setToolTip(tip)
+    button.clicked.connect(slot)
+    return button
 
 
 def _spawn_plain(coro: Coroutine[Any, Any, Any], _what: str) -> asyncio.Task[Any]:
@@ -88,6 +95,7 @@ class LogView(QWidget):
         self.model.char_width = max(1, metrics.horizontalAdvance("0"))
         self.model.row_height = metrics.height() + 2
         self.view.verticalScrollBar().valueChanged.connect(self._scrolled)
+        self.view.viewport().installEventFilter(self)
         self.follow_box = QCheckBox("Follow")
         self.follow_box.setToolTip("Keep reading new events and scroll to the end (End)")
         self.follow_box.toggled.connect(self._follow_toggled)
@@ -98,21 +106,14 @@ class LogView(QWidget):
         self.search_edit.setPlaceholderText("Search the whole log on the server (Ctrl+F; Enter: next)")
         self.search_edit.setClearButtonEnabled(True)
         self.search_edit.returnPressed.connect(self.search_or_next)
-        self.first_button = QPushButton("First")
-        self.first_button.setToolTip("The stream's first line (Home)")
-        self.first_button.clicked.connect(self.jump_first)
-        self.last_button = QPushButton("Last")
-        self.last_button.setToolTip("The stream's last line (End; ticks Follow while the job runs)")
-        self.last_button.clicked.connect(self.jump_last)
-        self.save_button = QPushButton("Save…")
-        self.save_button.setToolTip("Write the whole stream to a file")
-        self.save_button.clicked.connect(self._ask_save)
+        self.first_button = _button("First", "The stream's first line (Home)", self.jump_first)
+        self.last_button = _button("Last", "The stream's last line (End: and follow)", self.jump_last)
+        self.save_button = _button("Save…", "Write the whole stream to a file", self._ask_save)
         self.progress = QProgressBar()
         self.progress.setRange(0, 0)
         self.progress.setTextVisible(True)
         self.progress.hide()
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.clicked.connect(self.cancel_save)
+        self.cancel_button = _button("Cancel", "Stop saving (no file is left)", self.cancel_save)
         self.cancel_button.hide()
         self.state_label = QLabel()
         self.state_label.setObjectName("logState")
@@ -149,6 +150,8 @@ class LogView(QWidget):
         splitter.addWidget(results_box)
         splitter.setStretchFactor(0, 4)
         splitter.setStretchFactor(1, 1)
+        splitter.setSizes([800, 120])  # the lines get most of the height; the matches a strip
+        splitter.setCollapsible(0, False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
@@ -168,6 +171,16 @@ class LogView(QWidget):
         key("Ctrl+End", self.end_and_follow, self.view)
         key("Home", self.jump_first, self.view)
         key("Ctrl+Home", self.jump_first, self.view)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """A wheel turned up at the top (the scroll bar cannot move): read the page before."""
+        if (
+            event.type() == QEvent.Type.Wheel
+            and isinstance(event, QWheelEvent)
+            and event.angleDelta().y() > 0
+        ):
+            self._scrolled()
+        return super().eventFilter(watched, event)
 
     # --- state ----------------------------------------------------------------------------------
     @property
@@ -264,8 +277,10 @@ class LogView(QWidget):
         if pages is not self.pages or token != self.model.older_token:
             return
         top = self.view.indexAt(self.view.viewport().rect().topLeft()).row()
+        if top < 0:  # not laid out (a hidden tab): the scroll bar counts rows
+            top = self.view.verticalScrollBar().value()
         added = self.model.prepend(page)
-        if added and top >= 0:
+        if added:  # the same line stays at the top: the older lines are above it
             self.view.scrollTo(self.model.index(top + added), QAbstractItemView.ScrollHint.PositionAtTop)
         self._loading = None
         self._scrolled()
