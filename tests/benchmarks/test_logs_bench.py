@@ -80,11 +80,9 @@ def test_log_tab_of_a_million_line_log(
     log_sandbox: tuple[Any, str], qapp: QApplication, tmp_path: Path, event_loop_qt: Any
 ) -> None:
     sandbox, job_id = log_sandbox
-    local = LocalEndpoint(
-        sandbox.endpoint_url, sandbox.region, sandbox.access_key_id, sandbox.secret_access_key
-    )
-    app = _make_app(qapp, tmp_path, local)
-    loop: asyncio.AbstractEventLoop = event_loop_qt
+    info = sandbox.connection_info()
+    keys = (info["access_key_id"], info["secret_access_key"])
+    app = _make_app(qapp, tmp_path, LocalEndpoint(info["endpoint_url"], info["region"], *keys))
     meter = StallMeter()
 
     async def scenario() -> None:
@@ -123,7 +121,7 @@ def test_log_tab_of_a_million_line_log(
         assert reachable == LINES
 
     try:
-        loop.run_until_complete(asyncio.wait_for(scenario(), 1100))
+        event_loop_qt.run_until_complete(asyncio.wait_for(scenario(), 850))
     finally:
         app.window.close()
         app.shutdown()

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
 from botocore.config import Config
 
 from batchgui.aws.logs import LogsGateway
@@ -19,6 +18,7 @@ from batchgui.services.log_follower import LogFollower, LogState, LogStatus
 from batchgui.services.runner import Runner
 from batchgui.ui.jobs.inspector import log_state_text
 from batchgui.ui.jobs.log_view import LogView
+from tests.support import endpoint_client
 
 GROUP = "/aws/batch/job"
 WORDS = ["alpha", "beta", "gamma", "delta", "epoch", "loss=0.0312", "step", "INFO", "WARN", "读取", "ü"]
@@ -67,14 +67,8 @@ def write_stream(
 
 
 def logs_client(sandbox: Any) -> Any:
-    return boto3.client(
-        "logs",
-        endpoint_url=sandbox.endpoint_url,
-        region_name=sandbox.region,
-        aws_access_key_id=sandbox.access_key_id,
-        aws_secret_access_key=sandbox.secret_access_key,
-        config=Config(retries={"max_attempts": 1}, connect_timeout=2, read_timeout=30),
-    )
+    quick = Config(retries={"max_attempts": 1}, connect_timeout=2, read_timeout=30)
+    return endpoint_client("logs", sandbox, quick)
 
 
 @dataclass
