@@ -1,6 +1,6 @@
 """A log view that scales to million-line streams.
 
-The lines are a list model (log_model.py) in a QListView with uniform row heights: only the rows on
+The lines are a list model (log_model.py) in a one-column table with fixed row heights: only the rows on
 screen are formatted and painted. The view opens on the stream's newest page; scrolling near the
 top reads the page before (GetLogEvents' backward token), so the whole stream is reachable; follow
 appends only the new events the follower read. Search runs on the server over the whole stream
@@ -25,14 +25,15 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
-    QListView,
     QListWidget,
     QListWidgetItem,
     QProgressBar,
     QPushButton,
     QSplitter,
+    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -77,10 +78,17 @@ class LogView(QWidget):
         self._matches: list[LogMatch] = []
         self._searched = ""
         self._stamp = StampFormat()
-        self.view = QListView()
+        # A table of one column with fixed-height rows: inserting a page above a million rows costs
+        # a header update, where QListView lays out every row again (O(rows) per page).
+        self.view = QTableView()
         self.view.setObjectName("logLines")
-        self.view.setUniformItemSizes(True)
         self.view.setModel(self.model)
+        self.view.setShowGrid(False)
+        self.view.horizontalHeader().hide()
+        rows = self.view.verticalHeader()
+        rows.hide()
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerItem)
@@ -94,6 +102,11 @@ class LogView(QWidget):
         metrics = QFontMetrics(font)
         self.model.char_width = max(1, metrics.horizontalAdvance("0"))
         self.model.row_height = metrics.height() + 2
+        rows.setMinimumSectionSize(1)
+        rows.setDefaultSectionSize(self.model.row_height)
+        self.model.modelReset.connect(self._fit_width)
+        self.model.rowsInserted.connect(self._fit_width)
+        self.model.dataChanged.connect(self._fit_width)
         self.view.verticalScrollBar().valueChanged.connect(self._scrolled)
         self.view.viewport().installEventFilter(self)
         self.follow_box = QCheckBox("Follow")
@@ -171,6 +184,12 @@ class LogView(QWidget):
         key("Ctrl+End", self.end_and_follow, self.view)
         key("Home", self.jump_first, self.view)
         key("Ctrl+Home", self.jump_first, self.view)
+
+    def _fit_width(self, *_args: object) -> None:
+        """The one column as wide as the longest line loaded (for horizontal scrolling)."""
+        self.view.horizontalHeader().resizeSection(
+            0, max(self.model.width_hint(), self.view.viewport().width())
+        )
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """A wheel turned up at the top (the scroll bar cannot move): read the page before."""
