@@ -22,23 +22,18 @@ from typing import Any
 
 from batchgui.domain.job_logs import MAX_PAGE_BYTES, MAX_PAGE_EVENTS, event_bytes
 from batchgui.sandbox import sql
+from batchgui.sandbox.json_api import Json, JsonApiError, Response, handle_json_target
 from batchgui.sandbox.settings import ACCOUNT_ID, REGION
 from batchgui.sandbox.store import Store
 
-Json = dict[str, Any]
-Response = tuple[int, list[tuple[str, str]], bytes]
 TARGET_PREFIX = "Logs_20140328."
 GROUP_RE = re.compile(r"^[\.\-_/#A-Za-z0-9]{1,512}$")
 STREAM_RE = re.compile(r"^[^:*]{1,512}$")
 MAX_EVENTS = MAX_PAGE_EVENTS
 
 
-class LogsError(Exception):
-    def __init__(self, code: str, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
+class LogsError(JsonApiError):
+    pass
 
 
 def now_ms() -> int:
@@ -108,23 +103,7 @@ class LogsApi:
         }
 
     def handle(self, environ: dict[str, Any], body: bytes) -> Response:
-        target = str(environ.get("HTTP_X_AMZ_TARGET", ""))
-        headers = [("Content-Type", "application/x-amz-json-1.1")]
-        try:
-            if not target.startswith(TARGET_PREFIX):
-                raise LogsError("UnknownOperationException", f"Missing or unknown X-Amz-Target {target!r}")
-            op = target[len(TARGET_PREFIX) :]
-            try:
-                params = json.loads(body) if body.strip() else {}
-            except (ValueError, UnicodeDecodeError):
-                raise LogsError("SerializationException", "Could not parse request body into json") from None
-            if not isinstance(params, dict):
-                raise LogsError("SerializationException", "Request body must be a JSON object")
-            result = self.call(op, params)
-        except LogsError as exc:
-            payload = json.dumps({"__type": exc.code, "message": exc.message}).encode()
-            return exc.status, [*headers, ("x-amzn-ErrorType", exc.code)], payload
-        return 200, headers, json.dumps(result, separators=(",", ":")).encode()
+        return handle_json_target(environ, body, TARGET_PREFIX, self.call)
 
     def call(self, op: str, params: Json) -> Json:
         if op not in self.model.operation_names:
