@@ -136,6 +136,7 @@ class LogView(QWidget):
         self.results.setObjectName("logMatches")
         self.results.setFont(font)
         self.results.setUniformItemSizes(True)
+        self.results.setMinimumHeight(2 * self.model.row_height + 8)
         self.results.itemActivated.connect(self._match_chosen)
         self.results.itemClicked.connect(self._match_chosen)
         results_box = QWidget()
@@ -163,8 +164,8 @@ class LogView(QWidget):
         splitter.addWidget(results_box)
         splitter.setStretchFactor(0, 4)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([800, 120])  # the lines get most of the height; the matches a strip
         splitter.setCollapsible(0, False)
+        self._splitter = splitter
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
@@ -369,7 +370,11 @@ class LogView(QWidget):
         pages = self.pages
         if pages is None:
             return
-        self.results_box.show()
+        if not self.results_box.isVisible():
+            self.results_box.show()
+            total = sum(self._splitter.sizes())  # the lines keep most of the height; the matches a strip
+            strip = min(8 * self.model.row_height + 24, total // 4)
+            self._splitter.setSizes([total - strip, strip])
         self.results_label.setText(f"Searching the whole log for {pattern!r}…")
         self.results.clear()
         found, more = await pages.search(pattern)
