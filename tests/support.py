@@ -26,13 +26,17 @@ class MotoEndpoint:
         return LocalEndpoint(self.endpoint_url, self.region, TEST_KEY_ID, TEST_SECRET)
 
     def client(self, service: str) -> Any:
-        return boto3.client(
-            service,  # type: ignore[call-overload]
-            endpoint_url=self.endpoint_url,
-            region_name=self.region,
-            aws_access_key_id=TEST_KEY_ID,
-            aws_secret_access_key=TEST_SECRET,
+        return endpoint_client(
+            service, LocalEndpoint(self.endpoint_url, self.region, TEST_KEY_ID, TEST_SECRET)
         )
+
+
+def endpoint_client(service: str, where: Any, config: Any = None) -> Any:
+    """A boto3 client of a server on loopback (moto, the sandbox) with its keys: `where` is a
+    LocalEndpoint or a running sandbox (anything with their four fields)."""
+    keys = {"aws_access_key_id": where.access_key_id, "aws_secret_access_key": where.secret_access_key}
+    url, region = where.endpoint_url, where.region
+    return boto3.client(service, endpoint_url=url, region_name=region, config=config, **keys)  # type: ignore[call-overload]
 
 
 def start_moto() -> tuple[MotoEndpoint, Callable[[], None]]:

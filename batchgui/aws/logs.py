@@ -1,53 +1,84 @@
-"""CloudWatch Logs gateway: a job's log stream."""
+"""CloudWatch Logs gateway: a job's log stream, read by pages in either direction, and searched.
+
+Every call returns what one GetLogEvents / FilterLogEvents answered (at most 10,000 events or 1 MB):
+callers page with the tokens, so no call holds a whole million-line stream.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 from batchgui.aws.gateway import Gateway
-from batchgui.domain.job_logs import LogEvent, LogPage
+from batchgui.domain.job_logs import LogEvent, LogMatch, LogPage
 
 if TYPE_CHECKING:
     from mypy_boto3_logs import CloudWatchLogsClient  # noqa: F401 - named in the base class below
 
-__all__ = ["LogEvent", "LogPage", "LogsGateway"]
+__all__ = ["LogEvent", "LogMatch", "LogPage", "LogsGateway"]
+
+
+def _missing(exc: Exception) -> bool:
+    response = getattr(exc, "response", None)
+    return isinstance(response, dict) and response.get("Error", {}).get("Code") == "ResourceNotFoundException"
 
 
 class LogsGateway(Gateway["CloudWatchLogsClient"]):
     def get_log_events(
-        self, group: str, stream: str, next_token: str | None = None, start_from_head: bool = True
+        self,
+        group: str,
+        stream: str,
+        next_token: str | None = None,
+        start_from_head: bool = True,
+        *,
+        start_time: int | None = None,
+        limit: int | None = None,
     ) -> LogPage:
+        """One GetLogEvents page, its lines split. `at_edge`: nothing further that way (AWS answers
+        the token it was given: the head when reading back, the end when reading forward)."""
+        optional = {"nextToken": next_token or None, "startTime": start_time, "limit": limit}
+        kwargs: dict[str, Any] = {k: v for k, v in optional.items() if v is not None}
+        kwargs.update(logGroupName=group, logStreamName=stream, startFromHead=start_from_head)
+        response = self._client.get_log_events(**kwargs)
+        events = [LogEvent(int(e.get("timestamp", 0)), e.get("message", "")) for e in response["events"]]
+        forward = response.get("nextForwardToken")
+        backward = response.get("nextBackwardToken")
+        same = next_token is not None and next_token in (forward, backward)
+        at_edge = not events and (same or next_token is None)
+        tail = not start_from_head and not next_token
+        return LogPage.of(events, forward, backward, at_edge=at_edge, tail=tail)
+
+    def read_page(self, group: str, stream: str, token: str | None, newest: bool = False) -> LogPage:
+        """The page after `token` (from the head when None; the newest page when `newest`).
+
+        A stream not yet created gives an empty page with `stream_missing` set rather than an error,
+        so a follower can keep waiting.
+        """
+        try:
+            return self.get_log_events(group, stream, token, start_from_head=not newest or token is not None)
+        except Exception as exc:
+            if _missing(exc):
+                return LogPage([], token, stream_missing=True)
+            raise
+
+    def read_forward(self, group: str, stream: str, next_token: str | None = None) -> LogPage:
+        """One page of the events after `next_token` (from the head when None)."""
+        return self.read_page(group, stream, next_token)
+
+    def filter_events(
+        self, group: str, stream: str, pattern: str, next_token: str | None = None, limit: int = 1000
+    ) -> tuple[list[LogMatch], str | None]:
+        """One FilterLogEvents page over one stream: the matches and the token of the next page."""
         kwargs: dict[str, Any] = {
             "logGroupName": group,
-            "logStreamName": stream,
-            "startFromHead": start_from_head,
+            "logStreamNames": [stream],
+            "filterPattern": pattern,
+            "limit": limit,
         }
         if next_token:
             kwargs["nextToken"] = next_token
-        response = self._client.get_log_events(**kwargs)
-        events = [LogEvent(int(e.get("timestamp", 0)), e.get("message", "")) for e in response["events"]]
-        return LogPage(events, response.get("nextForwardToken"))
-
-    def read_forward(self, group: str, stream: str, next_token: str | None = None) -> LogPage:
-        """The events after `next_token` (from the head when None), following forward tokens.
-
-        GetLogEvents answers the same token when nothing new arrived; a stream not yet created gives
-        an empty page with `stream_missing` set rather than an error, so a follower can keep waiting.
-        """
-        from botocore.exceptions import ClientError
-
-        events: list[LogEvent] = []
-        token = next_token
-        # GetLogEvents returns at most 10,000 events/1 MB per call: a few calls catch up a busy job.
-        for _ in range(20):
-            try:
-                page = self.get_log_events(group, stream, token, start_from_head=True)
-            except ClientError as exc:
-                if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
-                    return LogPage(events, token, stream_missing=not events)
-                raise
-            events.extend(page.events)
-            if not page.events or page.next_forward_token in (None, token):
-                return LogPage(events, page.next_forward_token or token)
-            token = page.next_forward_token
-        return LogPage(events, token)
+        response = self._client.filter_log_events(**kwargs)
+        found = [
+            LogMatch(int(e.get("timestamp", 0)), e.get("message", ""), str(e.get("eventId", "")))
+            for e in response.get("events", [])
+        ]
+        return found, response.get("nextToken")

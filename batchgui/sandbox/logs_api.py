@@ -2,7 +2,8 @@
 
 Jobs' output lands here while they run (the engine writes it in small batches). Operations:
 CreateLogGroup, CreateLogStream, PutLogEvents, DescribeLogGroups, DescribeLogStreams, GetLogEvents
-(startFromHead, forward/backward tokens as AWS forms them), FilterLogEvents (plain terms and quoted
+(startFromHead, forward/backward tokens as AWS forms them,
+at most 10,000 events or 1 MB an answer), FilterLogEvents (plain terms and quoted
 phrases; every term must occur), DeleteLogGroup, DeleteLogStream. Others get an AWS-style error.
 
 Event ids are SQLite rowids, increasing in ingestion order; a token `f/<id>` continues forward after
@@ -19,24 +20,20 @@ import sqlite3
 import time
 from typing import Any
 
+from batchgui.domain.job_logs import MAX_PAGE_BYTES, MAX_PAGE_EVENTS, event_bytes
 from batchgui.sandbox import sql
+from batchgui.sandbox.json_api import Json, JsonApiError, Response, handle_json_target
 from batchgui.sandbox.settings import ACCOUNT_ID, REGION
 from batchgui.sandbox.store import Store
 
-Json = dict[str, Any]
-Response = tuple[int, list[tuple[str, str]], bytes]
 TARGET_PREFIX = "Logs_20140328."
 GROUP_RE = re.compile(r"^[\.\-_/#A-Za-z0-9]{1,512}$")
 STREAM_RE = re.compile(r"^[^:*]{1,512}$")
-MAX_EVENTS = 10000
+MAX_EVENTS = MAX_PAGE_EVENTS
 
 
-class LogsError(Exception):
-    def __init__(self, code: str, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
+class LogsError(JsonApiError):
+    pass
 
 
 def now_ms() -> int:
@@ -106,23 +103,7 @@ class LogsApi:
         }
 
     def handle(self, environ: dict[str, Any], body: bytes) -> Response:
-        target = str(environ.get("HTTP_X_AMZ_TARGET", ""))
-        headers = [("Content-Type", "application/x-amz-json-1.1")]
-        try:
-            if not target.startswith(TARGET_PREFIX):
-                raise LogsError("UnknownOperationException", f"Missing or unknown X-Amz-Target {target!r}")
-            op = target[len(TARGET_PREFIX) :]
-            try:
-                params = json.loads(body) if body.strip() else {}
-            except (ValueError, UnicodeDecodeError):
-                raise LogsError("SerializationException", "Could not parse request body into json") from None
-            if not isinstance(params, dict):
-                raise LogsError("SerializationException", "Request body must be a JSON object")
-            result = self.call(op, params)
-        except LogsError as exc:
-            payload = json.dumps({"__type": exc.code, "message": exc.message}).encode()
-            return exc.status, [*headers, ("x-amzn-ErrorType", exc.code)], payload
-        return 200, headers, json.dumps(result, separators=(",", ":")).encode()
+        return handle_json_target(environ, body, TARGET_PREFIX, self.call)
 
     def call(self, op: str, params: Json) -> Json:
         if op not in self.model.operation_names:
@@ -309,9 +290,11 @@ class LogsApi:
             if anchor is not None:
                 where.append(sql.EVENT_AFTER_ID if forward else sql.EVENT_BEFORE_ID)
                 args.append(anchor)
-            rows = conn.execute(sql.stream_events(where, forward), [*args, limit]).fetchall()
+            rows = _within_page_bytes(
+                conn.execute(sql.stream_events(where, forward), [*args, limit]).fetchall()
+            )
             if not forward:
-                rows.reverse()
+                rows.reverse()  # read newest first, so a capped backward page keeps the events nearest
         events = [{"timestamp": ts, "message": msg, "ingestionTime": ing} for _, ts, msg, ing in rows]
         if rows:
             fwd, back = rows[-1][0], rows[0][0]
@@ -358,6 +341,7 @@ class LogsApi:
         with self.store.read() as conn:
             self._require_group(conn, group)
             rows = conn.execute(sql.filtered_events(where), [group, *args, limit + 1]).fetchall()
+        kept = _within_page_bytes(rows[:limit])
         events = [
             {
                 "logStreamName": name,
@@ -366,13 +350,24 @@ class LogsApi:
                 "ingestionTime": ing,
                 "eventId": f"{eid:056d}",
             }
-            for eid, ts, msg, ing, name in rows[:limit]
+            for eid, ts, msg, ing, name in kept
         ]
         out: Json = {"events": events, "searchedLogStreams": self._searched(group, p)}
-        if len(rows) > limit:
-            last = rows[limit - 1]
+        if len(rows) > len(kept):
+            last = kept[-1]
             out["nextToken"] = _token([last[1], last[0]])
         return out
+
+
+def _within_page_bytes(rows: list[Any], message_at: int = 2) -> list[Any]:
+    """The leading rows that fit in one answer's 1 MB (each event counts its UTF-8 message plus 26
+    bytes, as CloudWatch Logs counts them); at least one."""
+    total = 0
+    for count, row in enumerate(rows):
+        total += event_bytes(row[message_at])
+        if total > MAX_PAGE_BYTES and count:
+            return rows[:count]
+    return rows
 
 
 def _time_terms(p: Json, where: list[str], args: list[Any], from_term: str, end_term: str) -> None:

@@ -22,20 +22,15 @@ from batchgui.domain.pricing import (
     matches,
     product_documents,
 )
+from batchgui.sandbox.json_api import Json, JsonApiError, Response, handle_json_target
 
-Json = dict[str, Any]
-Response = tuple[int, list[tuple[str, str]], bytes]
 TARGET_PREFIX = "AWSPriceListService."
 MAX_RESULTS = 100
 SNAPSHOT = "aws-prices.json"
 
 
-class PricingError(Exception):
-    def __init__(self, code: str, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
+class PricingError(JsonApiError):
+    pass
 
 
 class PricingApi:
@@ -69,25 +64,7 @@ class PricingApi:
         return out
 
     def handle(self, environ: dict[str, Any], body: bytes) -> Response:
-        target = str(environ.get("HTTP_X_AMZ_TARGET", ""))
-        headers = [("Content-Type", "application/x-amz-json-1.1")]
-        try:
-            if not target.startswith(TARGET_PREFIX):
-                raise PricingError("UnknownOperationException", f"Missing or unknown X-Amz-Target {target!r}")
-            operation = target[len(TARGET_PREFIX) :]
-            try:
-                params = json.loads(body) if body.strip() else {}
-            except (ValueError, UnicodeDecodeError):
-                raise PricingError(
-                    "SerializationException", "Could not parse request body into json"
-                ) from None
-            if not isinstance(params, dict):
-                raise PricingError("SerializationException", "Request body must be a JSON object")
-            result = self.call(operation, params)
-        except PricingError as exc:
-            payload = json.dumps({"__type": exc.code, "Message": exc.message}).encode()
-            return exc.status, [*headers, ("x-amzn-ErrorType", exc.code)], payload
-        return 200, headers, json.dumps(result, separators=(",", ":")).encode()
+        return handle_json_target(environ, body, TARGET_PREFIX, self.call, message_key="Message")
 
     def call(self, operation: str, params: Json) -> Json:
         handlers = {"GetProducts": self.get_products, "DescribeServices": self.describe_services}

@@ -33,7 +33,7 @@ def test_follow_appends_only_new_events(moto: MotoEndpoint, runner: Runner, run_
         LogsGateway(client),
         GROUP,
         "job/stream",
-        lambda events: seen.extend(e.message for e in events),
+        lambda page: seen.extend(e.message for e in page.events),
         on_state=states.append,
         interval_s=0.05,
     )
@@ -73,7 +73,13 @@ def test_missing_stream_is_reported_and_waited_for(
         return polls["n"] >= 3
 
     follower = LogFollower(
-        runner, LogsGateway(client), GROUP, "later", events.extend, on_state=states.append, interval_s=0.01
+        runner,
+        LogsGateway(client),
+        GROUP,
+        "later",
+        lambda page: events.extend(page.events),
+        on_state=states.append,
+        interval_s=0.01,
     )
     run_async(follower.run(follow=True, should_stop=stop))
     assert LogState.NO_STREAM in states

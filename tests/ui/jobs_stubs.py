@@ -16,7 +16,7 @@ from typing import Any, cast
 from batchgui.domain.batch import JobStatus, JobSummary
 from batchgui.domain.connection import ConnectionInfo, ConnectionSpec
 from batchgui.domain.job_detail import JobDetail
-from batchgui.domain.job_logs import LogEvent
+from batchgui.domain.job_logs import LogEvent, LogPage
 from batchgui.domain.job_platforms import Platforms
 from batchgui.domain.job_requests import JobFilters, StopResult, SubmitJobRequest
 from batchgui.domain.job_tracking import ArrayProgress
@@ -73,7 +73,9 @@ class FakeLogFollow:
 
     async def run(self) -> None:
         self.runs += 1
-        self._on_events([LogEvent(1000, "hello"), LogEvent(2000, "world")])
+        self._on_events(
+            LogPage.of([LogEvent(1000, "hello"), LogEvent(2000, "world")], "f/2", "b/1", tail=True)
+        )
         self._on_status(LogStatus(LogState.DONE, "/aws/batch/job", self.stream))
 
 

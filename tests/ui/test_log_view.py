@@ -1,82 +1,215 @@
+"""The Log tab's view on the real sandbox over loopback: newest page first, scroll-back to the first
+line, follow without duplicates, server search and jump, Save with cancel, a dropped connection."""
+
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtWidgets import QPlainTextEdit
+from PySide6.QtCore import QCoreApplication, QEvent
+from PySide6.QtGui import QGuiApplication
 
+from batchgui.domain.job_logs import MAX_PAGE_EVENTS
+from batchgui.services.log_follower import LogState
+from batchgui.services.runner import Runner
 from batchgui.ui.jobs.log_view import LogView
+from tests.ui.log_support import LogRig, log_rig, varied_lines, write_stream
 
-pytestmark = pytest.mark.timeout(30)
-
-
-def test_lines_are_batched_until_flush(qapp: Any) -> None:
-    view = LogView()
-    view.timestamps_box.setChecked(False)
-    view.append_events([(1, "one"), (2, "two\nthree")])
-    assert view.text.toPlainText() == ""
-    view.flush()
-    assert view.text.toPlainText() == "one\ntwo\nthree"
-    view.append_lines(["four"])
-    view.flush()
-    assert view.line_count() == 4
-    assert view.text.document().blockCount() == 4
+pytestmark = pytest.mark.timeout(180)
+Wait = Callable[..., None]
 
 
-def test_cap_drops_the_oldest_lines(qapp: Any) -> None:
-    view = LogView(max_lines=100)
-    for start in range(0, 1000, 250):
-        view.append_lines(f"line {n}" for n in range(start, start + 250))
-        view.flush()
-    assert view.line_count() == 100
-    assert view.lines()[0] == "line 900"
-    assert view.text.document().blockCount() == 100
+@pytest.fixture(scope="module")
+def logs_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    from batchgui.sandbox import start_in_process
+
+    running = start_in_process(tmp_path_factory.mktemp("logs") / "sandbox", seed=False)
+    yield running
+    running.stop()
 
 
-def test_search_wraps_and_reports_misses(qapp: Any) -> None:
-    view = LogView()
-    view.append_lines(["alpha", "needle one", "beta", "needle two"])
-    view.search_edit.setText("needle")
-    assert view.find_next()
-    assert view.text.textCursor().blockNumber() == 1
-    assert view.find_next()
-    assert view.text.textCursor().blockNumber() == 3
-    assert view.find_next()  # wraps to the first match
-    assert view.text.textCursor().blockNumber() == 1
-    assert view.find_previous()
-    assert view.text.textCursor().blockNumber() == 3
-    view.search_edit.setText("absent")
-    assert not view.find_next()
+class Rigs:
+    """Log views made by a test, deleted on the GUI thread at its end (never by a worker's GC)."""
+
+    def __init__(self) -> None:
+        self.made: list[LogRig] = []
+        self.runner = Runner(workers=2)
+
+    def make(self, sandbox: Any, stream: str, interval_s: float = 0.1) -> LogRig:
+        rig = log_rig(sandbox, self.runner, stream, interval_s)
+        self.made.append(rig)
+        return rig
 
 
-def test_follow_scrolls_to_the_end_and_jumps_work(qapp: Any) -> None:
-    view = LogView()
-    view.resize(400, 200)
-    view.show()
+@pytest.fixture
+def rigs(qapp: Any) -> Iterator[Rigs]:
+    made = Rigs()
+    yield made
+    for rig in made.made:
+        rig.view.close()
+        rig.view.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    QCoreApplication.processEvents()
+    made.made.clear()
+    made.runner.close()
+
+
+def scroll_to_head(view: LogView, wait_until: Wait) -> None:
+    """Scroll to the top, again and again, as a person would, until the first line is in."""
+    for _ in range(50):
+        if view.model.can_fetch_older is False and not view.loading:
+            return
+        view.view.scrollToTop()
+        wait_until(lambda: not view.loading, 30, "an older page")
+
+
+def message(line: str) -> str:
+    return line.split("  ", 1)[-1]
+
+
+def test_scroll_back_reaches_the_first_line_of_a_long_stream(
+    logs_sandbox: Any, rigs: Rigs, run_async: Any, wait_until: Wait
+) -> None:
+    lines = list(varied_lines(23_456))
+    write_stream(logs_sandbox.data_dir, "long/scroll", lines)
+    rig = rigs.make(logs_sandbox, "long/scroll")
+    view = rig.view
+    run_async(rig.follower.run(follow=False))
+    first = view.line_count()
+    assert 0 < first <= MAX_PAGE_EVENTS  # the newest page only
+    assert message(view.lines()[-1]) == lines[-1]
+    assert view.model.can_fetch_older
+    scroll_to_head(view, wait_until)
+    assert view.model.head_reached
+    assert [message(line) for line in view.lines()] == lines  # every line once, in order
+    view.view.scrollToTop()
+    assert view.shown_rows()[0] == 0
+    view.close()
+
+
+def test_follow_appends_only_new_lines_across_polls(
+    logs_sandbox: Any, rigs: Rigs, wait_until: Wait, event_loop_qt: asyncio.AbstractEventLoop
+) -> None:
+    written = list(varied_lines(300, prefix="before"))
+    write_stream(logs_sandbox.data_dir, "live/follow", written, start_ms=1_700_000_000_000)
+    rig = rigs.make(logs_sandbox, "live/follow", interval_s=0.05)
+    view = rig.view
     view.set_following(True)
-    view.append_lines(f"line {n}" for n in range(500))
-    view.flush()
-    bar = view.text.verticalScrollBar()
-    assert bar.value() == bar.maximum() > 0
-    view.jump_first()
-    assert bar.value() == 0
-    view.jump_last()
-    assert bar.value() == bar.maximum()
-    view.set_wrap(True)
-    assert view.text.lineWrapMode() == QPlainTextEdit.LineWrapMode.WidgetWidth
-    view.hide()
+    done = {"stop": False}
+    task = event_loop_qt.create_task(rig.follower.run(True, lambda: done["stop"]))
+    wait_until(lambda: view.line_count() == 300, 30, "the first page")
+    polls_before = rig.states.count(LogState.FOLLOWING)
+    for round_ in range(4):
+        more = list(varied_lines(1000 + round_ * 5000, seed=round_, prefix=f"round{round_}"))
+        write_stream(
+            logs_sandbox.data_dir, "live/follow", more, start_ms=1_700_000_100_000 + round_ * 100_000
+        )
+        written += more
+        total = len(written)
+        wait_until(lambda n=total: view.line_count() >= n, 30, f"round {round_}")
+    wait_until(lambda: rig.states.count(LogState.FOLLOWING) > polls_before + 4, 30, "more polls")
+    done["stop"] = True
+    wait_until(task.done, 10, "follow to stop")
+    assert [message(line) for line in view.lines()] == written  # no line twice, none missing
+    bar = view.view.verticalScrollBar()
+    assert bar.value() == bar.maximum()  # following keeps the end in view
+    view.close()
 
 
-def test_save_sends_every_retained_line(qapp: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from PySide6.QtWidgets import QFileDialog
+def test_search_finds_a_line_from_an_old_page_and_jumping_shows_it(
+    logs_sandbox: Any, rigs: Rigs, run_async: Any, wait_until: Wait
+) -> None:
+    lines = list(varied_lines(30_000, seed=3))
+    lines[1234] = "worker 3 raised ValueError: needle in the haystack"
+    write_stream(logs_sandbox.data_dir, "long/search", lines)
+    rig = rigs.make(logs_sandbox, "long/search")
+    view = rig.view
+    run_async(rig.follower.run(follow=False))
+    assert not any("needle" in line for line in view.lines())  # not on the newest page
+    view.search_edit.setText('"needle in the"')
+    view.search_or_next()
+    wait_until(lambda: view.results.count() == 1, 30, "the search result")
+    assert "1 match" in view.results_label.text()
+    wait_until(lambda: "needle" in view.selected_text(), 30, "the jump to the result")
+    row = view.view.currentIndex().row()
+    top, bottom = view.shown_rows()
+    assert top <= row <= bottom  # on screen
+    view.view.setFocus()
+    view.copy_selection()
+    assert "needle in the haystack" in QGuiApplication.clipboard().text()
+    # Scrolling back from the result's page still reaches the first line; End goes back to the end.
+    scroll_to_head(view, wait_until)
+    assert message(view.lines()[0]) == lines[0]
+    view.close()
 
-    view = LogView()
-    view.append_lines(["a", "b"])
-    view.flush()
-    target = tmp_path / "job.log"
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
-    saved: list[tuple[Path, str]] = []
-    view.save_requested.connect(lambda path, text: saved.append((path, text)))
-    view.save_button.click()
-    assert saved == [(target, "a\nb\n")]
+
+def test_save_writes_every_line_and_a_cancel_leaves_no_file(
+    logs_sandbox: Any, rigs: Rigs, run_async: Any, wait_until: Wait, tmp_path: Path
+) -> None:
+    lines = list(varied_lines(25_000, seed=5))
+    lines[10] = "a multi\nline event"
+    write_stream(logs_sandbox.data_dir, "long/save", lines)
+    expected = [part for line in lines for part in line.split("\n")]
+    rig = rigs.make(logs_sandbox, "long/save")
+    view = rig.view
+    run_async(rig.follower.run(follow=False))
+    view.timestamps_box.setChecked(False)
+    out = tmp_path / "out"
+    out.mkdir()
+    target = out / "job.log"
+    task = view.save_to(target)
+    assert task is not None
+    wait_until(task.done, 60, "the save")
+    assert target.read_text(encoding="utf-8").splitlines() == expected
+    assert f"Saved {len(expected):,} lines" in view.state_label.text()
+    # A cancelled save: nothing under the chosen name, no partial file beside it.
+    cancelled = out / "cancelled.log"
+    save = view.pages.save(cancelled) if view.pages is not None else None
+    assert save is not None
+    progress: list[int] = []
+
+    def cancel_after_first(lines_written: int, _bytes: int) -> None:
+        progress.append(lines_written)
+        save.cancel()
+
+    assert run_async(save.run(cancel_after_first)) is False
+    assert progress
+    assert progress[0] < len(expected)
+    assert not cancelled.exists()
+    assert list(out.iterdir()) == [target]
+    task = view.save_to(out / "also.log")
+    assert task is not None
+    view.cancel_save()
+    wait_until(task.done, 30, "the cancelled save")
+    assert "Save cancelled" in view.state_label.text()
+    assert list(out.iterdir()) == [target]
+    view.close()
+
+
+def test_a_dropped_connection_while_following_shows_an_error_and_keeps_the_lines(
+    tmp_path: Path, rigs: Rigs, wait_until: Wait, event_loop_qt: asyncio.AbstractEventLoop
+) -> None:
+    from batchgui.sandbox import start_in_process
+
+    sandbox = start_in_process(tmp_path / "sandbox", seed=False)
+    try:
+        lines = list(varied_lines(500))
+        write_stream(sandbox.data_dir, "live/drop", lines)
+        rig = rigs.make(sandbox, "live/drop", interval_s=0.05)
+        view = rig.view
+        view.set_following(True)
+        task = event_loop_qt.create_task(rig.follower.run(True))
+        wait_until(lambda: view.line_count() == 500, 30, "the lines")
+    finally:
+        sandbox.stop()
+    wait_until(lambda: LogState.ERROR in rig.states, 30, "the error")
+    assert "Could not read /aws/batch/job : live/drop" in view.state_label.text()
+    assert "The lines shown are kept" in view.state_label.text()
+    assert view.line_count() == 500
+    assert [message(line) for line in view.lines()] == lines
+    task.cancel()
+    wait_until(task.done, 10, "follow to stop")
+    view.close()

@@ -10,14 +10,12 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable, Coroutine
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtWidgets import QPlainTextEdit, QTabWidget, QWidget
 
 from batchgui.domain.batch import JobStatus, JobSummary
 from batchgui.domain.job_detail import JobDetail
-from batchgui.domain.job_logs import LogEvent
 from batchgui.services.jobs import JobsService
 from batchgui.services.log_follower import JobLogFollow, LogHooks, LogState, LogStatus, later_status
 from batchgui.ui.jobs.details import JobDetailsView
@@ -45,6 +43,9 @@ def log_state_text(status: LogStatus, following: bool) -> str:
         )
     if status.state is LogState.NO_STREAM:
         return f"No log yet in {where}: the job has written nothing so far."
+    if status.state is LogState.ERROR:
+        again = " Retrying while Follow is on." if following else " Tick Follow to try again."
+        return f"Could not read {where}: {status.error}. The lines shown are kept.{again}"
     if status.state is LogState.FOLLOWING:
         return f"Following {where}"
     return where
@@ -83,9 +84,9 @@ class JobInspector(QTabWidget):
         self._log_task: asyncio.Task[Any] | None = None
         self.log: JobLogFollow | None = None
         self.details = JobDetailsView()
-        self.log_view = LogView()
+        self.log_view = LogView(spawn=spawn)
         self.log_view.follow_changed.connect(self._follow_toggled)
-        self.log_view.save_requested.connect(self._save_log)
+        self.log_view.tail_requested.connect(self._back_to_tail)
         self.raw_json = QPlainTextEdit()
         self.raw_json.setReadOnly(True)
         self.raw_json.setFont(monospace_font())
@@ -240,7 +241,12 @@ class JobInspector(QTabWidget):
             return job.status if job is not None else None
 
         hooks = LogHooks(
-            self._append_log, self._show_log_state, lambda: self.log_view.following, job_finished, job_status
+            self.log_view.add_page,
+            self._show_log_state,
+            lambda: self.log_view.following,
+            job_finished,
+            job_status,
+            self.log_view.set_pages,
         )
         self.log = self._jobs.follow_log(job_id, hooks, LOG_POLL_S)
         self._log_task = self._spawn(self.log.run(), what)
@@ -265,8 +271,14 @@ class JobInspector(QTabWidget):
             self._follow(self.log.job_id, "Read job log")
         self._show_log_state(status)
 
-    def _append_log(self, events: list[LogEvent]) -> None:
-        self.log_view.append_events((e.timestamp_ms, e.message) for e in events)
+    def _back_to_tail(self) -> None:
+        """The view left a search result's page for the end: read the newest page again."""
+        reader = self.log.reader if self.log is not None else None
+        if reader is None:
+            return
+        reader.restart()
+        if not self._reading():
+            self._log_task = self._spawn(reader.run(False), "Read job log")
 
     def _follow_toggled(self, on: bool) -> None:
         job_id = self.shown_id
@@ -284,6 +296,3 @@ class JobInspector(QTabWidget):
             self._log_task = self._spawn(self.log.run(), "Follow log")  # reads on from where it stopped
         else:
             self._follow(job_id, "Follow log")
-
-    def _save_log(self, path: Path, text: str) -> None:
-        self._spawn(self._jobs.save_text(path, text), "Save log")

@@ -1,110 +1,208 @@
-"""A log viewer that keeps up with a job writing 1,000 lines a second.
+"""A log view that scales to million-line streams.
 
-Lines are buffered and appended to the document in one block per FLUSH_MS (a QPlainTextEdit append
-per line would relayout per line); the document keeps at most MAX_LINES lines (oldest dropped), and
-the full text stays saveable from the retained lines. Follow mode scrolls to the end after each
-append unless the user scrolled up to read.
+The lines are a list model (log_model.py) in a one-column table with fixed row heights: only the rows on
+screen are formatted and painted. The view opens on the stream's newest page; scrolling near the
+top reads the page before (GetLogEvents' backward token), so the whole stream is reachable; follow
+appends only the new events the follower read. Search runs on the server over the whole stream
+(FilterLogEvents) and lists its matches; choosing one loads the page around it. Save writes the
+whole stream to disk page by page, with progress and cancel.
+
+Keys: Ctrl+F search, Ctrl+C copy the selected lines, End go to the end and follow, Home the first
+line of the stream.
 """
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Iterable
-from datetime import UTC, datetime
+import asyncio
+from collections.abc import Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence, QTextCursor, QTextDocument
+from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, Qt, Signal
+from PySide6.QtGui import QFontMetrics, QGuiApplication, QKeySequence, QShortcut, QWheelEvent
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QCheckBox,
     QFileDialog,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
-    QPlainTextEdit,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
     QPushButton,
+    QSplitter,
+    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
-FLUSH_MS = 100
-MAX_LINES = 200_000
+from batchgui.domain.job_logs import LogMatch, LogPage, StampFormat
+from batchgui.services.log_follower import LogPages, LogSave, error_text
+from batchgui.ui.jobs.log_model import LogLinesModel
+
+Spawn = Callable[[Coroutine[Any, Any, Any], str], "asyncio.Task[Any]"]
+# Read the page before the first line once the view's top is this many rows from it.
+PREFETCH_ROWS = 200
 
 
-def _stamp(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).astimezone().strftime("%H:%M:%S.%f")[:-3]
+def _button(text: str, tip: str, slot: Callable[[], object]) -> QPushButton:
+    button = QPushButton(text)
+    button.setToolTip(tip)
+    button.clicked.connect(slot)
+    return button
+
+
+def _spawn_plain(coro: Coroutine[Any, Any, Any], _what: str) -> asyncio.Task[Any]:
+    return asyncio.ensure_future(coro)
 
 
 class LogView(QWidget):
-    """Log lines with follow, search, first/last, wrap and save."""
+    """One job's log: lines, Follow, Times, server search with results, First/Last, Save."""
 
     follow_changed = Signal(bool)
-    save_requested = Signal(Path, str)
+    # The person went back to the stream's end (End, Last, Follow) from a search result's page: the
+    # follower reads the newest page again and the view starts over from it.
+    tail_requested = Signal()
 
-    def __init__(self, parent: QWidget | None = None, max_lines: int = MAX_LINES) -> None:
+    def __init__(self, parent: QWidget | None = None, spawn: Spawn | None = None) -> None:
         super().__init__(parent)
-        self._lines: deque[str] = deque(maxlen=max_lines)
-        self._pending: list[str] = []
-        self.text = QPlainTextEdit()
-        self.text.setObjectName("logText")
-        self.text.setReadOnly(True)
-        self.text.setMaximumBlockCount(max_lines)
-        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        self.text.setUndoRedoEnabled(False)
-        font = self.text.font()
+        self._spawn: Spawn = spawn or _spawn_plain
+        self.pages: LogPages | None = None
+        self.model = LogLinesModel(self)
+        self._loading: asyncio.Task[Any] | None = None
+        self._searching: asyncio.Task[Any] | None = None
+        self.saving: LogSave | None = None
+        self._save_task: asyncio.Task[Any] | None = None
+        self._matches: list[LogMatch] = []
+        self._searched = ""
+        self._stamp = StampFormat()
+        # A table of one column with fixed-height rows: inserting a page above a million rows costs
+        # a header update, where QListView lays out every row again (O(rows) per page).
+        self.view = QTableView()
+        self.view.setObjectName("logLines")
+        self.view.setModel(self.model)
+        self.view.setShowGrid(False)
+        self.view.horizontalHeader().hide()
+        rows = self.view.verticalHeader()
+        rows.hide()
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerItem)
+        self.view.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.view.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.view.setWordWrap(False)
+        font = self.view.font()
         font.setFamily("monospace")
         font.setStyleHint(font.StyleHint.Monospace)
-        self.text.setFont(font)
+        self.view.setFont(font)
+        metrics = QFontMetrics(font)
+        self.model.char_width = max(1, metrics.horizontalAdvance("0"))
+        self.model.row_height = metrics.height() + 2
+        rows.setMinimumSectionSize(1)
+        rows.setDefaultSectionSize(self.model.row_height)
+        self.model.modelReset.connect(self._fit_width)
+        self.model.rowsInserted.connect(self._fit_width)
+        self.model.dataChanged.connect(self._fit_width)
+        self.view.verticalScrollBar().valueChanged.connect(self._scrolled)
+        self.view.viewport().installEventFilter(self)
         self.follow_box = QCheckBox("Follow")
-        self.follow_box.setToolTip("Keep reading new events and scroll to the end")
-        self.follow_box.toggled.connect(self.follow_changed)
-        self.wrap_box = QCheckBox("Wrap")
-        self.wrap_box.toggled.connect(self.set_wrap)
+        self.follow_box.setToolTip("Keep reading new events and scroll to the end (End)")
+        self.follow_box.toggled.connect(self._follow_toggled)
         self.timestamps_box = QCheckBox("Times")
         self.timestamps_box.setChecked(True)
+        self.timestamps_box.toggled.connect(self.model.set_show_times)
         self.search_edit = QLineEdit()
-        self.search_edit.setPlaceholderText("Search log (Enter: next, Shift+Enter: previous)")
+        self.search_edit.setPlaceholderText("Search the whole log on the server (Ctrl+F; Enter: next)")
         self.search_edit.setClearButtonEnabled(True)
-        self.search_edit.returnPressed.connect(self.find_next)
-        previous = QAction(self.search_edit)
-        previous.setShortcut(QKeySequence("Shift+Return"))
-        previous.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
-        previous.triggered.connect(self.find_previous)
-        self.search_edit.addAction(previous)
-        self.first_button = QPushButton("First")
-        self.first_button.setToolTip("Jump to the first line (Ctrl+Home)")
-        self.first_button.clicked.connect(self.jump_first)
-        self.last_button = QPushButton("Last")
-        self.last_button.setToolTip("Jump to the last line (Ctrl+End)")
-        self.last_button.clicked.connect(self.jump_last)
-        self.save_button = QPushButton("Save…")
-        self.save_button.clicked.connect(self._ask_save)
+        self.search_edit.returnPressed.connect(self.search_or_next)
+        self.first_button = _button("First", "The stream's first line (Home)", self.jump_first)
+        self.last_button = _button("Last", "The stream's last line (End: and follow)", self.jump_last)
+        self.save_button = _button("Save…", "Write the whole stream to a file", self._ask_save)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 0)
+        self.progress.setTextVisible(True)
+        self.progress.hide()
+        self.cancel_button = _button("Cancel", "Stop saving (no file is left)", self.cancel_save)
+        self.cancel_button.hide()
         self.state_label = QLabel()
         self.state_label.setObjectName("logState")
+        self.state_label.setWordWrap(True)
+        self.results_label = QLabel()
+        self.results = QListWidget()
+        self.results.setObjectName("logMatches")
+        self.results.setFont(font)
+        self.results.setUniformItemSizes(True)
+        self.results.setMinimumHeight(2 * self.model.row_height + 8)
+        self.results.itemActivated.connect(self._match_chosen)
+        self.results.itemClicked.connect(self._match_chosen)
+        results_box = QWidget()
+        results_layout = QVBoxLayout(results_box)
+        results_layout.setContentsMargins(0, 0, 0, 0)
+        results_layout.addWidget(self.results_label)
+        results_layout.addWidget(self.results, 1)
+        self.results_box = results_box
+        results_box.hide()
         bar = QHBoxLayout()
-        bar.addWidget(self.follow_box)
-        bar.addWidget(self.wrap_box)
-        bar.addWidget(self.timestamps_box)
-        bar.addWidget(self.search_edit, 1)
-        bar.addWidget(self.first_button)
-        bar.addWidget(self.last_button)
-        bar.addWidget(self.save_button)
-        for number in range(bar.count()):
-            item = bar.itemAt(number)
-            widget = item.widget() if item is not None else None
-            if widget is not None:
-                widget.setMinimumWidth(16)  # squeeze in narrow windows rather than widen them
+        for widget in (
+            self.follow_box,
+            self.timestamps_box,
+            self.search_edit,
+            self.first_button,
+            self.last_button,
+            self.save_button,
+            self.progress,
+            self.cancel_button,
+        ):
+            widget.setMinimumWidth(16)  # squeeze in narrow windows rather than widen them
+            bar.addWidget(widget, 1 if widget is self.search_edit else 0)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.view)
+        splitter.addWidget(results_box)
+        splitter.setStretchFactor(0, 4)
+        splitter.setStretchFactor(1, 1)
+        splitter.setCollapsible(0, False)
+        self._splitter = splitter
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
         layout.addWidget(self.state_label)
-        layout.addWidget(self.text, 1)
-        self._flush_timer = QTimer(self)
-        self._flush_timer.setSingleShot(True)
-        self._flush_timer.setInterval(FLUSH_MS)
-        self._flush_timer.timeout.connect(self.flush)
+        layout.addWidget(splitter, 1)
+        self._keys()
 
-    # --- content ------------------------------------------------------------------------------
+    def _keys(self) -> None:
+        def key(sequence: QKeySequence | str, slot: Callable[[], object], widget: QWidget) -> None:
+            shortcut = QShortcut(QKeySequence(sequence), widget)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(slot)
+
+        key(QKeySequence(QKeySequence.StandardKey.Find), self.focus_search, self)
+        key(QKeySequence(QKeySequence.StandardKey.Copy), self.copy_selection, self.view)
+        key("End", self.end_and_follow, self.view)
+        key("Ctrl+End", self.end_and_follow, self.view)
+        key("Home", self.jump_first, self.view)
+        key("Ctrl+Home", self.jump_first, self.view)
+
+    def _fit_width(self, *_args: object) -> None:
+        """The one column as wide as the longest line loaded (for horizontal scrolling)."""
+        self.view.horizontalHeader().resizeSection(
+            0, max(self.model.width_hint(), self.view.viewport().width())
+        )
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """A wheel turned up at the top (the scroll bar cannot move): read the page before."""
+        if (
+            event.type() == QEvent.Type.Wheel
+            and isinstance(event, QWheelEvent)
+            and event.angleDelta().y() > 0
+        ):
+            self._scrolled()
+        return super().eventFilter(watched, event)
+
+    # --- state ----------------------------------------------------------------------------------
     @property
     def following(self) -> bool:
         return self.follow_box.isChecked()
@@ -116,96 +214,279 @@ class LogView(QWidget):
         self.state_label.setText(text)
         self.state_label.setVisible(bool(text))
 
+    def set_pages(self, pages: LogPages | None) -> None:
+        """The stream the lines come from (for scrolling back, search and save)."""
+        self.pages = pages
+
     def clear(self) -> None:
-        self._flush_timer.stop()
-        self._lines.clear()
-        self._pending.clear()
-        self.text.clear()
+        for task in (self._loading, self._searching):
+            if task is not None and not task.done():
+                task.cancel()
+        self.pages = None
+        self.model.clear()
+        self._matches = []
+        self._searched = ""
+        self.results.clear()
+        self.results_box.hide()
 
-    def append_events(self, events: Iterable[tuple[int, str]]) -> None:
-        """(timestamp ms, message) pairs; shown at the next flush."""
-        stamps = self.timestamps_box.isChecked()
-        lines = [f"{_stamp(ms)}  {message}" if stamps else message for ms, message in events]
-        self.append_lines(lines)
-
-    def append_lines(self, lines: Iterable[str]) -> None:
-        for line in lines:
-            # A multi-line event stays one block per line so the cap and search stay line-based.
-            self._pending.extend(line.rstrip("\n").split("\n"))
-        if self._pending and not self._flush_timer.isActive():
-            self._flush_timer.start()
-
-    def flush(self) -> None:
-        self._flush_timer.stop()
-        if not self._pending:
+    # --- lines ----------------------------------------------------------------------------------
+    def add_page(self, page: LogPage) -> None:
+        """A page the follower read: the newest page starts the view over; new lines are appended
+        while the view shows the live end (not while it shows a search result's page)."""
+        if page.tail:
+            self.model.start(page, live=True)
+            self.view.scrollToBottom()
+            self._scrolled()
             return
-        pending, self._pending = self._pending, []
-        self._lines.extend(pending)
-        scrollbar = self.text.verticalScrollBar()
-        at_end = scrollbar.value() >= scrollbar.maximum() - 2
-        cursor = QTextCursor(self.text.document())
-        cursor.movePosition(QTextCursor.MoveOperation.End)
-        cursor.beginEditBlock()
-        if not self.text.document().isEmpty():
-            cursor.insertBlock()
-        cursor.insertText("\n".join(pending))
-        cursor.endEditBlock()
-        if self.following and (at_end or len(self._lines) == len(pending)):
-            scrollbar.setValue(scrollbar.maximum())
+        if not self.model.live:
+            return  # read again when the person scrolls down or goes back to the end
+        bar = self.view.verticalScrollBar()
+        at_end = bar.value() >= bar.maximum() - 1
+        self.model.append(page)
+        if self.following and at_end:
+            self.view.scrollToBottom()
 
     def line_count(self) -> int:
-        return len(self._lines)
+        return self.model.rowCount()
 
     def lines(self) -> list[str]:
-        return list(self._lines)
+        """Every line loaded, as shown."""
+        return [self.model.text(row) for row in range(self.model.rowCount())]
 
     def plain_text(self) -> str:
-        return "\n".join(self._lines)
-
-    # --- navigation ---------------------------------------------------------------------------
-    def set_wrap(self, on: bool) -> None:
-        self.wrap_box.setChecked(on)
-        mode = QPlainTextEdit.LineWrapMode.WidgetWidth if on else QPlainTextEdit.LineWrapMode.NoWrap
-        self.text.setLineWrapMode(mode)
-
-    def jump_first(self) -> None:
-        self.flush()
-        self.text.moveCursor(QTextCursor.MoveOperation.Start)
-        self.text.verticalScrollBar().setValue(0)
-
-    def jump_last(self) -> None:
-        self.flush()
-        self.text.moveCursor(QTextCursor.MoveOperation.End)
-        self.text.verticalScrollBar().setValue(self.text.verticalScrollBar().maximum())
-
-    def find_next(self) -> bool:
-        return self._find(QTextDocument.FindFlag(0))
-
-    def find_previous(self) -> bool:
-        return self._find(QTextDocument.FindFlag.FindBackward)
-
-    def _find(self, flags: QTextDocument.FindFlag) -> bool:
-        self.flush()
-        needle = self.search_edit.text()
-        if not needle:
-            return False
-        if self.text.find(needle, flags):
-            self.search_edit.setStyleSheet("")
-            return True
-        # Wrap around once.
-        cursor = self.text.textCursor()
-        backward = bool(flags & QTextDocument.FindFlag.FindBackward)
-        cursor.movePosition(QTextCursor.MoveOperation.End if backward else QTextCursor.MoveOperation.Start)
-        self.text.setTextCursor(cursor)
-        found = self.text.find(needle, flags)
-        self.search_edit.setStyleSheet("" if found else "background: #fdd")
-        return found
+        return "\n".join(self.lines())
 
     def selected_text(self) -> str:
-        return self.text.textCursor().selectedText()
+        return self.model.texts([index.row() for index in self.view.selectionModel().selectedRows()])
 
-    # --- saving -------------------------------------------------------------------------------
+    def copy_selection(self) -> None:
+        text = self.selected_text()
+        if text:
+            QGuiApplication.clipboard().setText(text)
+
+    # --- paging ---------------------------------------------------------------------------------
+    @property
+    def loading(self) -> bool:
+        return self._loading is not None and not self._loading.done()
+
+    def _scrolled(self, _value: int = 0) -> None:
+        if self.loading or self.pages is None:
+            return
+        bar = self.view.verticalScrollBar()
+        if bar.value() <= PREFETCH_ROWS and self.model.can_fetch_older:
+            self._load(self._fetch_older(), "Read older log lines")
+        elif not self.model.live and bar.value() >= bar.maximum() - PREFETCH_ROWS:
+            self._load(self._fetch_newer(), "Read newer log lines")
+
+    def _load(self, coro: Coroutine[Any, Any, Any], what: str) -> None:
+        self._loading = self._spawn(self._guarded(coro), what)
+
+    async def _guarded(self, coro: Coroutine[Any, Any, Any]) -> None:
+        try:
+            await coro
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self.set_state(f"Could not read the log: {error_text(exc)}. The lines shown are kept.")
+
+    async def _fetch_older(self) -> None:
+        pages, token = self.pages, self.model.older_token
+        if pages is None or token is None:
+            return
+        page = await pages.older(token)
+        if pages is not self.pages or token != self.model.older_token:
+            return
+        top = self.view.indexAt(self.view.viewport().rect().topLeft()).row()
+        if top < 0:  # not laid out (a hidden tab): the scroll bar counts rows
+            top = self.view.verticalScrollBar().value()
+        added = self.model.prepend(page)
+        if added:  # the same line stays at the top: the older lines are above it
+            self.view.scrollTo(self.model.index(top + added), QAbstractItemView.ScrollHint.PositionAtTop)
+        self._loading = None
+        self._scrolled()
+
+    async def _fetch_newer(self) -> None:
+        pages, token = self.pages, self.model.newer_token
+        if pages is None or token is None:
+            return
+        page = await pages.newer(token)
+        if pages is self.pages and token == self.model.newer_token:
+            self.model.extend_newer(page)
+
+    # --- navigation -----------------------------------------------------------------------------
+    def focus_search(self) -> None:
+        self.search_edit.setFocus()
+        self.search_edit.selectAll()
+
+    def jump_first(self) -> None:
+        """The stream's first line: the head page when it is not loaded yet."""
+        if self.model.head_reached or self.pages is None:
+            self.view.scrollToTop()
+            return
+        pages = self.pages
+
+        async def head() -> None:
+            page = await pages.newer(None)
+            if pages is self.pages:
+                self.model.start(page, live=False)
+                self.model.head_reached = True
+                self.model.older_token = None
+                self.view.scrollToTop()
+
+        self._load(head(), "Read the log's first lines")
+
+    def jump_last(self) -> None:
+        """The stream's last line (the newest page again after a search result's page)."""
+        if self.model.live:
+            self.view.scrollToBottom()
+        else:
+            self.tail_requested.emit()
+
+    def end_and_follow(self) -> None:
+        self.jump_last()
+        self.set_following(True)
+
+    def _follow_toggled(self, on: bool) -> None:
+        if on:
+            self.jump_last()
+        self.follow_changed.emit(on)
+
+    # --- search ---------------------------------------------------------------------------------
+    def search_or_next(self) -> None:
+        """Enter: search the whole stream; Enter again with the same text: the next match."""
+        pattern = self.search_edit.text().strip()
+        if not pattern or self.pages is None:
+            return
+        if pattern == self._searched and self.results.count():
+            row = (self.results.currentRow() + 1) % self.results.count()
+            self.results.setCurrentRow(row)
+            self._match_chosen(self.results.item(row))
+            return
+        if self._searching is not None and not self._searching.done():
+            self._searching.cancel()
+        self._searching = self._spawn(self._guarded(self._search(pattern)), "Search log")
+
+    async def _search(self, pattern: str) -> None:
+        pages = self.pages
+        if pages is None:
+            return
+        if not self.results_box.isVisible():
+            self.results_box.show()
+            total = sum(self._splitter.sizes())  # the lines keep most of the height; the matches a strip
+            strip = min(8 * self.model.row_height + 24, total // 4)
+            self._splitter.setSizes([total - strip, strip])
+        self.results_label.setText(f"Searching the whole log for {pattern!r}…")
+        self.results.clear()
+        found, more = await pages.search(pattern)
+        if pages is not self.pages:
+            return
+        self._searched = pattern
+        self._matches = found
+        for match in found:
+            first = match.message.rstrip("\n").split("\n", 1)[0]
+            item = QListWidgetItem(f"{self._stamp(match.timestamp_ms)}  {first[:300]}")
+            item.setData(Qt.ItemDataRole.UserRole, self.results.count())
+            self.results.addItem(item)
+        more_text = f" (the first {len(found):,})" if more else ""
+        self.results_label.setText(
+            f"{len(found):,} match{'es' if len(found) != 1 else ''} for {pattern!r}{more_text}"
+            + (" — Enter or click one to show it" if found else "")
+        )
+        self.search_edit.setStyleSheet("" if found else "background: #fdd")
+        if found:
+            self.results.setCurrentRow(0)
+            self._match_chosen(self.results.item(0))
+
+    def _match_chosen(self, item: QListWidgetItem | None) -> None:
+        if item is None:
+            return
+        match = self._matches[int(item.data(Qt.ItemDataRole.UserRole))]
+        self.show_match(match)
+
+    def show_match(self, match: LogMatch) -> None:
+        """Select a match's line: where it is loaded, else on the page that starts at its time."""
+        row = self.model.find(match.timestamp_ms, match.message)
+        if row >= 0:
+            self._select(row)
+            return
+        pages = self.pages
+        if pages is None:
+            return
+
+        async def around() -> None:
+            page = await pages.at_time(match.timestamp_ms)
+            if pages is not self.pages:
+                return
+            self.set_following(False)
+            self.model.start(page, live=page.at_edge)
+            found = self.model.find(match.timestamp_ms, match.message)
+            self._select(max(found, 0))
+            self._loading = None
+            self._scrolled()
+
+        if self._loading is not None and not self._loading.done():
+            self._loading.cancel()
+        self._load(around(), "Show search result")
+
+    def _select(self, row: int) -> None:
+        index = self.model.index(row)
+        self.view.selectionModel().setCurrentIndex(index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+        self.view.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
+
+    def shown_rows(self) -> list[int]:
+        """The rows on screen (first and last)."""
+        rect = self.view.viewport().rect()
+        top = self.view.indexAt(rect.topLeft()).row()
+        bottom = self.view.indexAt(rect.bottomLeft()).row()
+        return [top, bottom if bottom >= 0 else self.model.rowCount() - 1]
+
+    # --- saving ---------------------------------------------------------------------------------
     def _ask_save(self) -> None:
+        if self.pages is None:
+            self.set_state("Nothing to save: this job has no log stream yet.")
+            return
         path, _ = QFileDialog.getSaveFileName(self, "Save log", "job.log", "Log files (*.log *.txt)")
         if path:
-            self.save_requested.emit(Path(path), self.plain_text() + "\n")
+            self.save_to(Path(path))
+
+    def save_to(self, path: Path) -> asyncio.Task[Any] | None:
+        """Write the whole stream to `path`, page by page, showing progress (Cancel stops it)."""
+        if self.pages is None or (self._save_task is not None and not self._save_task.done()):
+            return None
+        self.saving = self.pages.save(path, self.timestamps_box.isChecked())
+        self._save_task = self._spawn(self._save(self.saving), "Save log")
+        return self._save_task
+
+    async def _save(self, save: LogSave) -> None:
+        self.progress.setFormat("Saving… %v lines")
+        self.progress.show()
+        self.cancel_button.show()
+        self.save_button.setEnabled(False)
+
+        def progress(lines: int, _bytes: int) -> None:
+            self.progress.setRange(0, max(lines, 1))
+            self.progress.setValue(lines)
+            self.progress.setFormat(f"Saving… {lines:,} lines")
+
+        try:
+            saved = await save.run(progress)
+            if saved:
+                self.set_state(f"Saved {save.lines:,} lines to {save.path}")
+            else:
+                self.set_state(f"Save cancelled: {save.path} was not written.")
+        except Exception as exc:
+            self.set_state(f"Could not save the log to {save.path}: {error_text(exc)}")
+        finally:
+            self.progress.hide()
+            self.cancel_button.hide()
+            self.save_button.setEnabled(True)
+
+    def cancel_save(self) -> None:
+        if self.saving is not None:
+            self.saving.cancel()
+
+
+def first_rows_shown(view: LogView) -> bool:
+    """Lines are on screen (for tests and benchmarks)."""
+    top = view.view.indexAt(view.view.viewport().rect().topLeft())
+    return view.model.rowCount() > 0 and top != QModelIndex()
