@@ -108,11 +108,27 @@ def plan_poll(
 ) -> PollPlan:
     """The queues this tick reads fully and probes, within `allowance` requests.
 
-    At least one queue is read when any is due, however small the allowance, so the poll always
-    makes progress; every other request fits within it. An `eager` tick (someone asked for fresh
-    data: F5, a one-off poll) probes every idle queue, whatever the allowance."""
+    Full reads first (viewed queues, then the busy and new ones that waited longest), then the
+    probes of the idle queues that are due, as many as the spread and what is left allow. The first
+    full read and the first due probe are made whatever the allowance (the token bucket still
+    spaces their requests), so neither kind starves the other; every other request fits within it.
+    An `eager` tick (someone asked for fresh data: F5, a one-off poll) probes every idle queue."""
     queues = list(activities)
     kinds = {a.queue: classify(a, now, settings) for a in queues}
+    remaining = max(0.0, allowance)
+    readers = sorted(
+        (a for a in queues if kinds[a.queue] is not QueueKind.IDLE),
+        key=lambda a: (not a.viewed, -_age(a.read_at, now), a.queue),
+    )
+    full: list[str] = []
+    waiting: list[str] = []
+    for activity in readers:
+        cost = full_read_cost(activity.active_jobs)
+        if cost <= remaining or not full:
+            full.append(activity.queue)
+            remaining -= cost
+        else:
+            waiting.append(activity.queue)
     idle = [a for a in queues if kinds[a.queue] is QueueKind.IDLE]
     # An idle queue is due once its probe would otherwise be more than half a tick late.
     due_idle = sorted(
@@ -124,29 +140,14 @@ def plan_poll(
         key=lambda a: (-_age(a.checked_at, now), a.queue),
     )
     spread = len(idle) if eager else math.ceil(len(idle) * settings.interval_s / settings.idle_interval_s)
-    remaining = max(0.0, allowance)
     probes: list[str] = []
-    for activity in due_idle[: max(1, spread)]:
-        if remaining < PROBE_REQUESTS and not eager:
-            break
-        probes.append(activity.queue)
-        remaining -= PROBE_REQUESTS
-    readers = sorted(
-        (a for a in queues if kinds[a.queue] is not QueueKind.IDLE),
-        key=lambda a: (not a.viewed, -_age(a.read_at, now), a.queue),
-    )
-    full: list[str] = []
-    waiting: list[str] = [a.queue for a in due_idle if a.queue not in probes]
-    requests = len(probes) * PROBE_REQUESTS
-    for activity in readers:
-        cost = full_read_cost(activity.active_jobs)
-        if cost <= remaining or (not full and not probes):
-            full.append(activity.queue)
-            remaining -= cost
-            requests += cost
+    for activity in due_idle:
+        if len(probes) < spread and (remaining >= PROBE_REQUESTS or eager or not probes):
+            probes.append(activity.queue)
+            remaining -= PROBE_REQUESTS
         else:
             waiting.append(activity.queue)
-    if not full and not probes and due_idle:
-        probes.append(waiting.pop(0))  # the longest-waiting idle queue: the poll makes progress
-        requests += PROBE_REQUESTS
-    return PollPlan(tuple(full), tuple(probes), tuple(waiting), requests, kinds)
+    requests = sum(full_read_cost(a.active_jobs) for a in readers if a.queue in full)
+    return PollPlan(
+        tuple(full), tuple(probes), tuple(waiting), requests + len(probes) * PROBE_REQUESTS, kinds
+    )

@@ -52,6 +52,8 @@ class TokenBucket:
         self._tokens = self.burst
         self._at = monotonic()
         self._good = 0
+        # How quickly the rate comes back after throttling (a test may hurry it).
+        self.recover_after = RECOVER_AFTER
         self.total = 0
         self.throttles = 0
         self.recent: deque[float] = deque(maxlen=10_000)
@@ -99,7 +101,7 @@ class TokenBucket:
     def succeeded(self) -> None:
         """A call went through: after enough of them in a row, speed up again, a step at a time."""
         self._good += 1
-        if self._good >= RECOVER_AFTER and self.per_s < self.max_per_s:
+        if self._good >= self.recover_after and self.per_s < self.max_per_s:
             self._refill()
             self.per_s = min(self.max_per_s, self.per_s + RECOVERY_STEP * self.max_per_s)
             self._good = 0

@@ -147,7 +147,7 @@ class JobMonitor(BoundService):
 
     def freshness(self) -> dict[str, QueueFreshness]:
         """How fresh each queue's numbers are (busy, idle and when last checked)."""
-        return self.reader.freshness([q.name for q in self.queues])
+        return self.reader.freshness([q.name for q in self.queues], self._interval_s)
 
     @property
     def budget(self) -> TokenBucket:
@@ -279,15 +279,15 @@ class JobMonitor(BoundService):
                     self._set_status(
                         MonitorState.THROTTLED,
                         f"{THROTTLED_MESSAGE} ({self.budget.per_s:.1f} of {self.budget.max_per_s:.0f} "
-                        f"requests/s); sampling every {self._interval_s:.0f} s",
+                        f"requests/s); sampling every {self._every()}",
                     )
                 elif took > self.settings.interval_s:
                     self._set_status(
                         MonitorState.DELAYED,
-                        f"Data delayed: a poll took {took:.1f} s; sampling every {self._interval_s:.0f} s",
+                        f"Data delayed: a poll took {took:.1f} s; sampling every {self._every()}",
                     )
                 else:
-                    self._set_status(MonitorState.LIVE, f"Live: sampling every {self._interval_s:.0f} s")
+                    self._set_status(MonitorState.LIVE, f"Live: sampling every {self._every()}")
             except (asyncio.CancelledError, RunnerClosed):
                 raise
             except Throttled:
@@ -308,6 +308,9 @@ class JobMonitor(BoundService):
                 )
             if wait_s > 0:
                 await asyncio.sleep(wait_s)
+
+    def _every(self) -> str:
+        return f"{round(self._interval_s, 1):g} s"
 
     def _adapt_interval(self, took_s: float) -> None:
         base = self.settings.interval_s

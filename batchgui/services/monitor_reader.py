@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, ParamSpec, TypeVar
@@ -45,7 +45,7 @@ from batchgui.domain.job_tracking import (
     merge_poll,
 )
 from batchgui.domain.metrics import ACTIVE_STATUSES
-from batchgui.domain.polling import PollPlan, QueueActivity, QueueKind, plan_poll
+from batchgui.domain.polling import PollPlan, QueueActivity, classify, plan_poll
 from batchgui.services.job_store import JobStore
 from batchgui.services.monitor_types import (
     MONITOR_SHARE,
@@ -135,13 +135,14 @@ class QueueReader:
         self.last_plan = PollPlan()
 
     # --- what the views read ------------------------------------------------------------------------
-    def freshness(self, queues: Collection[str]) -> dict[str, QueueFreshness]:
-        kinds = self.last_plan.kinds
+    def freshness(self, queues: Sequence[str], interval_s: float) -> dict[str, QueueFreshness]:
+        settings = self._settings().plan_settings(interval_s)
+        now = self._monotonic()
         out = {}
-        for queue in queues:
-            times = self._times.get(queue)
-            kind = kinds.get(queue, QueueKind.NEW)
-            out[queue] = QueueFreshness(queue, kind, times.checked_epoch if times else None)
+        for activity in self._activities(queues):
+            times = self._times.get(activity.queue)
+            kind = classify(activity, now, settings)
+            out[activity.queue] = QueueFreshness(activity.queue, kind, times.checked_epoch if times else None)
         return out
 
     # --- one tick -------------------------------------------------------------------------------------
@@ -155,11 +156,7 @@ class QueueReader:
 
         return await self.store.budget.call(counted, fn, *args, **kwargs)
 
-    def plan(
-        self, queues: Sequence[str], interval_s: float, tally: PollTally, *, eager: bool = False
-    ) -> PollPlan:
-        settings = self._settings()
-        now = self._monotonic()
+    def _activities(self, queues: Sequence[str]) -> list[QueueActivity]:
         active = Counter(row[QUEUE] for row in self.jobs.values())
         viewed = self.store.viewed
         activities = []
@@ -170,10 +167,15 @@ class QueueReader:
                     queue, active[queue], times.changed_at, times.checked_at, times.read_at, queue in viewed
                 )
             )
+        return activities
+
+    def plan(
+        self, queues: Sequence[str], interval_s: float, tally: PollTally, *, eager: bool = False
+    ) -> PollPlan:
+        settings = self._settings().plan_settings(interval_s)
         allowance = self.store.budget.per_s * interval_s * MONITOR_SHARE - tally.requests
-        self.last_plan = plan_poll(
-            activities, now, settings.plan_settings(interval_s), allowance, eager=eager
-        )
+        activities = self._activities(queues)
+        self.last_plan = plan_poll(activities, self._monotonic(), settings, allowance, eager=eager)
         return self.last_plan
 
     def _checked(self, queue: str, *, full: bool, changed: bool = False) -> None:
