@@ -34,6 +34,7 @@ from batchgui.domain.history import History
 from batchgui.domain.job_resources import TrackedJob
 from batchgui.domain.job_tracking import ActiveRow
 from batchgui.domain.plot_data import history_csv
+from batchgui.domain.polling import QueueKind
 from batchgui.domain.samples import Sample, build_sample
 from batchgui.services.bound import BoundService
 from batchgui.services.budget import TokenBucket
@@ -148,6 +149,13 @@ class JobMonitor(BoundService):
     def freshness(self) -> dict[str, QueueFreshness]:
         """How fresh each queue's numbers are (busy, idle and when last checked)."""
         return self.reader.freshness([q.name for q in self.queues], self._interval_s)
+
+    def freshness_texts(self) -> dict[str, str]:
+        """ "idle queue, checked 40 s ago" for each queue whose numbers are older than the live
+        interval says (the others are left out)."""
+        now = self._clock()
+        texts = {q: f.text(now, self._interval_s) for q, f in self.freshness().items()}
+        return {q: text for q, text in texts.items() if text}
 
     @property
     def budget(self) -> TokenBucket:
@@ -287,7 +295,9 @@ class JobMonitor(BoundService):
                         f"Data delayed: a poll took {took:.1f} s; sampling every {self._every()}",
                     )
                 else:
-                    self._set_status(MonitorState.LIVE, f"Live: sampling every {self._every()}")
+                    self._set_status(
+                        MonitorState.LIVE, f"Live: sampling every {self._every()}{self._idle_note()}"
+                    )
             except (asyncio.CancelledError, RunnerClosed):
                 raise
             except Throttled:
@@ -308,6 +318,14 @@ class JobMonitor(BoundService):
                 )
             if wait_s > 0:
                 await asyncio.sleep(wait_s)
+
+    def _idle_note(self) -> str:
+        idle = sum(1 for kind in self.reader.last_plan.kinds.values() if kind is QueueKind.IDLE)
+        if not idle:
+            return ""
+        return (
+            f"; {idle} idle queue{'s' if idle != 1 else ''} checked every {self.settings.idle_every():g} s"
+        )
 
     def _every(self) -> str:
         return f"{round(self._interval_s, 1):g} s"

@@ -272,7 +272,9 @@ class QueueReader:
             rows, token = await self.call(tally, batch.list_jobs_filtered_page, queue, filters, token)
             self.store.put(rows)
             for row in rows:
-                found = found or self._note_created(tally, row, queue, after_ms, finished_now, count=count)
+                # Every row is noted (no short-circuit: a row after the first new one counts too).
+                if self._note_created(tally, row, queue, after_ms, finished_now, count=count):
+                    found = True
             if not token:
                 return found
 

@@ -15,6 +15,8 @@ DEFAULT_REQUESTS_PER_S = 10.0
 # The monitor plans its ticks within this share of the budget; the rest is left for what views ask
 # (details, the Jobs panel's listings, F5).
 MONITOR_SHARE = 0.8
+IDLE_AFTER_TICKS = 12
+IDLE_EVERY_TICKS = 6
 
 
 @dataclass(frozen=True)
@@ -33,8 +35,9 @@ class MonitorSettings:
     # Longest wait after repeated throttling or errors.
     max_backoff_s: float = 60.0
     # A queue with no active jobs and no change for this long is idle: probed every idle interval.
-    idle_after_s: float = 60.0
-    idle_interval_s: float = 30.0
+    # None: IDLE_AFTER_TICKS and IDLE_EVERY_TICKS sampling intervals (60 s and 30 s at 5 s).
+    idle_after_s: float | None = None
+    idle_interval_s: float | None = None
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.interval_s) and self.interval_s > 0):
@@ -44,7 +47,13 @@ class MonitorSettings:
         self.plan_settings()  # refuses bad idle times
 
     def plan_settings(self, interval_s: float | None = None) -> PlanSettings:
-        return PlanSettings(interval_s or self.interval_s, self.idle_after_s, self.idle_interval_s)
+        return PlanSettings(interval_s or self.interval_s, self.idle_after(), self.idle_every())
+
+    def idle_after(self) -> float:
+        return self.idle_after_s or IDLE_AFTER_TICKS * self.interval_s
+
+    def idle_every(self) -> float:
+        return self.idle_interval_s or IDLE_EVERY_TICKS * self.interval_s
 
 
 class MonitorState(StrEnum):
