@@ -323,9 +323,7 @@ class JobMonitor(BoundService):
         idle = sum(1 for kind in self.reader.last_plan.kinds.values() if kind is QueueKind.IDLE)
         if not idle:
             return ""
-        return (
-            f"; {idle} idle queue{'s' if idle != 1 else ''} checked every {self.settings.idle_every():g} s"
-        )
+        return f"; {idle} idle queue{'s' if idle != 1 else ''} checked every {self.settings.idle_every():g} s"
 
     def _every(self) -> str:
         return f"{round(self._interval_s, 1):g} s"
