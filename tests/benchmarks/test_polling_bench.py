@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from batchgui.domain.samples import Sample
 from batchgui.services.job_monitor import JobMonitor, MonitorSettings
 from batchgui.services.runner import Runner
 from tests.benchmarks.results import median, record
+from tests.benchmarks.test_monitor_bench import loop  # noqa: F401, F811 - the qasync loop fixture
 from tests.services.jobs_fakes import connections_for
 from tests.services.polling_fixtures import ServerCount, batch_client, counting_server, make_queues, submit
 from tests.services.test_polling_budget import FakeBackend
@@ -35,20 +35,12 @@ WINDOW_S = float(os.environ.get("POLLING_WINDOW_S", "60"))
 CHANGES = 3
 
 
-@pytest.fixture
-def loop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
-    import qasync
-
-    event_loop = qasync.QEventLoop(qapp, already_running=False)
-    asyncio.set_event_loop(event_loop)
-    yield event_loop
-    event_loop.close()
-    asyncio.set_event_loop(None)
-
-
 @pytest.mark.timeout(900)
 def test_fifty_queues_within_the_budget(
-    loop: asyncio.AbstractEventLoop, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, qapp: Any
+    loop: asyncio.AbstractEventLoop,  # noqa: F811 - the fixture imported above
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    qapp: Any,
 ) -> None:
     from batchgui.sandbox import SandboxSettings, start_in_process
 
