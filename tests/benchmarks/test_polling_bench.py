@@ -24,7 +24,7 @@ from batchgui.domain.samples import Sample
 from batchgui.services.job_monitor import JobMonitor, MonitorSettings
 from batchgui.services.runner import Runner
 from tests.benchmarks.results import median, record
-from tests.benchmarks.test_monitor_bench import loop  # noqa: F401, F811 - the qasync loop fixture
+from tests.benchmarks.test_monitor_bench import loop  # noqa: F401 - the qasync loop fixture
 from tests.services.jobs_fakes import connections_for
 from tests.services.polling_fixtures import ServerCount, batch_client, counting_server, make_queues, submit
 from tests.services.test_polling_budget import FakeBackend
