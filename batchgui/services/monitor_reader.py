@@ -241,7 +241,10 @@ class QueueReader:
         )
         del pages
         for queue in full:
-            self._checked(queue, full=True, changed=queue in changed)
+            # A queue read for the first time has not been quiet "for a while" yet: it counts as
+            # changed, so it turns idle only after the idle time of quiet reads.
+            first = queue not in self._times or self._times[queue].read_at is None
+            self._checked(queue, full=True, changed=first or queue in changed)
         await self._apply_changes(tally, changes)
         await self._settle_leavers(tally, batch, changes)
         await self._describe_new_running(tally, batch, changes.need_resources, interval_s)
