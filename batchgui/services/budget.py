@@ -1,9 +1,13 @@
 """The one request-rate limiter: a token bucket.
 
-At most `per_s` requests per second on average, bursts up to `burst`. The monitor takes a token
-before every Batch call, and a submission before every SubmitJob (with `burst=1`: evenly spaced); a
-caller that is throttled can lower the rate with `throttled()` and let `succeeded()` bring it back up
-gradually (never above the rate it was made with).
+At most `per_s` requests per second on average, bursts up to `burst`. The account's polling (the
+monitor's loop, the job store's refreshes and descriptions) takes a token before every Batch call
+through `call`, and a submission before every SubmitJob (with `burst=1`: evenly spaced).
+
+Throttling is AIMD-like, as TCP answers congestion: a TooManyRequestsException cuts the rate to
+BACKOFF of itself at once (multiplicative decrease, tokens in hand dropped), and every RECOVER_AFTER
+calls in a row that went through add RECOVERY_STEP of the rate it was made with (additive increase),
+never above it. `slowed` says the rate is below its ceiling: the UI says "polling slower".
 """
 
 from __future__ import annotations
@@ -13,13 +17,21 @@ import math
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
+from typing import Any, ParamSpec, TypeVar
+
+from batchgui.domain.errors import Throttled
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 # After a throttled call the rate drops to this fraction; this many calls in a row that were not
-# throttled raise it again by RECOVERY.
+# throttled raise it again by RECOVERY_STEP of the starting rate.
 BACKOFF = 0.7
-RECOVERY = 1.1
+RECOVERY_STEP = 0.05
 RECOVER_AFTER = 20
 MIN_RATE_PER_S = 1.0
+# A throttled call is tried again this many times (each after a token at the slower rate).
+THROTTLE_RETRIES = 3
 
 
 class TokenBucket:
@@ -40,7 +52,10 @@ class TokenBucket:
         self._tokens = self.burst
         self._at = monotonic()
         self._good = 0
+        # How quickly the rate comes back after throttling (a test may hurry it).
+        self.recover_after = RECOVER_AFTER
         self.total = 0
+        self.throttles = 0
         self.recent: deque[float] = deque(maxlen=10_000)
 
     def _refill(self) -> None:
@@ -70,16 +85,45 @@ class TokenBucket:
         now = self._monotonic()
         return sum(1 for at in self.recent if at >= now - window_s) / window_s
 
+    @property
+    def slowed(self) -> bool:
+        """Throttling has lowered the rate and it has not recovered yet."""
+        return self.per_s < self.max_per_s - 1e-9
+
     def throttled(self) -> None:
-        """The service said "too many requests": go slower."""
+        """The service said "too many requests": go slower at once."""
         self._refill()
         self.per_s = max(MIN_RATE_PER_S, self.per_s * BACKOFF)
+        self._tokens = 0.0
         self._good = 0
+        self.throttles += 1
 
     def succeeded(self) -> None:
-        """A call went through: after enough of them in a row, speed up again."""
+        """A call went through: after enough of them in a row, speed up again, a step at a time."""
         self._good += 1
-        if self._good >= RECOVER_AFTER and self.per_s < self.max_per_s:
+        if self._good >= self.recover_after and self.per_s < self.max_per_s:
             self._refill()
-            self.per_s = min(self.max_per_s, self.per_s * RECOVERY)
+            self.per_s = min(self.max_per_s, self.per_s + RECOVERY_STEP * self.max_per_s)
             self._good = 0
+
+    async def call(
+        self,
+        run: Callable[..., Awaitable[Any]],
+        fn: Callable[P, T],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """`await run(fn, *args)` after taking a token; a throttled answer slows the bucket and is
+        tried again (THROTTLE_RETRIES times) before it is raised."""
+        for attempt in range(THROTTLE_RETRIES + 1):
+            await self.take()
+            try:
+                result: T = await run(fn, *args, **kwargs)
+            except Throttled:
+                self.throttled()
+                if attempt == THROTTLE_RETRIES:
+                    raise
+                continue
+            self.succeeded()
+            return result
+        raise AssertionError("unreachable")

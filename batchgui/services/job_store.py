@@ -130,6 +130,7 @@ class JobStore(BoundService):
         self._driver: Callable[[], Awaitable[object]] | None = None
         self._driving: Callable[[], bool] = lambda: False
         self._polling: asyncio.Lock | None = None
+        self._viewed: dict[str, frozenset[str]] = {}
         self.requests = 0
         self.forget()
         connections.changed.add(lambda _backend: self.forget())
@@ -151,6 +152,15 @@ class JobStore(BoundService):
         """The preference changed: a new budget at that rate (everything shares it)."""
         if requests_per_s != self.budget.max_per_s:
             self.budget = TokenBucket(requests_per_s, monotonic=self._monotonic)
+
+    # --- what the views show (the poller reads those queues every tick) -----------------------------
+    def set_viewed(self, view: str, queues: Iterable[str]) -> None:
+        """The queues `view` shows now (none: it shows none, or all of them without a choice)."""
+        self._viewed[view] = frozenset(q for q in queues if q)
+
+    @property
+    def viewed(self) -> frozenset[str]:
+        return frozenset().union(*self._viewed.values())
 
     # --- reading (the public API) -----------------------------------------------------------------
     def get(self, job_id: str) -> JobSummary | None:
@@ -435,9 +445,13 @@ class JobStore(BoundService):
 
     # --- on demand ----------------------------------------------------------------------------------
     async def _take(self, fn: Callable[..., Any], *args: Any) -> Any:
-        await self.budget.take()
-        self.requests += 1
-        return await self._run(fn, *args)
+        """One request of a view's (describe, expand) within the account's budget."""
+
+        async def counted(target: Callable[..., Any], *given: Any) -> Any:
+            self.requests += 1
+            return await self._run(target, *given)
+
+        return await self.budget.call(counted, fn, *args)
 
     async def describe(self, job_ids: Sequence[str]) -> list[JobDetail]:
         """DescribeJobs of what a view shows (100 ids per call, within the budget); ids that no

@@ -195,36 +195,48 @@ def test_a_running_job_is_described_once_and_its_failure_reported(
     ]
 
 
+def throttle(stubber: Stubber, operation: str, times: int) -> None:
+    for _ in range(times):
+        stubber.add_client_error(
+            operation,
+            service_error_code="TooManyRequestsException",
+            service_message="Too Many Requests",
+            http_status_code=429,
+        )
+
+
 @pytest.mark.timeout(30)
-def test_throttling_backs_off_and_says_data_is_delayed(
-    runner: Runner, run_async: Callable[..., Any], wait_until: Callable[..., None]
+def test_throttled_answers_slow_the_budget_and_say_so_instead_of_an_error(
+    runner: Runner, wait_until: Callable[..., None]
 ) -> None:
     client = boto3.client(
         "batch", region_name="us-east-1", aws_access_key_id="AKIAX", aws_secret_access_key="not-a-secret"
     )
     stubber = Stubber(client)
-    for _ in range(3):
-        stubber.add_client_error(
-            "describe_job_queues",
-            service_error_code="TooManyRequestsException",
-            service_message="Too Many Requests",
-            http_status_code=429,
-        )
+    # Two throttled answers, then the call goes through: the poll carries on at a slower rate.
+    throttle(stubber, "describe_job_queues", 2)
+    stubber.add_response("describe_job_queues", {"jobQueues": []})
+    stubber.add_response("describe_compute_environments", {"computeEnvironments": []})
+    # Then every try of a whole poll is throttled: the poll waits, and says why.
+    throttle(stubber, "describe_compute_environments", 4)
     stubber.activate()
-    backend = FakeBackend(BatchGateway(client))
     monitor = JobMonitor(
-        runner, connections_for(), settings=MonitorSettings(interval_s=0.05, max_backoff_s=0.2)
+        runner, connections_for(), settings=MonitorSettings(interval_s=0.05, max_backoff_s=60)
     )
     statuses: list[MonitorStatus] = []
     monitor.status.add(statuses.append)
-    monitor.attach(backend)  # type: ignore[arg-type]
+    monitor.attach(FakeBackend(BatchGateway(client)))  # type: ignore[arg-type]
     monitor.start()
-    wait_until(lambda: monitor.counters.throttled >= 2, what="two throttled polls")
+    wait_until(lambda: monitor.counters.throttled >= 1, what="a poll throttled on every try")
     monitor.stop()
-    delayed = [s for s in statuses if s.state is MonitorState.DELAYED]
-    assert delayed
-    assert "throttling" in delayed[0].message
-    assert "retrying in" in delayed[0].message
+    assert monitor.counters.polls == 1
+    states = [s.state for s in statuses]
+    assert MonitorState.ERROR not in states
+    throttled = [s for s in statuses if s.state is MonitorState.THROTTLED]
+    assert throttled[0].message.startswith("Throttled by AWS — polling slower (4.9 of 10 requests/s)")
+    assert "next poll in" in throttled[1].message
+    assert monitor.budget.per_s == pytest.approx(10 * 0.7**6)
+    assert monitor.budget.throttles == 6
 
 
 @pytest.mark.timeout(30)

@@ -9,7 +9,7 @@ settings, a connection that is "open") without any AWS endpoint.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, cast
 
@@ -154,6 +154,16 @@ class FakeJobs:
         return follow
 
 
+class Viewed:
+    """What the job store hears of the queues views show."""
+
+    def __init__(self) -> None:
+        self.viewed: dict[str, frozenset[str]] = {}
+
+    def set_viewed(self, view: str, queues: Iterable[str]) -> None:
+        self.viewed[view] = frozenset(queues)
+
+
 class FakeMonitor:
     """The monitor facade: listeners the panel subscribes to, and a record of the calls it makes."""
 
@@ -168,6 +178,11 @@ class FakeMonitor:
         self.settings: list[MonitorSettings] = []
         self.calls: list[str] = []
         self.exports: list[tuple[Path, float]] = []
+        self.store = Viewed()
+        self.fresh: dict[str, str] = {}  # what freshness_texts says
+
+    def freshness_texts(self) -> dict[str, str]:
+        return dict(self.fresh)
 
     def apply_settings(self, settings: MonitorSettings) -> None:
         self.settings.append(settings)
@@ -195,10 +210,11 @@ class FakeMonitor:
         self.exports.append((path, start))
 
 
-class FakeStore:
+class FakeStore(Viewed):
     """The job store over a FakeJobs: entries, change sets, and a refresh that lists the fake's jobs."""
 
     def __init__(self, jobs: FakeJobs) -> None:
+        super().__init__()
         self._fake = jobs
         self._jobs: dict[str, JobSummary] = {}
         self._listeners: list[Callable[[JobChanges], None]] = []

@@ -363,6 +363,7 @@ class JobsPanel(JobActions, Panel):
         self.progress.show()
         self.stop_load_button.show()
         try:
+            self.store.set_viewed("jobs", self._selected_queues)  # the poller reads these every tick
             result = await self.jobs.load(self.queues_to_list(), on_page, self.filters())
             self.last_load_seconds = result.seconds
         finally:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -92,6 +93,7 @@ class QueueRow:
     oldest_age_s: float | None = None
     oldest_job: str = ""
     reason: str = ""
+    freshness: str = ""  # "idle queue, checked 40 s ago" when older than the live interval
 
 
 def _count_column(number: int, title: str) -> Column[QueueRow]:
@@ -102,6 +104,15 @@ def _count_column(number: int, title: str) -> Column[QueueRow]:
 
 COLUMNS: list[Column[QueueRow]] = [
     Column("Queue", lambda r: r.queue, width=180),
+    Column(
+        "Data",
+        lambda r: r.freshness or "live",
+        tooltip=lambda r: (
+            "How fresh this queue's numbers are: busy queues are read every interval, "
+            "idle ones (no active jobs for a while) checked less often, within the request budget"
+        ),
+        width=190,
+    ),
     *(_count_column(i, s) for i, s in enumerate(STATUS_COLUMNS)),
     Column("vCPUs", lambda r: format_number(r.vcpus), lambda r: r.vcpus, align_right=True, width=70),
     Column(
@@ -123,7 +134,8 @@ COLUMNS: list[Column[QueueRow]] = [
 ]
 
 
-def queue_rows(sample: Sample, now: float) -> list[QueueRow]:
+def queue_rows(sample: Sample, now: float, freshness: Mapping[str, str] | None = None) -> list[QueueRow]:
+    fresh = freshness or {}
     rows = []
     for queue in sample.queues:
         created = queue.get(OLDEST_FIELD)
@@ -136,6 +148,7 @@ def queue_rows(sample: Sample, now: float) -> list[QueueRow]:
                 None if math.isnan(created) else now - created,
                 queue.oldest_runnable_job,
                 queue.oldest_runnable_reason,
+                fresh.get(queue.queue, ""),
             )
         )
     return rows
@@ -354,7 +367,7 @@ class MonitorPanel(Panel):
             self.monitor.start()
 
     def _on_sample(self, sample: Sample) -> None:
-        self.model.set_rows(queue_rows(sample, time.time()))
+        self.model.set_rows(queue_rows(sample, time.time(), self.monitor.freshness_texts()))
         self._schedule_redraw()
 
     def _on_history_replaced(self, _history: object) -> None:
@@ -366,9 +379,13 @@ class MonitorPanel(Panel):
         if status.requests_last_poll:
             text += f"  ·  {status.requests_last_poll} requests in the last poll ({status.poll_s:.1f} s)"
         self.status_label.setText(text)
-        colour = {MonitorState.DELAYED: "#b35900", MonitorState.ERROR: "#c00000"}.get(status.state, "")
+        colour = {
+            MonitorState.DELAYED: "#b35900",
+            MonitorState.THROTTLED: "#b35900",
+            MonitorState.ERROR: "#c00000",
+        }.get(status.state, "")
         self.status_label.setStyleSheet(f"color: {colour};" if colour else "")
-        if status.state in (MonitorState.DELAYED, MonitorState.ERROR):
+        if status.state in (MonitorState.DELAYED, MonitorState.THROTTLED, MonitorState.ERROR):
             window = self.window()
             if isinstance(window, QMainWindow):
                 window.statusBar().showMessage(f"Monitor: {status.message}", 10_000)
@@ -447,6 +464,7 @@ class MonitorPanel(Panel):
     def _apply_selection(self) -> None:
         names = self.selected_queues()
         self.monitor.history.select(names or None)
+        self.monitor.store.set_viewed("monitor", names)  # read every tick while plotted alone
         self.selection_label.setText(
             "All queues"
             if not names

@@ -62,6 +62,7 @@ class QueueRow:
     line: QueueLine
     state: str = ""
     status: str = ""
+    freshness: str = ""  # "idle queue, checked 40 s ago" (the monitor's), when older than live
 
 
 def _count_column(status: JobStatus) -> Column[QueueRow]:
@@ -87,6 +88,7 @@ QUEUE_COLUMNS: list[Column[QueueRow]] = [
         width=120,
     ),
     Column("Why it waits", lambda r: r.line.reason, tooltip=lambda r: r.line.reason, width=260),
+    Column("Data", lambda r: r.freshness or "live", width=180),
 ]
 # Which status a click on a count column opens.
 STATUS_OF_COLUMN = {2 + n: s for n, s in enumerate(QUEUE_STATUSES)}
@@ -351,8 +353,10 @@ class OverviewPanel(Panel):
         self.figures = figures
         lines = {q.queue: q for q in figures.queues}
         blank = tuple(0 for _ in QUEUE_STATUSES)
+        fresh = self.monitor.freshness_texts()
         rows = [
-            QueueRow(lines.pop(q.name, QueueLine(q.name, blank)), q.state, q.status) for q in self._queues
+            QueueRow(lines.pop(q.name, QueueLine(q.name, blank)), q.state, q.status, fresh.get(q.name, ""))
+            for q in self._queues
         ]
         rows.extend(QueueRow(line) for line in lines.values())
         self.queue_model.set_rows(rows)
