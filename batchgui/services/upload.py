@@ -170,6 +170,13 @@ class PendingUploads:
                 self.path.write_text(json.dumps(data, indent=1), encoding="utf-8")
 
 
+def upload_check(info: ObjectInfo) -> str:
+    """What the upload checked of the stored object, in words for the wizard."""
+    if info.verified:
+        return f"verified (S3's CRC32 {info.checksum} is the file's)"
+    return "size checked (this store reports no checksum to verify)"
+
+
 class UploadFailed(BatchGuiError):
     title = "The upload did not arrive intact"
 
@@ -311,4 +318,5 @@ __all__ = [
     "UploadCancelled",
     "Uploader",
     "UploadsService",
+    "upload_check",
 ]

@@ -122,6 +122,7 @@ def run_json(
     """Run `python -c script args...` in its own process; its last stdout line is a JSON object."""
     done = subprocess.run(
         [sys.executable, "-c", script, *args],
+        check=False,
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -132,7 +133,9 @@ def run_json(
         raise AssertionError(f"benchmark process failed ({done.returncode}):\n{done.stderr[-4000:]}")
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     if not lines:
-        raise AssertionError(f"benchmark process printed no JSON:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+        raise AssertionError(
+            f"benchmark process printed no JSON:\n{done.stdout[-2000:]}{done.stderr[-2000:]}"
+        )
     result = json.loads(lines[-1])
     assert isinstance(result, dict)
     return result
@@ -141,8 +144,13 @@ def run_json(
 def run_timed(argv: list[str], env: Mapping[str, str] | None = None, timeout: float = 900) -> float:
     """Wall seconds of one process from its start to its exit (for peers such as the AWS CLI)."""
     started = time.perf_counter()
-    subprocess.run(argv, env=dict(env) if env is not None else None, timeout=timeout, check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        argv,
+        env=dict(env) if env is not None else None,
+        timeout=timeout,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     return time.perf_counter() - started
 
 
@@ -203,8 +211,20 @@ class StallMeter:
 
 
 # --- input data: varied rows, written to disk ---------------------------------------------------
-_CUSTOMERS = ("Cyberdyne", "Tyrell Corp", "Hooli", "Black Mesa", "Initech", "Umbrella", "Acme", "Soylent",
-              "Wayne Enterprises", "Stark Industries", "Globex", "Vandelay Industries")
+_CUSTOMERS = (
+    "Cyberdyne",
+    "Tyrell Corp",
+    "Hooli",
+    "Black Mesa",
+    "Initech",
+    "Umbrella",
+    "Acme",
+    "Soylent",
+    "Wayne Enterprises",
+    "Stark Industries",
+    "Globex",
+    "Vandelay Industries",
+)
 _CURRENCIES = ("EUR", "USD", "AUD", "GBP", "JPY", "CHF")
 _COUNTRIES = ("FR", "AU", "DE", "US", "GB", "JP", "CH", "IT", "ES", "NL")
 _STATUSES = ("paid", "shipped", "refunded", "pending", "cancelled")

@@ -27,23 +27,18 @@ def main(argv: list[str]) -> None:
 
     loop = EventLoop(qt_app)
     asyncio.set_event_loop(loop)
-    import boto3
-
     from batchgui.aws.errors import translate
     from batchgui.aws.s3 import S3Gateway
-    from batchgui.aws.session import client_config
+    from batchgui.aws.session import AwsConnection
+    from batchgui.domain.connection import ConnectionSpec, LocalEndpoint
     from batchgui.services.runner import Runner
     from batchgui.services.upload import PendingUploads, Uploader
     from tests.benchmarks.results import StallMeter
 
-    client = boto3.client(
-        "s3",
-        endpoint_url=info["endpoint_url"],
-        region_name=info["region"],
-        aws_access_key_id=info["access_key_id"],
-        aws_secret_access_key=info["secret_access_key"],
-        config=client_config(),
+    local = LocalEndpoint(
+        info["endpoint_url"], info["region"], info["access_key_id"], info["secret_access_key"]
     )
+    client = AwsConnection(ConnectionSpec.local(), local).client("s3")  # the app's client, as it uploads
     runner = Runner(translate=translate)
     meter = StallMeter()
     with tempfile.TemporaryDirectory() as scratch:
@@ -55,7 +50,8 @@ def main(argv: list[str]) -> None:
             started = time.perf_counter()
             info = await uploader.upload(S3Gateway(client), path, bucket, key, "0" * 64)
             seconds = time.perf_counter() - started
-            assert info.size == size and info.verified, info
+            assert info.size == size, info
+            assert info.verified, info
             return seconds
 
         meter.start()
