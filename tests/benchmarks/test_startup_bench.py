@@ -75,7 +75,11 @@ def test_launch_to_job_rows(tmp_path: Path) -> None:
     try:
         assert running.wait_services(60)
         _create_queue_and_fill(
-            running.endpoint_url, running.region, running.access_key_id, running.secret_access_key, sandbox_dir
+            running.endpoint_url,
+            running.region,
+            running.access_key_id,
+            running.secret_access_key,
+            sandbox_dir,
         )
     finally:
         running.stop()

@@ -105,18 +105,23 @@ def varied_file(path: Path, size: int) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def uploading_to_sandbox(
+    sandbox: Any, runner: Runner, tmp_path: Path, size: int
+) -> tuple[S3Gateway, PendingUploads, Uploader, Path, str]:
+    """The sandbox's S3, an uploader and a file of `size` random bytes (with its SHA-256)."""
+    pending = PendingUploads(tmp_path / "uploads.json")
+    path = tmp_path / "data.bin"
+    return sandbox_s3(sandbox), pending, Uploader(runner, pending), path, varied_file(path, size)
+
+
 def test_a_part_damaged_on_the_way_to_the_sandbox_is_caught_by_the_verification_and_nothing_is_lost(
     sandbox: Any, runner: Runner, tmp_path: Path, run_async: Callable[..., Any]
 ) -> None:
     from batchgui.services.upload import UploadFailed
 
-    s3 = sandbox_s3(sandbox)
+    s3, _pending, uploader, path, digest = uploading_to_sandbox(sandbox, runner, tmp_path, 12 * MIB)
     bucket = "batchgui-demo"
-    path = tmp_path / "data.bin"
-    digest = varied_file(path, 12 * MIB)
     original = path.read_bytes()
-    pending = PendingUploads(tmp_path / "uploads.json")
-    uploader = Uploader(runner, pending)
     # The previous upload of this key, intact: the damaged one must not be taken for it.
     first = run_async(uploader.upload(s3, path, bucket, "in/data.bin", digest))
     assert first.verified
@@ -150,12 +155,8 @@ def test_a_part_damaged_on_the_way_to_the_sandbox_is_caught_by_the_verification_
 def test_a_cancelled_upload_aborts_its_multipart_upload_on_the_sandbox(
     sandbox: Any, runner: Runner, tmp_path: Path, run_async: Callable[..., Any]
 ) -> None:
-    s3 = sandbox_s3(sandbox)
+    s3, pending, uploader, path, digest = uploading_to_sandbox(sandbox, runner, tmp_path, 80 * MIB)
     bucket = "batchgui-demo"
-    path = tmp_path / "big.bin"
-    digest = varied_file(path, 80 * MIB)
-    pending = PendingUploads(tmp_path / "uploads.json")
-    uploader = Uploader(runner, pending)
     cancel = threading.Event()
     created: list[str] = []
     parts: list[int] = []
