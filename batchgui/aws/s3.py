@@ -8,7 +8,7 @@ import threading
 import zlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -243,23 +243,24 @@ class S3Gateway(Gateway["S3Client"]):
         return stored
 
 
+@dataclass
 class _MultipartUpload:
     """The parts of one multipart upload: which are stored, sending the others, completing it."""
 
-    def __init__(
-        self, client: S3Client, path: Path, *, bucket: str, key: str, part_size: int, size: int
-    ) -> None:
-        self.client = client
-        self.path = path
-        self.bucket = bucket
-        self.key = key
-        self.part_size = part_size
-        self.size = size
-        self.upload_id = ""
-        self.count = max(1, math.ceil(size / part_size))
-        self.stored: dict[int, tuple[str, str]] = {}  # part number -> (ETag, CRC32 of the file's bytes)
-        self.sent = 0
-        self._lock = threading.Lock()
+    client: S3Client
+    path: Path
+    bucket: str
+    key: str
+    part_size: int
+    size: int
+    upload_id: str = ""
+    stored: dict[int, tuple[str, str]] = field(default_factory=dict)  # part -> (ETag, the file's CRC32)
+    sent: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def count(self) -> int:
+        return max(1, math.ceil(self.size / self.part_size))
 
     def _extent(self, number: int) -> tuple[int, int]:
         offset = (number - 1) * self.part_size
