@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import base64
 import math
 import threading
+import zlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from batchgui.aws.gateway import Gateway
 
 if TYPE_CHECKING:
-    from mypy_boto3_s3 import S3Client  # noqa: F401 - named in the base class below
+    from mypy_boto3_s3 import S3Client
 
 MIB = 1 << 20
 # Parts of 8 MiB (as `aws s3 cp`), 4 at a time: measured against the CLI on the sandbox, 16 MiB x 8
@@ -40,9 +42,6 @@ class UploadMismatch(Exception):
 
 def composite_crc32(part_checksums: list[str]) -> str:
     """S3's checksum of a multipart object: CRC32 of the parts' CRC32 digests, then `-<parts>`."""
-    import base64
-    import zlib
-
     digests = b"".join(base64.b64decode(c) for c in part_checksums)
     value = zlib.crc32(digests).to_bytes(4, "big")
     return f"{base64.b64encode(value).decode()}-{len(part_checksums)}"
@@ -54,13 +53,24 @@ class ObjectInfo:
     key: str
     size: int
     sha256: str = ""
+    checksum: str = ""  # the CRC32 S3 reported and the upload checked against the file's bytes
 
     @property
     def uri(self) -> str:
         return f"s3://{self.bucket}/{self.key}"
 
+    @property
+    def verified(self) -> bool:
+        """S3's checksum of the stored object was compared with the file's and matched."""
+        return bool(self.checksum)
+
 
 class S3Gateway(Gateway["S3Client"]):
+    def __init__(self, client: S3Client) -> None:
+        super().__init__(client)
+        for operation in ("PutObject", "UploadPart"):
+            client.meta.events.register(f"before-sign.s3.{operation}", _unsigned_payload_when_checksummed)
+
     def list_buckets(self) -> list[str]:
         return sorted(b["Name"] for b in self._client.list_buckets().get("Buckets", []) if "Name" in b)
 
@@ -138,14 +148,17 @@ class S3Gateway(Gateway["S3Client"]):
         part_size: int | None = None,
         concurrency: int = UPLOAD_CONCURRENCY,
     ) -> ObjectInfo:
-        """Upload `path` to s3://bucket/key with the SHA-256 in its metadata.
+        """Upload `path` to s3://bucket/key with the SHA-256 in its metadata, then verify it.
 
-        Files above one part go up as a multipart upload, `concurrency` parts at a time. `progress`
-        gets the bytes stored so far (called from worker threads). `upload_id` resumes an upload a
-        dropped connection interrupted: parts already stored (ListParts) are not sent again.
-        `on_started(upload_id, part_size)` lets the caller remember the upload for such a retry.
-        Setting `cancel` aborts the multipart upload, so no parts are left behind, and raises
-        UploadCancelled. Other errors leave the upload open for a resume.
+        Files above one part go up as a multipart upload, `concurrency` parts at a time. Every part
+        carries the CRC32 of the file's bytes, computed here; the stored object's checksum
+        (HeadObject, ChecksumMode=ENABLED) must equal the one of those bytes, else UploadMismatch
+        and the object is removed (its metadata would claim a SHA-256 it does not have).
+        `progress` gets the bytes stored so far (called from worker threads). `upload_id` resumes
+        an upload a dropped connection interrupted: parts already stored (ListParts) with the
+        file's checksum are not sent again. `on_started(upload_id, part_size)` lets the caller
+        remember the upload for such a retry. Setting `cancel` aborts the multipart upload, so no
+        parts are left behind, and raises UploadCancelled. Other errors leave the upload open.
         """
         size = path.stat().st_size
         part_size = part_size or choose_part_size(size)
@@ -153,27 +166,25 @@ class S3Gateway(Gateway["S3Client"]):
         if size <= part_size and upload_id is None:
             if cancel is not None and cancel.is_set():
                 raise UploadCancelled("the upload was cancelled")
-            with path.open("rb") as body:
-                put = self._client.put_object(
-                    Bucket=bucket,
-                    Key=key,
-                    Body=body,
-                    Metadata=metadata,
-                    ContentType=_content_type(key),
-                    ChecksumAlgorithm=CHECKSUM_ALGORITHM,
-                )
+            body = path.read_bytes()
+            crc = crc32_base64(body)
+            self._client.put_object(
+                Bucket=bucket,
+                Key=key,
+                Body=body,
+                Metadata=metadata,
+                ContentType=_content_type(key),
+                ChecksumAlgorithm=CHECKSUM_ALGORITHM,
+                ChecksumCRC32=crc,
+            )
             if progress is not None:
                 progress(size)
-            self.verify(bucket, key, size, put.get("ChecksumCRC32", ""))
-            return ObjectInfo(bucket, key, size, sha256)
-        done: dict[int, tuple[str, int, str]] = {}
-        if upload_id is not None:
-            existing = self.pending_parts(bucket, key, upload_id)
-            if existing is None:
-                upload_id = None
-            else:
-                done = existing
-        if upload_id is None:
+            return self._verified(bucket, key, size, sha256, crc)
+        upload = _MultipartUpload(self._client, path, bucket=bucket, key=key, part_size=part_size, size=size)
+        if upload_id is not None and (existing := self.pending_parts(bucket, key, upload_id)) is not None:
+            upload.upload_id = upload_id
+            upload.keep_stored(existing)
+        if not upload.upload_id:
             created = self._client.create_multipart_upload(
                 Bucket=bucket,
                 Key=key,
@@ -181,77 +192,40 @@ class S3Gateway(Gateway["S3Client"]):
                 ContentType=_content_type(key),
                 ChecksumAlgorithm=CHECKSUM_ALGORITHM,
             )
-            upload_id = created["UploadId"]
+            upload.upload_id = created["UploadId"]
         if on_started is not None:
-            on_started(upload_id, part_size)
-        count = max(1, math.ceil(size / part_size))
-        etags: dict[int, tuple[str, str]] = {}  # part number -> (ETag, CRC32)
-        sent = 0
-        for number in range(1, count + 1):
-            expected = min(part_size, size - (number - 1) * part_size)
-            if number in done and done[number][1] == expected:
-                # A listing may leave out the part's checksum: the same bytes are here to compute it.
-                crc = done[number][2] or _crc32_of(path, (number - 1) * part_size, expected)
-                etags[number] = (done[number][0], crc)
-                sent += expected
-        lock = threading.Lock()
-        if progress is not None and sent:
-            progress(sent)
+            on_started(upload.upload_id, part_size)
+        try:
+            upload.send_missing(concurrency, progress, cancel)
+        except UploadCancelled:
+            self.abort_upload(bucket, key, upload.upload_id)
+            raise UploadCancelled("the upload was cancelled; its parts were removed") from None
+        from botocore.exceptions import ClientError
 
-        def send(number: int) -> None:
-            nonlocal sent
-            if cancel is not None and cancel.is_set():
-                return
-            offset = (number - 1) * part_size
-            with path.open("rb") as handle:
-                handle.seek(offset)
-                body = handle.read(part_size)
-            response = self._client.upload_part(
-                Bucket=bucket,
-                Key=key,
-                UploadId=upload_id,
-                PartNumber=number,
-                Body=body,
-                ChecksumAlgorithm=CHECKSUM_ALGORITHM,
-            )
-            with lock:
-                etags[number] = (response["ETag"], response.get("ChecksumCRC32", ""))
-                sent += len(body)
-                now = sent
-            if progress is not None:
-                progress(now)
+        expected = composite_crc32([upload.stored[n][1] for n in sorted(upload.stored)])
+        try:
+            upload.complete()
+        except ClientError:
+            # A Complete retried after a read timeout (moto copies the whole object: over 30 s on a
+            # busy machine) finds its upload gone when the first attempt went through: then the
+            # object is there, and the verification below tells whether it is the file.
+            if self.head_object(bucket, key) is None or upload.upload_id in self.unfinished_uploads(
+                bucket, key
+            ):
+                raise
+        return self._verified(bucket, key, size, sha256, expected)
 
-        todo = [n for n in range(1, count + 1) if n not in etags]
-        with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="s3-upload") as pool:
-            futures = [pool.submit(send, n) for n in todo]
-            error: BaseException | None = None
-            for future in futures:
-                try:
-                    future.result()
-                except BaseException as exc:
-                    if error is None:
-                        error = exc
-                        for other in futures:
-                            other.cancel()
-        if cancel is not None and cancel.is_set():
-            self.abort_upload(bucket, key, upload_id)
-            raise UploadCancelled("the upload was cancelled; its parts were removed")
-        if error is not None:
-            raise error
-        parts = sorted(etags)
-        self._client.complete_multipart_upload(
-            Bucket=bucket,
-            Key=key,
-            UploadId=upload_id,
-            MultipartUpload={
-                "Parts": [{"PartNumber": n, "ETag": etags[n][0], "ChecksumCRC32": etags[n][1]} for n in parts]
-            },
-        )
-        self.verify(bucket, key, size, composite_crc32([etags[n][1] for n in parts]))
-        return ObjectInfo(bucket, key, size, sha256)
+    def _verified(self, bucket: str, key: str, size: int, sha256: str, crc32: str) -> ObjectInfo:
+        try:
+            checksum = self.verify(bucket, key, size, crc32)
+        except UploadMismatch:
+            self._client.delete_object(Bucket=bucket, Key=key)
+            raise
+        return ObjectInfo(bucket, key, size, sha256, checksum)
 
-    def verify(self, bucket: str, key: str, size: int, crc32: str) -> None:
-        """The stored object has the size sent and the CRC32 S3 computed as the parts arrived.
+    def verify(self, bucket: str, key: str, size: int, crc32: str) -> str:
+        """The stored object has the size sent and the CRC32 of the file's bytes: returns the CRC32
+        S3 reports ("" when the store reports none: then only the size was checked).
 
         A single PUT's checksum is the object's; a multipart object's is the composite of its parts
         (`composite_crc32`), which S3 reports with `-<parts>` unless it stores a full-object value.
@@ -261,15 +235,138 @@ class S3Gateway(Gateway["S3Client"]):
         stored = str(head.get("ChecksumCRC32", ""))
         if stored_size != size:
             raise UploadMismatch(f"s3://{bucket}/{key} holds {stored_size:,} bytes; {size:,} were sent")
-        if crc32 and stored and stored.split("-", 1)[0] != crc32.split("-", 1)[0]:
-            raise UploadMismatch(f"s3://{bucket}/{key}: CRC32 {stored} is not the {crc32} of the parts sent")
+        if stored and stored.split("-", 1)[0] != crc32.split("-", 1)[0]:
+            raise UploadMismatch(
+                f"s3://{bucket}/{key} does not hold the file's bytes: S3 computed CRC32 {stored}, "
+                f"the file gives {crc32}. The file on disk is unchanged; the damaged object was removed."
+            )
+        return stored
+
+
+@dataclass
+class _MultipartUpload:
+    """The parts of one multipart upload: which are stored, sending the others, completing it."""
+
+    client: S3Client
+    path: Path
+    bucket: str
+    key: str
+    part_size: int
+    size: int
+    upload_id: str = ""
+    stored: dict[int, tuple[str, str]] = field(default_factory=dict)  # part -> (ETag, the file's CRC32)
+    sent: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def count(self) -> int:
+        return max(1, math.ceil(self.size / self.part_size))
+
+    def _extent(self, number: int) -> tuple[int, int]:
+        offset = (number - 1) * self.part_size
+        return offset, min(self.part_size, self.size - offset)
+
+    def keep_stored(self, listed: dict[int, tuple[str, int, str]]) -> None:
+        """Keep the listed parts whose size and CRC32 are the file's (any other is sent again)."""
+        for number, (etag, stored_size, stored_crc) in listed.items():
+            offset, expected = self._extent(number)
+            if number > self.count or stored_size != expected:
+                continue
+            crc = _crc32_of(self.path, offset, expected)
+            if stored_crc in ("", crc):  # a listing may leave the checksum out
+                self.stored[number] = (etag, crc)
+                self.sent += expected
+
+    def _send(self, number: int, progress: Callable[[int], None] | None) -> None:
+        offset, length = self._extent(number)
+        with self.path.open("rb") as handle:
+            handle.seek(offset)
+            body = handle.read(length)
+        crc = crc32_base64(body)
+        response = self.client.upload_part(
+            Bucket=self.bucket,
+            Key=self.key,
+            UploadId=self.upload_id,
+            PartNumber=number,
+            Body=body,
+            ChecksumAlgorithm=CHECKSUM_ALGORITHM,
+            ChecksumCRC32=crc,
+        )
+        answered = response.get("ChecksumCRC32", "")
+        if answered and answered != crc:
+            raise UploadMismatch(
+                f"part {number} of s3://{self.bucket}/{self.key} arrived damaged: S3 computed CRC32 "
+                f"{answered}, the file gives {crc}. Nothing was completed; Upload again sends that part anew."
+            )
+        with self._lock:
+            self.stored[number] = (response["ETag"], crc)
+            self.sent += length
+            done = self.sent
+        if progress is not None:
+            progress(done)
+
+    def send_missing(
+        self, concurrency: int, progress: Callable[[int], None] | None, cancel: threading.Event | None
+    ) -> None:
+        """Send every part not stored yet, `concurrency` at a time; the first error stops the rest."""
+        if progress is not None and self.sent:
+            progress(self.sent)
+        stop = cancel or threading.Event()
+        failed: list[BaseException] = []
+
+        def send(number: int) -> None:
+            if stop.is_set() or failed:
+                return
+            try:
+                self._send(number, progress)
+            except BaseException as exc:
+                failed.append(exc)
+
+        todo = [n for n in range(1, self.count + 1) if n not in self.stored]
+        with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="s3-upload") as pool:
+            pool.map(send, todo)
+        if cancel is not None and cancel.is_set():
+            raise UploadCancelled("the upload was cancelled")
+        if failed:
+            raise failed[0]
+
+    def complete(self) -> None:
+        """Complete with every part's ETag and CRC32."""
+        parts = sorted(self.stored)
+        self.client.complete_multipart_upload(
+            Bucket=self.bucket,
+            Key=self.key,
+            UploadId=self.upload_id,
+            MultipartUpload={
+                "Parts": [
+                    {"PartNumber": n, "ETag": self.stored[n][0], "ChecksumCRC32": self.stored[n][1]}
+                    for n in parts
+                ]
+            },
+        )
+
+
+def _unsigned_payload_when_checksummed(request: Any, **_: Any) -> None:
+    """Send a body that carries our CRC32 header as UNSIGNED-PAYLOAD, over HTTP too.
+
+    botocore always SHA-256-signs bodies sent over plain HTTP (the local sandbox), which costs the
+    app a second pass over every byte and the server a third to check it. The CRC32 header, which S3
+    checks against the body, plus the verification of the stored object protect the bytes, which is
+    the rule botocore itself applies over HTTPS (a checksum header and TLS: no body signing)."""
+    if f"x-amz-checksum-{CHECKSUM_ALGORITHM.lower()}" in request.headers:
+        from botocore.config import Config
+
+        config = request.context.get("client_config") or Config()
+        request.context["client_config"] = config.merge(Config(s3={"payload_signing_enabled": False}))
+
+
+def crc32_base64(data: bytes) -> str:
+    """The base64 CRC32 of `data`, as S3 reports a part's checksum (zlib releases the GIL here)."""
+    return base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()
 
 
 def _crc32_of(path: Path, offset: int, size: int) -> str:
-    """The base64 CRC32 of `size` bytes of `path` from `offset`, as S3 reports a part's checksum."""
-    import base64
-    import zlib
-
+    """The base64 CRC32 of `size` bytes of `path` from `offset`."""
     value = 0
     with path.open("rb") as handle:
         handle.seek(offset)

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any, BinaryIO, TypeVar
+from typing import Any, BinaryIO, TypedDict, TypeVar, Unpack
 
 from batchgui.aws.s3 import ObjectInfo, S3Gateway, UploadCancelled, UploadMismatch
 from batchgui.domain.csv_check import Inspection, inspect_csv
@@ -170,6 +170,18 @@ class PendingUploads:
                 self.path.write_text(json.dumps(data, indent=1), encoding="utf-8")
 
 
+def upload_check(info: ObjectInfo) -> str:
+    """What the upload checked of the stored object, in words for the wizard."""
+    if info.verified:
+        return f"verified (S3's CRC32 {info.checksum} is the file's)"
+    return "size checked (this store reports no checksum to verify)"
+
+
+class UploadOptions(TypedDict, total=False):
+    report: Callable[[Progress], None] | None  # progress, sampled every PROGRESS_INTERVAL_S
+    cancel: threading.Event | None  # set it to abort the upload (UploadCancelled)
+
+
 class UploadFailed(BatchGuiError):
     title = "The upload did not arrive intact"
 
@@ -216,19 +228,12 @@ class Uploader:
         return await self.runner.run(s3.find_identical, bucket, key, size, sha256)
 
     async def upload(
-        self,
-        s3: S3Gateway,
-        path: Path,
-        bucket: str,
-        key: str,
-        sha256: str,
-        *,
-        report: Callable[[Progress], None] | None = None,
-        cancel: threading.Event | None = None,
+        self, s3: S3Gateway, path: Path, bucket: str, key: str, sha256: str, **options: Unpack[UploadOptions]
     ) -> ObjectInfo:
         """Upload with progress; resumes an upload this app left unfinished for the same file.
         UploadCancelled when cancelled, UploadFailed when S3 holds other bytes than were sent."""
-        counter, cancel = Counter(), cancel or threading.Event()
+        report = options.get("report")
+        counter, cancel = Counter(), options.get("cancel") or threading.Event()
         began = time.monotonic()
         size = await self.runner.run(lambda: path.stat().st_size)
         resume = await self.runner.run(self.pending.get, bucket, key, sha256)
@@ -282,19 +287,10 @@ class UploadsService(BoundService):
         return await self.uploader.identical(self._backend().s3, bucket, key, size, sha256)
 
     async def upload(
-        self,
-        path: Path,
-        bucket: str,
-        key: str,
-        sha256: str,
-        *,
-        report: Callable[[Progress], None] | None = None,
-        cancel: threading.Event | None = None,
+        self, path: Path, bucket: str, key: str, sha256: str, **options: Unpack[UploadOptions]
     ) -> ObjectInfo:
         """Upload (resuming an unfinished one); UploadCancelled when cancelled."""
-        return await self.uploader.upload(
-            self._backend().s3, path, bucket, key, sha256, report=report, cancel=cancel
-        )
+        return await self.uploader.upload(self._backend().s3, path, bucket, key, sha256, **options)
 
 
 def file_size(path: Path) -> int | None:
@@ -311,4 +307,5 @@ __all__ = [
     "UploadCancelled",
     "Uploader",
     "UploadsService",
+    "upload_check",
 ]

@@ -210,3 +210,24 @@ def test_a_small_file_is_put_with_crc32_and_verified(gateway: S3Gateway, tmp_pat
     if head.get("ChecksumCRC32"):
         with pytest.raises(UploadMismatch):
             gateway.verify("inbox", "small.csv", 5000, "AAAAAA==")
+
+
+def test_a_complete_whose_first_attempt_went_through_is_verified_not_failed(
+    moto: MotoEndpoint, gateway: S3Gateway, tmp_path: Path
+) -> None:
+    # A read timeout on CompleteMultipartUpload (moto copies the whole object) makes botocore send it
+    # again; the first attempt had completed the upload, so the retry finds it gone (NoSuchUpload).
+    other = s3_client(moto)
+    fired: list[str] = []
+
+    def complete_first(params: dict[str, Any], **_: Any) -> None:
+        fired.append(other.complete_multipart_upload(**params)["Key"])
+        # ...and the retry's answer: the upload is gone (moto's server answers a 500 here).
+        raise ClientError({"Error": {"Code": "NoSuchUpload"}}, "CompleteMultipartUpload")
+
+    gateway.client.meta.events.register("provide-client-params.s3.CompleteMultipartUpload", complete_first)
+    path, digest = make_file(tmp_path, 11 * MIB)
+    info = gateway.upload_file(path, "inbox", "twice.csv", digest, part_size=5 * MIB)
+    assert fired == ["twice.csv"]
+    assert info.verified
+    assert gateway.client.get_object(Bucket="inbox", Key="twice.csv")["Body"].read() == path.read_bytes()

@@ -14,7 +14,16 @@ from typing import Any, Literal
 
 import pytest
 
-from tests.benchmarks.results import median, record
+from tests.benchmarks.results import (
+    alternate,
+    drop_from_page_cache,
+    load_average,
+    median,
+    record,
+    run_json,
+    run_timed,
+    write_varied_csv,
+)
 
 pytestmark = pytest.mark.timeout(900)
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,39 +42,31 @@ print(json.dumps({"rows": result.rows, "seconds": seconds,
 """
 
 
-def make_csv(path: Path, size: int) -> None:
-    sample = (ROOT / "resources" / "sample.csv").read_bytes()
-    header, body = sample.split(b"\n", 1)
-    block = body * 64
-    with path.open("wb") as handle:
-        handle.write(header + b"\n")
-        written = 0
-        while written < size:
-            handle.write(block)
-            written += len(block)
+VALIDATE_FILES = 3
 
 
 def test_validate_1gb_csv(tmp_path: Path) -> None:
-    path = tmp_path / "big.csv"
-    make_csv(path, 1 << 30)
-    try:
-        speeds: list[float] = []
-        peaks: list[float] = []
-        for _ in range(3):
-            out = subprocess.run(
-                [sys.executable, "-c", _VALIDATE, str(path)],
-                check=True,
-                capture_output=True,
-                text=True,
-                cwd=ROOT,
-                timeout=600,
-            )
-            figures = json.loads(out.stdout.strip().splitlines()[-1])
+    """Three different 1 GB files of varied rows (seeds 1..3), each written to disk, dropped from the
+    page cache (posix_fadvise DONTNEED: what is possible without root; a file just written may still
+    be partly cached by the disk or a virtual machine's host), then validated in a fresh process."""
+    speeds: list[float] = []
+    peaks: list[float] = []
+    cold: list[bool] = []
+    for seed in range(1, VALIDATE_FILES + 1):
+        path = tmp_path / f"big-{seed}.csv"
+        write_varied_csv(path, 1 << 30, seed=seed)
+        try:
+            cold.append(drop_from_page_cache(path))
+            figures = run_json(_VALIDATE, str(path), timeout=600)
             speeds.append(path.stat().st_size / (1 << 20) / figures["seconds"])
             peaks.append(figures["peak_mb"])
-    finally:
-        path.unlink()
-    record("csv_validate_mb_per_s", median(speeds), "MB/s", 100, "higher")
+        finally:
+            path.unlink()
+    print(
+        f"\n[bench] validation MB/s {[round(v, 1) for v in speeds]}, peak MB {[round(v) for v in peaks]}, "
+        f"page cache dropped {cold}; load average {load_average()}"
+    )
+    record("csv_validate_mb_per_s", median(speeds), "MB/s", 200, "higher")
     record("csv_validate_peak_mb", max(peaks), "MB", 200, "lower")
 
 
@@ -173,72 +174,24 @@ class _SandboxProcess:
             self.proc.wait(10)
 
 
-class _StallMeter:
-    """The largest lateness of a 5 ms QTimer (BENCHMARKS.md's event-loop stall)."""
-
-    def __init__(self) -> None:
-        from PySide6.QtCore import QTimer
-
-        self.timer = QTimer()
-        self.timer.setInterval(5)
-        self.timer.timeout.connect(self._tick)
-        self.last = 0.0
-        self.worst = 0.0
-
-    def _tick(self) -> None:
-        import time
-
-        now = time.perf_counter()
-        if self.last:
-            self.worst = max(self.worst, now - self.last - 0.005)
-        self.last = now
-
-    def start(self) -> None:
-        self.last = 0.0
-        self.worst = 0.0
-        self.timer.start()
-
-    def stop(self) -> float:
-        self.timer.stop()
-        return self.worst * 1000
-
-
-UPLOAD_RUNS = 4
-
-
-async def _exited(process: subprocess.Popen[bytes]) -> None:
-    import asyncio
-
-    while process.poll() is None:
-        await asyncio.sleep(0.02)
-
-
+UPLOAD_PAIRS = 4
 BUCKET = "batchgui-demo"
 
 
-def test_upload_1gb_vs_aws_cli(qapp: Any, run_async: Callable[..., Any], tmp_path: Path) -> None:
+def test_upload_1gb_vs_aws_cli(tmp_path: Path) -> None:
+    """Ours (tests/benchmarks/upload_once.py: the app's Uploader on its event loop) and `aws s3 cp`,
+    A B A B, each upload a process of its own, the same file and sandbox endpoint. The stall figure
+    is the worst lateness of the 5 ms timer over every one of our uploads."""
     import os
-    import time
-
-    from batchgui.aws.errors import translate
-    from batchgui.aws.s3 import S3Gateway
-    from batchgui.services.runner import Runner
-    from batchgui.services.upload import PendingUploads, Uploader
 
     path = tmp_path / "upload.csv"
-    make_csv(path, 1 << 30)
+    write_varied_csv(path, 1 << 30, seed=15)
     size = path.stat().st_size
     server = _SandboxProcess(tmp_path / "sandbox")
-    runner = Runner(workers=4, translate=translate)
-    ours_mb_s: list[float] = []
-    cli_mb_s: list[float] = []
     stalls: list[float] = []
-    control_stalls: list[float] = []
     try:
         s3 = server.client("s3")
         server.wait_bucket(s3, BUCKET)
-        gateway = S3Gateway(s3)
-        uploader = Uploader(runner, PendingUploads(tmp_path / "pending.json"))
         env = {
             **os.environ,
             "AWS_ACCESS_KEY_ID": server.info["access_key_id"],
@@ -248,62 +201,47 @@ def test_upload_1gb_vs_aws_cli(qapp: Any, run_async: Callable[..., Any], tmp_pat
             "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
         }
         aws = Path(sys.executable).with_name("aws")
-        meter = _StallMeter()
-        for run in range(UPLOAD_RUNS):
-            # Alternate who goes first: the machine is shared and its load drifts.
-            order = ("cli", "ours") if run % 2 == 0 else ("ours", "cli")
-            for who in order:
-                started = time.perf_counter()
-                if who == "cli":
-                    # The same meter runs while the CLI uploads from its own process: a control that
-                    # shows how much of the stall is this machine's CPU contention, not our upload.
-                    meter.start()
-                    cli = subprocess.Popen(
-                        [
-                            str(aws),
-                            "--endpoint-url",
-                            server.info["endpoint_url"],
-                            "s3",
-                            "cp",
-                            "--only-show-errors",
-                            str(path),
-                            f"s3://{BUCKET}/bench/cli.csv",
-                        ],
-                        env=env,
-                    )
-                    run_async(_exited(cli), timeout=600)
-                    control_stalls.append(meter.stop())
-                    assert cli.returncode == 0, "aws s3 cp failed"
-                    cli_mb_s.append(size / (1 << 20) / (time.perf_counter() - started))
-                    s3.delete_object(Bucket=BUCKET, Key="bench/cli.csv")
-                else:
-                    meter.start()
-                    run_async(
-                        uploader.upload(
-                            gateway, path, BUCKET, "bench/ours.csv", "0" * 64, report=lambda _: None
-                        ),
-                        timeout=600,
-                    )
-                    seconds = time.perf_counter() - started
-                    stalls.append(meter.stop())
-                    ours_mb_s.append(size / (1 << 20) / seconds)
-                    s3.delete_object(Bucket=BUCKET, Key="bench/ours.csv")
-                print(
-                    f"\n[bench] upload run {run + 1} {who}: "
-                    f"{(ours_mb_s if who == 'ours' else cli_mb_s)[-1]:.1f} MB/s"
-                )
+        connection = json.dumps(server.info)
+
+        def ours() -> float:
+            drop_from_page_cache(path)  # both sides read the file from the disk, not a warm cache
+            run = run_json(
+                "import sys; from tests.benchmarks.upload_once import main; main(sys.argv[1:])",
+                connection,
+                str(path),
+                BUCKET,
+                "bench/ours.csv",
+            )
+            stalls.append(run["stall_ms"])
+            s3.delete_object(Bucket=BUCKET, Key="bench/ours.csv")
+            return float(run["mib_per_s"])
+
+        def cli() -> float:
+            drop_from_page_cache(path)
+            seconds = run_timed(
+                [
+                    str(aws),
+                    "--endpoint-url",
+                    server.info["endpoint_url"],
+                    "s3",
+                    "cp",
+                    "--only-show-errors",
+                    str(path),
+                    f"s3://{BUCKET}/bench/cli.csv",
+                ],
+                env,
+            )
+            s3.delete_object(Bucket=BUCKET, Key="bench/cli.csv")
+            return size / (1 << 20) / seconds
+
+        pairs = alternate(ours, cli, UPLOAD_PAIRS)
     finally:
-        runner.close(timeout_s=5)
         server.stop()
         path.unlink()
-    print(
-        f"\n[bench] ours {[round(v, 1) for v in ours_mb_s]} MB/s, "
-        f"aws s3 cp {[round(v, 1) for v in cli_mb_s]} MB/s, stalls {[round(v, 1) for v in stalls]} ms; "
-        f"stalls while the CLI uploads from its own process (control) "
-        f"{[round(v, 1) for v in control_stalls]} ms"
-    )
-    record("upload_1gb_ratio_vs_aws_cli", median(ours_mb_s) / median(cli_mb_s), "ratio", 1.0, "higher")
-    record("upload_max_stall_ms", median(stalls), "ms", 50, "lower")
+    print(f"\n[bench] upload MiB/s: {pairs.describe('MiB/s')}; our stalls {[round(v, 1) for v in stalls]} ms")
+    record("upload_1gb_ratio_vs_aws_cli", pairs.ratio, "ratio", 1.2, "higher")
+    record("upload_max_stall_ms", max(stalls), "ms", 50, "lower")
+    record("upload_max_stall_ms_median_of_max", median(stalls), "ms", 50, "lower")
 
 
 # --- per-row submission through a server that throttles 20% of SubmitJob calls -----------------

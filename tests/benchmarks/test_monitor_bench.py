@@ -36,14 +36,14 @@ from batchgui.domain.connection import ConnectionSpec
 from batchgui.domain.metrics import QUEUE_FIELDS, CapacitySample, History, QueueSample, Sample
 from batchgui.services.job_monitor import JobMonitor, MonitorSettings
 from batchgui.services.runner import Runner
-from tests.benchmarks.results import median, record
+from tests.benchmarks.results import load_average, median, record
 from tests.services.jobs_fakes import connections_for
 
 JOBS = 10_000
 QUEUES = 5
 SOAK_S = float(os.environ.get("MONITOR_SOAK_S", "60"))
-# Monitoring runs per 10,000-job scenario: the stall figure is the median of their worst stalls
-# (one run's worst stall swings with what else this shared machine is doing).
+# Monitoring runs per 10,000-job scenario: the stall figure is the worst stall over all of them
+# (BENCHMARKS.md's "max"); the median of the runs' worst stalls is reported beside it.
 RUNS = int(os.environ.get("MONITOR_STALL_RUNS", "3"))
 
 
@@ -348,7 +348,9 @@ def test_monitoring_10k_active_jobs(loop: asyncio.AbstractEventLoop, tmp_path: P
     rate, latencies, stalls = monitor_10k_active_jobs(loop, tmp_path, in_process=True)
     record("monitor_requests_per_s", rate, "req/s", 10, "lower")
     record("monitor_change_to_plot_intervals", median(latencies), "intervals", 2, "lower")
-    record("monitor_max_stall_ms", median(stalls), "ms", 50, "lower")
+    print(f"\n[bench] worst stall per run {[round(v, 1) for v in stalls]} ms; load average {load_average()}")
+    record("monitor_max_stall_ms", max(stalls), "ms", 50, "lower")
+    record("monitor_max_stall_ms_median_of_max", median(stalls), "ms", 50, "lower")
 
 
 @pytest.mark.timeout(900)
@@ -357,7 +359,8 @@ def test_monitoring_10k_active_jobs_sandbox_out_of_process(
 ) -> None:
     """The same scenario with the sandbox as its own process: the stall left without its GIL share."""
     _rate, _latencies, stalls = monitor_10k_active_jobs(loop, tmp_path, in_process=False)
-    record("monitor_max_stall_ms_sandbox_out_of_process", median(stalls), "ms", 50, "lower")
+    print(f"\n[bench] worst stall per run {[round(v, 1) for v in stalls]} ms; load average {load_average()}")
+    record("monitor_max_stall_ms_sandbox_out_of_process", max(stalls), "ms", 50, "lower")
 
 
 @pytest.mark.timeout(900)

@@ -3,15 +3,19 @@ enable/disable, tags, and the dependency-aware delete."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from batchgui.domain.batch import ComputeEnvironment
-from batchgui.ui.compute_envs.wizard import (
-    ChoicesTarget,
-    ComputeEnvironmentWizard,
-    EditComputeEnvironmentDialog,
-    NetworkChoices,
-)
 from batchgui.ui.widgets.actions import Asking, InventoryPanel, action_bar, add_filter_combo, tags_text
 from batchgui.ui.widgets.table_model import Column
+
+if TYPE_CHECKING:
+    # The advisor wizard is a big module a first paint does not need: imported when first opened.
+    from batchgui.ui.compute_envs.wizard import (
+        ChoicesTarget,
+        ComputeEnvironmentWizard,
+        EditComputeEnvironmentDialog,
+    )
 
 
 def _num(value: int | None) -> str:
@@ -111,6 +115,8 @@ class ComputeEnvironmentsPanel(InventoryPanel[ComputeEnvironment]):
 
     # --- actions ------------------------------------------------------------------------------
     def create_new(self) -> None:
+        from batchgui.ui.compute_envs.wizard import ComputeEnvironmentWizard, NetworkChoices
+
         # Open at once; the subnet, security-group and role lists say "Loading…" until they arrive.
         wizard = ComputeEnvironmentWizard(
             NetworkChoices(loading=True), self.inventory.create_compute_environment, self
@@ -120,6 +126,8 @@ class ComputeEnvironmentsPanel(InventoryPanel[ComputeEnvironment]):
     def edit(self) -> None:
         env = self.selected_row()
         if env is not None:
+            from batchgui.ui.compute_envs.wizard import EditComputeEnvironmentDialog
+
             dialog = EditComputeEnvironmentDialog(env, self.inventory.update_compute_environment, self)
             self.spawn(self._with_choices("edit_dialog", dialog, dialog), f"Edit {env.name}")
 

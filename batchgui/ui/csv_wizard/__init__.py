@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
@@ -18,8 +19,11 @@ from PySide6.QtWidgets import QMainWindow, QMenu
 from batchgui.services.pricing import PricingService
 from batchgui.services.submission import SubmissionsService
 from batchgui.services.upload import UploadsService
-from batchgui.ui.csv_wizard.wizard import CsvWizard
 from batchgui.ui.widgets.panel import PanelServices
+
+if TYPE_CHECKING:
+    # The wizard's pages are imported when it first opens, not before the window's first paint.
+    from batchgui.ui.csv_wizard.wizard import CsvWizard
 
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 
@@ -72,6 +76,8 @@ class CsvWizardLauncher(QObject):
         self.open()
 
     def open(self, path: Path | None = None) -> CsvWizard:
+        from batchgui.ui.csv_wizard.wizard import CsvWizard
+
         wizard = CsvWizard(
             self.services, self.uploads, self.submissions, self.on_follow, self.window, pricing=self.pricing
         )

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from batchgui.domain.csv_plan import human_bytes
 from batchgui.domain.errors import BatchGuiError
-from batchgui.services.upload import ObjectInfo, Progress, UploadCancelled
+from batchgui.services.upload import ObjectInfo, Progress, UploadCancelled, upload_check
 from batchgui.ui.csv_wizard.common import ERROR_STYLE, OK_STYLE, WARN_STYLE, WizardPage, _eta
 
 if TYPE_CHECKING:
@@ -160,7 +160,7 @@ class UploadPage(WizardPage):
             self.uploaded = await self.w.uploads.upload(
                 self.s.path, bucket, self.key, check.sha256, report=report, cancel=cancel
             )
-            self.say(f"Uploaded: {self.uploaded.uri}", OK_STYLE)
+            self.say(f"Uploaded and {upload_check(self.uploaded)}: {self.uploaded.uri}", OK_STYLE)
         except UploadCancelled:
             self.progress.setValue(0)
             self.say("Upload cancelled; no parts were left behind.", WARN_STYLE)
