@@ -10,7 +10,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from batchgui.aws.gateway import Gateway
 
@@ -66,11 +66,6 @@ class ObjectInfo:
 
 
 class S3Gateway(Gateway["S3Client"]):
-    def __init__(self, client: S3Client) -> None:
-        super().__init__(client)
-        for operation in ("PutObject", "UploadPart"):
-            client.meta.events.register(f"before-sign.s3.{operation}", _unsigned_payload_when_checksummed)
-
     def list_buckets(self) -> list[str]:
         return sorted(b["Name"] for b in self._client.list_buckets().get("Buckets", []) if "Name" in b)
 
@@ -344,20 +339,6 @@ class _MultipartUpload:
                 ]
             },
         )
-
-
-def _unsigned_payload_when_checksummed(request: Any, **_: Any) -> None:
-    """Send a body that carries our CRC32 header as UNSIGNED-PAYLOAD, over HTTP too.
-
-    botocore always SHA-256-signs bodies sent over plain HTTP (the local sandbox), which costs the
-    app a second pass over every byte and the server a third to check it. The CRC32 header, which S3
-    checks against the body, plus the verification of the stored object protect the bytes, which is
-    the rule botocore itself applies over HTTPS (a checksum header and TLS: no body signing)."""
-    if f"x-amz-checksum-{CHECKSUM_ALGORITHM.lower()}" in request.headers:
-        from botocore.config import Config
-
-        config = request.context.get("client_config") or Config()
-        request.context["client_config"] = config.merge(Config(s3={"payload_signing_enabled": False}))
 
 
 def crc32_base64(data: bytes) -> str:
