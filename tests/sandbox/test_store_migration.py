@@ -114,3 +114,89 @@ def test_a_database_newer_than_the_code_is_refused(tmp_path: Path) -> None:
     conn.close()
     with pytest.raises(RuntimeError, match="layout"):
         Store(path)
+
+
+# The layout before the filtered-listing indexes (4), as committed.
+LAYOUT_4_COMMIT = "ad54d7d"
+
+
+def write_layout_4_database(path: Path) -> None:
+    """A database made by the layout-4 code's own statements (its sql.py from git)."""
+    try:
+        text = subprocess.run(
+            ["git", "-C", str(REPO), "show", f"{LAYOUT_4_COMMIT}:batchgui/sandbox/sql.py"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        pytest.skip("needs the git history of the sandbox's store")
+    old: dict[str, object] = {"__name__": "old_sql"}
+    exec(compile(text, "old_sql.py", "exec"), old)  # our own committed source
+    conn = sqlite3.connect(path)
+    conn.executescript(str(old["BASE_SCHEMA"]))
+    for _step, table, column, declaration in old["ADDED_COLUMNS"]:  # type: ignore[attr-defined]
+        conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+    for _step, create in old["ADDED_TABLES"]:  # type: ignore[attr-defined]
+        conn.execute(create)
+    conn.execute("PRAGMA user_version = 4")
+    write_jobs(conn)
+    conn.commit()
+    conn.close()
+
+
+def write_jobs(conn: sqlite3.Connection) -> None:
+    queue: dict[str, object] = {
+        "jobQueueName": "old-queue",
+        "jobQueueArn": QUEUE_ARN,
+        "state": "ENABLED",
+        "status": "VALID",
+    }
+    queue |= {"statusReason": "", "priority": 1, "computeEnvironmentOrder": [], "tags": {}}
+    conn.execute(
+        "INSERT INTO job_queues (name, arn, status, data) VALUES (?, ?, 'VALID', ?)",
+        ("old-queue", QUEUE_ARN, json.dumps(queue)),
+    )
+    for number in range(150):
+        job_id = f"00000000-0000-4000-8000-{number:012d}"
+        spec = {
+            "jobArn": f"arn:aws:batch:us-east-1:123456789012:job/{job_id}",
+            "jobName": f"Old-{number:03d}",
+            "jobId": job_id,
+            "jobQueue": QUEUE_ARN,
+            "jobDefinition": JOBDEF_ARN,
+            "container": {"image": "x", "command": ["true"]},
+        }
+        conn.execute(
+            "INSERT INTO jobs (job_id, name, queue, status, created_at, job_def, vcpus, memory, spec)"
+            " VALUES (?, ?, ?, 'SUCCEEDED', ?, ?, 0.25, 512, ?)",
+            (job_id, f"Old-{number:03d}", QUEUE_ARN, 1000 + number, JOBDEF_ARN, json.dumps(spec)),
+        )
+
+
+def test_a_database_of_layout_4_gets_the_listing_indexes_and_keeps_its_jobs(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    write_layout_4_database(data / "sandbox.sqlite3")
+    sb = start_in_process(data, seed=False, settings=FAST)
+    try:
+        batch = Clients(sb).batch
+        pages = batch.get_paginator("list_jobs").paginate(
+            jobQueue="old-queue", filters=[{"name": "JOB_NAME", "values": ["old-1*"]}]
+        )
+        names = [j["jobName"] for page in pages for j in page["jobSummaryList"]]
+        assert names == [f"Old-{number:03d}" for number in range(149, 99, -1)]
+        after = batch.list_jobs(
+            jobQueue="old-queue", filters=[{"name": "AFTER_CREATED_AT", "values": ["1139"]}]
+        )["jobSummaryList"]
+        assert [j["createdAt"] for j in after] == list(range(1149, 1139, -1))
+    finally:
+        sb.stop()
+    conn = sqlite3.connect(data / "sandbox.sqlite3")
+    try:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
+        indexes = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        assert {"jobs_queue_created", "jobs_queue_name"} <= indexes
+        assert conn.execute("SELECT COUNT(*) FROM jobs").fetchone()[0] == 150
+    finally:
+        conn.close()

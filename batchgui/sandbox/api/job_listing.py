@@ -127,6 +127,12 @@ def child_deps(parent: Json, parent_id: str, index: int) -> list[Json]:
     return deps
 
 
+# AWS's page sizes: "When --filters is used, Batch returns up to 100 values"; with a status (or
+# neither), up to 1000. A larger maxResults is not refused: the page is cut to the cap (nextToken).
+FILTERED_PAGE_CAP = 100
+STATUS_PAGE_CAP = 1000
+
+
 def list_jobs(ctx: Context, p: Json) -> Json:
     queue_ref = p.get("jobQueue")
     parent = p.get("arrayJobId")
@@ -139,10 +145,10 @@ def list_jobs(ctx: Context, p: Json) -> Json:
     if status not in JOB_STATUSES:
         raise ClientError(f"jobStatus must be one of {', '.join(JOB_STATUSES)}")
     max_results = p.get("maxResults")
-    limit_cap = 100 if filters else 1000
-    if max_results is not None and not 1 <= max_results <= limit_cap:
-        raise ClientError(f"maxResults must be between 1 and {limit_cap}")
-    limit = max_results or limit_cap
+    if max_results is not None and max_results < 1:
+        raise ClientError("maxResults must be at least 1")
+    cap = FILTERED_PAGE_CAP if filters else STATUS_PAGE_CAP
+    limit = min(max_results or cap, cap)
     after = untoken(p.get("nextToken"))
     where: list[str] = []
     args: list[Any] = []
@@ -153,17 +159,25 @@ def list_jobs(ctx: Context, p: Json) -> Json:
             order = sql.LIST_BY_INDEX
             if after is not None:
                 where.append(sql.LIST_AFTER_INDEX)
-                args.append(int(after))
+                args.append(_token_int(after))
         else:
             q = queue_row(conn, str(queue_ref), include_deleted=True)
             if q is None:
                 raise ClientError(f"Job queue {queue_ref} does not exist")
             where.append(sql.LIST_IN_QUEUE)
             args.append(q["jobQueueArn"])
-            order = sql.LIST_BY_SEQ
-            if after is not None:
-                where.append(sql.LIST_BEFORE_SEQ)
-                args.append(int(after))
+            if filters:
+                # AWS sorts filtered lists by createdAt, newest first; the queue's created-at and
+                # name indexes (sql.py) answer them without reading the rest of the queue.
+                order = ""
+                if after is not None:
+                    where.append(sql.LIST_BEFORE_CREATED_SEQ)
+                    args += _created_token(after)
+            else:
+                order = sql.LIST_BY_SEQ
+                if after is not None:
+                    where.append(sql.LIST_BEFORE_SEQ)
+                    args.append(_token_int(after))
         if filters:
             for f in filters:
                 where_part, vals = filter_sql(f)
@@ -172,13 +186,36 @@ def list_jobs(ctx: Context, p: Json) -> Json:
         else:
             where.append(sql.LIST_STATUS)
             args.append(status)
-        rows = conn.execute(sql.list_jobs(where, order), [*args, limit + 1]).fetchall()
+        if order:
+            text = sql.list_jobs(where, order)
+        else:
+            by_name = any(f.get("name") == "JOB_NAME" for f in filters)
+            text = sql.list_filtered_jobs(where, by_name)
+        rows = conn.execute(text, [*args, limit + 1]).fetchall()
     summaries = [summary(r) for r in rows[:limit]]
     out: Json = {"jobSummaryList": summaries}
     if len(rows) > limit:
         last = rows[limit - 1]
-        out["nextToken"] = token(last[10] if parent else last[0])
+        if parent:
+            out["nextToken"] = token(last[10])
+        elif filters:
+            out["nextToken"] = token([last[5], last[0]])  # createdAt, seq
+        else:
+            out["nextToken"] = token(last[0])
     return out
+
+
+def _token_int(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ClientError("Invalid nextToken")
+    return value
+
+
+def _created_token(value: Any) -> list[int]:
+    if not (isinstance(value, list) and len(value) == 2):
+        raise ClientError("Invalid nextToken")
+    created, seq = (_token_int(v) for v in value)
+    return [created, seq]
 
 
 def filter_sql(f: Json) -> tuple[str, list[Any]]:
@@ -187,9 +224,10 @@ def filter_sql(f: Json) -> tuple[str, list[Any]]:
     if len(values) != 1:
         raise ClientError("A ListJobs filter takes exactly one value")
     value = str(values[0])
-    if name == "JOB_NAME":
+    if name == "JOB_NAME":  # AWS: a case-insensitive match, a prefix with a trailing '*'
         if value.endswith("*"):
-            return sql.LIST_NAME_PREFIX, [sql.like_prefix(value[:-1])]
+            low, high = sql.name_prefix_range(value[:-1])
+            return sql.LIST_NAME_RANGE, [low, high]
         return sql.LIST_NAME, [value]
     if name == "JOB_DEFINITION":
         full = value if value.startswith("arn:") else JOB_DEFINITIONS + value
