@@ -38,6 +38,7 @@ import pytest
 from batchgui.sandbox import start_in_process
 from tests.benchmarks.results import median, record
 from tests.benchmarks.test_sandbox_bench import CONFIG, NO_DELAY, batch_client, make_queue, serve, stop
+from tests.sandbox.conftest import wait_for
 
 pytestmark = pytest.mark.timeout(1800)
 DAY_MS = 86_400_000
@@ -46,16 +47,15 @@ SEARCH_BLOCK = 10_000
 
 
 def _finished(batch: Any, queue: str, count: int, timeout: float = 300) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        done = 0
-        for status in ("SUCCEEDED", "FAILED"):
-            pages = batch.get_paginator("list_jobs").paginate(jobQueue=queue, jobStatus=status)
-            done += sum(len(page["jobSummaryList"]) for page in pages)
-        if done >= count:
-            return
-        assert time.monotonic() < deadline, f"{done} of {count} finished"
-        time.sleep(0.5)
+    def done() -> bool:
+        pages = [
+            page
+            for status in ("SUCCEEDED", "FAILED")
+            for page in batch.get_paginator("list_jobs").paginate(jobQueue=queue, jobStatus=status)
+        ]
+        return sum(len(page["jobSummaryList"]) for page in pages) >= count
+
+    wait_for(done, timeout, f"{count} jobs to finish")
 
 
 def _varied_jobs(batch: Any, queue: str, definition: str, count: int, rng: random.Random) -> list[str]:
@@ -188,76 +188,64 @@ def _free_port() -> int:
 def _moto_server() -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
     moto = Path(sys.executable).with_name("moto_server")
-    proc = subprocess.Popen(
-        [str(moto), "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    command = [str(moto), "-H", "127.0.0.1", "-p", str(port)]
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
+    no_docker = json.dumps({"batch": {"use_docker": False}}).encode()
+
+    def configured() -> bool:
         try:
-            request = urllib.request.Request(
-                f"{url}/moto-api/config",
-                data=json.dumps({"batch": {"use_docker": False}}).encode(),
-                method="POST",
-            )
+            request = urllib.request.Request(f"{url}/moto-api/config", data=no_docker, method="POST")
             urllib.request.urlopen(request, timeout=5).read()
-            return proc, url
         except OSError:
-            assert time.monotonic() < deadline, "moto_server did not start"
-            time.sleep(0.2)
+            return False
+        return True
+
+    wait_for(configured, 60, "moto_server to start")
+    return proc, url
 
 
 def _moto_finished_jobs(url: str, rng: random.Random, count: int) -> tuple[Any, list[str]]:
+    """A Fargate queue on moto's server (which checks the VPC, subnet, group and role exist)."""
     session = boto3.session.Session(
         aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
     )
-    batch = session.client("batch", endpoint_url=url, config=CONFIG)
-    ec2 = session.client("ec2", endpoint_url=url, config=CONFIG)
-    iam = session.client("iam", endpoint_url=url, config=CONFIG)
+    clients: list[Any] = [
+        session.client(name, endpoint_url=url, config=CONFIG) for name in ("batch", "ec2", "iam")
+    ]
+    batch, ec2, iam = clients
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
-    group = ec2.create_security_group(GroupName="bench", Description="bench", VpcId=vpc)["GroupId"]
+    network = {
+        "subnets": [ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]],
+        "securityGroupIds": [ec2.create_security_group(GroupName="g", Description="g", VpcId=vpc)["GroupId"]],
+    }
     role = iam.create_role(RoleName="bench", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    resources = {"type": "FARGATE", "maxvCpus": 64, **network}
     batch.create_compute_environment(
         computeEnvironmentName="m-ce",
         type="MANAGED",
         state="ENABLED",
         serviceRole=role,
-        computeResources={
-            "type": "FARGATE",
-            "maxvCpus": 64,
-            "subnets": [subnet],
-            "securityGroupIds": [group],
-        },
+        computeResources=resources,
     )
-    batch.create_job_queue(
-        jobQueueName="m-q",
-        state="ENABLED",
-        priority=1,
-        computeEnvironmentOrder=[{"order": 1, "computeEnvironment": "m-ce"}],
-    )
+    order = [{"order": 1, "computeEnvironment": "m-ce"}]
+    batch.create_job_queue(jobQueueName="m-q", state="ENABLED", priority=1, computeEnvironmentOrder=order)
+    small = [{"type": "VCPU", "value": "0.25"}, {"type": "MEMORY", "value": "512"}]
+    container = {"image": "busybox", "command": ["true"], "resourceRequirements": small}
     batch.register_job_definition(
         jobDefinitionName="m-true",
         type="container",
         platformCapabilities=["FARGATE"],
-        containerProperties={
-            "image": "busybox",
-            "command": ["true"],
-            "resourceRequirements": [{"type": "VCPU", "value": "0.25"}, {"type": "MEMORY", "value": "512"}],
-        },
+        containerProperties=container,
     )
     ids = _varied_jobs(batch, "m-q", "m-true", count, rng)
-    deadline = time.monotonic() + 300
-    while True:
-        statuses = [
-            j["status"]
-            for k in range(0, count, 100)
-            for j in batch.describe_jobs(jobs=ids[k : k + 100])["jobs"]
-        ]
-        if all(s in ("SUCCEEDED", "FAILED") for s in statuses):
-            return batch, ids
-        assert time.monotonic() < deadline, "moto's jobs did not finish"
-        time.sleep(0.5)
+
+    def finished() -> bool:
+        pages = [batch.describe_jobs(jobs=ids[k : k + 100])["jobs"] for k in range(0, count, 100)]
+        return all(job["status"] in ("SUCCEEDED", "FAILED") for page in pages for job in page)
+
+    wait_for(finished, 300, "moto's jobs to finish")
+    return batch, ids
 
 
 def test_describe_finished_100_vs_moto(tmp_path: Path) -> None:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import ast
+import contextlib
 import json
 import sqlite3
 import subprocess
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,16 +25,18 @@ QUEUE_ARN = "arn:aws:batch:us-east-1:123456789012:job-queue/old-queue"
 JOBDEF_ARN = "arn:aws:batch:us-east-1:123456789012:job-definition/old-def:1"
 
 
-def old_schema() -> str:
+def committed(commit: str, path: str) -> str:
+    """A file's text as committed (the test skips without the git history)."""
     try:
-        text = subprocess.run(
-            ["git", "-C", str(REPO), "show", f"{FIRST_LAYOUT_COMMIT}:batchgui/sandbox/store.py"],
-            capture_output=True,
-            text=True,
-            check=True,
+        return subprocess.run(
+            ["git", "-C", str(REPO), "show", f"{commit}:{path}"], capture_output=True, text=True, check=True
         ).stdout
     except (OSError, subprocess.CalledProcessError):
         pytest.skip("needs the git history of the sandbox's store")
+
+
+def old_schema() -> str:
+    text = committed(FIRST_LAYOUT_COMMIT, "batchgui/sandbox/store.py")
     for node in ast.parse(text).body:
         if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "SCHEMA":
             return str(ast.literal_eval(node.value))
@@ -80,13 +85,21 @@ def write_old_database(path: Path) -> None:
     conn.close()
 
 
-def test_a_database_of_the_first_layout_opens_with_its_jobs(tmp_path: Path) -> None:
-    data = tmp_path / "data"
+@contextlib.contextmanager
+def sandbox_on(data: Path, write: Callable[[Path], None]) -> Iterator[Any]:
+    """A sandbox started on the database `write` made; yields its Batch client."""
     data.mkdir()
-    write_old_database(data / "sandbox.sqlite3")
+    write(data / "sandbox.sqlite3")
     sb = start_in_process(data, seed=False, settings=FAST)
     try:
-        batch = Clients(sb).batch
+        yield Clients(sb).batch
+    finally:
+        sb.stop()
+
+
+def test_a_database_of_the_first_layout_opens_with_its_jobs(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with sandbox_on(data, write_old_database) as batch:
         (job,) = batch.describe_jobs(jobs=[JOB_ID])["jobs"]
         assert (job["jobName"], job["status"], job["container"]["exitCode"]) == (
             "from-the-old-layout",
@@ -95,8 +108,6 @@ def test_a_database_of_the_first_layout_opens_with_its_jobs(tmp_path: Path) -> N
         )
         listed = batch.list_jobs(jobQueue="old-queue", jobStatus="SUCCEEDED")["jobSummaryList"]
         assert [j["jobId"] for j in listed] == [JOB_ID]
-    finally:
-        sb.stop()
     conn = sqlite3.connect(data / "sandbox.sqlite3")
     try:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
@@ -122,15 +133,7 @@ LAYOUT_4_COMMIT = "ad54d7d"
 
 def write_layout_4_database(path: Path) -> None:
     """A database made by the layout-4 code's own statements (its sql.py from git)."""
-    try:
-        text = subprocess.run(
-            ["git", "-C", str(REPO), "show", f"{LAYOUT_4_COMMIT}:batchgui/sandbox/sql.py"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-    except (OSError, subprocess.CalledProcessError):
-        pytest.skip("needs the git history of the sandbox's store")
+    text = committed(LAYOUT_4_COMMIT, "batchgui/sandbox/sql.py")
     old: dict[str, object] = {"__name__": "old_sql"}
     exec(compile(text, "old_sql.py", "exec"), old)  # our own committed source
     conn = sqlite3.connect(path)
@@ -176,11 +179,7 @@ def write_jobs(conn: sqlite3.Connection) -> None:
 
 def test_a_database_of_layout_4_gets_the_listing_indexes_and_keeps_its_jobs(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    data.mkdir()
-    write_layout_4_database(data / "sandbox.sqlite3")
-    sb = start_in_process(data, seed=False, settings=FAST)
-    try:
-        batch = Clients(sb).batch
+    with sandbox_on(data, write_layout_4_database) as batch:
         pages = batch.get_paginator("list_jobs").paginate(
             jobQueue="old-queue", filters=[{"name": "JOB_NAME", "values": ["old-1*"]}]
         )
@@ -190,8 +189,6 @@ def test_a_database_of_layout_4_gets_the_listing_indexes_and_keeps_its_jobs(tmp_
             jobQueue="old-queue", filters=[{"name": "AFTER_CREATED_AT", "values": ["1139"]}]
         )["jobSummaryList"]
         assert [j["createdAt"] for j in after] == list(range(1149, 1139, -1))
-    finally:
-        sb.stop()
     conn = sqlite3.connect(data / "sandbox.sqlite3")
     try:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5

@@ -76,6 +76,14 @@ def untoken(text: str | None) -> Any:
         raise ClientError("Invalid nextToken") from None
 
 
+class Encoded(dict[str, Any]):
+    """An answer already encoded as JSON (`payload`): BatchApi sends it as it is."""
+
+    def __init__(self, payload: bytes) -> None:
+        super().__init__()
+        self.payload = payload
+
+
 def dumps(value: object) -> str:
     return json.dumps(value, separators=(",", ":"))
 
