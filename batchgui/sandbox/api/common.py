@@ -176,6 +176,30 @@ def existing(item: Json | None, what: str, ref: str) -> Json:
     return item
 
 
+Save = Callable[[sqlite3.Connection, Json, "float | None"], None]
+
+
+def refuse_busy(item: Json, what: str) -> None:
+    """Environments and queues can't be updated while they are being created or deleted."""
+    if item["status"] in ("CREATING", "DELETING"):
+        raise ClientError(f"Cannot update {what} in status {item['status']}")
+
+
+def refuse_enabled(item: Json, what: str, update: str) -> None:
+    """AWS deletes only DISABLED environments and queues."""
+    if item["state"] == "ENABLED":
+        raise ClientError(f"Cannot delete {what}: it is ENABLED; disable it first ({update} state=DISABLED)")
+
+
+def begin_transition(  # noqa: PLR0917 - the object, its new status and how to save it
+    ctx: Context, conn: sqlite3.Connection, item: Json, status: str, reason: str, save: Save
+) -> None:
+    """Move an environment or queue to UPDATING/DELETING; the engine finishes the move later."""
+    item["status"] = status
+    item["statusReason"] = reason
+    save(conn, item, ctx.later())
+
+
 def container_resources(container: Json) -> tuple[float, int]:
     """(vCPUs, memory MiB) a container asks for, from resourceRequirements or the legacy fields."""
     vcpus = float(container.get("vcpus") or 0)
