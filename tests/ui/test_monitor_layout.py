@@ -22,13 +22,18 @@ def settle() -> None:
         QApplication.processEvents()
 
 
-def test_legends_are_outside_the_data_and_fit(qapp: Any) -> None:
+def plots_at_1024() -> MonitorPlots:
     plots = MonitorPlots()
     plots.resize(830, 350)  # the plot area of the Monitor in a 1024x700 window
     plots.show()
     settle()
     plots._reflow_legends()
     settle()
+    return plots
+
+
+def test_legends_are_outside_the_data_and_fit(qapp: Any) -> None:
+    plots = plots_at_1024()
     for plot in plots.plots:
         legend_rect = plot.legend.sceneBoundingRect()
         data_rect = plot.vb.sceneBoundingRect()
@@ -64,12 +69,7 @@ def test_tile_captions_wrap_rather_than_cut(qapp: Any, tmp_path: Path) -> None:
 
 
 def test_each_plot_keeps_room_for_its_data_at_1024(qapp: Any) -> None:
-    plots = MonitorPlots()
-    plots.resize(830, 350)  # the plot area of the Monitor in a 1024x700 window
-    plots.show()
-    settle()
-    plots._reflow_legends()
-    settle()
+    plots = plots_at_1024()
     for plot in plots.plots:
         # Was ~50 px under the title, time labels and legend rows.
         assert plot.vb.sceneBoundingRect().height() >= 80, plot.titleLabel.text
