@@ -79,6 +79,10 @@ FOCUS_PANELS = (
     QStyle.PrimitiveElement.PE_PanelButtonCommand,
     QStyle.PrimitiveElement.PE_FrameLineEdit,
 )
+CHECK_INDICATORS = (
+    QStyle.PrimitiveElement.PE_IndicatorItemViewItemCheck,
+    QStyle.PrimitiveElement.PE_IndicatorCheckBox,
+)
 FOCUS_CONTROLS = (QStyle.ComplexControl.CC_ComboBox, QStyle.ComplexControl.CC_SpinBox)
 
 
@@ -113,6 +117,13 @@ class FocusRingStyle(QProxyStyle):
             draw_focus_ring(painter, QRectF(option.rect), colour)
             return
         super().drawPrimitive(element, option, painter, widget)
+        if element in CHECK_INDICATORS and is_dark(option.palette):
+            # Fusion's check boxes in lists (subnets, security groups) all but vanish on dark.
+            painter.save()
+            painter.setPen(QPen(option.palette.color(QPalette.ColorRole.PlaceholderText), 1))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRect(QRectF(option.rect).adjusted(0.5, 0.5, -0.5, -0.5))
+            painter.restore()
         if focused and element in FOCUS_PANELS and option.state & QStyle.StateFlag.State_Enabled:
             draw_focus_ring(painter, QRectF(option.rect), option.palette.color(QPalette.ColorRole.Highlight))
 

@@ -266,7 +266,8 @@ def side_by_side_html(left: str, right: str) -> tuple[str, str, int]:
 
     def row(text: str | None, colour: str) -> str:
         shown = "&nbsp;" if text is None else escape(text).replace(" ", "&nbsp;")
-        style = f" style='background:{colour}'" if colour else ""
+        # Dark text on the light change colours, so changed lines read in the dark theme too.
+        style = f" style='background:{colour}; color:#1f2328'" if colour else ""
         return f"<div{style}>{shown or '&nbsp;'}</div>"
 
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
