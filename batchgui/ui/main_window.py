@@ -49,6 +49,24 @@ def project_url(label: str) -> str:
     return FALLBACK_URLS[label]
 
 
+# The sidebar may be dragged this narrow (labels elide, with tooltips) and this much wider than its labels.
+NAVIGATION_MIN_WIDTH = 120
+NAVIGATION_SLACK = 60
+
+
+def navigation_width(navigation: QListWidget) -> int:
+    """The width that shows every item of `navigation` uncut: icon, text, the item's margins,
+    the list's spacing and frame, and a vertical scroll bar should one appear."""
+    metrics = navigation.fontMetrics()
+    widest = max(
+        (metrics.horizontalAdvance(navigation.item(n).text()) for n in range(navigation.count())), default=0
+    )
+    icon_size = navigation.iconSize().width()
+    margins = 4 * navigation.spacing() + 2 * navigation.frameWidth() + 16
+    scroll_bar = navigation.style().pixelMetric(navigation.style().PixelMetric.PM_ScrollBarExtent)
+    return widest + icon_size + margins + scroll_bar
+
+
 class MainWindow(QMainWindow):
     first_painted = Signal()
     closing = Signal()
@@ -85,9 +103,9 @@ class MainWindow(QMainWindow):
 
         self.navigation = QListWidget()
         self.navigation.setObjectName("navigation")
-        self.navigation.setMaximumWidth(220)
         self.navigation.setSpacing(3)
-        # Names are elided rather than scrolled sideways when the sidebar is narrow.
+        # Names are elided (with the whole name in a tooltip) rather than scrolled sideways when
+        # someone drags the sidebar narrower than its labels.
         self.navigation.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.navigation.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.stack = QStackedWidget()
@@ -95,6 +113,7 @@ class MainWindow(QMainWindow):
         self.navigation.setAccessibleName("Panels")
         for panel in self.panels:
             item = QListWidgetItem(panel_icon(panel.panel_id), panel.title)
+            item.setToolTip(panel.title)
             self.navigation.addItem(item)
             self.stack.addWidget(panel)
             links = getattr(panel, "link_activated", None)
@@ -106,7 +125,12 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.navigation)
         self.splitter.addWidget(self.stack)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([200, 1080])
+        # The sidebar is as wide as its longest label needs, whatever the font.
+        sidebar = navigation_width(self.navigation)
+        self.navigation.setMinimumWidth(min(sidebar, NAVIGATION_MIN_WIDTH))
+        self.navigation.setMaximumWidth(sidebar + NAVIGATION_SLACK)
+        self.splitter.setCollapsible(0, False)
+        self.splitter.setSizes([sidebar, 1280 - sidebar])
         self.setCentralWidget(self.splitter)
 
         self.messages_dock = QDockWidget("Messages", self)

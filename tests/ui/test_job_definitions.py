@@ -105,6 +105,34 @@ def register_flow(app: Application, panel: Any, wait_until: Callable[..., None])
     assert "one" in diff.left_view.toPlainText()
     diff.reject()
 
+    # Two different definitions: their JSON side by side (it said "has only one revision").
+    other = next(d for d in panel.model.all_rows() if d.name != "from-json")
+    panel.table.clearSelection()
+    for row in range(panel.model.rowCount()):
+        name = panel.model.index(row, 0).data()
+        if name == other.name or (name == "from-json" and panel.model.index(row, 1).data() == "2"):
+            panel.table.selectionModel().select(
+                panel.model.index(row, 0),
+                panel.table.selectionModel().SelectionFlag.Select
+                | panel.table.selectionModel().SelectionFlag.Rows,
+            )
+    panel.diff_dialog = None
+    panel.compare()
+    wait_until(lambda: panel.diff_dialog is not None and panel.diff_dialog.isVisible(), what="the diff")
+    diff = panel.diff_dialog
+    assert diff.windowTitle().startswith("Compare ")
+    assert {diff.left_combo.currentData(), diff.right_combo.currentData()} == {
+        "from-json:2",
+        other.name_revision,
+    }
+    assert diff.changes >= 1
+    assert other.name in diff.left_view.toPlainText() + diff.right_view.toPlainText()
+    assert (
+        f"and {other.name_revision}" in diff.summary.text()
+        or f"{other.name_revision} and" in diff.summary.text()
+    )
+    diff.reject()
+
 
 def test_register_fix_revise_diff_and_deregister_on_moto(
     make_app: Callable[..., Application],

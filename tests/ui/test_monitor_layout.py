@@ -22,13 +22,18 @@ def settle() -> None:
         QApplication.processEvents()
 
 
-def test_legends_are_outside_the_data_and_fit(qapp: Any) -> None:
+def plots_at_1024() -> MonitorPlots:
     plots = MonitorPlots()
     plots.resize(830, 350)  # the plot area of the Monitor in a 1024x700 window
     plots.show()
     settle()
     plots._reflow_legends()
     settle()
+    return plots
+
+
+def test_legends_are_outside_the_data_and_fit(qapp: Any) -> None:
+    plots = plots_at_1024()
     for plot in plots.plots:
         legend_rect = plot.legend.sceneBoundingRect()
         data_rect = plot.vb.sceneBoundingRect()
@@ -61,3 +66,26 @@ def test_tile_captions_wrap_rather_than_cut(qapp: Any, tmp_path: Path) -> None:
     # It did need two lines at this width (the case that used to be cut).
     assert needed > one_line
     panel.deleteLater()
+
+
+def test_each_plot_keeps_room_for_its_data_at_1024(qapp: Any) -> None:
+    plots = plots_at_1024()
+    for plot in plots.plots:
+        # Was ~50 px under the title, time labels and legend rows.
+        assert plot.vb.sceneBoundingRect().height() >= 80, plot.titleLabel.text
+    plots.deleteLater()
+
+
+def test_the_time_axis_labels_seconds_not_milliseconds(qapp: Any) -> None:
+    plots = MonitorPlots()
+    plots.resize(1750, 700)  # a 1920x1080 window
+    plots.show()
+    settle()
+    axis = plots.vcpus.getAxis("bottom")
+    start = 1_800_000_000.0
+    # A run of 12 s across a wide plot: pyqtgraph's finest level labelled ticks "44.000".
+    levels = axis.tickValues(start, start + 12, 1600)
+    labels = [text for spacing, values in levels for text in axis.tickStrings(values, 1, spacing)]
+    assert labels
+    assert all(":" in text and "." not in text for text in labels), labels
+    plots.deleteLater()

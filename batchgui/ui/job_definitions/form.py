@@ -266,7 +266,8 @@ def side_by_side_html(left: str, right: str) -> tuple[str, str, int]:
 
     def row(text: str | None, colour: str) -> str:
         shown = "&nbsp;" if text is None else escape(text).replace(" ", "&nbsp;")
-        style = f" style='background:{colour}'" if colour else ""
+        # Dark text on the light change colours, so changed lines read in the dark theme too.
+        style = f" style='background:{colour}; color:#1f2328'" if colour else ""
         return f"<div{style}>{shown or '&nbsp;'}</div>"
 
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
@@ -290,21 +291,26 @@ def comparable_json(definition: JobDefinition) -> str:
 
 
 class RevisionDiffDialog(QDialog):
-    """Two revisions side by side; removed lines red on the left, added lines green on the right."""
+    """Two definitions side by side (two revisions of one, or two different definitions); removed
+    lines red on the left, added lines green on the right. `left` and `right` are `name:revision`."""
 
     def __init__(
-        self, revisions: Sequence[JobDefinition], left: int, right: int, parent: QWidget | None = None
+        self, definitions: Sequence[JobDefinition], left: str, right: str, parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
         self.setObjectName("revisionDiffDialog")
-        self.setWindowTitle(f"Compare revisions of {revisions[0].name}" if revisions else "Compare revisions")
+        names = sorted({d.name for d in definitions})
+        if len(names) == 1:
+            self.setWindowTitle(f"Compare revisions of {names[0]}")
+        else:
+            self.setWindowTitle("Compare " + " and ".join(names) if names else "Compare revisions")
         self.resize(1000, 640)
-        self.revisions = list(revisions)
+        self.revisions = list(definitions)
         self.left_combo = QComboBox()
         self.right_combo = QComboBox()
         for combo in (self.left_combo, self.right_combo):
             for d in self.revisions:
-                combo.addItem(f"{d.name_revision}  ({d.status})", d.revision)
+                combo.addItem(f"{d.name_revision}  ({d.status})", d.name_revision)
         self.left_combo.setCurrentIndex(max(0, self.left_combo.findData(left)))
         self.right_combo.setCurrentIndex(max(0, self.right_combo.findData(right)))
         self.left_view = QTextBrowser()
@@ -336,7 +342,7 @@ class RevisionDiffDialog(QDialog):
 
     def _revision(self, combo: QComboBox) -> JobDefinition | None:
         wanted = combo.currentData()
-        return next((d for d in self.revisions if d.revision == wanted), None)
+        return next((d for d in self.revisions if d.name_revision == wanted), None)
 
     def update_diff(self) -> None:
         left, right = self._revision(self.left_combo), self._revision(self.right_combo)
@@ -346,8 +352,11 @@ class RevisionDiffDialog(QDialog):
         self.left_view.setHtml(left_html)
         self.right_view.setHtml(right_html)
         self.changes = changes
+        between = (
+            f"revision {left.revision} and {right.revision}"
+            if left.name == right.name
+            else f"{left.name_revision} and {right.name_revision}"
+        )
         self.summary.setText(
-            "No differences."
-            if changes == 0
-            else f"{changes} changed block(s) between revision {left.revision} and {right.revision}."
+            "No differences." if changes == 0 else f"{changes} changed block(s) between {between}."
         )

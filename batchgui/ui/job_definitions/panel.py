@@ -77,7 +77,9 @@ class JobDefinitionsPanel(InventoryPanel[JobDefinition]):
         action_bar(self).addSeparator()
         self.add_create_action("Register…", self.register_new, "Register a new definition")
         self.add_row_action("New revision…", self.new_revision, "Register a changed copy", "Ctrl+E")
-        self.add_row_action("Compare…", self.compare, "Diff two revisions side by side", "Ctrl+D")
+        self.add_row_action(
+            "Compare…", self.compare, "Diff two revisions, or two definitions, side by side", "Ctrl+D"
+        )
         self.submit_button = self.add_row_action(
             "Submit job…", self.submit_job, "Submit a job from this definition"
         )
@@ -150,18 +152,36 @@ class JobDefinitionsPanel(InventoryPanel[JobDefinition]):
             self.spawn(self._compare(rows), f"Compare revisions of {rows[0].name}")
 
     async def _compare(self, rows: list[JobDefinition]) -> None:
+        """Two different definitions selected: the two side by side (with every revision of both
+        in the pickers). One definition: two of its revisions (the selected ones, or the selected
+        one and the one before it)."""
         first = rows[0]
+        other = next((r for r in rows if r.name != first.name), None)
+        if other is not None:
+            definitions = [
+                *await self.inventory.job_definition_revisions(first.name),
+                *await self.inventory.job_definition_revisions(other.name),
+            ]
+            self._show_diff(definitions or [first, other], first.name_revision, other.name_revision)
+            return
         revisions = await self.inventory.job_definition_revisions(first.name)
         if len(revisions) < 2:
-            await tell(self, "Compare revisions", f"{first.name} has only one revision.")
+            await tell(
+                self,
+                "Compare",
+                f"{first.name} has only one revision. Select two definitions (Ctrl+click) to compare them.",
+            )
             return
-        picked = sorted(r.revision for r in rows if r.name == first.name)
+        picked = sorted(r.revision for r in rows)
         if len(picked) >= 2:
             left, right = picked[0], picked[-1]
         else:
             older = [r.revision for r in revisions if r.revision < first.revision]
             left, right = (max(older), first.revision) if older else (first.revision, revisions[0].revision)
-        self.diff_dialog = RevisionDiffDialog(revisions, left, right, self)
+        self._show_diff(revisions, f"{first.name}:{left}", f"{first.name}:{right}")
+
+    def _show_diff(self, definitions: list[JobDefinition], left: str, right: str) -> None:
+        self.diff_dialog = RevisionDiffDialog(definitions, left, right, self)
         self.diff_dialog.setModal(False)
         self.diff_dialog.finished.connect(self.diff_dialog.deleteLater)
         self.diff_dialog.show()

@@ -14,7 +14,7 @@ from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import QMenu, QMessageBox, QProgressBar, QPushButton, QTableView, QWidget
 
 from batchgui.domain.array_retry import (
@@ -318,22 +318,59 @@ class JobActions:
         box.open()
 
     def _context_menu(self, position: QPoint) -> None:
+        menu = self.context_menu()
+        if menu is not None:
+            menu.exec(self.table.viewport().mapToGlobal(position))
+
+    def context_menu(self) -> QMenu | None:
+        """The rows' right-click menu. What cannot act on the selected jobs is disabled, with the
+        reason in its tooltip (Cancel and Terminate on finished jobs, Resubmit on jobs that did
+        not fail)."""
         selected = self.selected_jobs()
         if not selected:
-            return
+            return None
         menu = QMenu(self._widget())
+        menu.setObjectName("jobsContextMenu")
+        menu.setToolTipsVisible(True)
         menu.addAction("Open log", self.open_log_of_selected)
         menu.addAction("Copy job id", self.copy_ids)
         menu.addAction("Copy ARN", self.copy_arns)
         menu.addSeparator()
         menu.addAction("Clone…", self.clone_button.click)
-        menu.addAction("Resubmit failed…", self.resubmit_button.click)
+        resubmit = menu.addAction("Resubmit failed…", self.resubmit_button.click)
+        _enable_for(
+            resubmit,
+            any(j.status is JobStatus.FAILED for j in selected),
+            "Only FAILED jobs can be resubmitted.",
+        )
         retry = menu.addAction(
             "Retry failed children…",
             lambda: self.spawn(self.retry_failed_children(), "Retry failed children"),
         )
-        retry.setEnabled(any(can_retry_children(j) for j in selected))
-        menu.addAction("Cancel…", self.cancel_button.click)
-        menu.addAction("Terminate…", self.terminate_button.click)
+        _enable_for(
+            retry,
+            any(can_retry_children(j) for j in selected),
+            "Only a finished array job with FAILED children.",
+        )
+        menu.addSeparator()
+        cancel = menu.addAction("Cancel…", self.cancel_button.click)
+        _enable_for(
+            cancel,
+            bool(stop_candidates(selected, terminate=False)),
+            "Cancel removes jobs that have not started (SUBMITTED, PENDING, RUNNABLE); "
+            "these have started or finished.",
+        )
+        terminate = menu.addAction("Terminate…", self.terminate_button.click)
+        _enable_for(
+            terminate,
+            bool(stop_candidates(selected, terminate=True)),
+            "These jobs have finished (SUCCEEDED or FAILED): there is nothing to terminate.",
+        )
         add_why_action(menu, self.current_job(), self.on_why_runnable)
-        menu.exec(self.table.viewport().mapToGlobal(position))
+        return menu
+
+
+def _enable_for(action: QAction, enabled: bool, reason: str) -> None:
+    """Enable `action`, or disable it and say why in its tooltip (menus show it when hovered)."""
+    action.setEnabled(enabled)
+    action.setToolTip("" if enabled else reason)

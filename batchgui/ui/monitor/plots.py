@@ -93,6 +93,10 @@ def load_pyqtgraph() -> Any:
     return pg
 
 
+TITLE_SIZE = "9pt"
+TITLE_HEIGHT_PX = 20
+AXIS_WITHOUT_LABELS_PX = 6
+LEGEND_TEXT_SIZE = "7.5pt"
 # A legend entry's sample line and the spacing around it, besides the label's own width.
 LEGEND_SAMPLE_PX = 40
 # Throughput has a point per minute: with this many or fewer, the points are also drawn as dots.
@@ -172,6 +176,9 @@ class MonitorPlots(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.graphics)
+        # No spacing between the plots and their legend rows beyond the items' own.
+        self.graphics.ci.layout.setSpacing(0)
+        self.graphics.ci.setContentsMargins(2, 2, 2, 2)
         self.throughput = self._plot(0, 0, "Throughput", "jobs / minute")
         self.status = self._plot(0, 1, "Jobs by status", "jobs")
         self.vcpus = self._plot(1, 0, "vCPUs of RUNNING jobs, and capacity", "vCPUs")
@@ -242,7 +249,18 @@ class MonitorPlots(QWidget):
     def _plot(self, row: int, col: int, title: str, units: str) -> Any:
         pg = self._pg
         axis = pg.DateAxisItem(orientation="bottom")
-        plot = self.graphics.addPlot(row=2 * row, col=col, title=title, axisItems={"bottom": axis})
+        # Samples are seconds apart: no millisecond ticks ("44.000" on a short run in a wide window);
+        # the finest labels are HH:MM:SS.
+        axis.zoomLevels.pop(1, None)
+        plot = self.graphics.addPlot(row=2 * row, col=col, axisItems={"bottom": axis})
+        # A compact title, and no time labels on the top row (the plots share one time axis, labelled
+        # on the bottom row): at 1024x700 that doubles each plot's data height (was ~50 px).
+        plot.setTitle(title, size=TITLE_SIZE)
+        plot.layout.setContentsMargins(0, 0, 0, 0)
+        plot.titleLabel.setMaximumHeight(TITLE_HEIGHT_PX)
+        if row == 0:
+            axis.setStyle(showValues=False)
+            axis.setHeight(AXIS_WITHOUT_LABELS_PX)
         # show_view() hands every curve at most ~3 points per pixel of the window (min/max per time
         # bucket), so pyqtgraph's own clipping and downsampling would only cost time.
         plot.setClipToView(False)
@@ -261,7 +279,9 @@ class MonitorPlots(QWidget):
         plot.setYRange(0, 1, padding=0)
         # The legend sits in its own row under the plot, outside the data: never drawn over curves,
         # never clipped by the view box; its columns follow the plot's width (see _reflow_legends).
-        legend = pg.LegendItem(offset=None, colCount=3, labelTextSize="8pt", verSpacing=-9, horSpacing=12)
+        legend = pg.LegendItem(
+            offset=None, colCount=3, labelTextSize=LEGEND_TEXT_SIZE, verSpacing=-11, horSpacing=12
+        )
         legend.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self.graphics.addItem(legend, row=2 * row + 1, col=col)
         plot.legend = legend

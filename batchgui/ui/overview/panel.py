@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
@@ -54,6 +54,8 @@ from batchgui.ui.widgets.status import use_status_chips
 from batchgui.ui.widgets.table_model import Column, RowTableModel
 from batchgui.ui.widgets.tile import Tile
 
+# From this panel width the environments and failures tables sit side by side (each then has ~600 px).
+SIDE_BY_SIDE_FROM = 1250
 KEEP_FAILURES = 2000  # the failures table shows the last hour; more than this is not worth keeping
 
 
@@ -76,16 +78,17 @@ def _count_column(status: JobStatus) -> Column[QueueRow]:
 
 
 QUEUE_COLUMNS: list[Column[QueueRow]] = [
-    Column("Queue", lambda r: r.line.queue, width=150),
+    Column("Queue", lambda r: r.line.queue, tooltip=lambda r: r.line.queue, width=104),
     Column("State", lambda r: r.state, width=92),
     *(_count_column(s) for s in QUEUE_STATUSES),
     Column(
-        "Oldest RUNNABLE",
+        # Two lines: the table fits a 1024 px window without scrolling sideways.
+        "Oldest\nRUNNABLE",
         lambda r: format_age(r.line.oldest_age_s),
         lambda r: r.line.oldest_age_s,
         tooltip=lambda r: r.line.oldest_job,
         align_right=True,
-        width=120,
+        width=90,
     ),
     Column("Why it waits", lambda r: r.line.reason, tooltip=lambda r: r.line.reason, width=260),
     Column("Data", lambda r: r.freshness or "live", width=180),
@@ -251,7 +254,10 @@ class OverviewPanel(Panel):
         self.queues_box = _group("Queues — active jobs by status", self.queue_table)
         self.envs_box = _group("Compute environments", self.env_table)
         self.failures_box = _group("Failures in the last hour", self.reasons_label, self.failure_table)
-        bottom = QSplitter(Qt.Orientation.Horizontal)
+        # Environments beside failures on a wide window; one above the other on a narrow one, so
+        # each table has the width its columns need (see _arrange).
+        self.bottom = bottom = QSplitter(Qt.Orientation.Horizontal)
+        bottom.setObjectName("overviewBottom")
         bottom.setChildrenCollapsible(False)
         bottom.addWidget(self.envs_box)
         bottom.addWidget(self.failures_box)
@@ -274,6 +280,16 @@ class OverviewPanel(Panel):
         monitor.jobs_failed.add(self._on_jobs_failed)
         monitor.history_replaced.add(self._on_history_replaced)
         self._show()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        wide = event.size().width() >= SIDE_BY_SIDE_FROM
+        orientation = Qt.Orientation.Horizontal if wide else Qt.Orientation.Vertical
+        if self.bottom.orientation() != orientation:
+            self.bottom.setOrientation(orientation)
+            self.bottom.setSizes([500, 500])
+            # Stacked, the bottom holds two tables: the queues (a row per queue) give up height.
+            self.splitter.setSizes([300, 260] if wide else [170, 390])
 
     # --- building -------------------------------------------------------------------------------
     def _tile(self, caption: str, name: str, link: PanelLink) -> Tile:

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal, SignalInstance
-from PySide6.QtGui import QBrush, QColor, QPalette
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -28,6 +28,7 @@ from batchgui.domain.definition_request import JSON_LINE
 from batchgui.domain.errors import BatchGuiError
 from batchgui.domain.fargate import Problem
 from batchgui.domain.job_platforms import FAMILY_LABEL
+from batchgui.ui.theme import is_dark
 
 __all__ = [
     "JSON_LINE",
@@ -145,6 +146,9 @@ def mark_mismatches(combo: QComboBox, family: str, family_of: Mapping[int, str],
         combo.blockSignals(False)
 
 
+PROBLEM_ON_LIGHT, PROBLEM_ON_DARK = "#b00020", "#ff8a80"
+
+
 class ProblemList(QListWidget):
     """Problems found before sending: 'path: message' per line; activating one emits its path."""
 
@@ -158,9 +162,6 @@ class ProblemList(QListWidget):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.itemActivated.connect(lambda item: self.path_activated.emit(item.data(Qt.ItemDataRole.UserRole)))
         self.itemClicked.connect(lambda item: self.path_activated.emit(item.data(Qt.ItemDataRole.UserRole)))
-        palette = self.palette()
-        palette.setColor(QPalette.ColorRole.Text, QColor("#b00020"))
-        self.setPalette(palette)
         self.hide()
 
     def show_problems(self, problems: Sequence[Problem | str]) -> None:
@@ -172,6 +173,9 @@ class ProblemList(QListWidget):
             else:
                 item = QListWidgetItem(problem)
                 item.setData(Qt.ItemDataRole.UserRole, "")
+            # Red that reads on the current theme's background (dark red vanished on dark).
+            colour = PROBLEM_ON_DARK if is_dark(self.palette()) else PROBLEM_ON_LIGHT
+            item.setForeground(QBrush(QColor(colour)))
             self.addItem(item)
         self.setVisible(bool(problems))
 

@@ -9,6 +9,7 @@ from PySide6.QtGui import (
     QColor,
     QPainter,
     QPaintEvent,
+    QPalette,
     QResizeEvent,
     QSyntaxHighlighter,
     QTextCharFormat,
@@ -18,6 +19,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QPlainTextEdit, QTextEdit, QWidget
 
+from batchgui.ui.theme import is_dark
 from batchgui.ui.widgets.panel import monospace_font
 
 
@@ -29,18 +31,24 @@ def _format(color: str, bold: bool = False) -> QTextCharFormat:
     return fmt
 
 
+LIGHT_COLOURS = ("#666666", "#098658", "#0000ff", "#a31515", "#001080")
+DARK_COLOURS = ("#a0a0a0", "#b5cea8", "#569cd6", "#ce9178", "#9cdcfe")
+
+
 class JsonHighlighter(QSyntaxHighlighter):
     """Keys, strings, numbers, true/false/null and punctuation in different colours."""
 
-    def __init__(self, document: QTextDocument) -> None:
+    def __init__(self, document: QTextDocument, dark: bool = False) -> None:
         super().__init__(document)
+        # (punctuation, number, literal, string, key): VS Code's light and dark colours.
+        colours = DARK_COLOURS if dark else LIGHT_COLOURS
         self._rules: list[tuple[QRegularExpression, QTextCharFormat]] = [
-            (QRegularExpression(r"[{}\[\],:]"), _format("#666666")),
-            (QRegularExpression(r"-?\b\d+(\.\d+)?([eE][+-]?\d+)?\b"), _format("#098658")),
-            (QRegularExpression(r"\b(true|false|null)\b"), _format("#0000ff", bold=True)),
-            (QRegularExpression(r'"(?:[^"\\]|\\.)*"'), _format("#a31515")),
+            (QRegularExpression(r"[{}\[\],:]"), _format(colours[0])),
+            (QRegularExpression(r"-?\b\d+(\.\d+)?([eE][+-]?\d+)?\b"), _format(colours[1])),
+            (QRegularExpression(r"\b(true|false|null)\b"), _format(colours[2], bold=True)),
+            (QRegularExpression(r'"(?:[^"\\]|\\.)*"'), _format(colours[3])),
             # A string followed by a colon is a key (applied last so it wins over plain strings).
-            (QRegularExpression(r'"(?:[^"\\]|\\.)*"(?=\s*:)'), _format("#001080", bold=True)),
+            (QRegularExpression(r'"(?:[^"\\]|\\.)*"(?=\s*:)'), _format(colours[4], bold=True)),
         ]
 
     def highlightBlock(self, text: str) -> None:
@@ -73,7 +81,7 @@ class JsonEditor(QPlainTextEdit):
         self.setFont(monospace_font())
         self.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.setTabStopDistance(self.fontMetrics().horizontalAdvance(" ") * 2)
-        self.highlighter = JsonHighlighter(self.document())
+        self.highlighter = JsonHighlighter(self.document(), dark=is_dark(self.palette()))
         self._numbers = _LineNumbers(self)
         self.blockCountChanged.connect(self._update_margin)
         self.updateRequest.connect(self._scroll_numbers)
@@ -100,8 +108,8 @@ class JsonEditor(QPlainTextEdit):
 
     def paint_line_numbers(self, event: QPaintEvent) -> None:
         painter = QPainter(self._numbers)
-        painter.fillRect(event.rect(), QColor("#f3f3f3"))
-        painter.setPen(QColor("#999999"))
+        painter.fillRect(event.rect(), self.palette().color(QPalette.ColorRole.Window))
+        painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
         block = self.firstVisibleBlock()
         number = block.blockNumber()
         top = round(self.blockBoundingGeometry(block).translated(self.contentOffset()).top())
@@ -129,7 +137,7 @@ class JsonEditor(QPlainTextEdit):
         self.setTextCursor(cursor)
         self.centerCursor()
         mark = QTextEdit.ExtraSelection()
-        mark.format.setBackground(QColor("#ffe0e0"))
+        mark.format.setBackground(QColor("#5c2b2b" if is_dark(self.palette()) else "#ffe0e0"))
         mark.format.setProperty(QTextFormat.Property.FullWidthSelection, True)
         mark.cursor = QTextCursor(block)
         self.setExtraSelections([mark])

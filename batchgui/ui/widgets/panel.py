@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QAbstractTableModel, QByteArray, QModelIndex, QPoint, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QFont, QFontMetrics, QGuiApplication, QHideEvent, QKeySequence, QShowEvent
+from PySide6.QtGui import QAction, QFont, QGuiApplication, QHideEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -38,6 +38,13 @@ from batchgui.services.events import Listeners
 from batchgui.services.files import FileService
 from batchgui.services.tasks import TaskSet
 from batchgui.ui.settings import AppSettings
+from batchgui.ui.widgets.columns import (
+    ColumnFitter,
+    FittingTableView,
+    fit_headers,
+    header_state,
+    restore_header,
+)
 from batchgui.ui.widgets.empty_state import EMPTY_HINTS, EmptyState, EmptyStateOverlay, Trigger
 from batchgui.ui.widgets.icons import PANEL_ICONS, icon
 from batchgui.ui.widgets.status import use_status_chips
@@ -148,7 +155,7 @@ def make_table_view(
     Column widths come from `widths`, or from a RowTableModel's columns."""
     if widths is None:
         widths = [c.width for c in model.columns] if isinstance(model, RowTableModel) else []
-    view = QTableView()
+    view = FittingTableView()
     view.setObjectName(object_name)
     view.setModel(model)
     view.setSortingEnabled(True)
@@ -162,12 +169,12 @@ def make_table_view(
     vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
     vertical.setDefaultSectionSize(ROW_HEIGHT)
     horizontal = view.horizontalHeader()
-    horizontal.setStretchLastSection(True)
     horizontal.setSectionsMovable(True)
     horizontal.setSortIndicatorShown(True)
     for number, width in enumerate(widths):
         view.setColumnWidth(number, width or 120)
     fit_headers(view)
+    ColumnFitter(view)
     horizontal.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
     horizontal.customContextMenuRequested.connect(
         lambda position: column_menu(view).exec(horizontal.mapToGlobal(position))
@@ -191,30 +198,6 @@ def column_menu(view: QTableView) -> QMenu:
         action.setEnabled(not (len(shown) == 1 and number in shown))
         action.toggled.connect(lambda on, n=number: header.setSectionHidden(n, not on))
     return menu
-
-
-HEADER_PADDING = 34  # the sort indicator (~16 px) and the header section's margins on both sides
-
-
-def header_width(metrics: QFontMetrics, title: str) -> int:
-    """The width a header section needs to show `title` uncut with a sort indicator."""
-    return metrics.horizontalAdvance(title) + HEADER_PADDING
-
-
-def fit_headers(view: QTableView) -> None:
-    """Widen every column that is narrower than its header title (with the sort arrow), from font
-    metrics only: sizing to the rows' contents would cost O(rows). Measured in bold, as styles that
-    embolden header text need it."""
-    header = view.horizontalHeader()
-    model = view.model()
-    font = QFont(header.font())
-    font.setBold(True)
-    metrics = QFontMetrics(font)
-    for number in range(model.columnCount()):
-        title = str(model.headerData(number, Qt.Orientation.Horizontal) or "")
-        needed = header_width(metrics, title)
-        if header.sectionSize(number) < needed:
-            header.resizeSection(number, needed)
 
 
 def rows_to_csv(columns: Sequence[Column[Any]], rows: Sequence[Any]) -> str:
@@ -408,7 +391,7 @@ class ListPanel(Panel, Generic[T]):
 
     def save_state(self, settings: AppSettings) -> None:
         settings.set_bytes_value(f"panels/{self.panel_id}/splitter", self.splitter.saveState())
-        settings.set_bytes_value(f"panels/{self.panel_id}/header", self.table.horizontalHeader().saveState())
+        settings.set_bytes_value(f"panels/{self.panel_id}/header", header_state(self.table))
         settings.set_bytes_value(
             f"panels/{self.panel_id}/header-columns", QByteArray(self._column_signature())
         )
@@ -422,8 +405,7 @@ class ListPanel(Panel, Generic[T]):
         # A header saved for other columns (added, removed or reordered since) would put widths and
         # positions on the wrong columns: start from the defaults instead.
         if header is not None and columns is not None and columns.data() == self._column_signature():
-            self.table.horizontalHeader().restoreState(header)
-            fit_headers(self.table)  # widths saved before the titles were measured
+            restore_header(self.table, header)
 
     def _column_signature(self) -> bytes:
         return "\t".join(c.title for c in self.model.columns).encode()

@@ -167,15 +167,26 @@ def use_status_chips(view: QAbstractItemView, titles: tuple[str, ...] = STATUS_T
     if not isinstance(delegate, StatusChipDelegate):
         delegate = StatusChipDelegate(view)
     model = view.model()
-    metrics = QFontMetrics(view.font())
-    wide = max(_chip_size(metrics, label).width() for label in WIDE_LABELS) + 8
+    wide = chip_column_width(view)
     header = view.horizontalHeader() if isinstance(view, QTableView) else None
     for column in range(model.columnCount()):
         if model.headerData(column, Qt.Orientation.Horizontal) in titles:
             view.setItemDelegateForColumn(column, delegate)
             if header is not None and header.sectionSize(column) < wide:
                 header.resizeSection(column, wide)
+    if isinstance(view, QTableView):
+        from batchgui.ui.widgets.columns import fitter_of
+
+        fitter = fitter_of(view)
+        if fitter is not None:
+            fitter.fit()
     return delegate
+
+
+def chip_column_width(view: QAbstractItemView) -> int:
+    """How wide a status column must be for its widest usual chip (the delegate's margins included)."""
+    metrics = QFontMetrics(view.font())
+    return max(_chip_size(metrics, label).width() for label in WIDE_LABELS) + 8
 
 
 class StatusChip(QWidget):

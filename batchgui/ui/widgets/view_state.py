@@ -10,6 +10,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QSplitter, QTableView, QWidget
 
 from batchgui.ui.settings import AppSettings
+from batchgui.ui.widgets.columns import header_state, restore_header
 
 
 def vertical_split(top: QWidget, bottom: QWidget, stretch: tuple[int, int] = (3, 2)) -> QSplitter:
@@ -36,7 +37,7 @@ def shortcut_action(
 
 def save_view(settings: AppSettings, key: str, splitter: QSplitter, table: QTableView) -> None:
     settings.set_bytes_value(f"{key}/splitter", splitter.saveState())
-    settings.set_bytes_value(f"{key}/header", table.horizontalHeader().saveState())
+    settings.set_bytes_value(f"{key}/header", header_state(table))
 
 
 def restore_view(settings: AppSettings, key: str, splitter: QSplitter, table: QTableView) -> None:
@@ -45,4 +46,4 @@ def restore_view(settings: AppSettings, key: str, splitter: QSplitter, table: QT
         splitter.restoreState(saved)
     header = settings.bytes_value(f"{key}/header")
     if header is not None:
-        table.horizontalHeader().restoreState(header)
+        restore_header(table, header)
