@@ -2,9 +2,9 @@
 
 The table is a JobsTableModel fed page by page while ListJobs streams in; the details pane is filled
 from DescribeJobs for the selected job only; the visible rows are described (100 ids per call) for
-the columns ListJobs does not give (attempts, platform, array progress). While the panel is visible
-a live poll lists the active statuses and the jobs created since the last poll, instead of
-reloading everything.
+the columns ListJobs does not give (attempts, platform, array progress). Finished jobs come from the
+local history first when it has the queue ("from history, synced 12:03"), then only what is new is
+listed (services/jobs.py).
 
 Live states come from the one job store (services/job_store.py): the panel subscribes to its change
 sets and never polls on its own. An array parent shows its children's progress and expands into its
@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,7 +48,7 @@ from batchgui.domain.connection import ConnectionInfo
 from batchgui.domain.job_requests import JobFilters, StopResult
 from batchgui.domain.job_tracking import ArrayProgress, parent_of
 from batchgui.services.job_store import JobChanges, JobStore
-from batchgui.services.jobs import JobsService, SubmitResult
+from batchgui.services.jobs import JobsService, LoadResult, SubmitResult
 from batchgui.ui.jobs.actions import JobActions
 from batchgui.ui.jobs.inspector import JobInspector
 from batchgui.ui.jobs.model import JobsTableModel
@@ -62,6 +63,7 @@ from batchgui.ui.widgets.panel import (
 from batchgui.ui.widgets.status import use_status_chips
 from batchgui.ui.widgets.view_state import restore_view, save_view, shortcut_action, vertical_split
 
+logger = logging.getLogger(__name__)
 ALL_QUEUES = "All queues"
 DESCRIBE_VISIBLE_DELAY_MS = 250
 FILTER_MIN_WIDTH = 160
@@ -86,6 +88,9 @@ class JobsPanel(JobActions, Panel):
         self.last_stop_results: list[StopResult] = []
         self.last_submits: list[SubmitResult] = []
         self.last_load_seconds = 0.0
+        # While the panel itself puts listed pages into the store, the store's change set is an echo
+        # of rows the model already has: not applied twice.
+        self._putting = False
         self._build()
         self._unsubscribe = store.subscribe(self._on_store_changes)
         self.destroyed.connect(lambda *_: self._unsubscribe())
@@ -174,6 +179,9 @@ class JobsPanel(JobActions, Panel):
         self.progress.hide()
         self.count_label = QLabel()
         self.count_label.setObjectName("jobsCount")
+        self.source_label = QLabel()
+        self.source_label.setObjectName("jobsSource")
+        self.source_label.setToolTip("Where the rows come from: the local history of finished jobs, or AWS")
         actions = QHBoxLayout()
         for button in (
             self.submit_button,
@@ -188,6 +196,7 @@ class JobsPanel(JobActions, Panel):
         actions.addSpacing(12)
         actions.addWidget(self.filter_edit, 1)
         actions.addWidget(self.count_label)
+        actions.addWidget(self.source_label)
         actions.addWidget(self.progress)
         actions.addWidget(self.stop_load_button)
         actions.addWidget(self.refresh_button)
@@ -358,13 +367,26 @@ class JobsPanel(JobActions, Panel):
         def on_page(rows: list[JobSummary]) -> None:
             listed.update(j.job_id for j in rows)
             self.model.upsert(rows)
-            self.store.put(rows)
+            self._put_in_store(rows)
+
+        def on_history(count: int, synced_ms: int) -> None:
+            self.source_label.setText(f"{count:,} from history, synced {_clock(synced_ms)} · listing new…")
 
         self.progress.show()
         self.stop_load_button.show()
+        self.source_label.setText("listing from AWS…")
         try:
-            result = await self.jobs.load(self.queues_to_list(), on_page, self.filters())
+            budget = None if self.jobs.is_local else self.store.budget
+            result = await self.jobs.load(
+                self.queues_to_list(), on_page, self.filters(), budget=budget, on_history=on_history
+            )
             self.last_load_seconds = result.seconds
+            self.source_label.setText(_source_text(result))
+            if result.history_problem:
+                # Said where the person looks for where rows come from, and kept in the log.
+                self.source_label.setText("job history set aside · " + _source_text(result))
+                self.source_label.setToolTip(result.history_problem)
+                logger.warning("%s", result.history_problem)
         finally:
             self.progress.hide()
             self.stop_load_button.hide()
@@ -373,6 +395,18 @@ class JobsPanel(JobActions, Panel):
         self._show_progress(self.model.top_level_ids())
         self._loaded_once = True
         self._select_first_if_none()
+
+    def _put_in_store(self, rows: list[JobSummary]) -> None:
+        """The store tracks what can still change (active jobs) and array parents (for their
+        progress); a finished plain job needs no second copy there."""
+        tracked = [j for j in rows if not j.status.is_terminal or j.array_size is not None]
+        if not tracked:
+            return
+        self._putting = True
+        try:
+            self.store.put(tracked)
+        finally:
+            self._putting = False
 
     def stop_loading(self) -> None:
         if self._loading is not None and not self._loading.done():
@@ -457,7 +491,7 @@ class JobsPanel(JobActions, Panel):
     # --- the store's changes, array children -------------------------------------------------
     def _on_store_changes(self, changes: JobChanges) -> None:
         """Apply what the store says changed to the jobs this panel lists (and their children)."""
-        if not self._loaded_once:
+        if not self._loaded_once or self._putting:
             return
         model = self.model
         queues = set(self.queues_to_list())
@@ -468,10 +502,10 @@ class JobsPanel(JobActions, Panel):
         for job in changes.updated:
             parent = parent_of(job.job_id) if job.array_index is not None else None
             if parent is not None:
-                if model.job(parent) is not None or model.job(job.job_id) is not None:
+                if model.has_job(parent) or model.has_job(job.job_id):
                     rows.append(job)
                     parents.add(parent)
-            elif model.job(job.job_id) is not None or (new_ones and job.queue in queues):
+            elif model.has_job(job.job_id) or (new_ones and job.queue in queues):
                 rows.append(job)
                 if job.array_size is not None:
                     parents.add(job.job_id)
@@ -579,3 +613,15 @@ class JobsPanel(JobActions, Panel):
         queues = settings.str_value(f"panels/{self.panel_id}/queues")
         self._selected_queues = {q for q in queues.split(",") if q}
         self._rebuild_queue_menu()
+
+
+def _clock(epoch_ms: int) -> str:
+    return datetime.fromtimestamp(epoch_ms / 1000, tz=UTC).astimezone().strftime("%H:%M")
+
+
+def _source_text(result: LoadResult) -> str:
+    """Where the rows came from, said plainly: "90,000 from history, synced 12:03 · 1,200 listed now"."""
+    listed = f"{result.jobs:,} listed from AWS now"
+    if result.synced_at_ms is None:
+        return listed
+    return f"{result.from_history:,} from history, synced {_clock(result.synced_at_ms)} · {listed}"
