@@ -53,7 +53,8 @@ OnHistory = Callable[[int, int], None]
 # Concurrent ListJobs chains: enough to overlap round trips, few enough to stay under Batch's
 # ~50 requests/s account budget alongside everything else.
 LIST_CONCURRENCY = 4
-# A sync also lists jobs created a little before the newest one seen last time (clock skew).
+# A sync also lists jobs created a little before the newest one seen last time: a job created just
+# before it may become visible to ListJobs just after (AWS is eventually consistent).
 NEW_JOBS_OVERLAP_MS = 5_000
 
 
@@ -105,10 +106,12 @@ class JobsService(BoundService):
         connections: ConnectionManager,
         freeze: Freeze = no_freeze,
         history_dir: Path | None = None,
+        new_jobs_overlap_ms: int = NEW_JOBS_OVERLAP_MS,
     ) -> None:
         super().__init__(runner, connections)
         self._freeze = freeze
         self._history_dir = history_dir
+        self._overlap_ms = new_jobs_overlap_ms
         self._histories: dict[Path, JobHistory] = {}
 
     @property
@@ -199,7 +202,7 @@ class JobsService(BoundService):
                 await asyncio.gather(*(chain(queue, status, None, seen) for status in JobStatus))
             else:
                 newest = known.newest_created_ms or known.synced_at_ms or 0
-                since = JobFilters(created_after_ms=max(0, newest - NEW_JOBS_OVERLAP_MS))
+                since = JobFilters(created_after_ms=max(0, newest - self._overlap_ms))
                 await asyncio.gather(
                     *(chain(queue, status, None, seen) for status in JobStatus.active()),
                     chain(queue, None, since, seen),

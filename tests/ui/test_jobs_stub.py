@@ -159,3 +159,31 @@ def test_f5_with_a_filter_lists_each_matching_job_once(tmp_path: Path, wait_unti
     assert all("keep" in job_id for job_id in shown)
     assert errors == []
     panel.deleteLater()
+
+
+def test_a_reloaded_page_is_applied_to_the_model_once(tmp_path: Path, wait_until: Wait) -> None:
+    """The panel puts listed pages into the store, which publishes what changed: that echo of the
+    panel's own rows is not applied to the model a second time."""
+    errors: list[BaseException] = []
+    fake = FakeJobs([job("a"), job("b", JobStatus.RUNNING), job("c", JobStatus.RUNNABLE)])
+    panel = make_panel(tmp_path, fake, errors)
+    panel.refresh()
+    wait_until(lambda: panel.load_count >= 1, what="loaded")
+    fake.jobs["b"] = job("b", JobStatus.SUCCEEDED)
+    fake.jobs["c"] = job("c", JobStatus.RUNNING)
+    fake.jobs["d"] = job("d", JobStatus.RUNNING)
+    applied: list[str] = []
+    upsert = panel.model.upsert
+
+    def counting(jobs: Any) -> None:
+        rows = list(jobs)
+        applied.extend(j.job_id for j in rows)
+        upsert(rows)
+
+    panel.model.upsert = counting  # type: ignore[method-assign]
+    panel.refresh()
+    wait_until(lambda: panel.load_count >= 2, what="reloaded")
+    assert sorted(applied) == ["a", "b", "c", "d"]
+    assert panel.model.job("c") == job("c", JobStatus.RUNNING)
+    assert errors == []
+    panel.deleteLater()

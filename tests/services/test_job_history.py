@@ -1,0 +1,183 @@
+"""The local history of finished jobs, against the real sandbox: reopening shows the history before
+any request returns and then lists only what is new; a job that finished while the app was closed
+shows how it ended; an older file layout opens; a damaged file is set aside and nothing else lost."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from batchgui.aws.batch import BatchGateway
+from batchgui.domain.batch import JobStatus, JobSummary
+from batchgui.domain.connection import ConnectionSpec
+from batchgui.services.job_history import MIGRATIONS, SCHEMA_VERSION, JobHistory, history_path
+from batchgui.services.jobs import JobsService
+from batchgui.services.runner import Runner
+from tests.services.jobs_fakes import connections_for
+
+# The monitor tests' fixtures: a runner and a sandbox with quick transitions.
+from tests.services.test_job_monitor import FakeBackend, Sandbox, quick_sandbox, runner
+from tests.support import fargate_queues
+
+pytestmark = pytest.mark.timeout(120)
+__all__ = ["quick_sandbox", "runner"]  # fixtures used by name
+
+
+class CountingGateway:
+    """The real gateway, noting each ListJobs/DescribeJobs answer as it returns."""
+
+    def __init__(self, gateway: BatchGateway, events: list[str]) -> None:
+        self._gateway = gateway
+        self.events = events
+        self.listed: list[JobSummary] = []
+
+    def __getattr__(self, name: str) -> Any:
+        found = getattr(self._gateway, name)
+        if not name.startswith(("list_jobs", "describe_job_details")):
+            return found
+
+        def call(*args: Any) -> Any:
+            answer = found(*args)
+            self.events.append(f"answer {name}")
+            if name.startswith("list_jobs"):
+                self.listed.extend(answer[0])
+            return answer
+
+        return call
+
+
+def submit(gateway: BatchGateway, count: int, name: str = "job") -> list[str]:
+    client = gateway.client
+    return [
+        client.submit_job(jobName=f"{name}-{n}", jobQueue="q", jobDefinition="one")["jobId"]
+        for n in range(count)
+    ]
+
+
+def wait_finished(gateway: BatchGateway, ids: list[str], timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        jobs = gateway.client.describe_jobs(jobs=ids)["jobs"]
+        if all(j["status"] in ("SUCCEEDED", "FAILED") for j in jobs):
+            return
+        time.sleep(0.2)
+    raise AssertionError("jobs did not finish")
+
+
+def service(runner: Runner, gateway: Any, data_dir: Path) -> JobsService:
+    # No overlap with the last sync's newest job (the app's 5 s would list these seconds-old jobs again).
+    return JobsService(
+        runner, connections_for(FakeBackend(gateway)), history_dir=data_dir, new_jobs_overlap_ms=0
+    )
+
+
+def test_reopen_shows_history_before_any_answer_then_lists_only_new_jobs(
+    quick_sandbox: Sandbox, runner: Runner, run_async: Callable[..., Any], tmp_path: Path
+) -> None:
+    gateway = quick_sandbox.gateway()
+    fargate_queues(gateway.client, seconds=0.1)
+    old = submit(gateway, 6, "old")
+    wait_finished(gateway, old)
+    first: list[JobSummary] = []
+    run_async(service(runner, gateway, tmp_path).load(["q"], first.extend))
+    assert {j.job_id for j in first} == set(old)
+
+    new = submit(gateway, 3, "new")
+    wait_finished(gateway, new)
+    events: list[str] = []
+    counting = CountingGateway(gateway, events)
+    shown: dict[str, JobSummary] = {}
+
+    def on_jobs(rows: list[JobSummary]) -> None:
+        events.append(f"rows {len(rows)}")
+        shown.update({j.job_id: j for j in rows})
+
+    reopened = service(runner, counting, tmp_path)  # a new app: the history is read from disk
+    result = run_async(reopened.load(["q"], on_jobs))
+    assert events[0] == "rows 6", events  # the history, before any request had returned
+    assert result.from_history == 6
+    assert result.synced_at_ms is not None
+    assert set(shown) == set(old) | set(new)
+    assert all(shown[i].status is JobStatus.SUCCEEDED for i in new)
+    # Only the new jobs were listed again, not the finished ones the history had.
+    assert {j.job_id for j in counting.listed} == set(new)
+
+
+def test_a_job_that_finished_while_the_app_was_closed_shows_how_it_ended(
+    quick_sandbox: Sandbox, runner: Runner, run_async: Callable[..., Any], tmp_path: Path
+) -> None:
+    gateway = quick_sandbox.gateway()
+    fargate_queues(gateway.client, seconds=1.5)
+    (job_id,) = submit(gateway, 1, "slow")
+    first: dict[str, JobSummary] = {}
+    run_async(
+        service(runner, gateway, tmp_path).load(["q"], lambda rows: first.update({j.job_id: j for j in rows}))
+    )
+    assert not first[job_id].status.is_terminal  # active when the app closed
+    wait_finished(gateway, [job_id])
+
+    pages: list[list[JobSummary]] = []
+    run_async(service(runner, gateway, tmp_path).load(["q"], pages.append))
+    assert not pages[0][0].status.is_terminal  # shown at once as it was last seen...
+    assert pages[-1][-1].job_id == job_id
+    assert pages[-1][-1].status is JobStatus.SUCCEEDED  # ...then as it ended
+    history = JobHistory(history_path(tmp_path, ConnectionSpec.local()))
+    known = history.read("q")
+    assert [j.job_id for j in known.finished] == [job_id]
+    assert known.active == []
+
+
+def _version_1_file(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(path)
+    db.executescript(MIGRATIONS[0][1] + "\nPRAGMA user_version = 1;")
+    db.execute(
+        "INSERT INTO jobs VALUES ('q', 'j1', 'one', 'SUCCEEDED', 'arn:j1', '', 'def:1', 1000, 1100, 1200, 0, "
+        "NULL, NULL)"
+    )
+    db.execute("INSERT INTO syncs VALUES ('q', 5000, 1000)")
+    db.commit()
+    db.close()
+
+
+def test_a_history_file_of_the_older_layout_opens(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    _version_1_file(path)
+    history = JobHistory(path)
+    assert history.version == SCHEMA_VERSION == 2
+    known = history.read("q")
+    assert [(j.job_id, j.status, j.exit_code) for j in known.finished] == [("j1", JobStatus.SUCCEEDED, 0)]
+    assert known.synced_at_ms == 5000
+    assert known.active == []
+    assert history.problem == ""
+
+
+def test_a_damaged_history_file_is_set_aside_with_a_message_and_nothing_else_is_lost(
+    quick_sandbox: Sandbox, runner: Runner, run_async: Callable[..., Any], tmp_path: Path
+) -> None:
+    gateway = quick_sandbox.gateway()
+    fargate_queues(gateway.client, seconds=0.1)
+    ids = submit(gateway, 2)
+    wait_finished(gateway, ids)
+    path = history_path(tmp_path, ConnectionSpec.local())
+    path.parent.mkdir(parents=True)
+    garbage = b"this is not a database" * 100
+    path.write_bytes(garbage)
+    neighbour = path.parent / "other-connection.sqlite3"
+    neighbour.write_bytes(b"kept")
+
+    shown: list[JobSummary] = []
+    result = run_async(service(runner, gateway, tmp_path).load(["q"], shown.extend))
+    assert "could not be read" in result.history_problem
+    assert "moved to" in result.history_problem
+    (aside,) = path.parent.glob(f"{path.name}.corrupt-*")
+    assert aside.name in result.history_problem
+    assert aside.read_bytes() == garbage  # kept as it was, to look at
+    assert neighbour.read_bytes() == b"kept"
+    assert {j.job_id for j in shown} == set(ids)  # listed from AWS as usual
+    assert {j.job_id for j in JobHistory(path).read("q").finished} == set(ids)  # and a new history kept
