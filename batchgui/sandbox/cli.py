@@ -28,6 +28,18 @@ def default_data_dir() -> Path:
     return base / "batchgui" / "sandbox"
 
 
+def _non_negative(text: str) -> float:
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"{text!r} must be a number >= 0")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="batchgui-sandbox", description="The batchgui local AWS Batch sandbox."
@@ -40,9 +52,24 @@ def main(argv: list[str] | None = None) -> int:
         "--data-dir", type=Path, default=None, help="state directory (default: app-data folder)"
     )
     serve.add_argument("--no-seed", action="store_true", help="don't create the demo resources")
+    serve.add_argument(
+        "--latency-ms",
+        type=_non_negative,
+        default=0.0,
+        metavar="N",
+        help="real-AWS mode: add N milliseconds to every answer (default 0)",
+    )
+    serve.add_argument(
+        "--account-rate",
+        type=_non_negative,
+        default=0.0,
+        metavar="R",
+        help="real-AWS mode: answer Batch requests above R per second, over all callers, with "
+        "TooManyRequestsException as AWS does (AWS: about 50; default 0: no limit)",
+    )
     args = parser.parse_args(argv)
 
-    from batchgui.sandbox import start_in_process
+    from batchgui.sandbox import SandboxSettings, start_in_process
 
     data_dir = args.data_dir or default_data_dir()
     done = threading.Event()
@@ -52,7 +79,10 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    sandbox = start_in_process(data_dir, host=args.host, port=args.port, seed=not args.no_seed)
+    settings = SandboxSettings(latency_ms=args.latency_ms, account_rate=args.account_rate)
+    sandbox = start_in_process(
+        data_dir, host=args.host, port=args.port, seed=not args.no_seed, settings=settings
+    )
     try:
         sys.stdout.write(json.dumps(sandbox.connection_info()) + "\n")
         sys.stdout.flush()

@@ -31,6 +31,7 @@ from typing import Any
 from batchgui.sandbox import sigv4
 from batchgui.sandbox.ecs_metadata import ExpiredToken
 from batchgui.sandbox.httpd import RAW_HEADERS_KEY, WSGIServer
+from batchgui.sandbox.realaws import RealAws, throttled_answer
 from batchgui.sandbox.settings import ACCOUNT_ID, REGION, SandboxSettings, private_botocore_session
 
 log = logging.getLogger(__name__)
@@ -235,7 +236,9 @@ class FrontDoor:
         seed_token: str,
         *,
         job_keys: Callable[[dict[str, Any]], tuple[str, str] | None] | None = None,
+        realaws: RealAws | None = None,
     ) -> None:
+        self._realaws = realaws if realaws is not None and realaws.active else None
         self._job_keys = job_keys  # running jobs' session keys (ecs_metadata.py)
         self._access_key = access_key
         self._secret_key = secret_key
@@ -251,6 +254,9 @@ class FrontDoor:
             return _json_error(
                 start_response, 500, "InternalFailure", f"internal error: {type(exc).__name__}"
             )
+        finally:
+            if self._realaws is not None:
+                self._realaws.delay()  # on this connection's thread, no lock held
 
     def _handle(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         service = sigv4.credential_scope_service(environ)
@@ -265,6 +271,10 @@ class FrontDoor:
         except sigv4.SignatureError as exc:
             return _json_error(start_response, exc.status, exc.code, exc.message, service)
         service = pending.service
+        if self._realaws is not None and not self._realaws.admit(service):
+            status_line, headers, payload = throttled_answer()
+            start_response(status_line, headers)
+            return [payload]
         limit = SERVICE_BODY_LIMITS.get(service, DEFAULT_BODY_LIMIT)
         length_text = environ.get("CONTENT_LENGTH") or ""
         if length_text and int(length_text) > limit:
@@ -536,7 +546,8 @@ def _start_locked(  # noqa: PLR0917 - the pieces start_in_process has already ma
         "logs": logs.handle,
         "pricing": PricingApi().handle,
     }
-    app = FrontDoor(access_key, secret_key, own, moto, seed_token, job_keys=job_keys)
+    realaws = RealAws(settings.latency_ms, settings.account_rate)
+    app = FrontDoor(access_key, secret_key, own, moto, seed_token, job_keys=job_keys, realaws=realaws)
     server = WSGIServer(host, port, app)
     cleanup.append(server.server_close)
     connections = server.connections

@@ -33,6 +33,19 @@ class SandboxSettings:
     max_processes: int = 512
     # Interpreter for a job's bare `python`/`python3` (default: this process's, sys.executable).
     python: str | None = None
+    # Real-AWS mode (realaws.py): milliseconds added to every answer, as a network round trip to AWS
+    # adds them; and Batch requests per second the whole sandbox accepts (0: no limit), above which
+    # it answers TooManyRequestsException (429) as AWS does at about 50/s per account.
+    latency_ms: float = 0.0
+    account_rate: float = 0.0
+
+    def __post_init__(self) -> None:
+        import math
+
+        if not (math.isfinite(self.latency_ms) and self.latency_ms >= 0):
+            raise ValueError(f"latency_ms must be a number of milliseconds >= 0, not {self.latency_ms!r}")
+        if not (math.isfinite(self.account_rate) and self.account_rate >= 0):
+            raise ValueError(f"account_rate must be requests per second >= 0, not {self.account_rate!r}")
 
 
 def private_botocore_session() -> botocore.session.Session:
