@@ -53,6 +53,8 @@ OnHistory = Callable[[int, int], None]
 # Concurrent ListJobs chains: enough to overlap round trips, few enough to stay under Batch's
 # ~50 requests/s account budget alongside everything else.
 LIST_CONCURRENCY = 4
+# History rows handed to the view at a time (a page's worth of GUI work).
+HISTORY_SLICE = 2000
 # A sync also lists jobs created a little before the newest one seen last time: a job created just
 # before it may become visible to ListJobs just after (AWS is eventually consistent).
 NEW_JOBS_OVERLAP_MS = 5_000
@@ -189,8 +191,9 @@ class JobsService(BoundService):
         async def sync(queue: str, history: JobHistory) -> None:
             known: QueueHistory = await self._run(history.read, queue)
             shown = known.finished + known.active
-            if shown:
-                on_page(shown)
+            for start in range(0, len(shown), HISTORY_SLICE):
+                on_page(shown[start : start + HISTORY_SLICE])
+                await asyncio.sleep(0)  # the event loop runs between slices
             result.from_history += len(known.finished)
             if known.synced_at_ms is not None:
                 result.synced_at_ms = min(result.synced_at_ms or known.synced_at_ms, known.synced_at_ms)

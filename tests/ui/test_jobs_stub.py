@@ -10,9 +10,11 @@ import pytest
 from PySide6.QtCore import QItemSelectionModel
 
 from batchgui.domain.batch import JobStatus, JobSummary
+from batchgui.domain.connection import ConnectionInfo, ConnectionSpec
 from batchgui.domain.job_requests import SubmitJobRequest
 from batchgui.ui.jobs.panel import JobsPanel
 from batchgui.ui.jobs.submit_dialog import SubmitJobDialog
+from batchgui.ui.settings import AppSettings
 from tests.ui.jobs_stubs import FakeJobs, FakeStore, job, panel_services
 
 pytestmark = pytest.mark.timeout(60)
@@ -185,5 +187,23 @@ def test_a_reloaded_page_is_applied_to_the_model_once(tmp_path: Path, wait_until
     wait_until(lambda: panel.load_count >= 2, what="reloaded")
     assert sorted(applied) == ["a", "b", "c", "d"]
     assert panel.model.job("c") == job("c", JobStatus.RUNNING)
+    assert errors == []
+    panel.deleteLater()
+
+
+def test_the_queues_chosen_in_the_last_session_are_listed_once_connected(
+    tmp_path: Path, wait_until: Wait
+) -> None:
+    errors: list[BaseException] = []
+    fake = FakeJobs([job("a"), job("c", queue="q2")])
+    panel = make_panel(tmp_path, fake, errors)
+    settings = AppSettings(tmp_path / "last.ini")
+    settings.set_str_value("panels/jobs/queues", "q2")
+    panel.restore_state(settings)
+    panel.on_connection_changed(ConnectionInfo(ConnectionSpec.local()))  # the app connects at start
+    panel.refresh()
+    wait_until(lambda: panel.load_count >= 1, what="loaded")
+    assert fake.loads[0][0] == ["q2"]
+    assert panel.queue_button.text() == "Queue: q2"
     assert errors == []
     panel.deleteLater()

@@ -6,7 +6,8 @@ Why not RowTableModel: that model recomputes its whole view on every change. Her
   empty values keyed so they still come last), and `_view` is the filtered subset of `_order`;
 - new rows are sorted among themselves and merged into `_order` by bisection (no full re-sort);
 - upserts are buffered and applied at most once per FLUSH_MS, so a loading queue repaints ~12 times
-  a second however fast pages arrive;
+  a second however fast pages arrive; a timed flush applies at most FLUSH_MAX_ROWS of them and
+  lets the event loop run before the next slice (100,000 rows from the history arrive at once);
 - sort keys are computed per column once (the first time the column is sorted, by plain list
   comprehensions rather than a call per row) and then kept up to date row by row, so sorting
   100,000 rows again is one numpy argsort (numeric columns) or one `sorted` over cached strings;
@@ -20,6 +21,7 @@ Why not RowTableModel: that model recomputes its whole view on every change. Her
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 from array import array
 from collections.abc import Callable, Iterable, MutableSequence, Sequence
@@ -48,6 +50,8 @@ from batchgui.ui.widgets.table_model import header_text
 ModelIndex = QModelIndex | QPersistentModelIndex
 JOB_ROLE = Qt.ItemDataRole.UserRole + 1
 FLUSH_MS = 80
+# Rows one timed flush applies (a few ms of GUI time); the rest follow at once, slice by slice.
+FLUSH_MAX_ROWS = 4000
 # Idle-time sort key computation: rows per slice (a few ms), and the quiet time after the last
 # batch of new rows before it starts (so it does not slow a load down).
 WARM_ROWS = 5000
@@ -98,10 +102,10 @@ class JobsTableModel(QAbstractTableModel):
         self._children = ArrayChildren()
         # The shown rows when some parent is expanded (and no status tab is chosen), else None.
         self._display: list[int] | None = None
+        self._flush_ms = flush_ms
         self._flush_timer = QTimer(self)
         self._flush_timer.setSingleShot(True)
-        self._flush_timer.setInterval(flush_ms)
-        self._flush_timer.timeout.connect(self.flush)
+        self._flush_timer.timeout.connect(self._flush_slice)
         self._warm_timer = QTimer(self)
         self._warm_timer.setSingleShot(True)
         self._warm_timer.timeout.connect(self._warm_keys)
@@ -279,14 +283,24 @@ class JobsTableModel(QAbstractTableModel):
 
     def _schedule(self) -> None:
         if not self._flush_timer.isActive():
-            self._flush_timer.start()
+            self._flush_timer.start(self._flush_ms)
 
-    def flush(self) -> None:
-        """Apply buffered upserts now: one model signal for the whole batch."""
+    def _flush_slice(self) -> None:
+        self.flush(FLUSH_MAX_ROWS)
+        if self._pending:
+            self._flush_timer.start(0)
+
+    def flush(self, limit: int | None = None) -> None:
+        """Apply buffered upserts now (at most `limit` of them): one model signal for the batch."""
         self._flush_timer.stop()
         if not self._pending and not self._pending_details:
             return
-        pending, self._pending = self._pending, {}
+        if limit is not None and len(self._pending) > limit:
+            pending = dict(itertools.islice(self._pending.items(), limit))
+            for job_id in pending:
+                del self._pending[job_id]
+        else:
+            pending, self._pending = self._pending, {}
         self._details.update(self._pending_details)
         detail_ids = set(self._pending_details)
         self._pending_details = {}

@@ -18,7 +18,7 @@ import asyncio
 import csv
 import io
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -115,54 +115,59 @@ class JobsPanel(JobActions, Panel):
             edit.setCalendarPopup(True)
             edit.setDisplayFormat("yyyy-MM-dd HH:mm")
             edit.setToolTip("Creation time range, searched by AWS (ListJobs filters)")
-        self.search_button = QPushButton("Search")
-        self.search_button.setToolTip("List the jobs again with the name prefix and dates (Enter)")
-        self.search_button.clicked.connect(self.refresh)
+        self.search_button = _button(
+            "Search", "List the jobs again with the name prefix and dates (Enter)", self.refresh
+        )
         self.filter_edit = QLineEdit()
         self.filter_edit.setObjectName("jobsFilter")
         self.filter_edit.setPlaceholderText("Filter name / id / definition (Ctrl+F)")
         self.filter_edit.setClearButtonEnabled(True)
         self.filter_edit.textChanged.connect(self.model.set_filter_text)
-        top = QHBoxLayout()
-        top.addWidget(self.queue_button)
-        top.addWidget(self.prefix_edit, 1)
-        top.addWidget(self.after_box)
-        top.addWidget(self.after_edit)
-        top.addWidget(self.before_box)
-        top.addWidget(self.before_edit)
-        top.addWidget(self.search_button)
+        top = _row(
+            self.queue_button,
+            (self.prefix_edit, 1),
+            self.after_box,
+            self.after_edit,
+            self.before_box,
+            self.before_edit,
+            self.search_button,
+        )
 
-        self.submit_button = QPushButton("Submit…")
+        self.submit_button = _button(
+            "Submit…", "Submit a job (Ctrl+Shift+N)", lambda: self.spawn(self.submit_new(), "Submit job")
+        )
         # Ctrl+N is the window's New CSV submission; "create" in a panel is Ctrl+Shift+N everywhere.
         self.submit_button.setShortcut(QKeySequence("Ctrl+Shift+N"))
-        self.submit_button.setToolTip("Submit a job (Ctrl+Shift+N)")
-        self.submit_button.clicked.connect(lambda: self.spawn(self.submit_new(), "Submit job"))
-        self.clone_button = QPushButton("Clone…")
-        self.clone_button.setToolTip("Submit a copy of the selected job, edited first")
-        self.clone_button.clicked.connect(lambda: self.spawn(self.clone_selected(), "Clone job"))
-        self.resubmit_button = QPushButton("Resubmit…")
-        self.resubmit_button.setToolTip("Submit the selected FAILED jobs again, with edited overrides")
-        self.resubmit_button.clicked.connect(lambda: self.spawn(self.resubmit_selected(), "Resubmit jobs"))
-        self.cancel_button = QPushButton("Cancel…")
-        self.cancel_button.setToolTip("Cancel selected jobs that have not started")
-        self.cancel_button.clicked.connect(lambda: self.spawn(self.stop_selected(False), "Cancel jobs"))
-        self.terminate_button = QPushButton("Terminate…")
-        self.terminate_button.setToolTip("Terminate the selected jobs (Delete)")
-        self.terminate_button.clicked.connect(lambda: self.spawn(self.stop_selected(True), "Terminate jobs"))
-        self.refresh_button = QPushButton("Refresh")
-        self.refresh_button.setToolTip("List again (F5)")
-        self.refresh_button.clicked.connect(self.refresh)
-        self.stop_load_button = QPushButton("Stop")
-        self.stop_load_button.setToolTip("Stop listing (what arrived stays)")
-        self.stop_load_button.clicked.connect(self.stop_loading)
+        self.clone_button = _button(
+            "Clone…",
+            "Submit a copy of the selected job, edited first",
+            lambda: self.spawn(self.clone_selected(), "Clone job"),
+        )
+        self.resubmit_button = _button(
+            "Resubmit…",
+            "Submit the selected FAILED jobs again, with edited overrides",
+            lambda: self.spawn(self.resubmit_selected(), "Resubmit jobs"),
+        )
+        self.cancel_button = _button(
+            "Cancel…",
+            "Cancel selected jobs that have not started",
+            lambda: self.spawn(self.stop_selected(False), "Cancel jobs"),
+        )
+        self.terminate_button = _button(
+            "Terminate…",
+            "Terminate the selected jobs (Delete)",
+            lambda: self.spawn(self.stop_selected(True), "Terminate jobs"),
+        )
+        self.refresh_button = _button("Refresh", "List again (F5)", self.refresh)
+        self.stop_load_button = _button("Stop", "Stop listing (what arrived stays)", self.stop_loading)
         self.stop_load_button.hide()
-        self.export_button = QPushButton("Export…")
-        self.export_button.setToolTip("Export the jobs shown to a CSV file")
-        self.export_button.clicked.connect(self.export_csv)
-        self.children_button = QPushButton("Children")
-        self.children_button.setObjectName("jobsChildren")
-        self.children_button.setToolTip("Show or hide the selected array job's children (double-click)")
-        self.children_button.clicked.connect(self.toggle_current_children)
+        self.export_button = _button("Export…", "Export the jobs shown to a CSV file", self.export_csv)
+        self.children_button = _button(
+            "Children",
+            "Show or hide the selected array job's children (double-click)",
+            self.toggle_current_children,
+            "jobsChildren",
+        )
         self.child_status_combo = QComboBox()
         self.child_status_combo.setObjectName("jobsChildStatus")
         self.child_status_combo.setToolTip("Which children of the expanded arrays to show")
@@ -182,25 +187,23 @@ class JobsPanel(JobActions, Panel):
         self.source_label = QLabel()
         self.source_label.setObjectName("jobsSource")
         self.source_label.setToolTip("Where the rows come from: the local history of finished jobs, or AWS")
-        actions = QHBoxLayout()
-        for button in (
+        # The filter box takes the free middle of the action row: wide at any window size, and the
+        # status tabs below keep the whole width for their counts (SUCCEEDED (90,000)…).
+        actions = _row(
             self.submit_button,
             self.clone_button,
             self.resubmit_button,
             self.cancel_button,
             self.terminate_button,
-        ):
-            actions.addWidget(button)
-        # The filter box takes the free middle of the action row: wide at any window size, and the
-        # status tabs below keep the whole width for their counts (SUCCEEDED (90,000)…).
-        actions.addSpacing(12)
-        actions.addWidget(self.filter_edit, 1)
-        actions.addWidget(self.count_label)
-        actions.addWidget(self.source_label)
-        actions.addWidget(self.progress)
-        actions.addWidget(self.stop_load_button)
-        actions.addWidget(self.refresh_button)
-        actions.addWidget(self.export_button)
+            12,
+            (self.filter_edit, 1),
+            self.count_label,
+            self.source_label,
+            self.progress,
+            self.stop_load_button,
+            self.refresh_button,
+            self.export_button,
+        )
 
         self.status_tabs = QTabBar()
         self.status_tabs.setObjectName("jobsStatusTabs")
@@ -380,6 +383,8 @@ class JobsPanel(JobActions, Panel):
             result = await self.jobs.load(
                 self.queues_to_list(), on_page, self.filters(), budget=budget, on_history=on_history
             )
+            while self.model.pending:  # the table takes the last rows slice by slice
+                await asyncio.sleep(0.02)
             self.last_load_seconds = result.seconds
             self.source_label.setText(_source_text(result))
             if result.history_problem:
@@ -434,8 +439,9 @@ class JobsPanel(JobActions, Panel):
     def on_connection_changed(self, connection: ConnectionInfo | None) -> None:
         self._cancel_job_tasks()
         self._loaded_once = False
+        # The chosen queues stay (those the new connection lacks are dropped when it lists its
+        # queues), so the queues saved from the last session apply once the app connects.
         self._queues = []
-        self._selected_queues = set()
         self._rebuild_queue_menu()
         self.model.clear()
         self.inspector.clear()
@@ -625,3 +631,26 @@ def _source_text(result: LoadResult) -> str:
     if result.synced_at_ms is None:
         return listed
     return f"{result.from_history:,} from history, synced {_clock(result.synced_at_ms)} · {listed}"
+
+
+def _button(text: str, tip: str, slot: Callable[[], object], name: str = "") -> QPushButton:
+    """A push button with its tooltip and what a click does."""
+    button = QPushButton(text)
+    button.setToolTip(tip)
+    button.clicked.connect(slot)
+    if name:
+        button.setObjectName(name)
+    return button
+
+
+def _row(*items: QWidget | tuple[QWidget, int] | int) -> QHBoxLayout:
+    """A row of widgets: a (widget, stretch) pair stretches, a number is a spacing."""
+    row = QHBoxLayout()
+    for item in items:
+        if isinstance(item, int):
+            row.addSpacing(item)
+        elif isinstance(item, tuple):
+            row.addWidget(*item)
+        else:
+            row.addWidget(item)
+    return row
