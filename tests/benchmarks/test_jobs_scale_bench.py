@@ -39,7 +39,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from PySide6.QtWidgets import QApplication
 
@@ -49,6 +48,7 @@ from batchgui.ui.jobs.panel import JobsPanel
 from batchgui.ui.settings import AppSettings
 from tests.benchmarks import test_jobs_bench as jobs_bench
 from tests.benchmarks.results import median, record
+from tests.services.test_job_monitor import gateway_for
 
 QUEUE = jobs_bench.QUEUE
 ROOT = jobs_bench.ROOT
@@ -75,13 +75,8 @@ def _queue_arn(endpoint: LocalEndpoint) -> str:
 
 
 def _client(endpoint: LocalEndpoint) -> Any:
-    return boto3.client(
-        "batch",
-        endpoint_url=endpoint.endpoint_url,
-        region_name=endpoint.region,
-        aws_access_key_id=endpoint.access_key_id,
-        aws_secret_access_key=endpoint.secret_access_key,
-    )
+    e = endpoint
+    return gateway_for(e.endpoint_url, e.access_key_id, e.secret_access_key, e.region).client
 
 
 @pytest.fixture(scope="module")
@@ -104,15 +99,13 @@ def realaws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalEnd
     )
     try:
         assert process.stdout is not None
-        info = json.loads(process.stdout.readline())
-        local = LocalEndpoint(
-            info["endpoint_url"], info["region"], info["access_key_id"], info["secret_access_key"]
-        )
+        served = json.loads(process.stdout.readline())  # the serve line: where and with which keys
+        e = LocalEndpoint(**{field.name: served[field.name] for field in dataclasses.fields(LocalEndpoint)})
         jobs_bench._create_queue_and_fill(
-            local.endpoint_url, local.region, local.access_key_id, local.secret_access_key, data_dir
+            e.endpoint_url, e.region, e.access_key_id, e.secret_access_key, data_dir
         )
-        _small_queue(local)
-        yield local, data_dir
+        _small_queue(e)
+        yield e, data_dir
     finally:
         process.terminate()
         process.wait(timeout=60)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -133,22 +134,20 @@ def test_a_job_that_finished_while_the_app_was_closed_shows_how_it_ended(
 
 
 def _version_1_file(path: Path) -> None:
+    """The first layout: finished jobs and sync times, no table of the jobs active at a sync."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    db = sqlite3.connect(path)
-    db.executescript(MIGRATIONS[0][1] + "\nPRAGMA user_version = 1;")
-    db.execute(
-        "INSERT INTO jobs VALUES ('q', 'j1', 'one', 'SUCCEEDED', 'arn:j1', '', 'def:1', 1000, 1100, 1200, 0, "
-        "NULL, NULL)"
-    )
-    db.execute("INSERT INTO syncs VALUES ('q', 5000, 1000)")
-    db.commit()
-    db.close()
+    with closing(sqlite3.connect(path)) as db, db:
+        db.executescript(MIGRATIONS[0][1] + "\nPRAGMA user_version = 1;")
+        db.execute(
+            "INSERT INTO jobs VALUES ('q', 'j1', 'one', 'SUCCEEDED', 'arn:j1', '', 'def:1', "
+            "1000, 1100, 1200, 0, NULL, NULL)"
+        )
+        db.execute("INSERT INTO syncs VALUES ('q', 5000, 1000)")
 
 
 def test_a_history_file_of_the_older_layout_opens(tmp_path: Path) -> None:
-    path = tmp_path / "old.sqlite3"
-    _version_1_file(path)
-    history = JobHistory(path)
+    _version_1_file(tmp_path / "old.sqlite3")
+    history = JobHistory(tmp_path / "old.sqlite3")
     assert history.version == SCHEMA_VERSION == 2
     known = history.read("q")
     assert [(j.job_id, j.status, j.exit_code) for j in known.finished] == [("j1", JobStatus.SUCCEEDED, 0)]
