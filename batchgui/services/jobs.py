@@ -19,6 +19,8 @@ selected job.
 from __future__ import annotations
 
 import asyncio
+import itertools
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -46,6 +48,7 @@ from batchgui.services.log_follower import (
 from batchgui.services.memory import FREEZE_EVERY_ROWS, Freeze, no_freeze
 from batchgui.services.runner import Runner
 
+logger = logging.getLogger(__name__)
 OnJobs = Callable[[list[JobSummary]], None]
 OnProgress = Callable[[int, int], None]
 # Jobs shown from the local history before any request returned: (how many, last sync epoch ms).
@@ -53,6 +56,9 @@ OnHistory = Callable[[int, int], None]
 # Concurrent ListJobs chains: enough to overlap round trips, few enough to stay under Batch's
 # ~50 requests/s account budget alongside everything else.
 LIST_CONCURRENCY = 4
+# The jobs created since the last sync are listed as this many creation-time ranges side by side
+# (filtered pages hold 100 jobs, so 1,000 new jobs are 10 pages one after another otherwise).
+CREATED_RANGES = 4
 # History rows handed to the view at a time (a page's worth of GUI work).
 HISTORY_SLICE = 2000
 # A sync also lists jobs created a little before the newest one seen last time: a job created just
@@ -115,6 +121,7 @@ class JobsService(BoundService):
         self._history_dir = history_dir
         self._overlap_ms = new_jobs_overlap_ms
         self._histories: dict[Path, JobHistory] = {}
+        self._writes: set[asyncio.Future[None]] = set()
 
     @property
     def is_local(self) -> bool:
@@ -205,14 +212,16 @@ class JobsService(BoundService):
                 await asyncio.gather(*(chain(queue, status, None, seen) for status in JobStatus))
             else:
                 newest = known.newest_created_ms or known.synced_at_ms or 0
-                since = JobFilters(created_after_ms=max(0, newest - self._overlap_ms))
+                ranges = created_ranges(max(0, newest - self._overlap_ms), now_ms)
                 await asyncio.gather(
                     *(chain(queue, status, None, seen) for status in JobStatus.active()),
-                    chain(queue, None, since, seen),
+                    *(chain(queue, None, since, seen) for since in ranges),
                 )
                 await self._describe_left(known.active, seen, on_page, budget)
             finished, active, newest_created = _split_sync(seen, known.newest_created_ms)
-            await self._run(history.record, queue, finished, active, now_ms, newest_created)
+            # Written behind the listing (the rows are on screen already); the file's lock orders it
+            # before the next read of this history.
+            self._write_behind(history.record, queue, finished, active, now_ms, newest_created)
 
         everything = tuple(statuses) == tuple(JobStatus)
         history = await self._history(backend) if everything and not (filters and filters.active) else None
@@ -230,6 +239,22 @@ class JobsService(BoundService):
             self._freeze()
         result.seconds = time.perf_counter() - started
         return result
+
+    def _write_behind(self, fn: Callable[..., None], *args: Any) -> None:
+        task = asyncio.ensure_future(self._run(fn, *args))
+        self._writes.add(task)
+
+        def done(finished: asyncio.Future[None]) -> None:
+            self._writes.discard(task)
+            if not finished.cancelled() and finished.exception() is not None:
+                logger.warning("The job history was not updated: %s", finished.exception())
+
+        task.add_done_callback(done)
+
+    async def history_written(self) -> None:
+        """Wait for the history writes still running (tests, shutdown)."""
+        while self._writes:
+            await asyncio.gather(*self._writes, return_exceptions=True)
 
     async def _describe_left(
         self,
@@ -373,3 +398,16 @@ def _split_sync(
     created = [job.created_at for job in latest.values() if job.created_at is not None]
     newest = max([*created, *([newest_before] if newest_before is not None else [])], default=None)
     return finished, active, newest
+
+
+def created_ranges(since_ms: int, now_ms: int, count: int = CREATED_RANGES) -> list[JobFilters]:
+    """Creation-time filters that together cover `since_ms` onwards: `count` ranges up to now, the
+    last open-ended. Neighbouring ranges share their edge (a job there is listed twice, kept once)."""
+    span = max(0, now_ms - since_ms)
+    if span < count * 1000:
+        return [JobFilters(created_after_ms=since_ms)]
+    edges = [since_ms + span * n // count for n in range(count)]
+    ranges = [
+        JobFilters(created_after_ms=a - 1, created_before_ms=b + 1) for a, b in itertools.pairwise(edges)
+    ]
+    return [*ranges, JobFilters(created_after_ms=edges[-1] - 1)]

@@ -271,7 +271,9 @@ def test_first_rows_reopen_and_memory_realaws(
 
     async def first_open(app: Application) -> tuple[float, float]:
         panel = await _open(app, spec)
-        return await _open_queue(panel)
+        opened = await _open_queue(panel)
+        await panel.jobs.history_written()  # the app writes it behind the listing
+        return opened
 
     first_rows, first_all = _run_app(qapp, folder, first_open)
     record("jobs_first_rows_realaws_s", first_rows, "s", 1.0, "lower")

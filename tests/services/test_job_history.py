@@ -16,8 +16,9 @@ import pytest
 from batchgui.aws.batch import BatchGateway
 from batchgui.domain.batch import JobStatus, JobSummary
 from batchgui.domain.connection import ConnectionSpec
+from batchgui.domain.job_requests import JobFilters
 from batchgui.services.job_history import MIGRATIONS, SCHEMA_VERSION, JobHistory, history_path
-from batchgui.services.jobs import JobsService
+from batchgui.services.jobs import JobsService, created_ranges
 from batchgui.services.runner import Runner
 from tests.services.jobs_fakes import connections_for
 
@@ -70,6 +71,15 @@ def wait_finished(gateway: BatchGateway, ids: list[str], timeout_s: float = 60) 
     raise AssertionError("jobs did not finish")
 
 
+def load(
+    run_async: Callable[..., Any], jobs: JobsService, on_jobs: Callable[[list[JobSummary]], None]
+) -> Any:
+    """One listing of queue `q`, and its history written (the app writes it behind the listing)."""
+    result = run_async(jobs.load(["q"], on_jobs))
+    run_async(jobs.history_written())
+    return result
+
+
 def service(runner: Runner, gateway: Any, data_dir: Path) -> JobsService:
     # No overlap with the last sync's newest job (the app's 5 s would list these seconds-old jobs again).
     return JobsService(
@@ -85,7 +95,7 @@ def test_reopen_shows_history_before_any_answer_then_lists_only_new_jobs(
     old = submit(gateway, 6, "old")
     wait_finished(gateway, old)
     first: list[JobSummary] = []
-    run_async(service(runner, gateway, tmp_path).load(["q"], first.extend))
+    load(run_async, service(runner, gateway, tmp_path), first.extend)
     assert {j.job_id for j in first} == set(old)
 
     new = submit(gateway, 3, "new")
@@ -99,7 +109,7 @@ def test_reopen_shows_history_before_any_answer_then_lists_only_new_jobs(
         shown.update({j.job_id: j for j in rows})
 
     reopened = service(runner, counting, tmp_path)  # a new app: the history is read from disk
-    result = run_async(reopened.load(["q"], on_jobs))
+    result = load(run_async, reopened, on_jobs)
     assert events[0] == "rows 6", events  # the history, before any request had returned
     assert result.from_history == 6
     assert result.synced_at_ms is not None
@@ -123,7 +133,7 @@ def test_a_job_that_finished_while_the_app_was_closed_shows_how_it_ended(
     wait_finished(gateway, [job_id])
 
     pages: list[list[JobSummary]] = []
-    run_async(service(runner, gateway, tmp_path).load(["q"], pages.append))
+    load(run_async, service(runner, gateway, tmp_path), pages.append)
     assert not pages[0][0].status.is_terminal  # shown at once as it was last seen...
     assert pages[-1][-1].job_id == job_id
     assert pages[-1][-1].status is JobStatus.SUCCEEDED  # ...then as it ended
@@ -171,7 +181,7 @@ def test_a_damaged_history_file_is_set_aside_with_a_message_and_nothing_else_is_
     neighbour.write_bytes(b"kept")
 
     shown: list[JobSummary] = []
-    result = run_async(service(runner, gateway, tmp_path).load(["q"], shown.extend))
+    result = load(run_async, service(runner, gateway, tmp_path), shown.extend)
     assert "could not be read" in result.history_problem
     assert "moved to" in result.history_problem
     (aside,) = path.parent.glob(f"{path.name}.corrupt-*")
@@ -180,3 +190,30 @@ def test_a_damaged_history_file_is_set_aside_with_a_message_and_nothing_else_is_
     assert neighbour.read_bytes() == b"kept"
     assert {j.job_id for j in shown} == set(ids)  # listed from AWS as usual
     assert {j.job_id for j in JobHistory(path).read("q").finished} == set(ids)  # and a new history kept
+
+
+def test_created_ranges_cover_everything_since_and_the_sandbox_lists_each_once(
+    quick_sandbox: Sandbox, tmp_path: Path
+) -> None:
+    assert created_ranges(1_000, 1_500) == [JobFilters(created_after_ms=1_000)]  # too short to split
+    ranges = created_ranges(0, 40_000)
+    assert [(r.created_after_ms, r.created_before_ms) for r in ranges] == [
+        (-1, 10_001),
+        (9_999, 20_001),
+        (19_999, 30_001),
+        (29_999, None),
+    ]
+    gateway = quick_sandbox.gateway()
+    fargate_queues(gateway.client, seconds=0.1)
+    ids = submit(gateway, 12)
+    jobs = gateway.client.describe_jobs(jobs=ids)["jobs"]
+    created = sorted(int(j["createdAt"]) for j in jobs)
+    listed: list[str] = []
+    for since in created_ranges(created[0] - 1, created[-1], count=3):
+        token: str | None = None
+        while True:
+            rows, token = gateway.list_jobs_filtered_page("q", since, token)
+            listed.extend(j.job_id for j in rows)
+            if not token:
+                break
+    assert set(listed) == set(ids)
