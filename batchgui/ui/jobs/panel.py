@@ -198,7 +198,6 @@ class JobsPanel(JobActions, Panel):
             12,
             (self.filter_edit, 1),
             self.count_label,
-            self.source_label,
             self.progress,
             self.stop_load_button,
             self.refresh_button,
@@ -236,6 +235,7 @@ class JobsPanel(JobActions, Panel):
         tabs_row = QHBoxLayout()
         tabs_row.addWidget(self.status_tabs)
         tabs_row.addStretch(1)
+        tabs_row.addWidget(self.source_label)
         tabs_row.addWidget(self.child_status_combo)
         tabs_row.addWidget(self.children_button)
         layout.addLayout(tabs_row)
@@ -373,7 +373,7 @@ class JobsPanel(JobActions, Panel):
             self._put_in_store(rows)
 
         def on_history(count: int, synced_ms: int) -> None:
-            self.source_label.setText(f"{count:,} from history, synced {_clock(synced_ms)} · listing new…")
+            self.source_label.setText(f"{count:,} from history (synced {_clock(synced_ms)}), listing new…")
 
         self.progress.show()
         self.stop_load_button.show()
@@ -626,11 +626,11 @@ def _clock(epoch_ms: int) -> str:
 
 
 def _source_text(result: LoadResult) -> str:
-    """Where the rows came from, said plainly: "90,000 from history, synced 12:03 · 1,200 listed now"."""
-    listed = f"{result.jobs:,} listed from AWS now"
+    """Where the rows came from, said plainly: "90,000 from history (synced 12:03), 1,200 from AWS"."""
+    listed = f"{result.jobs:,} from AWS"
     if result.synced_at_ms is None:
-        return listed
-    return f"{result.from_history:,} from history, synced {_clock(result.synced_at_ms)} · {listed}"
+        return f"all {listed}"
+    return f"{result.from_history:,} from history (synced {_clock(result.synced_at_ms)}), {listed}"
 
 
 def _button(text: str, tip: str, slot: Callable[[], object], name: str = "") -> QPushButton:
