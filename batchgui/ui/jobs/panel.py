@@ -343,12 +343,14 @@ class JobsPanel(JobActions, Panel):
         shown, total = self.model.rowCount(), self.model.total()
         children = self.model.children_total()
         if children:
-            self.count_label.setText(f"{shown:,}/{total:,} jobs, {children:,} children")
+            _show_text(self.count_label, f"{shown:,}/{total:,} jobs, {children:,} children")
             self.count_label.setToolTip(
                 f"{shown:,} rows shown of {total:,} jobs, {children:,} of them children"
             )
         else:
-            self.count_label.setText(f"{shown:,} of {total:,} jobs" if shown != total else f"{total:,} jobs")
+            _show_text(
+                self.count_label, f"{shown:,} of {total:,} jobs" if shown != total else f"{total:,} jobs"
+            )
 
     def focus_filter(self) -> None:
         self.filter_edit.setFocus()
@@ -373,11 +375,13 @@ class JobsPanel(JobActions, Panel):
             self._put_in_store(rows)
 
         def on_history(count: int, synced_ms: int) -> None:
-            self.source_label.setText(f"{count:,} from history (synced {_clock(synced_ms)}), listing new…")
+            _show_text(
+                self.source_label, f"{count:,} from history (synced {_clock(synced_ms)}), listing new…"
+            )
 
         self.progress.show()
         self.stop_load_button.show()
-        self.source_label.setText("listing from AWS…")
+        _show_text(self.source_label, "listing from AWS…")
         try:
             budget = None if self.jobs.is_local else self.store.budget
             result = await self.jobs.load(
@@ -386,10 +390,10 @@ class JobsPanel(JobActions, Panel):
             while self.model.pending:  # the table takes the last rows slice by slice
                 await asyncio.sleep(0.02)
             self.last_load_seconds = result.seconds
-            self.source_label.setText(_source_text(result))
+            _show_text(self.source_label, _source_text(result))
             if result.history_problem:
                 # Said where the person looks for where rows come from, and kept in the log.
-                self.source_label.setText("job history set aside · " + _source_text(result))
+                _show_text(self.source_label, "job history set aside · " + _source_text(result))
                 self.source_label.setToolTip(result.history_problem)
                 logger.warning("%s", result.history_problem)
         finally:
@@ -654,3 +658,9 @@ def _row(*items: QWidget | tuple[QWidget, int] | int) -> QHBoxLayout:
         else:
             row.addWidget(item)
     return row
+
+
+def _show_text(label: QLabel, text: str) -> None:
+    """A label that is never cut: what it says takes its room from the widgets that can shrink."""
+    label.setText(text)
+    label.setMinimumWidth(label.sizeHint().width())
