@@ -21,7 +21,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,23 +75,21 @@ class QueueHistory:
         return self.synced_at_ms is not None
 
 
-def _summary(queue: str, row: Sequence[object]) -> JobSummary:
-    (job_id, name, status, arn, reason, definition, created, started, stopped, exit_code, size, index) = row
-    return JobSummary(
-        job_id=str(job_id),
-        name=str(name),
-        status=JobStatus(str(status)),
-        job_arn=str(arn),
-        status_reason=str(reason),
-        queue=queue,
-        job_definition=str(definition),
-        created_at=created,  # type: ignore[arg-type]
-        started_at=started,  # type: ignore[arg-type]
-        stopped_at=stopped,  # type: ignore[arg-type]
-        exit_code=exit_code,  # type: ignore[arg-type]
-        array_size=size,  # type: ignore[arg-type]
-        array_index=index,  # type: ignore[arg-type]
-    )
+# The columns in JobSummary's field order (the queue is bound in): rows become summaries positionally.
+_READ = (
+    "SELECT job_id, name, status, job_arn, status_reason, ? AS queue, job_definition, created_at, "
+    "started_at, stopped_at, exit_code, array_size, array_index FROM {table} WHERE queue = ? ORDER BY rowid"
+)
+_STATUSES = {status.value: status for status in JobStatus}
+
+
+def _summaries(db: sqlite3.Connection, table: str, queue: str) -> list[JobSummary]:
+    """One table's jobs of a queue (one positional call per row: 100,000 rows read quickly)."""
+    statuses = _STATUSES
+    return [
+        JobSummary(row[0], row[1], statuses[row[2]], *row[3:])
+        for row in db.execute(_READ.format(table=table), (queue, queue))
+    ]
 
 
 def _values(queue: str, job: JobSummary) -> tuple[object, ...]:
@@ -159,16 +157,8 @@ class JobHistory:
     def read(self, queue: str) -> QueueHistory:
         with self._lock:
             db = self._db
-            finished = [
-                _summary(queue, row)
-                for row in db.execute(f"SELECT {_FIELDS} FROM jobs WHERE queue = ? ORDER BY rowid", (queue,))
-            ]
-            active = [
-                _summary(queue, row)
-                for row in db.execute(
-                    f"SELECT {_FIELDS} FROM active WHERE queue = ? ORDER BY rowid", (queue,)
-                )
-            ]
+            finished = _summaries(db, "jobs", queue)
+            active = _summaries(db, "active", queue)
             sync = db.execute(
                 "SELECT synced_at_ms, newest_created_ms FROM syncs WHERE queue = ?", (queue,)
             ).fetchone()

@@ -53,9 +53,9 @@ OnJobs = Callable[[list[JobSummary]], None]
 OnProgress = Callable[[int, int], None]
 # Jobs shown from the local history before any request returned: (how many, last sync epoch ms).
 OnHistory = Callable[[int, int], None]
-# Concurrent ListJobs chains: enough to overlap round trips, few enough to stay under Batch's
-# ~50 requests/s account budget alongside everything else.
-LIST_CONCURRENCY = 4
+# Concurrent ListJobs chains: every status of a first open, or a reopen's active statuses and
+# creation-time ranges, at once (against AWS the account-wide budget sets the rate).
+LIST_CONCURRENCY = 8
 # The jobs created since the last sync are listed as this many creation-time ranges side by side
 # (filtered pages hold 100 jobs, so 1,000 new jobs are 10 pages one after another otherwise).
 CREATED_RANGES = 4

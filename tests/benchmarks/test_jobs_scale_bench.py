@@ -332,6 +332,7 @@ def test_load_300k(qapp: QApplication, tmp_path: Path) -> None:
             panel = await _open(app, ConnectionSpec.local())
             _first, loaded = await _open_queue(panel)
             assert panel.model.total() == 300_000
+            await panel.jobs.history_written()  # written behind the listing: not timed, but waited for
             return loaded
 
         record("jobs_load_300k_s", _run_app(qapp, tmp_path / "app", scenario, local), "s", 6.0, "lower")
