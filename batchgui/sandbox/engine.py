@@ -24,7 +24,7 @@ from typing import Any
 from batchgui.sandbox import consumables, launcher, lifecycle, logs_api, node_groups, placement, sql
 from batchgui.sandbox.executor import Executor, Finished, JobToRun, now_ms
 from batchgui.sandbox.fleet import Fleet, Placed, is_ec2
-from batchgui.sandbox.settings import ACCOUNT_ID, SandboxSettings
+from batchgui.sandbox.settings import ACCOUNT_ID, Endpoint, SandboxSettings
 from batchgui.sandbox.store import ACTIVE, Store
 
 log = logging.getLogger(__name__)
@@ -35,21 +35,12 @@ RESTART_REASON_EC2 = "Host EC2 terminated: the local sandbox stopped while the j
 
 
 class Engine:
-    def __init__(  # noqa: PLR0917
-        self,
-        store: Store,
-        settings: SandboxSettings,
-        data_dir: Path,
-        endpoint_url: str,
-        region: str,
-        access_key: str,
-        secret_key: str,
-    ) -> None:
+    def __init__(self, store: Store, settings: SandboxSettings, data_dir: Path, endpoint: Endpoint) -> None:
         self.store = store
         self.settings = settings
         self.data_dir = data_dir
-        self.region = region
-        self.executor = Executor(settings, data_dir, endpoint_url, region, access_key, secret_key)
+        self.region = endpoint.region
+        self.executor = Executor(settings, data_dir, endpoint)
         self.fleet = Fleet(settings)
         self._lock = threading.Lock()
         self._kill_requests: list[tuple[str, str]] = []

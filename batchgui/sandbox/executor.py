@@ -50,7 +50,7 @@ from batchgui.sandbox import ecs_metadata, launcher
 from batchgui.sandbox.api.multinode import node_view
 from batchgui.sandbox.fleet import Placed
 from batchgui.sandbox.isolation import BWRAP, bwrap_prefix, isolation_mode, readable_roots, uncovered
-from batchgui.sandbox.settings import ACCOUNT_ID, SandboxSettings
+from batchgui.sandbox.settings import ACCOUNT_ID, Endpoint, SandboxSettings
 
 log = logging.getLogger(__name__)
 
@@ -136,20 +136,12 @@ class _Pending:
 
 
 class Executor:
-    def __init__(  # noqa: PLR0917
-        self,
-        settings: SandboxSettings,
-        data_dir: Path,
-        endpoint_url: str,
-        region: str,
-        access_key: str,
-        secret_key: str,
-    ) -> None:
+    def __init__(self, settings: SandboxSettings, data_dir: Path, endpoint: Endpoint) -> None:
         self.settings = settings
         self.data_dir = data_dir
-        self.region = region
+        self.region = endpoint.region
         self._python = python_executable(settings.python)
-        self._job_env_base = self.base_env(endpoint_url, region, access_key, secret_key, self._python)
+        self._job_env_base = self.base_env(endpoint.url, endpoint.region, self._python)
         self.tasks = ecs_metadata.TaskEndpoints()  # ECS's metadata and credentials endpoints
         self.isolation = isolation_mode()
         self._bwrap = shutil.which(BWRAP) if self.isolation == BWRAP else None
@@ -365,9 +357,7 @@ class Executor:
             return 256
 
     @staticmethod
-    def base_env(
-        endpoint_url: str, region: str, access_key: str, secret_key: str, python: str
-    ) -> dict[str, str]:
+    def base_env(endpoint_url: str, region: str, python: str) -> dict[str, str]:
         interpreter_dir = str(Path(python).parent)
         path = os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin")
         env = {

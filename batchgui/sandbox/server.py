@@ -32,7 +32,13 @@ from batchgui.sandbox import sigv4
 from batchgui.sandbox.ecs_metadata import ExpiredToken
 from batchgui.sandbox.httpd import RAW_HEADERS_KEY, WSGIServer
 from batchgui.sandbox.realaws import RealAws, throttled_answer
-from batchgui.sandbox.settings import ACCOUNT_ID, REGION, SandboxSettings, private_botocore_session
+from batchgui.sandbox.settings import (
+    ACCOUNT_ID,
+    REGION,
+    Endpoint,
+    SandboxSettings,
+    private_botocore_session,
+)
 
 log = logging.getLogger(__name__)
 
@@ -555,7 +561,7 @@ def _start_locked(  # noqa: PLR0917 - the pieces start_in_process has already ma
     url_host = f"[{host}]" if ":" in host else host
     endpoint_url = f"http://{url_host}:{bound_port}"
 
-    engine = Engine(store, settings, data_dir, endpoint_url, REGION, access_key, secret_key)
+    engine = Engine(store, settings, data_dir, Endpoint(endpoint_url, REGION))
     batch = BatchApi(store, engine, settings)
     batch_holder.append(batch)
     engine.recover_after_restart()

@@ -48,6 +48,15 @@ class SandboxSettings:
             raise ValueError(f"account_rate must be requests per second >= 0, not {self.account_rate!r}")
 
 
+@dataclass(frozen=True)
+class Endpoint:
+    """Where the sandbox answers and in which region: what its jobs are told (their keys come from
+    the per-job credentials endpoint, never from here)."""
+
+    url: str
+    region: str
+
+
 def private_botocore_session() -> botocore.session.Session:
     """A botocore session that never reads the user's AWS profile, config or credentials files.
 

@@ -158,6 +158,20 @@ ADDED_TABLES: tuple[tuple[int, str], ...] = (
     ),
 )
 
+# (version, CREATE INDEX statement): indexes added after the first layout.
+ADDED_INDEXES: tuple[tuple[int, str], ...] = (
+    # Filtered ListJobs (any status, newest first): AFTER_CREATED_AT / BEFORE_CREATED_AT read a
+    # range of the queue's created-at order; JOB_NAME (exact or prefix, case-insensitive as AWS
+    # matches it) a range of its names. Array children are never listed by queue: not indexed.
+    # `child` is a column too, so the page's keys are read from the index alone (covering).
+    (5, "CREATE INDEX IF NOT EXISTS jobs_queue_created ON jobs (queue, created_at, child) WHERE child = 0"),
+    (
+        5,
+        "CREATE INDEX IF NOT EXISTS jobs_queue_name ON jobs (queue, name COLLATE NOCASE, created_at, child) "
+        "WHERE child = 0",
+    ),
+)
+
 
 def add_column(table: str, column: str, declaration: str) -> str:
     return f"ALTER TABLE {table} ADD COLUMN {column} {declaration}"
@@ -357,19 +371,37 @@ def list_jobs(where: Sequence[str], order: str) -> str:
     return f"SELECT {SUMMARY_COLUMNS} FROM jobs WHERE {' AND '.join(where)} ORDER BY {order} LIMIT ?"
 
 
+def list_filtered_jobs(where: Sequence[str], by_name: bool) -> str:
+    """A filtered ListJobs page (newest first): the page's keys from one of the queue's indexes
+    (`by_name`: the name index, for JOB_NAME; else the created-at one), then only those rows."""
+    index = "jobs_queue_name" if by_name else "jobs_queue_created"
+    keys = (
+        f"SELECT seq FROM jobs INDEXED BY {index} WHERE {' AND '.join(where)} "
+        f"ORDER BY {LIST_BY_CREATED} LIMIT ?"
+    )
+    return f"SELECT {SUMMARY_COLUMNS} FROM jobs WHERE seq IN ({keys}) ORDER BY {LIST_BY_CREATED}"
+
+
 LIST_BY_SEQ = "seq DESC"
+LIST_BY_CREATED = "created_at DESC, seq DESC"
+LIST_BEFORE_CREATED_SEQ = "(created_at, seq) < (?, ?)"
 LIST_BY_INDEX = "array_index ASC"
 LIST_CHILDREN_OF = "parent_id = ?"
 LIST_AFTER_INDEX = "array_index > ?"
 LIST_IN_QUEUE = "queue = ? AND child = 0"
 LIST_BEFORE_SEQ = "seq < ?"
 LIST_STATUS = "status = ?"
-LIST_NAME = "name = ?"
-LIST_NAME_PREFIX = "name LIKE ? ESCAPE '\\'"
+LIST_NAME = "name = ? COLLATE NOCASE"
+LIST_NAME_RANGE = "name >= ? COLLATE NOCASE AND name < ? COLLATE NOCASE"
 LIST_JOB_DEF = "job_def = ?"
 LIST_JOB_DEF_PREFIX = "job_def LIKE ? ESCAPE '\\'"
 LIST_CREATED_BEFORE = "created_at < ?"
 LIST_CREATED_AFTER = "created_at > ?"
+
+
+def name_prefix_range(prefix: str) -> tuple[str, str]:
+    """Bounds of the names starting with `prefix` (compared with COLLATE NOCASE, as LIST_NAME_RANGE)."""
+    return prefix, prefix + "\U0010ffff"
 
 
 def like_prefix(prefix: str) -> str:

@@ -23,7 +23,9 @@ from pathlib import Path
 from batchgui.sandbox import sql
 
 # The database layout this code writes (PRAGMA user_version); `migrate` brings older files to it.
-SCHEMA_VERSION: int = max([step for step, *_ in sql.ADDED_COLUMNS] + [step for step, _ in sql.ADDED_TABLES])
+SCHEMA_VERSION: int = max(
+    [step for step, *_ in sql.ADDED_COLUMNS] + [step for step, _ in (*sql.ADDED_TABLES, *sql.ADDED_INDEXES)]
+)
 
 TERMINAL = ("SUCCEEDED", "FAILED")
 ACTIVE = ("SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING")
@@ -133,7 +135,7 @@ def migrate(conn: sqlite3.Connection) -> None:
                 columns = {row[0] for row in conn.execute(sql.TABLE_COLUMNS, (table,))}
                 if column not in columns:
                     conn.execute(sql.add_column(table, column, declaration))
-        for step, create in sql.ADDED_TABLES:
+        for step, create in (*sql.ADDED_TABLES, *sql.ADDED_INDEXES):
             if version < step:
                 conn.execute(create)
         conn.execute(sql.META_SET_DEFAULT, ("schema_version", str(SCHEMA_VERSION)))

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import ast
+import contextlib
 import json
 import sqlite3
 import subprocess
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,16 +25,18 @@ QUEUE_ARN = "arn:aws:batch:us-east-1:123456789012:job-queue/old-queue"
 JOBDEF_ARN = "arn:aws:batch:us-east-1:123456789012:job-definition/old-def:1"
 
 
-def old_schema() -> str:
+def committed(commit: str, path: str) -> str:
+    """A file's text as committed (the test skips without the git history)."""
     try:
-        text = subprocess.run(
-            ["git", "-C", str(REPO), "show", f"{FIRST_LAYOUT_COMMIT}:batchgui/sandbox/store.py"],
-            capture_output=True,
-            text=True,
-            check=True,
+        return subprocess.run(
+            ["git", "-C", str(REPO), "show", f"{commit}:{path}"], capture_output=True, text=True, check=True
         ).stdout
     except (OSError, subprocess.CalledProcessError):
         pytest.skip("needs the git history of the sandbox's store")
+
+
+def old_schema() -> str:
+    text = committed(FIRST_LAYOUT_COMMIT, "batchgui/sandbox/store.py")
     for node in ast.parse(text).body:
         if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "SCHEMA":
             return str(ast.literal_eval(node.value))
@@ -80,13 +85,21 @@ def write_old_database(path: Path) -> None:
     conn.close()
 
 
-def test_a_database_of_the_first_layout_opens_with_its_jobs(tmp_path: Path) -> None:
-    data = tmp_path / "data"
+@contextlib.contextmanager
+def sandbox_on(data: Path, write: Callable[[Path], None]) -> Iterator[Any]:
+    """A sandbox started on the database `write` made; yields its Batch client."""
     data.mkdir()
-    write_old_database(data / "sandbox.sqlite3")
+    write(data / "sandbox.sqlite3")
     sb = start_in_process(data, seed=False, settings=FAST)
     try:
-        batch = Clients(sb).batch
+        yield Clients(sb).batch
+    finally:
+        sb.stop()
+
+
+def test_a_database_of_the_first_layout_opens_with_its_jobs(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with sandbox_on(data, write_old_database) as batch:
         (job,) = batch.describe_jobs(jobs=[JOB_ID])["jobs"]
         assert (job["jobName"], job["status"], job["container"]["exitCode"]) == (
             "from-the-old-layout",
@@ -95,8 +108,6 @@ def test_a_database_of_the_first_layout_opens_with_its_jobs(tmp_path: Path) -> N
         )
         listed = batch.list_jobs(jobQueue="old-queue", jobStatus="SUCCEEDED")["jobSummaryList"]
         assert [j["jobId"] for j in listed] == [JOB_ID]
-    finally:
-        sb.stop()
     conn = sqlite3.connect(data / "sandbox.sqlite3")
     try:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
@@ -114,3 +125,75 @@ def test_a_database_newer_than_the_code_is_refused(tmp_path: Path) -> None:
     conn.close()
     with pytest.raises(RuntimeError, match="layout"):
         Store(path)
+
+
+# The layout before the filtered-listing indexes (4), as committed.
+LAYOUT_4_COMMIT = "ad54d7d"
+
+
+def write_layout_4_database(path: Path) -> None:
+    """A database made by the layout-4 code's own statements (its sql.py from git)."""
+    text = committed(LAYOUT_4_COMMIT, "batchgui/sandbox/sql.py")
+    old: dict[str, object] = {"__name__": "old_sql"}
+    exec(compile(text, "old_sql.py", "exec"), old)  # our own committed source
+    conn = sqlite3.connect(path)
+    conn.executescript(str(old["BASE_SCHEMA"]))
+    for _step, table, column, declaration in old["ADDED_COLUMNS"]:  # type: ignore[attr-defined]
+        conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+    for _step, create in old["ADDED_TABLES"]:  # type: ignore[attr-defined]
+        conn.execute(create)
+    conn.execute("PRAGMA user_version = 4")
+    write_jobs(conn)
+    conn.commit()
+    conn.close()
+
+
+def write_jobs(conn: sqlite3.Connection) -> None:
+    queue: dict[str, object] = {
+        "jobQueueName": "old-queue",
+        "jobQueueArn": QUEUE_ARN,
+        "state": "ENABLED",
+        "status": "VALID",
+    }
+    queue |= {"statusReason": "", "priority": 1, "computeEnvironmentOrder": [], "tags": {}}
+    conn.execute(
+        "INSERT INTO job_queues (name, arn, status, data) VALUES (?, ?, 'VALID', ?)",
+        ("old-queue", QUEUE_ARN, json.dumps(queue)),
+    )
+    for number in range(150):
+        job_id = f"00000000-0000-4000-8000-{number:012d}"
+        spec = {
+            "jobArn": f"arn:aws:batch:us-east-1:123456789012:job/{job_id}",
+            "jobName": f"Old-{number:03d}",
+            "jobId": job_id,
+            "jobQueue": QUEUE_ARN,
+            "jobDefinition": JOBDEF_ARN,
+            "container": {"image": "x", "command": ["true"]},
+        }
+        conn.execute(
+            "INSERT INTO jobs (job_id, name, queue, status, created_at, job_def, vcpus, memory, spec)"
+            " VALUES (?, ?, ?, 'SUCCEEDED', ?, ?, 0.25, 512, ?)",
+            (job_id, f"Old-{number:03d}", QUEUE_ARN, 1000 + number, JOBDEF_ARN, json.dumps(spec)),
+        )
+
+
+def test_a_database_of_layout_4_gets_the_listing_indexes_and_keeps_its_jobs(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with sandbox_on(data, write_layout_4_database) as batch:
+        pages = batch.get_paginator("list_jobs").paginate(
+            jobQueue="old-queue", filters=[{"name": "JOB_NAME", "values": ["old-1*"]}]
+        )
+        names = [j["jobName"] for page in pages for j in page["jobSummaryList"]]
+        assert names == [f"Old-{number:03d}" for number in range(149, 99, -1)]
+        after = batch.list_jobs(
+            jobQueue="old-queue", filters=[{"name": "AFTER_CREATED_AT", "values": ["1139"]}]
+        )["jobSummaryList"]
+        assert [j["createdAt"] for j in after] == list(range(1149, 1139, -1))
+    conn = sqlite3.connect(data / "sandbox.sqlite3")
+    try:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
+        indexes = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        assert {"jobs_queue_created", "jobs_queue_name"} <= indexes
+        assert conn.execute("SELECT COUNT(*) FROM jobs").fetchone()[0] == 150
+    finally:
+        conn.close()

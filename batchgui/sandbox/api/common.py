@@ -76,6 +76,14 @@ def untoken(text: str | None) -> Any:
         raise ClientError("Invalid nextToken") from None
 
 
+class Encoded(dict[str, Any]):
+    """An answer already encoded as JSON (`payload`): BatchApi sends it as it is."""
+
+    def __init__(self, payload: bytes) -> None:
+        super().__init__()
+        self.payload = payload
+
+
 def dumps(value: object) -> str:
     return json.dumps(value, separators=(",", ":"))
 
@@ -166,6 +174,30 @@ def existing(item: Json | None, what: str, ref: str) -> Json:
     if item is None:
         raise ClientError(f"{what} {ref} does not exist")
     return item
+
+
+Save = Callable[[sqlite3.Connection, Json, "float | None"], None]
+
+
+def refuse_busy(item: Json, what: str) -> None:
+    """Environments and queues can't be updated while they are being created or deleted."""
+    if item["status"] in ("CREATING", "DELETING"):
+        raise ClientError(f"Cannot update {what} in status {item['status']}")
+
+
+def refuse_enabled(item: Json, what: str, update: str) -> None:
+    """AWS deletes only DISABLED environments and queues."""
+    if item["state"] == "ENABLED":
+        raise ClientError(f"Cannot delete {what}: it is ENABLED; disable it first ({update} state=DISABLED)")
+
+
+def begin_transition(  # noqa: PLR0917 - the object, its new status and how to save it
+    ctx: Context, conn: sqlite3.Connection, item: Json, status: str, reason: str, save: Save
+) -> None:
+    """Move an environment or queue to UPDATING/DELETING; the engine finishes the move later."""
+    item["status"] = status
+    item["statusReason"] = reason
+    save(conn, item, ctx.later())
 
 
 def container_resources(container: Json) -> tuple[float, int]:

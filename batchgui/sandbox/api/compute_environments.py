@@ -16,6 +16,7 @@ from batchgui.sandbox.api.common import (
     Json,
     Operation,
     arn,
+    begin_transition,
     ce_row,
     check_resource_name,
     check_state,
@@ -23,6 +24,8 @@ from batchgui.sandbox.api.common import (
     dumps,
     existing,
     live_rows,
+    refuse_busy,
+    refuse_enabled,
 )
 from batchgui.sandbox.settings import ACCOUNT_ID, REGION
 
@@ -135,10 +138,7 @@ def update_compute_environment(ctx: Context, p: Json) -> Json:
     ref = p["computeEnvironment"]
     with ctx.store.write() as conn:
         ce = existing(ce_row(conn, ref), "Compute environment", ref)
-        if ce["status"] in ("CREATING", "DELETING"):
-            raise ClientError(
-                f"Cannot update compute environment {ce['computeEnvironmentName']} in status {ce['status']}"
-            )
+        refuse_busy(ce, f"compute environment {ce['computeEnvironmentName']}")
         if "state" in p:
             check_state(p["state"])
             ce["state"] = p["state"]
@@ -155,9 +155,7 @@ def update_compute_environment(ctx: Context, p: Json) -> Json:
             ce["unmanagedvCpus"] = p["unmanagedvCpus"]
         if "serviceRole" in p:
             ce["serviceRole"] = p["serviceRole"]
-        ce["status"] = "UPDATING"
-        ce["statusReason"] = "Compute environment is being updated"
-        save_ce(conn, ce, ctx.later())
+        begin_transition(ctx, conn, ce, "UPDATING", "Compute environment is being updated", save_ce)
     ctx.engine.wake(resources_changed=True)
     return {
         "computeEnvironmentName": ce["computeEnvironmentName"],
@@ -169,11 +167,7 @@ def delete_compute_environment(ctx: Context, p: Json) -> Json:
     ref = p["computeEnvironment"]
     with ctx.store.write() as conn:
         ce = existing(ce_row(conn, ref), "Compute environment", ref)
-        if ce["state"] == "ENABLED":
-            raise ClientError(
-                f"Cannot delete compute environment {ce['computeEnvironmentName']}: it is ENABLED; "
-                "disable it first (UpdateComputeEnvironment state=DISABLED)"
-            )
+        refuse_enabled(ce, f"compute environment {ce['computeEnvironmentName']}", "UpdateComputeEnvironment")
         for q in live_rows(conn, sql.QUEUES_LIVE):
             if any(
                 o["computeEnvironment"] == ce["computeEnvironmentArn"] for o in q["computeEnvironmentOrder"]
@@ -182,9 +176,7 @@ def delete_compute_environment(ctx: Context, p: Json) -> Json:
                     f"Cannot delete, found existing JobQueue relationship: {q['jobQueueName']} uses "
                     f"compute environment {ce['computeEnvironmentName']}"
                 )
-        ce["status"] = "DELETING"
-        ce["statusReason"] = "Compute environment is being deleted"
-        save_ce(conn, ce, ctx.later())
+        begin_transition(ctx, conn, ce, "DELETING", "Compute environment is being deleted", save_ce)
     ctx.engine.wake(resources_changed=True)
     return {}
 

@@ -3,8 +3,11 @@ with AWS's filters and their page limits) and GetJobQueueSnapshot."""
 
 from __future__ import annotations
 
+import collections
+import functools
 import json
 import sqlite3
+import threading
 from typing import Any
 
 from batchgui.sandbox import sql
@@ -12,16 +15,18 @@ from batchgui.sandbox.api.common import (
     ARN_PREFIX,
     ClientError,
     Context,
+    Encoded,
     Json,
     Operation,
     arn,
+    dumps,
     now_ms,
     queue_row,
     token,
     untoken,
 )
 from batchgui.sandbox.settings import ACCOUNT_ID, REGION
-from batchgui.sandbox.store import array_summary
+from batchgui.sandbox.store import TERMINAL, array_summary
 
 JOB_STATUSES = ("SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED", "FAILED")
 MAX_DESCRIBE_IDS = 100
@@ -41,6 +46,50 @@ def describe_jobs(ctx: Context, p: Json) -> Json:
             if row is not None:
                 out.append(describe_row(conn, row, parents))
     return {"jobs": out}
+
+
+# Finished jobs no longer change but by tagging (which changes the row's spec): the JSON of a
+# finished single job is encoded once per distinct row, a bounded cache keyed by the whole row.
+_FINISHED_JSON: collections.OrderedDict[tuple[Any, ...], bytes] = collections.OrderedDict()
+_FINISHED_JSON_LOCK = threading.Lock()
+
+
+def describe_plain_jobs(ctx: Context, p: Json) -> Encoded | None:
+    """DescribeJobs answered as encoded JSON, when no job in it is a multi-node job or node (those
+    take the full path: api/multinode.py reshapes them)."""
+    ids = p["jobs"]
+    if len(ids) > MAX_DESCRIBE_IDS:
+        raise ClientError("DescribeJobs takes at most 100 job IDs")
+    if any("#" in job_id for job_id in ids):
+        return None
+    pieces: list[bytes] = []
+    with ctx.store.read() as conn:
+        rows = {r[0]: r for r in conn.execute(sql.describe_jobs(len(ids)), ids)}
+        if any(r[-1] and '"nodeProperties"' in r[-1] for r in rows.values()):
+            return None
+        parents: dict[str, Json] = {}
+        for job_id in ids:
+            row = rows.get(job_id)
+            if row is not None:
+                pieces.append(_job_json(conn, row, parents))
+    return Encoded(b'{"jobs":[' + b",".join(pieces) + b"]}")
+
+
+def _job_json(conn: sqlite3.Connection, row: tuple[Any, ...], parents: dict[str, Json]) -> bytes:
+    finished = row[3] in TERMINAL and not row[9] and row[12] is None  # status, child, array size
+    if finished:
+        with _FINISHED_JSON_LOCK:
+            cached = _FINISHED_JSON.get(row)
+            if cached is not None:
+                _FINISHED_JSON.move_to_end(row)
+                return cached
+    encoded = dumps(describe_row(conn, row, parents)).encode()
+    if finished:
+        with _FINISHED_JSON_LOCK:
+            _FINISHED_JSON[row] = encoded
+            if len(_FINISHED_JSON) > SPEC_CACHE_SIZE:
+                _FINISHED_JSON.popitem(last=False)
+    return encoded
 
 
 def describe_row(conn: sqlite3.Connection, row: tuple[Any, ...], parents: dict[str, Json]) -> Json:
@@ -72,18 +121,16 @@ def describe_row(conn: sqlite3.Connection, row: tuple[Any, ...], parents: dict[s
         parent = parents.get(parent_id)
         if parent is None:
             prow = conn.execute(sql.JOB_SPEC, (parent_id,)).fetchone()
-            parent = json.loads(prow[0])
+            parent = public_spec(prow[0])
             parents[parent_id] = parent
-        spec = dict(parent)
-        spec["jobId"] = job_id
-        spec["jobArn"] = arn("job", job_id)
-        spec["arrayProperties"] = {"index": index}
-        spec["container"] = dict(parent["container"])
-        spec["dependsOn"] = child_deps(parent, parent_id, index)
+        out: Json = dict(parent)
+        out["jobId"] = job_id
+        out["jobArn"] = arn("job", job_id)
+        out["arrayProperties"] = {"index": index}
+        out["dependsOn"] = child_deps(parent, parent_id, index)
     else:
-        spec = json.loads(spec_text)
-        spec["container"] = dict(spec["container"])
-    out: Json = {k: v for k, v in spec.items() if not k.startswith("_")}
+        out = dict(public_spec(spec_text))
+    out["container"] = dict(out["container"])
     out["status"] = status
     if reason:
         out["statusReason"] = reason
@@ -92,7 +139,7 @@ def describe_row(conn: sqlite3.Connection, row: tuple[Any, ...], parents: dict[s
         out["startedAt"] = started
     if stopped is not None:
         out["stoppedAt"] = stopped
-    out["attempts"] = json.loads(attempts)
+    out["attempts"] = parsed_attempts(attempts)
     container: Json = out["container"]
     if exit_code is not None:
         container["exitCode"] = exit_code
@@ -117,6 +164,24 @@ def describe_row(conn: sqlite3.Connection, row: tuple[Any, ...], parents: dict[s
     return out
 
 
+# A job's spec and attempts change rarely (tags; a new attempt) and are read at every DescribeJobs:
+# parsed once per distinct text, a bounded cache. The parsed values are shared: never mutated
+# (describe_row copies the top level and the container it adds to).
+SPEC_CACHE_SIZE = 2048
+
+
+@functools.lru_cache(maxsize=SPEC_CACHE_SIZE)
+def public_spec(text: str) -> Json:
+    """The stored spec without its private (`_`) keys."""
+    return {k: v for k, v in json.loads(text).items() if not k.startswith("_")}
+
+
+@functools.lru_cache(maxsize=SPEC_CACHE_SIZE)
+def parsed_attempts(text: str) -> list[Json]:
+    attempts: list[Json] = json.loads(text)
+    return attempts
+
+
 def child_deps(parent: Json, parent_id: str, index: int) -> list[Json]:
     deps: list[Json] = []
     for dep in parent.get("dependsOn") or []:
@@ -125,6 +190,12 @@ def child_deps(parent: Json, parent_id: str, index: int) -> list[Json]:
         elif dep.get("type") == "N_TO_N":
             deps.append({"jobId": f"{dep['jobId']}:{index}", "type": "N_TO_N"})
     return deps
+
+
+# AWS's page sizes: "When --filters is used, Batch returns up to 100 values"; with a status (or
+# neither), up to 1000. A larger maxResults is not refused: the page is cut to the cap (nextToken).
+FILTERED_PAGE_CAP = 100
+STATUS_PAGE_CAP = 1000
 
 
 def list_jobs(ctx: Context, p: Json) -> Json:
@@ -139,10 +210,10 @@ def list_jobs(ctx: Context, p: Json) -> Json:
     if status not in JOB_STATUSES:
         raise ClientError(f"jobStatus must be one of {', '.join(JOB_STATUSES)}")
     max_results = p.get("maxResults")
-    limit_cap = 100 if filters else 1000
-    if max_results is not None and not 1 <= max_results <= limit_cap:
-        raise ClientError(f"maxResults must be between 1 and {limit_cap}")
-    limit = max_results or limit_cap
+    if max_results is not None and max_results < 1:
+        raise ClientError("maxResults must be at least 1")
+    cap = FILTERED_PAGE_CAP if filters else STATUS_PAGE_CAP
+    limit = min(max_results or cap, cap)
     after = untoken(p.get("nextToken"))
     where: list[str] = []
     args: list[Any] = []
@@ -153,17 +224,25 @@ def list_jobs(ctx: Context, p: Json) -> Json:
             order = sql.LIST_BY_INDEX
             if after is not None:
                 where.append(sql.LIST_AFTER_INDEX)
-                args.append(int(after))
+                args.append(_token_int(after))
         else:
             q = queue_row(conn, str(queue_ref), include_deleted=True)
             if q is None:
                 raise ClientError(f"Job queue {queue_ref} does not exist")
             where.append(sql.LIST_IN_QUEUE)
             args.append(q["jobQueueArn"])
-            order = sql.LIST_BY_SEQ
-            if after is not None:
-                where.append(sql.LIST_BEFORE_SEQ)
-                args.append(int(after))
+            if filters:
+                # AWS sorts filtered lists by createdAt, newest first; the queue's created-at and
+                # name indexes (sql.py) answer them without reading the rest of the queue.
+                order = ""
+                if after is not None:
+                    where.append(sql.LIST_BEFORE_CREATED_SEQ)
+                    args += _created_token(after)
+            else:
+                order = sql.LIST_BY_SEQ
+                if after is not None:
+                    where.append(sql.LIST_BEFORE_SEQ)
+                    args.append(_token_int(after))
         if filters:
             for f in filters:
                 where_part, vals = filter_sql(f)
@@ -172,13 +251,36 @@ def list_jobs(ctx: Context, p: Json) -> Json:
         else:
             where.append(sql.LIST_STATUS)
             args.append(status)
-        rows = conn.execute(sql.list_jobs(where, order), [*args, limit + 1]).fetchall()
+        if order:
+            text = sql.list_jobs(where, order)
+        else:
+            by_name = any(f.get("name") == "JOB_NAME" for f in filters)
+            text = sql.list_filtered_jobs(where, by_name)
+        rows = conn.execute(text, [*args, limit + 1]).fetchall()
     summaries = [summary(r) for r in rows[:limit]]
     out: Json = {"jobSummaryList": summaries}
     if len(rows) > limit:
         last = rows[limit - 1]
-        out["nextToken"] = token(last[10] if parent else last[0])
+        if parent:
+            out["nextToken"] = token(last[10])
+        elif filters:
+            out["nextToken"] = token([last[5], last[0]])  # createdAt, seq
+        else:
+            out["nextToken"] = token(last[0])
     return out
+
+
+def _token_int(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ClientError("Invalid nextToken")
+    return value
+
+
+def _created_token(value: Any) -> list[int]:
+    if not (isinstance(value, list) and len(value) == 2):
+        raise ClientError("Invalid nextToken")
+    created, seq = (_token_int(v) for v in value)
+    return [created, seq]
 
 
 def filter_sql(f: Json) -> tuple[str, list[Any]]:
@@ -187,9 +289,10 @@ def filter_sql(f: Json) -> tuple[str, list[Any]]:
     if len(values) != 1:
         raise ClientError("A ListJobs filter takes exactly one value")
     value = str(values[0])
-    if name == "JOB_NAME":
+    if name == "JOB_NAME":  # AWS: a case-insensitive match, a prefix with a trailing '*'
         if value.endswith("*"):
-            return sql.LIST_NAME_PREFIX, [sql.like_prefix(value[:-1])]
+            low, high = sql.name_prefix_range(value[:-1])
+            return sql.LIST_NAME_RANGE, [low, high]
         return sql.LIST_NAME, [value]
     if name == "JOB_DEFINITION":
         full = value if value.startswith("arn:") else JOB_DEFINITIONS + value

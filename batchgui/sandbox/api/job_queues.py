@@ -13,6 +13,7 @@ from batchgui.sandbox.api.common import (
     Json,
     Operation,
     arn,
+    begin_transition,
     ce_row,
     check_resource_name,
     check_state,
@@ -20,6 +21,8 @@ from batchgui.sandbox.api.common import (
     dumps,
     existing,
     queue_row,
+    refuse_busy,
+    refuse_enabled,
 )
 
 PRIORITY_RULE = "priority must be between 0 and 1000"
@@ -116,8 +119,7 @@ def update_job_queue(ctx: Context, p: Json) -> Json:
     ref = p["jobQueue"]
     with ctx.store.write() as conn:
         q = existing(queue_row(conn, ref), "Job queue", ref)
-        if q["status"] in ("CREATING", "DELETING"):
-            raise ClientError(f"Cannot update job queue {q['jobQueueName']} in status {q['status']}")
+        refuse_busy(q, f"job queue {q['jobQueueName']}")
         if "state" in p:
             check_state(p["state"])
             q["state"] = p["state"]
@@ -131,9 +133,7 @@ def update_job_queue(ctx: Context, p: Json) -> Json:
             q["jobStateTimeLimitActions"] = check_time_limit_actions(ctx, list(p["jobStateTimeLimitActions"]))
         if "schedulingPolicyArn" in p:
             q["schedulingPolicyArn"] = p["schedulingPolicyArn"]
-        q["status"] = "UPDATING"
-        q["statusReason"] = "JobQueue is being updated"
-        save_queue(conn, q, ctx.later())
+        begin_transition(ctx, conn, q, "UPDATING", "JobQueue is being updated", save_queue)
     ctx.engine.wake(resources_changed=True)
     return {"jobQueueName": q["jobQueueName"], "jobQueueArn": q["jobQueueArn"]}
 
@@ -142,14 +142,8 @@ def delete_job_queue(ctx: Context, p: Json) -> Json:
     ref = p["jobQueue"]
     with ctx.store.write() as conn:
         q = existing(queue_row(conn, ref), "Job queue", ref)
-        if q["state"] == "ENABLED":
-            raise ClientError(
-                f"Cannot delete job queue {q['jobQueueName']}: it is ENABLED; disable it first "
-                "(UpdateJobQueue state=DISABLED)"
-            )
-        q["status"] = "DELETING"
-        q["statusReason"] = "JobQueue is being deleted"
-        save_queue(conn, q, ctx.later())
+        refuse_enabled(q, f"job queue {q['jobQueueName']}", "UpdateJobQueue")
+        begin_transition(ctx, conn, q, "DELETING", "JobQueue is being deleted", save_queue)
     ctx.engine.wake(resources_changed=True)
     return {}
 
