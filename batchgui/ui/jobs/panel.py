@@ -123,6 +123,9 @@ class JobsPanel(JobActions, Panel):
         self.filter_edit.setPlaceholderText("Filter name / id / definition (Ctrl+F)")
         self.filter_edit.setClearButtonEnabled(True)
         self.filter_edit.textChanged.connect(self.model.set_filter_text)
+        self.source_label = QLabel()
+        self.source_label.setObjectName("jobsSource")
+        self.source_label.setToolTip("Where the rows come from: the local history of finished jobs, or AWS")
         top = _row(
             self.queue_button,
             (self.prefix_edit, 1),
@@ -131,6 +134,7 @@ class JobsPanel(JobActions, Panel):
             self.before_box,
             self.before_edit,
             self.search_button,
+            self.source_label,
         )
 
         self.submit_button = _button(
@@ -184,9 +188,6 @@ class JobsPanel(JobActions, Panel):
         self.progress.hide()
         self.count_label = QLabel()
         self.count_label.setObjectName("jobsCount")
-        self.source_label = QLabel()
-        self.source_label.setObjectName("jobsSource")
-        self.source_label.setToolTip("Where the rows come from: the local history of finished jobs, or AWS")
         # The filter box takes the free middle of the action row: wide at any window size, and the
         # status tabs below keep the whole width for their counts (SUCCEEDED (90,000)…).
         actions = _row(
@@ -235,7 +236,6 @@ class JobsPanel(JobActions, Panel):
         tabs_row = QHBoxLayout()
         tabs_row.addWidget(self.status_tabs)
         tabs_row.addStretch(1)
-        tabs_row.addWidget(self.source_label)
         tabs_row.addWidget(self.child_status_combo)
         tabs_row.addWidget(self.children_button)
         layout.addLayout(tabs_row)
@@ -381,7 +381,7 @@ class JobsPanel(JobActions, Panel):
 
         self.progress.show()
         self.stop_load_button.show()
-        _show_text(self.source_label, "listing from AWS…")
+        _show_source(self.source_label, "listing from AWS…")
         try:
             budget = None if self.jobs.is_local else self.store.budget
             result = await self.jobs.load(
@@ -390,10 +390,10 @@ class JobsPanel(JobActions, Panel):
             while self.model.pending:  # the table takes the last rows slice by slice
                 await asyncio.sleep(0.02)
             self.last_load_seconds = result.seconds
-            _show_text(self.source_label, _source_text(result))
+            _show_source(self.source_label, _source_text(result))
             if result.history_problem:
                 # Said where the person looks for where rows come from, and kept in the log.
-                _show_text(self.source_label, "job history set aside · " + _source_text(result))
+                _show_source(self.source_label, "job history set aside · " + _source_text(result))
                 self.source_label.setToolTip(result.history_problem)
                 logger.warning("%s", result.history_problem)
         finally:
@@ -664,3 +664,9 @@ def _show_text(label: QLabel, text: str) -> None:
     """A label that is never cut: what it says takes its room from the widgets that can shrink."""
     label.setText(text)
     label.setMinimumWidth(label.sizeHint().width())
+
+
+def _show_source(label: QLabel, text: str) -> None:
+    """Where the rows come from: the whole sentence also in the tooltip, for narrow windows."""
+    label.setText(text)
+    label.setToolTip(text)
