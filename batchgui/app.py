@@ -204,7 +204,9 @@ class Application:
             self.connections,
             inventory=self.inventory,
             # The gc.freeze policy is decided here, once, for the jobs table and the monitor.
-            jobs=JobsService(self.runner, self.connections, freeze=freeze_long_lived),
+            jobs=JobsService(
+                self.runner, self.connections, freeze=freeze_long_lived, history_dir=self.data_dir
+            ),
             monitor=JobMonitor(
                 self.runner,
                 self.connections,

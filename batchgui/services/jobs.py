@@ -4,18 +4,28 @@ submit (then describe what was submitted), cancel/terminate many at once, and fo
 Bound to the connection (BoundService): no call takes a connection; each uses the current one.
 
 Listing uses ListJobs by status with maxResults 1,000 (the API's maximum); each page goes to the UI
-as soon as it arrives, so the first rows show after one round trip. DescribeJobs (100 ids per call)
-is only asked for the jobs the view needs: the visible rows, the selected job, and active jobs that
-left the active lists between two polls.
+as soon as it arrives, so the first rows show after one round trip. A status's pages come one after
+another (each needs the token of the one before); separate statuses are listed side by side, each
+page taking a token of the account-wide budget when one is given (real AWS).
+
+With a history folder, finished jobs are kept on disk per queue (services/job_history.py): reopening
+a queue shows them at once, then lists only the active statuses and the jobs created since the last
+sync (ListJobs AFTER_CREATED_AT), and describes the jobs that were active then and are not now.
+
+DescribeJobs (100 ids per call) is only asked for the jobs the view needs: the visible rows, the
+selected job.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
+import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from batchgui.aws.batch import DESCRIBE_JOBS_MAX, STOP_JOBS_MAX
 from batchgui.domain.batch import JobStatus, JobSummary
@@ -24,7 +34,9 @@ from batchgui.domain.job_detail import JobDetail
 from batchgui.domain.job_platforms import Platforms
 from batchgui.domain.job_requests import JobFilters, StopResult, SubmitJobRequest, SubmittedJob
 from batchgui.services.bound import BoundService
-from batchgui.services.connections import ConnectionManager
+from batchgui.services.budget import TokenBucket
+from batchgui.services.connections import Backend, ConnectionManager
+from batchgui.services.job_history import JobHistory, QueueHistory, history_path
 from batchgui.services.log_follower import (
     POLL_INTERVAL_S,
     JobLogFollow,
@@ -36,12 +48,21 @@ from batchgui.services.log_follower import (
 from batchgui.services.memory import FREEZE_EVERY_ROWS, Freeze, no_freeze
 from batchgui.services.runner import Runner
 
+logger = logging.getLogger(__name__)
 OnJobs = Callable[[list[JobSummary]], None]
 OnProgress = Callable[[int, int], None]
-# Concurrent ListJobs chains: enough to overlap round trips, few enough to stay under Batch's
-# ~50 requests/s account budget alongside everything else.
-LIST_CONCURRENCY = 4
-# A poll also lists jobs created since the last one, a little earlier to allow for clock skew.
+# Jobs shown from the local history before any request returned: (how many, last sync epoch ms).
+OnHistory = Callable[[int, int], None]
+# Concurrent ListJobs chains: every status of a first open, or a reopen's active statuses and
+# creation-time ranges, at once (against AWS the account-wide budget sets the rate).
+LIST_CONCURRENCY = 8
+# The jobs created since the last sync are listed as this many creation-time ranges side by side
+# (filtered pages hold 100 jobs, so 1,000 new jobs are 10 pages one after another otherwise).
+CREATED_RANGES = 4
+# History rows handed to the view at a time (a page's worth of GUI work).
+HISTORY_SLICE = 2000
+# A sync also lists jobs created a little before the newest one seen last time: a job created just
+# before it may become visible to ListJobs just after (AWS is eventually consistent).
 NEW_JOBS_OVERLAP_MS = 5_000
 
 
@@ -50,14 +71,11 @@ class LoadResult:
     jobs: int = 0
     pages: int = 0
     seconds: float = 0.0
-
-
-@dataclass
-class LiveState:
-    """What a poll needs to know from the previous one."""
-
-    active_ids: set[str] = field(default_factory=set)
-    newest_created_ms: int | None = None
+    # Rows shown from the local history, and the oldest last sync among the queues (epoch ms).
+    from_history: int = 0
+    synced_at_ms: int | None = None
+    # The history file could not be read and was set aside: what to tell the person.
+    history_problem: str = ""
 
 
 @dataclass(frozen=True)
@@ -90,9 +108,35 @@ def write_text(path: Path, text: str) -> None:
 
 
 class JobsService(BoundService):
-    def __init__(self, runner: Runner, connections: ConnectionManager, freeze: Freeze = no_freeze) -> None:
+    def __init__(
+        self,
+        runner: Runner,
+        connections: ConnectionManager,
+        freeze: Freeze = no_freeze,
+        history_dir: Path | None = None,
+        new_jobs_overlap_ms: int = NEW_JOBS_OVERLAP_MS,
+    ) -> None:
         super().__init__(runner, connections)
         self._freeze = freeze
+        self._history_dir = history_dir
+        self._overlap_ms = new_jobs_overlap_ms
+        self._histories: dict[Path, JobHistory] = {}
+        self._writes: set[asyncio.Future[None]] = set()
+
+    @property
+    def is_local(self) -> bool:
+        """Connected to the embedded sandbox (no account-wide request limit to share)."""
+        return self.connected and self._backend().is_local
+
+    async def _history(self, backend: Backend) -> JobHistory | None:
+        """The connection's history file, opened once (on a worker: it may migrate or set aside)."""
+        if self._history_dir is None:
+            return None
+        path = history_path(self._history_dir, backend.spec)
+        found = self._histories.get(path)
+        if found is None:
+            found = self._histories[path] = await self._run(JobHistory, path)
+        return found
 
     # --- listing ------------------------------------------------------------------------------
     async def load(
@@ -103,17 +147,21 @@ class JobsService(BoundService):
         statuses: Sequence[JobStatus] = tuple(JobStatus),
         *,
         may_freeze: bool = True,
+        budget: TokenBucket | None = None,
+        on_history: OnHistory | None = None,
     ) -> LoadResult:
         """List the queues' jobs, calling `on_jobs` with each page as it arrives.
 
+        Every status of a queue with no filters goes through the local history when there is one
+        (see the module's docstring). Each request takes a token of `budget` when given.
         A big listing moves what is loaded so far out of the garbage collector's way every
-        FREEZE_EVERY_ROWS rows (the freeze policy the app was given); small ones, and the live
-        poll's listings (`may_freeze=False`), never touch it.
+        FREEZE_EVERY_ROWS rows (the freeze policy the app was given); small ones never touch it.
         """
         started = time.perf_counter()
         result = LoadResult()
         gate = asyncio.Semaphore(LIST_CONCURRENCY)
-        gateway = self._backend().batch
+        backend = self._backend()
+        gateway = backend.batch
         since_freeze = 0
 
         def on_page(rows: list[JobSummary]) -> None:
@@ -124,65 +172,120 @@ class JobsService(BoundService):
                 since_freeze = 0
                 self._freeze()
 
-        async def chain(queue: str, status: JobStatus | None) -> None:
+        async def call(fn: Callable[..., Any], *args: Any) -> Any:
+            async with gate:
+                if budget is not None:
+                    await budget.take()
+                return await self._run(fn, *args)
+
+        async def chain(
+            queue: str, status: JobStatus | None, chain_filters: JobFilters | None, seen: list[JobSummary]
+        ) -> None:
             token: str | None = None
             while True:
-                async with gate:
-                    if status is None:
-                        assert filters is not None
-                        rows, token = await self._run(gateway.list_jobs_filtered_page, queue, filters, token)
-                    else:
-                        rows, token = await self._run(gateway.list_jobs_page, queue, status, token)
+                if status is None:
+                    rows, token = await call(gateway.list_jobs_filtered_page, queue, chain_filters, token)
+                else:
+                    rows, token = await call(gateway.list_jobs_page, queue, status, token)
                 result.pages += 1
                 result.jobs += len(rows)
                 if rows:
                     on_page(rows)
+                    seen.extend(rows)
                 if not token:
                     return
 
+        async def sync(queue: str, history: JobHistory) -> None:
+            known: QueueHistory = await self._run(history.read, queue)
+            shown = known.finished + known.active
+            for start in range(0, len(shown), HISTORY_SLICE):
+                on_page(shown[start : start + HISTORY_SLICE])
+                await asyncio.sleep(0)  # the event loop runs between slices
+            result.from_history += len(known.finished)
+            if known.synced_at_ms is not None:
+                result.synced_at_ms = min(result.synced_at_ms or known.synced_at_ms, known.synced_at_ms)
+                if on_history is not None:
+                    on_history(len(known.finished), known.synced_at_ms)
+            now_ms = int(time.time() * 1000)
+            seen: list[JobSummary] = []
+            if not known.synced:
+                await asyncio.gather(*(chain(queue, status, None, seen) for status in JobStatus))
+            else:
+                newest = known.newest_created_ms or known.synced_at_ms or 0
+                ranges = created_ranges(max(0, newest - self._overlap_ms), now_ms)
+                await asyncio.gather(
+                    *(chain(queue, status, None, seen) for status in JobStatus.active()),
+                    *(chain(queue, None, since, seen) for since in ranges),
+                )
+                await self._describe_left(known.active, seen, on_page, budget)
+            finished, active, newest_created = _split_sync(seen, known.newest_created_ms)
+            # Written behind the listing (the rows are on screen already); the file's lock orders it
+            # before the next read of this history.
+            self._write_behind(history.record, queue, finished, active, now_ms, newest_created)
+
+        everything = tuple(statuses) == tuple(JobStatus)
+        history = await self._history(backend) if everything and not (filters and filters.active) else None
+        if history is not None and history.problem:
+            result.history_problem, history.problem = history.problem, ""
         if filters is not None and filters.active:
             # With filters ListJobs ignores the status and returns every status.
-            chains = [chain(queue, None) for queue in queues]
+            chains = [chain(queue, None, filters, []) for queue in queues]
+        elif history is not None:
+            chains = [sync(queue, history) for queue in queues]
         else:
-            chains = [chain(queue, status) for queue in queues for status in statuses]
+            chains = [chain(queue, status, None, []) for queue in queues for status in statuses]
         await asyncio.gather(*chains)
         if may_freeze and since_freeze and result.jobs >= FREEZE_EVERY_ROWS:
             self._freeze()
         result.seconds = time.perf_counter() - started
         return result
 
-    async def describe(self, job_ids: Sequence[str]) -> list[JobDetail]:
+    def _write_behind(self, fn: Callable[..., None], *args: Any) -> None:
+        task = asyncio.ensure_future(self._run(fn, *args))
+        self._writes.add(task)
+
+        def done(finished: asyncio.Future[None]) -> None:
+            self._writes.discard(task)
+            if not finished.cancelled() and finished.exception() is not None:
+                logger.warning("The job history was not updated: %s", finished.exception())
+
+        task.add_done_callback(done)
+
+    async def history_written(self) -> None:
+        """Wait for the history writes still running (tests, shutdown)."""
+        while self._writes:
+            await asyncio.gather(*self._writes, return_exceptions=True)
+
+    async def _describe_left(
+        self,
+        was_active: Sequence[JobSummary],
+        seen: list[JobSummary],
+        on_page: OnJobs,
+        budget: TokenBucket | None,
+    ) -> None:
+        """Jobs active at the last sync and in no list now ended meanwhile: describe how."""
+        listed = {job.job_id for job in seen}
+        left = [job.job_id for job in was_active if job.job_id not in listed]
+        if left:
+            ended = [detail.summary for detail in await self.describe(left, budget)]
+            if ended:
+                on_page(ended)
+                seen.extend(ended)
+
+    async def describe(self, job_ids: Sequence[str], budget: TokenBucket | None = None) -> list[JobDetail]:
         """DescribeJobs in batches of 100, run side by side; unknown ids are left out."""
         ids = list(dict.fromkeys(job_ids))
         gateway = self._backend().batch
+
+        async def call(chunk: list[str]) -> list[JobDetail]:
+            if budget is not None:
+                await budget.take()
+            return await self._run(gateway.describe_job_details, chunk)
+
         calls = [
-            self._run(gateway.describe_job_details, ids[start : start + DESCRIBE_JOBS_MAX])
-            for start in range(0, len(ids), DESCRIBE_JOBS_MAX)
+            call(ids[start : start + DESCRIBE_JOBS_MAX]) for start in range(0, len(ids), DESCRIBE_JOBS_MAX)
         ]
         return [detail for batch in await asyncio.gather(*calls) for detail in batch]
-
-    async def poll(self, queues: Sequence[str], state: LiveState, on_jobs: OnJobs) -> None:
-        """One live update: the active jobs, jobs created since the last poll, and the final state of
-        jobs that were active last time and are not any more."""
-        seen: list[JobSummary] = []
-
-        def collect(rows: list[JobSummary]) -> None:
-            seen.extend(rows)
-            on_jobs(rows)
-
-        await self.load(queues, collect, statuses=JobStatus.active(), may_freeze=False)
-        if state.newest_created_ms is not None:
-            since = JobFilters(created_after_ms=state.newest_created_ms - NEW_JOBS_OVERLAP_MS)
-            await self.load(queues, collect, filters=since, may_freeze=False)
-        active_now = {j.job_id for j in seen if not j.status.is_terminal}
-        left = [job_id for job_id in state.active_ids if job_id not in active_now]
-        if left:
-            finished = await self.describe(left)
-            on_jobs([d.summary for d in finished])
-        state.active_ids = active_now
-        newest = max((j.created_at for j in seen if j.created_at is not None), default=None)
-        if newest is not None:
-            state.newest_created_ms = max(newest, state.newest_created_ms or 0)
 
     async def children(self, array_job_id: str) -> list[JobSummary]:
         return await self._run(self._backend().batch.list_array_children, array_job_id)
@@ -278,3 +381,33 @@ class JobsService(BoundService):
     def follow_log(self, job_id: str, hooks: LogHooks, interval_s: float = POLL_INTERVAL_S) -> JobLogFollow:
         """A job's log to read and follow: `await follow.run()` (again to resume after Follow is ticked)."""
         return JobLogFollow(self, job_id, hooks, interval_s)
+
+
+def _split_sync(
+    seen: Sequence[JobSummary], newest_before: int | None
+) -> tuple[list[JobSummary], list[JobSummary], int | None]:
+    """One sync's listed jobs as (finished, still active, newest creation time). A job listed twice
+    (active list, then the created-since listing after it ended) keeps its finished state."""
+    latest: dict[str, JobSummary] = {}
+    for job in seen:
+        old = latest.get(job.job_id)
+        if old is None or not old.status.is_terminal:
+            latest[job.job_id] = job
+    finished = [job for job in latest.values() if job.status.is_terminal]
+    active = [job for job in latest.values() if not job.status.is_terminal]
+    created = [job.created_at for job in latest.values() if job.created_at is not None]
+    newest = max([*created, *([newest_before] if newest_before is not None else [])], default=None)
+    return finished, active, newest
+
+
+def created_ranges(since_ms: int, now_ms: int, count: int = CREATED_RANGES) -> list[JobFilters]:
+    """Creation-time filters that together cover `since_ms` onwards: `count` ranges up to now, the
+    last open-ended. Neighbouring ranges share their edge (a job there is listed twice, kept once)."""
+    span = max(0, now_ms - since_ms)
+    if span < count * 1000:
+        return [JobFilters(created_after_ms=since_ms)]
+    edges = [since_ms + span * n // count for n in range(count)]
+    ranges = [
+        JobFilters(created_after_ms=a - 1, created_before_ms=b + 1) for a, b in itertools.pairwise(edges)
+    ]
+    return [*ranges, JobFilters(created_after_ms=edges[-1] - 1)]

@@ -11,7 +11,7 @@ from botocore.stub import Stubber
 from batchgui.aws.batch import BatchGateway
 from batchgui.domain.batch import JobStatus, JobSummary
 from batchgui.domain.job_requests import JobFilters
-from batchgui.services.jobs import JobsService, LiveState
+from batchgui.services.jobs import JobsService
 from batchgui.services.runner import Runner
 from tests.services.jobs_fakes import connections_for
 from tests.support import MotoEndpoint, seed_batch
@@ -51,24 +51,6 @@ def test_load_streams_pages_and_filters(moto: MotoEndpoint, runner: Runner, run_
     pages.clear()
     run_async(service.load(["demo-queue"], pages.append, JobFilters(name_prefix="nightly")))
     assert sorted(j.name for p in pages for j in p) == [f"nightly-{n}" for n in range(5)]
-
-
-def test_poll_describes_jobs_that_left_the_active_lists(
-    moto: MotoEndpoint, runner: Runner, run_async: Any
-) -> None:
-    seed_batch(moto)
-    client = moto.client("batch")
-    job_id = client.submit_job(jobName="x", jobQueue="demo-queue", jobDefinition="demo-definition")["jobId"]
-    backend: Any = FakeBackend(BatchGateway(client))
-    service = service_for(runner, backend)
-    state = LiveState(active_ids={job_id, "gone-id"})
-    seen: dict[str, JobStatus] = {}
-    run_async(
-        service.poll(["demo-queue"], state, lambda rows: seen.update({j.job_id: j.status for j in rows}))
-    )
-    assert job_id in seen
-    assert "gone-id" not in seen
-    assert "gone-id" not in state.active_ids
 
 
 def test_bulk_terminate_reports_access_denied_per_job(runner: Runner, run_async: Any) -> None:

@@ -24,7 +24,7 @@ from batchgui.domain.metrics import History, Sample
 from batchgui.services.events import Listeners
 from batchgui.services.job_monitor import FinishedJob, MonitorSettings, MonitorStatus, RunnableAlert
 from batchgui.services.job_store import JobChanges
-from batchgui.services.jobs import LiveState, LoadResult, SubmitBatch, SubmitResult
+from batchgui.services.jobs import LoadResult, SubmitBatch, SubmitResult
 from batchgui.services.log_follower import LogHooks, LogState, LogStatus
 from batchgui.services.tasks import TaskSet
 from batchgui.ui.settings import AppSettings
@@ -86,6 +86,7 @@ class FakeJobs:
         self.jobs = {j.job_id: j for j in jobs}
         self.queues = list(queues)
         self.connected = True
+        self.is_local = True
         self.loads: list[tuple[list[str], JobFilters | None]] = []
         self.submitted: list[SubmitJobRequest] = []
         self.stopped: list[tuple[list[str], bool]] = []
@@ -101,16 +102,12 @@ class FakeJobs:
         on_jobs: Callable[[list[JobSummary]], None],
         filters: JobFilters | None = None,
         statuses: Sequence[JobStatus] = tuple(JobStatus),
+        **_options: Any,
     ) -> LoadResult:
         self.loads.append((list(queues), filters))
         rows = [j for j in self.jobs.values() if j.queue in queues]
         on_jobs(rows)
         return LoadResult(jobs=len(rows), pages=1)
-
-    async def poll(
-        self, queues: Sequence[str], state: LiveState, on_jobs: Callable[[list[JobSummary]], None]
-    ) -> None:
-        on_jobs([j for j in self.jobs.values() if j.queue in queues])
 
     async def describe(self, job_ids: Sequence[str]) -> list[JobDetail]:
         return [JobDetail(self.jobs[i], log_stream="job/stream") for i in job_ids if i in self.jobs]

@@ -10,9 +10,11 @@ import pytest
 from PySide6.QtCore import QItemSelectionModel
 
 from batchgui.domain.batch import JobStatus, JobSummary
+from batchgui.domain.connection import ConnectionInfo, ConnectionSpec
 from batchgui.domain.job_requests import SubmitJobRequest
 from batchgui.ui.jobs.panel import JobsPanel
 from batchgui.ui.jobs.submit_dialog import SubmitJobDialog
+from batchgui.ui.settings import AppSettings
 from tests.ui.jobs_stubs import FakeJobs, FakeStore, job, panel_services
 
 pytestmark = pytest.mark.timeout(60)
@@ -157,5 +159,51 @@ def test_f5_with_a_filter_lists_each_matching_job_once(tmp_path: Path, wait_unti
     assert panel.count_label.text() == "15 of 44 jobs"
     assert len(shown) == len(set(shown)) == 15
     assert all("keep" in job_id for job_id in shown)
+    assert errors == []
+    panel.deleteLater()
+
+
+def test_a_reloaded_page_is_applied_to_the_model_once(tmp_path: Path, wait_until: Wait) -> None:
+    """The panel puts listed pages into the store, which publishes what changed: that echo of the
+    panel's own rows is not applied to the model a second time."""
+    errors: list[BaseException] = []
+    fake = FakeJobs([job("a"), job("b", JobStatus.RUNNING), job("c", JobStatus.RUNNABLE)])
+    panel = make_panel(tmp_path, fake, errors)
+    panel.refresh()
+    wait_until(lambda: panel.load_count >= 1, what="loaded")
+    fake.jobs["b"] = job("b", JobStatus.SUCCEEDED)
+    fake.jobs["c"] = job("c", JobStatus.RUNNING)
+    fake.jobs["d"] = job("d", JobStatus.RUNNING)
+    applied: list[str] = []
+    upsert = panel.model.upsert
+
+    def counting(jobs: Any) -> None:
+        rows = list(jobs)
+        applied.extend(j.job_id for j in rows)
+        upsert(rows)
+
+    panel.model.upsert = counting  # type: ignore[method-assign]
+    panel.refresh()
+    wait_until(lambda: panel.load_count >= 2, what="reloaded")
+    assert sorted(applied) == ["a", "b", "c", "d"]
+    assert panel.model.job("c") == job("c", JobStatus.RUNNING)
+    assert errors == []
+    panel.deleteLater()
+
+
+def test_the_queues_chosen_in_the_last_session_are_listed_once_connected(
+    tmp_path: Path, wait_until: Wait
+) -> None:
+    errors: list[BaseException] = []
+    fake = FakeJobs([job("a"), job("c", queue="q2")])
+    panel = make_panel(tmp_path, fake, errors)
+    settings = AppSettings(tmp_path / "last.ini")
+    settings.set_str_value("panels/jobs/queues", "q2")
+    panel.restore_state(settings)
+    panel.on_connection_changed(ConnectionInfo(ConnectionSpec.local()))  # the app connects at start
+    panel.refresh()
+    wait_until(lambda: panel.load_count >= 1, what="loaded")
+    assert fake.loads[0][0] == ["q2"]
+    assert panel.queue_button.text() == "Queue: q2"
     assert errors == []
     panel.deleteLater()

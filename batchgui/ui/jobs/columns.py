@@ -66,11 +66,18 @@ class JobColumn:
     numeric: bool = False
     width: int = 120
     align_right: bool = False
+    # When the key comes from one attribute of the summary: its name, and the keys of many rows
+    # from that attribute's values at once (read from the model's compact columns, no JobSummary
+    # built per row; see ui/jobs/rows.py).
+    attribute: str = ""
+    from_values: Callable[[list[Any]], CachedKeys] | None = None
     # The keys of many rows at once, already in cached form (see CachedKeys); None: `key` per row.
     bulk: Callable[[Sequence[JobSummary], DetailOf], CachedKeys] | None = None
 
     def cached_keys(self, jobs: Sequence[JobSummary], detail_of: DetailOf) -> CachedKeys:
         """Sort keys of `jobs` in the model's cached form: NaN or None for empty values."""
+        if self.attribute and self.from_values is not None:
+            return self.from_values([getattr(job, self.attribute) for job in jobs])
         if self.bulk is not None:
             return self.bulk(jobs, detail_of)
         raw = [self.key(job, detail_of(job.job_id)) for job in jobs]
@@ -79,31 +86,35 @@ class JobColumn:
         return [None if value is None or value == "" else value for value in raw]
 
 
-def _bulk_text(attribute: str, lower: bool = False) -> Callable[[Sequence[JobSummary], DetailOf], CachedKeys]:
-    def keys(jobs: Sequence[JobSummary], _detail_of: DetailOf) -> CachedKeys:
-        values = [getattr(job, attribute) for job in jobs]
-        if lower:
-            return [value.lower() or None for value in values]
-        return [value or None for value in values]
+def _lower(value: str) -> str:
+    """Lowercase, keeping the same string object when it is lowercase already (no copy per row)."""
+    low = value.lower()
+    return value if low == value else low
+
+
+def _text_keys(lower: bool) -> Callable[[list[Any]], CachedKeys]:
+    def keys(values: list[Any]) -> CachedKeys:
+        if not lower:
+            return [value or None for value in values]
+        # One lowered string per distinct value (status reasons repeat across thousands of jobs).
+        lowered = {value: _lower(value) or None for value in set(values)}
+        return [lowered[value] for value in values]
 
     return keys
 
 
-def _bulk_number(attribute: str) -> Callable[[Sequence[JobSummary], DetailOf], CachedKeys]:
-    def keys(jobs: Sequence[JobSummary], _detail_of: DetailOf) -> CachedKeys:
-        values = [getattr(job, attribute) for job in jobs]
-        return [_NAN if value is None else float(value) for value in values]
-
-    return keys
+def _number_keys(values: list[Any]) -> CachedKeys:
+    return [_NAN if value is None else float(value) for value in values]
 
 
-def _bulk_status(jobs: Sequence[JobSummary], _detail_of: DetailOf) -> CachedKeys:
+def _status_keys(values: list[Any]) -> CachedKeys:
     order = STATUS_ORDER
-    return [float(order[job.status]) for job in jobs]
+    return [float(order[status]) for status in values]
 
 
-def _bulk_definition(jobs: Sequence[JobSummary], _detail_of: DetailOf) -> CachedKeys:
-    return [job.job_definition.rsplit("/", 1)[-1].lower() or None for job in jobs]
+def _definition_keys(values: list[Any]) -> CachedKeys:
+    names = {value: definition_name(value).lower() or None for value in set(values)}
+    return [names[value] for value in values]
 
 
 def _bulk_duration(jobs: Sequence[JobSummary], _detail_of: DetailOf) -> CachedKeys:
@@ -127,7 +138,7 @@ def _text_column(title: str, attribute: str, width: int, lower: bool = False) ->
         value = str(getattr(job, attribute))
         return (value.lower() if lower else value) or None
 
-    return JobColumn(title, text, key, width=width, bulk=_bulk_text(attribute, lower))
+    return JobColumn(title, text, key, width=width, attribute=attribute, from_values=_text_keys(lower))
 
 
 def _time_column(title: str, attribute: str) -> JobColumn:
@@ -140,7 +151,7 @@ def _time_column(title: str, attribute: str) -> JobColumn:
         value: int | None = getattr(job, attribute)
         return value
 
-    return JobColumn(title, text, key, True, 140, bulk=_bulk_number(attribute))
+    return JobColumn(title, text, key, True, 140, attribute=attribute, from_values=_number_keys)
 
 
 COLUMNS: list[JobColumn] = [
@@ -152,7 +163,8 @@ COLUMNS: list[JobColumn] = [
         lambda j, _d: STATUS_ORDER[j.status],
         numeric=True,
         width=90,
-        bulk=_bulk_status,
+        attribute="status",
+        from_values=_status_keys,
     ),
     JobColumn(
         "Array",
@@ -169,7 +181,8 @@ COLUMNS: list[JobColumn] = [
         lambda j, _d: definition_name(j.job_definition),
         lambda j, _d: definition_name(j.job_definition).lower() or None,
         width=160,
-        bulk=_bulk_definition,
+        attribute="job_definition",
+        from_values=_definition_keys,
     ),
     _time_column("Created", "created_at"),
     _time_column("Started", "started_at"),
@@ -199,7 +212,8 @@ COLUMNS: list[JobColumn] = [
         True,
         60,
         True,
-        bulk=_bulk_number("exit_code"),
+        attribute="exit_code",
+        from_values=_number_keys,
     ),
     JobColumn(
         "Platform",

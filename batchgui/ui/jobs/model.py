@@ -6,19 +6,25 @@ Why not RowTableModel: that model recomputes its whole view on every change. Her
   empty values keyed so they still come last), and `_view` is the filtered subset of `_order`;
 - new rows are sorted among themselves and merged into `_order` by bisection (no full re-sort);
 - upserts are buffered and applied at most once per FLUSH_MS, so a loading queue repaints ~12 times
-  a second however fast pages arrive;
+  a second however fast pages arrive; a timed flush applies at most FLUSH_MAX_ROWS of them and
+  lets the event loop run before the next slice (100,000 rows from the history arrive at once);
 - sort keys are computed per column once (the first time the column is sorted, by plain list
   comprehensions rather than a call per row) and then kept up to date row by row, so sorting
   100,000 rows again is one numpy argsort (numeric columns) or one `sorted` over cached strings;
 - a status change that does not move a row (sorted on another column, no status tab) is a
-  dataChanged, not a relayout: the view keeps its scroll position and selection.
+  dataChanged, not a relayout: the view keeps its scroll position and selection;
+- rows are compact (ui/jobs/rows.py: a tuple of interned strings and time columns per job), and
+  numeric sort keys sit in `array('d')` columns (8 bytes a row, not a 24-byte float object);
+- array children's bookkeeping lives in ui/jobs/children.py.
 """
 
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
-from collections.abc import Callable, Iterable, Sequence
+from array import array
+from collections.abc import Callable, Iterable, MutableSequence, Sequence
 from typing import Any
 
 import numpy as np
@@ -35,18 +41,25 @@ from PySide6.QtGui import QColor
 
 from batchgui.domain.batch import JobStatus, JobSummary
 from batchgui.domain.job_detail import JobDetail
-from batchgui.domain.job_tracking import ArrayProgress, parent_of
-from batchgui.ui.jobs.columns import COLUMNS, CachedKeys, definition_name
+from batchgui.domain.job_tracking import ArrayProgress
+from batchgui.ui.jobs.children import ArrayChildren
+from batchgui.ui.jobs.columns import COLUMNS, JobColumn
+from batchgui.ui.jobs.rows import INDEX, STATUS, JobRows
 from batchgui.ui.widgets.table_model import header_text
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 JOB_ROLE = Qt.ItemDataRole.UserRole + 1
 FLUSH_MS = 80
+# Rows one timed flush applies (a few ms of GUI time); the rest follow at once, slice by slice.
+FLUSH_MAX_ROWS = 4000
 # Idle-time sort key computation: rows per slice (a few ms), and the quiet time after the last
 # batch of new rows before it starts (so it does not slow a load down).
 WARM_ROWS = 5000
 WARM_AFTER_MS = 300
 SortKey = str | float
+# One column's sort key of every row: array('d') for numeric columns (NaN when empty), a list of
+# str (None when empty) for text columns.
+KeyColumn = MutableSequence[Any]
 STATUS_COLORS = {
     JobStatus.SUCCEEDED: QColor("#2e7d32"),
     JobStatus.FAILED: QColor("#c62828"),
@@ -70,9 +83,7 @@ class JobsTableModel(QAbstractTableModel):
         super().__init__(parent)
         self.columns = COLUMNS
         self._titles = [c.title for c in COLUMNS]
-        self._rows: list[JobSummary] = []
-        self._index: dict[str, int] = {}
-        self._search: list[str] = []
+        self._rows = JobRows()
         self._details: dict[str, JobDetail] = {}
         self._counts: dict[JobStatus, int] = dict.fromkeys(JobStatus, 0)
         self._sort_column = -1
@@ -80,26 +91,21 @@ class JobsTableModel(QAbstractTableModel):
         self._order: list[int] = []
         # The sort keys of `_order`, in order (for merging new rows in); None until needed.
         self._order_keys: list[SortKey] | None = None
-        # Column number -> that column's sort key of every row (see CachedKeys).
-        self._key_cache: dict[int, CachedKeys] = {}
+        # Column number -> that column's sort key of every row (see KeyColumn).
+        self._key_cache: dict[int, KeyColumn] = {}
         self._order_keys_source: Callable[[], list[SortKey]] | None = None
         self._view: list[int] = self._order
         self._status_filter: JobStatus | None = None
         self._words: list[str] = []
         self._pending: dict[str, JobSummary] = {}
         self._pending_details: dict[str, JobDetail] = {}
-        # Array children are rows too (so actions act on them), shown under their expanded parent;
-        # the status tabs show them among the other rows.
-        self._kids: dict[str, list[int]] = {}
-        self._expanded: set[str] = set()
-        self._child_status: JobStatus | None = None
-        self._progress: dict[str, ArrayProgress] = {}
+        self._children = ArrayChildren()
         # The shown rows when some parent is expanded (and no status tab is chosen), else None.
         self._display: list[int] | None = None
+        self._flush_ms = flush_ms
         self._flush_timer = QTimer(self)
         self._flush_timer.setSingleShot(True)
-        self._flush_timer.setInterval(flush_ms)
-        self._flush_timer.timeout.connect(self.flush)
+        self._flush_timer.timeout.connect(self._flush_slice)
         self._warm_timer = QTimer(self)
         self._warm_timer.setSingleShot(True)
         self._warm_timer.timeout.connect(self._warm_keys)
@@ -122,26 +128,30 @@ class JobsTableModel(QAbstractTableModel):
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < self._shown_count():
             return None
-        job = self._rows[self._source(index.row())]
+        number = self._source(index.row())
         column = self.columns[index.column()]
         if role == Qt.ItemDataRole.DisplayRole:
             if column.title == "Name":
-                return self._name_text(job)
-            if column.title == "Array" and job.job_id in self._progress:
-                return self._progress[job.job_id].text()
-            return column.text(job, self._details.get(job.job_id))
+                return self._children.name_text(self._rows, number, self._display is not None)
+            progress = self._children.progress
+            job_id = self._rows.job_id(number)
+            if column.title == "Array" and job_id in progress:
+                return progress[job_id].text()
+            return column.text(self._rows.job(number), self._details.get(job_id))
         if role == Qt.ItemDataRole.ToolTipRole:
             if column.title == "Status reason":
-                return job.status_reason or None
-            if column.title == "Array" and job.job_id in self._progress:
-                return self._progress[job.job_id].text()
+                return self._rows.job(number).status_reason or None
+            progress = self._children.progress
+            job_id = self._rows.job_id(number)
+            if column.title == "Array" and job_id in progress:
+                return progress[job_id].text()
             return None
         if role == Qt.ItemDataRole.ForegroundRole and column.title == "Status":
-            return STATUS_COLORS.get(job.status)
+            return STATUS_COLORS.get(self._rows.status(number))
         if role == Qt.ItemDataRole.TextAlignmentRole and column.align_right:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == JOB_ROLE:
-            return job
+            return self._rows.job(number)
         return None
 
     def headerData(
@@ -172,18 +182,21 @@ class JobsTableModel(QAbstractTableModel):
     def job_at(self, index: ModelIndex) -> JobSummary | None:
         if not index.isValid() or not 0 <= index.row() < self._shown_count():
             return None
-        return self._rows[self._source(index.row())]
+        return self._rows.job(self._source(index.row()))
 
     def job(self, job_id: str) -> JobSummary | None:
-        number = self._index.get(job_id)
-        return None if number is None else self._rows[number]
+        number = self._rows.number(job_id)
+        return None if number is None else self._rows.job(number)
+
+    def has_job(self, job_id: str) -> bool:
+        return job_id in self._rows
 
     def detail(self, job_id: str) -> JobDetail | None:
         return self._details.get(job_id)
 
     def row_of(self, job_id: str) -> int:
         """The displayed row of a job, or -1 when it is not shown."""
-        number = self._index.get(job_id)
+        number = self._rows.number(job_id)
         if number is None:
             return -1
         if self._display is not None:
@@ -198,12 +211,11 @@ class JobsTableModel(QAbstractTableModel):
         return len(self._view) - 1 - position if self._descending else position
 
     def visible_jobs(self) -> list[JobSummary]:
-        view = self._shown()
-        return [self._rows[i] for i in view]
+        return self._rows.jobs(self._shown())
 
     def all_jobs(self) -> list[JobSummary]:
         """Every job the model holds, shown or filtered out, in arrival order."""
-        return list(self._rows)
+        return self._rows.jobs(range(len(self._rows)))
 
     def total(self) -> int:
         return len(self._rows)
@@ -236,15 +248,12 @@ class JobsTableModel(QAbstractTableModel):
     def clear(self) -> None:
         self._flush_timer.stop()
         self.beginResetModel()
-        self._rows = []
-        self._index = {}
-        self._search = []
+        self._rows = JobRows()
         self._details = {}
         self._pending = {}
         self._pending_details = {}
         self._counts = dict.fromkeys(JobStatus, 0)
-        self._kids = {}
-        self._progress = {}
+        self._children.clear()
         self._display = None
         self._order = []
         self._order_keys = None
@@ -274,14 +283,24 @@ class JobsTableModel(QAbstractTableModel):
 
     def _schedule(self) -> None:
         if not self._flush_timer.isActive():
-            self._flush_timer.start()
+            self._flush_timer.start(self._flush_ms)
 
-    def flush(self) -> None:
-        """Apply buffered upserts now: one model signal for the whole batch."""
+    def _flush_slice(self) -> None:
+        self.flush(FLUSH_MAX_ROWS)
+        if self._pending:
+            self._flush_timer.start(0)
+
+    def flush(self, limit: int | None = None) -> None:
+        """Apply buffered upserts now (at most `limit` of them): one model signal for the batch."""
         self._flush_timer.stop()
         if not self._pending and not self._pending_details:
             return
-        pending, self._pending = self._pending, {}
+        if limit is not None and len(self._pending) > limit:
+            pending = dict(itertools.islice(self._pending.items(), limit))
+            for job_id in pending:
+                del self._pending[job_id]
+        else:
+            pending, self._pending = self._pending, {}
         self._details.update(self._pending_details)
         detail_ids = set(self._pending_details)
         self._pending_details = {}
@@ -293,34 +312,32 @@ class JobsTableModel(QAbstractTableModel):
         if sort_column is not None:
             self._column_keys(self._sort_column)  # the keys before this batch, to see rows move
         caches = self._key_cache
-        updated: list[int] = []
+        updated: list[tuple[int, JobSummary]] = []
         detail_of = self._details.get
         status_moves = False
+        rows = self._rows
         for job_id, job in pending.items():
-            number = self._index.get(job_id)
+            number = rows.number(job_id)
             if number is None:
                 new_jobs.append(job)
                 continue
-            old = self._rows[number]
-            if old == job and job_id not in detail_ids:
+            if job_id not in detail_ids and rows.same(number, job):
                 continue
             changed = True
-            self._rows[number] = job
-            if old.status is not job.status:
-                counts[old.status] -= 1
+            old_status = rows.status(number)
+            rows.replace(number, job)
+            if old_status is not job.status:
+                counts[old_status] -= 1
                 counts[job.status] += 1
                 status_moves = status_moves or self._status_filter is not None
-            if old.name != job.name or old.job_definition != job.job_definition:
-                self._search[number] = _search_text(job)
-            updated.append(number)
+            updated.append((number, job))
         if updated:
-            rows = self._rows
             for column_number, keys in caches.items():
-                known = [number for number in updated if number < len(keys)]
+                known = [(n, job) for n, job in updated if n < len(keys)]
                 if not known:
                     continue
-                new_keys = self.columns[column_number].cached_keys([rows[n] for n in known], detail_of)
-                for number, key in zip(known, new_keys, strict=True):
+                new_keys = self.columns[column_number].cached_keys([job for _n, job in known], detail_of)
+                for (number, _job), key in zip(known, new_keys, strict=True):
                     if not _same_key(keys[number], key):
                         keys[number] = key
                         if column_number == self._sort_column:
@@ -336,20 +353,11 @@ class JobsTableModel(QAbstractTableModel):
                 )
             self.counts_changed.emit()
             return
-        start = len(self._rows)
-        index, rows = self._index, self._rows
-        for number, job in enumerate(new_jobs, start):
-            index[job.job_id] = number
+        for job in new_jobs:
             counts[job.status] += 1
-        rows.extend(new_jobs)
-        for number, job in enumerate(new_jobs, start):
-            if job.array_index is not None:
-                parent = parent_of(job.job_id)
-                if parent is not None:
-                    self._kids.setdefault(parent, []).append(number)
-        self._search.extend([_search_text(job) for job in new_jobs])
+        added = rows.append(new_jobs)
+        self._children.add(rows, added)
         self._warm_timer.start(WARM_AFTER_MS)
-        added = list(range(start, len(self._rows)))
         appending = sort_column is None and not moved and not status_moves and not displayed
         if appending and not self._filtering():
             first = len(self._view)
@@ -384,20 +392,20 @@ class JobsTableModel(QAbstractTableModel):
 
     # --- internals ----------------------------------------------------------------------------
     def _filtering(self) -> bool:
-        return self._status_filter is not None or bool(self._words) or bool(self._kids)
+        return self._status_filter is not None or bool(self._words) or bool(self._children.kids)
 
     def _filter_rows(self, candidates: Sequence[int]) -> list[int]:
         if not self._filtering():
             return list(candidates)
-        status, words, rows, search = self._status_filter, self._words, self._rows, self._search
+        status, words, rows = self._status_filter, self._words, self._rows.tuples
         shown = list(candidates)
         if status is not None:
-            shown = [i for i in shown if rows[i].status is status]
-        elif self._kids:
+            shown = [i for i in shown if rows[i][STATUS] is status]
+        elif self._children.kids:
             # Children are shown under their expanded parent, not among the top-level rows.
-            shown = [i for i in shown if rows[i].array_index is None]
+            shown = [i for i in shown if rows[i][INDEX] is None]
         for word in words:
-            shown = [i for i in shown if word in search[i]]
+            shown = self._rows.matching(shown, word)
         return shown
 
     def _filtered(self) -> list[int]:
@@ -413,11 +421,24 @@ class JobsTableModel(QAbstractTableModel):
         self.layoutChanged.emit()
         self.rows_changed.emit()
 
-    def _column_keys(self, column_number: int) -> CachedKeys:
+    def _keys_of_rows(self, column: JobColumn, start: int, stop: int) -> list[Any]:
+        """Sort keys of rows `start:stop`: from the compact columns when the key is one attribute."""
+        if column.attribute and column.from_values is not None:
+            return column.from_values(self._rows.values(column.attribute, start, stop))
+        return column.cached_keys(self._rows.jobs(range(start, stop)), self._details.get)
+
+    def _key_column(self, column_number: int) -> KeyColumn:
+        found = self._key_cache.get(column_number)
+        if found is None:
+            found = array("d") if self.columns[column_number].numeric else []
+            self._key_cache[column_number] = found
+        return found
+
+    def _column_keys(self, column_number: int) -> KeyColumn:
         """Every row's sort key for a column, computed once and then kept up to date by `flush`."""
-        keys = self._key_cache.setdefault(column_number, [])
+        keys = self._key_column(column_number)
         if len(keys) < len(self._rows):
-            keys.extend(self.columns[column_number].cached_keys(self._rows[len(keys) :], self._details.get))
+            keys.extend(self._keys_of_rows(self.columns[column_number], len(keys), len(self._rows)))
         return keys
 
     def _warm_keys(self) -> None:
@@ -425,10 +446,10 @@ class JobsTableModel(QAbstractTableModel):
         on a column header after a big load sorts at once instead of computing 100,000 keys then."""
         total = len(self._rows)
         for column_number, column in enumerate(self.columns):
-            keys = self._key_cache.setdefault(column_number, [])
+            keys = self._key_column(column_number)
             if len(keys) < total:
                 done = len(keys)
-                keys.extend(column.cached_keys(self._rows[done : done + WARM_ROWS], self._details.get))
+                keys.extend(self._keys_of_rows(column, done, min(total, done + WARM_ROWS)))
                 self._warm_timer.start(0)
                 return
 
@@ -551,36 +572,12 @@ class JobsTableModel(QAbstractTableModel):
             return self._display
         return list(reversed(self._view)) if self._descending else self._view
 
-    def _name_text(self, job: JobSummary) -> str:
-        if job.array_index is not None and self._display is not None:
-            return f"    #{job.array_index}  {job.name}{'  (main node)' if job.is_main_node else ''}"
-        if (job.array_size or job.num_nodes) is not None and job.array_index is None:
-            return ("▾ " if job.job_id in self._expanded else "▸ ") + job.name
-        return job.name
-
-    def _visible_children(self, parent_id: str) -> list[int]:
-        rows, search = self._rows, self._search
-        kids = sorted(self._kids.get(parent_id, ()), key=lambda n: rows[n].array_index or 0)
-        if self._child_status is not None:
-            status = self._child_status
-            kids = [n for n in kids if rows[n].status is status]
-        for word in self._words:
-            kids = [n for n in kids if word in search[n]]
-        return kids
-
     def _rebuild_display(self) -> None:
-        expanded = self._expanded
-        if not expanded or self._status_filter is not None:
+        if not self._children.expanded or self._status_filter is not None:
             self._display = None
             return
-        rows = self._rows
-        out: list[int] = []
-        for number in reversed(self._view) if self._descending else self._view:
-            out.append(number)
-            job_id = rows[number].job_id
-            if job_id in expanded:
-                out.extend(self._visible_children(job_id))
-        self._display = out
+        shown = reversed(self._view) if self._descending else self._view
+        self._display = self._children.display(self._rows, shown, self._words)
 
     def _relayout(self) -> None:
         self.flush()
@@ -592,42 +589,39 @@ class JobsTableModel(QAbstractTableModel):
         self.rows_changed.emit()
 
     def is_expanded(self, job_id: str) -> bool:
-        return job_id in self._expanded
+        return job_id in self._children.expanded
 
     def set_expanded(self, job_id: str, expanded: bool) -> None:
         """Show (or hide) an array parent's children right under it."""
-        if expanded == (job_id in self._expanded):
+        if expanded == (job_id in self._children.expanded):
             return
         if expanded:
-            self._expanded.add(job_id)
+            self._children.expanded.add(job_id)
         else:
-            self._expanded.discard(job_id)
+            self._children.expanded.discard(job_id)
         self._relayout()
 
     def set_child_status_filter(self, status: JobStatus | None) -> None:
         """Show only the expanded arrays' children in this status (None: all of them)."""
-        if status == self._child_status:
+        if status == self._children.status:
             return
-        self._child_status = status
+        self._children.status = status
         self._relayout()
 
     @property
     def child_status_filter(self) -> JobStatus | None:
-        return self._child_status
+        return self._children.status
 
     def children_of(self, job_id: str) -> list[JobSummary]:
-        rows = self._rows
-        return sorted((rows[n] for n in self._kids.get(job_id, ())), key=lambda j: j.array_index or 0)
+        return self._rows.jobs(self._children.of(self._rows, job_id))
 
     def children_total(self) -> int:
-        return sum(len(kids) for kids in self._kids.values())
+        return self._children.total()
 
     def set_progress(self, progress: dict[str, ArrayProgress]) -> None:
         """Array parents' progress text ("8 running · 42 runnable · 0 failed of 50")."""
-        changed = {k: v for k, v in progress.items() if self._progress.get(k) != v}
-        if not changed:
+        if not self._children.set_progress(progress):
             return
-        self._progress.update(changed)
         shown = self._shown_count()
         if shown:
             column = COLUMN_OF["Array"]
@@ -637,39 +631,31 @@ class JobsTableModel(QAbstractTableModel):
         """Drop jobs that no longer exist (or were not listed again); selection and current row stay
         on the jobs that remain."""
         self.flush()
-        drop = {self._index[job_id] for job_id in job_ids if job_id in self._index}
+        rows = self._rows
+        drop = {n for n in map(rows.number, job_ids) if n is not None}
         if not drop:
             return
         self.layoutAboutToBeChanged.emit()
         persistent = self.persistentIndexList()
         count = self._shown_count()
-        rows = self._rows
-        kept_ids = [rows[self._source(p.row())].job_id if 0 <= p.row() < count else None for p in persistent]
+        kept_ids = [rows.job_id(self._source(p.row())) if 0 <= p.row() < count else None for p in persistent]
         keep = [n for n in range(len(rows)) if n not in drop]
         renumber = {old: new for new, old in enumerate(keep)}
-        for job_id in [rows[n].job_id for n in drop]:
+        dropped = [rows.job_id(n) for n in drop]
+        for job_id in dropped:
             self._details.pop(job_id, None)
-            self._progress.pop(job_id, None)
-            self._expanded.discard(job_id)
-        self._rows = [rows[n] for n in keep]
-        self._search = [self._search[n] for n in keep]
-        self._index = {job.job_id: n for n, job in enumerate(self._rows)}
+        rows.keep(keep)
         self._key_cache = {
-            column: [keys[n] for n in keep if n < len(keys)] for column, keys in self._key_cache.items()
+            column: _subset(keys, [n for n in keep if n < len(keys)])
+            for column, keys in self._key_cache.items()
         }
         self._counts = dict.fromkeys(JobStatus, 0)
-        for job in self._rows:
-            self._counts[job.status] += 1
+        for kept_row in rows.tuples:
+            self._counts[kept_row[STATUS]] += 1
         self._order = [renumber[n] for n in self._order if n in renumber]
         self._order_keys = None
         self._order_keys_source = None
-        kids: dict[str, list[int]] = {}
-        for number, job in enumerate(self._rows):
-            if job.array_index is not None:
-                parent = parent_of(job.job_id)
-                if parent is not None:
-                    kids.setdefault(parent, []).append(number)
-        self._kids = kids
+        self._children.rebuild(rows, dropped)
         self._view = self._filtered()
         self._rebuild_display()
         new_indexes = []
@@ -682,7 +668,7 @@ class JobsTableModel(QAbstractTableModel):
         self.rows_changed.emit()
 
     def top_level_ids(self) -> set[str]:
-        return {job.job_id for job in self._rows if job.array_index is None}
+        return {row[0] for row in self._rows.tuples if row[INDEX] is None}
 
 
 def _is_empty(key: Any) -> bool:
@@ -694,5 +680,8 @@ def _same_key(a: Any, b: Any) -> bool:
     return bool(a == b or (_is_empty(a) and _is_empty(b)))
 
 
-def _search_text(job: JobSummary) -> str:
-    return f"{job.name}\t{job.job_id}\t{definition_name(job.job_definition)}".lower()
+def _subset(keys: KeyColumn, numbers: Sequence[int]) -> KeyColumn:
+    """The keys of these rows, in the same kind of column."""
+    if isinstance(keys, array):
+        return array(keys.typecode, [keys[n] for n in numbers])
+    return [keys[n] for n in numbers]

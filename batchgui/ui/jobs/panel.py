@@ -2,9 +2,9 @@
 
 The table is a JobsTableModel fed page by page while ListJobs streams in; the details pane is filled
 from DescribeJobs for the selected job only; the visible rows are described (100 ids per call) for
-the columns ListJobs does not give (attempts, platform, array progress). While the panel is visible
-a live poll lists the active statuses and the jobs created since the last poll, instead of
-reloading everything.
+the columns ListJobs does not give (attempts, platform, array progress). Finished jobs come from the
+local history first when it has the queue ("from history, synced 12:03"), then only what is new is
+listed (services/jobs.py).
 
 Live states come from the one job store (services/job_store.py): the panel subscribes to its change
 sets and never polls on its own. An array parent shows its children's progress and expands into its
@@ -17,7 +17,8 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -47,7 +48,7 @@ from batchgui.domain.connection import ConnectionInfo
 from batchgui.domain.job_requests import JobFilters, StopResult
 from batchgui.domain.job_tracking import ArrayProgress, parent_of
 from batchgui.services.job_store import JobChanges, JobStore
-from batchgui.services.jobs import JobsService, SubmitResult
+from batchgui.services.jobs import JobsService, LoadResult, SubmitResult
 from batchgui.ui.jobs.actions import JobActions
 from batchgui.ui.jobs.inspector import JobInspector
 from batchgui.ui.jobs.model import JobsTableModel
@@ -62,6 +63,7 @@ from batchgui.ui.widgets.panel import (
 from batchgui.ui.widgets.status import use_status_chips
 from batchgui.ui.widgets.view_state import restore_view, save_view, shortcut_action, vertical_split
 
+logger = logging.getLogger(__name__)
 ALL_QUEUES = "All queues"
 DESCRIBE_VISIBLE_DELAY_MS = 250
 FILTER_MIN_WIDTH = 160
@@ -86,6 +88,9 @@ class JobsPanel(JobActions, Panel):
         self.last_stop_results: list[StopResult] = []
         self.last_submits: list[SubmitResult] = []
         self.last_load_seconds = 0.0
+        # While the panel itself puts listed pages into the store, the store's change set is an echo
+        # of rows the model already has: not applied twice.
+        self._putting = False
         self._build()
         self._unsubscribe = store.subscribe(self._on_store_changes)
         self.destroyed.connect(lambda *_: self._unsubscribe())
@@ -110,54 +115,63 @@ class JobsPanel(JobActions, Panel):
             edit.setCalendarPopup(True)
             edit.setDisplayFormat("yyyy-MM-dd HH:mm")
             edit.setToolTip("Creation time range, searched by AWS (ListJobs filters)")
-        self.search_button = QPushButton("Search")
-        self.search_button.setToolTip("List the jobs again with the name prefix and dates (Enter)")
-        self.search_button.clicked.connect(self.refresh)
+        self.search_button = _button(
+            "Search", "List the jobs again with the name prefix and dates (Enter)", self.refresh
+        )
         self.filter_edit = QLineEdit()
         self.filter_edit.setObjectName("jobsFilter")
         self.filter_edit.setPlaceholderText("Filter name / id / definition (Ctrl+F)")
         self.filter_edit.setClearButtonEnabled(True)
         self.filter_edit.textChanged.connect(self.model.set_filter_text)
-        top = QHBoxLayout()
-        top.addWidget(self.queue_button)
-        top.addWidget(self.prefix_edit, 1)
-        top.addWidget(self.after_box)
-        top.addWidget(self.after_edit)
-        top.addWidget(self.before_box)
-        top.addWidget(self.before_edit)
-        top.addWidget(self.search_button)
+        self.source_label = QLabel()
+        self.source_label.setObjectName("jobsSource")
+        self.source_label.setToolTip("Where the rows come from: the local history of finished jobs, or AWS")
+        top = _row(
+            self.queue_button,
+            (self.prefix_edit, 1),
+            self.after_box,
+            self.after_edit,
+            self.before_box,
+            self.before_edit,
+            self.search_button,
+            self.source_label,
+        )
 
-        self.submit_button = QPushButton("Submit…")
+        self.submit_button = _button(
+            "Submit…", "Submit a job (Ctrl+Shift+N)", lambda: self.spawn(self.submit_new(), "Submit job")
+        )
         # Ctrl+N is the window's New CSV submission; "create" in a panel is Ctrl+Shift+N everywhere.
         self.submit_button.setShortcut(QKeySequence("Ctrl+Shift+N"))
-        self.submit_button.setToolTip("Submit a job (Ctrl+Shift+N)")
-        self.submit_button.clicked.connect(lambda: self.spawn(self.submit_new(), "Submit job"))
-        self.clone_button = QPushButton("Clone…")
-        self.clone_button.setToolTip("Submit a copy of the selected job, edited first")
-        self.clone_button.clicked.connect(lambda: self.spawn(self.clone_selected(), "Clone job"))
-        self.resubmit_button = QPushButton("Resubmit…")
-        self.resubmit_button.setToolTip("Submit the selected FAILED jobs again, with edited overrides")
-        self.resubmit_button.clicked.connect(lambda: self.spawn(self.resubmit_selected(), "Resubmit jobs"))
-        self.cancel_button = QPushButton("Cancel…")
-        self.cancel_button.setToolTip("Cancel selected jobs that have not started")
-        self.cancel_button.clicked.connect(lambda: self.spawn(self.stop_selected(False), "Cancel jobs"))
-        self.terminate_button = QPushButton("Terminate…")
-        self.terminate_button.setToolTip("Terminate the selected jobs (Delete)")
-        self.terminate_button.clicked.connect(lambda: self.spawn(self.stop_selected(True), "Terminate jobs"))
-        self.refresh_button = QPushButton("Refresh")
-        self.refresh_button.setToolTip("List again (F5)")
-        self.refresh_button.clicked.connect(self.refresh)
-        self.stop_load_button = QPushButton("Stop")
-        self.stop_load_button.setToolTip("Stop listing (what arrived stays)")
-        self.stop_load_button.clicked.connect(self.stop_loading)
+        self.clone_button = _button(
+            "Clone…",
+            "Submit a copy of the selected job, edited first",
+            lambda: self.spawn(self.clone_selected(), "Clone job"),
+        )
+        self.resubmit_button = _button(
+            "Resubmit…",
+            "Submit the selected FAILED jobs again, with edited overrides",
+            lambda: self.spawn(self.resubmit_selected(), "Resubmit jobs"),
+        )
+        self.cancel_button = _button(
+            "Cancel…",
+            "Cancel selected jobs that have not started",
+            lambda: self.spawn(self.stop_selected(False), "Cancel jobs"),
+        )
+        self.terminate_button = _button(
+            "Terminate…",
+            "Terminate the selected jobs (Delete)",
+            lambda: self.spawn(self.stop_selected(True), "Terminate jobs"),
+        )
+        self.refresh_button = _button("Refresh", "List again (F5)", self.refresh)
+        self.stop_load_button = _button("Stop", "Stop listing (what arrived stays)", self.stop_loading)
         self.stop_load_button.hide()
-        self.export_button = QPushButton("Export…")
-        self.export_button.setToolTip("Export the jobs shown to a CSV file")
-        self.export_button.clicked.connect(self.export_csv)
-        self.children_button = QPushButton("Children")
-        self.children_button.setObjectName("jobsChildren")
-        self.children_button.setToolTip("Show or hide the selected array job's children (double-click)")
-        self.children_button.clicked.connect(self.toggle_current_children)
+        self.export_button = _button("Export…", "Export the jobs shown to a CSV file", self.export_csv)
+        self.children_button = _button(
+            "Children",
+            "Show or hide the selected array job's children (double-click)",
+            self.toggle_current_children,
+            "jobsChildren",
+        )
         self.child_status_combo = QComboBox()
         self.child_status_combo.setObjectName("jobsChildStatus")
         self.child_status_combo.setToolTip("Which children of the expanded arrays to show")
@@ -174,24 +188,22 @@ class JobsPanel(JobActions, Panel):
         self.progress.hide()
         self.count_label = QLabel()
         self.count_label.setObjectName("jobsCount")
-        actions = QHBoxLayout()
-        for button in (
+        # The filter box takes the free middle of the action row: wide at any window size, and the
+        # status tabs below keep the whole width for their counts (SUCCEEDED (90,000)…).
+        actions = _row(
             self.submit_button,
             self.clone_button,
             self.resubmit_button,
             self.cancel_button,
             self.terminate_button,
-        ):
-            actions.addWidget(button)
-        # The filter box takes the free middle of the action row: wide at any window size, and the
-        # status tabs below keep the whole width for their counts (SUCCEEDED (90,000)…).
-        actions.addSpacing(12)
-        actions.addWidget(self.filter_edit, 1)
-        actions.addWidget(self.count_label)
-        actions.addWidget(self.progress)
-        actions.addWidget(self.stop_load_button)
-        actions.addWidget(self.refresh_button)
-        actions.addWidget(self.export_button)
+            12,
+            (self.filter_edit, 1),
+            self.count_label,
+            self.progress,
+            self.stop_load_button,
+            self.refresh_button,
+            self.export_button,
+        )
 
         self.status_tabs = QTabBar()
         self.status_tabs.setObjectName("jobsStatusTabs")
@@ -331,12 +343,14 @@ class JobsPanel(JobActions, Panel):
         shown, total = self.model.rowCount(), self.model.total()
         children = self.model.children_total()
         if children:
-            self.count_label.setText(f"{shown:,}/{total:,} jobs, {children:,} children")
+            _show_text(self.count_label, f"{shown:,}/{total:,} jobs, {children:,} children")
             self.count_label.setToolTip(
                 f"{shown:,} rows shown of {total:,} jobs, {children:,} of them children"
             )
         else:
-            self.count_label.setText(f"{shown:,} of {total:,} jobs" if shown != total else f"{total:,} jobs")
+            _show_text(
+                self.count_label, f"{shown:,} of {total:,} jobs" if shown != total else f"{total:,} jobs"
+            )
 
     def focus_filter(self) -> None:
         self.filter_edit.setFocus()
@@ -358,14 +372,31 @@ class JobsPanel(JobActions, Panel):
         def on_page(rows: list[JobSummary]) -> None:
             listed.update(j.job_id for j in rows)
             self.model.upsert(rows)
-            self.store.put(rows)
+            self._put_in_store(rows)
+
+        def on_history(count: int, synced_ms: int) -> None:
+            _show_text(
+                self.source_label, f"{count:,} from history (synced {_clock(synced_ms)}), listing new…"
+            )
 
         self.progress.show()
         self.stop_load_button.show()
+        _show_source(self.source_label, "listing from AWS…")
         try:
             self.store.set_viewed("jobs", self._selected_queues)  # the poller reads these every tick
-            result = await self.jobs.load(self.queues_to_list(), on_page, self.filters())
+            budget = None if self.jobs.is_local else self.store.budget
+            result = await self.jobs.load(
+                self.queues_to_list(), on_page, self.filters(), budget=budget, on_history=on_history
+            )
+            while self.model.pending:  # the table takes the last rows slice by slice
+                await asyncio.sleep(0.02)
             self.last_load_seconds = result.seconds
+            _show_source(self.source_label, _source_text(result))
+            if result.history_problem:
+                # Said where the person looks for where rows come from, and kept in the log.
+                _show_source(self.source_label, "job history set aside · " + _source_text(result))
+                self.source_label.setToolTip(result.history_problem)
+                logger.warning("%s", result.history_problem)
         finally:
             self.progress.hide()
             self.stop_load_button.hide()
@@ -374,6 +405,18 @@ class JobsPanel(JobActions, Panel):
         self._show_progress(self.model.top_level_ids())
         self._loaded_once = True
         self._select_first_if_none()
+
+    def _put_in_store(self, rows: list[JobSummary]) -> None:
+        """The store tracks what can still change (active jobs) and array parents (for their
+        progress); a finished plain job needs no second copy there."""
+        tracked = [j for j in rows if not j.status.is_terminal or j.array_size is not None]
+        if not tracked:
+            return
+        self._putting = True
+        try:
+            self.store.put(tracked)
+        finally:
+            self._putting = False
 
     def stop_loading(self) -> None:
         if self._loading is not None and not self._loading.done():
@@ -401,8 +444,9 @@ class JobsPanel(JobActions, Panel):
     def on_connection_changed(self, connection: ConnectionInfo | None) -> None:
         self._cancel_job_tasks()
         self._loaded_once = False
+        # The chosen queues stay (those the new connection lacks are dropped when it lists its
+        # queues), so the queues saved from the last session apply once the app connects.
         self._queues = []
-        self._selected_queues = set()
         self._rebuild_queue_menu()
         self.model.clear()
         self.inspector.clear()
@@ -458,7 +502,7 @@ class JobsPanel(JobActions, Panel):
     # --- the store's changes, array children -------------------------------------------------
     def _on_store_changes(self, changes: JobChanges) -> None:
         """Apply what the store says changed to the jobs this panel lists (and their children)."""
-        if not self._loaded_once:
+        if not self._loaded_once or self._putting:
             return
         model = self.model
         queues = set(self.queues_to_list())
@@ -469,10 +513,10 @@ class JobsPanel(JobActions, Panel):
         for job in changes.updated:
             parent = parent_of(job.job_id) if job.array_index is not None else None
             if parent is not None:
-                if model.job(parent) is not None or model.job(job.job_id) is not None:
+                if model.has_job(parent) or model.has_job(job.job_id):
                     rows.append(job)
                     parents.add(parent)
-            elif model.job(job.job_id) is not None or (new_ones and job.queue in queues):
+            elif model.has_job(job.job_id) or (new_ones and job.queue in queues):
                 rows.append(job)
                 if job.array_size is not None:
                     parents.add(job.job_id)
@@ -580,3 +624,50 @@ class JobsPanel(JobActions, Panel):
         queues = settings.str_value(f"panels/{self.panel_id}/queues")
         self._selected_queues = {q for q in queues.split(",") if q}
         self._rebuild_queue_menu()
+
+
+def _clock(epoch_ms: int) -> str:
+    return datetime.fromtimestamp(epoch_ms / 1000, tz=UTC).astimezone().strftime("%H:%M")
+
+
+def _source_text(result: LoadResult) -> str:
+    """Where the rows came from, said plainly: "90,000 from history (synced 12:03), 1,200 from AWS"."""
+    listed = f"{result.jobs:,} from AWS"
+    if result.synced_at_ms is None:
+        return f"all {listed}"
+    return f"{result.from_history:,} from history (synced {_clock(result.synced_at_ms)}), {listed}"
+
+
+def _button(text: str, tip: str, slot: Callable[[], object], name: str = "") -> QPushButton:
+    """A push button with its tooltip and what a click does."""
+    button = QPushButton(text)
+    button.setToolTip(tip)
+    button.clicked.connect(slot)
+    if name:
+        button.setObjectName(name)
+    return button
+
+
+def _row(*items: QWidget | tuple[QWidget, int] | int) -> QHBoxLayout:
+    """A row of widgets: a (widget, stretch) pair stretches, a number is a spacing."""
+    row = QHBoxLayout()
+    for item in items:
+        if isinstance(item, int):
+            row.addSpacing(item)
+        elif isinstance(item, tuple):
+            row.addWidget(*item)
+        else:
+            row.addWidget(item)
+    return row
+
+
+def _show_text(label: QLabel, text: str) -> None:
+    """A label that is never cut: what it says takes its room from the widgets that can shrink."""
+    label.setText(text)
+    label.setMinimumWidth(label.sizeHint().width())
+
+
+def _show_source(label: QLabel, text: str) -> None:
+    """Where the rows come from: the whole sentence also in the tooltip, for narrow windows."""
+    label.setText(text)
+    label.setToolTip(text)
