@@ -90,9 +90,11 @@ QUEUE_COLUMNS: list[Column[QueueRow]] = [
         align_right=True,
         width=90,
     ),
+    Column("Data", lambda r: r.freshness or "live", width=150),
+    # Last: the reason is the column that takes the spare width and gives way first at 1024 px.
     Column("Why it waits", lambda r: r.line.reason, tooltip=lambda r: r.line.reason, width=260),
-    Column("Data", lambda r: r.freshness or "live", width=180),
 ]
+DATA_COLUMN = len(QUEUE_COLUMNS) - 2
 # Which status a click on a count column opens.
 STATUS_OF_COLUMN = {2 + n: s for n, s in enumerate(QUEUE_STATUSES)}
 
@@ -376,6 +378,10 @@ class OverviewPanel(Panel):
         ]
         rows.extend(QueueRow(line) for line in lines.values())
         self.queue_model.set_rows(rows)
+        # The Data column says only what is not live: shown when some queue is read less often.
+        stale = any(r.freshness for r in rows)
+        if self.queue_table.isColumnHidden(DATA_COLUMN) == stale:
+            self.queue_table.setColumnHidden(DATA_COLUMN, not stale)
         self.failure_model.set_rows(figures.failures)
         self.queue_empty.update()
         self.failure_empty.update()
