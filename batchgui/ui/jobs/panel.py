@@ -257,8 +257,9 @@ class JobsPanel(JobActions, Panel):
                 widget = item.widget() if item is not None else None
                 if widget is not None:
                     widget.setMinimumWidth(16)
-        # ...but the filter box keeps room to type in; the tabs scroll when they must.
+        # ...but the filter and name boxes keep room to type in; the tabs scroll when they must.
         self.filter_edit.setMinimumWidth(FILTER_MIN_WIDTH)
+        self.prefix_edit.setMinimumWidth(FILTER_MIN_WIDTH)
         for widget in (self.children_button, self.child_status_combo):
             widget.setMinimumWidth(widget.sizeHint().width())
         self.status_tabs.setUsesScrollButtons(True)
