@@ -26,9 +26,8 @@ from batchgui.domain.pricing import (
     PriceBook,
     RegionPrices,
     book_from_snapshot,
-    ec2_estimate,
-    fargate_cost,
     job_cost,
+    run_cost,
     snapshot_entry,
 )
 from batchgui.services.bound import BoundService
@@ -171,13 +170,9 @@ class PricingService(BoundService):
         one: CostEstimate | None = None
         if book is not None and first is not None:
             platform = first.platform.value if first.platform is not None else "EC2"
-            if platform.startswith("FARGATE"):
-                one = fargate_cost(book, vcpus, memory_mib, seconds_each, spot=platform == "FARGATE_SPOT")
-            else:
-                allowed = first.instance_types or ("optimal",)
-                one = ec2_estimate(
-                    book, resources.instance_catalogue(), allowed, vcpus, memory_mib, seconds_each
-                )
+            allowed = first.instance_types or ("optimal",)
+            catalogue = resources.instance_catalogue()
+            one = run_cost(book, catalogue, platform, vcpus, memory_mib, seconds_each, allowed=allowed)
         return RunEstimate(None if one is None else one.times(jobs), jobs, seconds_each, book)
 
 
