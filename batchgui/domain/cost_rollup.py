@@ -9,8 +9,8 @@ instance types its environments may launch. Every figure is an estimate. Pure: n
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 
 import numpy as np
@@ -25,16 +25,17 @@ HOUR_S = 3600.0
 
 @dataclass(frozen=True)
 class PricedRun:
-    """One priced job or array child, with what it belongs to."""
+    """One priced job or array child, and what it belongs to: `groups` maps a grouping (QUEUE,
+    SHARE, ARRAY, SUBMISSION) to the name of its group."""
 
     job_id: str
     cost: CostEstimate
     started_ms: int
     stopped_ms: int
-    queue: str = ""
-    share: str = ""
-    array_id: str = ""
-    submission: str = ""
+    groups: Mapping[str, str] = field(default_factory=dict)
+
+
+QUEUE, SHARE, ARRAY, SUBMISSION = "queue", "share", "array", "submission"
 
 
 def total(costs: Iterable[CostEstimate]) -> CostEstimate | None:
@@ -45,30 +46,14 @@ def total(costs: Iterable[CostEstimate]) -> CostEstimate | None:
     return out
 
 
-def rollup(runs: Iterable[PricedRun], key: Callable[[PricedRun], str]) -> dict[str, CostEstimate]:
-    """Runs summed by `key` (queue, share, array, submission); runs whose key is '' are left out."""
+def rollup(runs: Iterable[PricedRun], grouping: str) -> dict[str, CostEstimate]:
+    """Runs summed per group of a grouping (QUEUE, SHARE, ARRAY, SUBMISSION); runs in none are left out."""
     groups: dict[str, list[CostEstimate]] = {}
     for run in runs:
-        name = key(run)
+        name = run.groups.get(grouping, "")
         if name:
             groups.setdefault(name, []).append(run.cost)
     return {name: found for name, costs in groups.items() if (found := total(costs)) is not None}
-
-
-def by_queue(runs: Iterable[PricedRun]) -> dict[str, CostEstimate]:
-    return rollup(runs, lambda r: r.queue)
-
-
-def by_share(runs: Iterable[PricedRun]) -> dict[str, CostEstimate]:
-    return rollup(runs, lambda r: r.share)
-
-
-def by_array(runs: Iterable[PricedRun]) -> dict[str, CostEstimate]:
-    return rollup(runs, lambda r: r.array_id)
-
-
-def by_submission(runs: Iterable[PricedRun]) -> dict[str, CostEstimate]:
-    return rollup(runs, lambda r: r.submission)
 
 
 def split_by_day(start_s: float, stop_s: float, zone: tzinfo) -> dict[date, float]:

@@ -23,20 +23,12 @@ NO_HISTORY = "no finished job of this queue to learn run times from"
 
 
 @dataclass(frozen=True)
-class RunningJob:
-    """A job holding capacity now: its vCPUs, when it started (ms) and its job definition."""
-
-    vcpus: float
-    started_at_ms: int
-    definition: str = ""
-
-
-@dataclass(frozen=True)
-class WaitingJob:
-    """A job ahead in the queue: its vCPUs and job definition."""
+class Load:
+    """A job's vCPUs and job definition, and when it started (ms) if it holds capacity now."""
 
     vcpus: float
     definition: str = ""
+    started_at_ms: int | None = None
 
 
 @dataclass(frozen=True)
@@ -103,8 +95,8 @@ def estimate_start(  # noqa: PLR0917 - the facts of one question, each of its ow
     vcpus: float,
     definition: str,
     capacity_vcpus: float,
-    running: Sequence[RunningJob],
-    ahead: Sequence[WaitingJob],
+    running: Sequence[Load],
+    ahead: Sequence[Load],
     history: RunTimes,
     now_ms: int,
 ) -> StartEstimate:
@@ -121,12 +113,12 @@ def estimate_start(  # noqa: PLR0917 - the facts of one question, each of its ow
         expected = history.expected(held.definition)
         if expected is None:
             return StartEstimate(None, NO_HISTORY)
-        elapsed = max(0.0, (now_ms - held.started_at_ms) / 1000)
+        elapsed = max(0.0, (now_ms - (held.started_at_ms or now_ms)) / 1000)
         heapq.heappush(ends, (max(0.0, expected - elapsed), held.vcpus))
         in_use += held.vcpus
     free = capacity_vcpus - in_use
     clock = 0.0
-    me = WaitingJob(vcpus, definition)
+    me = Load(vcpus, definition)
     for job in [*ahead, me]:
         if job.vcpus > capacity_vcpus:  # an ahead job that can never run does not hold the line
             continue

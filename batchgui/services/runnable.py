@@ -42,7 +42,7 @@ from batchgui.domain.share_usage import (
     requirements,
     share_usage_from_jobs,
 )
-from batchgui.domain.start_estimate import RunningJob, StartEstimate, WaitingJob, estimate_start, run_times
+from batchgui.domain.start_estimate import Load, StartEstimate, estimate_start, run_times
 from batchgui.services.bound import BoundService
 from batchgui.services.connections import Backend, ConnectionManager
 from batchgui.services.runner import Runner
@@ -300,14 +300,13 @@ class RunnableService(BoundService):
         finished, _token = batch.list_jobs_page(queue.name, JobStatus.SUCCEEDED, page_size=HISTORY_JOBS)
         history = run_times((j.job_definition, j.started_at, j.stopped_at) for j in finished)
         holding = [
-            RunningJob(float(r.vcpus or 0), r.summary.started_at or now, r.summary.job_definition)
-            for r in running
+            Load(float(r.vcpus or 0), r.summary.job_definition, r.summary.started_at or now) for r in running
         ]
         mine = float(detail.vcpus or 0)
         ahead = [
-            WaitingJob(float(w.vcpus or 0), w.summary.job_definition)
+            Load(float(w.vcpus or 0), w.summary.job_definition)
             if isinstance(w, JobDetail)
-            else WaitingJob(mine, w.job_definition or detail.summary.job_definition)  # not described
+            else Load(mine, w.job_definition or detail.summary.job_definition)  # not described
             for w in waiting
         ]
         return estimate_start(mine, detail.summary.job_definition, capacity, holding, ahead, history, now)

@@ -5,7 +5,6 @@ GB-hour; m5.large $0.096 an hour (2 vCPU, 8 GiB)."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, date, datetime
 
 import numpy as np
@@ -13,73 +12,61 @@ import pytest
 
 from batchgui import resources
 from batchgui.domain.cost_rollup import (
+    ARRAY,
+    QUEUE,
+    SHARE,
+    SUBMISSION,
     PricedRun,
-    by_array,
     by_day,
-    by_queue,
-    by_share,
-    by_submission,
     rate_series,
+    rollup,
     split_by_day,
 )
-from batchgui.domain.pricing import CostEstimate, PriceBook, book_from_snapshot
-
-
-@pytest.fixture
-def book() -> PriceBook:
-    document = json.loads(resources.path("aws-prices.json").read_text(encoding="utf-8"))
-    made = book_from_snapshot(document, "us-east-1")
-    assert made is not None
-    return made
+from batchgui.domain.pricing import CostEstimate, PriceBook
 
 
 def _ms(text: str) -> int:
     return int(datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp() * 1000)
 
 
+def run(job: str, cost: tuple[float, float], start: str, stop: str, **groups: str) -> PricedRun:
+    return PricedRun(job, CostEstimate(*cost, "Fargate"), _ms(start), _ms(stop), groups)
+
+
 RUNS = [
-    PricedRun(
+    run(
         "a:0",
-        CostEstimate(1.0, 1.0, "Fargate"),
-        _ms("2026-12-01T10:00"),
-        _ms("2026-12-01T11:00"),
-        "q1",
-        "teamA",
-        "a",
-        "sub1",
+        (1.0, 1.0),
+        "2026-12-01T10:00",
+        "2026-12-01T11:00",
+        queue="q1",
+        share="teamA",
+        array="a",
+        submission="sub1",
     ),
-    PricedRun(
+    run(
         "a:1",
-        CostEstimate(2.0, 2.0, "Fargate"),
-        _ms("2026-12-01T23:00"),
-        _ms("2026-12-02T01:00"),
-        "q1",
-        "teamB",
-        "a",
-        "sub1",
+        (2.0, 2.0),
+        "2026-12-01T23:00",
+        "2026-12-02T01:00",
+        queue="q1",
+        share="teamB",
+        array="a",
+        submission="sub1",
     ),
-    PricedRun(
-        "b",
-        CostEstimate(0.5, 1.5, "EC2"),
-        _ms("2026-12-02T05:00"),
-        _ms("2026-12-02T06:00"),
-        "q2",
-        "teamA",
-        "",
-        "sub2",
+    run(
+        "b", (0.5, 1.5), "2026-12-02T05:00", "2026-12-02T06:00", queue="q2", share="teamA", submission="sub2"
     ),
 ]
 
 
 def test_rollups_by_hand() -> None:
-    assert {k: v.low for k, v in by_queue(RUNS).items()} == {"q1": 3.0, "q2": 0.5}
-    assert {k: (v.low, v.high) for k, v in by_share(RUNS).items()} == {
-        "teamA": (1.5, 2.5),
-        "teamB": (2.0, 2.0),
-    }
-    assert {k: v.low for k, v in by_array(RUNS).items()} == {"a": 3.0}  # b is no array
-    assert {k: v.text for k, v in by_submission(RUNS).items()} == {"sub1": "$3.00", "sub2": "$0.50\u20131.50"}
-    assert by_share(RUNS)["teamA"].basis == "mixed"
+    assert {k: v.low for k, v in rollup(RUNS, QUEUE).items()} == {"q1": 3.0, "q2": 0.5}
+    shares = {k: (v.low, v.high) for k, v in rollup(RUNS, SHARE).items()}
+    assert shares == {"teamA": (1.5, 2.5), "teamB": (2.0, 2.0)}
+    assert {k: v.low for k, v in rollup(RUNS, ARRAY).items()} == {"a": 3.0}  # b is no array
+    submissions = {k: v.text for k, v in rollup(RUNS, SUBMISSION).items()}
+    assert submissions == {"sub1": "$3.00", "sub2": "$0.50\u20131.50"}
 
 
 def test_a_run_over_midnight_is_split_by_its_time_on_each_day() -> None:

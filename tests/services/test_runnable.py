@@ -92,7 +92,7 @@ def queue(client: Any, ce_arn: str, name: str = "q", **more: Any) -> None:
     )
 
 
-def definition(client: Any, seconds: float = 30, vcpus: str = "1", memory: str = "2048") -> str:
+def definition(client: Any, seconds: float = 30, vcpus: str = "1", memory: str = "2048", **more: Any) -> str:
     platform = ["FARGATE"]
     return str(
         client.register_job_definition(
@@ -107,6 +107,7 @@ def definition(client: Any, seconds: float = 30, vcpus: str = "1", memory: str =
                     {"type": "MEMORY", "value": memory},
                 ],
             },
+            **more,
         )["jobDefinitionArn"]
     )
 
@@ -249,19 +250,8 @@ def test_a_consumable_resource_exhausted(
 ) -> None:
     queue(client, fargate(client))
     client.create_consumable_resource(consumableResourceName="licence", totalQuantity=1)
-    licensed = client.register_job_definition(
-        jobDefinitionName="licensed",
-        type="container",
-        platformCapabilities=["FARGATE"],
-        containerProperties={
-            "image": "busybox",
-            "command": ["sleep", "30"],
-            "resourceRequirements": [{"type": "VCPU", "value": "1"}, {"type": "MEMORY", "value": "2048"}],
-        },
-        consumableResourceProperties={
-            "consumableResourceList": [{"consumableResource": "licence", "quantity": 1}]
-        },
-    )["jobDefinitionArn"]
+    needs = {"consumableResourceList": [{"consumableResource": "licence", "quantity": 1}]}
+    licensed = definition(client, seconds=30, consumableResourceProperties=needs)
     holder = submit(client, licensed, "holder")
     wait_for(lambda: status_of(client, holder) == "RUNNING", "the holder to run")
     job = submit(client, licensed, "waiting")
