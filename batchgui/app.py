@@ -273,6 +273,7 @@ class Application:
         for panel in self.panels:
             if isinstance(panel, JobsPanel):
                 panel.on_why_runnable = opener.open
+                opener.serve_details(panel.details)
             elif isinstance(panel, MonitorPanel):
                 panel.why_runnable.open_pane = opener.open
 

@@ -19,6 +19,7 @@ from batchgui.domain.batch import JobSummary
 from batchgui.domain.job_detail import MASK, JobDetail
 from batchgui.ui.jobs.columns import definition_name, format_duration, format_time
 from batchgui.ui.jobs.cost import cost_line
+from batchgui.ui.jobs.runnable_pane import is_waiting, start_cell
 
 CHILDREN_SHOWN = 200
 
@@ -46,7 +47,11 @@ def _child_link(child: JobSummary) -> str:
 
 
 def details_html(
-    detail: JobDetail, children: list[JobSummary] | None = None, reveal: bool = False, log_group: str = ""
+    detail: JobDetail,
+    children: list[JobSummary] | None = None,
+    reveal: bool = False,
+    log_group: str = "",
+    start: str | None = None,
 ) -> str:
     s = detail.summary
     rows = [
@@ -67,6 +72,7 @@ def details_html(
         _row("Stopped", format_time(s.stopped_at)),
         _row("Duration", format_duration(s.duration_s)),
         _row("Cost", cost_line(detail)),
+        *([_row("Estimated start", start_cell(detail, start), True)] if is_waiting(detail) else []),
         _row("Exit code", "" if s.exit_code is None else str(s.exit_code)),
     ]
     if detail.retry_attempts:
@@ -140,6 +146,7 @@ class JobDetailsView(QWidget):
 
     job_clicked = Signal(str)
     log_clicked = Signal(str)
+    start_requested = Signal(str)  # the "Estimated start" link of a waiting job (runnable_pane.py)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -161,6 +168,12 @@ class JobDetailsView(QWidget):
         self._detail: JobDetail | None = None
         self._children: list[JobSummary] | None = None
         self._log_group = ""
+        self._starts: dict[str, str] = {}
+
+    def set_start(self, job_id: str, text: str) -> None:
+        self._starts[job_id] = text
+        if self._detail is not None and self._detail.job_id == job_id:
+            self._render()
 
     @property
     def detail(self) -> JobDetail | None:
@@ -195,7 +208,13 @@ class JobDetailsView(QWidget):
         bar = self.browser.verticalScrollBar()
         scroll = bar.value() if keep_scroll else 0
         self.browser.setHtml(
-            details_html(self._detail, self._children, self.reveal_box.isChecked(), self._log_group)
+            details_html(
+                self._detail,
+                self._children,
+                self.reveal_box.isChecked(),
+                self._log_group,
+                self._starts.get(self._detail.job_id),
+            )
         )
         bar.setValue(scroll)
         if bar.value() != scroll:
@@ -213,3 +232,5 @@ class JobDetailsView(QWidget):
             self.job_clicked.emit(text[4:])
         elif text.startswith("log:"):
             self.log_clicked.emit(text[4:])
+        elif text.startswith("start:"):
+            self.start_requested.emit(text[6:])
