@@ -48,6 +48,7 @@ from batchgui.ui.connection_bar import ConnectionBar
 from batchgui.ui.csv_wizard import CsvWizardLauncher
 from batchgui.ui.dialogs import ask_mfa_code
 from batchgui.ui.job_definitions.panel import JobDefinitionsPanel
+from batchgui.ui.jobs.cost import InstanceLookup
 from batchgui.ui.jobs.panel import JobsPanel
 from batchgui.ui.jobs.runnable_pane import RunnableOpener
 from batchgui.ui.main_window import MainWindow
@@ -274,6 +275,7 @@ class Application:
             if isinstance(panel, JobsPanel):
                 panel.on_why_runnable = opener.open
                 opener.serve_details(panel.details)
+                InstanceLookup(self.facades.pricing, self.tasks.spawn).serve_details(panel.details)
             elif isinstance(panel, MonitorPanel):
                 panel.why_runnable.open_pane = opener.open
 

@@ -393,6 +393,13 @@ def run_cost(  # noqa: PLR0917 - a run's size and time, and where it ran
     return found
 
 
+def ecs_cluster_of(arn: str) -> str:
+    """The ECS cluster a task or container-instance ARN names in its long form (…/CLUSTER/ID); ''
+    for the short form (…/ID), which names none."""
+    parts = arn.split(":", 5)[-1].split("/")
+    return parts[1] if len(parts) == 3 else ""
+
+
 def attempt_instances(detail: JobDetail) -> list[str]:
     """The containerInstanceArn of each attempt ('' where none: Fargate, or not told)."""
     out = []

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -26,7 +26,9 @@ from batchgui.domain.pricing import (
     PriceBook,
     RegionPrices,
     book_from_snapshot,
+    ecs_cluster_of,
     job_cost,
+    job_instances,
     run_cost,
     snapshot_entry,
 )
@@ -94,6 +96,7 @@ class PricingService(BoundService):
         self._cache_dir = cache_dir
         self._clock = clock
         self._books: dict[tuple[bool, str], PriceBook] = {}
+        self._instance_types: dict[str, str] = {}
 
     def cache_path(self, region: str) -> Path:
         return self._cache_dir / f"prices-{region}.json"
@@ -142,7 +145,8 @@ class PricingService(BoundService):
 
     async def job_cost(self, detail: JobDetail, now_ms: int | None = None) -> CostEstimate | None:
         """One job's estimated cost at the connection's prices (every attempt's run time), on its
-        queue's first compute environment (its platform; on EC2 a range over its instance types)."""
+        queue's first compute environment (its platform); on EC2 at the instance type ECS names for
+        each attempt's container instance, else a range over the environment's instance types."""
         book = await self.price_book()
         if book is None:
             return None
@@ -154,8 +158,29 @@ class PricingService(BoundService):
             first = _first_environment(queue, await self._run(batch.describe_compute_environments))
         platform = "" if first is None or first.platform is None else first.platform.value
         allowed = () if first is None else first.instance_types
+        cluster = "" if first is None else first.ecs_cluster_arn
+        types = await self.instance_types(job_instances(detail), cluster)
         catalogue = resources.instance_catalogue()
-        return job_cost(book, catalogue, detail, platform=platform, allowed=allowed, now_ms=now_ms)
+        return job_cost(
+            book, catalogue, detail, platform=platform, allowed=allowed, now_ms=now_ms, instance_types=types
+        )
+
+    async def instance_types(self, arns: Iterable[str], cluster: str = "") -> dict[str, str]:
+        """containerInstanceArn -> EC2 instance type, as ECS DescribeContainerInstances tells it (kept:
+        an instance's type never changes); those ECS no longer knows, or cannot be asked about, are
+        left out (the estimate then says the type is not known)."""
+        wanted = [a for a in arns if a not in self._instance_types]
+        by_cluster: dict[str, list[str]] = {}
+        for arn in wanted:
+            by_cluster.setdefault(ecs_cluster_of(arn) or cluster or "default", []).append(arn)
+        for name, group in by_cluster.items():
+            try:
+                found = await self._run(self._backend().ecs.instance_types, name, group)
+            except Exception as error:  # no ecs:DescribeContainerInstances permission, an old endpoint…
+                log.info("container instances of %s not described: %s", name, error)
+                continue
+            self._instance_types.update(found)
+        return {a: self._instance_types[a] for a in arns if a in self._instance_types}
 
     async def estimate_run(
         self, queue_name: str, vcpus: float, memory_mib: float, seconds_each: float, jobs: int

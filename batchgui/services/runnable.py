@@ -21,6 +21,7 @@ from batchgui.domain.errors import NotFound
 from batchgui.domain.instance_types import InstanceCatalogue
 from batchgui.domain.inventory_requests import ComputeEnvironmentUpdate
 from batchgui.domain.job_detail import JobDetail
+from batchgui.domain.pricing import ecs_cluster_of
 from batchgui.domain.runnable import (
     Check,
     Diagnosis,
@@ -95,12 +96,6 @@ def job_needs(detail: JobDetail, dependencies: Sequence[JobDetail]) -> JobNeeds:
     )
 
 
-def _cluster_name(arn: str) -> str:
-    """The ECS cluster named in a task or container-instance ARN of the long form (…/cluster/id)."""
-    parts = arn.split(":", 5)[-1].split("/")
-    return parts[1] if len(parts) == 3 else ""
-
-
 def environment_use(
     environments: Sequence[ComputeEnvironment],
     queues: Sequence[JobQueue],
@@ -122,7 +117,7 @@ def environment_use(
     totals = {e.arn: 0.0 for e in environments}
     for job in running:
         container = job.raw.get("container") or {}
-        cluster = _cluster_name(str(container.get("taskArn") or container.get("containerInstanceArn") or ""))
+        cluster = ecs_cluster_of(str(container.get("taskArn") or container.get("containerInstanceArn") or ""))
         arn = by_cluster.get(cluster) or first.get(job.summary.queue)
         if arn in totals:
             totals[arn] += float(job.vcpus or 0)

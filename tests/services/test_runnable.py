@@ -78,6 +78,24 @@ def fargate(
     return str(arn)
 
 
+def ec2(client: Any, name: str, types: list[str], max_vcpus: int = 8) -> str:
+    arn = client.create_compute_environment(
+        computeEnvironmentName=name,
+        type="MANAGED",
+        computeResources={
+            "type": "EC2",
+            "maxvCpus": max_vcpus,
+            "minvCpus": 0,
+            "instanceTypes": types,
+            "subnets": ["subnet-1"],
+            "securityGroupIds": ["sg-1"],
+            "instanceRole": "ecsInstanceRole",
+        },
+    )["computeEnvironmentArn"]
+    wait_for(lambda: valid(client, name), f"{name} VALID")
+    return str(arn)
+
+
 def queue(client: Any, ce_arn: str, name: str = "q", **more: Any) -> None:
     client.create_job_queue(
         jobQueueName=name,
@@ -93,7 +111,7 @@ def queue(client: Any, ce_arn: str, name: str = "q", **more: Any) -> None:
 
 
 def definition(client: Any, seconds: float = 30, vcpus: str = "1", memory: str = "2048", **more: Any) -> str:
-    platform = ["FARGATE"]
+    platform = more.pop("platformCapabilities", ["FARGATE"])
     return str(
         client.register_job_definition(
             jobDefinitionName=f"sleep-{vcpus}-{memory}",
@@ -123,21 +141,7 @@ def check(report: RunnableReport, name: str) -> Check:
 def test_a_job_larger_than_any_allowed_instance_type(
     client: Any, service: RunnableService, run_async: Callable[..., Any]
 ) -> None:
-    arn = client.create_compute_environment(
-        computeEnvironmentName="small-ec2",
-        type="MANAGED",
-        computeResources={
-            "type": "EC2",
-            "maxvCpus": 64,
-            "minvCpus": 0,
-            "instanceTypes": ["m5.large"],
-            "subnets": ["subnet-1"],
-            "securityGroupIds": ["sg-1"],
-            "instanceRole": "ecsInstanceRole",
-        },
-    )["computeEnvironmentArn"]
-    wait_for(lambda: valid(client, "small-ec2"), "small-ec2 VALID")
-    queue(client, arn)
+    queue(client, ec2(client, "small-ec2", ["m5.large"], max_vcpus=64))
     big = client.register_job_definition(
         jobDefinitionName="big",
         type="container",

@@ -9,6 +9,7 @@ Secret-looking environment values and `secrets` entries are masked until "Reveal
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from html import escape
 
 from PySide6.QtCore import QTimer, QUrl, Signal
@@ -51,8 +52,13 @@ def details_html(
     children: list[JobSummary] | None = None,
     reveal: bool = False,
     log_group: str = "",
-    start: str | None = None,
+    *,
+    extra: Mapping[str, str] | None = None,
+    instance_types: Mapping[str, str] | None = None,
 ) -> str:
+    """`extra`: rows filled in later ("Estimated start" once asked for), by row name;
+    `instance_types`: the EC2 type of each container instance ECS has named (for the cost)."""
+    extra = extra or {}
     s = detail.summary
     rows = [
         _row("Name", s.name),
@@ -71,8 +77,12 @@ def details_html(
         _row("Started", format_time(s.started_at)),
         _row("Stopped", format_time(s.stopped_at)),
         _row("Duration", format_duration(s.duration_s)),
-        _row("Cost", cost_line(detail)),
-        *([_row("Estimated start", start_cell(detail, start), True)] if is_waiting(detail) else []),
+        _row("Cost", cost_line(detail, instance_types)),
+        *(
+            [_row("Estimated start", start_cell(detail, extra.get("Estimated start")), True)]
+            if is_waiting(detail)
+            else []
+        ),
         _row("Exit code", "" if s.exit_code is None else str(s.exit_code)),
     ]
     if detail.retry_attempts:
@@ -147,6 +157,7 @@ class JobDetailsView(QWidget):
     job_clicked = Signal(str)
     log_clicked = Signal(str)
     start_requested = Signal(str)  # the "Estimated start" link of a waiting job (runnable_pane.py)
+    shown = Signal(object)  # a JobDetail of another job than before (ui/jobs/cost.py looks up its EC2 type)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -168,10 +179,17 @@ class JobDetailsView(QWidget):
         self._detail: JobDetail | None = None
         self._children: list[JobSummary] | None = None
         self._log_group = ""
-        self._starts: dict[str, str] = {}
+        self._extra: dict[str, dict[str, str]] = {}
+        self._instance_types: dict[str, str] = {}
 
-    def set_start(self, job_id: str, text: str) -> None:
-        self._starts[job_id] = text
+    def add_instance_types(self, found: Mapping[str, str]) -> None:
+        """containerInstanceArn -> EC2 type, as ECS named them: the cost is then one figure."""
+        self._instance_types.update(found)
+        if found:
+            self._render()
+
+    def set_extra(self, job_id: str, row: str, text: str) -> None:
+        self._extra.setdefault(job_id, {})[row] = text
         if self._detail is not None and self._detail.job_id == job_id:
             self._render()
 
@@ -187,6 +205,8 @@ class JobDetailsView(QWidget):
         self._detail = detail
         self._log_group = log_group or self._log_group if same_job else log_group
         self._render(keep_scroll=same_job)
+        if detail is not None and not same_job:
+            self.shown.emit(detail)
 
     def show_message(self, text: str) -> None:
         self._detail = None
@@ -213,7 +233,8 @@ class JobDetailsView(QWidget):
                 self._children,
                 self.reveal_box.isChecked(),
                 self._log_group,
-                self._starts.get(self._detail.job_id),
+                extra=self._extra.get(self._detail.job_id),
+                instance_types=self._instance_types,
             )
         )
         bar.setValue(scroll)

@@ -40,6 +40,7 @@ if TYPE_CHECKING:  # details.py shows this module's start cell
 Spawn = Callable[[Coroutine[Any, Any, Any], str], "asyncio.Task[Any]"]
 # Jobs the pane explains: waiting for dependencies (PENDING) or for capacity (RUNNABLE).
 WAITING = (JobStatus.PENDING, JobStatus.RUNNABLE)
+START_ROW = "Estimated start"
 MARKS = {
     Outcome.PASSED: ("✔", "#2e7d32", "passed"),
     Outcome.FAILED: ("✘", "#c62828", "failed"),
@@ -226,11 +227,11 @@ class RunnableOpener:
         )
 
     async def estimate_into(self, details: JobDetailsView, job_id: str) -> str:
-        details.set_start(job_id, "estimating…")
+        details.set_extra(job_id, START_ROW, "estimating…")
         report = await self.service.explain(job_id)
         text = "no longer waiting" if report.start is None else report.start.text
         text += f" (as of {time.strftime('%H:%M')})"
-        details.set_start(job_id, text)
+        details.set_extra(job_id, START_ROW, text)
         return text
 
     def open(self, job_id: str) -> RunnablePane:
