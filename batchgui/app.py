@@ -278,6 +278,7 @@ class Application:
                 InstanceLookup(self.facades.pricing, self.tasks.spawn).serve_details(panel.details)
             elif isinstance(panel, MonitorPanel):
                 panel.why_runnable.open_pane = opener.open
+                panel.cost.runnable = self.facades.runnable  # fair-share usage for the share plot
 
     def _follow_submission(self, submission_id: str) -> None:
         panel = self.window.show_panel("submissions")

@@ -133,7 +133,8 @@ def rate_series(
     low = np.zeros(len(times))
     high = np.zeros(len(times))
     notes: list[str] = []
-    for platform, (vcpus, mib) in sorted(use.items()):
+    for platform, (raw_vcpus, raw_mib) in sorted(use.items()):
+        vcpus, mib = np.nan_to_num(raw_vcpus), np.nan_to_num(raw_mib)  # NaN: no sample at that time
         if not np.any(vcpus):
             continue
         if platform.startswith("FARGATE"):

@@ -15,6 +15,7 @@ Pure: facts in, checks out.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -228,3 +229,37 @@ def quota_share_check(share_name: str, share: QuotaShare | None, utilization: Qu
             "or raise the share's capacity limits.",
         )
     return Check(name, Outcome.PASSED, f"Quota share {share.name} uses " + "; ".join(parts) + ".")
+
+
+@dataclass
+class ShareHistory:
+    """Fair-share usage over time: vCPUs per share (named "share (queue)" when several fair-share
+    queues are watched), NaN before a share was first seen; at most `keep_s` back."""
+
+    keep_s: float = 24 * 3600.0
+    times: list[float] = field(default_factory=list)
+    series: dict[str, list[float]] = field(default_factory=dict)
+
+    def add(self, t: float, usage: Mapping[str, Mapping[str, float]]) -> None:
+        several = len(usage) > 1
+        point = {
+            (f"{share} ({queue})" if several else share): vcpus
+            for queue, shares in usage.items()
+            for share, vcpus in shares.items()
+        }
+        for name in point.keys() - self.series.keys():
+            self.series[name] = [math.nan] * len(self.times)
+        self.times.append(t)
+        for name, values in self.series.items():
+            values.append(point.get(name, 0.0))  # not listed: using nothing (AWS lists those using some)
+        drop = sum(1 for x in self.times if x < t - self.keep_s)
+        if drop:
+            del self.times[:drop]
+            for values in self.series.values():
+                del values[:drop]
+
+    def latest(self) -> dict[str, float]:
+        """Each share's usage at the last sample (those with a number)."""
+        if not self.times:
+            return {}
+        return {name: v[-1] for name, v in self.series.items() if not math.isnan(v[-1])}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from batchgui import resources
@@ -35,6 +35,7 @@ from batchgui.domain.runnable import (
 )
 from batchgui.domain.scheduling import QueueSnapshot
 from batchgui.domain.share_usage import (
+    VCPU,
     ConsumableResource,
     QueueUtilization,
     consumable_check,
@@ -158,6 +159,28 @@ class RunnableService(BoundService):
     async def explain(self, job_id: str) -> RunnableReport:
         """The job's diagnosis, as things stand now. NotFound when the job does not exist."""
         return await self._run(self._explain, self._backend(), job_id)
+
+    async def share_usage(
+        self, queues: Sequence[JobQueue], take: Callable[[], Awaitable[None]] | None = None
+    ) -> dict[str, dict[str, float]]:
+        """vCPUs in use per share identifier of each fair-share queue (one with a scheduling policy),
+        from GetJobQueueSnapshot's queueUtilization; a queue whose endpoint does not report it is left
+        out. `take` waits for a token of the account-wide request budget before each call."""
+        out: dict[str, dict[str, float]] = {}
+        for queue in queues:
+            if not queue.scheduling_policy_arn:
+                continue
+            if take is not None:
+                await take()
+            try:
+                snapshot = await self._run(self._backend().batch_admin.job_queue_snapshot, queue.name)
+            except Exception as error:  # not offered, not allowed: no share plot for it
+                log.info("no snapshot of %s: %s", queue.name, error)
+                continue
+            if snapshot.utilization.reported:
+                fair = snapshot.utilization.fairshare
+                out[queue.name] = {share: usage.get(VCPU, 0.0) for share, usage in fair.items()}
+        return out
 
     async def apply(self, fix: Fix) -> None:
         """Carry out a fix the user confirmed."""
