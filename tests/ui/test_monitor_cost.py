@@ -15,8 +15,17 @@ from PySide6.QtWidgets import QLabel
 
 from batchgui.domain.batch import JobQueue, Platform
 from batchgui.domain.connection import ConnectionInfo, ConnectionSpec
-from batchgui.domain.metrics import FIELD_INDEX, QUEUE_FIELDS, HistoryView, memory_field, vcpu_field
+from batchgui.domain.metrics import (
+    FIELD_INDEX,
+    QUEUE_FIELDS,
+    HistoryView,
+    QueueSample,
+    Sample,
+    memory_field,
+    vcpu_field,
+)
 from batchgui.services.budget import TokenBucket
+from batchgui.services.events import Listeners
 from batchgui.services.job_monitor import JobMonitor
 from batchgui.services.runnable import RunnableService
 from batchgui.ui.monitor.cost import MonitorCost, intervals
@@ -49,6 +58,7 @@ def monitor() -> JobMonitor:
         environments=[],
         queues=[fair, JobQueue("fifo", "arn:f", "ENABLED", "VALID", 1)],
         budget=TokenBucket(10),
+        samples=Listeners(),
     )
     return cast(JobMonitor, fake)
 
@@ -59,7 +69,8 @@ def test_gaps_are_not_costed() -> None:
 
 def test_tile_and_tab_by_hand(qtbot: Any, run_async: Callable[..., Any]) -> None:
     tasks: list[asyncio.Task[Any]] = []
-    cost = MonitorCost(monitor(), spawner(tasks))
+    fake_monitor = monitor()
+    cost = MonitorCost(fake_monitor, spawner(tasks))
     stub = StubShares()
     cost.runnable = cast(RunnableService, stub)
     tabs = cost.tabs(QLabel("activity"))
@@ -89,3 +100,14 @@ def test_tile_and_tab_by_hand(qtbot: Any, run_async: Callable[..., Any]) -> None
     assert cost.share_history.latest() == {"teamA": 2.0, "teamB": 0.5}
     assert sorted(cost.plots._curves) == ["teamA", "teamB"]
     assert cost.plots.no_shares.isHidden()
+    # Per queue and per share: 2.5 vCPU and 5 GiB on Fargate in "fair" = 2.5 x 0.04048 + 5 x 0.004445
+    # = $0.123425 an hour; teamA holds 2 of its 2.5 vCPUs (80%), teamB 0.5 (20%).
+    values = [0.0] * len(QUEUE_FIELDS)
+    values[FIELD_INDEX[vcpu_field(Platform.FARGATE)]] = 2.5
+    values[FIELD_INDEX[memory_field(Platform.FARGATE)]] = 5120
+    fake_monitor.samples.emit(Sample(now, 5, (QueueSample("fair", tuple(values)),)))
+    assert cost.queue_rates["fair"][0] == pytest.approx(0.123425)
+    assert cost.breakdown() == (
+        "Now, per queue: fair ~$0.12/h. Per share (its part of the queue's cost, by its vCPUs): "
+        "teamA ~$0.099/h · teamB ~$0.025/h."
+    )

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
 
 from batchgui import resources
@@ -29,7 +30,7 @@ from batchgui.ui.jobs.runnable_pane import Spawn
 from batchgui.ui.widgets.tile import Tile, muted
 
 if TYPE_CHECKING:
-    from batchgui.domain.metrics import HistoryView
+    from batchgui.domain.metrics import HistoryView, Sample
     from batchgui.services.job_monitor import JobMonitor
     from batchgui.services.runnable import RunnableService
 
@@ -60,6 +61,7 @@ class CostPlots(QWidget):
         self.graphics.setObjectName("costPlots")
         self.per_day = self.graphics.addPlot(row=0, col=0, title="Cost per day (estimate, while monitored)")
         self.per_day.setLabel("left", "USD")
+        self.per_day.getAxis("left").enableAutoSIPrefix(False)
         self.per_day.showGrid(y=True, alpha=0.2)
         self.per_day.setMouseEnabled(x=False, y=False)
         self.shares = self.graphics.addPlot(
@@ -71,7 +73,9 @@ class CostPlots(QWidget):
         self.shares.setLabel("left", "vCPUs")
         self.shares.showGrid(x=True, y=True, alpha=0.2)
         self.shares.setLimits(yMin=0)
-        self.share_legend = self.shares.addLegend(offset=(-4, 4), labelTextSize="8pt")
+        self.share_legend = self.shares.addLegend(
+            offset=(4, 4), labelTextSize="8pt"
+        )  # newest data is at the right
         self.basis = QLabel()
         self.basis.setObjectName("costBasis")
         self.basis.setWordWrap(True)
@@ -84,7 +88,12 @@ class CostPlots(QWidget):
         muted(self.no_shares)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        self.breakdown = QLabel()
+        self.breakdown.setObjectName("costBreakdown")
+        self.breakdown.setWordWrap(True)
+        self.breakdown.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.graphics, 1)
+        layout.addWidget(self.breakdown)
         layout.addWidget(self.basis)
         layout.addWidget(self.no_shares)
         self.days: list[tuple[str, float, float]] = []
@@ -103,7 +112,7 @@ class CostPlots(QWidget):
             axis = self.per_day.getAxis("bottom")
             axis.setTicks([[(float(i), d[0]) for i, d in enumerate(days)]])
             self.per_day.setXRange(-0.6, len(days) - 0.4, padding=0)
-            self.per_day.setYRange(0, max(float(high.max()), 0.01) * 1.15, padding=0)
+            self.per_day.setYRange(0, max(float(high.max()), 1e-6) * 1.15, padding=0)
         self.basis.setText(
             "Estimates: dark bars the cheapest case, light bars up to the dearest (EC2 instance types "
             f"not known). {basis}"
@@ -114,8 +123,12 @@ class CostPlots(QWidget):
         for number, (name, values) in enumerate(sorted(history.series.items())):
             curve = self._curves.get(name)
             if curve is None:
-                pen = self._pg.mkPen(COLOURS[number % len(COLOURS)], width=1)
-                curve = self.shares.plot([], [], pen=pen, name=name, connect="finite")
+                colour = COLOURS[number % len(COLOURS)]
+                pen = self._pg.mkPen(colour, width=1)
+                # Points as well as lines: a sample every 30 s leaves a new share a single point.
+                curve = self.shares.plot(
+                    [], [], pen=pen, name=name, connect="finite", symbol="o", symbolSize=4, symbolBrush=colour
+                )
                 self._curves[name] = curve
             curve.setData(t, np.asarray(values, dtype=np.float64))
         self.shares.setXRange(start, end, padding=0)
@@ -140,6 +153,10 @@ class MonitorCost:
         self.series: RateSeries | None = None
         self._asked_at = -math.inf
         self._asking = False
+        self.queue_rates: dict[str, tuple[float, float]] = {}  # USD per hour now, low and high
+        self.queue_vcpus: dict[str, float] = {}
+        self.share_usage: dict[str, dict[str, float]] = {}  # queue -> share -> vCPUs, latest
+        monitor.samples.add(self._on_sample)
 
     def tabs(self, activity: QWidget) -> QTabWidget:
         """The activity plots and the cost plots, as two tabs (built with the plots: pyqtgraph)."""
@@ -155,6 +172,53 @@ class MonitorCost:
     def region(self) -> str:
         current = self.monitor.connections.current
         return current.spec.region if current is not None else ""
+
+    def _allowed_ec2(self) -> list[str]:
+        environments = self.monitor.environments
+        return sorted(
+            {
+                t
+                for e in environments
+                if e.platform is not None and not e.platform.is_fargate
+                for t in e.instance_types
+            }
+        )
+
+    def _on_sample(self, sample: Sample) -> None:
+        """Each queue's cost rate now, from its vCPUs and memory per platform in the latest sample."""
+        book = snapshot_book(self.region())
+        if book is None:
+            return
+        catalogue, allowed = resources.instance_catalogue(), self._allowed_ec2()
+        rates: dict[str, tuple[float, float]] = {}
+        for queue in sample.queues:
+            use = {
+                p.value: (np.array([queue.get(vcpu_field(p))]), np.array([queue.get(memory_field(p))]))
+                for p in Platform
+            }
+            now = rate_series(book, catalogue, np.array([sample.t]), use, allowed).now()
+            if now is not None:
+                rates[queue.queue] = now
+            self.queue_vcpus[queue.queue] = sum(queue.get(vcpu_field(p)) for p in Platform)
+        self.queue_rates = rates
+
+    def breakdown(self) -> str:
+        """ "Now, per queue: … · per share: …", the shares' part of their queue's cost by their vCPUs."""
+        queues = [f"{q} ~{range_text(*r)}/h" for q, r in sorted(self.queue_rates.items()) if r[1] > 0]
+        shares: list[str] = []
+        for queue, usage in sorted(self.share_usage.items()):
+            rate, vcpus = self.queue_rates.get(queue), self.queue_vcpus.get(queue, 0.0)
+            if rate is None or vcpus <= 0:
+                continue
+            shares.extend(
+                f"{share} ~{range_text(rate[0] * v / vcpus, rate[1] * v / vcpus)}/h"
+                for share, v in sorted(usage.items())
+                if v > 0
+            )
+        text = "Now, per queue: " + (" · ".join(queues) or "nothing running")
+        if shares:
+            text += ". Per share (its part of the queue's cost, by its vCPUs): " + " · ".join(shares)
+        return text + "."
 
     def show(self, view: HistoryView, start: float, end: float) -> None:
         """Price the history, fill the tile and (when built) the plots; ask for share usage if due."""
@@ -189,6 +253,7 @@ class MonitorCost:
             labels = [(d.strftime("%a %d %b"), low, high) for d, (low, high) in sorted(days.items())]
             self.plots.show_days(labels, series.basis)
             self.plots.show_shares(self.share_history, start, end)
+            self.plots.breakdown.setText(self.breakdown())
             self.plots.no_shares.setVisible(not self.share_history.series)
         self._ask_shares()
 
@@ -209,6 +274,7 @@ class MonitorCost:
             usage = await self.runnable.share_usage(queues, self.monitor.budget.take)
             if usage:
                 self.share_history.add(time.time(), usage)
+                self.share_usage = usage
             return usage
         finally:
             self._asking = False
