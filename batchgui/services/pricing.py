@@ -11,7 +11,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -19,6 +19,8 @@ from typing import Any
 
 from batchgui import resources
 from batchgui.domain.batch import ComputeEnvironment, JobQueue
+from batchgui.domain.cost_rollup import ARRAY, SUBMISSION, PricedRun, rollup, total
+from batchgui.domain.instance_types import InstanceCatalogue
 from batchgui.domain.job_detail import JobDetail
 from batchgui.domain.pricing import (
     CostEstimate,
@@ -182,6 +184,36 @@ class PricingService(BoundService):
             self._instance_types.update(found)
         return {a: self._instance_types[a] for a in arns if a in self._instance_types}
 
+    async def jobs_cost(self, job_ids: Sequence[str], group: str = "") -> JobsCost:
+        """What a set of jobs cost (a submission's: plain jobs and array children), and each array's
+        part. Arrays are read through ListJobs arrayJobId (1,000 children a page), priced at their
+        parent's size; a child counts one attempt (its retries are not read). `group` names the
+        submission the runs belong to."""
+        book = await self.price_book()
+        if book is None:
+            return JobsCost(None, {}, 0, len(job_ids))
+        batch = self._backend().batch
+        parents = sorted({i.split(":", 1)[0] for i in job_ids if ":" in i})
+        plain = [i for i in job_ids if ":" not in i]
+        described = await self._run(batch.describe_job_details, [*parents, *plain])
+        by_id = {d.job_id: d for d in described}
+        catalogue = resources.instance_catalogue()
+        now = int(self._clock() * 1000)
+        runs: list[PricedRun] = []
+        wanted = set(job_ids)
+        for parent_id in parents:
+            parent = by_id.get(parent_id)
+            if parent is None:
+                continue
+            for child in await self._run(batch.list_array_children, parent_id):
+                if child.job_id in wanted:
+                    one = replace(parent, summary=child, attempts=(), raw={})
+                    runs.extend(_priced(book, catalogue, one, now, {ARRAY: parent_id, SUBMISSION: group}))
+        for job_id in plain:
+            if job_id in by_id:
+                runs.extend(_priced(book, catalogue, by_id[job_id], now, {SUBMISSION: group}))
+        return JobsCost(total(r.cost for r in runs), rollup(runs, ARRAY), len(runs), len(job_ids) - len(runs))
+
     async def estimate_run(
         self, queue_name: str, vcpus: float, memory_mib: float, seconds_each: float, jobs: int
     ) -> RunEstimate:
@@ -199,6 +231,27 @@ class PricingService(BoundService):
             catalogue = resources.instance_catalogue()
             one = run_cost(book, catalogue, platform, vcpus, memory_mib, seconds_each, allowed=allowed)
         return RunEstimate(None if one is None else one.times(jobs), jobs, seconds_each, book)
+
+
+@dataclass(frozen=True)
+class JobsCost:
+    """A set of jobs' estimated cost, each array's part, and how many could (not) be priced (not
+    started yet, gone, or no price)."""
+
+    cost: CostEstimate | None
+    arrays: dict[str, CostEstimate]
+    priced: int
+    not_priced: int
+
+
+def _priced(
+    book: PriceBook, catalogue: InstanceCatalogue, detail: JobDetail, now_ms: int, groups: dict[str, str]
+) -> list[PricedRun]:
+    cost = job_cost(book, catalogue, detail, now_ms=now_ms)
+    if cost is None:
+        return []
+    s = detail.summary
+    return [PricedRun(s.job_id, cost, s.started_at or now_ms, s.stopped_at or now_ms, groups)]
 
 
 def _first_environment(

@@ -163,3 +163,30 @@ def test_an_ec2_run_is_priced_on_the_instance_type_ecs_names(
     backend.ecs = SimpleNamespace(instance_types=lambda *_: (_ for _ in ()).throw(RuntimeError("no ecs")))
     unknown = run_async(facade(runner, backend, tmp_path / "cache2").job_cost(detail))
     assert unknown.basis == "EC2, instance type not known: range over 2 allowed types"
+
+
+def test_a_submissions_cost_and_its_arrays_part_by_hand(
+    quick: Any, runner: Runner, run_async: Callable[..., Any], tmp_path: Path
+) -> None:
+    batch = client_for(quick, "batch")
+    queue(batch, fargate(batch))
+    short = definition(batch, seconds=0.1, vcpus="2", memory="4096")
+    array = submit(batch, short, "array", arrayProperties={"size": 3})
+    single = submit(batch, short, "single")
+    wait_for(
+        lambda: status_of(batch, array) == "SUCCEEDED" and status_of(batch, single) == "SUCCEEDED", "done"
+    )
+    backend = SimpleNamespace(
+        spec=ConnectionSpec.local(),
+        is_local=True,
+        batch=BatchGateway(batch),
+        pricing=PricingGateway(client_for(quick, "pricing")),
+    )
+    pricing = facade(runner, backend, tmp_path / "cache")
+    ids = [f"{array}:{n}" for n in range(3)] + [single, "no-such-job"]
+    found = run_async(pricing.jobs_cost(ids, "sub-1"))
+    # Each run is under a minute, billed as one: (2 x $0.04048 + 4 x $0.004445) / 60 = $0.0016457.
+    minute = (2 * 0.04048 + 4 * 0.004445) / 60
+    assert found.cost.low == pytest.approx(4 * minute)
+    assert found.arrays[array].low == pytest.approx(3 * minute)
+    assert (found.priced, found.not_priced) == (4, 1)
