@@ -267,6 +267,8 @@ class Application:
             jobs.open_job(job_id, log)
 
         submissions.on_open_job = open_job  # a Submissions row opens its job (and log) in Jobs
+        submissions.cost_line.pricing = self.facades.pricing  # its cost line (ui/submissions/cost.py)
+        submissions.cost_line.spawn = self.tasks.spawn
 
     def _wire_why_runnable(self) -> None:
         """The Jobs context menu and the Monitor's oldest-RUNNABLE tile open the "Why?" pane."""

@@ -34,6 +34,17 @@ def client_for(quick: Any, service: str) -> Any:
     )
 
 
+def local_backend(quick: Any, batch: Any, **more: Any) -> Any:
+    """The gateways the pricing facade uses, on the sandbox."""
+    return SimpleNamespace(
+        spec=ConnectionSpec.local(),
+        is_local=True,
+        batch=BatchGateway(batch),
+        pricing=PricingGateway(client_for(quick, "pricing")),
+        **more,
+    )
+
+
 def facade(
     runner: Runner, backend: Any, cache: Path, clock: Callable[[], float] = time.time
 ) -> PricingService:
@@ -64,12 +75,7 @@ def test_a_known_fargate_run_costs_the_hand_computed_figure(
     short = definition(batch, seconds=0.2, vcpus="2", memory="4096")
     job = submit(batch, short, "known")
     wait_for(lambda: status_of(batch, job) == "SUCCEEDED", "the job to finish")
-    backend = SimpleNamespace(
-        spec=ConnectionSpec.local(),
-        is_local=True,
-        batch=BatchGateway(batch),
-        pricing=PricingGateway(client_for(quick, "pricing")),
-    )
+    backend = local_backend(quick, batch)
     pricing = facade(runner, backend, tmp_path / "cache")
     [detail] = BatchGateway(batch).describe_job_details([job])
     cost = run_async(pricing.job_cost(detail))
@@ -114,12 +120,7 @@ def test_a_planned_run_on_a_fargate_queue_by_hand(
 ) -> None:
     batch = client_for(quick, "batch")
     queue(batch, fargate(batch))
-    backend = SimpleNamespace(
-        spec=ConnectionSpec.local(),
-        is_local=True,
-        batch=BatchGateway(batch),
-        pricing=PricingGateway(client_for(quick, "pricing")),
-    )
+    backend = local_backend(quick, batch)
     found = run_async(facade(runner, backend, tmp_path).estimate_run("q", 0.25, 512, 20, 10_000))
     # 10,000 jobs of 20 s, each billed Fargate's minute: 10,000 x (0.25 x $0.04048 + 0.5 x $0.004445) / 60
     assert found.cost.low == pytest.approx(10_000 * (0.25 * 0.04048 + 0.5 * 0.004445) / 60)
@@ -142,13 +143,7 @@ def test_an_ec2_run_is_priced_on_the_instance_type_ecs_names(
     [found] = described["containerInstances"]
     assert found["attributes"] == [{"name": "ecs.instance-type", "value": "m5.large"}]
     assert described["failures"] == [{"arn": instance + "0", "reason": "MISSING"}]
-    backend = SimpleNamespace(
-        spec=ConnectionSpec.local(),
-        is_local=True,
-        batch=BatchGateway(batch),
-        pricing=PricingGateway(client_for(quick, "pricing")),
-        ecs=EcsGateway(ecs),
-    )
+    backend = local_backend(quick, batch, ecs=EcsGateway(ecs))
     pricing = facade(runner, backend, tmp_path / "cache")
     cost = run_async(pricing.job_cost(detail))
     attempt = detail.attempts[0]
@@ -176,12 +171,7 @@ def test_a_submissions_cost_and_its_arrays_part_by_hand(
     wait_for(
         lambda: status_of(batch, array) == "SUCCEEDED" and status_of(batch, single) == "SUCCEEDED", "done"
     )
-    backend = SimpleNamespace(
-        spec=ConnectionSpec.local(),
-        is_local=True,
-        batch=BatchGateway(batch),
-        pricing=PricingGateway(client_for(quick, "pricing")),
-    )
+    backend = local_backend(quick, batch)
     pricing = facade(runner, backend, tmp_path / "cache")
     ids = [f"{array}:{n}" for n in range(3)] + [single, "no-such-job"]
     found = run_async(pricing.jobs_cost(ids, "sub-1"))
