@@ -71,7 +71,12 @@ class StartEstimate:
     def text(self) -> str:
         if self.seconds is None:
             return f"not known — {self.basis}"
-        return f"in about {format_wait(self.seconds)} (estimate: {self.basis})"
+        when = "in under a minute" if self.seconds < 60 else f"in about {format_wait(self.seconds)}"
+        return f"{when} (estimate: {self.basis})"
+
+    def but(self, caveat: str) -> StartEstimate:
+        """The same estimate with what it leaves out said."""
+        return StartEstimate(self.seconds, f"{self.basis}; {caveat}")
 
 
 def format_wait(seconds: float) -> str:

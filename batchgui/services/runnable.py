@@ -57,6 +57,8 @@ MAX_AHEAD_DESCRIBED = 500
 HISTORY_JOBS = 1000
 IN_USE_STATUSES = (JobStatus.STARTING, JobStatus.RUNNING)
 log = logging.getLogger(__name__)
+# Failed checks of limits the start estimate does not replay (it replays vCPUs only).
+LIMIT_CHECKS = ("Consumable resources available", "Share within its weight", "Quota share within its limits")
 
 
 @dataclass(frozen=True)
@@ -233,6 +235,12 @@ class RunnableService(BoundService):
             start = self._start(
                 batch, detail, queue, environments, running, _ahead(detail, waiting, snapshot)
             )
+            limits = [c.name for c in diagnosis.failed if c.name in LIMIT_CHECKS]
+            if limits:
+                start = start.but(
+                    f"it also waits on what this estimate does not replay ({', '.join(limits).lower()}"
+                    " failed): it may start later"
+                )
         return RunnableReport(
             detail,
             diagnosis,

@@ -266,6 +266,11 @@ def test_a_consumable_resource_exhausted(
     assert consumables.detail == "Exhausted: licence: asks 1, 0 of 1 available (1 in use)."
     assert "give the resource back" in consumables.fix
     assert check(report, "Room under maxvCpus").outcome is Outcome.PASSED  # vCPUs are not what it waits for
+    assert report.start is not None
+    assert report.start.basis.endswith(
+        "it also waits on what this estimate does not replay (consumable resources available failed): "
+        "it may start later"
+    )
     client.terminate_job(jobId=holder, reason="test over")
     client.terminate_job(jobId=job, reason="test over")
 
