@@ -258,8 +258,10 @@ class MonitorCost:
         self._ask_shares()
 
     def _ask_shares(self) -> None:
+        if self.runnable is None or self._asking:
+            return
         queues = [q for q in self.monitor.queues if q.scheduling_policy_arn]
-        if self.runnable is None or self._asking or not queues:
+        if not queues:
             return
         if time.monotonic() - self._asked_at < SHARE_EVERY_S:
             return
