@@ -51,6 +51,7 @@ from batchgui.ui.consumable_resources.panel import ConsumableResourcesPanel
 from batchgui.ui.csv_wizard import CsvWizardLauncher
 from batchgui.ui.dialogs import ask_mfa_code
 from batchgui.ui.job_definitions.panel import JobDefinitionsPanel
+from batchgui.ui.jobs.cost import InstanceLookup
 from batchgui.ui.jobs.panel import JobsPanel
 from batchgui.ui.jobs.runnable_pane import RunnableOpener
 from batchgui.ui.main_window import MainWindow
@@ -284,6 +285,8 @@ class Application:
             jobs.open_job(job_id, log)
 
         submissions.on_open_job = open_job  # a Submissions row opens its job (and log) in Jobs
+        submissions.cost_line.pricing = self.facades.pricing  # its cost line (ui/submissions/cost.py)
+        submissions.cost_line.spawn = self.tasks.spawn
 
     def _wire_why_runnable(self) -> None:
         """The Jobs context menu and the Monitor's oldest-RUNNABLE tile open the "Why?" pane."""
@@ -291,8 +294,11 @@ class Application:
         for panel in self.panels:
             if isinstance(panel, JobsPanel):
                 panel.on_why_runnable = opener.open
+                opener.serve_details(panel.details)
+                InstanceLookup(self.facades.pricing, self.tasks.spawn).serve_details(panel.details)
             elif isinstance(panel, MonitorPanel):
                 panel.why_runnable.open_pane = opener.open
+                panel.cost.runnable = self.facades.runnable  # fair-share usage for the share plot
 
     def _follow_submission(self, submission_id: str) -> None:
         panel = self.window.show_panel("submissions")

@@ -178,7 +178,9 @@ def ec2_estimate(  # noqa: PLR0917 - a job's size and run time, and where it run
     ]
     if not costs:
         return None
-    return CostEstimate(min(costs), max(costs), "EC2", book.as_of)
+    unknown = "instance type not known" if instance_type is None else f"{instance_type} not priced"
+    basis = f"EC2, {unknown}: range over {len(costs)} allowed type{'s' if len(costs) != 1 else ''}"
+    return CostEstimate(min(costs), max(costs), basis, book.as_of)
 
 
 def attempt_seconds(
@@ -363,6 +365,59 @@ def job_architecture(detail: JobDetail) -> str:
     return ARM64 if str(platform.get("cpuArchitecture", "")).upper() == "ARM64" else X86_64
 
 
+def run_cost(  # noqa: PLR0917 - a run's size and time, and where it ran
+    book: PriceBook,
+    catalogue: InstanceCatalogue,
+    platform: str,
+    vcpus: float,
+    memory_mib: float,
+    seconds: float,
+    *,
+    allowed: Sequence[str] = (),
+    architecture: str = X86_64,
+    instance_type: str | None = None,
+) -> CostEstimate | None:
+    """One run on a platform (FARGATE, FARGATE_SPOT, EC2, SPOT): Fargate's rates, or the EC2
+    instance's share (of `instance_type` when known, else a range over `allowed`, default every type
+    the book prices). EC2 Spot is priced at On-Demand: an upper bound, said in the basis."""
+    kind = (platform or "EC2").upper()
+    if kind.startswith("FARGATE"):
+        return fargate_cost(
+            book, vcpus, memory_mib, seconds, spot=kind == "FARGATE_SPOT", architecture=architecture
+        )
+    found = ec2_estimate(
+        book, catalogue, allowed or tuple(book.prices.ec2), vcpus, memory_mib, seconds, instance_type
+    )
+    if found is not None and kind == "SPOT":
+        return CostEstimate(found.low, found.high, f"{found.basis} Spot at On-Demand (at most)", found.as_of)
+    return found
+
+
+def ecs_cluster_of(arn: str) -> str:
+    """The ECS cluster a task or container-instance ARN names in its long form (…/CLUSTER/ID); ''
+    for the short form (…/ID), which names none."""
+    parts = arn.split(":", 5)[-1].split("/")
+    return parts[1] if len(parts) == 3 else ""
+
+
+def attempt_instances(detail: JobDetail) -> list[str]:
+    """The containerInstanceArn of each attempt ('' where none: Fargate, or not told)."""
+    out = []
+    for attempt in detail.raw.get("attempts") or ():
+        container = attempt.get("container") or {}
+        out.append(str(container.get("containerInstanceArn") or ""))
+    return out
+
+
+def job_instances(detail: JobDetail) -> set[str]:
+    """Every container instance the job's attempts (and its current run) were placed on."""
+    found = {a for a in attempt_instances(detail) if a}
+    current = (detail.raw.get("container") or {}).get("containerInstanceArn")
+    if current:
+        found.add(str(current))
+    return found
+
+
 def job_cost(
     book: PriceBook,
     catalogue: InstanceCatalogue,
@@ -371,28 +426,39 @@ def job_cost(
     platform: str = "",
     allowed: Sequence[str] = (),
     now_ms: int | None = None,
+    instance_types: Mapping[str, str] | None = None,
 ) -> CostEstimate | None:
     """Each attempt's run time x the job's resources x the price. `platform` is the environment's
     (FARGATE, FARGATE_SPOT, EC2, SPOT; default: the job's own platformCapabilities); `allowed` the
-    environment's instance types (default: every type the book prices). None when it cannot be said:
-    not started, an array parent (its children carry the cost), or no price for it."""
+    environment's instance types (default: every type the book prices); `instance_types` maps a
+    containerInstanceArn to its instance type where ECS told it (then EC2 is one figure, not a
+    range). None when it cannot be said: not started, an array parent (its children carry the
+    cost), or no price for it."""
     if detail.is_array_parent or not detail.vcpus or not detail.memory_mib:
         return None
     attempts = [(a.started_at, a.stopped_at) for a in detail.attempts]
+    instances = attempt_instances(detail) if attempts else []
     if not attempts:
         attempts = [(detail.summary.started_at, detail.summary.stopped_at)]
-    seconds = attempt_seconds(attempts, now_ms)
-    if not seconds:
-        return None
-    vcpus, memory = float(detail.vcpus), float(detail.memory_mib)
-    kind = (platform or detail.platform or "EC2").upper()
+        instances = [str((detail.raw.get("container") or {}).get("containerInstanceArn") or "")]
+    types = instance_types or {}
     total: CostEstimate | None = None
-    for run in seconds:
-        if kind.startswith("FARGATE"):
-            spot, architecture = kind == "FARGATE_SPOT", job_architecture(detail)
-            one = fargate_cost(book, vcpus, memory, run, spot=spot, architecture=architecture)
-        else:
-            one = ec2_estimate(book, catalogue, allowed or tuple(book.prices.ec2), vcpus, memory, run)
+    for number, (started, stopped) in enumerate(attempts):
+        seconds = attempt_seconds([(started, stopped)], now_ms)
+        if not seconds:
+            continue
+        arn = instances[number] if number < len(instances) else ""
+        one = run_cost(
+            book,
+            catalogue,
+            platform or detail.platform,
+            float(detail.vcpus),
+            float(detail.memory_mib),
+            seconds[0],
+            allowed=allowed,
+            architecture=job_architecture(detail),
+            instance_type=types.get(arn),
+        )
         if one is None:
             return None
         total = one if total is None else total + one

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from batchgui.domain.batch import tags_and_raw
+from batchgui.domain.share_usage import QueueUtilization
 
 ApiDict = dict[str, Any]
 
@@ -104,6 +105,7 @@ class QueueSnapshot:
 
     jobs: tuple[QueuedJob, ...]
     last_updated_at: int | None
+    utilization: QueueUtilization = field(default_factory=QueueUtilization)
 
     @classmethod
     def from_api(cls, data: ApiDict) -> QueueSnapshot:
@@ -112,4 +114,4 @@ class QueueSnapshot:
             QueuedJob(str(j.get("jobArn", "")), j.get("earliestTimeAtPosition"))
             for j in front.get("jobs") or ()
         )
-        return cls(jobs, front.get("lastUpdatedAt"))
+        return cls(jobs, front.get("lastUpdatedAt"), QueueUtilization.from_api(data.get("queueUtilization")))

@@ -58,6 +58,7 @@ class Fleet:
     def __init__(self, settings: SandboxSettings) -> None:
         self._settings = settings
         self._instances: dict[str, list[Instance]] = {}
+        self.launched: dict[str, str] = {}  # instance id -> type, of every launch (ecs_api.py)
         self._used_vcpus: dict[str, float] = {}  # Fargate / unmanaged CE arn -> vCPUs of placed jobs
         self._requested_desired: dict[str, int] = {}
 
@@ -212,9 +213,15 @@ class Fleet:
             remaining = rest
 
     def _new(self, itype: InstanceType, now: float) -> Instance:
-        return Instance(
+        instance = Instance(
             f"i-{uuid.uuid4().hex[:17]}", itype, now + self._settings.ec2_provision_delay_s, idle_since=now
         )
+        self.launched[instance.instance_id] = itype.name
+        return instance
+
+    def active_ids(self) -> set[str]:
+        """The instances not drained (read from API threads: copies, made under the GIL)."""
+        return {i.instance_id for fleet in list(self._instances.values()) for i in list(fleet)}
 
 
 def is_ec2(ce: Json) -> bool:

@@ -1,13 +1,17 @@
-"""The AWS JSON protocol's front half, shared by the sandbox's JSON services (Logs, Pricing).
+"""The AWS JSON protocol as the sandbox answers it (`X-Amz-Target: <prefix><Operation>`, a JSON
+body; errors as `{"__type": code, "message" | "Message": …}` with `x-amzn-ErrorType`, as AWS does).
 
-A request names its operation in `X-Amz-Target: <prefix><Operation>` and carries a JSON object; an
-error answers `{"__type": code, "message": …}` with `x-amzn-ErrorType`, as AWS does.
+`handle_json_target` is the front half every JSON service shares (Logs, Pricing, ECS); `JsonApi` adds
+the check of each request against botocore's model of the service, for services that name their
+handlers per operation (the Price List API in pricing_api.py, ECS's DescribeContainerInstances in
+ecs_api.py).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from functools import cached_property
 from typing import Any
 
 Json = dict[str, Any]
@@ -46,3 +50,42 @@ def handle_json_target(
         payload = json.dumps({"__type": exc.code, message_key: exc.message}).encode()
         return exc.status, [*headers, ("x-amzn-ErrorType", exc.code)], payload
     return 200, headers, json.dumps(result, separators=(",", ":")).encode()
+
+
+class JsonApi:
+    """Subclasses name the botocore service, the target prefix and their operations' handlers."""
+
+    service = ""
+    target_prefix = ""
+    # The error code for a request botocore's model rejects.
+    invalid_parameter = "InvalidParameterException"
+
+    def handlers(self) -> dict[str, Callable[[Json], Json]]:
+        raise NotImplementedError
+
+    @cached_property
+    def model(self) -> Any:
+        """botocore's model of the service, loaded on the first request (not at sandbox start)."""
+        from batchgui.sandbox.settings import private_botocore_session
+
+        return private_botocore_session().get_service_model(self.service)
+
+    @cached_property
+    def validator(self) -> Any:
+        from botocore.validate import ParamValidator
+
+        return ParamValidator()
+
+    def handle(self, environ: dict[str, Any], body: bytes) -> Response:
+        return handle_json_target(environ, body, self.target_prefix, self.call, message_key="Message")
+
+    def call(self, operation: str, params: Json) -> Json:
+        if operation not in self.model.operation_names:
+            raise JsonApiError("UnknownOperationException", f"Unknown operation {operation}")
+        handler = self.handlers().get(operation)
+        if handler is None:
+            raise JsonApiError(self.invalid_parameter, f"{operation} is not implemented by the local sandbox")
+        report = self.validator.validate(params, self.model.operation_model(operation).input_shape)
+        if report.has_errors():
+            raise JsonApiError(self.invalid_parameter, report.generate_report())
+        return handler(params)

@@ -11,8 +11,8 @@ strings, as AWS sends them.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import cached_property
-from typing import Any
 
 from batchgui import resources
 from batchgui.domain.pricing import (
@@ -22,33 +22,22 @@ from batchgui.domain.pricing import (
     matches,
     product_documents,
 )
-from batchgui.sandbox.json_api import Json, JsonApiError, Response, handle_json_target
+from batchgui.sandbox.json_api import Json, JsonApi, JsonApiError
 
 TARGET_PREFIX = "AWSPriceListService."
 MAX_RESULTS = 100
 SNAPSHOT = "aws-prices.json"
 
 
-class PricingError(JsonApiError):
-    pass
+class PricingApi(JsonApi):
+    service = "pricing"
+    target_prefix = TARGET_PREFIX
 
-
-class PricingApi:
     def __init__(self, snapshot: Json | None = None) -> None:
         self._snapshot = snapshot
 
-    @cached_property
-    def model(self) -> Any:
-        """botocore's model of the service, loaded on the first request (not at sandbox start)."""
-        from batchgui.sandbox.settings import private_botocore_session
-
-        return private_botocore_session().get_service_model("pricing")
-
-    @cached_property
-    def validator(self) -> Any:
-        from botocore.validate import ParamValidator
-
-        return ParamValidator()
+    def handlers(self) -> dict[str, Callable[[Json], Json]]:
+        return {"GetProducts": self.get_products, "DescribeServices": self.describe_services}
 
     @cached_property
     def documents(self) -> list[Json]:
@@ -63,35 +52,18 @@ class PricingApi:
                 out.extend(product_documents(book.prices, str(snapshot.get("as_of", ""))))
         return out
 
-    def handle(self, environ: dict[str, Any], body: bytes) -> Response:
-        return handle_json_target(environ, body, TARGET_PREFIX, self.call, message_key="Message")
-
-    def call(self, operation: str, params: Json) -> Json:
-        handlers = {"GetProducts": self.get_products, "DescribeServices": self.describe_services}
-        if operation not in self.model.operation_names:
-            raise PricingError("UnknownOperationException", f"Unknown operation {operation}")
-        handler = handlers.get(operation)
-        if handler is None:
-            raise PricingError(
-                "InvalidParameterException", f"{operation} is not implemented by the local sandbox"
-            )
-        report = self.validator.validate(params, self.model.operation_model(operation).input_shape)
-        if report.has_errors():
-            raise PricingError("InvalidParameterException", report.generate_report())
-        return handler(params)
-
     def get_products(self, params: Json) -> Json:
         service = params.get("ServiceCode")
         if service not in (EC2_SERVICE, FARGATE_SERVICE):
-            raise PricingError(
+            raise JsonApiError(
                 "InvalidParameterException", f"Input Parameters are invalid: ServiceCode {service}"
             )
         size = int(params.get("MaxResults") or MAX_RESULTS)
         if not 1 <= size <= MAX_RESULTS:
-            raise PricingError("InvalidParameterException", f"MaxResults must be 1..{MAX_RESULTS}")
+            raise JsonApiError("InvalidParameterException", f"MaxResults must be 1..{MAX_RESULTS}")
         token = str(params.get("NextToken") or "0")
         if not token.isdigit():
-            raise PricingError("InvalidNextTokenException", "The NextToken is invalid")
+            raise JsonApiError("InvalidNextTokenException", "The NextToken is invalid")
         start = int(token)
         filters = params.get("Filters") or []
         found = [d for d in self.documents if d["serviceCode"] == service and matches(d, filters)]

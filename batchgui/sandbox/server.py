@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
-OWN_SERVICES = ("batch", "logs", "pricing")
+OWN_SERVICES = ("batch", "logs", "pricing", "ecs")
 MIB = 1024 * 1024
 # Request bodies AWS accepts per service (S3: 5 GB for one PUT or part; DynamoDB: 16 MB for a batch;
 # Logs: a 1 MiB PutLogEvents batch, plus its JSON). Anything over is refused before it is read.
@@ -528,7 +528,9 @@ def _start_locked(  # noqa: PLR0917 - the pieces start_in_process has already ma
     lock: _DataDirLock,
     cleanup: list[Callable[[], None]],
 ) -> RunningSandbox:
+    from batchgui.resources import instance_catalogue
     from batchgui.sandbox.batch_api import BatchApi
+    from batchgui.sandbox.ecs_api import EcsApi
     from batchgui.sandbox.engine import Engine
     from batchgui.sandbox.logs_api import LogsApi
     from batchgui.sandbox.pricing_api import PricingApi
@@ -551,6 +553,11 @@ def _start_locked(  # noqa: PLR0917 - the pieces start_in_process has already ma
         "batch": batch_handler,
         "logs": logs.handle,
         "pricing": PricingApi().handle,
+        "ecs": EcsApi(
+            lambda: dict(batch_holder[0].engine.fleet.launched) if batch_holder else {},
+            lambda: batch_holder[0].engine.fleet.active_ids() if batch_holder else set(),
+            instance_catalogue,
+        ).handle,
     }
     realaws = RealAws(settings.latency_ms, settings.account_rate)
     app = FrontDoor(access_key, secret_key, own, moto, seed_token, job_keys=job_keys, realaws=realaws)

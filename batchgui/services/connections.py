@@ -14,6 +14,7 @@ from typing import Any, Generic, TypeVar, overload
 
 from batchgui.aws.batch import BatchGateway
 from batchgui.aws.batch_admin import BatchAdminGateway
+from batchgui.aws.batch_capacity import CapacityGateway, EcsGateway
 from batchgui.aws.consumables import ConsumablesGateway
 from batchgui.aws.dynamodb import DynamoDbGateway
 from batchgui.aws.ec2 import Ec2Gateway
@@ -86,6 +87,10 @@ class _Gateway(Generic[G]):
         return made
 
 
+class _LazyGateway(_Gateway[G]):
+    """Made on first use only, never by prepare(): its service model is large and seldom needed."""
+
+
 class Backend:
     """The gateways of one open connection. Clients are made on first use and shared."""
 
@@ -116,11 +121,13 @@ class Backend:
     iam = _Gateway(IamGateway, "iam")
     pricing = _Gateway(PricingGateway, "pricing")
     sts = _Gateway(StsGateway, "sts")
+    capacity = _Gateway(CapacityGateway, "batch")
+    ecs = _LazyGateway(EcsGateway, "ecs")
 
     def prepare(self) -> None:
         """Make every client now (on the calling worker thread): creation parses large service models."""
         for name, attribute in vars(Backend).items():
-            if isinstance(attribute, _Gateway):
+            if isinstance(attribute, _Gateway) and not isinstance(attribute, _LazyGateway):
                 getattr(self, name)
 
     def close(self) -> None:

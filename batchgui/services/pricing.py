@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -19,6 +19,8 @@ from typing import Any
 
 from batchgui import resources
 from batchgui.domain.batch import ComputeEnvironment, JobQueue
+from batchgui.domain.cost_rollup import ARRAY, SUBMISSION, PricedRun, rollup, total
+from batchgui.domain.instance_types import InstanceCatalogue
 from batchgui.domain.job_detail import JobDetail
 from batchgui.domain.pricing import (
     CostEstimate,
@@ -26,9 +28,10 @@ from batchgui.domain.pricing import (
     PriceBook,
     RegionPrices,
     book_from_snapshot,
-    ec2_estimate,
-    fargate_cost,
+    ecs_cluster_of,
     job_cost,
+    job_instances,
+    run_cost,
     snapshot_entry,
 )
 from batchgui.services.bound import BoundService
@@ -95,6 +98,7 @@ class PricingService(BoundService):
         self._cache_dir = cache_dir
         self._clock = clock
         self._books: dict[tuple[bool, str], PriceBook] = {}
+        self._instance_types: dict[str, str] = {}
 
     def cache_path(self, region: str) -> Path:
         return self._cache_dir / f"prices-{region}.json"
@@ -143,7 +147,8 @@ class PricingService(BoundService):
 
     async def job_cost(self, detail: JobDetail, now_ms: int | None = None) -> CostEstimate | None:
         """One job's estimated cost at the connection's prices (every attempt's run time), on its
-        queue's first compute environment (its platform; on EC2 a range over its instance types)."""
+        queue's first compute environment (its platform); on EC2 at the instance type ECS names for
+        each attempt's container instance, else a range over the environment's instance types."""
         book = await self.price_book()
         if book is None:
             return None
@@ -155,8 +160,59 @@ class PricingService(BoundService):
             first = _first_environment(queue, await self._run(batch.describe_compute_environments))
         platform = "" if first is None or first.platform is None else first.platform.value
         allowed = () if first is None else first.instance_types
+        cluster = "" if first is None else first.ecs_cluster_arn
+        types = await self.instance_types(job_instances(detail), cluster)
         catalogue = resources.instance_catalogue()
-        return job_cost(book, catalogue, detail, platform=platform, allowed=allowed, now_ms=now_ms)
+        return job_cost(
+            book, catalogue, detail, platform=platform, allowed=allowed, now_ms=now_ms, instance_types=types
+        )
+
+    async def instance_types(self, arns: Iterable[str], cluster: str = "") -> dict[str, str]:
+        """containerInstanceArn -> EC2 instance type, as ECS DescribeContainerInstances tells it (kept:
+        an instance's type never changes); those ECS no longer knows, or cannot be asked about, are
+        left out (the estimate then says the type is not known)."""
+        wanted = [a for a in arns if a not in self._instance_types]
+        by_cluster: dict[str, list[str]] = {}
+        for arn in wanted:
+            by_cluster.setdefault(ecs_cluster_of(arn) or cluster or "default", []).append(arn)
+        for name, group in by_cluster.items():
+            try:
+                found = await self._run(self._backend().ecs.instance_types, name, group)
+            except Exception as error:  # no ecs:DescribeContainerInstances permission, an old endpoint…
+                log.info("container instances of %s not described: %s", name, error)
+                continue
+            self._instance_types.update(found)
+        return {a: self._instance_types[a] for a in arns if a in self._instance_types}
+
+    async def jobs_cost(self, job_ids: Sequence[str], group: str = "") -> JobsCost:
+        """What a set of jobs cost (a submission's: plain jobs and array children), and each array's
+        part. Arrays are read through ListJobs arrayJobId (1,000 children a page), priced at their
+        parent's size; a child counts one attempt (its retries are not read). `group` names the
+        submission the runs belong to."""
+        book = await self.price_book()
+        if book is None:
+            return JobsCost(None, {}, 0, len(job_ids))
+        batch = self._backend().batch
+        parents = sorted({i.split(":", 1)[0] for i in job_ids if ":" in i})
+        plain = [i for i in job_ids if ":" not in i]
+        described = await self._run(batch.describe_job_details, [*parents, *plain])
+        by_id = {d.job_id: d for d in described}
+        catalogue = resources.instance_catalogue()
+        now = int(self._clock() * 1000)
+        runs: list[PricedRun] = []
+        wanted = set(job_ids)
+        for parent_id in parents:
+            parent = by_id.get(parent_id)
+            if parent is None:
+                continue
+            for child in await self._run(batch.list_array_children, parent_id):
+                if child.job_id in wanted:
+                    one = replace(parent, summary=child, attempts=(), raw={})
+                    runs.extend(_priced(book, catalogue, one, now, {ARRAY: parent_id, SUBMISSION: group}))
+        for job_id in plain:
+            if job_id in by_id:
+                runs.extend(_priced(book, catalogue, by_id[job_id], now, {SUBMISSION: group}))
+        return JobsCost(total(r.cost for r in runs), rollup(runs, ARRAY), len(runs), len(job_ids) - len(runs))
 
     async def estimate_run(
         self, queue_name: str, vcpus: float, memory_mib: float, seconds_each: float, jobs: int
@@ -171,14 +227,31 @@ class PricingService(BoundService):
         one: CostEstimate | None = None
         if book is not None and first is not None:
             platform = first.platform.value if first.platform is not None else "EC2"
-            if platform.startswith("FARGATE"):
-                one = fargate_cost(book, vcpus, memory_mib, seconds_each, spot=platform == "FARGATE_SPOT")
-            else:
-                allowed = first.instance_types or ("optimal",)
-                one = ec2_estimate(
-                    book, resources.instance_catalogue(), allowed, vcpus, memory_mib, seconds_each
-                )
+            allowed = first.instance_types or ("optimal",)
+            catalogue = resources.instance_catalogue()
+            one = run_cost(book, catalogue, platform, vcpus, memory_mib, seconds_each, allowed=allowed)
         return RunEstimate(None if one is None else one.times(jobs), jobs, seconds_each, book)
+
+
+@dataclass(frozen=True)
+class JobsCost:
+    """A set of jobs' estimated cost, each array's part, and how many could (not) be priced (not
+    started yet, gone, or no price)."""
+
+    cost: CostEstimate | None
+    arrays: dict[str, CostEstimate]
+    priced: int
+    not_priced: int
+
+
+def _priced(
+    book: PriceBook, catalogue: InstanceCatalogue, detail: JobDetail, now_ms: int, groups: dict[str, str]
+) -> list[PricedRun]:
+    cost = job_cost(book, catalogue, detail, now_ms=now_ms)
+    if cost is None:
+        return []
+    s = detail.summary
+    return [PricedRun(s.job_id, cost, s.started_at or now_ms, s.stopped_at or now_ms, groups)]
 
 
 def _first_environment(

@@ -15,7 +15,6 @@ from batchgui.domain.pricing import (
     FargateRates,
     PriceBook,
     RegionPrices,
-    book_from_snapshot,
     ec2_estimate,
     fargate_cost,
     format_usd,
@@ -26,14 +25,6 @@ from batchgui.domain.pricing import (
 )
 
 HOUR_MS = 3_600_000
-
-
-@pytest.fixture
-def book() -> PriceBook:
-    document = json.loads(resources.path("aws-prices.json").read_text(encoding="utf-8"))
-    made = book_from_snapshot(document, "us-east-1")
-    assert made is not None
-    return made
 
 
 def detail(vcpus: str, memory: str, runs: list[tuple[int, int]], platform: str = "FARGATE") -> JobDetail:

@@ -13,12 +13,13 @@ import boto3
 import pytest
 
 from batchgui.aws.batch import BatchGateway
+from batchgui.aws.batch_capacity import EcsGateway
 from batchgui.aws.pricing import PricingGateway
 from batchgui.domain.connection import ConnectionSpec
 from batchgui.services.connections import Backend, ConnectionManager
 from batchgui.services.pricing import LIVE_SOURCE, SANDBOX_SOURCE, PricingService
 from batchgui.services.runner import Runner
-from tests.services.test_runnable import definition, fargate, queue, status_of, submit, wait_for
+from tests.services.test_runnable import definition, ec2, fargate, queue, status_of, submit, wait_for
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -30,6 +31,17 @@ def client_for(quick: Any, service: str) -> Any:
         region_name=quick.region,
         aws_access_key_id=quick.access_key_id,
         aws_secret_access_key=quick.secret_access_key,
+    )
+
+
+def local_backend(quick: Any, batch: Any, **more: Any) -> Any:
+    """The gateways the pricing facade uses, on the sandbox."""
+    return SimpleNamespace(
+        spec=ConnectionSpec.local(),
+        is_local=True,
+        batch=BatchGateway(batch),
+        pricing=PricingGateway(client_for(quick, "pricing")),
+        **more,
     )
 
 
@@ -63,12 +75,7 @@ def test_a_known_fargate_run_costs_the_hand_computed_figure(
     short = definition(batch, seconds=0.2, vcpus="2", memory="4096")
     job = submit(batch, short, "known")
     wait_for(lambda: status_of(batch, job) == "SUCCEEDED", "the job to finish")
-    backend = SimpleNamespace(
-        spec=ConnectionSpec.local(),
-        is_local=True,
-        batch=BatchGateway(batch),
-        pricing=PricingGateway(client_for(quick, "pricing")),
-    )
+    backend = local_backend(quick, batch)
     pricing = facade(runner, backend, tmp_path / "cache")
     [detail] = BatchGateway(batch).describe_job_details([job])
     cost = run_async(pricing.job_cost(detail))
@@ -113,15 +120,63 @@ def test_a_planned_run_on_a_fargate_queue_by_hand(
 ) -> None:
     batch = client_for(quick, "batch")
     queue(batch, fargate(batch))
-    backend = SimpleNamespace(
-        spec=ConnectionSpec.local(),
-        is_local=True,
-        batch=BatchGateway(batch),
-        pricing=PricingGateway(client_for(quick, "pricing")),
-    )
+    backend = local_backend(quick, batch)
     found = run_async(facade(runner, backend, tmp_path).estimate_run("q", 0.25, 512, 20, 10_000))
     # 10,000 jobs of 20 s, each billed Fargate's minute: 10,000 x (0.25 x $0.04048 + 0.5 x $0.004445) / 60
     assert found.cost.low == pytest.approx(10_000 * (0.25 * 0.04048 + 0.5 * 0.004445) / 60)
     assert found.text == "about $2.06"
     missing = run_async(facade(runner, backend, tmp_path).estimate_run("nope", 1, 2048, 20, 1))
     assert missing.cost is None
+
+
+def test_an_ec2_run_is_priced_on_the_instance_type_ecs_names(
+    quick: Any, runner: Runner, run_async: Callable[..., Any], tmp_path: Path
+) -> None:
+    batch = client_for(quick, "batch")
+    queue(batch, ec2(batch, "ec2", ["m5.large", "m5.xlarge"]))
+    job = submit(batch, definition(batch, seconds=0.2, platformCapabilities=["EC2"]), "on-ec2")
+    wait_for(lambda: status_of(batch, job) == "SUCCEEDED", "the job to finish")
+    [detail] = BatchGateway(batch).describe_job_details([job])
+    [instance] = {a["container"]["containerInstanceArn"] for a in detail.raw["attempts"]}
+    ecs = client_for(quick, "ecs")
+    described = ecs.describe_container_instances(cluster="any", containerInstances=[instance, instance + "0"])
+    [found] = described["containerInstances"]
+    assert found["attributes"] == [{"name": "ecs.instance-type", "value": "m5.large"}]
+    assert described["failures"] == [{"arn": instance + "0", "reason": "MISSING"}]
+    backend = local_backend(quick, batch, ecs=EcsGateway(ecs))
+    pricing = facade(runner, backend, tmp_path / "cache")
+    cost = run_async(pricing.job_cost(detail))
+    attempt = detail.attempts[0]
+    assert attempt.started_at is not None
+    assert attempt.stopped_at is not None
+    hours = (attempt.stopped_at - attempt.started_at) / 3_600_000
+    # 1 vCPU of m5.large's 2 and 2 GiB of its 8: half of $0.096 an hour, for the run's time.
+    assert cost.low == pytest.approx(0.096 * 0.5 * hours)
+    assert not cost.is_range
+    assert cost.basis == "EC2 m5.large"
+    # Without ECS's answer the estimate is the range over the environment's types, and says why.
+    backend.ecs = SimpleNamespace(instance_types=lambda *_: (_ for _ in ()).throw(RuntimeError("no ecs")))
+    unknown = run_async(facade(runner, backend, tmp_path / "cache2").job_cost(detail))
+    assert unknown.basis == "EC2, instance type not known: range over 2 allowed types"
+
+
+def test_a_submissions_cost_and_its_arrays_part_by_hand(
+    quick: Any, runner: Runner, run_async: Callable[..., Any], tmp_path: Path
+) -> None:
+    batch = client_for(quick, "batch")
+    queue(batch, fargate(batch))
+    short = definition(batch, seconds=0.1, vcpus="2", memory="4096")
+    array = submit(batch, short, "array", arrayProperties={"size": 3})
+    single = submit(batch, short, "single")
+    wait_for(
+        lambda: status_of(batch, array) == "SUCCEEDED" and status_of(batch, single) == "SUCCEEDED", "done"
+    )
+    backend = local_backend(quick, batch)
+    pricing = facade(runner, backend, tmp_path / "cache")
+    ids = [f"{array}:{n}" for n in range(3)] + [single, "no-such-job"]
+    found = run_async(pricing.jobs_cost(ids, "sub-1"))
+    # Each run is under a minute, billed as one: (2 x $0.04048 + 4 x $0.004445) / 60 = $0.0016457.
+    minute = (2 * 0.04048 + 4 * 0.004445) / 60
+    assert found.cost.low == pytest.approx(4 * minute)
+    assert found.arrays[array].low == pytest.approx(3 * minute)
+    assert (found.priced, found.not_priced) == (4, 1)

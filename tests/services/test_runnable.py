@@ -12,6 +12,7 @@ import pytest
 
 from batchgui.aws.batch import BatchGateway
 from batchgui.aws.batch_admin import BatchAdminGateway
+from batchgui.aws.batch_capacity import CapacityGateway
 from batchgui.domain.batch import JobStatus
 from batchgui.domain.runnable import Check, FixKind, Outcome
 from batchgui.services.connections import Backend, ConnectionManager
@@ -35,7 +36,9 @@ def client(quick: Any) -> Any:
 @pytest.fixture
 def service(runner: Runner, client: Any) -> RunnableService:
     manager = ConnectionManager(runner, start_local=lambda: pytest.fail("no local start here"))
-    backend = SimpleNamespace(batch=BatchGateway(client), batch_admin=BatchAdminGateway(client))
+    backend = SimpleNamespace(
+        batch=BatchGateway(client), batch_admin=BatchAdminGateway(client), capacity=CapacityGateway(client)
+    )
     manager.backend = cast(Backend, backend)
     return RunnableService(runner, manager)
 
@@ -75,9 +78,30 @@ def fargate(
     return str(arn)
 
 
-def queue(client: Any, ce_arn: str, name: str = "q") -> None:
+def ec2(client: Any, name: str, types: list[str], max_vcpus: int = 8) -> str:
+    arn = client.create_compute_environment(
+        computeEnvironmentName=name,
+        type="MANAGED",
+        computeResources={
+            "type": "EC2",
+            "maxvCpus": max_vcpus,
+            "minvCpus": 0,
+            "instanceTypes": types,
+            "subnets": ["subnet-1"],
+            "securityGroupIds": ["sg-1"],
+            "instanceRole": "ecsInstanceRole",
+        },
+    )["computeEnvironmentArn"]
+    wait_for(lambda: valid(client, name), f"{name} VALID")
+    return str(arn)
+
+
+def queue(client: Any, ce_arn: str, name: str = "q", **more: Any) -> None:
     client.create_job_queue(
-        jobQueueName=name, priority=1, computeEnvironmentOrder=[{"order": 1, "computeEnvironment": ce_arn}]
+        jobQueueName=name,
+        priority=1,
+        computeEnvironmentOrder=[{"order": 1, "computeEnvironment": ce_arn}],
+        **more,
     )
     # CREATING passes within the sandbox's transition delay; the checks read the queue once it has.
     wait_for(
@@ -86,8 +110,8 @@ def queue(client: Any, ce_arn: str, name: str = "q") -> None:
     )
 
 
-def definition(client: Any, seconds: float = 30, vcpus: str = "1", memory: str = "2048") -> str:
-    platform = ["FARGATE"]
+def definition(client: Any, seconds: float = 30, vcpus: str = "1", memory: str = "2048", **more: Any) -> str:
+    platform = more.pop("platformCapabilities", ["FARGATE"])
     return str(
         client.register_job_definition(
             jobDefinitionName=f"sleep-{vcpus}-{memory}",
@@ -101,6 +125,7 @@ def definition(client: Any, seconds: float = 30, vcpus: str = "1", memory: str =
                     {"type": "MEMORY", "value": memory},
                 ],
             },
+            **more,
         )["jobDefinitionArn"]
     )
 
@@ -116,21 +141,7 @@ def check(report: RunnableReport, name: str) -> Check:
 def test_a_job_larger_than_any_allowed_instance_type(
     client: Any, service: RunnableService, run_async: Callable[..., Any]
 ) -> None:
-    arn = client.create_compute_environment(
-        computeEnvironmentName="small-ec2",
-        type="MANAGED",
-        computeResources={
-            "type": "EC2",
-            "maxvCpus": 64,
-            "minvCpus": 0,
-            "instanceTypes": ["m5.large"],
-            "subnets": ["subnet-1"],
-            "securityGroupIds": ["sg-1"],
-            "instanceRole": "ecsInstanceRole",
-        },
-    )["computeEnvironmentArn"]
-    wait_for(lambda: valid(client, "small-ec2"), "small-ec2 VALID")
-    queue(client, arn)
+    queue(client, ec2(client, "small-ec2", ["m5.large"], max_vcpus=64))
     big = client.register_job_definition(
         jobDefinitionName="big",
         type="container",
@@ -236,3 +247,82 @@ def test_a_queue_disabled_is_found_and_enabled(
     assert [f.kind for f in report.fixes] == [FixKind.ENABLE_QUEUE]
     run_async(service.apply(report.fixes[0]))
     wait_for(lambda: status_of(client, job) == "SUCCEEDED", "the job to run once the queue is enabled")
+
+
+def test_a_consumable_resource_exhausted(
+    client: Any, service: RunnableService, run_async: Callable[..., Any]
+) -> None:
+    queue(client, fargate(client))
+    client.create_consumable_resource(consumableResourceName="licence", totalQuantity=1)
+    needs = {"consumableResourceList": [{"consumableResource": "licence", "quantity": 1}]}
+    licensed = definition(client, seconds=30, consumableResourceProperties=needs)
+    holder = submit(client, licensed, "holder")
+    wait_for(lambda: status_of(client, holder) == "RUNNING", "the holder to run")
+    job = submit(client, licensed, "waiting")
+    wait_for(lambda: status_of(client, job) == "RUNNABLE", "RUNNABLE")
+    report: RunnableReport = run_async(service.explain(job))
+    consumables = check(report, "Consumable resources")
+    assert consumables.outcome is Outcome.FAILED
+    assert consumables.detail == "Exhausted: licence: asks 1, 0 of 1 available (1 in use)."
+    assert "give the resource back" in consumables.fix
+    assert check(report, "Room under maxvCpus").outcome is Outcome.PASSED  # vCPUs are not what it waits for
+    assert report.start is not None
+    assert report.start.basis.endswith(
+        "it also waits on what this estimate does not replay (consumable resources available failed): "
+        "it may start later"
+    )
+    client.terminate_job(jobId=holder, reason="test over")
+    client.terminate_job(jobId=job, reason="test over")
+
+
+def test_a_share_over_its_weight(
+    client: Any, service: RunnableService, run_async: Callable[..., Any]
+) -> None:
+    policy = client.create_scheduling_policy(
+        name="fair",
+        fairsharePolicy={
+            "shareDistribution": [
+                {"shareIdentifier": "teamA", "weightFactor": 1.0},
+                {"shareIdentifier": "teamB", "weightFactor": 1.0},
+            ]
+        },
+    )["arn"]
+    queue(client, fargate(client, max_vcpus=2), schedulingPolicyArn=policy)
+    sleeper = definition(client, seconds=30)
+    holders = [submit(client, sleeper, f"a{n}", shareIdentifier="teamA") for n in range(2)]
+    wait_for(lambda: all(status_of(client, h) == "RUNNING" for h in holders), "team A to fill the queue")
+    more_a = submit(client, sleeper, "a-more", shareIdentifier="teamA")
+    first_b = submit(client, sleeper, "b-first", shareIdentifier="teamB")
+    wait_for(lambda: status_of(client, first_b) == "RUNNABLE", "team B waiting")
+    report: RunnableReport = run_async(service.explain(more_a))
+    share = check(report, "Share within its weight")
+    assert share.outcome is Outcome.FAILED
+    assert share.detail.startswith("Over its weight: Share teamA (weight 1) uses 2 of the 2 vCPUs in use")
+    assert "its weight gives it 50% among 2 active shares" in share.detail
+    other: RunnableReport = run_async(service.explain(first_b))
+    assert check(other, "Share within its weight").outcome is Outcome.PASSED
+    for job in [*holders, more_a, first_b]:
+        client.terminate_job(jobId=job, reason="test over")
+
+
+def test_the_estimated_start_rests_on_the_running_jobs_expected_end(
+    client: Any, service: RunnableService, run_async: Callable[..., Any]
+) -> None:
+    queue(client, fargate(client, max_vcpus=1))
+    sleeper = definition(client, seconds=3)
+    done = submit(client, sleeper, "history")
+    wait_for(lambda: status_of(client, done) == "SUCCEEDED", "one run to learn from")
+    run = client.describe_jobs(jobs=[done])["jobs"][0]
+    median_s = (run["stoppedAt"] - run["startedAt"]) / 1000
+    blocker = submit(client, sleeper, "blocker")
+    wait_for(lambda: status_of(client, blocker) == "RUNNING", "the blocker to run")
+    job = submit(client, sleeper, "waiting")
+    wait_for(lambda: status_of(client, job) == "RUNNABLE", "RUNNABLE")
+    report: RunnableReport = run_async(service.explain(job))
+    assert report.start is not None
+    assert report.start.seconds is not None
+    started = client.describe_jobs(jobs=[blocker])["jobs"][0]["startedAt"]
+    # The blocker is expected to run as long as the one finished run: it ends median - elapsed from now.
+    assert 0 <= report.start.seconds <= median_s - (time.time() * 1000 - started) / 1000 + 1
+    assert "0 jobs ahead, 1 job running (1 of 1 vCPUs)" in report.start.basis
+    assert "median run time of 1 finished job (few: a rough guess)" in report.start.basis

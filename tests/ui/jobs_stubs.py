@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, cast
 
 from batchgui.domain.batch import JobStatus, JobSummary
@@ -175,6 +176,9 @@ class FakeMonitor:
         self.settings: list[MonitorSettings] = []
         self.calls: list[str] = []
         self.exports: list[tuple[Path, float]] = []
+        # What the Monitor's cost view reads (ui/monitor/cost.py): no connection, no environments.
+        self.connections = SimpleNamespace(current=None)
+        self.environments: list[Any] = []
         self.store = Viewed()
         self.fresh: dict[str, str] = {}  # what freshness_texts says
 

@@ -15,9 +15,10 @@ from batchgui.domain.job_detail import Attempt, JobDetail
 from batchgui.domain.pricing import CostEstimate
 from batchgui.services.pricing import PricingService, RunEstimate, snapshot_book
 from batchgui.ui.csv_wizard.cost_estimate import CostLine
-from batchgui.ui.jobs.cost import COLUMN_TITLE
-from batchgui.ui.jobs.details import details_html
+from batchgui.ui.jobs.cost import COLUMN_TITLE, InstanceLookup
+from batchgui.ui.jobs.details import JobDetailsView, details_html
 from batchgui.ui.jobs.model import COLUMN_OF, JobsTableModel
+from tests.ui.test_runnable_pane import spawner
 
 ARN = "arn:aws:batch:us-east-1:123456789012:job/j-1"
 HALF_HOUR_MS = 1_800_000
@@ -118,3 +119,43 @@ def test_review_estimate_shapes(mode: SplitMode) -> None:
     shape = run_shape(spec)
     assert (shape.jobs, shape.rows_each) == ((50, 1) if mode is SplitMode.PER_ROW else (1, 50))
     assert (shape.vcpus, shape.memory_mib) == (1.0, 512.0)
+
+
+class StubInstances:
+    def __init__(self) -> None:
+        self.asked: list[list[str]] = []
+
+    async def instance_types(self, arns: list[str], cluster: str = "") -> dict[str, str]:
+        self.asked.append(arns)
+        return {a: "m5.large" for a in arns}
+
+
+def test_details_of_an_ec2_job_show_the_cost_on_the_instance_ecs_names(
+    qtbot: Any, run_async: Callable[..., Any]
+) -> None:
+    instance = "arn:aws:ecs:us-east-1:123456789012:container-instance/c/i-1"
+    summary = JobSummary(
+        "j-9", "ec2", JobStatus.SUCCEEDED, job_arn=ARN, queue="q", started_at=0, stopped_at=1
+    )
+    raw = {"attempts": [{"container": {"containerInstanceArn": instance}}]}
+    detail = JobDetail(
+        summary,
+        (Attempt(0, 2 * 3_600_000, 0, "", ""),),
+        vcpus="1",
+        memory_mib="2048",
+        platform="EC2",
+        raw=raw,
+    )
+    details = JobDetailsView()
+    qtbot.addWidget(details)
+    stub = StubInstances()
+    tasks: list[asyncio.Task[Any]] = []
+    lookup = InstanceLookup(cast(PricingService, stub), spawner(tasks))
+    lookup.serve_details(details)
+    details.show_detail(detail)
+    assert "instance type not known" in details.text()
+    assert len(tasks) == 1
+    run_async(tasks[0])
+    assert stub.asked == [[instance]]
+    # Half of m5.large ($0.096 an hour: 1 of 2 vCPU, 2 of 8 GiB) for two hours.
+    assert "about $0.096 — an estimate (EC2 m5.large;" in details.text()

@@ -4,17 +4,33 @@ and the hookups in the Jobs context menu and the Monitor's oldest-RUNNABLE tile.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, cast
 
+import pytest
+from PySide6.QtCore import QUrl
 from PySide6.QtWidgets import QMenu, QVBoxLayout, QWidget
 
 from batchgui.domain.batch import JobStatus, JobSummary
 from batchgui.domain.job_detail import JobDetail
 from batchgui.domain.runnable import Check, Diagnosis, Fix, FixKind, Outcome, decode_reason
+from batchgui.domain.start_estimate import StartEstimate
 from batchgui.services.runnable import RunnableReport, RunnableService
 from batchgui.ui.jobs import runnable_pane
+from batchgui.ui.jobs.details import JobDetailsView
 from batchgui.ui.jobs.runnable_pane import RunnablePane, WhyRunnableLink, add_why_action
+
+
+@pytest.fixture(autouse=True)
+def _no_quit_on_last_window(qapp: Any) -> Iterator[None]:
+    """A window an earlier test left to deleteLater() is destroyed while these run the loop: the
+    "last window closed" quit would stop the qasync loop mid-test ("Event loop stopped before Future
+    completed"), as it did after test_monitor_layout.py."""
+    before = qapp.quitOnLastWindowClosed()
+    qapp.setQuitOnLastWindowClosed(False)
+    yield
+    qapp.setQuitOnLastWindowClosed(before)
+
 
 REASON = "MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE - CE(s) cannot meet the CPU requirement"
 
@@ -36,7 +52,10 @@ class StubRunnable:
             ),
         ]
         fixes = () if self.fixed else (Fix(FixKind.RAISE_MAX_VCPUS, "fg", 6, 4),)
-        return RunnableReport(JobDetail(summary), Diagnosis(decode_reason(REASON), checks), fixes)
+        start = StartEstimate(90, "1 job ahead, 2 jobs running (4 of 4 vCPUs)")
+        return RunnableReport(
+            JobDetail(summary), Diagnosis(decode_reason(REASON), checks), fixes, start=start
+        )
 
     async def apply(self, fix: Fix) -> None:
         self.applied.append(fix)
@@ -61,6 +80,9 @@ def test_pane_shows_checks_and_applies_a_fix_after_confirming(
     qtbot.addWidget(pane)
     run_async(pane.load())
     assert "COMPUTE_ENVIRONMENT_MAX_RESOURCE" in pane.aws_reason.text()
+    assert pane.start_label.text() == (
+        "<b>Estimated start</b>: in about 2 min (estimate: 1 job ahead, 2 jobs running (4 of 4 vCPUs))"
+    )
     assert [r.check.outcome for r in pane.check_rows] == [Outcome.PASSED, Outcome.FAILED]
     assert "4 of 4 vCPUs in use" in pane.check_rows[1].text.text()
     assert "raise maxvCpus" in pane.check_rows[1].text.text()
@@ -135,3 +157,26 @@ def test_the_app_wires_the_pane_into_jobs_and_monitor(make_app: Callable[..., An
     assert app.window.findChild(RunnablePane) is not None
     monitor.show_now(NowFigures(sampled_at=2.0))
     assert monitor.why_runnable.isHidden()
+
+
+def test_details_of_a_waiting_job_offer_the_estimated_start(
+    qtbot: Any, run_async: Callable[..., Any]
+) -> None:
+    details = JobDetailsView()
+    qtbot.addWidget(details)
+    waiting = JobDetail(JobSummary("j-1", "render", JobStatus.RUNNABLE, queue="q"))
+    details.show_detail(waiting)
+    assert "Estimate when it may start…" in details.text()
+    asked: list[str] = []
+    details.start_requested.connect(asked.append)
+    details._anchor(QUrl("start:j-1"))
+    assert asked == ["j-1"]
+    tasks: list[asyncio.Task[Any]] = []
+    opener = runnable_pane.RunnableOpener(cast(RunnableService, StubRunnable()), spawner(tasks))
+    text = run_async(opener.estimate_into(details, "j-1"))
+    assert text.startswith("in about 2 min (estimate: 1 job ahead, 2 jobs running (4 of 4 vCPUs)) (as of ")
+    assert "Estimated start" in details.text()
+    assert "in about 2 min" in details.text()
+    done = JobDetail(JobSummary("j-2", "render", JobStatus.SUCCEEDED, queue="q"))
+    details.show_detail(done)
+    assert "Estimated start" not in details.text()

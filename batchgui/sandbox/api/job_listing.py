@@ -25,6 +25,7 @@ from batchgui.sandbox.api.common import (
     token,
     untoken,
 )
+from batchgui.sandbox.queue_utilization import queue_utilization
 from batchgui.sandbox.settings import ACCOUNT_ID, REGION
 from batchgui.sandbox.store import TERMINAL, array_summary
 
@@ -370,11 +371,13 @@ def get_job_queue_snapshot(ctx: Context, p: Json) -> Json:
         if q is None:
             raise ClientError(f"Job queue {p['jobQueue']} does not exist")
         rows = conn.execute(sql.QUEUE_SNAPSHOT, (q["jobQueueArn"],)).fetchall()
+        utilization = queue_utilization(conn, q, now_ms())
     return {
         "frontOfQueue": {
             "jobs": [{"jobArn": arn("job", r[0]), "earliestTimeAtPosition": r[1]} for r in rows],
             "lastUpdatedAt": now_ms(),
-        }
+        },
+        "queueUtilization": utilization,
     }
 
 

@@ -10,12 +10,19 @@ Fargate at the On-Demand rate (Fargate Spot costs less), EC2 as a range over the
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from batchgui import resources
 from batchgui.domain.batch import JobSummary
 from batchgui.domain.job_detail import JobDetail
-from batchgui.domain.pricing import CostEstimate, job_cost
-from batchgui.services.pricing import snapshot_book
+from batchgui.domain.pricing import CostEstimate, job_cost, job_instances
+from batchgui.services.pricing import PricingService, snapshot_book
+from batchgui.ui.jobs.runnable_pane import Spawn
+
+if TYPE_CHECKING:  # details.py shows this module's cost line
+    from batchgui.ui.jobs.details import JobDetailsView
+
 
 COLUMN_TITLE = "Cost (est.)"
 COLUMN_WIDTH = 130
@@ -27,14 +34,18 @@ def region_of(arn: str) -> str:
     return parts[3] if len(parts) > 4 else ""
 
 
-def estimate(job: JobSummary, detail: JobDetail | None) -> CostEstimate | None:
-    """The job's cost at the snapshot's prices (a running job: so far), or None when not known."""
+def estimate(
+    job: JobSummary, detail: JobDetail | None, instance_types: Mapping[str, str] | None = None
+) -> CostEstimate | None:
+    """The job's cost at the snapshot's prices (a running job: so far), or None when not known.
+    On EC2, `instance_types` (containerInstanceArn -> type, as ECS named them) make it one figure."""
     if detail is None:
         return None
     book = snapshot_book(region_of(job.job_arn or detail.summary.job_arn))
     if book is None:
         return None
-    return job_cost(book, resources.instance_catalogue(), detail, now_ms=int(time.time() * 1000))
+    now = int(time.time() * 1000)
+    return job_cost(book, resources.instance_catalogue(), detail, now_ms=now, instance_types=instance_types)
 
 
 def cost_text(job: JobSummary, detail: JobDetail | None) -> str:
@@ -47,12 +58,34 @@ def cost_key(job: JobSummary, detail: JobDetail | None) -> float | None:
     return None if found is None else found.high
 
 
-def cost_line(detail: JobDetail) -> str:
+def cost_line(detail: JobDetail, instance_types: Mapping[str, str] | None = None) -> str:
     """The details pane's line: the figure, what it is based on, and the prices' date."""
-    found = estimate(detail.summary, detail)
+    found = estimate(detail.summary, detail, instance_types)
     if found is None:
         return "not known (not started yet, an array parent, or no price for its region)"
     book = snapshot_book(region_of(detail.summary.job_arn))
     source = "" if book is None else f"; prices: {book.label}"
     running = "" if detail.summary.stopped_at is not None else " so far"
     return f"about {found.text}{running} — an estimate ({found.basis}{source})"
+
+
+class InstanceLookup:
+    """Asks ECS (through the pricing facade) for the instance type of an EC2 job's container
+    instances when its details are shown, so its cost is one figure rather than a range."""
+
+    def __init__(self, pricing: PricingService, spawn: Spawn) -> None:
+        self.pricing = pricing
+        self.spawn = spawn
+
+    def serve_details(self, details: JobDetailsView) -> None:
+        details.shown.connect(lambda detail: self._shown(details, detail))
+
+    def _shown(self, details: JobDetailsView, detail: JobDetail) -> None:
+        arns = job_instances(detail)
+        if arns:
+            self.spawn(self.look_up(details, arns), f"Look up the instance type of {detail.job_id}")
+
+    async def look_up(self, details: JobDetailsView, arns: set[str]) -> dict[str, str]:
+        found = await self.pricing.instance_types(sorted(arns))
+        details.add_instance_types(found)
+        return found

@@ -9,6 +9,7 @@ Secret-looking environment values and `secrets` entries are masked until "Reveal
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from html import escape
 
 from PySide6.QtCore import QTimer, QUrl, Signal
@@ -19,6 +20,7 @@ from batchgui.domain.batch import JobSummary
 from batchgui.domain.job_detail import MASK, JobDetail
 from batchgui.ui.jobs.columns import definition_name, format_duration, format_time
 from batchgui.ui.jobs.cost import cost_line
+from batchgui.ui.jobs.runnable_pane import is_waiting, start_cell
 
 CHILDREN_SHOWN = 200
 
@@ -46,8 +48,17 @@ def _child_link(child: JobSummary) -> str:
 
 
 def details_html(
-    detail: JobDetail, children: list[JobSummary] | None = None, reveal: bool = False, log_group: str = ""
+    detail: JobDetail,
+    children: list[JobSummary] | None = None,
+    reveal: bool = False,
+    log_group: str = "",
+    *,
+    extra: Mapping[str, str] | None = None,
+    instance_types: Mapping[str, str] | None = None,
 ) -> str:
+    """`extra`: rows filled in later ("Estimated start" once asked for), by row name;
+    `instance_types`: the EC2 type of each container instance ECS has named (for the cost)."""
+    extra = extra or {}
     s = detail.summary
     rows = [
         _row("Name", s.name),
@@ -66,7 +77,12 @@ def details_html(
         _row("Started", format_time(s.started_at)),
         _row("Stopped", format_time(s.stopped_at)),
         _row("Duration", format_duration(s.duration_s)),
-        _row("Cost", cost_line(detail)),
+        _row("Cost", cost_line(detail, instance_types)),
+        *(
+            [_row("Estimated start", start_cell(detail, extra.get("Estimated start")), True)]
+            if is_waiting(detail)
+            else []
+        ),
         _row("Exit code", "" if s.exit_code is None else str(s.exit_code)),
     ]
     if detail.retry_attempts:
@@ -140,6 +156,8 @@ class JobDetailsView(QWidget):
 
     job_clicked = Signal(str)
     log_clicked = Signal(str)
+    start_requested = Signal(str)  # the "Estimated start" link of a waiting job (runnable_pane.py)
+    shown = Signal(object)  # a JobDetail of another job than before (ui/jobs/cost.py looks up its EC2 type)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -161,6 +179,19 @@ class JobDetailsView(QWidget):
         self._detail: JobDetail | None = None
         self._children: list[JobSummary] | None = None
         self._log_group = ""
+        self._extra: dict[str, dict[str, str]] = {}
+        self._instance_types: dict[str, str] = {}
+
+    def add_instance_types(self, found: Mapping[str, str]) -> None:
+        """containerInstanceArn -> EC2 type, as ECS named them: the cost is then one figure."""
+        self._instance_types.update(found)
+        if found:
+            self._render()
+
+    def set_extra(self, job_id: str, row: str, text: str) -> None:
+        self._extra.setdefault(job_id, {})[row] = text
+        if self._detail is not None and self._detail.job_id == job_id:
+            self._render()
 
     @property
     def detail(self) -> JobDetail | None:
@@ -174,6 +205,8 @@ class JobDetailsView(QWidget):
         self._detail = detail
         self._log_group = log_group or self._log_group if same_job else log_group
         self._render(keep_scroll=same_job)
+        if detail is not None and not same_job:
+            self.shown.emit(detail)
 
     def show_message(self, text: str) -> None:
         self._detail = None
@@ -195,7 +228,14 @@ class JobDetailsView(QWidget):
         bar = self.browser.verticalScrollBar()
         scroll = bar.value() if keep_scroll else 0
         self.browser.setHtml(
-            details_html(self._detail, self._children, self.reveal_box.isChecked(), self._log_group)
+            details_html(
+                self._detail,
+                self._children,
+                self.reveal_box.isChecked(),
+                self._log_group,
+                extra=self._extra.get(self._detail.job_id),
+                instance_types=self._instance_types,
+            )
         )
         bar.setValue(scroll)
         if bar.value() != scroll:
@@ -213,3 +253,5 @@ class JobDetailsView(QWidget):
             self.job_clicked.emit(text[4:])
         elif text.startswith("log:"):
             self.log_clicked.emit(text[4:])
+        elif text.startswith("start:"):
+            self.start_requested.emit(text[6:])

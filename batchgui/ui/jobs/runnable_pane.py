@@ -8,9 +8,10 @@ Opened from the Jobs panel's context menu for a RUNNABLE (or PENDING) job, and f
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Coroutine
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
@@ -28,18 +29,35 @@ from PySide6.QtWidgets import (
 )
 
 from batchgui.domain.batch import JobStatus, JobSummary
+from batchgui.domain.job_detail import JobDetail
 from batchgui.domain.runnable import Check, Fix, Outcome
 from batchgui.services.runnable import RunnableReport, RunnableService
 from batchgui.ui.dialogs import confirm
 
+if TYPE_CHECKING:  # details.py shows this module's start cell
+    from batchgui.ui.jobs.details import JobDetailsView
+
 Spawn = Callable[[Coroutine[Any, Any, Any], str], "asyncio.Task[Any]"]
 # Jobs the pane explains: waiting for dependencies (PENDING) or for capacity (RUNNABLE).
 WAITING = (JobStatus.PENDING, JobStatus.RUNNABLE)
+START_ROW = "Estimated start"
 MARKS = {
     Outcome.PASSED: ("✔", "#2e7d32", "passed"),
     Outcome.FAILED: ("✘", "#c62828", "failed"),
     Outcome.UNKNOWN: ("?", "#8a6d00", "not known"),
 }
+
+
+def is_waiting(detail: JobDetail) -> bool:
+    return detail.status in WAITING
+
+
+def start_cell(detail: JobDetail, start: str | None) -> str:
+    """The Details row of a waiting job: the estimate once asked for, else a link that asks for it
+    (it reads the queue, its running jobs and history: not done for every job shown)."""
+    if start is not None:
+        return escape(start)
+    return f"<a href='start:{escape(detail.job_id)}'>Estimate when it may start…</a>"
 
 
 class CheckRow(QFrame):
@@ -92,6 +110,11 @@ class RunnablePane(QDialog):
         self.aws_reason.setObjectName("runnableAwsReason")
         self.aws_reason.setWordWrap(True)
         self.aws_reason.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.start_label = QLabel()
+        self.start_label.setObjectName("runnableStart")
+        self.start_label.setWordWrap(True)
+        self.start_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.start_label.hide()
         self.checks_holder = QWidget()
         self.checks_layout = QVBoxLayout(self.checks_holder)
         self.checks_layout.setContentsMargins(0, 0, 0, 0)
@@ -111,6 +134,7 @@ class RunnablePane(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.heading)
         layout.addWidget(self.aws_reason)
+        layout.addWidget(self.start_label)
         layout.addWidget(scroll, 1)
         layout.addWidget(self.fixes_label)
         layout.addLayout(self.fixes_row)
@@ -159,6 +183,10 @@ class RunnablePane(QDialog):
             self.aws_reason.setText(f"<b>AWS says</b>: {escape(s.status_reason)}")
         else:
             self.aws_reason.setText("<b>AWS says</b> nothing about it (no status reason).")
+        start = report.start if waiting else None
+        self.start_label.setVisible(start is not None)
+        if start is not None:
+            self.start_label.setText(f"<b>Estimated start</b>: {escape(start.text)}")
         for row in self.check_rows:
             row.deleteLater()
         self.check_rows = [CheckRow(c) for c in report.checks]
@@ -184,13 +212,27 @@ class RunnablePane(QDialog):
 
 
 class RunnableOpener:
-    """Opens the pane for a job id; built once by the composition root and handed to the panels."""
+    """Opens the pane for a job id, and fills the Details' "Estimated start" of a waiting job when
+    asked; built once by the composition root and handed to the panels."""
 
     def __init__(self, service: RunnableService, spawn: Spawn, parent: QWidget | None = None) -> None:
         self.service = service
         self.spawn = spawn
         self.parent = parent
         self.last: RunnablePane | None = None
+
+    def serve_details(self, details: JobDetailsView) -> None:
+        details.start_requested.connect(
+            lambda job_id: self.spawn(self.estimate_into(details, job_id), f"Estimate the start of {job_id}")
+        )
+
+    async def estimate_into(self, details: JobDetailsView, job_id: str) -> str:
+        details.set_extra(job_id, START_ROW, "estimating…")
+        report = await self.service.explain(job_id)
+        text = "no longer waiting" if report.start is None else report.start.text
+        text += f" (as of {time.strftime('%H:%M')})"
+        details.set_extra(job_id, START_ROW, text)
+        return text
 
     def open(self, job_id: str) -> RunnablePane:
         pane = RunnablePane(self.service, job_id, self.spawn, self.parent)

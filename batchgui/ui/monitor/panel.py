@@ -49,6 +49,7 @@ from batchgui.services.job_monitor import (
     RunnableAlert,
 )
 from batchgui.ui.jobs.runnable_pane import WhyRunnableLink
+from batchgui.ui.monitor.cost import MonitorCost
 from batchgui.ui.monitor.tray import TrayNotifier
 from batchgui.ui.settings import AppSettings
 from batchgui.ui.widgets.panel import Panel, PanelServices, make_table_view
@@ -251,9 +252,11 @@ class MonitorPanel(Panel):
             (self.tile_runnable, 1),
             (self.tile_failed, 1),
             (self.tile_vcpus, 2),  # its caption is the longest
-            (self.tile_oldest, 3),
+            (self.tile_oldest, 2),
         ):
             tiles.addWidget(tile, stretch)
+        self.cost = MonitorCost(monitor, self.spawn)  # the cost tile and the "Cost & shares" tab
+        tiles.addWidget(self.cost.tile, 2)
 
         # --- plots and the queue table ----------------------------------------------------------
         self.plot_holder = QWidget()
@@ -347,7 +350,7 @@ class MonitorPanel(Panel):
             self.plots.hovered.connect(self.hover_label.setText)
             self.plot_layout.removeWidget(self.plot_placeholder)
             self.plot_placeholder.deleteLater()
-            self.plot_layout.insertWidget(0, self.plots, 1)
+            self.plot_layout.insertWidget(0, self.cost.tabs(self.plots), 1)
         return self.plots
 
     async def load(self) -> None:
@@ -500,7 +503,9 @@ class MonitorPanel(Panel):
         now = time.time()
         end = max(now, history.last_time() or now)
         start = end - self.window_s()
-        self.plots.show_view(history.view(), start, end)
+        view = history.view()
+        self.plots.show_view(view, start, end)
+        self.cost.show(view, start, end)
         self.show_now(history.now(now))
 
     def show_now(self, now: NowFigures) -> None:

@@ -40,6 +40,7 @@ from batchgui.services.submission import (
 )
 from batchgui.ui.jobs.overrides_form import plural
 from batchgui.ui.settings import AppSettings
+from batchgui.ui.submissions.cost import SubmissionCostLine
 from batchgui.ui.submissions.resubmit import ResubmitDialog
 from batchgui.ui.widgets.forms import wait_finished
 from batchgui.ui.widgets.panel import ListPanel, PanelServices, make_table_view, rows_to_csv
@@ -179,6 +180,8 @@ class SubmissionsPanel(ListPanel[Submission]):
         rows_layout = QVBoxLayout(rows_page)
         rows_layout.setContentsMargins(0, 0, 0, 0)
         rows_layout.addLayout(buttons)
+        self.cost_line = SubmissionCostLine()  # ui/submissions/cost.py
+        rows_layout.addWidget(self.cost_line)
         rows_layout.addWidget(self.units_table, 1)
         self.history = QLabel()
         self.history.setObjectName("rowHistory")
@@ -324,6 +327,7 @@ class SubmissionsPanel(ListPanel[Submission]):
         if submission_id != self._shown_id:
             return
         self.units_model.set_rows(units)
+        self.cost_line.set_units(submission_id, units)
         self._note(units)
         # Following starts at once: the jobs' status is read now and then every refresh interval.
         self._follow(units)

@@ -1,0 +1,113 @@
+"""The Monitor's cost tile and "Cost & shares" tab: the rate and today's total from the history's
+vCPUs and memory, by hand, and the fair-share usage sampled through the runnable facade."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from types import SimpleNamespace
+from typing import Any, cast
+
+import numpy as np
+import pytest
+from PySide6.QtWidgets import QLabel
+
+from batchgui.domain.batch import JobQueue, Platform
+from batchgui.domain.connection import ConnectionInfo, ConnectionSpec
+from batchgui.domain.metrics import (
+    FIELD_INDEX,
+    QUEUE_FIELDS,
+    HistoryView,
+    QueueSample,
+    Sample,
+    memory_field,
+    vcpu_field,
+)
+from batchgui.services.budget import TokenBucket
+from batchgui.services.events import Listeners
+from batchgui.services.job_monitor import JobMonitor
+from batchgui.services.runnable import RunnableService
+from batchgui.ui.monitor.cost import MonitorCost, intervals
+from tests.ui.test_runnable_pane import spawner
+
+
+class StubShares:
+    def __init__(self) -> None:
+        self.asked: list[list[str]] = []
+
+    async def share_usage(self, queues: list[JobQueue], take: Any = None) -> dict[str, dict[str, float]]:
+        self.asked.append([q.name for q in queues])
+        if take is not None:
+            await take()
+        return {"fair": {"teamA": 2.0, "teamB": 0.5}}
+
+
+def view(now: float) -> HistoryView:
+    times = np.array([now - 60, now - 30, now], dtype=np.float64)
+    columns = np.zeros((3, len(QUEUE_FIELDS)))
+    columns[:, FIELD_INDEX[vcpu_field(Platform.FARGATE)]] = 2
+    columns[:, FIELD_INDEX[memory_field(Platform.FARGATE)]] = 4096
+    return HistoryView(times, columns, ())
+
+
+def monitor() -> JobMonitor:
+    fair = JobQueue("fair", "arn:q", "ENABLED", "VALID", 1, scheduling_policy_arn="arn:p")
+    fake = SimpleNamespace(
+        connections=SimpleNamespace(current=ConnectionInfo(ConnectionSpec.local())),
+        environments=[],
+        queues=[fair, JobQueue("fifo", "arn:f", "ENABLED", "VALID", 1)],
+        budget=TokenBucket(10),
+        samples=Listeners(),
+    )
+    return cast(JobMonitor, fake)
+
+
+def test_gaps_are_not_costed() -> None:
+    assert list(intervals(np.array([0.0, 5.0, 10.0, 500.0, 505.0]))) == [0, 5, 5, 0, 5]
+
+
+def test_tile_and_tab_by_hand(qtbot: Any, run_async: Callable[..., Any]) -> None:
+    tasks: list[asyncio.Task[Any]] = []
+    fake_monitor = monitor()
+    cost = MonitorCost(fake_monitor, spawner(tasks))
+    stub = StubShares()
+    cost.runnable = cast(RunnableService, stub)
+    tabs = cost.tabs(QLabel("activity"))
+    qtbot.addWidget(tabs)
+    qtbot.addWidget(cost.tile)
+    now = time.time()
+    cost.show(view(now), now - 900, now)
+    # 2 vCPU x $0.04048 + 4 GB x $0.004445 = $0.09874 an hour; two 30 s intervals = one minute of it.
+    assert cost.tile.value.text() == "~$0.099/h"
+    assert cost.series is not None
+    now_rate = cost.series.now()
+    assert now_rate is not None
+    assert now_rate[0] == pytest.approx(0.09874)
+    assert cost.tile.detail.text() == "today ~$0.0016 (while monitored)"
+    assert "An estimate: Fargate (x86_64 rates)" in cost.tile.toolTip()
+    assert tabs.tabText(1) == "Cost && shares"
+    assert cost.plots is not None
+    [(_day, low, high)] = cost.plots.days
+    assert low == high == pytest.approx(0.09874 / 60)
+    assert "Estimates:" in cost.plots.basis.text()
+    # The share usage was asked for the fair-share queue only, once (again only after 30 s).
+    assert len(tasks) == 1
+    run_async(tasks[0])
+    assert stub.asked == [["fair"]]
+    cost.show(view(now), now - 900, now)
+    assert len(tasks) == 1
+    assert cost.share_history.latest() == {"teamA": 2.0, "teamB": 0.5}
+    assert sorted(cost.plots._curves) == ["teamA", "teamB"]
+    assert cost.plots.no_shares.isHidden()
+    # Per queue and per share: 2.5 vCPU and 5 GiB on Fargate in "fair" = 2.5 x 0.04048 + 5 x 0.004445
+    # = $0.123425 an hour; teamA holds 2 of its 2.5 vCPUs (80%), teamB 0.5 (20%).
+    values = [0.0] * len(QUEUE_FIELDS)
+    values[FIELD_INDEX[vcpu_field(Platform.FARGATE)]] = 2.5
+    values[FIELD_INDEX[memory_field(Platform.FARGATE)]] = 5120
+    fake_monitor.samples.emit(Sample(now, 5, (QueueSample("fair", tuple(values)),)))
+    assert cost.queue_rates["fair"][0] == pytest.approx(0.123425)
+    assert cost.breakdown() == (
+        "Now, per queue: fair ~$0.12/h. Per share (its part of the queue's cost, by its vCPUs): "
+        "teamA ~$0.099/h · teamB ~$0.025/h."
+    )
