@@ -54,6 +54,7 @@ from batchgui.ui.jobs.inspector import JobInspector
 from batchgui.ui.jobs.model import JobsTableModel
 from batchgui.ui.settings import AppSettings
 from batchgui.ui.widgets.date_field import DateTimeField
+from batchgui.ui.widgets.elided_label import ElidedLabel
 from batchgui.ui.widgets.empty_state import EMPTY_JOBS_HINT, attach_empty_state
 from batchgui.ui.widgets.panel import (
     Panel,
@@ -67,6 +68,7 @@ logger = logging.getLogger(__name__)
 ALL_QUEUES = "All queues"
 DESCRIBE_VISIBLE_DELAY_MS = 250
 FILTER_MIN_WIDTH = 160
+PREFIX_MIN_WIDTH = 110
 
 
 class JobsPanel(JobActions, Panel):
@@ -123,18 +125,18 @@ class JobsPanel(JobActions, Panel):
         self.filter_edit.setPlaceholderText("Filter name / id / definition (Ctrl+F)")
         self.filter_edit.setClearButtonEnabled(True)
         self.filter_edit.textChanged.connect(self.model.set_filter_text)
-        self.source_label = QLabel()
+        self.source_label = ElidedLabel()
         self.source_label.setObjectName("jobsSource")
         self.source_label.setToolTip("Where the rows come from: the local history of finished jobs, or AWS")
         top = _row(
             self.queue_button,
-            (self.prefix_edit, 1),
+            self.prefix_edit,
             self.after_box,
             self.after_edit,
             self.before_box,
             self.before_edit,
             self.search_button,
-            self.source_label,
+            (self.source_label, 1),  # gives way first: cut with "…", whole in its tooltip
         )
 
         self.submit_button = _button(
@@ -259,7 +261,7 @@ class JobsPanel(JobActions, Panel):
                     widget.setMinimumWidth(16)
         # ...but the filter and name boxes keep room to type in; the tabs scroll when they must.
         self.filter_edit.setMinimumWidth(FILTER_MIN_WIDTH)
-        self.prefix_edit.setMinimumWidth(FILTER_MIN_WIDTH)
+        self.prefix_edit.setMinimumWidth(PREFIX_MIN_WIDTH)
         for widget in (self.children_button, self.child_status_combo):
             widget.setMinimumWidth(widget.sizeHint().width())
         self.status_tabs.setUsesScrollButtons(True)
