@@ -127,13 +127,16 @@ def test_a_part_damaged_on_the_way_to_the_sandbox_is_caught_by_the_verification_
     assert first.verified
 
     def damage(request: Any, **_: Any) -> None:
-        # Below the checksum layer, after the part's CRC32 was computed: flip one byte of part 2.
+        # After the part's CRC32 was computed from the file and before the request is signed (a
+        # read or memory fault: the signature then covers the damaged bytes, so only the CRC32 and
+        # the stored object's check can catch it): flip one byte of part 2.
         if "partNumber=2" in request.url:
-            body = bytearray(request.body.getvalue())  # botocore sends bytes through a BytesIO
+            raw = request.data
+            body = bytearray(raw.getvalue() if hasattr(raw, "getvalue") else raw)
             body[1000] ^= 0xFF
-            request.body = io.BytesIO(bytes(body))
+            request.data = io.BytesIO(bytes(body))
 
-    s3.client.meta.events.register("before-send.s3.UploadPart", damage)
+    s3.client.meta.events.register("before-sign.s3.UploadPart", damage)
     with pytest.raises(UploadFailed) as caught:
         run_async(uploader.upload(s3, path, bucket, "in/data.bin", digest), timeout=60)
     message = caught.value.message()
@@ -144,7 +147,7 @@ def test_a_part_damaged_on_the_way_to_the_sandbox_is_caught_by_the_verification_
     assert path.read_bytes() == original
     assert s3.head_object(bucket, "in/data.bin") is None
     assert s3.unfinished_uploads(bucket, "in/data.bin") == []
-    s3.client.meta.events.unregister("before-send.s3.UploadPart", damage)
+    s3.client.meta.events.unregister("before-sign.s3.UploadPart", damage)
     again = run_async(uploader.upload(s3, path, bucket, "in/data.bin", digest), timeout=60)
     assert again.verified
     assert again.checksum == first.checksum
