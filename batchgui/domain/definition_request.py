@@ -98,6 +98,30 @@ def parse_environment(text: str) -> tuple[list[tuple[str, str]], list[Problem]]:
     return pairs, problems
 
 
+def parse_consumables(text: str) -> tuple[list[ApiDict], list[Problem]]:
+    """`resource=quantity` lines (a consumable resource's name or ARN, a whole number of at least 1)
+    as RegisterJobDefinition's consumableResourceList; a line that is not so is a problem."""
+    place = "consumableResourceProperties.consumableResourceList"
+    wanted: list[ApiDict] = []
+    problems: list[Problem] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        resource, sep, quantity = line.partition("=")
+        resource, quantity = resource.strip(), quantity.strip()
+        if not sep or not resource:
+            problems.append(Problem(place, f"line {number}: write it as resource=quantity, e.g. licence=1"))
+        elif not quantity.isdigit() or int(quantity) < 1:
+            problems.append(
+                Problem(place, f"line {number}: the quantity of {resource} must be a whole number ≥ 1")
+            )
+        elif any(w["consumableResource"] == resource for w in wanted):
+            problems.append(Problem(place, f"line {number}: {resource} is named twice"))
+        else:
+            wanted.append({"consumableResource": resource, "quantity": int(quantity)})
+    return wanted, problems
+
+
 @dataclass(frozen=True)
 class DefinitionFields:
     """The common fields of a job definition, as the form shows them (text as typed)."""
@@ -119,6 +143,8 @@ class DefinitionFields:
     log_driver: str = ""
     # NAME=value, one per line.
     environment: str = ""
+    # resource=quantity, one per line (consumable resources a job needs; resource-aware scheduling).
+    consumables: str = ""
 
 
 @dataclass(frozen=True)
@@ -216,6 +242,10 @@ class JobDefinitionRequest:
             environment="\n".join(
                 f"{e.get('name', '')}={e.get('value', '')}" for e in container.get("environment") or []
             ),
+            consumables="\n".join(
+                f"{c.get('consumableResource', '')}={c.get('quantity', '')}"
+                for c in (body.get("consumableResourceProperties") or {}).get("consumableResourceList") or []
+            ),
         )
 
     def with_fields(self, fields: DefinitionFields) -> tuple[JobDefinitionRequest, list[Problem]]:
@@ -264,4 +294,9 @@ class JobDefinitionRequest:
         pairs, environment_problems = parse_environment(fields.environment)
         problems.extend(environment_problems)
         _set_or_drop(container, "environment", [{"name": k, "value": v} for k, v in pairs])
+        wanted, consumable_problems = parse_consumables(fields.consumables)
+        problems.extend(consumable_problems)
+        _set_or_drop(
+            request, "consumableResourceProperties", {"consumableResourceList": wanted} if wanted else None
+        )
         return JobDefinitionRequest(request), problems

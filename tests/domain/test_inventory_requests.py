@@ -364,3 +364,31 @@ def test_job_definition_json_errors_say_where() -> None:
     assert request is None
     assert (problems[0].path, problems[0].message) == ("@line:2:21", "Line 2: expected ',' after this value")
     assert JobDefinitionRequest.from_json("[1]")[1][0].message == "the request must be a JSON object ({ … })"
+
+
+def test_consumable_requirements_round_trip_and_bad_lines_say_which() -> None:
+    from batchgui.domain.definition_request import parse_consumables
+
+    request, problems = JobDefinitionRequest().with_fields(
+        DefinitionFields(
+            name="d", image="busybox", consumables="licence = 2\n\narn:aws:batch:r:1:consumable-resource/x=1"
+        )
+    )
+    assert problems == []
+    assert request.to_api()["consumableResourceProperties"] == {
+        "consumableResourceList": [
+            {"consumableResource": "licence", "quantity": 2},
+            {"consumableResource": "arn:aws:batch:r:1:consumable-resource/x", "quantity": 1},
+        ]
+    }
+    assert request.fields().consumables == "licence=2\narn:aws:batch:r:1:consumable-resource/x=1"
+    # Emptied in the form: the property is dropped, not sent empty.
+    cleared, _ = request.with_fields(DefinitionFields(name="d", image="busybox"))
+    assert "consumableResourceProperties" not in cleared.to_api()
+    _wanted, bad = parse_consumables("licence\nlicence=1\nlicence=3\ngpu=-1\ngpu=1.5")
+    assert [p.message for p in bad] == [
+        "line 1: write it as resource=quantity, e.g. licence=1",
+        "line 3: licence is named twice",
+        "line 4: the quantity of gpu must be a whole number ≥ 1",
+        "line 5: the quantity of gpu must be a whole number ≥ 1",
+    ]

@@ -10,7 +10,7 @@ from batchgui.app import Application
 from batchgui.ui.job_definitions.form import JobDefinitionDialog, RevisionDiffDialog, side_by_side_html
 from batchgui.ui.widgets.json_editor import JsonEditor
 from batchgui.ui.widgets.pairs import PairsModel, tag_problems
-from tests.support import MotoEndpoint, seed_batch
+from tests.support import MotoEndpoint, endpoint_client, seed_batch
 from tests.ui.admin_support import SandboxEndpoint, answer, open_panel, select_row
 
 pytestmark = pytest.mark.timeout(120)
@@ -282,3 +282,40 @@ def test_json_syntax_errors_read_plainly_at_the_line_to_fix(qtbot: Any) -> None:
     assert shown.texts() == ["Line 2: expected ',' after this value"]
     _request, problems = parse_request('{"a": 1,}')
     assert problems[0].message.startswith("Line 1: expected a key in double quotes")
+
+
+def test_the_form_registers_the_consumable_resources_a_job_needs(
+    make_app: Callable[..., Application], sandbox: Any, wait_until: Callable[..., None]
+) -> None:
+    """The form's "Consumable resources" lines become consumableResourceProperties; bad lines are
+    refused with the line to fix and nothing sent; a revision shows them back in the form."""
+    app, panel = open_panel(make_app, SandboxEndpoint(sandbox), "job-definitions", wait_until)
+    sent = count_register_calls(app)
+    dialog = open_register(panel, wait_until)
+    dialog.tabs.setCurrentIndex(dialog.FORM_TAB)
+    dialog.form.name.setText("needs-licence")
+    dialog.form.image.setText("busybox")
+    dialog.form.command.setPlainText("echo hi")
+    dialog.form.consumables.setPlainText("licence=0\nno quantity")
+    dialog.start_apply()
+    texts = dialog.problems.texts()
+    assert any("line 1: the quantity of licence must be a whole number ≥ 1" in t for t in texts), texts
+    assert any("line 2: write it as resource=quantity" in t for t in texts), texts
+    assert sent == []
+    dialog.form.consumables.setPlainText("licence=2\n\ngpu-slot=1")
+    dialog.start_apply()
+    wait_until(lambda: panel.dialog is None, what="registered")
+    assert len(sent) == 1
+    batch = endpoint_client("batch", sandbox)
+    stored = batch.describe_job_definitions(jobDefinitionName="needs-licence", status="ACTIVE")
+    [definition] = stored["jobDefinitions"]
+    assert definition["consumableResourceProperties"]["consumableResourceList"] == [
+        {"consumableResource": "licence", "quantity": 2},
+        {"consumableResource": "gpu-slot", "quantity": 1},
+    ]
+    wait_until(lambda: any(d.name == "needs-licence" for d in panel.model.all_rows()), what="the new row")
+    select_row(panel, "needs-licence")
+    dialog = open_register(panel, wait_until, revision=True)
+    dialog.tabs.setCurrentIndex(dialog.FORM_TAB)
+    assert dialog.form.consumables.toPlainText() == "licence=2\ngpu-slot=1"
+    dialog.reject()

@@ -80,6 +80,13 @@ class DefinitionForm(QWidget):
         self.log_driver.addItems(LOG_DRIVERS)
         self.environment = QPlainTextEdit()
         self.environment.setPlaceholderText("NAME=value, one per line")
+        self.consumables = QPlainTextEdit()
+        self.consumables.setPlaceholderText("resource=quantity, one per line (e.g. licence=1)")
+        self.consumables.setToolTip(
+            "Consumable resources each job needs (resource-aware scheduling): a job waits RUNNABLE "
+            "until this much of each is free, and holds it while it runs"
+        )
+        self.consumables.setMaximumHeight(self.consumables.fontMetrics().lineSpacing() * 4)
         form = QFormLayout(self)
         add_rows(
             form,
@@ -103,6 +110,7 @@ class DefinitionForm(QWidget):
                 ("Retry attempts:", self.attempts),
                 ("Log driver:", self.log_driver),
                 ("Environment:", self.environment),
+                ("Consumable resources:", self.consumables),
             ],
         )
         self.platform.currentTextChanged.connect(self._update_hint)
@@ -146,6 +154,7 @@ class DefinitionForm(QWidget):
         self.attempts.setValue(fields.attempts)
         self.log_driver.setCurrentText(fields.log_driver)
         self.environment.setPlainText(fields.environment)
+        self.consumables.setPlainText(fields.consumables)
 
     def fields(self) -> DefinitionFields:
         return DefinitionFields(
@@ -163,6 +172,7 @@ class DefinitionForm(QWidget):
             attempts=self.attempts.value(),
             log_driver=self.log_driver.currentText(),
             environment=self.environment.toPlainText(),
+            consumables=self.consumables.toPlainText(),
         )
 
 
