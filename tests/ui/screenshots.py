@@ -64,9 +64,17 @@ def pages(dialog: QDialog) -> list[tuple[str, Callable[[], None]]]:
     return [("main", lambda: None)]
 
 
-async def shoot(qt: QApplication, theme: Theme, name: str, dialog: QDialog, out: Path) -> list[Path]:
+async def shoot(
+    qt: QApplication,
+    theme: Theme,
+    name: str,
+    dialog: QDialog,
+    out: Path,
+    *,
+    shown: list[tuple[str, Callable[[], None]]] | None = None,
+) -> list[Path]:
     written = []
-    for page, show in pages(dialog):
+    for page, show in pages(dialog) if shown is None else shown:
         show()
         for width, height in SIZES:
             dialog.resize(width, height)
@@ -104,9 +112,80 @@ async def run(app: Application, qt: QApplication, theme: Theme, out: Path) -> li
     written.extend(await shoot(qt, theme, "compare", definitions.diff_dialog, out))
     definitions.diff_dialog.reject()
     written.extend(await shoot(qt, theme, "shortcuts", window.show_shortcuts(), out))
-    csv = app.csv_wizard.open()
-    written.extend(await shoot(qt, theme, "csv-wizard", csv, out))
-    csv.reject()
+    written.extend(await compute_env_wizard_pages(window, qt, theme, out))
+    written.extend(await csv_wizard_pages(app, qt, theme, out))
+    return written
+
+
+async def compute_env_wizard_pages(window: Any, qt: QApplication, theme: Theme, out: Path) -> list[Path]:
+    """The compute-environment wizard's EC2 path filled in as a person does (advisor with GPUs,
+    settings, EC2 instances, review), each page shot with its content; nothing is created."""
+    written: list[Path] = []
+    panel = window.show_panel("compute-environments")
+    await wait_for(lambda: panel.load_count > 0)
+    panel.create_new()
+    await wait_for(lambda: isinstance(getattr(panel, "wizard", None), QDialog))
+    wizard = panel.wizard
+    await wait_for(lambda: getattr(wizard, "choices_loaded", True))
+
+    async def here(page: str) -> None:
+        written.extend(
+            await shoot(qt, theme, "compute-env-wizard-ec2", wizard, out, shown=[(page, lambda: None)])
+        )
+
+    wizard.advisor.gpu.setChecked(True)
+    await here("advisor")
+    wizard.next()
+    wizard.settings.name.setText("gpu-environment")
+    wizard.settings.extra_subnets.setText("subnet-0sandbox")
+    wizard.settings.extra_groups.setText("sg-0sandbox")
+    await here("settings")
+    wizard.next()
+    wizard.ec2.instance_types.setText("optimal")
+    await here("ec2")
+    wizard.next()
+    await here("review")
+    wizard.reject()
+    return written
+
+
+async def csv_wizard_pages(app: Application, qt: QApplication, theme: Theme, out: Path) -> list[Path]:
+    """The CSV wizard walked as a person does (the sample CSV: check, upload, jobs, review), each page
+    shot when it shows its content; the submit page is left out (it would submit jobs)."""
+    from batchgui import resources
+    from batchgui.domain.csv_plan import SplitMode
+
+    written: list[Path] = []
+
+    async def here(page: str, dialog: QDialog | None = None) -> None:
+        target = dialog if dialog is not None else wizard
+        written.extend(await shoot(qt, theme, "csv-wizard", target, out, shown=[(page, lambda: None)]))
+
+    empty = app.csv_wizard.open()
+    await here("file-empty", empty)
+    empty.reject()
+    wizard = app.csv_wizard.open(resources.path("sample.csv"))
+    check = wizard.check_page
+    await wait_for(lambda: check.result is not None or bool(check.message.text()))
+    await here("check")
+    wizard.next()
+    upload = wizard.upload_page
+    await wait_for(lambda: upload.bucket.findText("batchgui-demo") >= 0)
+    upload.bucket.setCurrentText("batchgui-demo")
+    await here("upload")
+    upload.upload_button.click()
+    await wait_for(upload.isComplete)
+    await here("uploaded")
+    wizard.next()
+    jobs = wizard.jobs
+    await wait_for(lambda: bool(jobs.definitions))
+    jobs.choose("fargate-queue", "csv-row-processor")
+    jobs.set_mode(SplitMode.ARRAY)
+    await here("jobs")
+    wizard.next()
+    await wait_for(lambda: "aws batch submit-job" in wizard.review.cli.toPlainText())
+    await here("review")
+    wizard.reject()
     return written
 
 

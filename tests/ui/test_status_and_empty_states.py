@@ -16,7 +16,7 @@ from batchgui.ui.compute_envs.panel import ComputeEnvironmentsPanel
 from batchgui.ui.job_definitions.panel import JobDefinitionsPanel
 from batchgui.ui.queues.panel import JobQueuesPanel
 from batchgui.ui.scheduling_policies.panel import SchedulingPoliciesPanel
-from batchgui.ui.widgets.icons import PANEL_ICONS, action_icon, icon, icon_names, svg_text
+from batchgui.ui.widgets.icons import PANEL_ICONS, action_icon, glyph, icon, icon_names
 from batchgui.ui.widgets.status import (
     TONE_STYLES,
     StatusChip,
@@ -82,7 +82,9 @@ def test_icons_render_sharp_and_follow_the_palette(qapp: Any) -> None:
         image = pixmap.toImage()
         assert any(image.pixelColor(x, y).alpha() > 0 for x in range(24) for y in range(24)), name
     with pytest.raises(KeyError):
-        svg_text("no-such-icon")
+        glyph("no-such-icon")
+    with pytest.raises(KeyError):
+        icon("no-such-icon")
     assert action_icon("Delete…") is not None
     assert action_icon("Enable/Disable") is not None
     assert action_icon("Frobnicate") is None

@@ -1,22 +1,64 @@
-"""The app's icons: simple line drawings in resources/icons/ui/*.svg (drawn for this project, no
-third-party artwork), recoloured when painted so they follow the light or dark palette, and rendered
-from the SVG at whatever size and device pixel ratio is asked for (sharp on high-DPI screens).
+"""The app's icons: the Phosphor set (MIT licence; 1.3.0, bundled with QtAwesome, a maintained icon
+library for Qt), painted in the palette's text colour at paint time so they follow the light or dark
+theme (or in a fixed colour, for status icons), from the font's vector glyphs at whatever size and
+device pixel ratio is asked for (sharp on high-DPI screens).
 
-Each SVG strokes/fills with the placeholder colour #000000; the engine puts the palette's text colour
-(or a fixed colour, for status icons) in its place.
+The app names icons by what they mean (`ICON_GLYPHS`); which Phosphor glyph shows each is decided
+here only.
 """
 
 from __future__ import annotations
 
+import os
 from functools import cache
 
-from PySide6.QtCore import QByteArray, QPoint, QRect, QSize, Qt
+from PySide6.QtCore import QPoint, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QIconEngine, QPainter, QPalette, QPixmap
-from PySide6.QtSvg import QSvgRenderer
 
-from batchgui import resources
+# QtAwesome draws through QtPy, which must pick the binding the app runs on (not another one that
+# happens to be installed).
+os.environ.setdefault("QT_API", "pyside6")
 
-PLACEHOLDER = "#000000"
+# Our icon names -> Phosphor glyphs.
+ICON_GLYPHS = {
+    "add": "ph.plus",
+    "cancel": "ph.x-circle",
+    "compute-environments": "ph.cpu",
+    "connect": "ph.link",
+    "consumable-resources": "ph.key",
+    "copy": "ph.copy",
+    "csv": "ph.file-text",
+    "delete": "ph.trash",
+    "edit": "ph.pencil-simple",
+    "export": "ph.export",
+    "filter": "ph.funnel",
+    "help": "ph.question",
+    "info": "ph.info",
+    "job-definitions": "ph.file-text",
+    "job-queues": "ph.queue",
+    "jobs": "ph.list-bullets",
+    "logs": "ph.article",
+    "messages": "ph.chat-text",
+    "monitor": "ph.chart-line",
+    "overview": "ph.squares-four",
+    "pause": "ph.pause",
+    "quit": "ph.sign-out",
+    "quota-shares": "ph.chart-pie-slice",
+    "refresh": "ph.arrows-clockwise",
+    "scheduling-policies": "ph.scales",
+    "service-environments": "ph.cloud",
+    "service-jobs": "ph.brain",
+    "status-busy": "ph.spinner",
+    "status-failed": "ph.x-bold",
+    "status-off": "ph.prohibit",
+    "status-running": "ph.play-fill",
+    "status-success": "ph.check-bold",
+    "status-waiting": "ph.clock-bold",
+    "submissions": "ph.upload-simple",
+    "submit": "ph.paper-plane-tilt",
+    "tag": "ph.tag",
+    "toggle": "ph.toggle-left",
+}
 
 # Which icon each navigation panel shows (by panel id).
 PANEL_ICONS = {
@@ -28,6 +70,10 @@ PANEL_ICONS = {
     "jobs": "jobs",
     "monitor": "monitor",
     "submissions": "submissions",
+    "consumable-resources": "consumable-resources",
+    "service-environments": "service-environments",
+    "quota-shares": "quota-shares",
+    "service-jobs": "service-jobs",
 }
 
 # Which icon an action bar button shows, by the first word of its text.
@@ -55,17 +101,24 @@ ACTION_ICONS = {
 }
 
 
-@cache
-def svg_text(name: str) -> str:
-    """The SVG source of icons/ui/<name>.svg (KeyError when there is no such icon)."""
-    file = resources.path(f"icons/ui/{name}.svg")
-    if not file.is_file():
-        raise KeyError(f"no icon named {name!r} in {file.parent}")
-    return file.read_text(encoding="utf-8")
+def glyph(name: str) -> str:
+    """The Phosphor glyph of our icon `name` (KeyError when there is no such icon)."""
+    try:
+        return ICON_GLYPHS[name]
+    except KeyError:
+        raise KeyError(f"no icon named {name!r} (see ICON_GLYPHS)") from None
 
 
 def icon_names() -> list[str]:
-    return sorted(p.stem for p in resources.path("icons/ui").glob("*.svg"))
+    return sorted(ICON_GLYPHS)
+
+
+@cache
+def _font_icon(glyph_name: str, colour: str) -> QIcon:
+    import qtawesome
+
+    drawn: QIcon = qtawesome.icon(glyph_name, color=colour)
+    return drawn
 
 
 def _palette_colour(mode: QIcon.Mode) -> QColor:
@@ -77,23 +130,14 @@ def _palette_colour(mode: QIcon.Mode) -> QColor:
     return palette.color(QPalette.ColorRole.WindowText)
 
 
-class SvgIconEngine(QIconEngine):
-    """Paints one of our SVGs in a colour: fixed, or the palette's text colour at paint time."""
+class GlyphIconEngine(QIconEngine):
+    """Paints one icon in a colour: fixed, or the palette's text colour at paint time."""
 
     def __init__(self, name: str, colour: QColor | None = None) -> None:
         super().__init__()
         self._name = name
+        self._glyph = glyph(name)
         self._colour = colour
-        self._renderers: dict[str, QSvgRenderer] = {}
-
-    def _renderer(self, colour: QColor) -> QSvgRenderer:
-        key = colour.name()
-        renderer = self._renderers.get(key)
-        if renderer is None:
-            data = svg_text(self._name).replace(PLACEHOLDER, key)
-            renderer = QSvgRenderer(QByteArray(data.encode()))
-            self._renderers[key] = renderer
-        return renderer
 
     def paint(self, painter: QPainter, rect: QRect, mode: QIcon.Mode, state: QIcon.State) -> None:
         colour = self._colour if self._colour is not None else _palette_colour(mode)
@@ -104,7 +148,7 @@ class SvgIconEngine(QIconEngine):
         if colour.alphaF() < 1.0:
             painter.setOpacity(colour.alphaF())
             colour = QColor(colour.red(), colour.green(), colour.blue())
-        self._renderer(colour).render(painter, rect)
+        _font_icon(self._glyph, colour.name()).paint(painter, rect)
         painter.restore()
 
     def pixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State) -> QPixmap:
@@ -120,13 +164,12 @@ class SvgIconEngine(QIconEngine):
         return pixmap
 
     def clone(self) -> QIconEngine:
-        return SvgIconEngine(self._name, self._colour)
+        return GlyphIconEngine(self._name, self._colour)
 
 
 def icon(name: str, colour: QColor | str | None = None) -> QIcon:
-    """Our icon `name` (resources/icons/ui/<name>.svg), in `colour` or the palette's text colour."""
-    svg_text(name)  # fail early on a misspelt name
-    return QIcon(SvgIconEngine(name, QColor(colour) if colour is not None else None))
+    """Our icon `name` (see ICON_GLYPHS), in `colour` or the palette's text colour."""
+    return QIcon(GlyphIconEngine(name, QColor(colour) if colour is not None else None))
 
 
 def panel_icon(panel_id: str) -> QIcon:
