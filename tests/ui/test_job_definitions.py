@@ -289,11 +289,15 @@ def test_the_form_registers_the_consumable_resources_a_job_needs(
 ) -> None:
     """The form's "Consumable resources" lines become consumableResourceProperties; bad lines are
     refused with the line to fix and nothing sent; a revision shows them back in the form."""
+    batch = endpoint_client("batch", sandbox)
+    for name in ("licence", "gpu-slot"):  # a definition may only name resources that exist
+        batch.create_consumable_resource(consumableResourceName=name, totalQuantity=4)
     app, panel = open_panel(make_app, SandboxEndpoint(sandbox), "job-definitions", wait_until)
     sent = count_register_calls(app)
     dialog = open_register(panel, wait_until)
     dialog.tabs.setCurrentIndex(dialog.FORM_TAB)
     dialog.form.name.setText("needs-licence")
+    dialog.form.platform.setCurrentText("EC2")  # no execution role needed
     dialog.form.image.setText("busybox")
     dialog.form.command.setPlainText("echo hi")
     dialog.form.consumables.setPlainText("licence=0\nno quantity")
@@ -306,7 +310,6 @@ def test_the_form_registers_the_consumable_resources_a_job_needs(
     dialog.start_apply()
     wait_until(lambda: panel.dialog is None, what="registered")
     assert len(sent) == 1
-    batch = endpoint_client("batch", sandbox)
     stored = batch.describe_job_definitions(jobDefinitionName="needs-licence", status="ACTIVE")
     [definition] = stored["jobDefinitions"]
     assert definition["consumableResourceProperties"]["consumableResourceList"] == [
