@@ -147,12 +147,19 @@ class Engine:
             rows: list[tuple[Any, ...]] = []
             for q in queues:
                 rows += conn.execute(sql.JOBS_ACTIVE_IN_QUEUE, (q,)).fetchall()
-            for *_, pid, pid_start in rows:
-                if pid is not None and pid_start is not None and not launcher.kill_leftovers(pid, pid_start):
-                    log.warning("process group %s of a job from before the restart would not die", pid)
+            groups = [
+                (pid, pid_start) for *_, pid, pid_start in rows if pid is not None and pid_start is not None
+            ]
+            # A job placed just before the crash may have been spawned with its pid not yet written:
+            # found by its environment, it ran, so it is handled as a running job.
+            spawned = launcher.groups_of_jobs([r[0] for r in rows if r[2] == "STARTING" and r[-2] is None])
+            groups += [group for found in spawned.values() for group in found.items()]
+            for pgid, started_at in groups:
+                if not launcher.kill_leftovers(pgid, started_at):
+                    log.warning("process group %s of a job from before the restart would not die", pgid)
             finished: list[str] = []
             for job_id, parent_id, status, attempts_text, started, stream, task_arn, ce, *_ in rows:
-                if status == "STARTING":
+                if status == "STARTING" and job_id not in spawned:
                     # Placed but never started: nothing ran, so no attempt is used up.
                     lifecycle.set_status(
                         conn, job_id, parent_id, status, "RUNNABLE", runnable_at=now, ce=None, instance=None

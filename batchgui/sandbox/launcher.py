@@ -38,6 +38,7 @@ import subprocess
 import sys
 import time
 from collections import deque
+from collections.abc import Collection
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -301,6 +302,33 @@ def group_leftovers(pgid: int, started: int) -> list[int]:
         if int(fields[19]) >= started:
             members.append(int(entry.name))
     return members
+
+
+def groups_of_jobs(job_ids: Collection[str]) -> dict[str, dict[int, int]]:
+    """For jobs whose process was never recorded (the sandbox died between the spawn and writing
+    its pid down): the live process groups whose members' environment names the job
+    (AWS_BATCH_JOB_ID, set for every job), as {job id: {group id: earliest member start time}}."""
+    wanted = set(job_ids)
+    found: dict[str, dict[int, int]] = {}
+    if not wanted:
+        return found
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+        except OSError:  # gone, or not ours
+            continue
+        for variable in environ.split(b"\0"):
+            if variable.startswith(b"AWS_BATCH_JOB_ID="):
+                job_id = variable[len(b"AWS_BATCH_JOB_ID=") :].decode(errors="replace")
+                fields = _stat_fields(int(entry.name))
+                if job_id in wanted and fields is not None and fields[0] != "Z":
+                    groups = found.setdefault(job_id, {})
+                    group, started = int(fields[2]), int(fields[19])
+                    groups[group] = min(started, groups.get(group, started))
+                break
+    return found
 
 
 def kill_leftovers(pgid: int, started: int, timeout: float = 5.0) -> bool:

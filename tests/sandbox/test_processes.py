@@ -345,3 +345,39 @@ def test_the_serve_line_says_the_isolation_in_force(tmp_path: Path, isolation: s
         assert saved["isolation"] == expected
     finally:
         served.kill()
+
+
+def test_a_job_spawned_before_its_pid_was_written_is_found_by_its_environment() -> None:
+    """The crash window the restart test hits now and then: the launcher has started a job but the
+    sandbox died before writing its pid down. Its processes are found by AWS_BATCH_JOB_ID and killed."""
+    from batchgui.sandbox import launcher
+
+    job_id = f"job-{marker()}"
+    other = subprocess.Popen(
+        ["sh", "-c", "sleep 60 & wait"],
+        env={"AWS_BATCH_JOB_ID": "someone-else", "PATH": os.environ["PATH"]},
+        start_new_session=True,
+    )
+    orphan = subprocess.Popen(
+        ["sh", "-c", "sleep 60 & wait"],
+        env={"AWS_BATCH_JOB_ID": job_id, "PATH": os.environ["PATH"]},
+        start_new_session=True,
+    )
+    try:
+        wait_for(
+            lambda: len(launcher.group_leftovers(orphan.pid, launcher.start_time(orphan.pid) or 0)) == 2,
+            10,
+            "sh and sleep",
+        )
+        found = launcher.groups_of_jobs([job_id, "not-running"])
+        assert list(found) == [job_id]
+        assert list(found[job_id]) == [orphan.pid]  # one group, led by the job's first process
+        ((group, started),) = found[job_id].items()
+        assert launcher.kill_leftovers(group, started)
+        orphan.wait(5)
+        assert other.poll() is None  # another job's processes are left alone
+    finally:
+        for process in (orphan, other):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(5)
