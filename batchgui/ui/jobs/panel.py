@@ -378,13 +378,11 @@ class JobsPanel(JobActions, Panel):
             self._put_in_store(rows)
 
         def on_history(count: int, synced_ms: int) -> None:
-            _show_text(
-                self.source_label, f"{count:,} from history (synced {_clock(synced_ms)}), listing new…"
-            )
+            self.source_label.setText(f"{count:,} from history (synced {_clock(synced_ms)}), listing new…")
 
         self.progress.show()
         self.stop_load_button.show()
-        _show_source(self.source_label, "listing from AWS…")
+        self.source_label.setText("listing from AWS…")
         try:
             self.store.set_viewed("jobs", self._selected_queues)  # the poller reads these every tick
             budget = None if self.jobs.is_local else self.store.budget
@@ -394,12 +392,14 @@ class JobsPanel(JobActions, Panel):
             while self.model.pending:  # the table takes the last rows slice by slice
                 await asyncio.sleep(0.02)
             self.last_load_seconds = result.seconds
-            _show_source(self.source_label, _source_text(result))
+            source = _source_text(result)
             if result.history_problem:
                 # Said where the person looks for where rows come from, and kept in the log.
-                _show_source(self.source_label, "job history set aside · " + _source_text(result))
+                self.source_label.setText("job history set aside · " + source)
                 self.source_label.setToolTip(result.history_problem)
                 logger.warning("%s", result.history_problem)
+            else:
+                self.source_label.setText(source)
         finally:
             self.progress.hide()
             self.stop_load_button.hide()
@@ -668,9 +668,3 @@ def _show_text(label: QLabel, text: str) -> None:
     """A label that is never cut: what it says takes its room from the widgets that can shrink."""
     label.setText(text)
     label.setMinimumWidth(label.sizeHint().width())
-
-
-def _show_source(label: QLabel, text: str) -> None:
-    """Where the rows come from: the whole sentence also in the tooltip, for narrow windows."""
-    label.setText(text)
-    label.setToolTip(text)
