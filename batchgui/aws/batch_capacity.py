@@ -9,7 +9,7 @@ from typing import Any
 
 from batchgui.aws.gateway import Gateway
 from batchgui.domain.scheduling import SchedulingPolicy
-from batchgui.domain.share_usage import ConsumableResource, QuotaShare
+from batchgui.domain.share_usage import QuotaShare
 
 # ECS DescribeContainerInstances takes at most 100 ARNs per call.
 DESCRIBE_INSTANCES_MAX = 100
@@ -18,11 +18,6 @@ INSTANCE_TYPE_ATTRIBUTE = "ecs.instance-type"
 
 class CapacityGateway(Gateway[Any]):
     """Over the `batch` client (typed Any: the installed stubs predate these operations)."""
-
-    def consumable_resource(self, ref: str) -> ConsumableResource:
-        return ConsumableResource.from_api(
-            dict(self._client.describe_consumable_resource(consumableResource=ref))
-        )
 
     def quota_share(self, arn: str) -> QuotaShare:
         return QuotaShare.from_api(dict(self._client.describe_quota_share(quotaShareArn=arn)))

@@ -23,34 +23,12 @@ from typing import TYPE_CHECKING, Any
 from batchgui.domain.runnable import Check, Outcome
 
 if TYPE_CHECKING:  # scheduling.py reads QueueUtilization from here
+    from batchgui.domain.consumables import ConsumableResource
     from batchgui.domain.scheduling import SchedulingPolicy
 
 ApiDict = dict[str, Any]
 VCPU = "VCPU"
 Usage = Mapping[str, Mapping[str, float]]  # share (or quota share) -> capacity unit -> quantity
-
-
-@dataclass(frozen=True)
-class ConsumableResource:
-    name: str
-    arn: str
-    total: int
-    in_use: int
-    available: int
-    kind: str = "REPLENISHABLE"
-
-    @classmethod
-    def from_api(cls, data: ApiDict) -> ConsumableResource:
-        total = int(data.get("totalQuantity") or 0)
-        in_use = int(data.get("inUseQuantity") or 0)
-        return cls(
-            str(data.get("consumableResourceName", "")),
-            str(data.get("consumableResourceArn", "")),
-            total,
-            in_use,
-            int(data.get("availableQuantity", max(0, total - in_use))),
-            str(data.get("resourceType") or "REPLENISHABLE"),
-        )
 
 
 @dataclass(frozen=True)
@@ -136,11 +114,13 @@ def consumable_check(needs: Sequence[tuple[str, int]], known: Mapping[str, Consu
         if found is None:
             unknown.append(_short(ref))
             continue
-        line = f"{found.name}: asks {quantity}, {found.available} of {found.total} available"
+        line = f"{found.name}: asks {quantity}, {found.free} of {found.total} available"
         line += f" ({found.in_use} in use)"
-        if found.available < quantity:
+        if found.free < quantity:
             kind = (
-                " and it does not come back (NON_REPLENISHABLE)" if found.kind == "NON_REPLENISHABLE" else ""
+                " and it does not come back (NON_REPLENISHABLE)"
+                if found.resource_type == "NON_REPLENISHABLE"
+                else ""
             )
             short.append(line + kind)
         parts.append(line)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from batchgui import resources
 from batchgui.aws.batch import BatchGateway
 from batchgui.domain.batch import ComputeEnvironment, JobQueue, JobStatus, JobSummary
+from batchgui.domain.consumables import ConsumableResource
 from batchgui.domain.errors import NotFound
 from batchgui.domain.instance_types import InstanceCatalogue
 from batchgui.domain.inventory_requests import ComputeEnvironmentUpdate
@@ -36,7 +37,6 @@ from batchgui.domain.runnable import (
 from batchgui.domain.scheduling import QueueSnapshot
 from batchgui.domain.share_usage import (
     VCPU,
-    ConsumableResource,
     QueueUtilization,
     consumable_check,
     fair_share_check,
@@ -268,7 +268,7 @@ class RunnableService(BoundService):
             known: dict[str, ConsumableResource] = {}
             for ref, _quantity in wanted:
                 try:
-                    known[ref] = capacity.consumable_resource(ref)
+                    known[ref] = backend.consumables.describe(ref)
                 except Exception as error:  # gone, not allowed: the check says "not known"
                     log.info("consumable resource %s not described: %s", ref, error)
             checks.append(consumable_check(wanted, known))

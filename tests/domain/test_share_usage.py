@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from batchgui.domain.consumables import ConsumableResource
 from batchgui.domain.runnable import Outcome
 from batchgui.domain.scheduling import QueueSnapshot, SchedulingPolicy, ShareAttribute
 from batchgui.domain.share_usage import (
-    ConsumableResource,
     QueueUtilization,
     QuotaShare,
     consumable_check,
@@ -88,11 +88,19 @@ def test_consumables_by_hand() -> None:
     }
     needs = requirements(raw)
     licence = ConsumableResource.from_api(
-        {"consumableResourceName": "licence", "totalQuantity": 5, "inUseQuantity": 4, "availableQuantity": 1}
+        {
+            "consumableResourceName": "licence",
+            "consumableResourceArn": "arn:aws:batch:r:1:consumable-resource/licence",
+            "totalQuantity": 5,
+            "inUseQuantity": 4,
+            "availableQuantity": 1,
+        }
     )
     found = consumable_check(needs, {"licence": licence})
     assert found.outcome is Outcome.FAILED
     assert found.detail == "Exhausted: licence: asks 2, 1 of 5 available (4 in use)."
-    enough = ConsumableResource("licence", "arn", 5, 1, 4)
+    enough = ConsumableResource(
+        "licence", "arn", total=5, in_use=1, resource_type="REPLENISHABLE", available=4
+    )
     assert consumable_check(needs, {"licence": enough}).outcome is Outcome.PASSED
     assert consumable_check(needs, {}).outcome is Outcome.UNKNOWN

@@ -13,6 +13,7 @@ import pytest
 from batchgui.aws.batch import BatchGateway
 from batchgui.aws.batch_admin import BatchAdminGateway
 from batchgui.aws.batch_capacity import CapacityGateway
+from batchgui.aws.consumables import ConsumablesGateway
 from batchgui.domain.batch import JobStatus
 from batchgui.domain.runnable import Check, FixKind, Outcome
 from batchgui.services.connections import Backend, ConnectionManager
@@ -37,7 +38,10 @@ def client(quick: Any) -> Any:
 def service(runner: Runner, client: Any) -> RunnableService:
     manager = ConnectionManager(runner, start_local=lambda: pytest.fail("no local start here"))
     backend = SimpleNamespace(
-        batch=BatchGateway(client), batch_admin=BatchAdminGateway(client), capacity=CapacityGateway(client)
+        batch=BatchGateway(client),
+        batch_admin=BatchAdminGateway(client),
+        capacity=CapacityGateway(client),
+        consumables=ConsumablesGateway(client),
     )
     manager.backend = cast(Backend, backend)
     return RunnableService(runner, manager)
