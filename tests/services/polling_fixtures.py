@@ -14,8 +14,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-import boto3
 from botocore.config import Config
+
+from tests.support import endpoint_client
 
 THROTTLED_BODY = b'{"__type":"TooManyRequestsException","message":"Too Many Requests"}'
 
@@ -23,14 +24,7 @@ THROTTLED_BODY = b'{"__type":"TooManyRequestsException","message":"Too Many Requ
 def batch_client(sandbox: Any, *, retries: int = 1) -> Any:
     """A client of the sandbox; one attempt per call by default, so that a throttled answer reaches
     the app's own budget instead of botocore's retries."""
-    return boto3.client(
-        "batch",
-        endpoint_url=sandbox.endpoint_url,
-        region_name=sandbox.region,
-        aws_access_key_id=sandbox.access_key_id,
-        aws_secret_access_key=sandbox.secret_access_key,
-        config=Config(retries={"mode": "standard", "max_attempts": retries}),
-    )
+    return endpoint_client("batch", sandbox, Config(retries={"mode": "standard", "max_attempts": retries}))
 
 
 def make_queues(client: Any, count: int, *, prefix: str = "q") -> list[str]:
