@@ -50,8 +50,7 @@ s3transfer | S3 uploads and downloads | Apache-2.0 | https://github.com/boto/s3t
 pyqtgraph | live plots | MIT | https://www.pyqtgraph.org
 qasync | asyncio on the Qt event loop | BSD-2-Clause | https://github.com/CabbageDevelopment/qasync
 numpy | plot data | BSD-3-Clause | https://numpy.org
-QtAwesome | icons: the Phosphor set (its font: MIT) | MIT | https://github.com/spyder-ide/qtawesome
-QtPy | Qt binding layer (QtAwesome) | MIT | https://github.com/spyder-ide/qtpy
+QtAwesome | icons: the Phosphor font it bundles (MIT) | MIT | https://github.com/spyder-ide/qtawesome
 moto | the local sandbox's S3, DynamoDB, IAM, STS, EC2 | Apache-2.0 | https://github.com/getmoto/moto
 Werkzeug | the local sandbox's HTTP server | BSD-3-Clause | https://palletsprojects.com/p/werkzeug/
 Flask | moto's web app | BSD-3-Clause | https://palletsprojects.com/p/flask/

@@ -1,7 +1,10 @@
-"""The app's icons: the Phosphor set (MIT licence; 1.3.0, bundled with QtAwesome, a maintained icon
-library for Qt), painted in the palette's text colour at paint time so they follow the light or dark
-theme (or in a fixed colour, for status icons), from the font's vector glyphs at whatever size and
-device pixel ratio is asked for (sharp on high-DPI screens).
+"""The app's icons: the Phosphor set (MIT licence; 1.3.0, the font QtAwesome, a maintained icon
+library for Qt, bundles), painted in the palette's text colour at paint time so they follow the light
+or dark theme (or in a fixed colour, for status icons), from the font's vector glyphs at whatever size
+and device pixel ratio is asked for (sharp on high-DPI screens).
+
+Only that one font is registered, and drawn here directly: QtAwesome's own `icon()` imports QtPy and
+loads all twelve of its fonts, 0.4 s on the GUI thread at the first icon, for one set we use.
 
 The app names icons by what they mean (`ICON_GLYPHS`); which Phosphor glyph shows each is decided
 here only.
@@ -9,15 +12,28 @@ here only.
 
 from __future__ import annotations
 
-import os
+import importlib.util
+import json
 from functools import cache
+from pathlib import Path
 
 from PySide6.QtCore import QPoint, QRect, QSize, Qt
-from PySide6.QtGui import QColor, QGuiApplication, QIcon, QIconEngine, QPainter, QPalette, QPixmap
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontDatabase,
+    QGuiApplication,
+    QIcon,
+    QIconEngine,
+    QPainter,
+    QPalette,
+    QPixmap,
+)
 
-# QtAwesome draws through QtPy, which must pick the binding the app runs on (not another one that
-# happens to be installed).
-os.environ.setdefault("QT_API", "pyside6")
+PHOSPHOR_FONT = "phosphor-1.3.0.ttf"
+PHOSPHOR_CHARMAP = "phosphor-charmap-1.3.0.json"
+# The glyph's size in its square, as QtAwesome draws it (16 px icons get 14 px glyphs).
+GLYPH_SCALE = 0.875
 
 # Our icon names -> Phosphor glyphs.
 ICON_GLYPHS = {
@@ -113,12 +129,29 @@ def icon_names() -> list[str]:
     return sorted(ICON_GLYPHS)
 
 
-@cache
-def _font_icon(glyph_name: str, colour: str) -> QIcon:
-    import qtawesome
+def _fonts_dir() -> Path:
+    """QtAwesome's fonts folder, found without importing the package (that would import QtPy)."""
+    spec = importlib.util.find_spec("qtawesome")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("QtAwesome is not installed: its Phosphor font draws the app's icons")
+    return Path(next(iter(spec.submodule_search_locations))) / "fonts"
 
-    drawn: QIcon = qtawesome.icon(glyph_name, color=colour)
-    return drawn
+
+@cache
+def _phosphor() -> tuple[str, dict[str, str]]:
+    """The registered font family and each glyph's character, loaded once."""
+    fonts = _fonts_dir()
+    font_id = QFontDatabase.addApplicationFont(str(fonts / PHOSPHOR_FONT))
+    families = QFontDatabase.applicationFontFamilies(font_id) if font_id >= 0 else []
+    if not families:
+        raise RuntimeError(f"could not load the icon font {fonts / PHOSPHOR_FONT}")
+    codes = json.loads((fonts / PHOSPHOR_CHARMAP).read_text(encoding="utf-8"))
+    return families[0], {name: chr(int(code, 16)) for name, code in codes.items()}
+
+
+def _character(glyph_name: str) -> str:
+    _family, characters = _phosphor()
+    return characters[glyph_name.removeprefix("ph.")]
 
 
 def _palette_colour(mode: QIcon.Mode) -> QColor:
@@ -148,7 +181,12 @@ class GlyphIconEngine(QIconEngine):
         if colour.alphaF() < 1.0:
             painter.setOpacity(colour.alphaF())
             colour = QColor(colour.red(), colour.green(), colour.blue())
-        _font_icon(self._glyph, colour.name()).paint(painter, rect)
+        family, _characters = _phosphor()
+        font = QFont(family)
+        font.setPixelSize(max(1, round(GLYPH_SCALE * rect.height())))
+        painter.setFont(font)
+        painter.setPen(colour)
+        painter.drawText(rect, int(Qt.AlignmentFlag.AlignCenter), _character(self._glyph))
         painter.restore()
 
     def pixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State) -> QPixmap:
