@@ -29,14 +29,30 @@ from batchgui.domain.batch import JobStatus, JobSummary
 from batchgui.domain.connection import ConnectionSpec
 from batchgui.services.sample_store import store_path
 
-_COLUMNS = (
+# The stored fields, in JobSummary's order but for its queue (bound in when read), with their SQL
+# types: the one list the inserts, the reads and the row tuples are made from.
+_STORED = (
+    ("job_id", "TEXT NOT NULL"),
+    ("name", "TEXT NOT NULL"),
+    ("status", "TEXT NOT NULL"),
+    ("job_arn", "TEXT NOT NULL"),
+    ("status_reason", "TEXT NOT NULL"),
+    ("job_definition", "TEXT NOT NULL"),
+    ("created_at", "INTEGER"),
+    ("started_at", "INTEGER"),
+    ("stopped_at", "INTEGER"),
+    ("exit_code", "INTEGER"),
+    ("array_size", "INTEGER"),
+    ("array_index", "INTEGER"),
+    ("num_nodes", "INTEGER"),
+    ("is_main_node", "INTEGER NOT NULL DEFAULT 0"),
+)
+_FIELDS = ", ".join(name for name, _type in _STORED)
+# The table layout of versions 1 and 2, as they were written (a migration never changes).
+_COLUMNS_V1 = (
     "job_id TEXT NOT NULL, name TEXT NOT NULL, status TEXT NOT NULL, job_arn TEXT NOT NULL, "
     "status_reason TEXT NOT NULL, job_definition TEXT NOT NULL, created_at INTEGER, "
     "started_at INTEGER, stopped_at INTEGER, exit_code INTEGER, array_size INTEGER, array_index INTEGER"
-)
-_FIELDS = (
-    "job_id, name, status, job_arn, status_reason, job_definition, created_at, started_at, stopped_at, "
-    "exit_code, array_size, array_index"
 )
 # Each entry takes the file from the version before it to its own number.
 MIGRATIONS: tuple[tuple[int, str], ...] = (
@@ -44,14 +60,28 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
     (
         1,
         f"""
-        CREATE TABLE IF NOT EXISTS jobs (queue TEXT NOT NULL, {_COLUMNS}, PRIMARY KEY (queue, job_id));
+        CREATE TABLE IF NOT EXISTS jobs (queue TEXT NOT NULL, {_COLUMNS_V1}, PRIMARY KEY (queue, job_id));
         CREATE TABLE IF NOT EXISTS syncs (queue TEXT PRIMARY KEY, synced_at_ms INTEGER NOT NULL,
             newest_created_ms INTEGER);
         """,
     ),
     # Version 2: the jobs active at the last sync, so one that finished while the app was closed
     # is described on reopen instead of being lost between the two listings.
-    (2, f"CREATE TABLE IF NOT EXISTS active (queue TEXT NOT NULL, {_COLUMNS}, PRIMARY KEY (queue, job_id));"),
+    (
+        2,
+        "CREATE TABLE IF NOT EXISTS active "
+        f"(queue TEXT NOT NULL, {_COLUMNS_V1}, PRIMARY KEY (queue, job_id));",
+    ),
+    # Version 3: a multi-node job's node count and a node's main-node mark, so a finished multi-node
+    # job shown from the history still expands into its nodes.
+    (
+        3,
+        "".join(
+            f"ALTER TABLE {table} ADD COLUMN {name} {kind};\n"
+            for table in ("jobs", "active")
+            for name, kind in (("num_nodes", "INTEGER"), ("is_main_node", "INTEGER NOT NULL DEFAULT 0"))
+        ),
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
@@ -76,10 +106,9 @@ class QueueHistory:
 
 
 # The columns in JobSummary's field order (the queue is bound in): rows become summaries positionally.
-_READ = (
-    "SELECT job_id, name, status, job_arn, status_reason, ? AS queue, job_definition, created_at, "
-    "started_at, stopped_at, exit_code, array_size, array_index FROM {table} WHERE queue = ? ORDER BY rowid"
-)
+_READ_COLUMNS = [name for name, _type in _STORED]
+_READ_COLUMNS.insert(_READ_COLUMNS.index("job_definition"), "? AS queue")
+_READ = f"SELECT {', '.join(_READ_COLUMNS)} FROM {{table}} WHERE queue = ? ORDER BY rowid"
 _STATUSES = {status.value: status for status in JobStatus}
 
 
@@ -87,27 +116,18 @@ def _summaries(db: sqlite3.Connection, table: str, queue: str) -> list[JobSummar
     """One table's jobs of a queue (one positional call per row: 100,000 rows read quickly)."""
     statuses = _STATUSES
     return [
+        # is_main_node comes back as 0/1, which compares equal to False/True.
         JobSummary(row[0], row[1], statuses[row[2]], *row[3:])
         for row in db.execute(_READ.format(table=table), (queue, queue))
     ]
 
 
 def _values(queue: str, job: JobSummary) -> tuple[object, ...]:
-    return (
-        queue,
-        job.job_id,
-        job.name,
-        job.status.value,
-        job.job_arn,
-        job.status_reason,
-        job.job_definition,
-        job.created_at,
-        job.started_at,
-        job.stopped_at,
-        job.exit_code,
-        job.array_size,
-        job.array_index,
-    )
+    values: list[object] = [queue]
+    for name, _type in _STORED:
+        value = getattr(job, name)
+        values.append(value.value if name == "status" else value)
+    return tuple(values)
 
 
 class JobHistory:
@@ -175,7 +195,7 @@ class JobHistory:
         newest_created_ms: int | None,
     ) -> None:
         """One sync of a queue: new finished jobs added, the active ones replaced, the time noted."""
-        holes = ", ".join("?" * 13)
+        holes = ", ".join("?" * (len(_STORED) + 1))
         with self._lock:
             db = self._db
             db.execute("BEGIN IMMEDIATE")

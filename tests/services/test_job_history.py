@@ -158,7 +158,7 @@ def _version_1_file(path: Path) -> None:
 def test_a_history_file_of_the_older_layout_opens(tmp_path: Path) -> None:
     _version_1_file(tmp_path / "old.sqlite3")
     history = JobHistory(tmp_path / "old.sqlite3")
-    assert history.version == SCHEMA_VERSION == 2
+    assert history.version == SCHEMA_VERSION == 3
     known = history.read("q")
     assert [(j.job_id, j.status, j.exit_code) for j in known.finished] == [("j1", JobStatus.SUCCEEDED, 0)]
     assert known.synced_at_ms == 5000
@@ -217,3 +217,20 @@ def test_created_ranges_cover_everything_since_and_the_sandbox_lists_each_once(
             if not token:
                 break
     assert set(listed) == set(ids)
+
+
+def test_a_finished_multinode_job_keeps_its_node_count_in_the_history(tmp_path: Path) -> None:
+    """So reopening a queue from the history still offers to expand a multi-node job into nodes."""
+    history = JobHistory(tmp_path / "history.sqlite")
+    job = JobSummary("mnp", "mnp-job", JobStatus.SUCCEEDED, "arn:mnp", queue="q", created_at=1, num_nodes=3)
+    node = JobSummary(
+        "mnp#0", "mnp-job", JobStatus.SUCCEEDED, "arn:mnp#0", queue="q", array_index=0, is_main_node=True
+    )
+    history.record("q", [job, node], [], synced_at_ms=10, newest_created_ms=1)
+    history.close()
+    again = JobHistory(tmp_path / "history.sqlite").read("q")
+    assert [(j.job_id, j.num_nodes, j.is_main_node) for j in again.finished] == [
+        ("mnp", 3, False),
+        ("mnp#0", None, True),
+    ]
+    assert again.finished == [job, node]
