@@ -123,11 +123,6 @@ class JobsService(BoundService):
         self._histories: dict[Path, JobHistory] = {}
         self._writes: set[asyncio.Future[None]] = set()
 
-    @property
-    def is_local(self) -> bool:
-        """Connected to the embedded sandbox (no account-wide request limit to share)."""
-        return self.connected and self._backend().is_local
-
     async def _history(self, backend: Backend) -> JobHistory | None:
         """The connection's history file, opened once (on a worker: it may migrate or set aside)."""
         if self._history_dir is None:
@@ -146,14 +141,14 @@ class JobsService(BoundService):
         filters: JobFilters | None = None,
         statuses: Sequence[JobStatus] = tuple(JobStatus),
         *,
-        may_freeze: bool = True,
         budget: TokenBucket | None = None,
         on_history: OnHistory | None = None,
     ) -> LoadResult:
         """List the queues' jobs, calling `on_jobs` with each page as it arrives.
 
         Every status of a queue with no filters goes through the local history when there is one
-        (see the module's docstring). Each request takes a token of `budget` when given.
+        (see the module's docstring). Against AWS each request takes a token of `budget` when given;
+        the embedded sandbox has no account-wide limit to share, so its listing does not wait.
         A big listing moves what is loaded so far out of the garbage collector's way every
         FREEZE_EVERY_ROWS rows (the freeze policy the app was given); small ones never touch it.
         """
@@ -162,13 +157,15 @@ class JobsService(BoundService):
         gate = asyncio.Semaphore(LIST_CONCURRENCY)
         backend = self._backend()
         gateway = backend.batch
+        if backend.is_local:
+            budget = None
         since_freeze = 0
 
         def on_page(rows: list[JobSummary]) -> None:
             nonlocal since_freeze
             on_jobs(rows)
             since_freeze += len(rows)
-            if may_freeze and since_freeze >= FREEZE_EVERY_ROWS:
+            if since_freeze >= FREEZE_EVERY_ROWS:
                 since_freeze = 0
                 self._freeze()
 
@@ -235,7 +232,7 @@ class JobsService(BoundService):
         else:
             chains = [chain(queue, status, None, []) for queue in queues for status in statuses]
         await asyncio.gather(*chains)
-        if may_freeze and since_freeze and result.jobs >= FREEZE_EVERY_ROWS:
+        if since_freeze and result.jobs >= FREEZE_EVERY_ROWS:
             self._freeze()
         result.seconds = time.perf_counter() - started
         return result

@@ -48,7 +48,7 @@ from batchgui.ui.jobs.panel import JobsPanel
 from batchgui.ui.settings import AppSettings
 from tests.benchmarks import test_jobs_bench as jobs_bench
 from tests.benchmarks.results import median, record
-from tests.services.test_job_monitor import gateway_for
+from tests.support import endpoint_client
 
 QUEUE = jobs_bench.QUEUE
 ROOT = jobs_bench.ROOT
@@ -75,8 +75,7 @@ def _queue_arn(endpoint: LocalEndpoint) -> str:
 
 
 def _client(endpoint: LocalEndpoint) -> Any:
-    e = endpoint
-    return gateway_for(e.endpoint_url, e.access_key_id, e.secret_access_key, e.region).client
+    return endpoint_client("batch", endpoint)
 
 
 @pytest.fixture(scope="module")

@@ -25,9 +25,8 @@ from batchgui.services.job_monitor import JobMonitor, MonitorSettings
 from batchgui.services.runner import Runner
 from tests.benchmarks.results import median, record
 from tests.benchmarks.test_monitor_bench import loop  # noqa: F401 - the qasync loop fixture
-from tests.services.jobs_fakes import connections_for
+from tests.services.jobs_fakes import FakeBackend, connections_for
 from tests.services.polling_fixtures import ServerCount, batch_client, counting_server, make_queues, submit
-from tests.services.test_polling_budget import FakeBackend
 
 QUEUES = 50
 BUSY = 5

@@ -8,13 +8,14 @@ from typing import Any
 
 import pytest
 
+from batchgui.aws.batch import BatchGateway
 from batchgui.aws.errors import translate
 from batchgui.services.runner import Runner
 
 
 @pytest.fixture
 def runner() -> Iterator[Runner]:
-    made = Runner(workers=2, translate=translate)
+    made = Runner(workers=4, translate=translate)
     yield made
     made.close()
 
@@ -28,3 +29,11 @@ def quick(tmp_path: Path) -> Iterator[Any]:
     running = start_in_process(tmp_path / "sandbox", seed=False, settings=settings)
     yield running
     running.stop()
+
+
+@pytest.fixture
+def sandbox_batch(quick: Any) -> BatchGateway:
+    """The Batch gateway of the quick sandbox, as the app builds one."""
+    from tests.support import endpoint_client
+
+    return BatchGateway(endpoint_client("batch", quick))

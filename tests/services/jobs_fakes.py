@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
+from batchgui.aws.batch import BatchGateway
+from batchgui.domain.connection import ConnectionKind, ConnectionSpec
 from batchgui.domain.errors import NotConnected
 from batchgui.services.events import Listeners
+
+
+@dataclass
+class FakeBackend:
+    """What the jobs and monitor services use of a Backend: the Batch gateway and the connection's spec."""
+
+    batch: BatchGateway
+    spec: ConnectionSpec = field(default_factory=ConnectionSpec.local)
+
+    @property
+    def is_local(self) -> bool:
+        return self.spec.kind is ConnectionKind.LOCAL
 
 
 class FakeConnections:

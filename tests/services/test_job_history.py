@@ -20,14 +20,12 @@ from batchgui.domain.job_requests import JobFilters
 from batchgui.services.job_history import MIGRATIONS, SCHEMA_VERSION, JobHistory, history_path
 from batchgui.services.jobs import JobsService, created_ranges
 from batchgui.services.runner import Runner
-from tests.services.jobs_fakes import connections_for
 
 # The monitor tests' fixtures: a runner and a sandbox with quick transitions.
-from tests.services.test_job_monitor import FakeBackend, Sandbox, quick_sandbox, runner
+from tests.services.jobs_fakes import FakeBackend, connections_for
 from tests.support import fargate_queues
 
 pytestmark = pytest.mark.timeout(120)
-__all__ = ["quick_sandbox", "runner"]  # fixtures used by name
 
 
 class CountingGateway:
@@ -88,9 +86,9 @@ def service(runner: Runner, gateway: Any, data_dir: Path) -> JobsService:
 
 
 def test_reopen_shows_history_before_any_answer_then_lists_only_new_jobs(
-    quick_sandbox: Sandbox, runner: Runner, run_async: Callable[..., Any], tmp_path: Path
+    sandbox_batch: BatchGateway, runner: Runner, run_async: Callable[..., Any], tmp_path: Path
 ) -> None:
-    gateway = quick_sandbox.gateway()
+    gateway = sandbox_batch
     fargate_queues(gateway.client, seconds=0.1)
     old = submit(gateway, 6, "old")
     wait_finished(gateway, old)
@@ -120,9 +118,9 @@ def test_reopen_shows_history_before_any_answer_then_lists_only_new_jobs(
 
 
 def test_a_job_that_finished_while_the_app_was_closed_shows_how_it_ended(
-    quick_sandbox: Sandbox, runner: Runner, run_async: Callable[..., Any], tmp_path: Path
+    sandbox_batch: BatchGateway, runner: Runner, run_async: Callable[..., Any], tmp_path: Path
 ) -> None:
-    gateway = quick_sandbox.gateway()
+    gateway = sandbox_batch
     fargate_queues(gateway.client, seconds=1.5)
     (job_id,) = submit(gateway, 1, "slow")
     first: dict[str, JobSummary] = {}
@@ -167,9 +165,9 @@ def test_a_history_file_of_the_older_layout_opens(tmp_path: Path) -> None:
 
 
 def test_a_damaged_history_file_is_set_aside_with_a_message_and_nothing_else_is_lost(
-    quick_sandbox: Sandbox, runner: Runner, run_async: Callable[..., Any], tmp_path: Path
+    sandbox_batch: BatchGateway, runner: Runner, run_async: Callable[..., Any], tmp_path: Path
 ) -> None:
-    gateway = quick_sandbox.gateway()
+    gateway = sandbox_batch
     fargate_queues(gateway.client, seconds=0.1)
     ids = submit(gateway, 2)
     wait_finished(gateway, ids)
@@ -193,7 +191,7 @@ def test_a_damaged_history_file_is_set_aside_with_a_message_and_nothing_else_is_
 
 
 def test_created_ranges_cover_everything_since_and_the_sandbox_lists_each_once(
-    quick_sandbox: Sandbox, tmp_path: Path
+    sandbox_batch: BatchGateway, tmp_path: Path
 ) -> None:
     assert created_ranges(1_000, 1_500) == [JobFilters(created_after_ms=1_000)]  # too short to split
     ranges = created_ranges(0, 40_000)
@@ -203,7 +201,7 @@ def test_created_ranges_cover_everything_since_and_the_sandbox_lists_each_once(
         (19_999, 30_001),
         (29_999, None),
     ]
-    gateway = quick_sandbox.gateway()
+    gateway = sandbox_batch
     fargate_queues(gateway.client, seconds=0.1)
     ids = submit(gateway, 12)
     jobs = gateway.client.describe_jobs(jobs=ids)["jobs"]

@@ -1,8 +1,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -12,9 +11,7 @@ import pytest
 from botocore.stub import Stubber
 
 from batchgui.aws.batch import BatchGateway
-from batchgui.aws.errors import translate
 from batchgui.domain.batch import JobStatus
-from batchgui.domain.connection import ConnectionSpec
 from batchgui.services.budget import TokenBucket as RequestBudget
 from batchgui.services.job_monitor import (
     FinishedJob,
@@ -24,39 +21,12 @@ from batchgui.services.job_monitor import (
     MonitorStatus,
 )
 from batchgui.services.runner import Runner
-from tests.services.jobs_fakes import connections_for
-from tests.support import MotoEndpoint, seed_batch
-
-
-@dataclass
-class FakeBackend:
-    """Just what the monitor uses of a Backend: the Batch gateway and the connection's spec."""
-
-    batch: BatchGateway
-    spec: ConnectionSpec = field(default_factory=ConnectionSpec.local)
-
-
-@pytest.fixture
-def runner() -> Iterator[Runner]:
-    r = Runner(workers=4, translate=translate)
-    yield r
-    r.close(timeout_s=2)
-
-
-def gateway_for(endpoint_url: str, key: str, secret: str, region: str = "us-east-1") -> BatchGateway:
-    client = boto3.client(
-        "batch",
-        endpoint_url=endpoint_url,
-        region_name=region,
-        aws_access_key_id=key,
-        aws_secret_access_key=secret,
-    )
-    return BatchGateway(client)
+from tests.services.jobs_fakes import FakeBackend, connections_for
+from tests.support import MotoEndpoint, endpoint_client, seed_batch
 
 
 def moto_backend(moto: MotoEndpoint) -> FakeBackend:
-    local = moto.local()
-    return FakeBackend(gateway_for(local.endpoint_url, local.access_key_id, local.secret_access_key))
+    return FakeBackend(BatchGateway(endpoint_client("batch", moto.local())))
 
 
 def test_budget_spaces_requests_to_the_rate(run_async: Callable[..., Any]) -> None:
@@ -117,30 +87,14 @@ def test_a_poll_on_moto_counts_new_and_finished_jobs(
     assert monitor.counters.last_poll_requests >= 7  # queues, CEs, created-since, five statuses
 
 
-@dataclass(frozen=True)
-class Sandbox:
-    running: Any
-
-    def gateway(self) -> BatchGateway:
-        r = self.running
-        return gateway_for(r.endpoint_url, r.access_key_id, r.secret_access_key, r.region)
-
-
-@pytest.fixture
-def quick_sandbox(tmp_path: Path) -> Iterator[Sandbox]:
-    from batchgui.sandbox import SandboxSettings, start_in_process
-
-    settings = SandboxSettings(transition_delay_s=0.05, fargate_start_delay_s=0.1)
-    running = start_in_process(tmp_path / "sandbox", seed=False, settings=settings)
-    yield Sandbox(running)
-    running.stop()
-
-
 @pytest.mark.timeout(60)
 def test_a_running_job_is_described_once_and_its_failure_reported(
-    quick_sandbox: Sandbox, runner: Runner, run_async: Callable[..., Any], wait_until: Callable[..., None]
+    sandbox_batch: BatchGateway,
+    runner: Runner,
+    run_async: Callable[..., Any],
+    wait_until: Callable[..., None],
 ) -> None:
-    gateway = quick_sandbox.gateway()
+    gateway = sandbox_batch
     client = gateway.client
     ce = client.create_compute_environment(
         computeEnvironmentName="f",

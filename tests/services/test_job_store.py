@@ -15,14 +15,12 @@ from batchgui.domain.job_tracking import ArrayProgress
 from batchgui.services.job_monitor import JobMonitor, MonitorSettings
 from batchgui.services.job_store import JobChanges, JobStore
 from batchgui.services.runner import Runner
-from tests.services.jobs_fakes import connections_for
 
 # The monitor tests' fixtures: a runner and a sandbox with quick transitions.
-from tests.services.test_job_monitor import FakeBackend, Sandbox, quick_sandbox, runner
+from tests.services.jobs_fakes import FakeBackend, connections_for
 from tests.support import fargate_queues
 
 pytestmark = pytest.mark.timeout(120)
-__all__ = ["quick_sandbox", "runner"]  # fixtures used by name
 
 
 def fargate_queue(gateway: BatchGateway, max_vcpus: int = 8, seconds: float = 1.5) -> None:
@@ -36,9 +34,9 @@ def summary_of(gateway: BatchGateway, parent: str) -> dict[str, int]:
 
 
 def test_monitor_counts_array_children_as_the_sandbox_does_and_peaks_at_the_environments_vcpus(
-    quick_sandbox: Sandbox, runner: Runner, run_async: Callable[..., Any]
+    sandbox_batch: BatchGateway, runner: Runner, run_async: Callable[..., Any]
 ) -> None:
-    gateway = quick_sandbox.gateway()
+    gateway = sandbox_batch
     fargate_queue(gateway)
     monitor = JobMonitor(
         runner,
@@ -85,9 +83,12 @@ def test_monitor_counts_array_children_as_the_sandbox_does_and_peaks_at_the_envi
 
 
 def test_expanding_an_array_lists_its_children_and_aged_out_children_are_gone(
-    quick_sandbox: Sandbox, runner: Runner, run_async: Callable[..., Any], wait_until: Callable[..., None]
+    sandbox_batch: BatchGateway,
+    runner: Runner,
+    run_async: Callable[..., Any],
+    wait_until: Callable[..., None],
 ) -> None:
-    gateway = quick_sandbox.gateway()
+    gateway = sandbox_batch
     fargate_queue(gateway, seconds=0)
     store = JobStore(runner, connections_for(FakeBackend(gateway)))
     heard: list[JobChanges] = []

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import boto3
@@ -13,17 +12,10 @@ from batchgui.domain.batch import JobStatus, JobSummary
 from batchgui.domain.job_requests import JobFilters
 from batchgui.services.jobs import JobsService
 from batchgui.services.runner import Runner
-from tests.services.jobs_fakes import connections_for
+from tests.services.jobs_fakes import FakeBackend, connections_for
 from tests.support import MotoEndpoint, seed_batch
 
 pytestmark = pytest.mark.timeout(60)
-
-
-@dataclass
-class FakeBackend:
-    """Only what JobsService uses of a Backend: the Batch gateway."""
-
-    batch: BatchGateway
 
 
 @pytest.fixture

@@ -6,28 +6,20 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
 from batchgui.aws.batch import BatchGateway
-from batchgui.domain.connection import ConnectionSpec
 from batchgui.domain.polling import QueueKind
 from batchgui.services.job_monitor import JobMonitor, MonitorSettings, MonitorState, MonitorStatus
 from batchgui.services.runner import Runner
-from tests.services.jobs_fakes import connections_for
+from tests.services.jobs_fakes import FakeBackend, connections_for
 from tests.services.polling_fixtures import ServerCount, batch_client, counting_server, make_queues, submit
 
 QUEUES = 50
 BUSY = 3
 SETTINGS = MonitorSettings(interval_s=1, requests_per_s=40, idle_after_s=3, idle_interval_s=6)
-
-
-@dataclass
-class FakeBackend:
-    batch: BatchGateway
-    spec: ConnectionSpec = field(default_factory=ConnectionSpec.local)
 
 
 @pytest.fixture

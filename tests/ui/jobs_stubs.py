@@ -22,6 +22,7 @@ from batchgui.domain.job_platforms import Platforms
 from batchgui.domain.job_requests import JobFilters, StopResult, SubmitJobRequest
 from batchgui.domain.job_tracking import ArrayProgress
 from batchgui.domain.metrics import History, Sample
+from batchgui.services.budget import TokenBucket
 from batchgui.services.events import Listeners
 from batchgui.services.job_monitor import FinishedJob, MonitorSettings, MonitorStatus, RunnableAlert
 from batchgui.services.job_store import JobChanges
@@ -87,7 +88,6 @@ class FakeJobs:
         self.jobs = {j.job_id: j for j in jobs}
         self.queues = list(queues)
         self.connected = True
-        self.is_local = True
         self.loads: list[tuple[list[str], JobFilters | None]] = []
         self.submitted: list[SubmitJobRequest] = []
         self.stopped: list[tuple[list[str], bool]] = []
@@ -221,6 +221,7 @@ class FakeStore(Viewed):
         self._listeners: list[Callable[[JobChanges], None]] = []
         self.live = False
         self.expanded: set[str] = set()
+        self.budget = TokenBucket(10.0)  # the account budget the panel hands to listings
 
     def get(self, job_id: str) -> JobSummary | None:
         return self._jobs.get(job_id)

@@ -385,9 +385,12 @@ class JobsPanel(JobActions, Panel):
         self.source_label.setText("listing from AWS…")
         try:
             self.store.set_viewed("jobs", self._selected_queues)  # the poller reads these every tick
-            budget = None if self.jobs.is_local else self.store.budget
             result = await self.jobs.load(
-                self.queues_to_list(), on_page, self.filters(), budget=budget, on_history=on_history
+                self.queues_to_list(),
+                on_page,
+                self.filters(),
+                budget=self.store.budget,
+                on_history=on_history,
             )
             while self.model.pending:  # the table takes the last rows slice by slice
                 await asyncio.sleep(0.02)
