@@ -18,7 +18,7 @@ from batchgui.domain.batch import JobSummary
 from batchgui.domain.job_detail import JobDetail
 from batchgui.domain.pricing import CostEstimate, job_cost, job_instances
 from batchgui.services.pricing import PricingService, snapshot_book
-from batchgui.ui.jobs.runnable_pane import Spawn
+from batchgui.ui.widgets.forms import Spawn
 
 if TYPE_CHECKING:  # details.py shows this module's cost line
     from batchgui.ui.jobs.details import JobDetailsView

@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QProgressBar,
-    QPushButton,
     QSplitter,
     QTableView,
     QVBoxLayout,
@@ -41,17 +40,10 @@ from PySide6.QtWidgets import (
 from batchgui.domain.job_logs import LogMatch, LogPage, StampFormat
 from batchgui.services.log_follower import LogPages, LogSave, error_text
 from batchgui.ui.jobs.log_model import LogLinesModel
+from batchgui.ui.widgets.forms import Spawn, push_button
 
-Spawn = Callable[[Coroutine[Any, Any, Any], str], "asyncio.Task[Any]"]
 # Read the page before the first line once the view's top is this many rows from it.
 PREFETCH_ROWS = 200
-
-
-def _button(text: str, tip: str, slot: Callable[[], object]) -> QPushButton:
-    button = QPushButton(text)
-    button.setToolTip(tip)
-    button.clicked.connect(slot)
-    return button
 
 
 def _spawn_plain(coro: Coroutine[Any, Any, Any], _what: str) -> asyncio.Task[Any]:
@@ -119,14 +111,14 @@ class LogView(QWidget):
         self.search_edit.setPlaceholderText("Search the whole log on the server (Ctrl+F; Enter: next)")
         self.search_edit.setClearButtonEnabled(True)
         self.search_edit.returnPressed.connect(self.search_or_next)
-        self.first_button = _button("First", "The stream's first line (Home)", self.jump_first)
-        self.last_button = _button("Last", "The stream's last line (End: and follow)", self.jump_last)
-        self.save_button = _button("Save…", "Write the whole stream to a file", self._ask_save)
+        self.first_button = push_button("First", "The stream's first line (Home)", self.jump_first)
+        self.last_button = push_button("Last", "The stream's last line (End: and follow)", self.jump_last)
+        self.save_button = push_button("Save…", "Write the whole stream to a file", self._ask_save)
         self.progress = QProgressBar()
         self.progress.setRange(0, 0)
         self.progress.setTextVisible(True)
         self.progress.hide()
-        self.cancel_button = _button("Cancel", "Stop saving (no file is left)", self.cancel_save)
+        self.cancel_button = push_button("Cancel", "Stop saving (no file is left)", self.cancel_save)
         self.cancel_button.hide()
         self.state_label = QLabel()
         self.state_label.setObjectName("logState")

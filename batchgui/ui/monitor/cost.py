@@ -26,7 +26,7 @@ from batchgui.domain.cost_rollup import RateSeries, range_text, rate_series
 from batchgui.domain.metrics import memory_field, vcpu_field
 from batchgui.domain.share_usage import ShareHistory
 from batchgui.services.pricing import snapshot_book
-from batchgui.ui.jobs.runnable_pane import Spawn
+from batchgui.ui.widgets.forms import Spawn
 from batchgui.ui.widgets.tile import Tile, muted
 
 if TYPE_CHECKING:

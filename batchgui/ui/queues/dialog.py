@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QPushButton,
@@ -37,7 +36,7 @@ from batchgui.domain.inventory_requests import (
     queue_environment_problems,
 )
 from batchgui.domain.scheduling import SchedulingPolicy
-from batchgui.ui.widgets.forms import ApplyDialog, add_rows, spin_box
+from batchgui.ui.widgets.forms import RequestDialog, add_rows, name_field, spin_box
 
 __all__ = ["JobQueueDialog", "QueueRequest", "StuckJobRow"]
 
@@ -71,7 +70,7 @@ class StuckJobRow:
         return StuckJobAction(self.reason, self.seconds.value(), self.action.currentText())
 
 
-class JobQueueDialog(ApplyDialog):
+class JobQueueDialog(RequestDialog[QueueRequest]):
     """CreateJobQueue (queue=None) or UpdateJobQueue."""
 
     def __init__(
@@ -83,16 +82,13 @@ class JobQueueDialog(ApplyDialog):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(
-            "Edit job queue" if queue else "Create job queue", "Update" if queue else "Create", parent
+            "Edit job queue" if queue else "Create job queue", "Update" if queue else "Create", send, parent
         )
         self.setObjectName("jobQueueDialog")
         self.resize(640, 560)
         self.queue = queue
-        self._send = send
         self.environments = {e.arn: e for e in environments}
-        self.name = QLineEdit(queue.name if queue else "")
-        self.name.setObjectName("queueName")
-        self.name.setReadOnly(queue is not None)
+        self.name = name_field(queue.name if queue else "", "queueName", queue is not None)
         self.priority = spin_box(
             0,
             1000,
@@ -252,9 +248,6 @@ class JobQueueDialog(ApplyDialog):
             return JobQueueRequest(self.name.text().strip(), settings)
         return JobQueueUpdate(self.queue.name, settings)
 
-    def validate(self) -> list[Problem | str]:
+    def request_problems(self, request: QueueRequest) -> list[Problem]:
         self._order_changed()
-        return list(self.request().problems(self.environments))
-
-    async def apply(self) -> None:
-        await self._send(self.request())
+        return request.problems(self.environments)

@@ -16,8 +16,7 @@ from batchgui.domain.training import (
     ShareSettings,
     parse_limits,
 )
-from batchgui.ui.training_panel import name_field
-from batchgui.ui.widgets.forms import ApplyDialog, spin_box
+from batchgui.ui.widgets.forms import RequestDialog, name_field, spin_box
 from batchgui.ui.widgets.pairs import PairsEditor
 
 ShareRequest = QuotaShareRequest | QuotaShareUpdate
@@ -29,7 +28,7 @@ STRATEGY_HELP = {
 }
 
 
-class QuotaShareDialog(ApplyDialog):
+class QuotaShareDialog(RequestDialog[ShareRequest]):
     def __init__(
         self,
         send: SendFn,
@@ -40,12 +39,12 @@ class QuotaShareDialog(ApplyDialog):
         super().__init__(
             f"Change quota share {share.name}" if share else "Create quota share",
             "Update" if share else "Create",
+            send,
             parent,
         )
         self.setObjectName("quotaShareDialog")
         self.resize(560, 480)
         self.share = share
-        self._send = send
         self.name = name_field(share.name if share else "", "quotaShareName", share is not None)
         self.queue = QComboBox()
         self.queue.setObjectName("quotaShareQueue")
@@ -93,8 +92,11 @@ class QuotaShareDialog(ApplyDialog):
     def _strategy_changed(self, *_args: object) -> None:
         self.borrow.setEnabled(self.strategy.currentData() == "LEND_AND_BORROW")
 
-    def request(self) -> tuple[ShareRequest, list[str]]:
-        limits, problems = parse_limits(self.limits.model.pairs())
+    def form_problems(self) -> list[Problem | str]:
+        return list(parse_limits(self.limits.model.pairs())[1])
+
+    def request(self) -> ShareRequest:
+        limits, _problems = parse_limits(self.limits.model.pairs())
         strategy = str(self.strategy.currentData())
         settings = ShareSettings(
             limits,
@@ -103,14 +105,5 @@ class QuotaShareDialog(ApplyDialog):
             self.preemption.isChecked(),
         )
         if self.share is not None:
-            return QuotaShareUpdate(self.share.arn, settings), problems
-        return QuotaShareRequest(
-            self.name.text().strip(), str(self.queue.currentData() or ""), settings
-        ), problems
-
-    def validate(self) -> list[Problem | str]:
-        request, problems = self.request()
-        return [*problems, *request.problems()]
-
-    async def apply(self) -> None:
-        await self._send(self.request()[0])
+            return QuotaShareUpdate(self.share.arn, settings)
+        return QuotaShareRequest(self.name.text().strip(), str(self.queue.currentData() or ""), settings)

@@ -8,9 +8,8 @@ from collections.abc import Awaitable, Callable
 
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QLineEdit, QWidget
 
-from batchgui.domain.fargate import Problem
 from batchgui.domain.training import MAX_PRIORITY, ServiceJob, ServiceJobRequest
-from batchgui.ui.widgets.forms import ApplyDialog, spin_box
+from batchgui.ui.widgets.forms import ApplyDialog, RequestDialog, spin_box
 from batchgui.ui.widgets.json_editor import JsonEditor
 
 SubmitFn = Callable[[ServiceJobRequest], Awaitable[object]]
@@ -24,7 +23,7 @@ PAYLOAD_TEMPLATE = {
 }
 
 
-class SubmitServiceJobDialog(ApplyDialog):
+class SubmitServiceJobDialog(RequestDialog[ServiceJobRequest]):
     def __init__(
         self,
         send: SubmitFn,
@@ -32,10 +31,9 @@ class SubmitServiceJobDialog(ApplyDialog):
         shares: dict[str, list[str]],
         parent: QWidget | None = None,
     ) -> None:
-        super().__init__("Submit service job", "Submit", parent)
+        super().__init__("Submit service job", "Submit", send, parent)
         self.setObjectName("submitServiceJobDialog")
         self.resize(640, 600)
-        self._send = send
         self._shares = shares
         self.name = QLineEdit()
         self.name.setObjectName("serviceJobName")
@@ -78,12 +76,6 @@ class SubmitServiceJobDialog(ApplyDialog):
             quota_share=str(self.share.currentData() or ""),
             priority=None if priority < 0 else priority,
         )
-
-    def validate(self) -> list[Problem | str]:
-        return self.request().problems()
-
-    async def apply(self) -> None:
-        await self._send(self.request())
 
 
 class ServiceJobPriorityDialog(ApplyDialog):
