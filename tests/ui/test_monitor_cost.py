@@ -111,3 +111,33 @@ def test_tile_and_tab_by_hand(qtbot: Any, run_async: Callable[..., Any]) -> None
         "Now, per queue: fair ~$0.12/h. Per share (its part of the queue's cost, by its vCPUs): "
         "teamA ~$0.099/h · teamB ~$0.025/h."
     )
+
+
+def test_samples_are_priced_only_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A sample arrives every few seconds whether or not the Monitor is shown: pricing each one was
+    # work for a figure nobody saw. The rates are worked out when shown (breakdown) or asked, once.
+    from batchgui.domain.cost_rollup import rate_series
+
+    priced: list[int] = []
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        priced.append(1)
+        return rate_series(*args, **kwargs)
+
+    monkeypatch.setattr("batchgui.ui.monitor.cost.rate_series", counting)
+    fake_monitor = monitor()
+    cost = MonitorCost(fake_monitor, spawner([]))
+    values = [0.0] * len(QUEUE_FIELDS)
+    values[FIELD_INDEX[vcpu_field(Platform.FARGATE)]] = 2.5
+    values[FIELD_INDEX[memory_field(Platform.FARGATE)]] = 5120
+    now = time.time()
+    for n in range(3):
+        fake_monitor.samples.emit(Sample(now + n, 5, (QueueSample("fair", tuple(values)),)))
+    assert priced == []
+    assert cost.queue_rates["fair"][0] == pytest.approx(0.123425)
+    assert cost.queue_vcpus == {"fair": 2.5}
+    assert cost.breakdown() == "Now, per queue: fair ~$0.12/h."
+    assert len(priced) == 1  # one queue of the latest sample, once
+    fake_monitor.samples.emit(Sample(now + 5, 5, ()))
+    assert cost.queue_rates == {}
+    assert len(priced) == 1

@@ -73,9 +73,7 @@ class CostPlots(QWidget):
         self.shares.setLabel("left", "vCPUs")
         self.shares.showGrid(x=True, y=True, alpha=0.2)
         self.shares.setLimits(yMin=0)
-        self.share_legend = self.shares.addLegend(
-            offset=(4, 4), labelTextSize="8pt"
-        )  # newest data is at the right
+        self.shares.addLegend(offset=(4, 4), labelTextSize="8pt")  # newest data is at the right
         self.basis = QLabel()
         self.basis.setObjectName("costBasis")
         self.basis.setWordWrap(True)
@@ -147,14 +145,16 @@ class MonitorCost:
             "An estimate from the vCPUs and memory of RUNNING jobs, at the snapshot's prices"
         )
         self.plots: CostPlots | None = None
-        self.tab_widget: QTabWidget | None = None
         self.share_history = ShareHistory()
         self.runnable: RunnableService | None = None  # set by the composition root
         self.series: RateSeries | None = None
         self._asked_at = -math.inf
         self._asking = False
-        self.queue_rates: dict[str, tuple[float, float]] = {}  # USD per hour now, low and high
-        self.queue_vcpus: dict[str, float] = {}
+        # The latest sample, priced only when its rates are shown or asked for (queue_rates).
+        self._sample: Sample | None = None
+        self._priced: Sample | None = None
+        self._queue_rates: dict[str, tuple[float, float]] = {}  # USD per hour now, low and high
+        self._queue_vcpus: dict[str, float] = {}
         self.share_usage: dict[str, dict[str, float]] = {}  # queue -> share -> vCPUs, latest
         monitor.samples.add(self._on_sample)
 
@@ -166,7 +166,6 @@ class MonitorCost:
         tabs.setDocumentMode(True)
         tabs.addTab(activity, "Activity")
         tabs.addTab(self.plots, "Cost && shares")
-        self.tab_widget = tabs
         return tabs
 
     def region(self) -> str:
@@ -185,12 +184,34 @@ class MonitorCost:
         )
 
     def _on_sample(self, sample: Sample) -> None:
-        """Each queue's cost rate now, from its vCPUs and memory per platform in the latest sample."""
+        self._sample = sample  # priced when shown (the Monitor draws only while visible) or asked
+
+    @property
+    def queue_rates(self) -> dict[str, tuple[float, float]]:
+        """Each queue's cost rate now (USD per hour, low and high), from the latest sample."""
+        self._price_latest()
+        return self._queue_rates
+
+    @property
+    def queue_vcpus(self) -> dict[str, float]:
+        """Each queue's vCPUs in use in the latest sample (those of a queue with a rate)."""
+        self._price_latest()
+        return self._queue_vcpus
+
+    def _price_latest(self) -> None:
+        """Each queue's cost rate now, from its vCPUs and memory per platform in the latest sample
+        (once per sample)."""
+        sample = self._sample
+        if sample is None or sample is self._priced:
+            return
+        self._priced = sample
         book = snapshot_book(self.region())
         if book is None:
+            self._queue_rates, self._queue_vcpus = {}, {}
             return
         catalogue, allowed = resources.instance_catalogue(), self._allowed_ec2()
         rates: dict[str, tuple[float, float]] = {}
+        vcpus: dict[str, float] = {}
         for queue in sample.queues:
             use = {
                 p.value: (np.array([queue.get(vcpu_field(p))]), np.array([queue.get(memory_field(p))]))
@@ -199,8 +220,8 @@ class MonitorCost:
             now = rate_series(book, catalogue, np.array([sample.t]), use, allowed).now()
             if now is not None:
                 rates[queue.queue] = now
-            self.queue_vcpus[queue.queue] = sum(queue.get(vcpu_field(p)) for p in Platform)
-        self.queue_rates = rates
+            vcpus[queue.queue] = sum(queue.get(vcpu_field(p)) for p in Platform)
+        self._queue_rates, self._queue_vcpus = rates, vcpus
 
     def breakdown(self) -> str:
         """ "Now, per queue: … · per share: …", the shares' part of their queue's cost by their vCPUs."""
@@ -226,16 +247,8 @@ class MonitorCost:
         if book is None:
             self.tile.show_value("—", "no prices for this region", "The price snapshot has no prices for it")
             return
-        allowed = sorted(
-            {
-                t
-                for e in self.monitor.environments
-                if e.platform is not None and not e.platform.is_fargate
-                for t in e.instance_types
-            }
-        )
         use = {p.value: (view.series(vcpu_field(p)), view.series(memory_field(p))) for p in Platform}
-        series = rate_series(book, resources.instance_catalogue(), view.times, use, allowed)
+        series = rate_series(book, resources.instance_catalogue(), view.times, use, self._allowed_ec2())
         self.series = series
         now = series.now()
         zone = datetime.now().astimezone().tzinfo
