@@ -13,7 +13,7 @@ from batchgui.domain.consumables import (
     ConsumableResourceUpdate,
 )
 from batchgui.domain.fargate import Problem
-from batchgui.ui.widgets.forms import RequestDialog, name_field, spin_box
+from batchgui.ui.widgets.forms import RequestDialog, data_combo, name_field, spin_box
 
 ResourceRequest = ConsumableResourceRequest | ConsumableResourceUpdate
 SendFn = Callable[[ResourceRequest], Awaitable[object]]
@@ -42,9 +42,7 @@ class ConsumableResourceDialog(RequestDialog[ResourceRequest]):
             "REPLENISHABLE: a job gives its quantity back when it ends (licences). "
             "NON_REPLENISHABLE: what a job used is gone (a budget of runs)."
         )
-        self.operation = QComboBox()
-        for key, label in OPERATION_LABELS.items():
-            self.operation.addItem(label, key)
+        self.operation = data_combo((label, key) for key, label in OPERATION_LABELS.items())
         self.quantity = spin_box(0, SPIN_MAX, resource.total if resource else 10, group_digits=True)
         self.quantity.setObjectName("consumableQuantity")
         form = QFormLayout()

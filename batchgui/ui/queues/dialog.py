@@ -36,7 +36,7 @@ from batchgui.domain.inventory_requests import (
     queue_environment_problems,
 )
 from batchgui.domain.scheduling import SchedulingPolicy
-from batchgui.ui.widgets.forms import RequestDialog, add_rows, name_field, spin_box
+from batchgui.ui.widgets.forms import RequestDialog, add_rows, data_combo, name_field, spin_box
 
 __all__ = ["JobQueueDialog", "QueueRequest", "StuckJobRow"]
 
@@ -123,11 +123,8 @@ class JobQueueDialog(RequestDialog[QueueRequest]):
                 self._append(ce.arn)
         self.order.model().rowsMoved.connect(self._order_changed)
 
-        self.policy = QComboBox()
-        self.policy.setObjectName("queuePolicy")
-        self.policy.addItem("(none: first in, first out)", "")
-        for policy in policies:
-            self.policy.addItem(policy.name, policy.arn)
+        choices = [("(none: first in, first out)", ""), *((p.name, p.arn) for p in policies)]
+        self.policy = data_combo(choices, "queuePolicy")
         if queue is not None and queue.scheduling_policy_arn:
             position = self.policy.findData(queue.scheduling_policy_arn)
             if position < 0:

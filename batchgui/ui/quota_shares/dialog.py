@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QLabel, QWidget
+from PySide6.QtWidgets import QCheckBox, QFormLayout, QLabel, QWidget
 
 from batchgui.domain.fargate import Problem
 from batchgui.domain.training import (
@@ -16,11 +16,12 @@ from batchgui.domain.training import (
     ShareSettings,
     parse_limits,
 )
-from batchgui.ui.widgets.forms import RequestDialog, name_field, spin_box
+from batchgui.ui.widgets.forms import RequestDialog, data_combo, name_field, spin_box
 from batchgui.ui.widgets.pairs import PairsEditor
 
 ShareRequest = QuotaShareRequest | QuotaShareUpdate
 SendFn = Callable[[ShareRequest], Awaitable[object]]
+NO_TRAINING_QUEUE = "No SAGEMAKER_TRAINING job queue yet: create one first."
 STRATEGY_HELP = {
     "RESERVE": "its idle capacity is kept for its own jobs",
     "LEND": "other shares may use its idle capacity",
@@ -46,18 +47,14 @@ class QuotaShareDialog(RequestDialog[ShareRequest]):
         self.resize(560, 480)
         self.share = share
         self.name = name_field(share.name if share else "", "quotaShareName", share is not None)
-        self.queue = QComboBox()
-        self.queue.setObjectName("quotaShareQueue")
-        for name, arn in queues:
-            self.queue.addItem(name, arn)
+        self.queue = data_combo(queues, "quotaShareQueue")
         if share is not None:
             self.queue.addItem(share.queue_name, share.queue_arn)
             self.queue.setCurrentIndex(self.queue.count() - 1)
             self.queue.setEnabled(False)
-        self.strategy = QComboBox()
-        self.strategy.setObjectName("quotaShareStrategy")
-        for key in STRATEGIES:
-            self.strategy.addItem(f"{key}: {STRATEGY_HELP[key]}", key)
+        self.strategy = data_combo(
+            ((f"{k}: {STRATEGY_HELP[k]}", k) for k in STRATEGIES), "quotaShareStrategy"
+        )
         self.borrow = spin_box(
             -1,
             10_000,
@@ -87,7 +84,7 @@ class QuotaShareDialog(RequestDialog[ShareRequest]):
         self.body.addWidget(QLabel("Capacity limits (1 to 5):"))
         self.body.addWidget(self.limits, 1)
         if not queues and share is None:
-            self.set_status("No SAGEMAKER_TRAINING job queue yet: create one first.", error=True)
+            self.set_status(NO_TRAINING_QUEUE, error=True)
 
     def _strategy_changed(self, *_args: object) -> None:
         self.borrow.setEnabled(self.strategy.currentData() == "LEND_AND_BORROW")

@@ -9,7 +9,8 @@ from collections.abc import Awaitable, Callable
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QLineEdit, QWidget
 
 from batchgui.domain.training import MAX_PRIORITY, ServiceJob, ServiceJobRequest
-from batchgui.ui.widgets.forms import ApplyDialog, RequestDialog, spin_box
+from batchgui.ui.quota_shares.dialog import NO_TRAINING_QUEUE
+from batchgui.ui.widgets.forms import ApplyDialog, RequestDialog, data_combo, spin_box
 from batchgui.ui.widgets.json_editor import JsonEditor
 
 SubmitFn = Callable[[ServiceJobRequest], Awaitable[object]]
@@ -37,10 +38,7 @@ class SubmitServiceJobDialog(RequestDialog[ServiceJobRequest]):
         self._shares = shares
         self.name = QLineEdit()
         self.name.setObjectName("serviceJobName")
-        self.queue = QComboBox()
-        self.queue.setObjectName("serviceJobQueue")
-        for name, arn in queues:
-            self.queue.addItem(name, arn)
+        self.queue = data_combo(queues, "serviceJobQueue")
         self.share = QComboBox()
         self.share.setObjectName("serviceJobShare")
         self.share.setToolTip("The quota share whose capacity the job uses (optional)")
@@ -59,7 +57,7 @@ class SubmitServiceJobDialog(RequestDialog[ServiceJobRequest]):
         self.body.addWidget(QLabel("CreateTrainingJob request (the service request payload):"))
         self.body.addWidget(self.payload, 1)
         if not queues:
-            self.set_status("No SAGEMAKER_TRAINING job queue yet: create one first.", error=True)
+            self.set_status(NO_TRAINING_QUEUE, error=True)
 
     def _queue_changed(self, *_args: object) -> None:
         self.share.clear()

@@ -40,6 +40,7 @@ __all__ = [
     "RequestDialog",
     "Spawn",
     "add_rows",
+    "data_combo",
     "emitted",
     "error_text",
     "labelled_row",
@@ -127,6 +128,16 @@ def spin_box(
     spin.setSpecialValueText(special)
     spin.setGroupSeparatorShown(group_digits)
     return spin
+
+
+def data_combo(items: Iterable[tuple[str, object]], object_name: str = "") -> QComboBox:
+    """A combo box of (text, data) items: currentData() is what the form sends."""
+    combo = QComboBox()
+    if object_name:
+        combo.setObjectName(object_name)
+    for text, data in items:
+        combo.addItem(text, data)
+    return combo
 
 
 def name_field(name: str, object_name: str, existing: bool) -> QLineEdit:
