@@ -36,7 +36,14 @@ from batchgui.domain.inventory_requests import (
     queue_environment_problems,
 )
 from batchgui.domain.scheduling import SchedulingPolicy
-from batchgui.ui.widgets.forms import RequestDialog, add_rows, data_combo, name_field, spin_box
+from batchgui.ui.widgets.forms import (
+    RequestDialog,
+    add_rows,
+    data_combo,
+    error_style,
+    name_field,
+    spin_box,
+)
 
 __all__ = ["JobQueueDialog", "QueueRequest", "StuckJobRow"]
 
@@ -223,7 +230,7 @@ class JobQueueDialog(RequestDialog[QueueRequest]):
             self.order_note.setText(
                 "\n".join(str(p).removeprefix("computeEnvironmentOrder: ") for p in problems)
             )
-            self.order_note.setStyleSheet("color: #b00020;")
+            self.order_note.setStyleSheet(error_style(self.order_note))
         else:
             count = self.order.count()
             self.order_note.setText(

@@ -42,6 +42,7 @@ __all__ = [
     "add_rows",
     "data_combo",
     "emitted",
+    "error_style",
     "error_text",
     "labelled_row",
     "mark_mismatches",
@@ -53,7 +54,6 @@ __all__ = [
     "wait_finished",
 ]
 
-ERROR_STYLE = "color: #b00020;"
 # Runs a coroutine in the background under a name the user reads if it fails (the panels' `spawn`).
 Spawn = Callable[[Coroutine[Any, Any, Any], str], "asyncio.Task[Any]"]
 
@@ -195,6 +195,16 @@ def mark_mismatches(combo: QComboBox, family: str, family_of: Mapping[int, str],
 PROBLEM_ON_LIGHT, PROBLEM_ON_DARK = "#b00020", "#ff8a80"
 
 
+def problem_colour(widget: QWidget) -> str:
+    """Red that reads on the widget's background in the current theme (dark red vanished on dark)."""
+    return PROBLEM_ON_DARK if is_dark(widget.palette()) else PROBLEM_ON_LIGHT
+
+
+def error_style(widget: QWidget, error: bool = True) -> str:
+    """The style sheet of a label that says what went wrong ("" for one that does not)."""
+    return f"color: {problem_colour(widget)};" if error else ""
+
+
 class ProblemList(QListWidget):
     """Problems found before sending: 'path: message' per line; activating one emits its path."""
 
@@ -219,9 +229,7 @@ class ProblemList(QListWidget):
             else:
                 item = QListWidgetItem(problem)
                 item.setData(Qt.ItemDataRole.UserRole, "")
-            # Red that reads on the current theme's background (dark red vanished on dark).
-            colour = PROBLEM_ON_DARK if is_dark(self.palette()) else PROBLEM_ON_LIGHT
-            item.setForeground(QBrush(QColor(colour)))
+            item.setForeground(QBrush(QColor(problem_colour(self))))
             self.addItem(item)
         self.setVisible(bool(problems))
 
@@ -303,7 +311,7 @@ class ApplyDialog(QDialog):
         self.accept()
 
     def set_status(self, text: str, error: bool = False) -> None:
-        self.status.setStyleSheet(ERROR_STYLE if error else "")
+        self.status.setStyleSheet(error_style(self.status, error))
         self.status.setText(text)
 
     def reject(self) -> None:
