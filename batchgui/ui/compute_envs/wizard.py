@@ -37,7 +37,7 @@ from batchgui.ui.compute_envs.wizard_pages import (
     ReviewPage,
     SettingsPage,
 )
-from batchgui.ui.widgets.forms import RequestDialog, error_text, spin_box, wait_finished
+from batchgui.ui.widgets.forms import RequestDialog, Send, error_text, spin_box, wait_finished
 
 __all__ = [
     "LOADING",
@@ -50,7 +50,6 @@ __all__ = [
 ]
 
 CreateFn = Callable[[ComputeEnvironmentRequest], Awaitable[object]]
-UpdateFn = Callable[[ComputeEnvironmentUpdate], Awaitable[object]]
 
 
 class ChoicesTarget(Protocol):
@@ -176,7 +175,9 @@ class EditComputeEnvironmentDialog(NetworkFields, RequestDialog[ComputeEnvironme
     filled (set_choices) while it is open.
     """
 
-    def __init__(self, env: ComputeEnvironment, update: UpdateFn, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, env: ComputeEnvironment, update: Send[ComputeEnvironmentUpdate], parent: QWidget | None = None
+    ) -> None:
         super().__init__(f"Edit {env.name}", "Update", update, parent)
         self.setObjectName("editComputeEnvironmentDialog")
         self.setMinimumWidth(760)

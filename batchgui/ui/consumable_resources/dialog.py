@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QWidget
 
 from batchgui.domain.consumables import (
@@ -13,10 +11,9 @@ from batchgui.domain.consumables import (
     ConsumableResourceUpdate,
 )
 from batchgui.domain.fargate import Problem
-from batchgui.ui.widgets.forms import RequestDialog, data_combo, name_field, spin_box
+from batchgui.ui.widgets.forms import RequestDialog, Send, data_combo, name_field, spin_box
 
 ResourceRequest = ConsumableResourceRequest | ConsumableResourceUpdate
-SendFn = Callable[[ResourceRequest], Awaitable[object]]
 # QSpinBox is 32-bit; larger totals are rare (licences, tokens), and the API takes up to 10^12.
 SPIN_MAX = 2_000_000_000
 OPERATION_LABELS = {"SET": "Set the total to", "ADD": "Add to the total", "REMOVE": "Take from the total"}
@@ -24,7 +21,10 @@ OPERATION_LABELS = {"SET": "Set the total to", "ADD": "Add to the total", "REMOV
 
 class ConsumableResourceDialog(RequestDialog[ResourceRequest]):
     def __init__(
-        self, send: SendFn, resource: ConsumableResource | None = None, parent: QWidget | None = None
+        self,
+        send: Send[ResourceRequest],
+        resource: ConsumableResource | None = None,
+        parent: QWidget | None = None,
     ) -> None:
         super().__init__(
             f"Change {resource.name}" if resource else "Create consumable resource",

@@ -3,7 +3,7 @@ reorder), scheduling policy, and actions for jobs stuck RUNNABLE."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -38,6 +38,7 @@ from batchgui.domain.inventory_requests import (
 from batchgui.domain.scheduling import SchedulingPolicy
 from batchgui.ui.widgets.forms import (
     RequestDialog,
+    Send,
     add_rows,
     data_combo,
     error_style,
@@ -49,7 +50,6 @@ __all__ = ["JobQueueDialog", "QueueRequest", "StuckJobRow"]
 
 QueueRequest = JobQueueRequest | JobQueueUpdate
 # CreateJobQueue for a new queue, UpdateJobQueue for an existing one.
-SendFn = Callable[[QueueRequest], Awaitable[object]]
 
 
 def environment_label(env: ComputeEnvironment | None, arn: str) -> str:
@@ -84,7 +84,7 @@ class JobQueueDialog(RequestDialog[QueueRequest]):
         self,
         environments: Sequence[ComputeEnvironment],
         policies: Sequence[SchedulingPolicy],
-        send: SendFn,
+        send: Send[QueueRequest],
         queue: JobQueue | None = None,
         parent: QWidget | None = None,
     ) -> None:

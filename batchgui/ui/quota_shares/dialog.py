@@ -3,8 +3,6 @@ type, how idle capacity is shared (reserve, lend, lend and borrow up to a limit)
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from PySide6.QtWidgets import QCheckBox, QFormLayout, QLabel, QWidget
 
 from batchgui.domain.fargate import Problem
@@ -16,11 +14,10 @@ from batchgui.domain.training import (
     ShareSettings,
     parse_limits,
 )
-from batchgui.ui.widgets.forms import RequestDialog, data_combo, name_field, spin_box
+from batchgui.ui.widgets.forms import RequestDialog, Send, data_combo, name_field, spin_box
 from batchgui.ui.widgets.pairs import PairsEditor
 
 ShareRequest = QuotaShareRequest | QuotaShareUpdate
-SendFn = Callable[[ShareRequest], Awaitable[object]]
 NO_TRAINING_QUEUE = "No SAGEMAKER_TRAINING job queue yet: create one first."
 STRATEGY_HELP = {
     "RESERVE": "its idle capacity is kept for its own jobs",
@@ -32,7 +29,7 @@ STRATEGY_HELP = {
 class QuotaShareDialog(RequestDialog[ShareRequest]):
     def __init__(
         self,
-        send: SendFn,
+        send: Send[ShareRequest],
         queues: list[tuple[str, str]],
         share: QuotaShare | None = None,
         parent: QWidget | None = None,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from PySide6.QtWidgets import QCheckBox, QFormLayout, QLabel, QWidget
 
 from batchgui.domain.fargate import Problem
@@ -14,17 +12,16 @@ from batchgui.domain.inventory_requests import (
     parse_shares,
 )
 from batchgui.domain.scheduling import SchedulingPolicy
-from batchgui.ui.widgets.forms import RequestDialog, name_field, spin_box
+from batchgui.ui.widgets.forms import RequestDialog, Send, name_field, spin_box
 from batchgui.ui.widgets.pairs import PairsEditor
 
 PolicyRequest = SchedulingPolicyRequest | SchedulingPolicyUpdate
 # CreateSchedulingPolicy for a new policy, UpdateSchedulingPolicy for an existing one.
-SendFn = Callable[[PolicyRequest], Awaitable[object]]
 
 
 class SchedulingPolicyDialog(RequestDialog[PolicyRequest]):
     def __init__(
-        self, send: SendFn, policy: SchedulingPolicy | None = None, parent: QWidget | None = None
+        self, send: Send[PolicyRequest], policy: SchedulingPolicy | None = None, parent: QWidget | None = None
     ) -> None:
         super().__init__(
             "Edit scheduling policy" if policy else "Create scheduling policy",

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from PySide6.QtWidgets import QFormLayout, QLabel, QWidget
 
 from batchgui.domain.training import ServiceEnvironment, ServiceEnvironmentRequest, ServiceEnvironmentUpdate
-from batchgui.ui.widgets.forms import RequestDialog, name_field, spin_box
+from batchgui.ui.widgets.forms import RequestDialog, Send, name_field, spin_box
 
 EnvironmentRequest = ServiceEnvironmentRequest | ServiceEnvironmentUpdate
-SendFn = Callable[[EnvironmentRequest], Awaitable[object]]
 MAX_INSTANCES = 100_000
 
 
 class ServiceEnvironmentDialog(RequestDialog[EnvironmentRequest]):
     def __init__(
-        self, send: SendFn, environment: ServiceEnvironment | None = None, parent: QWidget | None = None
+        self,
+        send: Send[EnvironmentRequest],
+        environment: ServiceEnvironment | None = None,
+        parent: QWidget | None = None,
     ) -> None:
         super().__init__(
             f"Change {environment.name}" if environment else "Create service environment",

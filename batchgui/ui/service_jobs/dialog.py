@@ -10,10 +10,9 @@ from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QLineEdit, QWidget
 
 from batchgui.domain.training import MAX_PRIORITY, ServiceJob, ServiceJobRequest
 from batchgui.ui.quota_shares.dialog import NO_TRAINING_QUEUE
-from batchgui.ui.widgets.forms import ApplyDialog, RequestDialog, data_combo, spin_box
+from batchgui.ui.widgets.forms import ApplyDialog, RequestDialog, Send, data_combo, spin_box
 from batchgui.ui.widgets.json_editor import JsonEditor
 
-SubmitFn = Callable[[ServiceJobRequest], Awaitable[object]]
 PriorityFn = Callable[[str, int], Awaitable[object]]
 PAYLOAD_TEMPLATE = {
     "AlgorithmSpecification": {"TrainingImage": "IMAGE_URI", "TrainingInputMode": "File"},
@@ -27,7 +26,7 @@ PAYLOAD_TEMPLATE = {
 class SubmitServiceJobDialog(RequestDialog[ServiceJobRequest]):
     def __init__(
         self,
-        send: SubmitFn,
+        send: Send[ServiceJobRequest],
         queues: list[tuple[str, str]],
         shares: dict[str, list[str]],
         parent: QWidget | None = None,

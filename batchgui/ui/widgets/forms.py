@@ -38,6 +38,7 @@ __all__ = [
     "ApplyDialog",
     "ProblemList",
     "RequestDialog",
+    "Send",
     "Spawn",
     "add_rows",
     "data_combo",
@@ -332,6 +333,8 @@ class Checked(Protocol):
 
 
 R = TypeVar("R")
+# What a RequestDialog sends its request with: a facade's coroutine (its result is not read).
+Send = Callable[[R], Awaitable[object]]
 
 
 class RequestDialog(ApplyDialog, Generic[R]):
@@ -343,9 +346,7 @@ class RequestDialog(ApplyDialog, Generic[R]):
     `request_problems`.
     """
 
-    def __init__(
-        self, title: str, ok_text: str, send: Callable[[R], Awaitable[object]], parent: QWidget | None = None
-    ) -> None:
+    def __init__(self, title: str, ok_text: str, send: Send[R], parent: QWidget | None = None) -> None:
         super().__init__(title, ok_text, parent)
         self.send = send
 
