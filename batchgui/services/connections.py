@@ -14,10 +14,10 @@ from typing import Any, Generic, TypeVar, overload
 
 from batchgui.aws.batch import BatchGateway
 from batchgui.aws.batch_admin import BatchAdminGateway
-from batchgui.aws.batch_capacity import CapacityGateway, EcsGateway
 from batchgui.aws.consumables import ConsumablesGateway
 from batchgui.aws.dynamodb import DynamoDbGateway
 from batchgui.aws.ec2 import Ec2Gateway
+from batchgui.aws.ecs import EcsGateway
 from batchgui.aws.errors import translate
 from batchgui.aws.iam import IamGateway
 from batchgui.aws.logs import LogsGateway
@@ -122,7 +122,6 @@ class Backend:
     iam = _Gateway(IamGateway, "iam")
     pricing = _Gateway(PricingGateway, "pricing")
     sts = _Gateway(StsGateway, "sts")
-    capacity = _Gateway(CapacityGateway, "batch")
     ecs = _Gateway(EcsGateway, "ecs", prepare=False)
 
     def prepare(self) -> None:

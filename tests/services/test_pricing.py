@@ -14,7 +14,7 @@ import boto3
 import pytest
 
 from batchgui.aws.batch import BatchGateway
-from batchgui.aws.batch_capacity import EcsGateway
+from batchgui.aws.ecs import EcsGateway
 from batchgui.aws.pricing import PricingGateway
 from batchgui.aws.session import AwsConnection
 from batchgui.domain.connection import ConnectionSpec
