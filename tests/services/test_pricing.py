@@ -3,6 +3,7 @@ week-long cache, the snapshot offline, and a known sandbox run's cost against a 
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -13,8 +14,9 @@ import boto3
 import pytest
 
 from batchgui.aws.batch import BatchGateway
-from batchgui.aws.batch_capacity import EcsGateway
+from batchgui.aws.ecs import EcsGateway
 from batchgui.aws.pricing import PricingGateway
+from batchgui.aws.session import AwsConnection
 from batchgui.domain.connection import ConnectionSpec
 from batchgui.services.connections import Backend, ConnectionManager
 from batchgui.services.pricing import LIVE_SOURCE, SANDBOX_SOURCE, PricingService
@@ -158,6 +160,27 @@ def test_an_ec2_run_is_priced_on_the_instance_type_ecs_names(
     backend.ecs = SimpleNamespace(instance_types=lambda *_: (_ for _ in ()).throw(RuntimeError("no ecs")))
     unknown = run_async(facade(runner, backend, tmp_path / "cache2").job_cost(detail))
     assert unknown.basis == "EC2, instance type not known: range over 2 allowed types"
+
+
+def test_the_ecs_client_is_made_on_a_worker_not_on_the_event_loop(
+    quick: Any, runner: Runner, run_async: Callable[..., Any], tmp_path: Path
+) -> None:
+    """Making a client parses its service model (ECS's: ~100 ms): the GUI's loop must not wait on it."""
+    made_on: dict[str, threading.Thread] = {}
+
+    class Connection:
+        spec = ConnectionSpec.local()
+
+        def client(self, service: str) -> Any:
+            made_on[service] = threading.current_thread()
+            return client_for(quick, service)
+
+    backend = Backend(cast(AwsConnection, Connection()))
+    pricing = facade(runner, backend, tmp_path / "cache")
+    unknown = "arn:aws:ecs:us-east-1:123456789012:container-instance/c/i-unknown"
+    assert run_async(pricing.instance_types([unknown], "c")) == {}
+    assert "ecs" in made_on
+    assert made_on["ecs"] is not threading.current_thread()  # the loop runs on this thread
 
 
 def test_a_submissions_cost_and_its_arrays_part_by_hand(
