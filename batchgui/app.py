@@ -104,6 +104,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     paths = parser.add_argument_group("paths")
     paths.add_argument("--config-dir", type=Path, help="where settings are kept")
     paths.add_argument("--data-dir", type=Path, help="where the sandbox and history data are kept")
+    paths.add_argument(
+        "--no-job-history",
+        action="store_true",
+        help="keep no local history of finished jobs: every queue is listed from AWS in full",
+    )
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     return parser.parse_args(argv)
 
@@ -206,7 +211,10 @@ class Application:
             inventory=self.inventory,
             # The gc.freeze policy is decided here, once, for the jobs table and the monitor.
             jobs=JobsService(
-                self.runner, self.connections, freeze=freeze_long_lived, history_dir=self.data_dir
+                self.runner,
+                self.connections,
+                freeze=freeze_long_lived,
+                history_dir=None if args.no_job_history else self.data_dir,
             ),
             monitor=JobMonitor(
                 self.runner,
