@@ -143,6 +143,7 @@ class JobsService(BoundService):
         *,
         budget: TokenBucket | None = None,
         on_history: OnHistory | None = None,
+        on_known: OnJobs | None = None,
     ) -> LoadResult:
         """List the queues' jobs, calling `on_jobs` with each page as it arrives.
 
@@ -151,6 +152,8 @@ class JobsService(BoundService):
         the embedded sandbox has no account-wide limit to share, so its listing does not wait.
         A big listing moves what is loaded so far out of the garbage collector's way every
         FREEZE_EVERY_ROWS rows (the freeze policy the app was given); small ones never touch it.
+        `on_known`, when given, takes a queue's rows from the history in one call (the view applies
+        them as one reset); without it they go to `on_jobs` in HISTORY_SLICE slices.
         """
         started = time.perf_counter()
         result = LoadResult()
@@ -195,9 +198,12 @@ class JobsService(BoundService):
         async def sync(queue: str, history: JobHistory) -> None:
             known: QueueHistory = await self._run(history.read, queue)
             shown = known.finished + known.active
-            for start in range(0, len(shown), HISTORY_SLICE):
-                on_page(shown[start : start + HISTORY_SLICE])
-                await asyncio.sleep(0)  # the event loop runs between slices
+            if on_known is not None and shown:
+                on_known(shown)
+            else:
+                for start in range(0, len(shown), HISTORY_SLICE):
+                    on_page(shown[start : start + HISTORY_SLICE])
+                    await asyncio.sleep(0)  # the event loop runs between slices
             result.from_history += len(known.finished)
             if known.synced_at_ms is not None:
                 result.synced_at_ms = min(result.synced_at_ms or known.synced_at_ms, known.synced_at_ms)
