@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import sys
@@ -85,6 +86,8 @@ PANEL_IDS = (
     "service-jobs",
 )
 SHUTDOWN_BUDGET_S = 1.5
+# On quit, how long the job history's last writes (behind a listing) may take to finish.
+HISTORY_WAIT_S = 5.0
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -358,6 +361,7 @@ class Application:
         self.facades.monitor.stop()
         self.tasks.cancel_all()
         self.connections.close()
+        self.facades.jobs.close()
         self.runner.close(timeout_s=0.3)
         stopper = threading.Thread(target=self.sandbox.stop, name="sandbox-stop", daemon=True)
         stopper.start()
@@ -461,5 +465,8 @@ def run(argv: list[str] | None = None) -> int:
             app.window.close()
         else:
             loop.run_until_complete(closed.wait())
+        # The job history is written behind each listing: let the last writes finish (bounded).
+        with contextlib.suppress(TimeoutError):
+            loop.run_until_complete(asyncio.wait_for(app.facades.jobs.history_written(), HISTORY_WAIT_S))
     app.shutdown()
     return exit_code

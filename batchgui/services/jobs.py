@@ -130,8 +130,19 @@ class JobsService(BoundService):
         path = history_path(self._history_dir, backend.spec)
         found = self._histories.get(path)
         if found is None:
+            if not self._writes:
+                self._close_histories()  # another connection's files: closed once nothing writes them
             found = self._histories[path] = await self._run(JobHistory, path)
         return found
+
+    def _close_histories(self) -> None:
+        histories, self._histories = self._histories, {}
+        for history in histories.values():
+            history.close()
+
+    def close(self) -> None:
+        """Close the history files (their lock waits for a write in progress to end)."""
+        self._close_histories()
 
     # --- listing ------------------------------------------------------------------------------
     async def load(
