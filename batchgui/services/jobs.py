@@ -47,6 +47,7 @@ from batchgui.services.log_follower import (
 )
 from batchgui.services.memory import FREEZE_EVERY_ROWS, Freeze, no_freeze
 from batchgui.services.runner import Runner
+from batchgui.services.tasks import TaskSet
 
 logger = logging.getLogger(__name__)
 OnJobs = Callable[[list[JobSummary]], None]
@@ -121,7 +122,8 @@ class JobsService(BoundService):
         self._history_dir = history_dir
         self._overlap_ms = new_jobs_overlap_ms
         self._histories: dict[Path, JobHistory] = {}
-        self._writes: set[asyncio.Future[None]] = set()
+        # History writes behind each listing; a failure is logged (the rows are on screen already).
+        self._writes = TaskSet(lambda _what, _error: None)
 
     async def _history(self, backend: Backend) -> JobHistory | None:
         """The connection's history file, opened once (on a worker: it may migrate or set aside)."""
@@ -130,7 +132,7 @@ class JobsService(BoundService):
         path = history_path(self._history_dir, backend.spec)
         found = self._histories.get(path)
         if found is None:
-            if not self._writes:
+            if not self._writes.count:
                 self._close_histories()  # another connection's files: closed once nothing writes them
             found = self._histories[path] = await self._run(JobHistory, path)
         return found
@@ -255,20 +257,11 @@ class JobsService(BoundService):
         return result
 
     def _write_behind(self, fn: Callable[..., None], *args: Any) -> None:
-        task = asyncio.ensure_future(self._run(fn, *args))
-        self._writes.add(task)
-
-        def done(finished: asyncio.Future[None]) -> None:
-            self._writes.discard(task)
-            if not finished.cancelled() and finished.exception() is not None:
-                logger.warning("The job history was not updated: %s", finished.exception())
-
-        task.add_done_callback(done)
+        self._writes.spawn(self._run(fn, *args), "Update the job history")
 
     async def history_written(self) -> None:
         """Wait for the history writes still running (tests, shutdown)."""
-        while self._writes:
-            await asyncio.gather(*self._writes, return_exceptions=True)
+        await self._writes.wait()
 
     async def _describe_left(
         self,
