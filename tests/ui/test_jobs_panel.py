@@ -482,3 +482,26 @@ def test_expanding_an_array_lists_its_children_and_terminating_two_leaves_the_ot
     wait_until(lambda: reached(panel, children[1], JobStatus.FAILED), 30, "child FAILED in the table")
     assert status_of(panel, children[0]) is JobStatus.RUNNING
     client.terminate_job(jobId=parent, reason="test over")
+
+
+def test_no_job_history_option_keeps_no_history(
+    make_app: Callable[..., Application], moto: MotoEndpoint
+) -> None:
+    """`--no-job-history`: the jobs service is given no history folder (every queue listed in full)."""
+    assert "--no-job-history" in parse_args_help()
+    kept = make_app(moto)
+    assert kept.facades.jobs._history_dir is not None
+    plain = make_app(moto, "--no-job-history")
+    assert plain.facades.jobs._history_dir is None
+
+
+def parse_args_help() -> str:
+    import contextlib
+    import io
+
+    from batchgui.app import parse_args
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.suppress(SystemExit):
+        parse_args(["--help"])
+    return out.getvalue()

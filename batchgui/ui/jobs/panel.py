@@ -377,6 +377,11 @@ class JobsPanel(JobActions, Panel):
             self.model.upsert(rows)
             self._put_in_store(rows)
 
+        def on_known(rows: list[JobSummary]) -> None:
+            listed.update(j.job_id for j in rows)
+            self.model.add_all(rows)
+            self._put_in_store(rows)
+
         def on_history(count: int, synced_ms: int) -> None:
             self.source_label.setText(f"{count:,} from history (synced {_clock(synced_ms)}), listing new…")
 
@@ -391,6 +396,7 @@ class JobsPanel(JobActions, Panel):
                 self.filters(),
                 budget=self.store.budget,
                 on_history=on_history,
+                on_known=on_known,
             )
             while self.model.pending:  # the table takes the last rows slice by slice
                 await asyncio.sleep(0.02)
