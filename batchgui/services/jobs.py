@@ -382,7 +382,14 @@ class JobsService(BoundService):
         """A reader of one stream on the current connection."""
         logs = self._backend().logs
         return LogFollower(
-            self._runner, logs, group, stream, on_events, on_state=on_state, interval_s=interval_s
+            self._runner,
+            logs,
+            group,
+            stream,
+            on_events,
+            on_state=on_state,
+            interval_s=interval_s,
+            freeze=self._freeze,
         )
 
     def follow_log(self, job_id: str, hooks: LogHooks, interval_s: float = POLL_INTERVAL_S) -> JobLogFollow:

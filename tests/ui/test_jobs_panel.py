@@ -18,6 +18,7 @@ from batchgui.domain.job_requests import SubmitJobRequest
 from batchgui.ui.jobs.panel import FILTER_MIN_WIDTH, JobsPanel
 from batchgui.ui.jobs.submit_dialog import SubmitJobDialog
 from tests.support import MotoEndpoint, seed_batch
+from tests.ui.log_support import log_lines, log_text
 
 pytestmark = pytest.mark.timeout(120)
 Wait = Callable[..., None]
@@ -113,12 +114,13 @@ def test_submit_then_follow_the_log_to_succeeded(
     assert panel.current_job() is not None
     assert panel.current_job().job_id == job_id  # type: ignore[union-attr]
     wait_until(
-        lambda: "line 1" in panel.log_view.plain_text() or panel.log_view.line_count() > 0, 30, "first lines"
+        lambda: "line 1" in log_text(panel.log_view) or panel.log_view.model.rowCount() > 0, 30, "first lines"
     )
-    seen_at_first = panel.log_view.line_count()
-    wait_until(lambda: "line 6" in "\n".join(panel.log_view.lines()), 30, "lines written after opening")
-    assert panel.log_view.line_count() > seen_at_first
-    assert [line.split("  ", 1)[-1] for line in panel.log_view.lines()] == [f"line {i}" for i in range(1, 7)]
+    seen_at_first = panel.log_view.model.rowCount()
+    wait_until(lambda: "line 6" in log_text(panel.log_view), 30, "lines written after opening")
+    assert panel.log_view.model.rowCount() > seen_at_first
+    shown = [line.split("  ", 1)[-1] for line in log_lines(panel.log_view)]
+    assert shown == [f"line {i}" for i in range(1, 7)]
     wait_until(lambda: reached(panel, job_id, JobStatus.SUCCEEDED), 30, "SUCCEEDED")
     assert (
         "Following" in panel.log_view.state_label.text()
