@@ -232,7 +232,9 @@ class Application:
                 self.runner, self.connections, PendingUploads(self.data_dir / "uploads.json")
             ),
             runnable=RunnableService(self.runner, self.connections),
-            pricing=PricingService(self.runner, self.connections, self.data_dir / "prices"),
+            pricing=PricingService(
+                self.runner, self.connections, self.data_dir / "prices", history_dir=self.data_dir
+            ),
             consumables=ConsumablesService(self.runner, self.connections),
             training=TrainingService(self.runner, self.connections),
         )
@@ -310,6 +312,7 @@ class Application:
             elif isinstance(panel, MonitorPanel):
                 panel.why_runnable.open_pane = opener.open
                 panel.cost.runnable = self.facades.runnable  # fair-share usage for the share plot
+                panel.cost.pricing = self.facades.pricing  # cost per day from the local jobs history
 
     def _follow_submission(self, submission_id: str) -> None:
         panel = self.window.show_panel("submissions")

@@ -3,7 +3,7 @@
 
 The cost is read from the Monitor's own history — the vCPUs and memory of RUNNING jobs per platform —
 priced with the shipped price snapshot of the connection's region (domain/cost_rollup.py), for the
-queues the table selects. It counts only while the Monitor samples ("while monitored"): the history
+queues the table selects. It counts while the Monitor samples ("while monitored"), the history
 keeps 24 hours. Every figure is an estimate, and says so. The share usage comes from
 GetJobQueueSnapshot's queueUtilization of the fair-share queues, asked every SHARE_EVERY_S seconds
 through the account-wide request budget.
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import time
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -32,13 +32,29 @@ from batchgui.ui.widgets.tile import Tile, muted
 if TYPE_CHECKING:
     from batchgui.domain.metrics import HistoryView, Sample
     from batchgui.services.job_monitor import JobMonitor
+    from batchgui.services.pricing import PricingService
     from batchgui.services.runnable import RunnableService
 
 # Fair-share usage is asked for this often (one GetJobQueueSnapshot per fair-share queue).
 SHARE_EVERY_S = 30.0
+# The local jobs history's cost per day is read again this often (it changes as jobs finish).
+HISTORY_EVERY_S = 300.0
 # A gap between samples longer than this (the Monitor paused, the app closed) is not costed.
 MAX_GAP_S = 120.0
 COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf")
+
+
+def merge_days(
+    sampled: dict[date, tuple[float, float]], history: dict[date, tuple[float, float]]
+) -> dict[date, tuple[float, float]]:
+    """Cost per day from both sources, each end the larger of the two: the samples miss the time the
+    Monitor was not sampling, the history the jobs still running (both fall short, neither counts
+    a job twice)."""
+    out = dict(history)
+    for day, (low, high) in sampled.items():
+        was = out.get(day, (0.0, 0.0))
+        out[day] = (max(was[0], low), max(was[1], high))
+    return out
 
 
 def intervals(times: np.ndarray[Any, np.dtype[np.float64]]) -> np.ndarray[Any, np.dtype[np.float64]]:
@@ -59,7 +75,7 @@ class CostPlots(QWidget):
         self._pg = pg = load_pyqtgraph()
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setObjectName("costPlots")
-        self.per_day = self.graphics.addPlot(row=0, col=0, title="Cost per day (estimate, while monitored)")
+        self.per_day = self.graphics.addPlot(row=0, col=0, title="Cost per day (estimate)")
         self.per_day.setLabel("left", "USD")
         self.per_day.getAxis("left").enableAutoSIPrefix(False)
         self.per_day.showGrid(y=True, alpha=0.2)
@@ -147,6 +163,11 @@ class MonitorCost:
         self.plots: CostPlots | None = None
         self.share_history = ShareHistory()
         self.runnable: RunnableService | None = None  # set by the composition root
+        self.pricing: PricingService | None = None  # set by the composition root: the jobs history's days
+        self.history_days: dict[date, tuple[float, float]] = {}
+        self.history_note = ""
+        self._history_at = -math.inf
+        self._history_asking = False
         self.series: RateSeries | None = None
         self._asked_at = -math.inf
         self._asking = False
@@ -253,7 +274,7 @@ class MonitorCost:
         now = series.now()
         zone = datetime.now().astimezone().tzinfo
         days = series.per_day(intervals(view.times), zone) if zone is not None else {}
-        today = days.get(datetime.now().date(), (0.0, 0.0))
+        today = merge_days(days, self.history_days).get(datetime.now().date(), (0.0, 0.0))
         if now is None:
             self.tile.show_value("—", "no samples yet")
         else:
@@ -263,12 +284,41 @@ class MonitorCost:
                 f"An estimate: {series.basis}",
             )
         if self.plots is not None:
-            labels = [(d.strftime("%a %d %b"), low, high) for d, (low, high) in sorted(days.items())]
-            self.plots.show_days(labels, series.basis)
+            merged = merge_days(days, self.history_days)
+            labels = [(d.strftime("%a %d %b"), low, high) for d, (low, high) in sorted(merged.items())]
+            self.plots.show_days(labels, f"{series.basis}{self.history_note}")
             self.plots.show_shares(self.share_history, start, end)
             self.plots.breakdown.setText(self.breakdown())
             self.plots.no_shares.setVisible(not self.share_history.series)
         self._ask_shares()
+        self._ask_history()
+
+    def _ask_history(self) -> None:
+        if self.pricing is None or self._history_asking:
+            return
+        if time.monotonic() - self._history_at < HISTORY_EVERY_S:
+            return
+        self._history_at = time.monotonic()
+        self._history_asking = True
+        self.spawn(self.read_history(), "Price the finished jobs of the local jobs history")
+
+    async def read_history(self) -> dict[date, tuple[float, float]]:
+        """The cost per day of the finished jobs the local jobs history holds (the pricing facade)."""
+        try:
+            assert self.pricing is not None
+            zone = datetime.now().astimezone().tzinfo
+            found = await self.pricing.history_by_day(zone or UTC)
+            self.history_days = {d: (c.low, c.high) for d, c in found.days.items()}
+            missed = f", {found.not_priced} not priced (size not known)" if found.not_priced else ""
+            self.history_note = (
+                f" Per day: the larger of the samples' figure and that of the {found.priced} finished jobs "
+                f"in the local jobs history{missed}, each at its definition's size."
+                if found.priced
+                else ""
+            )
+            return self.history_days
+        finally:
+            self._history_asking = False
 
     def _ask_shares(self) -> None:
         if self.runnable is None or self._asking:
