@@ -96,8 +96,12 @@ async def panels(window: Any, qt: QApplication, theme: Theme, out: Path) -> list
     written: list[Path] = []
     for panel in window.panels:
         window.show_panel(panel.panel_id)
+
+        def loaded(shown: Any = panel) -> bool:
+            return bool(getattr(shown, "load_count", 1) > 0)
+
         try:
-            await wait_for(lambda p=panel: getattr(p, "load_count", 1) > 0, 20)
+            await wait_for(loaded, 20)
         except TimeoutError:
             print(f"{panel.panel_id}: not loaded after 20 s; shot as it is")
         for width, height in SIZES:
@@ -151,6 +155,7 @@ async def run(app: Application, qt: QApplication, theme: Theme, out: Path) -> li
 
     window._about()
     about = window.findChild(AboutDialog)
+    assert about is not None, "Help > About opened no dialog"
     written.extend(await shoot(qt, theme, "about", about, out))
     about.reject()
     written.extend(await compute_env_wizard_pages(window, qt, theme, out))
