@@ -54,3 +54,42 @@ def test_dark_palette_keeps_text_readable() -> None:
     ):
         gap = palette.color(text).lightness() - palette.color(background).lightness()
         assert gap > 100, (text, background)
+
+
+def test_muted_text_follows_a_theme_change(app: QApplication) -> None:
+    # A tile's caption is secondary text: after the system turns dark it must take the dark
+    # theme's muted grey, not keep the light theme's (which hardly showed on the dark background).
+    from batchgui.ui.widgets.tile import Tile
+
+    theme = Theme(app, "light")
+    tile = Tile("Running", "runningTile")
+    theme.set_choice("dark")
+    app.processEvents()
+    caption = tile.caption
+    shown = caption.palette().color(caption.foregroundRole())
+    assert shown == dark_palette().color(QPalette.ColorRole.PlaceholderText)
+    theme.set_choice("light")
+    app.processEvents()
+    assert caption.palette().color(caption.foregroundRole()) != shown
+
+
+def test_message_tones_read_on_either_theme(app: QApplication) -> None:
+    from PySide6.QtGui import QColor
+    from PySide6.QtWidgets import QLabel
+
+    from batchgui.ui.widgets.forms import Tone, tone_style
+
+    theme = Theme(app, "dark")
+    label = QLabel("Uploaded and verified")
+    app.processEvents()  # the palette reaches widgets by events, as in the running app
+    for tone in (Tone.PROBLEM, Tone.WARNING, Tone.OK):
+        colour = QColor(tone_style(label, tone).removeprefix("color: ").removesuffix(";"))
+        gap = colour.lightness() - label.palette().color(QPalette.ColorRole.Window).lightness()
+        assert gap > 80, tone
+    theme.set_choice("light")
+    app.processEvents()
+    for tone in (Tone.PROBLEM, Tone.WARNING, Tone.OK):
+        colour = QColor(tone_style(label, tone).removeprefix("color: ").removesuffix(";"))
+        gap = label.palette().color(QPalette.ColorRole.Window).lightness() - colour.lightness()
+        assert gap > 80, tone
+    assert tone_style(label, Tone.PLAIN) == ""

@@ -34,13 +34,12 @@ from batchgui.domain.inventory_requests import (
     split_ids,
 )
 from batchgui.domain.network import NetworkChoices, Role, SecurityGroup, Subnet
-from batchgui.ui.widgets.forms import ProblemList, add_rows, error_style, spin_box
+from batchgui.ui.widgets.forms import ProblemList, Tone, add_rows, error_style, spin_box, tone_style
 from batchgui.ui.widgets.panel import monospace_font
 
 LOADING = "Loading…"
 MAX_VCPUS = 100_000
 NONE_LISTED = "None listed: type the IDs below."
-NOTE_STYLE = "color: #8a6d00;"
 SETTINGS_FIELDS = ("computeEnvironmentName", "computeResources.type", "computeResources.maxvCpus")
 NETWORK_FIELDS = ("computeResources.subnets", "computeResources.securityGroupIds")
 # The wizard's request problems whose paths start with one of `fields` (and none of `exclude`).
@@ -182,7 +181,7 @@ class NetworkPicker:
         self.subnets.fill(subnet_entries(choices.subnets), empty=NONE_LISTED)
         self.security_groups.fill(group_entries(choices.security_groups), empty=NONE_LISTED)
         self.note.setText(choices.note)
-        self.note.setStyleSheet(NOTE_STYLE if choices.note else "")
+        self.note.setStyleSheet(tone_style(self.note, Tone.WARNING if choices.note else Tone.PLAIN))
         self.note.setVisible(bool(choices.note))
 
     def subnet_ids(self) -> list[str]:
@@ -364,7 +363,7 @@ class SettingsPage(NetworkFields, CheckedPage):
             return
         why = self.advice.reasons[0] if self.advice.reasons else ""
         self.platform_note.setText(f"The recommendation was {self.advice.platform}: {why}")
-        self.platform_note.setStyleSheet(NOTE_STYLE)
+        self.platform_note.setStyleSheet(tone_style(self.platform_note, Tone.WARNING))
 
     def is_fargate(self) -> bool:
         return self.platform.currentText().startswith("FARGATE")

@@ -8,12 +8,13 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QWizardPage
 
+from batchgui.ui.widgets.forms import Tone, tone_style
+
 if TYPE_CHECKING:
     from batchgui.ui.csv_wizard.wizard import CsvWizard
 
-ERROR_STYLE = "color: #b00020;"
-WARN_STYLE = "color: #8a5a00;"
-OK_STYLE = "color: #1b5e20;"
+# The tones the pages say things in (coloured for the current theme when said).
+ERROR_STYLE, WARN_STYLE, OK_STYLE = Tone.PROBLEM, Tone.WARNING, Tone.OK
 
 
 def _eta(seconds: float | None) -> str:
@@ -44,6 +45,6 @@ class WizardPage(QWizardPage):
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
-    def say(self, text: str, style: str = "") -> None:
+    def say(self, text: str, tone: Tone = Tone.PLAIN) -> None:
         self.message.setText(text)
-        self.message.setStyleSheet(style)
+        self.message.setStyleSheet(tone_style(self.message, tone))

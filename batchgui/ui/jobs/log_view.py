@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 from batchgui.domain.job_logs import LogMatch, LogPage, StampFormat
 from batchgui.services.log_follower import LogPages, LogSave, error_text
 from batchgui.ui.jobs.log_model import LogLinesModel
-from batchgui.ui.widgets.forms import Spawn, push_button
+from batchgui.ui.widgets.forms import Spawn, error_style, push_button
 
 # Read the page before the first line once the view's top is this many rows from it.
 PREFETCH_ROWS = 200
@@ -377,7 +377,7 @@ class LogView(QWidget):
             f"{len(found):,} match{'es' if len(found) != 1 else ''} for {pattern!r}{more_text}"
             + (" — Enter or click one to show it" if found else "")
         )
-        self.search_edit.setStyleSheet("" if found else "background: #fdd")
+        self.search_edit.setStyleSheet(error_style(self.search_edit, not found))
         if found:
             self.results.setCurrentRow(0)
             self._match_chosen(self.results.item(0))

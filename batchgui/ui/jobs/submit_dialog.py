@@ -35,7 +35,7 @@ from batchgui.ui.jobs.overrides_form import (
     parse_command,
     parse_pairs,
 )
-from batchgui.ui.widgets.forms import mark_mismatches
+from batchgui.ui.widgets.forms import Tone, error_style, mark_mismatches, tone_style
 
 __all__ = [
     "SubmitJobDialog",
@@ -130,7 +130,7 @@ class SubmitJobDialog(QDialog):
             form.addRow("Tags", self.tags_edit)
         self.error_label = QLabel()
         self.error_label.setObjectName("submitErrors")
-        self.error_label.setStyleSheet("color: #c62828")
+        self.error_label.setStyleSheet(error_style(self.error_label))
         self.error_label.setWordWrap(True)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -200,10 +200,10 @@ class SubmitJobDialog(QDialog):
         )
         problem = self.platform_problem()
         if problem:
-            self.platform_label.setStyleSheet("color: #c62828")
+            self.platform_label.setStyleSheet(tone_style(self.platform_label, Tone.PROBLEM))
             self.platform_label.setText(f"✖ {problem}")
         elif queue_family and definition_family:
-            self.platform_label.setStyleSheet("color: #1b5e20")
+            self.platform_label.setStyleSheet(tone_style(self.platform_label, Tone.OK))
             self.platform_label.setText(f"✔ {FAMILY_LABEL[queue_family]} queue and job definition")
         else:
             self.platform_label.setStyleSheet("")

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from batchgui.services.inventory import DeletePlan, Progress, Step, StepState
+from batchgui.ui.widgets.forms import error_style
 
 # Runs a plan, reporting each step's progress: InventoryService.execute.
 Execute = Callable[[DeletePlan, Progress], Awaitable[bool]]
@@ -116,7 +117,7 @@ class DeleteProgressDialog(QDialog):
     def _done(self, ok: bool, text: str) -> None:
         self.succeeded = ok
         self.result_label.setText(text)
-        self.result_label.setStyleSheet("" if ok else "color: #b00020;")
+        self.result_label.setStyleSheet(error_style(self.result_label, not ok))
         self.cancel_button.setEnabled(False)
         self.close_button.setEnabled(True)
         self.close_button.setDefault(True)

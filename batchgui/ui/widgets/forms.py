@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
+from enum import Enum
 from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 from PySide6.QtCore import Qt, Signal, SignalInstance
@@ -196,14 +197,35 @@ def mark_mismatches(combo: QComboBox, family: str, family_of: Mapping[int, str],
 PROBLEM_ON_LIGHT, PROBLEM_ON_DARK = "#b00020", "#ff8a80"
 
 
+class Tone(Enum):
+    """What a message says, as its (light theme, dark theme) text colours: a shade that reads on
+    one theme's background vanishes on the other's (dark red or green on dark grey)."""
+
+    PLAIN = ("", "")
+    PROBLEM = (PROBLEM_ON_LIGHT, PROBLEM_ON_DARK)
+    WARNING = ("#8a5a00", "#ffcc80")
+    OK = ("#1b5e20", "#a5d6a7")
+
+
+def tone_colour(widget: QWidget, tone: Tone) -> str:
+    light, dark = tone.value
+    return dark if is_dark(widget.palette()) else light
+
+
+def tone_style(widget: QWidget, tone: Tone) -> str:
+    """The style sheet of a label that says something in `tone` on the widget's current theme."""
+    colour = tone_colour(widget, tone)
+    return f"color: {colour};" if colour else ""
+
+
 def problem_colour(widget: QWidget) -> str:
     """Red that reads on the widget's background in the current theme (dark red vanished on dark)."""
-    return PROBLEM_ON_DARK if is_dark(widget.palette()) else PROBLEM_ON_LIGHT
+    return tone_colour(widget, Tone.PROBLEM)
 
 
 def error_style(widget: QWidget, error: bool = True) -> str:
     """The style sheet of a label that says what went wrong ("" for one that does not)."""
-    return f"color: {problem_colour(widget)};" if error else ""
+    return tone_style(widget, Tone.PROBLEM if error else Tone.PLAIN)
 
 
 class ProblemList(QListWidget):

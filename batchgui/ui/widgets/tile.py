@@ -13,10 +13,11 @@ from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 
 def muted(label: QLabel) -> None:
-    """Secondary text in the palette's placeholder colour (readable in light and dark themes)."""
-    palette = label.palette()
-    palette.setColor(QPalette.ColorRole.WindowText, palette.color(QPalette.ColorRole.PlaceholderText))
-    label.setPalette(palette)
+    """Secondary text in the palette's placeholder colour (readable in light and dark themes).
+
+    A role, not a colour copied now: when the theme changes later (the system turns dark), the
+    label follows; a copied light-theme grey stayed on the dark background, hard to read."""
+    label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
 
 
 class Tile(QFrame):
