@@ -113,3 +113,53 @@ def test_titles_and_legend_entries_keep_their_pixels(qapp: Any) -> None:
         for sample, label in plot.legend.items:
             assert (sample.cacheMode(), label.cacheMode()) == (cached, cached), label.text
     plots.close()
+
+
+def test_plots_fit_again_after_the_window_narrows(qapp: Any) -> None:
+    # Laid out for a wide window first (a maximised window made smaller): each legend held its
+    # column at the old width, and at 1024x700 the right-hand plots were cut off at the edge.
+    plots = MonitorPlots()
+    plots.resize(1700, 700)
+    plots.show()
+    settle()
+    plots._reflow_legends()
+    settle()
+    plots.resize(830, 350)
+    settle()
+    plots._reflow_legends()
+    settle()
+    right_edge = plots.graphics.viewport().width()
+    for plot in plots.plots:
+        shown = plots.graphics.mapFromScene(plot.sceneBoundingRect()).boundingRect()
+        assert shown.right() <= right_edge + 1, plot.titleLabel.text
+        for _sample, label in plot.legend.items:
+            text_right = label.item.mapToScene(label.item.boundingRect().topRight()).x()
+            assert text_right <= plot.sceneBoundingRect().right() + 1, label.text
+    plots.deleteLater()
+
+
+def test_plots_follow_a_theme_change(qapp: Any) -> None:
+    # The system turns dark while the Monitor is open: the plots' background, axes, titles and
+    # legends take the dark theme's colours (they kept the light ones, white on black or the reverse).
+    from PySide6.QtGui import QPalette
+
+    from batchgui.ui.theme import Theme, dark_palette
+
+    app = cast(QApplication, qapp)
+    before = app.palette()
+    theme = Theme(app, "light")
+    try:
+        plots = plots_at_1024()
+        theme.set_choice("dark")
+        settle()
+        dark = dark_palette()
+        assert plots.graphics.backgroundBrush().color() == dark.color(QPalette.ColorRole.Base)
+        text = dark.color(QPalette.ColorRole.WindowText)
+        for plot in plots.plots:
+            assert plot.getAxis("left").textPen().color() == text, plot.titleLabel.text
+            assert plot.titleLabel.opts["color"] == text
+            for _sample, label in plot.legend.items:
+                assert label.opts["color"] == text, label.text
+        plots.deleteLater()
+    finally:
+        app.setPalette(before)

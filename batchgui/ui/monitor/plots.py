@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import PySide6.QtCore  # noqa: F401 - imported before pyqtgraph so that it binds to PySide6
-from PySide6.QtCore import QPointF, Qt, QTimer, Signal
-from PySide6.QtGui import QResizeEvent
+from PySide6.QtCore import QEvent, QPointF, Qt, QTimer, Signal
+from PySide6.QtGui import QPalette, QResizeEvent
 from PySide6.QtWidgets import QGraphicsItem, QSizePolicy, QVBoxLayout, QWidget
 
 from batchgui.domain.batch import JobStatus, Platform
@@ -109,6 +109,8 @@ AXIS_WITHOUT_LABELS_PX = 6
 LEGEND_TEXT_SIZE = "7.5pt"
 # A legend entry's sample line and the spacing around it, besides the label's own width.
 LEGEND_SAMPLE_PX = 40
+# The plots stand in a grid of two columns (throughput and status; vCPUs and memory).
+PLOT_COLUMNS = 2
 # Throughput has a point per minute: with this many or fewer, the points are also drawn as dots.
 FEW_MINUTES = 30
 # The narrowest x range while a run is shorter than the window (the plot fits the run, not the window).
@@ -305,14 +307,50 @@ class MonitorPlots(QWidget):
         # The text's own width (a label item is stretched to its grid column).
         widest = max((label.item.boundingRect().width() for _s, label in plot.legend.items), default=0.0)
         entry = widest + LEGEND_SAMPLE_PX
-        return max(1, int(plot.width() // entry)) if entry > LEGEND_SAMPLE_PX else 3
+        # The room is the plot's share of the view, not the plot's own width: a legend laid out for
+        # a wider window holds its column that wide, so after the window narrowed the plot's width
+        # still said the old room and the right-hand plots were cut off.
+        room = min(plot.width(), self._column_width())
+        return max(1, int(room // entry)) if entry > LEGEND_SAMPLE_PX else 3
+
+    def _column_width(self) -> float:
+        margins = self.graphics.ci.getContentsMargins()
+        inside = float(self.graphics.viewport().width() - margins[0] - margins[2])
+        return max(1.0, inside / PLOT_COLUMNS)
 
     def _reflow_legends(self) -> None:
+        changed = False
         for plot in self.plots:
             columns = self.legend_columns(plot)
             if plot.legend.columnCount != columns:
                 plot.legend.setColumnCount(columns)
+                changed = True
             _cache_still_items(plot)
+        if changed:
+            # The view sized the grid when the window changed, held at the minimum the old legends
+            # set; with narrower legends the grid fits the view again only if it is sized again.
+            self.graphics.centralWidget.setGeometry(self.graphics.range)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self.apply_palette()
+
+    def apply_palette(self) -> None:
+        """Draw in the current theme's colours: the system may turn dark while the app runs, and
+        pyqtgraph takes its colours only when an item is made."""
+        palette = self.palette()
+        background = palette.color(QPalette.ColorRole.Base)
+        foreground = palette.color(QPalette.ColorRole.WindowText)
+        self._pg.setConfigOptions(background=background, foreground=foreground)
+        self.graphics.setBackground(background)
+        for plot in self.plots:
+            for name in ("left", "bottom", "right"):
+                axis = plot.getAxis(name)
+                axis.setPen(foreground)
+                axis.setTextPen(foreground)
+            plot.titleLabel.setText(plot.titleLabel.text, color=foreground)
+            plot.legend.setLabelTextColor(foreground)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
