@@ -44,6 +44,8 @@ class ConsumableResourcesPanel(InventoryPanel[ConsumableUse]):
         "a job that needs more than is free waits RUNNABLE until enough is given back."
     )
 
+    kind = "consumable resource"
+    edit_verb = "Change"
     dialog: ConsumableResourceDialog | None = None
 
     def __init__(
@@ -77,21 +79,11 @@ class ConsumableResourcesPanel(InventoryPanel[ConsumableUse]):
             ("Jobs waiting for it", _jobs_text(row.waiting)),
         ]
 
-    def create_new(self) -> None:
-        self.spawn(self._open(None), "Create consumable resource")
-
-    def edit(self) -> None:
-        self.for_selected(self._open, "Change")
-
-    async def _open(self, row: ConsumableUse | None) -> None:
+    async def make_dialog(self, row: ConsumableUse | None) -> ConsumableResourceDialog:
         resource = None if row is None else await self.consumables.describe(row.arn)
-        dialog = ConsumableResourceDialog(self.consumables.save, resource, self)
-        await self.show_dialog("dialog", dialog)
+        return ConsumableResourceDialog(self.consumables.save, resource, self)
 
-    def delete(self) -> None:
-        self.for_selected(self._delete, "Delete")
-
-    async def _delete(self, row: ConsumableUse) -> None:
+    async def delete_row(self, row: ConsumableUse) -> None:
         holding = len(row.holding)
         warning = (
             f"\n\n{holding} running job(s) hold some of it now." if holding else ""

@@ -108,6 +108,7 @@ class JobQueuesPanel(InventoryPanel[QueueRow]):
     panel_id = "job-queues"
     title = "Job queues"
 
+    kind = "job queue"
     dialog: JobQueueDialog | None = None
     last_snapshot_text = ""
     _terminal_counted_at = -math.inf
@@ -173,16 +174,10 @@ class JobQueuesPanel(InventoryPanel[QueueRow]):
         ]
 
     # --- actions ------------------------------------------------------------------------------
-    def create_new(self) -> None:
-        self.spawn(self._open_dialog(None), "Create job queue")
-
-    def edit(self) -> None:
-        self.for_selected(lambda row: self._open_dialog(row.queue), "Edit")
-
-    async def _open_dialog(self, queue: JobQueue | None) -> None:
+    async def make_dialog(self, row: QueueRow | None) -> JobQueueDialog:
         environments, policies = await self.inventory.queue_choices()
-        dialog = JobQueueDialog(environments, policies, self.inventory.save_job_queue, queue, self)
-        await self.show_dialog("dialog", dialog)
+        queue = None if row is None else row.queue
+        return JobQueueDialog(environments, policies, self.inventory.save_job_queue, queue, self)
 
     def front_of_queue(self) -> None:
         self.for_selected(lambda row: self._front_of_queue(row.queue), "Front of")
@@ -195,10 +190,7 @@ class JobQueuesPanel(InventoryPanel[QueueRow]):
             self.last_snapshot_text = error_text(error)
         await tell(self, f"Front of {queue.name}", self.last_snapshot_text)
 
-    def delete(self) -> None:
-        self.for_selected(self._delete, "Delete")
-
-    async def _delete(self, row: QueueRow) -> bool | None:
+    async def delete_row(self, row: QueueRow) -> bool | None:
         queue = row.queue
         plan = await self.inventory.plan_delete_job_queue(queue.name)
         current = next((r for r in self.model.all_rows() if r.queue.arn == queue.arn), row)

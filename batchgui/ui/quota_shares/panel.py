@@ -28,6 +28,7 @@ class QuotaSharesPanel(TrainingPanel[QuotaShare]):
         "service jobs name their share when submitted, and wait RUNNABLE while it is full."
     )
 
+    kind = "quota share"
     dialog: QuotaShareDialog | None = None
 
     def make_columns(self) -> list[Column[QuotaShare]]:
@@ -58,21 +59,11 @@ class QuotaSharesPanel(TrainingPanel[QuotaShare]):
     async def set_row_state(self, row: QuotaShare, state: str) -> None:
         await self.training.set_quota_share_state(row, state)
 
-    def create_new(self) -> None:
-        self.spawn(self._open(None), "Create quota share")
-
-    def edit(self) -> None:
-        self.for_selected(self._open, "Edit")
-
-    async def _open(self, share: QuotaShare | None) -> None:
+    async def make_dialog(self, share: QuotaShare | None) -> QuotaShareDialog:
         queues = await self.training.training_queues() if share is None else []
-        dialog = QuotaShareDialog(self.training.save_quota_share, queues, share, self)
-        await self.show_dialog("dialog", dialog)
+        return QuotaShareDialog(self.training.save_quota_share, queues, share, self)
 
-    def delete(self) -> None:
-        self.for_selected(self._delete, "Delete")
-
-    async def _delete(self, share: QuotaShare) -> None:
+    async def delete_row(self, share: QuotaShare) -> None:
         await self.delete_disabling_first(
             "quota share",
             f"{share.name} of job queue {share.queue_name}",

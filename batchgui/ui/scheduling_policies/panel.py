@@ -38,6 +38,7 @@ class SchedulingPoliciesPanel(InventoryPanel[SchedulingPolicy]):
     panel_id = "scheduling-policies"
     title = "Scheduling policies"
 
+    kind = "scheduling policy"
     dialog: SchedulingPolicyDialog | None = None
 
     def make_columns(self) -> list[Column[SchedulingPolicy]]:
@@ -68,20 +69,10 @@ class SchedulingPoliciesPanel(InventoryPanel[SchedulingPolicy]):
             ("Share weights", "\n".join(f"{s.identifier}: {s.weight:g}" for s in row.shares)),
         ]
 
-    def create_new(self) -> None:
-        self.spawn(self._open(None), "Create scheduling policy")
+    async def make_dialog(self, policy: SchedulingPolicy | None) -> SchedulingPolicyDialog:
+        return SchedulingPolicyDialog(self.inventory.save_scheduling_policy, policy, self)
 
-    def edit(self) -> None:
-        self.for_selected(self._open, "Edit")
-
-    async def _open(self, policy: SchedulingPolicy | None) -> None:
-        dialog = SchedulingPolicyDialog(self.inventory.save_scheduling_policy, policy, self)
-        await self.show_dialog("dialog", dialog)
-
-    def delete(self) -> None:
-        self.for_selected(self._delete, "Delete")
-
-    async def _delete(self, policy: SchedulingPolicy) -> None:
+    async def delete_row(self, policy: SchedulingPolicy) -> None:
         text = (
             f"Delete scheduling policy {policy.name}?\n\nAWS refuses while a job queue uses it; "
             "queues can't drop a policy, so delete or recreate those queues first."

@@ -34,6 +34,7 @@ class ServiceEnvironmentsPanel(TrainingPanel[ServiceEnvironment]):
         "job queues: create one, then a queue that uses it, then submit service jobs."
     )
 
+    kind = "service environment"
     dialog: ServiceEnvironmentDialog | None = None
 
     def make_columns(self) -> list[Column[ServiceEnvironment]]:
@@ -63,20 +64,10 @@ class ServiceEnvironmentsPanel(TrainingPanel[ServiceEnvironment]):
             details.append(("Note", SIMULATED_NOTE))
         return details
 
-    def create_new(self) -> None:
-        self.spawn(self._open(None), "Create service environment")
+    async def make_dialog(self, environment: ServiceEnvironment | None) -> ServiceEnvironmentDialog:
+        return ServiceEnvironmentDialog(self.training.save_service_environment, environment, self)
 
-    def edit(self) -> None:
-        self.for_selected(self._open, "Edit")
-
-    async def _open(self, environment: ServiceEnvironment | None) -> None:
-        dialog = ServiceEnvironmentDialog(self.training.save_service_environment, environment, self)
-        await self.show_dialog("dialog", dialog)
-
-    def delete(self) -> None:
-        self.for_selected(self._delete, "Delete")
-
-    async def _delete(self, environment: ServiceEnvironment) -> None:
+    async def delete_row(self, environment: ServiceEnvironment) -> None:
         name = environment.name
         await self.delete_disabling_first(
             "service environment",

@@ -195,8 +195,31 @@ class InventoryPanel(ListPanel[T]):
             ("Tags", tags_text(tags)),
         ]
 
+    # --- the create/edit dialog and the delete (a panel with a dialog overrides make_dialog) ---
+    # What the panel lists, for the task that opens the create dialog ("Create job queue").
+    kind = ""
+    # The verb of the task that opens the edit dialog ("Edit mine").
+    edit_verb = "Edit"
+
+    async def make_dialog(self, row: T | None) -> Asking:
+        """The dialog that creates a row (None) or changes `row`; shown as `self.dialog`."""
+        raise NotImplementedError
+
+    def create_new(self) -> None:
+        self.spawn(self._open(None), f"Create {self.kind}")
+
+    def edit(self) -> None:
+        self.for_selected(self._open, self.edit_verb)
+
+    async def _open(self, row: T | None) -> None:
+        await self.show_dialog("dialog", await self.make_dialog(row))
+
     def delete(self) -> None:
-        """Delete the selected row (subclasses say how)."""
+        self.for_selected(self.delete_row, "Delete")
+
+    async def delete_row(self, row: T) -> object:
+        """Delete `row`, asking first (subclasses say how)."""
+        raise NotImplementedError
 
     # --- behaviour ----------------------------------------------------------------------------
     def for_selected(self, run: Callable[[T], Coroutine[Any, Any, object]], what: str) -> None:
