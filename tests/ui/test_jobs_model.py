@@ -287,3 +287,24 @@ def test_add_all_into_an_empty_model_is_one_reset_and_keeps_the_sort() -> None:
     model.flush()
     assert model.total() == 301
     assert names(model)[0] == "renamed"
+
+
+def test_array_column_sorts_parents_by_size_and_children_by_index_after_a_bulk_load() -> None:
+    model = JobsTableModel(flush_ms=0)
+    model.add_all(
+        [
+            job(1, array_size=50),
+            job(2),
+            job(3, array_index=7),
+            job(4, array_size=3),
+            job(5, array_index=20),
+        ]
+    )
+    model.sort(COLUMN_OF["Array"], Qt.SortOrder.AscendingOrder)
+    assert names(model) == ["job-00004", "job-00003", "job-00005", "job-00001", "job-00002"]
+    # A change keeps the order right: a plain job becomes a 10-child array.
+    model.upsert([job(2, array_size=10)])
+    model.flush()
+    assert names(model) == ["job-00004", "job-00003", "job-00002", "job-00005", "job-00001"]
+    model.sort(COLUMN_OF["Array"], Qt.SortOrder.DescendingOrder)
+    assert names(model) == ["job-00001", "job-00005", "job-00002", "job-00003", "job-00004"]

@@ -57,6 +57,11 @@ def _array_text(job: JobSummary, detail: JobDetail | None) -> str:
     return str(job.array_size)
 
 
+def with_fallback(values: list[Any], fallback: list[Any]) -> list[Any]:
+    """`values`, with None replaced by the same row's `fallback` value."""
+    return [f if v is None else v for v, f in zip(values, fallback, strict=True)]
+
+
 @dataclass(frozen=True)
 class JobColumn:
     title: str
@@ -71,13 +76,24 @@ class JobColumn:
     # built per row; see ui/jobs/rows.py).
     attribute: str = ""
     from_values: Callable[[list[Any]], CachedKeys] | None = None
+    # A second attribute whose value stands in where `attribute` is None (an array child's index
+    # where it has no array size), so such a key is read from the compact columns too.
+    fallback_attribute: str = ""
     # The keys of many rows at once, already in cached form (see CachedKeys); None: `key` per row.
     bulk: Callable[[Sequence[JobSummary], DetailOf], CachedKeys] | None = None
+
+    def keys_from_values(self, values_of: Callable[[str], list[Any]]) -> CachedKeys:
+        """The keys of many rows from their attributes' values (`values_of(attribute)`, one list)."""
+        assert self.from_values is not None
+        values = values_of(self.attribute)
+        if self.fallback_attribute:
+            values = with_fallback(values, values_of(self.fallback_attribute))
+        return self.from_values(values)
 
     def cached_keys(self, jobs: Sequence[JobSummary], detail_of: DetailOf) -> CachedKeys:
         """Sort keys of `jobs` in the model's cached form: NaN or None for empty values."""
         if self.attribute and self.from_values is not None:
-            return self.from_values([getattr(job, self.attribute) for job in jobs])
+            return self.keys_from_values(lambda attribute: [getattr(job, attribute) for job in jobs])
         if self.bulk is not None:
             return self.bulk(jobs, detail_of)
         raw = [self.key(job, detail_of(job.job_id)) for job in jobs]
@@ -173,6 +189,9 @@ COLUMNS: list[JobColumn] = [
         True,
         # Wide enough for an array parent's progress: "8 running · 42 runnable · 0 failed of 50".
         270,
+        attribute="array_size",
+        from_values=_number_keys,
+        fallback_attribute="array_index",
     ),
     _text_column("Status reason", "status_reason", 180, lower=True),
     _text_column("Queue", "queue", 120),

@@ -447,7 +447,7 @@ class JobsTableModel(QAbstractTableModel):
     def _keys_of_rows(self, column: JobColumn, start: int, stop: int) -> list[Any]:
         """Sort keys of rows `start:stop`: from the compact columns when the key is one attribute."""
         if column.attribute and column.from_values is not None:
-            return column.from_values(self._rows.values(column.attribute, start, stop))
+            return column.keys_from_values(lambda attribute: self._rows.values(attribute, start, stop))
         return column.cached_keys(self._rows.jobs(range(start, stop)), self._details.get)
 
     def _key_column(self, column_number: int) -> KeyColumn:
