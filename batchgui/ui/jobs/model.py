@@ -22,9 +22,8 @@ from __future__ import annotations
 
 import bisect
 import itertools
-import math
 from array import array
-from collections.abc import Callable, Iterable, MutableSequence, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -45,6 +44,7 @@ from batchgui.domain.job_tracking import ArrayProgress
 from batchgui.ui.jobs.children import ArrayChildren
 from batchgui.ui.jobs.columns import COLUMNS, JobColumn
 from batchgui.ui.jobs.rows import INDEX, STATUS, JobRows
+from batchgui.ui.jobs.sort_keys import NUMBER_LAST, TEXT_LAST, KeyColumn, SortKey, is_empty, keys_of, same_key
 from batchgui.ui.widgets.table_model import header_text
 
 ModelIndex = QModelIndex | QPersistentModelIndex
@@ -56,18 +56,12 @@ FLUSH_MAX_ROWS = 4000
 # batch of new rows before it starts (so it does not slow a load down).
 WARM_ROWS = 5000
 WARM_AFTER_MS = 300
-SortKey = str | float
-# One column's sort key of every row: array('d') for numeric columns (NaN when empty), a list of
-# str (None when empty) for text columns.
-KeyColumn = MutableSequence[Any]
 STATUS_COLORS = {
     JobStatus.SUCCEEDED: QColor("#2e7d32"),
     JobStatus.FAILED: QColor("#c62828"),
     JobStatus.RUNNING: QColor("#1565c0"),
     JobStatus.STARTING: QColor("#6a1b9a"),
 }
-_TEXT_LAST = "\U0010ffff"
-_INF = float("inf")
 
 
 COLUMN_OF = {c.title: n for n, c in enumerate(COLUMNS)}
@@ -361,7 +355,7 @@ class JobsTableModel(QAbstractTableModel):
                     continue
                 new_keys = self.columns[column_number].cached_keys([job for _n, job in known], detail_of)
                 for (number, _job), key in zip(known, new_keys, strict=True):
-                    if not _same_key(keys[number], key):
+                    if not same_key(keys[number], key):
                         keys[number] = key
                         if column_number == self._sort_column:
                             moved.append(number)
@@ -479,12 +473,12 @@ class JobsTableModel(QAbstractTableModel):
     def _empty_key(self) -> SortKey:
         # Empty values come last whichever way the column is sorted (descending reads backwards).
         if self.columns[self._sort_column].numeric:
-            return -_INF if self._descending else _INF
-        return "" if self._descending else _TEXT_LAST
+            return -NUMBER_LAST if self._descending else NUMBER_LAST
+        return "" if self._descending else TEXT_LAST
 
     def _key_of(self, number: int) -> SortKey:
         value = self._column_keys(self._sort_column)[number]
-        if _is_empty(value):
+        if is_empty(value):
             return self._empty_key()
         return value  # type: ignore[no-any-return]
 
@@ -669,7 +663,7 @@ class JobsTableModel(QAbstractTableModel):
             self._details.pop(job_id, None)
         rows.keep(keep)
         self._key_cache = {
-            column: _subset(keys, [n for n in keep if n < len(keys)])
+            column: keys_of(keys, [n for n in keep if n < len(keys)])
             for column, keys in self._key_cache.items()
         }
         self._counts = dict.fromkeys(JobStatus, 0)
@@ -692,19 +686,3 @@ class JobsTableModel(QAbstractTableModel):
 
     def top_level_ids(self) -> set[str]:
         return {row[0] for row in self._rows.tuples if row[INDEX] is None}
-
-
-def _is_empty(key: Any) -> bool:
-    """None (an empty text key) or NaN (an empty number)."""
-    return key is None or (isinstance(key, float) and math.isnan(key))
-
-
-def _same_key(a: Any, b: Any) -> bool:
-    return bool(a == b or (_is_empty(a) and _is_empty(b)))
-
-
-def _subset(keys: KeyColumn, numbers: Sequence[int]) -> KeyColumn:
-    """The keys of these rows, in the same kind of column."""
-    if isinstance(keys, array):
-        return array(keys.typecode, [keys[n] for n in numbers])
-    return [keys[n] for n in numbers]
