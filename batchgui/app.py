@@ -308,7 +308,9 @@ class Application:
             if isinstance(panel, JobsPanel):
                 panel.on_why_runnable = opener.open
                 opener.serve_details(panel.details)
-                InstanceLookup(self.facades.pricing, self.tasks.spawn).serve_details(panel.details)
+                lookup = InstanceLookup(self.facades.pricing, self.tasks.spawn)
+                lookup.serve_details(panel.details)
+                lookup.serve_table(panel.model)
             elif isinstance(panel, MonitorPanel):
                 panel.why_runnable.open_pane = opener.open
                 panel.cost.runnable = self.facades.runnable  # fair-share usage for the share plot

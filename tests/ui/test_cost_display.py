@@ -179,3 +179,31 @@ def test_instance_types_are_looked_up_once_per_container_instance(
         assert "EC2 m5.large" in details.text()
     assert stub.asked == [[first], [second]]
     assert len(tasks) == 2
+
+
+def test_cost_column_prices_an_ec2_job_on_its_instance_type_once_known(
+    qtbot: Any, run_async: Callable[..., Any], qtmodeltester: Any
+) -> None:
+    # The column kept showing the range over every priced type after ECS had named the instance.
+    instance = "arn:aws:ecs:us-east-1:123456789012:container-instance/c/i-1"
+    detail = ec2_job("j-9", instance)
+    model = JobsTableModel(flush_ms=0)
+    details = JobDetailsView()
+    qtbot.addWidget(details)
+    tasks: list[asyncio.Task[Any]] = []
+    lookup = InstanceLookup(cast(PricingService, StubInstances()), spawner(tasks))
+    lookup.serve_details(details)
+    lookup.serve_table(model)
+    model.upsert([detail.summary])
+    model.set_details([detail])
+    model.flush()
+    column = COLUMN_OF[COLUMN_TITLE]
+    assert "\u2013" in model.index(0, column).data()  # a range: the type is not known yet
+    details.show_detail(detail)
+    run_async(tasks[0])
+    model.flush()
+    # Half of m5.large ($0.096 an hour: 1 of 2 vCPU, 2 of 8 GiB) for one hour.
+    assert model.index(0, column).data() == "~$0.048"
+    model.sort(column)
+    assert model.index(0, column).data() == "~$0.048"
+    qtmodeltester.check(model)

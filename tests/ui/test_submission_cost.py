@@ -41,7 +41,7 @@ def test_the_cost_line_estimates_on_request(qtbot: Any, run_async: Callable[...,
     assert stub.asked == [(["arr:0", "arr:1", "single"], "s1")]
     assert line.text() == (
         "<b>Cost</b>: about $0.42 — an estimate (Fargate; 3 jobs priced, 1 not (not started, gone, or no "
-        "price)); per array: arr $0.40."
+        "price); prices of 2024); per array: arr $0.40."
     )
     line.set_units("s2", [])
     assert line.isHidden()

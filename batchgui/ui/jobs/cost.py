@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from batchgui import resources
@@ -20,8 +21,9 @@ from batchgui.domain.pricing import CostEstimate, job_cost, job_instances
 from batchgui.services.pricing import PricingService, snapshot_book
 from batchgui.ui.widgets.forms import Spawn
 
-if TYPE_CHECKING:  # details.py shows this module's cost line
+if TYPE_CHECKING:  # details.py shows this module's cost line; the table's model has the column
     from batchgui.ui.jobs.details import JobDetailsView
+    from batchgui.ui.jobs.model import JobsTableModel
 
 
 COLUMN_TITLE = "Cost (est.)"
@@ -48,13 +50,17 @@ def estimate(
     return job_cost(book, resources.instance_catalogue(), detail, now_ms=now, instance_types=instance_types)
 
 
-def cost_text(job: JobSummary, detail: JobDetail | None) -> str:
-    found = estimate(job, detail)
+def cost_text(
+    job: JobSummary, detail: JobDetail | None, instance_types: Mapping[str, str] | None = None
+) -> str:
+    found = estimate(job, detail, instance_types)
     return "" if found is None else f"~{found.text}"
 
 
-def cost_key(job: JobSummary, detail: JobDetail | None) -> float | None:
-    found = estimate(job, detail)
+def cost_key(
+    job: JobSummary, detail: JobDetail | None, instance_types: Mapping[str, str] | None = None
+) -> float | None:
+    found = estimate(job, detail, instance_types)
     return None if found is None else found.high
 
 
@@ -82,8 +88,26 @@ class InstanceLookup:
         self.asked: set[str] = set()
         self.known: dict[str, str] = {}  # containerInstanceArn -> EC2 type, as ECS named them
 
+        self.tables: list[JobsTableModel] = []
+
     def serve_details(self, details: JobDetailsView) -> None:
         details.shown.connect(lambda detail: self._shown(details, detail))
+
+    def serve_table(self, model: JobsTableModel) -> None:
+        """Price the table's cost column on the instance types this lookup knows: an EC2 job whose
+        container instance's type has been looked up shows one figure rather than the range."""
+        known = self.known
+        model.columns = [
+            replace(
+                c,
+                text=lambda j, d: cost_text(j, d, known),
+                key=lambda j, d: cost_key(j, d, known),
+            )
+            if c.title == COLUMN_TITLE
+            else c
+            for c in model.columns
+        ]
+        self.tables.append(model)
 
     def _shown(self, details: JobDetailsView, detail: JobDetail) -> None:
         arns = job_instances(detail)
@@ -99,4 +123,18 @@ class InstanceLookup:
         found = await self.pricing.instance_types(sorted(arns))
         self.known.update(found)
         details.add_instance_types(found)
+        if found:
+            self._refresh_tables(set(found))
         return found
+
+    def _refresh_tables(self, arns: set[str]) -> None:
+        """Give the tables again the details of the jobs placed on these instances: their cost
+        cells (and sort keys) are computed anew, now on the known type."""
+        for model in self.tables:
+            placed = [
+                d
+                for d in (model.detail(j.job_id) for j in model.all_jobs())
+                if d is not None and job_instances(d) & arns
+            ]
+            if placed:
+                model.set_details(placed)

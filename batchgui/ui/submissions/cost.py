@@ -24,6 +24,8 @@ def cost_text(found: JobsCost) -> str:
     text += f"; {found.priced} job{'s' if found.priced != 1 else ''} priced"
     if found.not_priced:
         text += f", {found.not_priced} not (not started, gone, or no price)"
+    if found.cost.as_of:  # the prices' date: an estimate says how old its prices are
+        text += f"; prices of {escape(found.cost.as_of)}"
     text += ")"
     if found.arrays:
         parts = [f"{job_id} {format_usd(c.high)}" for job_id, c in sorted(found.arrays.items())]
