@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import sys
@@ -85,6 +86,8 @@ PANEL_IDS = (
     "service-jobs",
 )
 SHUTDOWN_BUDGET_S = 1.5
+# On quit, how long the job history's last writes (behind a listing) may take to finish.
+HISTORY_WAIT_S = 5.0
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -104,6 +107,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     paths = parser.add_argument_group("paths")
     paths.add_argument("--config-dir", type=Path, help="where settings are kept")
     paths.add_argument("--data-dir", type=Path, help="where the sandbox and history data are kept")
+    paths.add_argument(
+        "--no-job-history",
+        action="store_true",
+        help="keep no local history of finished jobs: every queue is listed from AWS in full",
+    )
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     return parser.parse_args(argv)
 
@@ -206,7 +214,10 @@ class Application:
             inventory=self.inventory,
             # The gc.freeze policy is decided here, once, for the jobs table and the monitor.
             jobs=JobsService(
-                self.runner, self.connections, freeze=freeze_long_lived, history_dir=self.data_dir
+                self.runner,
+                self.connections,
+                freeze=freeze_long_lived,
+                history_dir=None if args.no_job_history else self.data_dir,
             ),
             monitor=JobMonitor(
                 self.runner,
@@ -221,7 +232,9 @@ class Application:
                 self.runner, self.connections, PendingUploads(self.data_dir / "uploads.json")
             ),
             runnable=RunnableService(self.runner, self.connections),
-            pricing=PricingService(self.runner, self.connections, self.data_dir / "prices"),
+            pricing=PricingService(
+                self.runner, self.connections, self.data_dir / "prices", history_dir=self.data_dir
+            ),
             consumables=ConsumablesService(self.runner, self.connections),
             training=TrainingService(self.runner, self.connections),
         )
@@ -299,6 +312,7 @@ class Application:
             elif isinstance(panel, MonitorPanel):
                 panel.why_runnable.open_pane = opener.open
                 panel.cost.runnable = self.facades.runnable  # fair-share usage for the share plot
+                panel.cost.pricing = self.facades.pricing  # cost per day from the local jobs history
 
     def _follow_submission(self, submission_id: str) -> None:
         panel = self.window.show_panel("submissions")
@@ -350,6 +364,7 @@ class Application:
         self.facades.monitor.stop()
         self.tasks.cancel_all()
         self.connections.close()
+        self.facades.jobs.close()
         self.runner.close(timeout_s=0.3)
         stopper = threading.Thread(target=self.sandbox.stop, name="sandbox-stop", daemon=True)
         stopper.start()
@@ -453,5 +468,8 @@ def run(argv: list[str] | None = None) -> int:
             app.window.close()
         else:
             loop.run_until_complete(closed.wait())
+        # The job history is written behind each listing: let the last writes finish (bounded).
+        with contextlib.suppress(TimeoutError):
+            loop.run_until_complete(asyncio.wait_for(app.facades.jobs.history_written(), HISTORY_WAIT_S))
     app.shutdown()
     return exit_code

@@ -77,13 +77,17 @@ def _decode_job_summaries(
 
 
 class BatchGateway(Gateway["BatchClient"]):
-    def __init__(self, client: BatchClient) -> None:
-        super().__init__(client)
+    def __init__(
+        self, client: BatchClient | None = None, *, make: Callable[[], BatchClient] | None = None
+    ) -> None:
+        # Bulk operations an endpoint answered "unknown operation" for: use the one-job calls.
+        self._missing_operations: set[str] = set()
+        super().__init__(client, make=make)
+
+    def _attach(self, client: BatchClient) -> None:
         client.meta.events.register(
             "before-parse.batch.ListJobs", _decode_job_summaries, unique_id="batchgui-decode-job-summaries"
         )
-        # Bulk operations an endpoint answered "unknown operation" for: use the one-job calls.
-        self._missing_operations: set[str] = set()
 
     def describe_compute_environments(self) -> list[ComputeEnvironment]:
         paginator = self._client.get_paginator("describe_compute_environments")

@@ -263,11 +263,18 @@ class BatchAdminGateway(Gateway["BatchClient"]):
         paginator = self._client.get_paginator("list_scheduling_policies")
         for page in paginator.paginate():
             arns.extend(str(p["arn"]) for p in page.get("schedulingPolicies", []))
+        return sorted(self._describe_policies(arns), key=lambda p: p.name)
+
+    def describe_scheduling_policy(self, arn: str) -> SchedulingPolicy | None:
+        """One policy (a fair-share queue's), or None if the endpoint no longer knows it."""
+        return next(iter(self._describe_policies([arn])), None)
+
+    def _describe_policies(self, arns: Sequence[str]) -> list[SchedulingPolicy]:
         policies: list[SchedulingPolicy] = []
         for chunk in chunks(arns, DESCRIBE_POLICIES_MAX):
             described = self._client.describe_scheduling_policies(arns=list(chunk))
             policies.extend(SchedulingPolicy.from_api(dict(p)) for p in described["schedulingPolicies"])
-        return sorted(policies, key=lambda p: p.name)
+        return policies
 
     def create_scheduling_policy(self, request: requests.SchedulingPolicyRequest) -> str:
         return str(self._client.create_scheduling_policy(**request.to_api())["arn"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from batchgui.aws.gateway import Gateway
 from batchgui.domain.pricing import EC2_FILTERS, EC2_SERVICE, FARGATE_SERVICE, RegionPrices, parse_products
 
 # GetProducts returns at most 100 products per page.
@@ -19,9 +20,8 @@ def _filters(pairs: Sequence[tuple[str, str, str]]) -> list[dict[str, str]]:
     return [{"Type": kind, "Field": name, "Value": value} for kind, name, value in pairs]
 
 
-class PricingGateway:
-    def __init__(self, client: Any) -> None:
-        self._client = client  # no boto3 stubs for `pricing` are installed: typed as Any
+class PricingGateway(Gateway[Any]):
+    """No boto3 stubs for `pricing` are installed: its client is typed Any."""
 
     def products(self, service_code: str, filters: Sequence[tuple[str, str, str]]) -> list[str]:
         """Every product document (a JSON string) of a service that passes the filters."""

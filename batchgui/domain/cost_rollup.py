@@ -9,7 +9,7 @@ instance types its environments may launch. Every figure is an estimate. Pure: n
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 
@@ -157,3 +157,59 @@ def rate_series(
 
 def range_text(low: float, high: float) -> str:
     return CostEstimate(low, high, "").text
+
+
+# --- the cost per day of the finished jobs the local history holds ------------------------------------
+@dataclass(frozen=True)
+class FinishedRun:
+    """A finished job as the local jobs history keeps it (no attempts, no overrides)."""
+
+    job_id: str
+    queue: str
+    job_definition: str
+    started_ms: int
+    stopped_ms: int
+
+
+@dataclass(frozen=True)
+class RunSize:
+    """What a run is priced on: its definition's size and architecture, its queue's first compute
+    environment's platform (FARGATE, FARGATE_SPOT, EC2, SPOT) and its instance types."""
+
+    vcpus: float
+    memory_mib: float
+    platform: str
+    allowed: tuple[str, ...] = ()
+    architecture: str = "x86_64"
+
+
+def price_finished(
+    book: PriceBook,
+    catalogue: InstanceCatalogue,
+    runs: Iterable[FinishedRun],
+    size_of: Callable[[FinishedRun], RunSize | None],
+) -> tuple[list[PricedRun], int]:
+    """The runs priced at their size (one attempt: startedAt..stoppedAt), and how many could not be
+    (their definition or its size not known, or no price)."""
+    priced: list[PricedRun] = []
+    missed = 0
+    for run in runs:
+        size = size_of(run)
+        seconds = (run.stopped_ms - run.started_ms) / 1000
+        cost = None
+        if size is not None and seconds >= 0:
+            cost = run_cost(
+                book,
+                catalogue,
+                size.platform,
+                size.vcpus,
+                size.memory_mib,
+                seconds,
+                allowed=size.allowed,
+                architecture=size.architecture,
+            )
+        if cost is None:
+            missed += 1
+            continue
+        priced.append(PricedRun(run.job_id, cost, run.started_ms, run.stopped_ms, {QUEUE: run.queue}))
+    return priced, missed

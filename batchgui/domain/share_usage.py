@@ -25,30 +25,11 @@ from batchgui.domain.runnable import Check, Outcome
 if TYPE_CHECKING:  # scheduling.py reads QueueUtilization from here
     from batchgui.domain.consumables import ConsumableResource
     from batchgui.domain.scheduling import SchedulingPolicy
+    from batchgui.domain.training import QuotaShare
 
 ApiDict = dict[str, Any]
 VCPU = "VCPU"
 Usage = Mapping[str, Mapping[str, float]]  # share (or quota share) -> capacity unit -> quantity
-
-
-@dataclass(frozen=True)
-class QuotaShare:
-    name: str
-    arn: str
-    limits: Mapping[str, int] = field(default_factory=dict)  # capacity unit -> maxCapacity
-    state: str = "ENABLED"
-    status: str = "VALID"
-
-    @classmethod
-    def from_api(cls, data: ApiDict) -> QuotaShare:
-        limits = {str(x["capacityUnit"]): int(x["maxCapacity"]) for x in data.get("capacityLimits") or ()}
-        return cls(
-            str(data.get("quotaShareName", "")),
-            str(data.get("quotaShareArn", "")),
-            limits,
-            str(data.get("state") or "ENABLED"),
-            str(data.get("status") or "VALID"),
-        )
 
 
 def _usage_list(items: Iterable[ApiDict]) -> dict[str, float]:
@@ -198,8 +179,9 @@ def quota_share_check(share_name: str, share: QuotaShare | None, utilization: Qu
     if not utilization.reported:
         return Check(name, Outcome.UNKNOWN, "This endpoint does not report the quota shares' usage.")
     used = utilization.quota.get(share.name, {})
-    parts = [f"{used.get(unit, 0.0):g} of {limit} {unit}" for unit, limit in sorted(share.limits.items())]
-    full = [unit for unit, limit in share.limits.items() if used.get(unit, 0.0) >= limit]
+    limits = {x.unit: x.max_capacity for x in share.limits}
+    parts = [f"{used.get(unit, 0.0):g} of {limit} {unit}" for unit, limit in sorted(limits.items())]
+    full = [unit for unit, limit in limits.items() if used.get(unit, 0.0) >= limit]
     if full:
         return Check(
             name,

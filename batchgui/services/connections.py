@@ -14,10 +14,10 @@ from typing import Any, Generic, TypeVar, overload
 
 from batchgui.aws.batch import BatchGateway
 from batchgui.aws.batch_admin import BatchAdminGateway
-from batchgui.aws.batch_capacity import CapacityGateway, EcsGateway
 from batchgui.aws.consumables import ConsumablesGateway
 from batchgui.aws.dynamodb import DynamoDbGateway
 from batchgui.aws.ec2 import Ec2Gateway
+from batchgui.aws.ecs import EcsGateway
 from batchgui.aws.errors import translate
 from batchgui.aws.iam import IamGateway
 from batchgui.aws.logs import LogsGateway
@@ -59,11 +59,16 @@ class MfaCancelled(MissingCredentials):
 
 
 class _Gateway(Generic[G]):
-    """A Backend attribute: the gateway over one service's client, made on first use and then kept."""
+    """A Backend attribute: the gateway over one service's client, made on first use and then kept.
 
-    def __init__(self, make: Callable[[Any], G], service: str) -> None:
+    Taking the gateway is cheap on any thread: its client is made at its first call, on the worker
+    that runs it (aws/gateway.py). `prepare=False`: Backend.prepare() leaves the client to that
+    first call (its service model is large and seldom needed)."""
+
+    def __init__(self, make: Callable[..., G], service: str, *, prepare: bool = True) -> None:
         self._make = make
         self._service = service
+        self.prepare = prepare
         self._name = ""
         self._lock = threading.Lock()
 
@@ -79,16 +84,12 @@ class _Gateway(Generic[G]):
     def __get__(self, backend: Backend | None, owner: type | None = None) -> G | _Gateway[G]:
         if backend is None:
             return self
-        with self._lock:  # two threads asking at once make one client
+        with self._lock:  # two threads asking at once make one gateway
             made: G | None = backend.__dict__.get(self._name)
             if made is None:
-                made = self._make(backend.connection.client(self._service))
+                made = self._make(make=partial(backend.connection.client, self._service))
                 backend.__dict__[self._name] = made
         return made
-
-
-class _LazyGateway(_Gateway[G]):
-    """Made on first use only, never by prepare(): its service model is large and seldom needed."""
 
 
 class Backend:
@@ -121,14 +122,13 @@ class Backend:
     iam = _Gateway(IamGateway, "iam")
     pricing = _Gateway(PricingGateway, "pricing")
     sts = _Gateway(StsGateway, "sts")
-    capacity = _Gateway(CapacityGateway, "batch")
-    ecs = _LazyGateway(EcsGateway, "ecs")
+    ecs = _Gateway(EcsGateway, "ecs", prepare=False)
 
     def prepare(self) -> None:
         """Make every client now (on the calling worker thread): creation parses large service models."""
         for name, attribute in vars(Backend).items():
-            if isinstance(attribute, _Gateway) and not isinstance(attribute, _LazyGateway):
-                getattr(self, name)
+            if isinstance(attribute, _Gateway) and attribute.prepare:
+                _ = getattr(self, name).client  # made now, on this worker
 
     def close(self) -> None:
         self.connection.close()

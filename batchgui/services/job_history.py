@@ -28,6 +28,7 @@ from pathlib import Path
 from batchgui.domain.batch import JobStatus, JobSummary
 from batchgui.domain.connection import ConnectionSpec
 from batchgui.services.sample_store import store_path
+from batchgui.services.sqlite_files import open_versioned
 
 # The stored fields, in JobSummary's order but for its queue (bound in when read), with their SQL
 # types: the one list the inserts, the reads and the row tuples are made from.
@@ -130,6 +131,10 @@ def _values(queue: str, job: JobSummary) -> tuple[object, ...]:
     return tuple(values)
 
 
+def _newer(found: int, latest: int) -> Exception:
+    return sqlite3.DatabaseError(f"its layout {found} is newer than this app knows ({latest})")
+
+
 class JobHistory:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -151,18 +156,8 @@ class JobHistory:
             self._db = self._open()
 
     def _open(self) -> sqlite3.Connection:
-        db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
+        db = open_versioned(self.path, MIGRATIONS, _newer)
         try:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            found = int(db.execute("PRAGMA user_version").fetchone()[0])
-            if found > SCHEMA_VERSION:
-                raise sqlite3.DatabaseError(
-                    f"its layout {found} is newer than this app knows ({SCHEMA_VERSION})"
-                )
-            for version, script in MIGRATIONS:
-                if version > found:
-                    db.executescript(f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {version};\nCOMMIT;")
             db.execute("SELECT count(*) FROM jobs").fetchone()  # a damaged file fails here, not later
         except sqlite3.DatabaseError:
             db.close()

@@ -47,6 +47,7 @@ from batchgui.services.log_follower import (
 )
 from batchgui.services.memory import FREEZE_EVERY_ROWS, Freeze, no_freeze
 from batchgui.services.runner import Runner
+from batchgui.services.tasks import TaskSet
 
 logger = logging.getLogger(__name__)
 OnJobs = Callable[[list[JobSummary]], None]
@@ -121,7 +122,8 @@ class JobsService(BoundService):
         self._history_dir = history_dir
         self._overlap_ms = new_jobs_overlap_ms
         self._histories: dict[Path, JobHistory] = {}
-        self._writes: set[asyncio.Future[None]] = set()
+        # History writes behind each listing; a failure is logged (the rows are on screen already).
+        self._writes = TaskSet(lambda _what, _error: None)
 
     async def _history(self, backend: Backend) -> JobHistory | None:
         """The connection's history file, opened once (on a worker: it may migrate or set aside)."""
@@ -130,8 +132,19 @@ class JobsService(BoundService):
         path = history_path(self._history_dir, backend.spec)
         found = self._histories.get(path)
         if found is None:
+            if not self._writes.count:
+                self._close_histories()  # another connection's files: closed once nothing writes them
             found = self._histories[path] = await self._run(JobHistory, path)
         return found
+
+    def _close_histories(self) -> None:
+        histories, self._histories = self._histories, {}
+        for history in histories.values():
+            history.close()
+
+    def close(self) -> None:
+        """Close the history files (their lock waits for a write in progress to end)."""
+        self._close_histories()
 
     # --- listing ------------------------------------------------------------------------------
     async def load(
@@ -143,6 +156,7 @@ class JobsService(BoundService):
         *,
         budget: TokenBucket | None = None,
         on_history: OnHistory | None = None,
+        on_known: OnJobs | None = None,
     ) -> LoadResult:
         """List the queues' jobs, calling `on_jobs` with each page as it arrives.
 
@@ -151,6 +165,8 @@ class JobsService(BoundService):
         the embedded sandbox has no account-wide limit to share, so its listing does not wait.
         A big listing moves what is loaded so far out of the garbage collector's way every
         FREEZE_EVERY_ROWS rows (the freeze policy the app was given); small ones never touch it.
+        `on_known`, when given, takes a queue's rows from the history in one call (the view applies
+        them as one reset); without it they go to `on_jobs` in HISTORY_SLICE slices.
         """
         started = time.perf_counter()
         result = LoadResult()
@@ -195,9 +211,12 @@ class JobsService(BoundService):
         async def sync(queue: str, history: JobHistory) -> None:
             known: QueueHistory = await self._run(history.read, queue)
             shown = known.finished + known.active
-            for start in range(0, len(shown), HISTORY_SLICE):
-                on_page(shown[start : start + HISTORY_SLICE])
-                await asyncio.sleep(0)  # the event loop runs between slices
+            if on_known is not None and shown:
+                on_known(shown)
+            else:
+                for start in range(0, len(shown), HISTORY_SLICE):
+                    on_page(shown[start : start + HISTORY_SLICE])
+                    await asyncio.sleep(0)  # the event loop runs between slices
             result.from_history += len(known.finished)
             if known.synced_at_ms is not None:
                 result.synced_at_ms = min(result.synced_at_ms or known.synced_at_ms, known.synced_at_ms)
@@ -238,20 +257,11 @@ class JobsService(BoundService):
         return result
 
     def _write_behind(self, fn: Callable[..., None], *args: Any) -> None:
-        task = asyncio.ensure_future(self._run(fn, *args))
-        self._writes.add(task)
-
-        def done(finished: asyncio.Future[None]) -> None:
-            self._writes.discard(task)
-            if not finished.cancelled() and finished.exception() is not None:
-                logger.warning("The job history was not updated: %s", finished.exception())
-
-        task.add_done_callback(done)
+        self._writes.spawn(self._run(fn, *args), "Update the job history")
 
     async def history_written(self) -> None:
         """Wait for the history writes still running (tests, shutdown)."""
-        while self._writes:
-            await asyncio.gather(*self._writes, return_exceptions=True)
+        await self._writes.wait()
 
     async def _describe_left(
         self,
@@ -372,7 +382,14 @@ class JobsService(BoundService):
         """A reader of one stream on the current connection."""
         logs = self._backend().logs
         return LogFollower(
-            self._runner, logs, group, stream, on_events, on_state=on_state, interval_s=interval_s
+            self._runner,
+            logs,
+            group,
+            stream,
+            on_events,
+            on_state=on_state,
+            interval_s=interval_s,
+            freeze=self._freeze,
         )
 
     def follow_log(self, job_id: str, hooks: LogHooks, interval_s: float = POLL_INTERVAL_S) -> JobLogFollow:

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from batchgui.services.sqlite_files import open_versioned
+
 INSERT_BATCH = 2000
 
 # Version 1: the layout the journal had before it carried a version (user_version 0 then).
@@ -91,17 +93,10 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 
-def migrate(db: sqlite3.Connection) -> int:
-    """Bring the file to SCHEMA_VERSION; returns the version it had. A file of a newer app is refused."""
-    found = int(db.execute("PRAGMA user_version").fetchone()[0])
-    if found > SCHEMA_VERSION:
-        raise RuntimeError(
-            f"the submissions journal {found} is newer than this app knows ({SCHEMA_VERSION}): update the app"
-        )
-    for version, script in MIGRATIONS:
-        if version > found:
-            db.executescript(f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {version};\nCOMMIT;")
-    return found
+def _newer(found: int, latest: int) -> Exception:
+    return RuntimeError(
+        f"the submissions journal {found} is newer than this app knows ({latest}): update the app"
+    )
 
 
 class ItemState:
@@ -200,13 +195,7 @@ class Journal:
         with self._lock:
             if self._connection is None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
-                db.execute("PRAGMA journal_mode=WAL")
-                # NORMAL with WAL: a commit survives an app crash (not a power cut) at a fraction of
-                # FULL's cost.
-                db.execute("PRAGMA synchronous=NORMAL")
-                migrate(db)
-                self._connection = db
+                self._connection = open_versioned(self.path, MIGRATIONS, _newer)
             return self._connection
 
     @property

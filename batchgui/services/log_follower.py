@@ -31,6 +31,7 @@ from batchgui.aws.logs import LogsGateway
 from batchgui.domain.batch import JobStatus
 from batchgui.domain.errors import BatchGuiError
 from batchgui.domain.job_logs import LogMatch, LogPage, StampFormat
+from batchgui.services.memory import Freeze, no_freeze
 from batchgui.services.runner import Runner
 
 if TYPE_CHECKING:
@@ -205,6 +206,7 @@ class LogFollower:
         *,
         on_state: Callable[[LogState], None] = lambda _state: None,
         interval_s: float = POLL_INTERVAL_S,
+        freeze: Freeze = no_freeze,
     ) -> None:
         self.pages = LogPages(runner, logs, group, stream)
         self.group = group
@@ -214,6 +216,11 @@ class LogFollower:
         self.interval_s = interval_s
         self._token: str | None = None
         self._read_tail = True
+        # The app's gc.freeze policy (services/memory.py), applied once the first page is shown: a
+        # log is read a page at a time, every page a burst of allocations that brings on full
+        # collections, and with the app's own objects unfrozen each one kept the GUI thread waiting
+        # 170-320 ms (the lines themselves are not walked: the view keeps them in tuples).
+        self._freeze: Freeze | None = freeze
         self.events_read = 0
         self.error = ""
 
@@ -236,6 +243,9 @@ class LogFollower:
         if page.events or page.tail:
             self.events_read += len(page.events)
             self._on_events(page)
+        if self._freeze is not None:
+            freeze, self._freeze = self._freeze, None
+            freeze()
         return True
 
     async def _catch_up(self) -> bool:

@@ -12,17 +12,29 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, tzinfo
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from batchgui import resources
-from batchgui.domain.batch import ComputeEnvironment, JobQueue
-from batchgui.domain.cost_rollup import ARRAY, SUBMISSION, PricedRun, rollup, total
+from batchgui.domain.batch import ComputeEnvironment, JobDefinition, JobQueue
+from batchgui.domain.cost_rollup import (
+    ARRAY,
+    SUBMISSION,
+    FinishedRun,
+    PricedRun,
+    RunSize,
+    by_day,
+    price_finished,
+    rollup,
+    total,
+)
 from batchgui.domain.instance_types import InstanceCatalogue
 from batchgui.domain.job_detail import JobDetail
 from batchgui.domain.pricing import (
+    ARM64,
+    X86_64,
     CostEstimate,
     FargateRates,
     PriceBook,
@@ -36,6 +48,8 @@ from batchgui.domain.pricing import (
 )
 from batchgui.services.bound import BoundService
 from batchgui.services.connections import ConnectionManager
+from batchgui.services.cost_history import finished_runs
+from batchgui.services.job_history import history_path
 from batchgui.services.runner import Runner
 
 log = logging.getLogger(__name__)
@@ -93,9 +107,11 @@ class PricingService(BoundService):
         connections: ConnectionManager,
         cache_dir: Path,
         clock: Callable[[], float] = time.time,
+        history_dir: Path | None = None,
     ) -> None:
         super().__init__(runner, connections)
         self._cache_dir = cache_dir
+        self._history_dir = history_dir  # where services/job_history.py keeps each connection's file
         self._clock = clock
         self._books: dict[tuple[bool, str], PriceBook] = {}
         self._instance_types: dict[str, str] = {}
@@ -231,6 +247,58 @@ class PricingService(BoundService):
             catalogue = resources.instance_catalogue()
             one = run_cost(book, catalogue, platform, vcpus, memory_mib, seconds_each, allowed=allowed)
         return RunEstimate(None if one is None else one.times(jobs), jobs, seconds_each, book)
+
+    async def history_by_day(self, zone: tzinfo, since_ms: int = 0) -> HistoryCost:
+        """The cost per local day of the finished jobs the connection's local jobs history holds
+        (read-only, services/cost_history.py), each priced at its definition's size on its queue's
+        first compute environment (EC2: a range over its instance types; overrides not known)."""
+        book = await self.price_book()
+        if book is None or self._history_dir is None:
+            return HistoryCost({}, 0, 0, book)
+        backend = self._backend()
+        runs = await self._run(finished_runs, history_path(self._history_dir, backend.spec), since_ms)
+        if not runs:
+            return HistoryCost({}, 0, 0, book)
+        batch = backend.batch
+        queues = {q.name: q for q in await self._run(batch.describe_job_queues)}
+        environments = await self._run(batch.describe_compute_environments)
+        definitions = {d.arn: d for d in await self._run(batch.describe_job_definitions, None)}
+        sizes: dict[tuple[str, str], RunSize | None] = {}
+
+        def size_of(run: FinishedRun) -> RunSize | None:
+            key = (run.queue, run.job_definition)
+            if key not in sizes:
+                queue = queues.get(run.queue)
+                first = None if queue is None else _first_environment(queue, environments)
+                sizes[key] = run_size(definitions.get(run.job_definition), first)
+            return sizes[key]
+
+        priced, missed = price_finished(book, resources.instance_catalogue(), runs, size_of)
+        return HistoryCost(by_day(priced, zone), len(priced), missed, book)
+
+
+@dataclass(frozen=True)
+class HistoryCost:
+    """The history's cost per day, how many finished jobs were priced and not, and at what prices."""
+
+    days: dict[date, CostEstimate]
+    priced: int
+    not_priced: int
+    book: PriceBook | None
+
+
+def run_size(definition: JobDefinition | None, first: ComputeEnvironment | None) -> RunSize | None:
+    """A run's size from its definition, on its queue's first environment (else the definition's
+    own platform); None when the definition or its vCPUs and memory are not known."""
+    if definition is None or not definition.vcpus or not definition.memory_mib:
+        return None
+    platform = definition.platform if first is None or first.platform is None else first.platform.value
+    allowed = () if first is None else tuple(first.instance_types)
+    runtime = (definition.raw.get("containerProperties") or {}).get("runtimePlatform") or {}
+    arm = str(runtime.get("cpuArchitecture", "")).upper() == "ARM64"
+    return RunSize(
+        float(definition.vcpus), float(definition.memory_mib), platform, allowed, ARM64 if arm else X86_64
+    )
 
 
 @dataclass(frozen=True)

@@ -261,7 +261,6 @@ class RunnableService(BoundService):
         utilization: QueueUtilization,
     ) -> list[Check]:
         """Consumable resources, the fair share and the quota share: only those the job is subject to."""
-        capacity = backend.capacity
         checks: list[Check] = []
         wanted = requirements(detail.raw)
         if wanted:
@@ -274,7 +273,7 @@ class RunnableService(BoundService):
             checks.append(consumable_check(wanted, known))
         if queue.scheduling_policy_arn:
             try:
-                policy = capacity.scheduling_policy(queue.scheduling_policy_arn)
+                policy = backend.batch_admin.describe_scheduling_policy(queue.scheduling_policy_arn)
             except Exception as error:
                 log.info("scheduling policy %s not described: %s", queue.scheduling_policy_arn, error)
                 policy = None
@@ -291,7 +290,7 @@ class RunnableService(BoundService):
         quota_name = str(detail.raw.get("quotaShareName") or "")
         if quota_name:
             try:
-                shares = {s.name: s for s in capacity.quota_shares(queue.name)}
+                shares = {s.name: s for s in backend.training.quota_shares(queue.name)}
             except Exception as error:
                 log.info("quota shares of %s not listed: %s", queue.name, error)
                 shares = {}

@@ -44,3 +44,8 @@ class TaskSet:
     def cancel_all(self) -> None:
         for task in list(self._tasks):
             task.cancel()
+
+    async def wait(self) -> None:
+        """Until every task started so far (and any started meanwhile) has ended."""
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)

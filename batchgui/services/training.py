@@ -5,7 +5,7 @@ connection, through the Runner. On the local sandbox the training itself is simu
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from batchgui.aws.training import TrainingGateway
@@ -47,22 +47,28 @@ class TrainingService(BoundService):
         """(name, ARN) of the SAGEMAKER_TRAINING job queues."""
         return await self._run(self._gateway().training_queues)
 
-    async def _across_queues(self, list_one: Callable[[str, str], list[T]]) -> list[T]:
-        """`list_one(name, arn)` for every SAGEMAKER_TRAINING queue, a few queues at a time."""
+    async def _across_queues(
+        self, list_one: Callable[[str, str], list[T]], queues: Sequence[tuple[str, str]] | None = None
+    ) -> list[T]:
+        """`list_one(name, arn)` for every SAGEMAKER_TRAINING queue (`queues` when the caller listed
+        them already), a few queues at a time."""
+        if queues is None:
+            queues = await self.training_queues()
         limit = asyncio.Semaphore(QUEUE_CONCURRENCY)
 
         async def one(name: str, arn: str) -> list[T]:
             async with limit:
                 return await self._run(list_one, name, arn)
 
-        found = await asyncio.gather(*(one(name, arn) for name, arn in await self.training_queues()))
+        found = await asyncio.gather(*(one(name, arn) for name, arn in queues))
         return [item for items in found for item in items]
 
     # --- quota shares -------------------------------------------------------------------------
-    async def quota_shares(self) -> list[t.QuotaShare]:
-        """The shares of every SAGEMAKER_TRAINING queue."""
+    async def quota_shares(self, queues: Sequence[tuple[str, str]] | None = None) -> list[t.QuotaShare]:
+        """The shares of every SAGEMAKER_TRAINING queue (of `queues`, the (name, ARN) of those queues
+        when the caller listed them already)."""
         gateway = self._gateway()
-        shares = await self._across_queues(lambda _name, arn: gateway.quota_shares(arn))
+        shares = await self._across_queues(lambda _name, arn: gateway.quota_shares(arn), queues)
         return sorted(shares, key=lambda s: (s.queue_name, s.name))
 
     async def save_quota_share(self, request: t.QuotaShareRequest | t.QuotaShareUpdate) -> None:

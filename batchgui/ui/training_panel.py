@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from PySide6.QtWidgets import QLineEdit, QWidget
+from PySide6.QtWidgets import QWidget
 
 from batchgui.services.inventory import InventoryService
 from batchgui.services.training import TrainingService
@@ -14,14 +14,6 @@ from batchgui.ui.widgets.actions import InventoryPanel
 from batchgui.ui.widgets.panel import PanelServices
 
 T = TypeVar("T")
-
-
-def name_field(name: str, object_name: str, existing: bool) -> QLineEdit:
-    """A form's name field: read-only once the object exists (Batch can't rename it)."""
-    field = QLineEdit(name)
-    field.setObjectName(object_name)
-    field.setReadOnly(existing)
-    return field
 
 
 class TrainingPanel(InventoryPanel[T]):

@@ -181,9 +181,8 @@ async def _load_three_times(
 ) -> tuple[list[float], list[float], list[float]]:
     """Open the big queue three times: first rows painted, all rows loaded, the listing alone."""
     firsts, loads, ours = [], [], []
-    # Every load is a first open, listed from AWS: reopening from the local history of finished
-    # jobs is its own figure (jobs_reopen_100k_realaws_s in test_jobs_scale_bench.py).
-    panel.jobs._history_dir = None
+    # Every load is a first open, listed from AWS (the app runs with --no-job-history): reopening
+    # from the local history is its own figure (jobs_reopen_100k_realaws_s in test_jobs_scale_bench.py).
     for _ in range(3):
         loaded = panel.load_count
         meter.start()
@@ -202,7 +201,9 @@ async def _load_three_times(
 
 
 def _make_app(qapp: QApplication, tmp_path: Path, local: LocalEndpoint) -> Application:
-    args = parse_args(["--config-dir", str(tmp_path / "config"), "--data-dir", str(tmp_path / "data")])
+    args = parse_args(
+        ["--config-dir", str(tmp_path / "config"), "--data-dir", str(tmp_path / "data"), "--no-job-history"]
+    )
     app = Application(args, qapp, start_local=lambda: local)
     app.window.resize(1280, 800)
     return app

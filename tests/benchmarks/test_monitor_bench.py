@@ -35,6 +35,7 @@ from batchgui.domain.batch import Platform
 from batchgui.domain.connection import ConnectionSpec
 from batchgui.domain.metrics import QUEUE_FIELDS, CapacitySample, History, QueueSample, Sample
 from batchgui.services.job_monitor import JobMonitor, MonitorSettings
+from batchgui.services.memory import freeze_long_lived
 from batchgui.services.runner import Runner
 from tests.benchmarks.results import load_average, median, record
 from tests.services.jobs_fakes import connections_for
@@ -279,7 +280,11 @@ def one_monitoring_run(
 ) -> tuple[float, list[float], float]:
     from batchgui.ui.monitor.plots import MonitorPlots
 
-    monitor = JobMonitor(runner, connections_for(), data, settings=MonitorSettings())
+    # The garbage collector's freeze policy as app.py gives it (after the first poll): without it the
+    # bench timed full collections of every object alive, which the app does not make.
+    monitor = JobMonitor(
+        runner, connections_for(), data, settings=MonitorSettings(), freeze=freeze_long_lived
+    )
     plots = MonitorPlots()
     plots.resize(1100, 600)
     plots.show()

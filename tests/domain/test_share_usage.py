@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from batchgui.domain.consumables import ConsumableResource
@@ -9,13 +11,13 @@ from batchgui.domain.runnable import Outcome
 from batchgui.domain.scheduling import QueueSnapshot, SchedulingPolicy, ShareAttribute
 from batchgui.domain.share_usage import (
     QueueUtilization,
-    QuotaShare,
     consumable_check,
     fair_share_check,
     fair_shares,
     quota_share_check,
     requirements,
 )
+from batchgui.domain.training import CapacityLimit, QuotaShare
 
 POLICY = SchedulingPolicy("p", "arn:p", shares=(ShareAttribute("gold", 0.5), ShareAttribute("team*", 1.0)))
 SNAPSHOT = {
@@ -72,7 +74,7 @@ def test_a_quota_share_at_its_limit() -> None:
     full = quota_share_check("research", share, usage)
     assert full.outcome is Outcome.FAILED
     assert full.detail == "At its limit: quota share research uses 4 of 4 ml.m5.xlarge."
-    roomy = QuotaShare("research", "arn:q", {"ml.m5.xlarge": 6})
+    roomy = replace(share, limits=(CapacityLimit(6, "ml.m5.xlarge"),))
     assert quota_share_check("research", roomy, usage).outcome is Outcome.PASSED
     assert quota_share_check("research", roomy, QueueUtilization()).outcome is Outcome.UNKNOWN
     assert quota_share_check("", None, usage).outcome is Outcome.PASSED

@@ -232,3 +232,24 @@ def test_a_finished_multinode_job_keeps_its_node_count_in_the_history(tmp_path: 
         ("mnp#0", None, True),
     ]
     assert again.finished == [job, node]
+
+
+def test_history_rows_go_to_on_known_in_one_call_and_close_closes_the_file(
+    sandbox_batch: BatchGateway, runner: Runner, run_async: Callable[..., Any], tmp_path: Path
+) -> None:
+    gateway = sandbox_batch
+    fargate_queues(gateway.client, seconds=0.1)
+    old = submit(gateway, 5, "old")
+    wait_finished(gateway, old)
+    load(run_async, service(runner, gateway, tmp_path), lambda rows: None)
+
+    reopened = service(runner, gateway, tmp_path)
+    known: list[list[JobSummary]] = []
+    run_async(reopened.load(["q"], lambda rows: None, on_known=known.append))
+    run_async(reopened.history_written())
+    assert [len(rows) for rows in known] == [5]  # the whole history at once
+    (history,) = reopened._histories.values()
+    reopened.close()
+    assert reopened._histories == {}
+    with pytest.raises(sqlite3.ProgrammingError):
+        history.read("q")  # closed

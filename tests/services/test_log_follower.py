@@ -106,3 +106,31 @@ def test_a_jobs_log_status_is_the_later_of_describe_and_the_table(run_async: Any
     hooks = LogHooks(lambda _e: None, statuses.append, lambda: False, job_status=lambda: JobStatus.RUNNING)
     run_async(JobLogFollow(Stale(), "j1", hooks).run())  # type: ignore[arg-type]
     assert [s.job_status for s in statuses] == [JobStatus.RUNNING]
+
+
+def test_the_freeze_policy_is_applied_once_after_the_first_page(
+    moto: MotoEndpoint, runner: Runner, run_async: Any
+) -> None:
+    client = moto.client("logs")
+    client.create_log_group(logGroupName=GROUP)
+    frozen: list[int] = []
+    seen: list[int] = []
+    follower = LogFollower(
+        runner,
+        LogsGateway(client),
+        GROUP,
+        "job/frozen",
+        lambda page: seen.append(len(page.events)),
+        freeze=lambda: frozen.append(len(seen)),
+    )
+    assert run_async(follower.read_new()) is False  # no stream yet: nothing read, nothing frozen
+    assert frozen == []
+    client.create_log_stream(logGroupName=GROUP, logStreamName="job/frozen")
+    client.put_log_events(
+        logGroupName=GROUP,
+        logStreamName="job/frozen",
+        logEvents=[{"timestamp": int(time.time() * 1000), "message": "one"}],
+    )
+    assert run_async(follower.read_new()) is True
+    assert run_async(follower.read_new()) is True
+    assert frozen == [1]  # once, after the first page was handed on

@@ -3,8 +3,10 @@ week-long cache, the snapshot offline, and a known sandbox run's cost against a 
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, date, datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, cast
@@ -13,10 +15,13 @@ import boto3
 import pytest
 
 from batchgui.aws.batch import BatchGateway
-from batchgui.aws.batch_capacity import EcsGateway
+from batchgui.aws.ecs import EcsGateway
 from batchgui.aws.pricing import PricingGateway
+from batchgui.aws.session import AwsConnection
+from batchgui.domain.batch import JobStatus, JobSummary
 from batchgui.domain.connection import ConnectionSpec
 from batchgui.services.connections import Backend, ConnectionManager
+from batchgui.services.job_history import JobHistory, history_path
 from batchgui.services.pricing import LIVE_SOURCE, SANDBOX_SOURCE, PricingService
 from batchgui.services.runner import Runner
 from tests.services.test_runnable import definition, ec2, fargate, queue, status_of, submit, wait_for
@@ -160,6 +165,27 @@ def test_an_ec2_run_is_priced_on_the_instance_type_ecs_names(
     assert unknown.basis == "EC2, instance type not known: range over 2 allowed types"
 
 
+def test_the_ecs_client_is_made_on_a_worker_not_on_the_event_loop(
+    quick: Any, runner: Runner, run_async: Callable[..., Any], tmp_path: Path
+) -> None:
+    """Making a client parses its service model (ECS's: ~100 ms): the GUI's loop must not wait on it."""
+    made_on: dict[str, threading.Thread] = {}
+
+    class Connection:
+        spec = ConnectionSpec.local()
+
+        def client(self, service: str) -> Any:
+            made_on[service] = threading.current_thread()
+            return client_for(quick, service)
+
+    backend = Backend(cast(AwsConnection, Connection()))
+    pricing = facade(runner, backend, tmp_path / "cache")
+    unknown = "arn:aws:ecs:us-east-1:123456789012:container-instance/c/i-unknown"
+    assert run_async(pricing.instance_types([unknown], "c")) == {}
+    assert "ecs" in made_on
+    assert made_on["ecs"] is not threading.current_thread()  # the loop runs on this thread
+
+
 def test_a_submissions_cost_and_its_arrays_part_by_hand(
     quick: Any, runner: Runner, run_async: Callable[..., Any], tmp_path: Path
 ) -> None:
@@ -180,3 +206,46 @@ def test_a_submissions_cost_and_its_arrays_part_by_hand(
     assert found.cost.low == pytest.approx(4 * minute)
     assert found.arrays[array].low == pytest.approx(3 * minute)
     assert (found.priced, found.not_priced) == (4, 1)
+
+
+def test_cost_per_day_of_the_local_jobs_history_by_hand(
+    quick: Any, runner: Runner, run_async: Callable[..., Any], tmp_path: Path
+) -> None:
+    batch = client_for(quick, "batch")
+    queue(batch, fargate(batch, "fg-history"))
+    queue(batch, ec2(batch, "ec2-history", ["m5.large"]), name="q-ec2")
+    on_fargate = definition(batch, vcpus="2", memory="4096")
+    on_ec2 = definition(batch, platformCapabilities=["EC2"])
+    utc = datetime(2026, 11, 30, 23, 30, tzinfo=UTC).timestamp() * 1000
+    hour = 3_600_000
+
+    def done(job_id: str, definition_arn: str, started: float, hours: float, **more: Any) -> JobSummary:
+        start = int(started)
+        return JobSummary(
+            job_id, job_id, JobStatus.SUCCEEDED, job_definition=definition_arn, created_at=start,
+            started_at=start, stopped_at=start + int(hours * hour), **more,
+        )  # fmt: skip
+
+    history = JobHistory(history_path(tmp_path, ConnectionSpec.local()))
+    over_midnight = done("fg", on_fargate, utc, 1)  # 23:30 to 00:30: half on each day
+    array = done("arr", on_fargate, utc, 5, array_size=10)  # a parent: its children carry the cost
+    unknown = done("gone", "arn:aws:batch:us-east-1:1:job-definition/gone:1", utc, 1)
+    history.record("q", [over_midnight, array, unknown], [], int(utc), None)
+    history.record("q-ec2", [done("ec2", on_ec2, utc + 2 * hour, 2)], [], int(utc), None)
+    history.close()
+    backend = local_backend(quick, batch)
+    manager = ConnectionManager(runner, start_local=lambda: pytest.fail("no local start here"))
+    manager.backend = cast(Backend, backend)
+    pricing = PricingService(runner, manager, tmp_path / "cache", history_dir=tmp_path)
+    found = run_async(pricing.history_by_day(UTC))
+    assert (found.priced, found.not_priced) == (2, 1)
+    # Fargate in us-east-1: 2 vCPUs x $0.04048 + 4 GB x $0.004445 an hour, for one hour, split at
+    # midnight; EC2: half of an m5.large ($0.096 an hour) for two hours, on 1 December.
+    fargate_hour = 2 * 0.04048 + 4 * 0.004445
+    first, second = date(2026, 11, 30), date(2026, 12, 1)
+    assert sorted(found.days) == [first, second]
+    assert found.days[first].low == pytest.approx(fargate_hour / 2)
+    assert found.days[second].low == pytest.approx(fargate_hour / 2 + 0.096 * 0.5 * 2)
+    assert not found.days[second].is_range
+    # Only what stopped at or after since_ms is read.
+    assert run_async(pricing.history_by_day(UTC, since_ms=int(utc + 5 * hour))).days == {}

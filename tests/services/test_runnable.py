@@ -12,8 +12,8 @@ import pytest
 
 from batchgui.aws.batch import BatchGateway
 from batchgui.aws.batch_admin import BatchAdminGateway
-from batchgui.aws.batch_capacity import CapacityGateway
 from batchgui.aws.consumables import ConsumablesGateway
+from batchgui.aws.training import TrainingGateway
 from batchgui.domain.batch import JobStatus
 from batchgui.domain.runnable import Check, FixKind, Outcome
 from batchgui.services.connections import Backend, ConnectionManager
@@ -40,7 +40,7 @@ def service(runner: Runner, client: Any) -> RunnableService:
     backend = SimpleNamespace(
         batch=BatchGateway(client),
         batch_admin=BatchAdminGateway(client),
-        capacity=CapacityGateway(client),
+        training=TrainingGateway(client),
         consumables=ConsumablesGateway(client),
     )
     manager.backend = cast(Backend, backend)

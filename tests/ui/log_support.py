@@ -66,6 +66,28 @@ def write_stream(
     return written
 
 
+def log_lines(view: LogView) -> list[str]:
+    """Every line the view has loaded, as shown (through its model, as the view paints them)."""
+    return [view.model.text(row) for row in range(view.model.rowCount())]
+
+
+def log_text(view: LogView) -> str:
+    return "\n".join(log_lines(view))
+
+
+def shown_rows(view: LogView) -> list[int]:
+    """The first and last rows on screen."""
+    rect = view.view.viewport().rect()
+    top = view.view.indexAt(rect.topLeft()).row()
+    bottom = view.view.indexAt(rect.bottomLeft()).row()
+    return [top, bottom if bottom >= 0 else view.model.rowCount() - 1]
+
+
+def first_rows_shown(view: LogView) -> bool:
+    """Lines are on screen."""
+    return view.model.rowCount() > 0 and view.view.indexAt(view.view.viewport().rect().topLeft()).isValid()
+
+
 def logs_client(sandbox: Any) -> Any:
     quick = Config(retries={"max_attempts": 1}, connect_timeout=2, read_timeout=30)
     return endpoint_client("logs", sandbox, quick)

@@ -1,11 +1,15 @@
-"""Screenshots of every dialog and wizard page at 1024x700, 1440x900 and 1920x1080, light and dark,
-opened through the panels on the embedded local sandbox (real choices, real data).
+"""Screenshots of every panel (each sidebar entry), every dialog and every wizard page at 1024x700,
+1280x800 and 1920x1080, light and dark, opened through the panels on the embedded local sandbox
+(real choices, real data).
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python -m tests.ui.screenshots OUTDIR
 
+The main window is shot at each size with each panel shown: OUTDIR/panel-<panel>-<size>-<theme>.png.
 Each dialog is shown filling a screen of that size (what a maximised dialog looks like, and the
 worst case for the smallest screen); one PNG per dialog page, size and theme:
-OUTDIR/<dialog>-<page>-<size>-<theme>.png. Look at them: nothing cut, overlapped or unreadable.
+OUTDIR/<dialog>-<page>-<size>-<theme>.png. OUTDIR/sheets/ holds a contact sheet per panel or dialog
+page (its six shots: sizes across, light above dark) to look at many at once. Look at them: nothing
+cut, overlapped or unreadable.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from PySide6.QtWidgets import QApplication, QDialog, QTabWidget, QWizard
 from batchgui.app import Application, parse_args
 from batchgui.ui.theme import Theme
 
-SIZES = ((1024, 700), (1440, 900), (1920, 1080))
+SIZES = ((1024, 700), (1280, 800), (1920, 1080))
 THEMES = ("light", "dark")
 
 
@@ -87,9 +91,35 @@ async def shoot(
     return written
 
 
+async def panels(window: Any, qt: QApplication, theme: Theme, out: Path) -> list[Path]:
+    """The main window at each size and theme with each sidebar entry's panel shown, once loaded."""
+    written: list[Path] = []
+    for panel in window.panels:
+        window.show_panel(panel.panel_id)
+
+        def loaded(shown: Any = panel) -> bool:
+            return bool(getattr(shown, "load_count", 1) > 0)
+
+        try:
+            await wait_for(loaded, 20)
+        except TimeoutError:
+            print(f"{panel.panel_id}: not loaded after 20 s; shot as it is")
+        for width, height in SIZES:
+            window.resize(width, height)
+            for scheme in THEMES:
+                theme.set_choice(scheme)
+                await asyncio.sleep(0.25)
+                path = out / f"panel-{panel.panel_id}-{width}x{height}-{scheme}.png"
+                window.grab().save(str(path))
+                written.append(path)
+    window.resize(1280, 800)
+    return written
+
+
 async def run(app: Application, qt: QApplication, theme: Theme, out: Path) -> list[Path]:
     window = app.window
     written: list[Path] = []
+    written.extend(await panels(window, qt, theme, out))
 
     async def through_panel(panel_id: str, opener: str, attribute: str, name: str) -> None:
         panel = window.show_panel(panel_id)
@@ -100,51 +130,86 @@ async def run(app: Application, qt: QApplication, theme: Theme, out: Path) -> li
         await wait_for(lambda: getattr(dialog, "choices_loaded", True))
         written.extend(await shoot(qt, theme, name, dialog, out))
         dialog.reject()
+        await wait_for(lambda: getattr(panel, attribute, None) is None, 10)
 
-    await through_panel("compute-environments", "create_new", "wizard", "compute-env-wizard")
     await through_panel("job-queues", "create_new", "dialog", "job-queue")
     await through_panel("job-definitions", "register_new", "dialog", "job-definition")
     await through_panel("scheduling-policies", "create_new", "dialog", "scheduling-policy")
+    await through_panel("consumable-resources", "create_new", "dialog", "consumable-resource")
+    await through_panel("service-environments", "create_new", "dialog", "service-environment")
+    await through_panel("quota-shares", "create_new", "dialog", "quota-share")
+    await through_panel("service-jobs", "submit_new", "dialog", "service-job")
     definitions: Any = window.show_panel("job-definitions")
     definitions.table.selectAll()
     definitions.compare()
     await wait_for(lambda: isinstance(getattr(definitions, "diff_dialog", None), QDialog), 10)
     written.extend(await shoot(qt, theme, "compare", definitions.diff_dialog, out))
     definitions.diff_dialog.reject()
+    jobs: Any = window.show_panel("jobs")
+    submit = await jobs.make_submit_dialog()
+    written.extend(await shoot(qt, theme, "submit-job", submit, out))
+    submit.reject()
+    submit.deleteLater()
     written.extend(await shoot(qt, theme, "shortcuts", window.show_shortcuts(), out))
+    from batchgui.ui.about import AboutDialog
+
+    window._about()
+    about = window.findChild(AboutDialog)
+    assert about is not None, "Help > About opened no dialog"
+    written.extend(await shoot(qt, theme, "about", about, out))
+    about.reject()
     written.extend(await compute_env_wizard_pages(window, qt, theme, out))
     written.extend(await csv_wizard_pages(app, qt, theme, out))
     return written
 
 
 async def compute_env_wizard_pages(window: Any, qt: QApplication, theme: Theme, out: Path) -> list[Path]:
-    """The compute-environment wizard's EC2 path filled in as a person does (advisor with GPUs,
-    settings, EC2 instances, review), each page shot with its content; nothing is created."""
+    """The compute-environment wizard filled in as a person does, on both of its paths: Fargate
+    (advisor as it opens, settings, review) and EC2 (advisor with GPUs, settings, EC2 instances,
+    review), each page shot with its content; nothing is created."""
     written: list[Path] = []
     panel = window.show_panel("compute-environments")
     await wait_for(lambda: panel.load_count > 0)
-    panel.create_new()
-    await wait_for(lambda: isinstance(getattr(panel, "wizard", None), QDialog))
-    wizard = panel.wizard
-    await wait_for(lambda: getattr(wizard, "choices_loaded", True))
 
-    async def here(page: str) -> None:
-        written.extend(
-            await shoot(qt, theme, "compute-env-wizard-ec2", wizard, out, shown=[(page, lambda: None)])
-        )
+    async def opened() -> Any:
+        await wait_for(lambda: getattr(panel, "wizard", None) is None, 10)
+        panel.create_new()
+        await wait_for(lambda: isinstance(getattr(panel, "wizard", None), QDialog))
+        wizard = panel.wizard
+        await wait_for(lambda: getattr(wizard, "choices_loaded", True))
+        return wizard
 
-    wizard.advisor.gpu.setChecked(True)
-    await here("advisor")
+    async def here(path: str, page: str) -> None:
+        shown = [(page, lambda: None)]
+        written.extend(await shoot(qt, theme, f"compute-env-wizard-{path}", wizard, out, shown=shown))
+
+    def fill_settings(name: str) -> None:
+        wizard.settings.name.setText(name)
+        wizard.settings.extra_subnets.setText("subnet-0sandbox")
+        wizard.settings.extra_groups.setText("sg-0sandbox")
+
+    wizard = await opened()
+    await here("fargate", "advisor")
     wizard.next()
-    wizard.settings.name.setText("gpu-environment")
-    wizard.settings.extra_subnets.setText("subnet-0sandbox")
-    wizard.settings.extra_groups.setText("sg-0sandbox")
-    await here("settings")
+    fill_settings("fargate-environment")
+    await here("fargate", "settings")
+    wizard.next()
+    assert wizard.currentId() == wizard.review_id, "the Fargate path did not reach its review"
+    await here("fargate", "review")
+    wizard.reject()
+
+    wizard = await opened()
+    wizard.advisor.gpu.setChecked(True)
+    await here("ec2", "advisor")
+    wizard.next()
+    fill_settings("gpu-environment")
+    await here("ec2", "settings")
     wizard.next()
     wizard.ec2.instance_types.setText("optimal")
-    await here("ec2")
+    await here("ec2", "ec2")
     wizard.next()
-    await here("review")
+    assert wizard.currentId() == wizard.review_id, "the EC2 path did not reach its review"
+    await here("ec2", "review")
     wizard.reject()
     return written
 
@@ -189,6 +254,52 @@ async def csv_wizard_pages(app: Application, qt: QApplication, theme: Theme, out
     return written
 
 
+SHEET_ROW_HEIGHT = 560
+
+
+def contact_sheets(written: list[Path], out: Path) -> list[Path]:
+    """One sheet per panel or dialog page: its sizes side by side, light above dark, each scaled to
+    SHEET_ROW_HEIGHT and labelled with its file name."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QColor, QImage, QPainter
+
+    groups: dict[str, dict[tuple[str, str], Path]] = {}
+    for path in written:
+        stem, size, scheme = path.stem.rsplit("-", 2)
+        groups.setdefault(stem, {})[(size, scheme)] = path
+    folder = out / "sheets"
+    folder.mkdir(exist_ok=True)
+    sheets = []
+    label = 22
+    for stem, shots in groups.items():
+        images = {key: QImage(str(path)) for key, path in shots.items()}
+        scaled = {
+            key: image.scaledToHeight(SHEET_ROW_HEIGHT, Qt.TransformationMode.SmoothTransformation)
+            for key, image in images.items()
+        }
+        sizes = sorted({size for size, _ in shots}, key=lambda s: int(s.split("x")[0]))
+        widths = [max(scaled[(size, t)].width() for t in THEMES if (size, t) in scaled) for size in sizes]
+        height = 2 * (SHEET_ROW_HEIGHT + label)
+        sheet = QImage(sum(widths) + 8 * len(sizes), height, QImage.Format.Format_RGB32)
+        sheet.fill(QColor("#808080"))
+        painter = QPainter(sheet)
+        x = 0
+        for size, width in zip(sizes, widths, strict=True):
+            for row, scheme in enumerate(THEMES):
+                image = scaled.get((size, scheme))
+                if image is None:
+                    continue
+                y = row * (SHEET_ROW_HEIGHT + label)
+                painter.drawText(x + 4, y + label - 6, f"{stem} {size} {scheme}")
+                painter.drawImage(x, y + label, image)
+            x += width + 8
+        painter.end()
+        path = folder / f"{stem}.png"
+        sheet.save(str(path))
+        sheets.append(path)
+    return sheets
+
+
 def main(argv: list[str]) -> int:
     out = Path(argv[0] if argv else "screenshots/dialogs")
     out.mkdir(parents=True, exist_ok=True)
@@ -210,7 +321,8 @@ def main(argv: list[str]) -> int:
         written = loop.run_until_complete(run(app, qt, theme, out))
     app.window.close()
     app.shutdown()
-    print(f"{len(written)} screenshots in {out}")
+    sheets = contact_sheets(written, out)
+    print(f"{len(written)} screenshots in {out}, {len(sheets)} contact sheets in {out / 'sheets'}")
     return 0
 
 

@@ -130,28 +130,32 @@ class StubInstances:
         return {a: "m5.large" for a in arns}
 
 
-def test_details_of_an_ec2_job_show_the_cost_on_the_instance_ecs_names(
-    qtbot: Any, run_async: Callable[..., Any]
-) -> None:
-    instance = "arn:aws:ecs:us-east-1:123456789012:container-instance/c/i-1"
+def ec2_job(job_id: str, instance: str, hours: int = 1) -> JobDetail:
+    """A finished EC2 job of 1 vCPU and 2 GiB that ran `hours` on container instance `instance`."""
     summary = JobSummary(
-        "j-9", "ec2", JobStatus.SUCCEEDED, job_arn=ARN, queue="q", started_at=0, stopped_at=1
+        job_id, "ec2", JobStatus.SUCCEEDED, job_arn=ARN, queue="q", started_at=0, stopped_at=1
     )
     raw = {"attempts": [{"container": {"containerInstanceArn": instance}}]}
-    detail = JobDetail(
-        summary,
-        (Attempt(0, 2 * 3_600_000, 0, "", ""),),
-        vcpus="1",
-        memory_mib="2048",
-        platform="EC2",
-        raw=raw,
-    )
+    attempts = (Attempt(0, hours * 3_600_000, 0, "", ""),)
+    return JobDetail(summary, attempts, vcpus="1", memory_mib="2048", platform="EC2", raw=raw)
+
+
+def served_details(qtbot: Any) -> tuple[JobDetailsView, StubInstances, list[asyncio.Task[Any]]]:
+    """A details view whose EC2 jobs' instance types are looked up on a stub, and the lookups' tasks."""
     details = JobDetailsView()
     qtbot.addWidget(details)
     stub = StubInstances()
     tasks: list[asyncio.Task[Any]] = []
-    lookup = InstanceLookup(cast(PricingService, stub), spawner(tasks))
-    lookup.serve_details(details)
+    InstanceLookup(cast(PricingService, stub), spawner(tasks)).serve_details(details)
+    return details, stub, tasks
+
+
+def test_details_of_an_ec2_job_show_the_cost_on_the_instance_ecs_names(
+    qtbot: Any, run_async: Callable[..., Any]
+) -> None:
+    instance = "arn:aws:ecs:us-east-1:123456789012:container-instance/c/i-1"
+    detail = ec2_job("j-9", instance, hours=2)
+    details, stub, tasks = served_details(qtbot)
     details.show_detail(detail)
     assert "instance type not known" in details.text()
     assert len(tasks) == 1
@@ -159,3 +163,19 @@ def test_details_of_an_ec2_job_show_the_cost_on_the_instance_ecs_names(
     assert stub.asked == [[instance]]
     # Half of m5.large ($0.096 an hour: 1 of 2 vCPU, 2 of 8 GiB) for two hours.
     assert "about $0.096 — an estimate (EC2 m5.large;" in details.text()
+
+
+def test_instance_types_are_looked_up_once_per_container_instance(
+    qtbot: Any, run_async: Callable[..., Any]
+) -> None:
+    # Going back and forth between two jobs asked ECS again each time a job was shown.
+    first, second = (f"arn:aws:ecs:us-east-1:123456789012:container-instance/c/i-{n}" for n in (1, 2))
+    details, stub, tasks = served_details(qtbot)
+    for job in (ec2_job("a", first), ec2_job("b", second), ec2_job("a", first), ec2_job("b", second)):
+        details.show_detail(job)
+        for task in tasks:
+            if not task.done():
+                run_async(task)
+        assert "EC2 m5.large" in details.text()
+    assert stub.asked == [[first], [second]]
+    assert len(tasks) == 2

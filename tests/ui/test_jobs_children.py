@@ -17,6 +17,7 @@ from batchgui.domain.job_requests import ContainerOverrides, SubmitJobRequest
 from batchgui.services import job_retry
 from batchgui.ui.jobs.panel import JobsPanel
 from batchgui.ui.jobs.submit_dialog import SubmitJobDialog
+from tests.ui.log_support import log_text as shown_log_text
 from tests.ui.test_jobs_panel import SandboxEndpoint, click_message_button, open_panel
 
 pytestmark = pytest.mark.timeout(180)
@@ -207,6 +208,6 @@ def test_a_child_opened_from_details_stays_and_its_log_is_one_click_away(
     assert [j.job_id for j in panel.action_targets()] == [child_id]  # Terminate would act on the child
     panel.details.log_clicked.emit(f"{parent_id}:2")
     assert panel.inspector.currentWidget() is panel.log_view
-    wait_until(lambda: "child 2" in panel.log_view.plain_text(), 30, "the child's log")
+    wait_until(lambda: "child 2" in shown_log_text(panel.log_view), 30, "the child's log")
     assert panel.log_view.following  # a running job's log follows by default
     run_async(panel.jobs.stop([f"{parent_id}:{i}" for i in range(3)], "test over", True))

@@ -269,3 +269,21 @@ def test_a_reload_with_a_filter_active_shows_each_matching_job_once() -> None:
     assert model.rowCount() == 11
     assert all("match" in j.name for j in shown)
     assert len({j.job_id for j in shown}) == len(shown)
+
+
+def test_add_all_into_an_empty_model_is_one_reset_and_keeps_the_sort() -> None:
+    model = JobsTableModel()
+    model.sort(COLUMN_OF["Name"], Qt.SortOrder.DescendingOrder)
+    resets, inserts = [], []
+    model.modelReset.connect(lambda: resets.append(1))
+    model.rowsInserted.connect(lambda *_: inserts.append(1))
+    model.add_all([job(n, name=f"n{n:03d}") for n in range(300)])
+    assert resets == [1]
+    assert inserts == []
+    assert model.pending == 0
+    assert model.rowCount() == 300
+    assert names(model)[:2] == ["n299", "n298"]
+    model.add_all([job(1, name="renamed"), job(400, name="n400")])  # rows held: upserts
+    model.flush()
+    assert model.total() == 301
+    assert names(model)[0] == "renamed"

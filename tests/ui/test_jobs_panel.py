@@ -18,6 +18,7 @@ from batchgui.domain.job_requests import SubmitJobRequest
 from batchgui.ui.jobs.panel import FILTER_MIN_WIDTH, JobsPanel
 from batchgui.ui.jobs.submit_dialog import SubmitJobDialog
 from tests.support import MotoEndpoint, seed_batch
+from tests.ui.log_support import log_lines, log_text
 
 pytestmark = pytest.mark.timeout(120)
 Wait = Callable[..., None]
@@ -113,12 +114,13 @@ def test_submit_then_follow_the_log_to_succeeded(
     assert panel.current_job() is not None
     assert panel.current_job().job_id == job_id  # type: ignore[union-attr]
     wait_until(
-        lambda: "line 1" in panel.log_view.plain_text() or panel.log_view.line_count() > 0, 30, "first lines"
+        lambda: "line 1" in log_text(panel.log_view) or panel.log_view.model.rowCount() > 0, 30, "first lines"
     )
-    seen_at_first = panel.log_view.line_count()
-    wait_until(lambda: "line 6" in "\n".join(panel.log_view.lines()), 30, "lines written after opening")
-    assert panel.log_view.line_count() > seen_at_first
-    assert [line.split("  ", 1)[-1] for line in panel.log_view.lines()] == [f"line {i}" for i in range(1, 7)]
+    seen_at_first = panel.log_view.model.rowCount()
+    wait_until(lambda: "line 6" in log_text(panel.log_view), 30, "lines written after opening")
+    assert panel.log_view.model.rowCount() > seen_at_first
+    shown = [line.split("  ", 1)[-1] for line in log_lines(panel.log_view)]
+    assert shown == [f"line {i}" for i in range(1, 7)]
     wait_until(lambda: reached(panel, job_id, JobStatus.SUCCEEDED), 30, "SUCCEEDED")
     assert (
         "Following" in panel.log_view.state_label.text()
@@ -482,3 +484,26 @@ def test_expanding_an_array_lists_its_children_and_terminating_two_leaves_the_ot
     wait_until(lambda: reached(panel, children[1], JobStatus.FAILED), 30, "child FAILED in the table")
     assert status_of(panel, children[0]) is JobStatus.RUNNING
     client.terminate_job(jobId=parent, reason="test over")
+
+
+def test_no_job_history_option_keeps_no_history(
+    make_app: Callable[..., Application], moto: MotoEndpoint
+) -> None:
+    """`--no-job-history`: the jobs service is given no history folder (every queue listed in full)."""
+    assert "--no-job-history" in parse_args_help()
+    kept = make_app(moto)
+    assert kept.facades.jobs._history_dir is not None
+    plain = make_app(moto, "--no-job-history")
+    assert plain.facades.jobs._history_dir is None
+
+
+def parse_args_help() -> str:
+    import contextlib
+    import io
+
+    from batchgui.app import parse_args
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.suppress(SystemExit):
+        parse_args(["--help"])
+    return out.getvalue()

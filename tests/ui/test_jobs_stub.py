@@ -16,6 +16,7 @@ from batchgui.ui.jobs.panel import JobsPanel
 from batchgui.ui.jobs.submit_dialog import SubmitJobDialog
 from batchgui.ui.settings import AppSettings
 from tests.ui.jobs_stubs import FakeJobs, FakeStore, job, panel_services
+from tests.ui.log_support import log_lines
 
 pytestmark = pytest.mark.timeout(60)
 Wait = Callable[..., None]
@@ -39,8 +40,8 @@ def test_rows_from_the_facade_and_the_selected_jobs_log(
     assert fake.loads[0][0] == ["q1", "q2"]
     assert panel.status_tabs.tabText(0) == "All (3)"
     # The first row is selected: it is described and its log is read through the facade.
-    wait_until(lambda: panel.log_view.line_count() == 2, what="log lines")
-    assert [line.split("  ", 1)[-1] for line in panel.log_view.lines()] == ["hello", "world"]
+    wait_until(lambda: panel.log_view.model.rowCount() == 2, what="log lines")
+    assert [line.split("  ", 1)[-1] for line in log_lines(panel.log_view)] == ["hello", "world"]
     assert panel.details.detail is not None
     assert "/aws/batch/job : job/stream" in panel.log_view.state_label.text()
     # Export goes through the facade too.

@@ -16,7 +16,7 @@ from batchgui.domain.job_logs import MAX_PAGE_EVENTS
 from batchgui.services.log_follower import LogState
 from batchgui.services.runner import Runner
 from batchgui.ui.jobs.log_view import LogView
-from tests.ui.log_support import LogRig, log_rig, varied_lines, write_stream
+from tests.ui.log_support import LogRig, log_lines, log_rig, shown_rows, varied_lines, write_stream
 
 pytestmark = pytest.mark.timeout(180)
 Wait = Callable[..., None]
@@ -78,15 +78,15 @@ def test_scroll_back_reaches_the_first_line_of_a_long_stream(
     rig = rigs.make(logs_sandbox, "long/scroll")
     view = rig.view
     run_async(rig.follower.run(follow=False))
-    first = view.line_count()
+    first = view.model.rowCount()
     assert 0 < first <= MAX_PAGE_EVENTS  # the newest page only
-    assert message(view.lines()[-1]) == lines[-1]
+    assert message(log_lines(view)[-1]) == lines[-1]
     assert view.model.can_fetch_older
     scroll_to_head(view, wait_until)
     assert view.model.head_reached
-    assert [message(line) for line in view.lines()] == lines  # every line once, in order
+    assert [message(line) for line in log_lines(view)] == lines  # every line once, in order
     view.view.scrollToTop()
-    assert view.shown_rows()[0] == 0
+    assert shown_rows(view)[0] == 0
     view.close()
 
 
@@ -100,7 +100,7 @@ def test_follow_appends_only_new_lines_across_polls(
     view.set_following(True)
     done = {"stop": False}
     task = event_loop_qt.create_task(rig.follower.run(True, lambda: done["stop"]))
-    wait_until(lambda: view.line_count() == 300, 30, "the first page")
+    wait_until(lambda: view.model.rowCount() == 300, 30, "the first page")
     polls_before = rig.states.count(LogState.FOLLOWING)
     for round_ in range(4):
         more = list(varied_lines(1000 + round_ * 5000, seed=round_, prefix=f"round{round_}"))
@@ -109,11 +109,11 @@ def test_follow_appends_only_new_lines_across_polls(
         )
         written += more
         total = len(written)
-        wait_until(lambda n=total: view.line_count() >= n, 30, f"round {round_}")
+        wait_until(lambda n=total: view.model.rowCount() >= n, 30, f"round {round_}")
     wait_until(lambda: rig.states.count(LogState.FOLLOWING) > polls_before + 4, 30, "more polls")
     done["stop"] = True
     wait_until(task.done, 10, "follow to stop")
-    assert [message(line) for line in view.lines()] == written  # no line twice, none missing
+    assert [message(line) for line in log_lines(view)] == written  # no line twice, none missing
     bar = view.view.verticalScrollBar()
     assert bar.value() == bar.maximum()  # following keeps the end in view
     view.close()
@@ -128,21 +128,21 @@ def test_search_finds_a_line_from_an_old_page_and_jumping_shows_it(
     rig = rigs.make(logs_sandbox, "long/search")
     view = rig.view
     run_async(rig.follower.run(follow=False))
-    assert not any("needle" in line for line in view.lines())  # not on the newest page
+    assert not any("needle" in line for line in log_lines(view))  # not on the newest page
     view.search_edit.setText('"needle in the"')
     view.search_or_next()
     wait_until(lambda: view.results.count() == 1, 30, "the search result")
     assert "1 match" in view.results_label.text()
     wait_until(lambda: "needle" in view.selected_text(), 30, "the jump to the result")
     row = view.view.currentIndex().row()
-    top, bottom = view.shown_rows()
+    top, bottom = shown_rows(view)
     assert top <= row <= bottom  # on screen
     view.view.setFocus()
     view.copy_selection()
     assert "needle in the haystack" in QGuiApplication.clipboard().text()
     # Scrolling back from the result's page still reaches the first line; End goes back to the end.
     scroll_to_head(view, wait_until)
-    assert message(view.lines()[0]) == lines[0]
+    assert message(log_lines(view)[0]) == lines[0]
     view.close()
 
 
@@ -202,14 +202,51 @@ def test_a_dropped_connection_while_following_shows_an_error_and_keeps_the_lines
         view = rig.view
         view.set_following(True)
         task = event_loop_qt.create_task(rig.follower.run(True))
-        wait_until(lambda: view.line_count() == 500, 30, "the lines")
+        wait_until(lambda: view.model.rowCount() == 500, 30, "the lines")
     finally:
         sandbox.stop()
     wait_until(lambda: LogState.ERROR in rig.states, 30, "the error")
     assert "Could not read /aws/batch/job : live/drop" in view.state_label.text()
     assert "The lines shown are kept" in view.state_label.text()
-    assert view.line_count() == 500
-    assert [message(line) for line in view.lines()] == lines
+    assert view.model.rowCount() == 500
+    assert [message(line) for line in log_lines(view)] == lines
     task.cancel()
     wait_until(task.done, 10, "follow to stop")
+    view.close()
+
+
+def test_choosing_a_search_result_reads_its_page_once(
+    logs_sandbox: Any, rigs: Rigs, run_async: Any, wait_until: Wait
+) -> None:
+    """A double click emits itemClicked, then itemClicked and itemActivated (itemActivated comes with
+    each click where the style activates on one click): the match's page is read once."""
+    lines = list(varied_lines(30_000, seed=4))
+    lines[2000] = "the one needle"
+    lines[25_000] = "the other needle"  # not on the first one's page (10,000 lines from it)
+    write_stream(logs_sandbox.data_dir, "long/choose", lines)
+    rig = rigs.make(logs_sandbox, "long/choose")
+    view = rig.view
+    run_async(rig.follower.run(follow=False))
+    pages = view.pages
+    assert pages is not None
+    reads: list[int] = []
+    at_time = pages.at_time
+
+    async def counted(timestamp_ms: int) -> Any:
+        reads.append(timestamp_ms)
+        return await at_time(timestamp_ms)
+
+    pages.at_time = counted  # type: ignore[method-assign]
+    view.search_edit.setText("needle")
+    view.search_or_next()
+    wait_until(lambda: view.results.count() == 2 and not view.loading, 30, "the results")
+    assert len(reads) == 1  # the first result, shown at once
+    reads.clear()
+    item = view.results.item(1)
+    view.results.itemClicked.emit(item)
+    wait_until(lambda: len(reads) == 1, 30, "the read to start")
+    view.results.itemClicked.emit(item)
+    view.results.itemActivated.emit(item)
+    wait_until(lambda: "other needle" in view.selected_text(), 30, "the second result")
+    assert len(reads) == 1
     view.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any, cast
 
@@ -24,11 +25,13 @@ from batchgui.domain.metrics import (
     memory_field,
     vcpu_field,
 )
+from batchgui.domain.pricing import CostEstimate
 from batchgui.services.budget import TokenBucket
 from batchgui.services.events import Listeners
 from batchgui.services.job_monitor import JobMonitor
+from batchgui.services.pricing import HistoryCost, PricingService
 from batchgui.services.runnable import RunnableService
-from batchgui.ui.monitor.cost import MonitorCost, intervals
+from batchgui.ui.monitor.cost import MonitorCost, intervals, merge_days
 from tests.ui.test_runnable_pane import spawner
 
 
@@ -111,3 +114,80 @@ def test_tile_and_tab_by_hand(qtbot: Any, run_async: Callable[..., Any]) -> None
         "Now, per queue: fair ~$0.12/h. Per share (its part of the queue's cost, by its vCPUs): "
         "teamA ~$0.099/h · teamB ~$0.025/h."
     )
+
+
+def test_samples_are_priced_only_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A sample arrives every few seconds whether or not the Monitor is shown: pricing each one was
+    # work for a figure nobody saw. The rates are worked out when shown (breakdown) or asked, once.
+    from batchgui.domain.cost_rollup import rate_series
+
+    priced: list[int] = []
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        priced.append(1)
+        return rate_series(*args, **kwargs)
+
+    monkeypatch.setattr("batchgui.ui.monitor.cost.rate_series", counting)
+    fake_monitor = monitor()
+    cost = MonitorCost(fake_monitor, spawner([]))
+    values = [0.0] * len(QUEUE_FIELDS)
+    values[FIELD_INDEX[vcpu_field(Platform.FARGATE)]] = 2.5
+    values[FIELD_INDEX[memory_field(Platform.FARGATE)]] = 5120
+    now = time.time()
+    for n in range(3):
+        fake_monitor.samples.emit(Sample(now + n, 5, (QueueSample("fair", tuple(values)),)))
+    assert priced == []
+    assert cost.queue_rates["fair"][0] == pytest.approx(0.123425)
+    assert cost.queue_vcpus == {"fair": 2.5}
+    assert cost.breakdown() == "Now, per queue: fair ~$0.12/h."
+    assert len(priced) == 1  # one queue of the latest sample, once
+    fake_monitor.samples.emit(Sample(now + 5, 5, ()))
+    assert cost.queue_rates == {}
+    assert len(priced) == 1
+
+
+class StubHistory:
+    """The pricing facade's history_by_day: two earlier days and a bit of today."""
+
+    def __init__(self, today: date) -> None:
+        self.today = today
+
+    async def history_by_day(self, zone: Any, since_ms: int = 0) -> HistoryCost:
+        days = {
+            self.today - timedelta(days=2): CostEstimate(1.0, 1.0, "Fargate"),
+            self.today - timedelta(days=1): CostEstimate(0.5, 0.75, "EC2"),
+            self.today: CostEstimate(0.001, 0.001, "Fargate"),
+        }
+        return HistoryCost(days, 12, 1, None)
+
+
+def test_cost_per_day_covers_the_days_of_the_jobs_history(qtbot: Any, run_async: Callable[..., Any]) -> None:
+    tasks: list[asyncio.Task[Any]] = []
+    cost = MonitorCost(monitor(), spawner(tasks))
+    today = datetime.now().date()
+    cost.pricing = cast(PricingService, StubHistory(today))
+    tabs = cost.tabs(QLabel("activity"))
+    qtbot.addWidget(tabs)
+    now = time.time()
+    cost.show(view(now), now - 900, now)
+    [ask] = tasks
+    run_async(ask)
+    cost.show(view(now), now - 900, now)
+    assert cost.plots is not None
+    # The two earlier days from the history alone; today the larger of the history's $0.001 and the
+    # samples' minute of $0.09874 an hour.
+    assert [(low, high) for _d, low, high in cost.plots.days] == [
+        (1.0, 1.0),
+        (0.5, 0.75),
+        (pytest.approx(0.09874 / 60), pytest.approx(0.09874 / 60)),
+    ]
+    assert "12 finished jobs in the local jobs history, 1 not priced" in cost.plots.basis.text()
+    assert len(tasks) == 1  # read again only after HISTORY_EVERY_S
+
+
+def test_merge_days_takes_the_larger_of_each_end() -> None:
+    day = date(2026, 12, 1)
+    assert merge_days({day: (1.0, 3.0)}, {day: (2.0, 2.5), day - timedelta(1): (1.0, 1.0)}) == {
+        day: (2.0, 3.0),
+        day - timedelta(1): (1.0, 1.0),
+    }

@@ -89,3 +89,27 @@ def test_the_time_axis_labels_seconds_not_milliseconds(qapp: Any) -> None:
     assert labels
     assert all(":" in text and "." not in text for text in labels), labels
     plots.deleteLater()
+
+
+def test_titles_and_legend_entries_keep_their_pixels(qapp: Any) -> None:
+    """They change only when an entry comes or goes: a frame of the plots blits them, not paints them
+    (with 24 h of samples, painting them was a tenth of every frame)."""
+    from PySide6.QtWidgets import QGraphicsItem
+
+    from batchgui.domain.batch import Platform
+    from batchgui.domain.metrics import CapacitySample, History, Sample
+
+    plots = plots_at_1024()
+    history = History()
+    for t in (1_800_000_000.0, 1_800_000_005.0):
+        capacity = (CapacitySample("ec2-env", Platform.EC2, 64.0, 8.0, ()),)
+        history.append(Sample(t, 5.0, (), capacity))
+    plots.show_view(history.view(), 1_800_000_005.0 - 900, 1_800_000_005.0)
+    settle()
+    assert plots.capacity_keys()  # a legend entry added after the plots were built
+    cached = QGraphicsItem.CacheMode.DeviceCoordinateCache
+    for plot in plots.plots:
+        assert plot.titleLabel.cacheMode() == cached
+        for sample, label in plot.legend.items:
+            assert (sample.cacheMode(), label.cacheMode()) == (cached, cached), label.text
+    plots.close()

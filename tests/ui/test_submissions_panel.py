@@ -13,6 +13,7 @@ from batchgui.app import Application
 from batchgui.domain.csv_plan import DefinitionInfo, PlanInput, QueueInfo, SplitMode, iter_rows, make_plan
 from batchgui.services.submission import Unit, new_submission_id
 from batchgui.ui.submissions.panel import SubmissionsPanel, all_terminal
+from tests.ui.log_support import log_text
 from tests.ui.test_csv_wizard import started
 
 pytestmark = pytest.mark.timeout(120)
@@ -231,7 +232,7 @@ def test_a_row_opens_its_array_child_in_jobs_with_its_log(
         lambda: jobs.details.detail is not None and jobs.details.detail.job_id == child_id, 20, "child"
     )
     assert jobs.inspector.currentWidget() is jobs.log_view
-    wait_until(lambda: "child 1" in jobs.log_view.plain_text(), 30, "the child's log")
+    wait_until(lambda: "child 1" in log_text(jobs.log_view), 30, "the child's log")
     # Double-click on another row does the same for that child.
     app.window.show_panel("submissions")
     other = panel.units_model.index((row + 1) % 3, 0)

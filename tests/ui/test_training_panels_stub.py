@@ -3,6 +3,7 @@ with fake facades and no server: rows shown, and an action reaching the facade a
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -10,12 +11,18 @@ from typing import Any
 import pytest
 
 from batchgui.domain.consumables import ConsumableResourceRequest, ConsumableResourceUpdate, ConsumableUse
-from batchgui.domain.training import QuotaShareRequest, ServiceEnvironmentRequest, ServiceJobRequest
+from batchgui.domain.training import (
+    QuotaShare,
+    QuotaShareRequest,
+    ServiceEnvironmentRequest,
+    ServiceJobRequest,
+)
+from batchgui.services.training import TrainingService
 from batchgui.ui.consumable_resources.panel import ConsumableResourcesPanel
 from batchgui.ui.quota_shares.panel import QuotaSharesPanel
 from batchgui.ui.service_environments.panel import ServiceEnvironmentsPanel
 from batchgui.ui.service_jobs.panel import ServiceJobsPanel
-from tests.ui.admin_support import answer, select_row
+from tests.ui.admin_support import answer, message_boxes, select_row
 from tests.ui.inventory_stubs import StubPanelServices, stub_panel_services
 from tests.ui.training_stubs import (
     FakeConsumables,
@@ -212,3 +219,82 @@ def test_service_jobs_panel_on_fake_facades(
     wait_until(lambda: bool(training.recorded.of("terminate_service_job")), what="terminate")
     assert training.recorded.of("terminate_service_job")[0][0] == "1"
     assert stub.errors == []
+
+
+def test_quota_share_toggle_changes_the_share_it_asked_about(
+    stub: StubPanelServices, qtbot: Any, run_async: Callable[..., Any], wait_until: Any
+) -> None:
+    # The confirmation is awaited: a selection changed meanwhile must not redirect the change.
+    _consumables, training = fakes(stub)
+    training.shares = [quota_share("team-a"), quota_share("team-b")]
+    panel = QuotaSharesPanel(stub.services, stub.inventory, training)
+    qtbot.addWidget(panel)
+    run_async(panel.load())
+    select_row(panel, "team-a")
+    panel.toggle_state()
+    wait_until(lambda: bool(message_boxes()), what="the confirmation")
+    select_row(panel, "team-b")
+    assert "Disable team-a?" in answer(wait_until)
+    wait_until(lambda: bool(training.recorded.of("set_quota_share_state")), what="disable")
+    assert training.recorded.of("set_quota_share_state") == [("team-a", "DISABLED")]
+    assert stub.errors == []
+
+
+class ShareGateway:
+    """The one gateway call the real TrainingService.quota_shares makes per queue."""
+
+    def __init__(self, shares: list[QuotaShare]) -> None:
+        self.shares = shares
+
+    def quota_shares(self, _queue_arn: str) -> list[QuotaShare]:
+        return list(self.shares)
+
+
+class CountingTraining(FakeTraining):
+    """The real quota_shares (it lists the training queues itself unless given them), counting how
+    often the queues are listed."""
+
+    listed = 0
+    quota_shares = TrainingService.quota_shares
+
+    async def training_queues(self) -> list[tuple[str, str]]:
+        self.listed += 1
+        return list(self.queues)
+
+    def _gateway(self) -> Any:
+        return ShareGateway(self.shares)
+
+
+def test_service_job_submit_lists_the_queues_once(
+    stub: StubPanelServices, qtbot: Any, run_async: Callable[..., Any], wait_until: Any
+) -> None:
+    training = CountingTraining(stub.inventory._runner, stub.services.connections)
+    training.shares = [quota_share("team-a"), quota_share("off", "DISABLED")]
+    panel = ServiceJobsPanel(stub.services, stub.inventory, training)
+    qtbot.addWidget(panel)
+    panel.submit_new()
+    dialog = wait_dialog(panel, wait_until)
+    assert [dialog.share.itemText(i) for i in range(dialog.share.count())] == ["(none)", "team-a"]
+    assert training.listed == 1
+    dialog.reject()
+    wait_until(lambda: panel.dialog is None, what="the dialog to close")
+    assert stub.errors == []
+
+
+def test_service_job_times_are_local_like_the_rest(
+    stub: StubPanelServices, qtbot: Any, run_async: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every other table shows local time, unlabelled; this one showed UTC the same way.
+    monkeypatch.setenv("TZ", "Asia/Tokyo")  # UTC+9, no daylight saving
+    time.tzset()
+    try:
+        _consumables, training = fakes(stub)
+        training.jobs = [service_job("1")]  # created 2023-11-14 22:13:20 UTC
+        panel = ServiceJobsPanel(stub.services, stub.inventory, training)
+        qtbot.addWidget(panel)
+        run_async(panel.load())
+        assert texts(panel, column(panel, "Created")) == ["2023-11-15 07:13:20"]
+        assert texts(panel, column(panel, "Started")) == [""]
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()

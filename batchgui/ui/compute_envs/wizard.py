@@ -37,7 +37,7 @@ from batchgui.ui.compute_envs.wizard_pages import (
     ReviewPage,
     SettingsPage,
 )
-from batchgui.ui.widgets.forms import ApplyDialog, error_text, spin_box, wait_finished
+from batchgui.ui.widgets.forms import RequestDialog, Send, error_text, spin_box, wait_finished
 
 __all__ = [
     "LOADING",
@@ -50,7 +50,6 @@ __all__ = [
 ]
 
 CreateFn = Callable[[ComputeEnvironmentRequest], Awaitable[object]]
-UpdateFn = Callable[[ComputeEnvironmentUpdate], Awaitable[object]]
 
 
 class ChoicesTarget(Protocol):
@@ -169,19 +168,20 @@ class ComputeEnvironmentWizard(QWizard):
         return bool(await wait_finished(self))
 
 
-class EditComputeEnvironmentDialog(NetworkFields, ApplyDialog):
+class EditComputeEnvironmentDialog(NetworkFields, RequestDialog[ComputeEnvironmentUpdate]):
     """UpdateComputeEnvironment: state, vCPUs, subnets, security groups, instance types, service role.
 
     The dialog sends only what changed. Subnets and security groups are the wizard's checklists,
     filled (set_choices) while it is open.
     """
 
-    def __init__(self, env: ComputeEnvironment, update: UpdateFn, parent: QWidget | None = None) -> None:
-        super().__init__(f"Edit {env.name}", "Update", parent)
+    def __init__(
+        self, env: ComputeEnvironment, update: Send[ComputeEnvironmentUpdate], parent: QWidget | None = None
+    ) -> None:
+        super().__init__(f"Edit {env.name}", "Update", update, parent)
         self.setObjectName("editComputeEnvironmentDialog")
         self.setMinimumWidth(760)
         self.env = env
-        self._update = update
         platform = env.platform.value if env.platform is not None else "unmanaged"
         self.heading = QLabel(
             f"<b>Edit compute environment {escape(env.name)}</b><br>"
@@ -235,8 +235,5 @@ class EditComputeEnvironmentDialog(NetworkFields, ApplyDialog):
     def request(self) -> ComputeEnvironmentUpdate:
         return self.wanted().update_for(self.env)
 
-    def validate(self) -> list[Problem | str]:
+    def request_problems(self, request: ComputeEnvironmentUpdate) -> list[Problem | str]:
         return self.wanted().problems(self.env)
-
-    async def apply(self) -> None:
-        await self._update(self.request())

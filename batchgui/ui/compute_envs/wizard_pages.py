@@ -34,7 +34,7 @@ from batchgui.domain.inventory_requests import (
     split_ids,
 )
 from batchgui.domain.network import NetworkChoices, Role, SecurityGroup, Subnet
-from batchgui.ui.widgets.forms import ProblemList, add_rows, spin_box
+from batchgui.ui.widgets.forms import ProblemList, add_rows, error_style, spin_box
 from batchgui.ui.widgets.panel import monospace_font
 
 LOADING = "Loading…"
@@ -450,4 +450,4 @@ class ReviewPage(QWizardPage):
 
     def set_status(self, text: str, error: bool = False) -> None:
         self.status.setText(text)
-        self.status.setStyleSheet("color: #b00020;" if error else "")
+        self.status.setStyleSheet(error_style(self.status, error))

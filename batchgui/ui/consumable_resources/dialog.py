@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
-from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QSpinBox, QWidget
+from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QWidget
 
 from batchgui.domain.consumables import (
     RESOURCE_TYPES,
@@ -13,37 +11,30 @@ from batchgui.domain.consumables import (
     ConsumableResourceUpdate,
 )
 from batchgui.domain.fargate import Problem
-from batchgui.ui.training_panel import name_field
-from batchgui.ui.widgets.forms import ApplyDialog
+from batchgui.ui.widgets.forms import RequestDialog, Send, data_combo, name_field, spin_box
 
 ResourceRequest = ConsumableResourceRequest | ConsumableResourceUpdate
-SendFn = Callable[[ResourceRequest], Awaitable[object]]
 # QSpinBox is 32-bit; larger totals are rare (licences, tokens), and the API takes up to 10^12.
 SPIN_MAX = 2_000_000_000
 OPERATION_LABELS = {"SET": "Set the total to", "ADD": "Add to the total", "REMOVE": "Take from the total"}
 
 
-def quantity_box(value: int = 0) -> QSpinBox:
-    box = QSpinBox()
-    box.setRange(0, SPIN_MAX)
-    box.setGroupSeparatorShown(True)
-    box.setValue(value)
-    return box
-
-
-class ConsumableResourceDialog(ApplyDialog):
+class ConsumableResourceDialog(RequestDialog[ResourceRequest]):
     def __init__(
-        self, send: SendFn, resource: ConsumableResource | None = None, parent: QWidget | None = None
+        self,
+        send: Send[ResourceRequest],
+        resource: ConsumableResource | None = None,
+        parent: QWidget | None = None,
     ) -> None:
         super().__init__(
             f"Change {resource.name}" if resource else "Create consumable resource",
             "Change" if resource else "Create",
+            send,
             parent,
         )
         self.setObjectName("consumableResourceDialog")
         self.resize(480, 240)
         self.resource = resource
-        self._send = send
         self.name = name_field(resource.name if resource else "", "consumableName", resource is not None)
         self.kind = QComboBox()
         self.kind.addItems(RESOURCE_TYPES)
@@ -51,10 +42,8 @@ class ConsumableResourceDialog(ApplyDialog):
             "REPLENISHABLE: a job gives its quantity back when it ends (licences). "
             "NON_REPLENISHABLE: what a job used is gone (a budget of runs)."
         )
-        self.operation = QComboBox()
-        for key, label in OPERATION_LABELS.items():
-            self.operation.addItem(label, key)
-        self.quantity = quantity_box(resource.total if resource else 10)
+        self.operation = data_combo((label, key) for key, label in OPERATION_LABELS.items())
+        self.quantity = spin_box(0, SPIN_MAX, resource.total if resource else 10, group_digits=True)
         self.quantity.setObjectName("consumableQuantity")
         form = QFormLayout()
         form.addRow("Name:", self.name)
@@ -82,8 +71,7 @@ class ConsumableResourceDialog(ApplyDialog):
             self.name.text().strip(), self.quantity.value(), self.kind.currentText()
         )
 
-    def validate(self) -> list[Problem | str]:
-        request = self.request()
+    def request_problems(self, request: ResourceRequest) -> list[Problem | str]:
         problems = request.problems()
         if (
             isinstance(request, ConsumableResourceUpdate)
@@ -93,6 +81,3 @@ class ConsumableResourceDialog(ApplyDialog):
         ):
             problems.append(f"Can't take {request.quantity:,} from a total of {self.resource.total:,}")
         return problems
-
-    async def apply(self) -> None:
-        await self._send(self.request())

@@ -5,7 +5,6 @@ with the seconds per row editable because only the user knows them before the fi
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -15,8 +14,8 @@ from batchgui.domain.csv_plan import Plan
 from batchgui.domain.errors import BatchGuiError
 from batchgui.domain.pricing import run_shape
 from batchgui.services.pricing import PricingService, RunEstimate
+from batchgui.ui.widgets.forms import Spawn
 
-Spawn = Callable[[Coroutine[Any, Any, Any], str], "asyncio.Task[Any]"]
 DEFAULT_SECONDS_PER_ROW = 1.0
 
 

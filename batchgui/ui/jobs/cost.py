@@ -18,7 +18,7 @@ from batchgui.domain.batch import JobSummary
 from batchgui.domain.job_detail import JobDetail
 from batchgui.domain.pricing import CostEstimate, job_cost, job_instances
 from batchgui.services.pricing import PricingService, snapshot_book
-from batchgui.ui.jobs.runnable_pane import Spawn
+from batchgui.ui.widgets.forms import Spawn
 
 if TYPE_CHECKING:  # details.py shows this module's cost line
     from batchgui.ui.jobs.details import JobDetailsView
@@ -71,21 +71,32 @@ def cost_line(detail: JobDetail, instance_types: Mapping[str, str] | None = None
 
 class InstanceLookup:
     """Asks ECS (through the pricing facade) for the instance type of an EC2 job's container
-    instances when its details are shown, so its cost is one figure rather than a range."""
+    instances when its details are shown, so its cost is one figure rather than a range.
+
+    Each container instance is asked about once (its type never changes; one ECS did not name stays
+    unnamed): going back to a job shows its type again without another lookup."""
 
     def __init__(self, pricing: PricingService, spawn: Spawn) -> None:
         self.pricing = pricing
         self.spawn = spawn
+        self.asked: set[str] = set()
+        self.known: dict[str, str] = {}  # containerInstanceArn -> EC2 type, as ECS named them
 
     def serve_details(self, details: JobDetailsView) -> None:
         details.shown.connect(lambda detail: self._shown(details, detail))
 
     def _shown(self, details: JobDetailsView, detail: JobDetail) -> None:
         arns = job_instances(detail)
-        if arns:
-            self.spawn(self.look_up(details, arns), f"Look up the instance type of {detail.job_id}")
+        known = {a: self.known[a] for a in arns if a in self.known}
+        if known:
+            details.add_instance_types(known)
+        wanted = arns - self.asked
+        if wanted:
+            self.asked |= wanted
+            self.spawn(self.look_up(details, wanted), f"Look up the instance type of {detail.job_id}")
 
     async def look_up(self, details: JobDetailsView, arns: set[str]) -> dict[str, str]:
         found = await self.pricing.instance_types(sorted(arns))
+        self.known.update(found)
         details.add_instance_types(found)
         return found

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtWidgets import QPlainTextEdit, QTabWidget, QWidget
@@ -21,9 +21,9 @@ from batchgui.services.log_follower import JobLogFollow, LogHooks, LogState, Log
 from batchgui.ui.jobs.details import JobDetailsView
 from batchgui.ui.jobs.log_view import LogView
 from batchgui.ui.jobs.model import JobsTableModel
+from batchgui.ui.widgets.forms import Spawn
 from batchgui.ui.widgets.panel import monospace_font
 
-Spawn = Callable[[Coroutine[Any, Any, Any], str], "asyncio.Task[Any]"]
 StatusOf = Callable[[str], JobSummary | None]
 LOG_POLL_S = 1.0
 ARRAY_PARENT_LOG = "An array job writes no log of its own: each child does (its “log” link in Details)."

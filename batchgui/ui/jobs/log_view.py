@@ -18,7 +18,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, Qt, Signal
 from PySide6.QtGui import QFontMetrics, QGuiApplication, QKeySequence, QShortcut, QWheelEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QProgressBar,
-    QPushButton,
     QSplitter,
     QTableView,
     QVBoxLayout,
@@ -41,17 +40,10 @@ from PySide6.QtWidgets import (
 from batchgui.domain.job_logs import LogMatch, LogPage, StampFormat
 from batchgui.services.log_follower import LogPages, LogSave, error_text
 from batchgui.ui.jobs.log_model import LogLinesModel
+from batchgui.ui.widgets.forms import Spawn, push_button
 
-Spawn = Callable[[Coroutine[Any, Any, Any], str], "asyncio.Task[Any]"]
 # Read the page before the first line once the view's top is this many rows from it.
 PREFETCH_ROWS = 200
-
-
-def _button(text: str, tip: str, slot: Callable[[], object]) -> QPushButton:
-    button = QPushButton(text)
-    button.setToolTip(tip)
-    button.clicked.connect(slot)
-    return button
 
 
 def _spawn_plain(coro: Coroutine[Any, Any, Any], _what: str) -> asyncio.Task[Any]:
@@ -76,6 +68,7 @@ class LogView(QWidget):
         self.saving: LogSave | None = None
         self._save_task: asyncio.Task[Any] | None = None
         self._matches: list[LogMatch] = []
+        self._showing: LogMatch | None = None  # the match whose page is being read
         self._searched = ""
         self._stamp = StampFormat()
         # A table of one column with fixed-height rows: inserting a page above a million rows costs
@@ -119,14 +112,14 @@ class LogView(QWidget):
         self.search_edit.setPlaceholderText("Search the whole log on the server (Ctrl+F; Enter: next)")
         self.search_edit.setClearButtonEnabled(True)
         self.search_edit.returnPressed.connect(self.search_or_next)
-        self.first_button = _button("First", "The stream's first line (Home)", self.jump_first)
-        self.last_button = _button("Last", "The stream's last line (End: and follow)", self.jump_last)
-        self.save_button = _button("Save…", "Write the whole stream to a file", self._ask_save)
+        self.first_button = push_button("First", "The stream's first line (Home)", self.jump_first)
+        self.last_button = push_button("Last", "The stream's last line (End: and follow)", self.jump_last)
+        self.save_button = push_button("Save…", "Write the whole stream to a file", self._ask_save)
         self.progress = QProgressBar()
         self.progress.setRange(0, 0)
         self.progress.setTextVisible(True)
         self.progress.hide()
-        self.cancel_button = _button("Cancel", "Stop saving (no file is left)", self.cancel_save)
+        self.cancel_button = push_button("Cancel", "Stop saving (no file is left)", self.cancel_save)
         self.cancel_button.hide()
         self.state_label = QLabel()
         self.state_label.setObjectName("logState")
@@ -137,6 +130,8 @@ class LogView(QWidget):
         self.results.setFont(font)
         self.results.setUniformItemSizes(True)
         self.results.setMinimumHeight(2 * self.model.row_height + 8)
+        # A click emits itemClicked, and itemActivated too where the style activates on one click (a
+        # double click: both again): show_match reads a match's page once however often it is chosen.
         self.results.itemActivated.connect(self._match_chosen)
         self.results.itemClicked.connect(self._match_chosen)
         results_box = QWidget()
@@ -245,16 +240,6 @@ class LogView(QWidget):
         self.model.append(page)
         if self.following and at_end:
             self.view.scrollToBottom()
-
-    def line_count(self) -> int:
-        return self.model.rowCount()
-
-    def lines(self) -> list[str]:
-        """Every line loaded, as shown."""
-        return [self.model.text(row) for row in range(self.model.rowCount())]
-
-    def plain_text(self) -> str:
-        return "\n".join(self.lines())
 
     def selected_text(self) -> str:
         return self.model.texts([index.row() for index in self.view.selectionModel().selectedRows()])
@@ -410,11 +395,12 @@ class LogView(QWidget):
             self._select(row)
             return
         pages = self.pages
-        if pages is None:
+        if pages is None or (match == self._showing and self.loading):
             return
 
         async def around() -> None:
             page = await pages.at_time(match.timestamp_ms)
+            self._showing = None
             if pages is not self.pages:
                 return
             self.set_following(False)
@@ -426,19 +412,13 @@ class LogView(QWidget):
 
         if self._loading is not None and not self._loading.done():
             self._loading.cancel()
+        self._showing = match
         self._load(around(), "Show search result")
 
     def _select(self, row: int) -> None:
         index = self.model.index(row)
         self.view.selectionModel().setCurrentIndex(index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
         self.view.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
-
-    def shown_rows(self) -> list[int]:
-        """The rows on screen (first and last)."""
-        rect = self.view.viewport().rect()
-        top = self.view.indexAt(rect.topLeft()).row()
-        bottom = self.view.indexAt(rect.bottomLeft()).row()
-        return [top, bottom if bottom >= 0 else self.model.rowCount() - 1]
 
     # --- saving ---------------------------------------------------------------------------------
     def _ask_save(self) -> None:
@@ -484,9 +464,3 @@ class LogView(QWidget):
     def cancel_save(self) -> None:
         if self.saving is not None:
             self.saving.cancel()
-
-
-def first_rows_shown(view: LogView) -> bool:
-    """Lines are on screen (for tests and benchmarks)."""
-    top = view.view.indexAt(view.view.viewport().rect().topLeft())
-    return view.model.rowCount() > 0 and top != QModelIndex()

@@ -238,6 +238,29 @@ class JobsTableModel(QAbstractTableModel):
             self._pending[job.job_id] = job
         self._schedule()
 
+    def add_all(self, jobs: Sequence[JobSummary]) -> None:
+        """Many jobs at once into an empty model (a queue's history on reopen): one model reset, one
+        sort, instead of slices merged in flush by flush. A model that holds rows takes them as upserts."""
+        if self._rows or self._pending or self._pending_details:
+            self.upsert(jobs)
+            return
+        unique = list({job.job_id: job for job in jobs}.values())
+        self.beginResetModel()
+        for job in unique:
+            self._counts[job.status] += 1
+        added = self._rows.append(unique)
+        self._children.add(self._rows, added)
+        if self._sort_column >= 0:
+            self._resort()
+        else:
+            self._order.extend(added)
+        self._view = self._filtered()
+        self._rebuild_display()
+        self.endResetModel()
+        self._warm_timer.start(WARM_AFTER_MS)
+        self.counts_changed.emit()
+        self.rows_changed.emit()
+
     def set_details(self, details: Iterable[JobDetail]) -> None:
         """DescribeJobs results: extra columns (attempts, platform, array progress) and fresher states."""
         for detail in details:

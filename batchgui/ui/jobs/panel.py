@@ -18,7 +18,7 @@ import asyncio
 import csv
 import io
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,7 +35,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMenu,
     QProgressBar,
-    QPushButton,
     QTabBar,
     QTableView,
     QToolButton,
@@ -56,6 +55,7 @@ from batchgui.ui.settings import AppSettings
 from batchgui.ui.widgets.date_field import DateTimeField
 from batchgui.ui.widgets.elided_label import ElidedLabel
 from batchgui.ui.widgets.empty_state import EMPTY_JOBS_HINT, attach_empty_state
+from batchgui.ui.widgets.forms import push_button as _button  # one home: forms.py
 from batchgui.ui.widgets.panel import (
     Panel,
     PanelServices,
@@ -377,6 +377,11 @@ class JobsPanel(JobActions, Panel):
             self.model.upsert(rows)
             self._put_in_store(rows)
 
+        def on_known(rows: list[JobSummary]) -> None:
+            listed.update(j.job_id for j in rows)
+            self.model.add_all(rows)
+            self._put_in_store(rows)
+
         def on_history(count: int, synced_ms: int) -> None:
             self.source_label.setText(f"{count:,} from history (synced {_clock(synced_ms)}), listing new…")
 
@@ -391,6 +396,7 @@ class JobsPanel(JobActions, Panel):
                 self.filters(),
                 budget=self.store.budget,
                 on_history=on_history,
+                on_known=on_known,
             )
             while self.model.pending:  # the table takes the last rows slice by slice
                 await asyncio.sleep(0.02)
@@ -642,16 +648,6 @@ def _source_text(result: LoadResult) -> str:
     if result.synced_at_ms is None:
         return f"all {listed}"
     return f"{result.from_history:,} from history (synced {_clock(result.synced_at_ms)}), {listed}"
-
-
-def _button(text: str, tip: str, slot: Callable[[], object], name: str = "") -> QPushButton:
-    """A push button with its tooltip and what a click does."""
-    button = QPushButton(text)
-    button.setToolTip(tip)
-    button.clicked.connect(slot)
-    if name:
-        button.setObjectName(name)
-    return button
 
 
 def _row(*items: QWidget | tuple[QWidget, int] | int) -> QHBoxLayout:

@@ -64,6 +64,9 @@ class JobRows:
         self._created, self._started, self._stopped = (self._times[n] for n in TIME_FIELDS)
         self._index: dict[str, int] = {}
         self._strings: dict[str, str] = {}
+        # The distinct job definitions held (a handful, however many rows): the text filter tests
+        # these, not every interned string, once per word.
+        self._definitions: set[str] = set()
         self._arn_prefix = ""
 
     def __len__(self) -> int:
@@ -114,9 +117,6 @@ class JobRows:
         position = TUPLE_FIELDS[attribute]
         return [row[position] for row in self.tuples[start:stop]]
 
-    def ids(self) -> list[str]:
-        return [row[ID] for row in self.tuples]
-
     # --- writing ---------------------------------------------------------------------------------
     def _row(self, job: JobSummary) -> Row:
         text = self._strings
@@ -134,13 +134,18 @@ class JobRows:
             arn,
             text.setdefault(job.status_reason, job.status_reason),
             text.setdefault(job.queue, job.queue),
-            text.setdefault(job.job_definition, job.job_definition),
+            self._definition(job.job_definition),
             job.exit_code,
             job.array_size,
             job.array_index,
             job.num_nodes,
             job.is_main_node,
         )
+
+    def _definition(self, definition: str) -> str:
+        found = self._strings.setdefault(definition, definition)
+        self._definitions.add(found)  # also when the same text came first as a queue or a reason
+        return found
 
     def append(self, jobs: Sequence[JobSummary]) -> list[int]:
         """Add new jobs (ids not held yet); returns their row numbers."""
@@ -182,7 +187,7 @@ class JobRows:
     def matching(self, numbers: Iterable[int], word: str) -> list[int]:
         """Rows whose name, id or definition name contains `word` (lowercase)."""
         rows = self.tuples
-        definitions = {d for d in set(self._strings.values()) if word in definition_name(d).lower()}
+        definitions = {d for d in self._definitions if word in definition_name(d).lower()}
         return [
             n
             for n in numbers

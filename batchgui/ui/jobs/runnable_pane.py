@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from html import escape
 from typing import TYPE_CHECKING, Any
 
@@ -33,11 +33,11 @@ from batchgui.domain.job_detail import JobDetail
 from batchgui.domain.runnable import Check, Fix, Outcome
 from batchgui.services.runnable import RunnableReport, RunnableService
 from batchgui.ui.dialogs import confirm
+from batchgui.ui.widgets.forms import Spawn
 
 if TYPE_CHECKING:  # details.py shows this module's start cell
     from batchgui.ui.jobs.details import JobDetailsView
 
-Spawn = Callable[[Coroutine[Any, Any, Any], str], "asyncio.Task[Any]"]
 # Jobs the pane explains: waiting for dependencies (PENDING) or for capacity (RUNNABLE).
 WAITING = (JobStatus.PENDING, JobStatus.RUNNABLE)
 START_ROW = "Estimated start"

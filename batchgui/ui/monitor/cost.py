@@ -3,7 +3,7 @@
 
 The cost is read from the Monitor's own history — the vCPUs and memory of RUNNING jobs per platform —
 priced with the shipped price snapshot of the connection's region (domain/cost_rollup.py), for the
-queues the table selects. It counts only while the Monitor samples ("while monitored"): the history
+queues the table selects. It counts while the Monitor samples ("while monitored"), the history
 keeps 24 hours. Every figure is an estimate, and says so. The share usage comes from
 GetJobQueueSnapshot's queueUtilization of the fair-share queues, asked every SHARE_EVERY_S seconds
 through the account-wide request budget.
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import time
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -26,19 +26,35 @@ from batchgui.domain.cost_rollup import RateSeries, range_text, rate_series
 from batchgui.domain.metrics import memory_field, vcpu_field
 from batchgui.domain.share_usage import ShareHistory
 from batchgui.services.pricing import snapshot_book
-from batchgui.ui.jobs.runnable_pane import Spawn
+from batchgui.ui.widgets.forms import Spawn
 from batchgui.ui.widgets.tile import Tile, muted
 
 if TYPE_CHECKING:
     from batchgui.domain.metrics import HistoryView, Sample
     from batchgui.services.job_monitor import JobMonitor
+    from batchgui.services.pricing import PricingService
     from batchgui.services.runnable import RunnableService
 
 # Fair-share usage is asked for this often (one GetJobQueueSnapshot per fair-share queue).
 SHARE_EVERY_S = 30.0
+# The local jobs history's cost per day is read again this often (it changes as jobs finish).
+HISTORY_EVERY_S = 300.0
 # A gap between samples longer than this (the Monitor paused, the app closed) is not costed.
 MAX_GAP_S = 120.0
 COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf")
+
+
+def merge_days(
+    sampled: dict[date, tuple[float, float]], history: dict[date, tuple[float, float]]
+) -> dict[date, tuple[float, float]]:
+    """Cost per day from both sources, each end the larger of the two: the samples miss the time the
+    Monitor was not sampling, the history the jobs still running (both fall short, neither counts
+    a job twice)."""
+    out = dict(history)
+    for day, (low, high) in sampled.items():
+        was = out.get(day, (0.0, 0.0))
+        out[day] = (max(was[0], low), max(was[1], high))
+    return out
 
 
 def intervals(times: np.ndarray[Any, np.dtype[np.float64]]) -> np.ndarray[Any, np.dtype[np.float64]]:
@@ -59,7 +75,7 @@ class CostPlots(QWidget):
         self._pg = pg = load_pyqtgraph()
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setObjectName("costPlots")
-        self.per_day = self.graphics.addPlot(row=0, col=0, title="Cost per day (estimate, while monitored)")
+        self.per_day = self.graphics.addPlot(row=0, col=0, title="Cost per day (estimate)")
         self.per_day.setLabel("left", "USD")
         self.per_day.getAxis("left").enableAutoSIPrefix(False)
         self.per_day.showGrid(y=True, alpha=0.2)
@@ -73,9 +89,7 @@ class CostPlots(QWidget):
         self.shares.setLabel("left", "vCPUs")
         self.shares.showGrid(x=True, y=True, alpha=0.2)
         self.shares.setLimits(yMin=0)
-        self.share_legend = self.shares.addLegend(
-            offset=(4, 4), labelTextSize="8pt"
-        )  # newest data is at the right
+        self.shares.addLegend(offset=(4, 4), labelTextSize="8pt")  # newest data is at the right
         self.basis = QLabel()
         self.basis.setObjectName("costBasis")
         self.basis.setWordWrap(True)
@@ -147,14 +161,21 @@ class MonitorCost:
             "An estimate from the vCPUs and memory of RUNNING jobs, at the snapshot's prices"
         )
         self.plots: CostPlots | None = None
-        self.tab_widget: QTabWidget | None = None
         self.share_history = ShareHistory()
         self.runnable: RunnableService | None = None  # set by the composition root
+        self.pricing: PricingService | None = None  # set by the composition root: the jobs history's days
+        self.history_days: dict[date, tuple[float, float]] = {}
+        self.history_note = ""
+        self._history_at = -math.inf
+        self._history_asking = False
         self.series: RateSeries | None = None
         self._asked_at = -math.inf
         self._asking = False
-        self.queue_rates: dict[str, tuple[float, float]] = {}  # USD per hour now, low and high
-        self.queue_vcpus: dict[str, float] = {}
+        # The latest sample, priced only when its rates are shown or asked for (queue_rates).
+        self._sample: Sample | None = None
+        self._priced: Sample | None = None
+        self._queue_rates: dict[str, tuple[float, float]] = {}  # USD per hour now, low and high
+        self._queue_vcpus: dict[str, float] = {}
         self.share_usage: dict[str, dict[str, float]] = {}  # queue -> share -> vCPUs, latest
         monitor.samples.add(self._on_sample)
 
@@ -166,7 +187,6 @@ class MonitorCost:
         tabs.setDocumentMode(True)
         tabs.addTab(activity, "Activity")
         tabs.addTab(self.plots, "Cost && shares")
-        self.tab_widget = tabs
         return tabs
 
     def region(self) -> str:
@@ -185,12 +205,34 @@ class MonitorCost:
         )
 
     def _on_sample(self, sample: Sample) -> None:
-        """Each queue's cost rate now, from its vCPUs and memory per platform in the latest sample."""
+        self._sample = sample  # priced when shown (the Monitor draws only while visible) or asked
+
+    @property
+    def queue_rates(self) -> dict[str, tuple[float, float]]:
+        """Each queue's cost rate now (USD per hour, low and high), from the latest sample."""
+        self._price_latest()
+        return self._queue_rates
+
+    @property
+    def queue_vcpus(self) -> dict[str, float]:
+        """Each queue's vCPUs in use in the latest sample (those of a queue with a rate)."""
+        self._price_latest()
+        return self._queue_vcpus
+
+    def _price_latest(self) -> None:
+        """Each queue's cost rate now, from its vCPUs and memory per platform in the latest sample
+        (once per sample)."""
+        sample = self._sample
+        if sample is None or sample is self._priced:
+            return
+        self._priced = sample
         book = snapshot_book(self.region())
         if book is None:
+            self._queue_rates, self._queue_vcpus = {}, {}
             return
         catalogue, allowed = resources.instance_catalogue(), self._allowed_ec2()
         rates: dict[str, tuple[float, float]] = {}
+        vcpus: dict[str, float] = {}
         for queue in sample.queues:
             use = {
                 p.value: (np.array([queue.get(vcpu_field(p))]), np.array([queue.get(memory_field(p))]))
@@ -199,8 +241,8 @@ class MonitorCost:
             now = rate_series(book, catalogue, np.array([sample.t]), use, allowed).now()
             if now is not None:
                 rates[queue.queue] = now
-            self.queue_vcpus[queue.queue] = sum(queue.get(vcpu_field(p)) for p in Platform)
-        self.queue_rates = rates
+            vcpus[queue.queue] = sum(queue.get(vcpu_field(p)) for p in Platform)
+        self._queue_rates, self._queue_vcpus = rates, vcpus
 
     def breakdown(self) -> str:
         """ "Now, per queue: … · per share: …", the shares' part of their queue's cost by their vCPUs."""
@@ -226,21 +268,13 @@ class MonitorCost:
         if book is None:
             self.tile.show_value("—", "no prices for this region", "The price snapshot has no prices for it")
             return
-        allowed = sorted(
-            {
-                t
-                for e in self.monitor.environments
-                if e.platform is not None and not e.platform.is_fargate
-                for t in e.instance_types
-            }
-        )
         use = {p.value: (view.series(vcpu_field(p)), view.series(memory_field(p))) for p in Platform}
-        series = rate_series(book, resources.instance_catalogue(), view.times, use, allowed)
+        series = rate_series(book, resources.instance_catalogue(), view.times, use, self._allowed_ec2())
         self.series = series
         now = series.now()
         zone = datetime.now().astimezone().tzinfo
         days = series.per_day(intervals(view.times), zone) if zone is not None else {}
-        today = days.get(datetime.now().date(), (0.0, 0.0))
+        today = merge_days(days, self.history_days).get(datetime.now().date(), (0.0, 0.0))
         if now is None:
             self.tile.show_value("—", "no samples yet")
         else:
@@ -250,12 +284,41 @@ class MonitorCost:
                 f"An estimate: {series.basis}",
             )
         if self.plots is not None:
-            labels = [(d.strftime("%a %d %b"), low, high) for d, (low, high) in sorted(days.items())]
-            self.plots.show_days(labels, series.basis)
+            merged = merge_days(days, self.history_days)
+            labels = [(d.strftime("%a %d %b"), low, high) for d, (low, high) in sorted(merged.items())]
+            self.plots.show_days(labels, f"{series.basis}{self.history_note}")
             self.plots.show_shares(self.share_history, start, end)
             self.plots.breakdown.setText(self.breakdown())
             self.plots.no_shares.setVisible(not self.share_history.series)
         self._ask_shares()
+        self._ask_history()
+
+    def _ask_history(self) -> None:
+        if self.pricing is None or self._history_asking:
+            return
+        if time.monotonic() - self._history_at < HISTORY_EVERY_S:
+            return
+        self._history_at = time.monotonic()
+        self._history_asking = True
+        self.spawn(self.read_history(), "Price the finished jobs of the local jobs history")
+
+    async def read_history(self) -> dict[date, tuple[float, float]]:
+        """The cost per day of the finished jobs the local jobs history holds (the pricing facade)."""
+        try:
+            assert self.pricing is not None
+            zone = datetime.now().astimezone().tzinfo
+            found = await self.pricing.history_by_day(zone or UTC)
+            self.history_days = {d: (c.low, c.high) for d, c in found.days.items()}
+            missed = f", {found.not_priced} not priced (size not known)" if found.not_priced else ""
+            self.history_note = (
+                f" Per day: the larger of the samples' figure and that of the {found.priced} finished jobs "
+                f"in the local jobs history{missed}, each at its definition's size."
+                if found.priced
+                else ""
+            )
+            return self.history_days
+        finally:
+            self._history_asking = False
 
     def _ask_shares(self) -> None:
         if self.runnable is None or self._asking:

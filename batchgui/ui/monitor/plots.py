@@ -63,6 +63,16 @@ def _cache_pixels(item: Any) -> None:
     item.curve.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
 
+def _cache_still_items(plot: Any) -> None:
+    """Keep the pixels of a plot's title and legend entries (sample and text): they change only when
+    an entry comes or goes, and painting them again was 22 items of every frame of the plots."""
+    cached = QGraphicsItem.CacheMode.DeviceCoordinateCache
+    plot.titleLabel.setCacheMode(cached)
+    for sample, label in plot.legend.items:
+        sample.setCacheMode(cached)
+        label.setCacheMode(cached)
+
+
 def _fixed(x: FloatArray, y: FloatArray) -> Callable[[], tuple[FloatArray, FloatArray]]:
     return lambda: (x, y)
 
@@ -237,6 +247,8 @@ class MonitorPlots(QWidget):
                 # Axes (and their grid lines) are redrawn only when their range changes.
                 axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
+        for plot in self.plots:
+            _cache_still_items(plot)
         self.cursors = []
         for plot in self.plots:
             line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#999", width=1))
@@ -300,6 +312,7 @@ class MonitorPlots(QWidget):
             columns = self.legend_columns(plot)
             if plot.legend.columnCount != columns:
                 plot.legend.setColumnCount(columns)
+            _cache_still_items(plot)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)

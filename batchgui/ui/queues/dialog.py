@@ -3,7 +3,7 @@ reorder), scheduling policy, and actions for jobs stuck RUNNABLE."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QPushButton,
@@ -37,13 +36,20 @@ from batchgui.domain.inventory_requests import (
     queue_environment_problems,
 )
 from batchgui.domain.scheduling import SchedulingPolicy
-from batchgui.ui.widgets.forms import ApplyDialog, add_rows, spin_box
+from batchgui.ui.widgets.forms import (
+    RequestDialog,
+    Send,
+    add_rows,
+    data_combo,
+    error_style,
+    name_field,
+    spin_box,
+)
 
 __all__ = ["JobQueueDialog", "QueueRequest", "StuckJobRow"]
 
 QueueRequest = JobQueueRequest | JobQueueUpdate
 # CreateJobQueue for a new queue, UpdateJobQueue for an existing one.
-SendFn = Callable[[QueueRequest], Awaitable[object]]
 
 
 def environment_label(env: ComputeEnvironment | None, arn: str) -> str:
@@ -71,28 +77,25 @@ class StuckJobRow:
         return StuckJobAction(self.reason, self.seconds.value(), self.action.currentText())
 
 
-class JobQueueDialog(ApplyDialog):
+class JobQueueDialog(RequestDialog[QueueRequest]):
     """CreateJobQueue (queue=None) or UpdateJobQueue."""
 
     def __init__(
         self,
         environments: Sequence[ComputeEnvironment],
         policies: Sequence[SchedulingPolicy],
-        send: SendFn,
+        send: Send[QueueRequest],
         queue: JobQueue | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(
-            "Edit job queue" if queue else "Create job queue", "Update" if queue else "Create", parent
+            "Edit job queue" if queue else "Create job queue", "Update" if queue else "Create", send, parent
         )
         self.setObjectName("jobQueueDialog")
         self.resize(640, 560)
         self.queue = queue
-        self._send = send
         self.environments = {e.arn: e for e in environments}
-        self.name = QLineEdit(queue.name if queue else "")
-        self.name.setObjectName("queueName")
-        self.name.setReadOnly(queue is not None)
+        self.name = name_field(queue.name if queue else "", "queueName", queue is not None)
         self.priority = spin_box(
             0,
             1000,
@@ -127,11 +130,8 @@ class JobQueueDialog(ApplyDialog):
                 self._append(ce.arn)
         self.order.model().rowsMoved.connect(self._order_changed)
 
-        self.policy = QComboBox()
-        self.policy.setObjectName("queuePolicy")
-        self.policy.addItem("(none: first in, first out)", "")
-        for policy in policies:
-            self.policy.addItem(policy.name, policy.arn)
+        choices = [("(none: first in, first out)", ""), *((p.name, p.arn) for p in policies)]
+        self.policy = data_combo(choices, "queuePolicy")
         if queue is not None and queue.scheduling_policy_arn:
             position = self.policy.findData(queue.scheduling_policy_arn)
             if position < 0:
@@ -230,7 +230,7 @@ class JobQueueDialog(ApplyDialog):
             self.order_note.setText(
                 "\n".join(str(p).removeprefix("computeEnvironmentOrder: ") for p in problems)
             )
-            self.order_note.setStyleSheet("color: #b00020;")
+            self.order_note.setStyleSheet(error_style(self.order_note))
         else:
             count = self.order.count()
             self.order_note.setText(
@@ -252,9 +252,6 @@ class JobQueueDialog(ApplyDialog):
             return JobQueueRequest(self.name.text().strip(), settings)
         return JobQueueUpdate(self.queue.name, settings)
 
-    def validate(self) -> list[Problem | str]:
+    def request_problems(self, request: QueueRequest) -> list[Problem]:
         self._order_changed()
-        return list(self.request().problems(self.environments))
-
-    async def apply(self) -> None:
-        await self._send(self.request())
+        return request.problems(self.environments)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from PySide6.QtCore import QModelIndex
@@ -15,6 +14,7 @@ from batchgui.domain.batch import JobCount, JobQueue, JobStatus
 from batchgui.domain.connection import ConnectionInfo
 from batchgui.domain.inventory_requests import StuckJobAction
 from batchgui.domain.scheduling import QueueSnapshot
+from batchgui.ui.jobs.columns import format_time
 from batchgui.ui.queues.dialog import JobQueueDialog
 from batchgui.ui.widgets.actions import InventoryPanel, action_bar, add_filter_combo, tell
 from batchgui.ui.widgets.forms import error_text
@@ -91,18 +91,14 @@ STATE_CHOICES = ["All states", "ENABLED", "DISABLED"]
 TERMINAL_RECOUNT_S = 60.0
 
 
-def _time(ms: int | None) -> str:
-    if ms is None:
-        return ""
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).astimezone().strftime("%Y-%m-%d %H:%M:%S")
-
-
 def snapshot_text(queue: str, snapshot: QueueSnapshot) -> str:
     if not snapshot.jobs:
-        return f"No RUNNABLE jobs at the front of {queue}.\n\nUpdated {_time(snapshot.last_updated_at)}."
-    lines = [f"The next jobs {queue} will dispatch (updated {_time(snapshot.last_updated_at)}):", ""]
+        return (
+            f"No RUNNABLE jobs at the front of {queue}.\n\nUpdated {format_time(snapshot.last_updated_at)}."
+        )
+    lines = [f"The next jobs {queue} will dispatch (updated {format_time(snapshot.last_updated_at)}):", ""]
     lines.extend(
-        f"{n:>3}. {job.job_id}   waiting since {_time(job.earliest_time_at_position)}"
+        f"{n:>3}. {job.job_id}   waiting since {format_time(job.earliest_time_at_position)}"
         for n, job in enumerate(snapshot.jobs, start=1)
     )
     return "\n".join(lines)

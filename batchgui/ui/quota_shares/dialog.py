@@ -3,9 +3,7 @@ type, how idle capacity is shared (reserve, lend, lend and borrow up to a limit)
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
-from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QLabel, QWidget
+from PySide6.QtWidgets import QCheckBox, QFormLayout, QLabel, QWidget
 
 from batchgui.domain.fargate import Problem
 from batchgui.domain.training import (
@@ -16,12 +14,11 @@ from batchgui.domain.training import (
     ShareSettings,
     parse_limits,
 )
-from batchgui.ui.training_panel import name_field
-from batchgui.ui.widgets.forms import ApplyDialog, spin_box
+from batchgui.ui.widgets.forms import RequestDialog, Send, data_combo, name_field, spin_box
 from batchgui.ui.widgets.pairs import PairsEditor
 
 ShareRequest = QuotaShareRequest | QuotaShareUpdate
-SendFn = Callable[[ShareRequest], Awaitable[object]]
+NO_TRAINING_QUEUE = "No SAGEMAKER_TRAINING job queue yet: create one first."
 STRATEGY_HELP = {
     "RESERVE": "its idle capacity is kept for its own jobs",
     "LEND": "other shares may use its idle capacity",
@@ -29,10 +26,10 @@ STRATEGY_HELP = {
 }
 
 
-class QuotaShareDialog(ApplyDialog):
+class QuotaShareDialog(RequestDialog[ShareRequest]):
     def __init__(
         self,
-        send: SendFn,
+        send: Send[ShareRequest],
         queues: list[tuple[str, str]],
         share: QuotaShare | None = None,
         parent: QWidget | None = None,
@@ -40,25 +37,21 @@ class QuotaShareDialog(ApplyDialog):
         super().__init__(
             f"Change quota share {share.name}" if share else "Create quota share",
             "Update" if share else "Create",
+            send,
             parent,
         )
         self.setObjectName("quotaShareDialog")
         self.resize(560, 480)
         self.share = share
-        self._send = send
         self.name = name_field(share.name if share else "", "quotaShareName", share is not None)
-        self.queue = QComboBox()
-        self.queue.setObjectName("quotaShareQueue")
-        for name, arn in queues:
-            self.queue.addItem(name, arn)
+        self.queue = data_combo(queues, "quotaShareQueue")
         if share is not None:
             self.queue.addItem(share.queue_name, share.queue_arn)
             self.queue.setCurrentIndex(self.queue.count() - 1)
             self.queue.setEnabled(False)
-        self.strategy = QComboBox()
-        self.strategy.setObjectName("quotaShareStrategy")
-        for key in STRATEGIES:
-            self.strategy.addItem(f"{key}: {STRATEGY_HELP[key]}", key)
+        self.strategy = data_combo(
+            ((f"{k}: {STRATEGY_HELP[k]}", k) for k in STRATEGIES), "quotaShareStrategy"
+        )
         self.borrow = spin_box(
             -1,
             10_000,
@@ -88,13 +81,16 @@ class QuotaShareDialog(ApplyDialog):
         self.body.addWidget(QLabel("Capacity limits (1 to 5):"))
         self.body.addWidget(self.limits, 1)
         if not queues and share is None:
-            self.set_status("No SAGEMAKER_TRAINING job queue yet: create one first.", error=True)
+            self.set_status(NO_TRAINING_QUEUE, error=True)
 
     def _strategy_changed(self, *_args: object) -> None:
         self.borrow.setEnabled(self.strategy.currentData() == "LEND_AND_BORROW")
 
-    def request(self) -> tuple[ShareRequest, list[str]]:
-        limits, problems = parse_limits(self.limits.model.pairs())
+    def form_problems(self) -> list[Problem | str]:
+        return list(parse_limits(self.limits.model.pairs())[1])
+
+    def request(self) -> ShareRequest:
+        limits, _problems = parse_limits(self.limits.model.pairs())
         strategy = str(self.strategy.currentData())
         settings = ShareSettings(
             limits,
@@ -103,14 +99,5 @@ class QuotaShareDialog(ApplyDialog):
             self.preemption.isChecked(),
         )
         if self.share is not None:
-            return QuotaShareUpdate(self.share.arn, settings), problems
-        return QuotaShareRequest(
-            self.name.text().strip(), str(self.queue.currentData() or ""), settings
-        ), problems
-
-    def validate(self) -> list[Problem | str]:
-        request, problems = self.request()
-        return [*problems, *request.problems()]
-
-    async def apply(self) -> None:
-        await self._send(self.request()[0])
+            return QuotaShareUpdate(self.share.arn, settings)
+        return QuotaShareRequest(self.name.text().strip(), str(self.queue.currentData() or ""), settings)

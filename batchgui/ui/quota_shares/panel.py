@@ -39,7 +39,6 @@ class QuotaSharesPanel(TrainingPanel[QuotaShare]):
         self.add_toggle_action(
             "quota share",
             "Service jobs can no longer be submitted to it; those submitted keep their place.",
-            self._set_state,
         )
         self.add_tags_action()
         self.add_delete_action("Delete the quota share (disable it first)")
@@ -56,10 +55,8 @@ class QuotaSharesPanel(TrainingPanel[QuotaShare]):
             ("In-share preemption", "enabled" if row.in_share_preemption else "disabled"),
         ]
 
-    async def _set_state(self, _name: str, state: str) -> None:
-        row = self.selected_row()
-        if row is not None:
-            await self.training.set_quota_share_state(row, state)
+    async def set_row_state(self, row: QuotaShare, state: str) -> None:
+        await self.training.set_quota_share_state(row, state)
 
     def create_new(self) -> None:
         self.spawn(self._open(None), "Create quota share")

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
-from PySide6.QtWidgets import QCheckBox, QFormLayout, QLabel, QLineEdit, QWidget
+from PySide6.QtWidgets import QCheckBox, QFormLayout, QLabel, QWidget
 
 from batchgui.domain.fargate import Problem
 from batchgui.domain.inventory_requests import (
@@ -14,30 +12,27 @@ from batchgui.domain.inventory_requests import (
     parse_shares,
 )
 from batchgui.domain.scheduling import SchedulingPolicy
-from batchgui.ui.widgets.forms import ApplyDialog, spin_box
+from batchgui.ui.widgets.forms import RequestDialog, Send, name_field, spin_box
 from batchgui.ui.widgets.pairs import PairsEditor
 
 PolicyRequest = SchedulingPolicyRequest | SchedulingPolicyUpdate
 # CreateSchedulingPolicy for a new policy, UpdateSchedulingPolicy for an existing one.
-SendFn = Callable[[PolicyRequest], Awaitable[object]]
 
 
-class SchedulingPolicyDialog(ApplyDialog):
+class SchedulingPolicyDialog(RequestDialog[PolicyRequest]):
     def __init__(
-        self, send: SendFn, policy: SchedulingPolicy | None = None, parent: QWidget | None = None
+        self, send: Send[PolicyRequest], policy: SchedulingPolicy | None = None, parent: QWidget | None = None
     ) -> None:
         super().__init__(
             "Edit scheduling policy" if policy else "Create scheduling policy",
             "Update" if policy else "Create",
+            send,
             parent,
         )
         self.setObjectName("schedulingPolicyDialog")
         self.resize(560, 520)
         self.policy = policy
-        self._send = send
-        self.name = QLineEdit(policy.name if policy else "")
-        self.name.setObjectName("policyName")
-        self.name.setReadOnly(policy is not None)
+        self.name = name_field(policy.name if policy else "", "policyName", policy is not None)
         self.decay_set = QCheckBox("Decay past usage")
         self.decay = spin_box(
             0, 604_800, suffix=" s", tooltip="How long past usage counts against a share (0-604,800 s)"
@@ -64,21 +59,17 @@ class SchedulingPolicyDialog(ApplyDialog):
         self.body.addWidget(QLabel("Share distribution:"))
         self.body.addWidget(self.shares, 1)
 
-    def request(self) -> tuple[PolicyRequest, list[str]]:
-        """The request the form describes, and the weights that are not numbers."""
-        shares, problems = parse_shares(self.shares.model.pairs())
+    def form_problems(self) -> list[Problem | str]:
+        """The weights that are not numbers."""
+        return list(parse_shares(self.shares.model.pairs())[1])
+
+    def request(self) -> PolicyRequest:
+        shares, _problems = parse_shares(self.shares.model.pairs())
         fairshare = FairsharePolicy(
             self.decay.value() if self.decay_set.isChecked() else None,
             self.reservation.value() if self.reservation_set.isChecked() else None,
             shares,
         )
         if self.policy is not None:
-            return SchedulingPolicyUpdate(self.policy.arn, fairshare), problems
-        return SchedulingPolicyRequest(self.name.text().strip(), fairshare), problems
-
-    def validate(self) -> list[Problem | str]:
-        request, problems = self.request()
-        return [*problems, *request.problems()]
-
-    async def apply(self) -> None:
-        await self._send(self.request()[0])
+            return SchedulingPolicyUpdate(self.policy.arn, fairshare)
+        return SchedulingPolicyRequest(self.name.text().strip(), fairshare)

@@ -2,33 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from PySide6.QtWidgets import QFormLayout, QLabel, QWidget
 
-from batchgui.domain.fargate import Problem
 from batchgui.domain.training import ServiceEnvironment, ServiceEnvironmentRequest, ServiceEnvironmentUpdate
-from batchgui.ui.training_panel import name_field
-from batchgui.ui.widgets.forms import ApplyDialog, spin_box
+from batchgui.ui.widgets.forms import RequestDialog, Send, name_field, spin_box
 
 EnvironmentRequest = ServiceEnvironmentRequest | ServiceEnvironmentUpdate
-SendFn = Callable[[EnvironmentRequest], Awaitable[object]]
 MAX_INSTANCES = 100_000
 
 
-class ServiceEnvironmentDialog(ApplyDialog):
+class ServiceEnvironmentDialog(RequestDialog[EnvironmentRequest]):
     def __init__(
-        self, send: SendFn, environment: ServiceEnvironment | None = None, parent: QWidget | None = None
+        self,
+        send: Send[EnvironmentRequest],
+        environment: ServiceEnvironment | None = None,
+        parent: QWidget | None = None,
     ) -> None:
         super().__init__(
             f"Change {environment.name}" if environment else "Create service environment",
             "Update" if environment else "Create",
+            send,
             parent,
         )
         self.setObjectName("serviceEnvironmentDialog")
         self.resize(480, 220)
         self.environment = environment
-        self._send = send
         self.name = name_field(
             environment.name if environment else "", "serviceEnvironmentName", environment is not None
         )
@@ -57,9 +55,3 @@ class ServiceEnvironmentDialog(ApplyDialog):
         if self.environment is not None:
             return ServiceEnvironmentUpdate(self.environment.arn, self.max_instances.value())
         return ServiceEnvironmentRequest(self.name.text().strip(), self.max_instances.value())
-
-    def validate(self) -> list[Problem | str]:
-        return self.request().problems()
-
-    async def apply(self) -> None:
-        await self._send(self.request())

@@ -8,12 +8,11 @@ from collections.abc import Awaitable, Callable
 
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QLineEdit, QWidget
 
-from batchgui.domain.fargate import Problem
 from batchgui.domain.training import MAX_PRIORITY, ServiceJob, ServiceJobRequest
-from batchgui.ui.widgets.forms import ApplyDialog, spin_box
+from batchgui.ui.quota_shares.dialog import NO_TRAINING_QUEUE
+from batchgui.ui.widgets.forms import ApplyDialog, RequestDialog, Send, data_combo, spin_box
 from batchgui.ui.widgets.json_editor import JsonEditor
 
-SubmitFn = Callable[[ServiceJobRequest], Awaitable[object]]
 PriorityFn = Callable[[str, int], Awaitable[object]]
 PAYLOAD_TEMPLATE = {
     "AlgorithmSpecification": {"TrainingImage": "IMAGE_URI", "TrainingInputMode": "File"},
@@ -24,25 +23,21 @@ PAYLOAD_TEMPLATE = {
 }
 
 
-class SubmitServiceJobDialog(ApplyDialog):
+class SubmitServiceJobDialog(RequestDialog[ServiceJobRequest]):
     def __init__(
         self,
-        send: SubmitFn,
+        send: Send[ServiceJobRequest],
         queues: list[tuple[str, str]],
         shares: dict[str, list[str]],
         parent: QWidget | None = None,
     ) -> None:
-        super().__init__("Submit service job", "Submit", parent)
+        super().__init__("Submit service job", "Submit", send, parent)
         self.setObjectName("submitServiceJobDialog")
         self.resize(640, 600)
-        self._send = send
         self._shares = shares
         self.name = QLineEdit()
         self.name.setObjectName("serviceJobName")
-        self.queue = QComboBox()
-        self.queue.setObjectName("serviceJobQueue")
-        for name, arn in queues:
-            self.queue.addItem(name, arn)
+        self.queue = data_combo(queues, "serviceJobQueue")
         self.share = QComboBox()
         self.share.setObjectName("serviceJobShare")
         self.share.setToolTip("The quota share whose capacity the job uses (optional)")
@@ -61,7 +56,7 @@ class SubmitServiceJobDialog(ApplyDialog):
         self.body.addWidget(QLabel("CreateTrainingJob request (the service request payload):"))
         self.body.addWidget(self.payload, 1)
         if not queues:
-            self.set_status("No SAGEMAKER_TRAINING job queue yet: create one first.", error=True)
+            self.set_status(NO_TRAINING_QUEUE, error=True)
 
     def _queue_changed(self, *_args: object) -> None:
         self.share.clear()
@@ -78,12 +73,6 @@ class SubmitServiceJobDialog(ApplyDialog):
             quota_share=str(self.share.currentData() or ""),
             priority=None if priority < 0 else priority,
         )
-
-    def validate(self) -> list[Problem | str]:
-        return self.request().problems()
-
-    async def apply(self) -> None:
-        await self._send(self.request())
 
 
 class ServiceJobPriorityDialog(ApplyDialog):

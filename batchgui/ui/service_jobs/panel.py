@@ -3,9 +3,8 @@ terminate, tags. On the local sandbox the training is simulated, and the panel s
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from batchgui.domain.training import ServiceJob
+from batchgui.ui.jobs.columns import format_time
 from batchgui.ui.service_environments.panel import SIMULATED_NOTE
 from batchgui.ui.service_jobs.dialog import ServiceJobPriorityDialog, SubmitServiceJobDialog
 from batchgui.ui.training_panel import TrainingPanel
@@ -13,7 +12,8 @@ from batchgui.ui.widgets.table_model import Column
 
 
 def _time(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S") if ms else ""
+    """Local time, as every table shows it; 0 (not yet) shows nothing."""
+    return format_time(ms or None)
 
 
 def _time_column(title: str, ms: str) -> Column[ServiceJob]:
@@ -95,7 +95,7 @@ class ServiceJobsPanel(TrainingPanel[ServiceJob]):
     async def _submit(self) -> None:
         queues = await self.training.training_queues()
         shares: dict[str, list[str]] = {}
-        for share in await self.training.quota_shares():
+        for share in await self.training.quota_shares(queues):
             if share.state == "ENABLED":
                 shares.setdefault(share.queue_name, []).append(share.name)
         dialog = SubmitServiceJobDialog(self.training.submit_service_job, queues, shares, self)

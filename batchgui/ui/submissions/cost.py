@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QLabel, QWidget
 from batchgui.domain.pricing import format_usd
 from batchgui.services.journal import Unit
 from batchgui.services.pricing import JobsCost, PricingService
-from batchgui.ui.jobs.runnable_pane import Spawn
+from batchgui.ui.widgets.forms import Spawn
 
 ASK = "<b>Cost</b>: <a href='cost'>Estimate what this submission's jobs cost…</a>"
 

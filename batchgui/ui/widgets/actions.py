@@ -121,7 +121,7 @@ class InventoryPanel(ListPanel[T]):
     toggle_button: QAction
     _toggle_kind = ""
     _disable_effect = ""
-    _set_state: Callable[[str, str], Awaitable[None]] | None = None
+    _state_setter: Callable[[str, str], Awaitable[None]] | None = None
 
     def __init__(
         self, services: PanelServices, inventory: InventoryService, parent: QWidget | None = None
@@ -155,10 +155,14 @@ class InventoryPanel(ListPanel[T]):
         return self.add_row_action(text, self.delete, tooltip, QKeySequence.StandardKey.Delete)
 
     def add_toggle_action(
-        self, kind: str, disable_effect: str, set_state: Callable[[str, str], Awaitable[None]]
+        self,
+        kind: str,
+        disable_effect: str,
+        set_state: Callable[[str, str], Awaitable[None]] | None = None,
     ) -> QAction:
-        """Enable/Disable, named for the selected row's state."""
-        self._toggle_kind, self._disable_effect, self._set_state = kind, disable_effect, set_state
+        """Enable/Disable, named for the selected row's state; `set_state(name, state)` makes the change
+        (None: the panel overrides set_row_state)."""
+        self._toggle_kind, self._disable_effect, self._state_setter = kind, disable_effect, set_state
         self.toggle_button = self.add_row_action("Enable/Disable", self.toggle_state, "Enable or disable")
         self.table.selectionModel().selectionChanged.connect(self._name_toggle)
         self.model.rows_changed.connect(self._name_toggle)
@@ -244,20 +248,24 @@ class InventoryPanel(ListPanel[T]):
     def toggle_state(self) -> None:
         self.for_selected(self._toggle, "Enable/disable")
 
+    async def set_row_state(self, row: T, state: str) -> None:
+        """Enable or disable `row` (the row the user asked about, whatever is selected by now)."""
+        set_state = self._state_setter
+        assert set_state is not None  # given to add_toggle_action unless this is overridden
+        await set_state(self.row_name(row), state)
+
     async def _toggle(self, row: T) -> None:
         """Enable a disabled resource, or disable an enabled one after saying what that does."""
-        set_state = self._set_state
-        assert set_state is not None  # the action exists only once add_toggle_action set it
         name, state = self.row_name(row), self.row_state(row)
         if state != "ENABLED":
-            await set_state(name, "ENABLED")
+            await self.set_row_state(row, "ENABLED")
             self.refresh()
             return
         await self.confirmed(
             f"Disable {self._toggle_kind}",
             f"Disable {name}?\n\n{self._disable_effect}",
             "Disable",
-            lambda: set_state(name, "DISABLED"),
+            lambda: self.set_row_state(row, "DISABLED"),
         )
 
     async def run_delete(self, plan: DeletePlan) -> bool | None:

@@ -1,11 +1,12 @@
-"""What the forms share: a dialog that applies its change asynchronously and shows the error inline,
-a list of problems with their JSON paths, and awaiting a dialog without a nested event loop."""
+"""What the forms share: a dialog that applies its change asynchronously and shows the error inline
+(ApplyDialog), one that sends a typed request (RequestDialog), a list of problems with their JSON paths,
+form fields (name, whole numbers, push buttons), and awaiting a dialog without a nested event loop."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 from PySide6.QtCore import Qt, Signal, SignalInstance
 from PySide6.QtGui import QBrush, QColor
@@ -17,8 +18,10 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLayout,
+    QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -34,18 +37,26 @@ __all__ = [
     "JSON_LINE",
     "ApplyDialog",
     "ProblemList",
+    "RequestDialog",
+    "Send",
+    "Spawn",
     "add_rows",
+    "data_combo",
     "emitted",
+    "error_style",
     "error_text",
     "labelled_row",
     "mark_mismatches",
+    "name_field",
     "problem_text",
+    "push_button",
     "spin_box",
     "wait_and_delete",
     "wait_finished",
 ]
 
-ERROR_STYLE = "color: #b00020;"
+# Runs a coroutine in the background under a name the user reads if it fails (the panels' `spawn`).
+Spawn = Callable[[Coroutine[Any, Any, Any], str], "asyncio.Task[Any]"]
 
 
 def problem_text(problem: Problem | str) -> str:
@@ -99,17 +110,53 @@ def add_rows(form: QFormLayout, rows: Iterable[tuple[str, QWidget | QLayout]]) -
 
 
 def spin_box(
-    low: int, high: int, value: int = 0, suffix: str = "", tooltip: str = "", *, special: str = ""
+    low: int,
+    high: int,
+    value: int = 0,
+    suffix: str = "",
+    tooltip: str = "",
+    *,
+    special: str = "",
+    group_digits: bool = False,
 ) -> QSpinBox:
     """A whole-number field from `low` to `high`; `special` is what its lowest value reads as
-    ("definition's", "none": the field left to its default)."""
+    ("definition's", "none": the field left to its default); `group_digits` shows 2,000,000."""
     spin = QSpinBox()
     spin.setRange(low, high)
     spin.setValue(value)
     spin.setSuffix(suffix)
     spin.setToolTip(tooltip)
     spin.setSpecialValueText(special)
+    spin.setGroupSeparatorShown(group_digits)
     return spin
+
+
+def data_combo(items: Iterable[tuple[str, object]], object_name: str = "") -> QComboBox:
+    """A combo box of (text, data) items: currentData() is what the form sends."""
+    combo = QComboBox()
+    if object_name:
+        combo.setObjectName(object_name)
+    for text, data in items:
+        combo.addItem(text, data)
+    return combo
+
+
+def name_field(name: str, object_name: str, existing: bool) -> QLineEdit:
+    """A form's name field: read-only once the object exists (Batch can't rename it)."""
+    field = QLineEdit(name)
+    field.setObjectName(object_name)
+    field.setReadOnly(existing)
+    return field
+
+
+def push_button(text: str, tip: str, slot: Callable[[], object], name: str = "") -> QPushButton:
+    """A push button with its tooltip and what a click does."""
+    button = QPushButton(text)
+    button.setToolTip(tip)
+    button.clicked.connect(slot)
+    if name:
+        button.setObjectName(name)
+    return button
 
 
 def labelled_row(fields: Iterable[tuple[str, QWidget]], stretch: int = 0) -> QHBoxLayout:
@@ -149,6 +196,16 @@ def mark_mismatches(combo: QComboBox, family: str, family_of: Mapping[int, str],
 PROBLEM_ON_LIGHT, PROBLEM_ON_DARK = "#b00020", "#ff8a80"
 
 
+def problem_colour(widget: QWidget) -> str:
+    """Red that reads on the widget's background in the current theme (dark red vanished on dark)."""
+    return PROBLEM_ON_DARK if is_dark(widget.palette()) else PROBLEM_ON_LIGHT
+
+
+def error_style(widget: QWidget, error: bool = True) -> str:
+    """The style sheet of a label that says what went wrong ("" for one that does not)."""
+    return f"color: {problem_colour(widget)};" if error else ""
+
+
 class ProblemList(QListWidget):
     """Problems found before sending: 'path: message' per line; activating one emits its path."""
 
@@ -173,9 +230,7 @@ class ProblemList(QListWidget):
             else:
                 item = QListWidgetItem(problem)
                 item.setData(Qt.ItemDataRole.UserRole, "")
-            # Red that reads on the current theme's background (dark red vanished on dark).
-            colour = PROBLEM_ON_DARK if is_dark(self.palette()) else PROBLEM_ON_LIGHT
-            item.setForeground(QBrush(QColor(colour)))
+            item.setForeground(QBrush(QColor(problem_colour(self))))
             self.addItem(item)
         self.setVisible(bool(problems))
 
@@ -257,7 +312,7 @@ class ApplyDialog(QDialog):
         self.accept()
 
     def set_status(self, text: str, error: bool = False) -> None:
-        self.status.setStyleSheet(ERROR_STYLE if error else "")
+        self.status.setStyleSheet(error_style(self.status, error))
         self.status.setText(text)
 
     def reject(self) -> None:
@@ -268,3 +323,49 @@ class ApplyDialog(QDialog):
     async def ask(self) -> bool:
         """Open the dialog and wait; True once the change was applied."""
         return bool(await wait_finished(self))
+
+
+@runtime_checkable
+class Checked(Protocol):
+    """A typed request that says what is wrong with it before it is sent."""
+
+    def problems(self) -> Sequence[Problem | str]: ...
+
+
+R = TypeVar("R")
+# What a RequestDialog sends its request with: a facade's coroutine (its result is not read).
+Send = Callable[[R], Awaitable[object]]
+
+
+class RequestDialog(ApplyDialog, Generic[R]):
+    """An ApplyDialog over one typed request: the subclass reads it from the form (`request()`); OK checks
+    it (what the form found reading its fields, `form_problems()`, then the request's own
+    `problems()`) and sends it with `send`.
+
+    A request whose check needs more than itself (the known compute environments) overrides
+    `request_problems`.
+    """
+
+    def __init__(self, title: str, ok_text: str, send: Send[R], parent: QWidget | None = None) -> None:
+        super().__init__(title, ok_text, parent)
+        self.send = send
+
+    def request(self) -> R:
+        """The request the form describes."""
+        raise NotImplementedError
+
+    def form_problems(self) -> list[Problem | str]:
+        """Problems found reading the form itself (a weight that is not a number)."""
+        return []
+
+    def request_problems(self, request: R) -> Sequence[Problem | str]:
+        """The request's own problems."""
+        if not isinstance(request, Checked):
+            raise TypeError(f"{type(request).__name__} has no problems(): override request_problems")
+        return request.problems()
+
+    def validate(self) -> list[Problem | str]:
+        return [*self.form_problems(), *self.request_problems(self.request())]
+
+    async def apply(self) -> None:
+        await self.send(self.request())

@@ -1,6 +1,4 @@
-"""What holds a RUNNABLE job back beyond vCPUs: consumable resources, quota shares and scheduling
-policies (Batch), and the instance type of a container instance (ECS DescribeContainerInstances).
-"""
+"""ECS gateway: the instance type of a Batch job's container instance (DescribeContainerInstances)."""
 
 from __future__ import annotations
 
@@ -8,31 +6,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from batchgui.aws.gateway import Gateway
-from batchgui.domain.scheduling import SchedulingPolicy
-from batchgui.domain.share_usage import QuotaShare
 
 # ECS DescribeContainerInstances takes at most 100 ARNs per call.
 DESCRIBE_INSTANCES_MAX = 100
 INSTANCE_TYPE_ATTRIBUTE = "ecs.instance-type"
-
-
-class CapacityGateway(Gateway[Any]):
-    """Over the `batch` client (typed Any: the installed stubs predate these operations)."""
-
-    def quota_share(self, arn: str) -> QuotaShare:
-        return QuotaShare.from_api(dict(self._client.describe_quota_share(quotaShareArn=arn)))
-
-    def quota_shares(self, queue: str) -> list[QuotaShare]:
-        paginator = self._client.get_paginator("list_quota_shares")
-        return [
-            QuotaShare.from_api(dict(s))
-            for page in paginator.paginate(jobQueue=queue)
-            for s in page.get("quotaShares") or ()
-        ]
-
-    def scheduling_policy(self, arn: str) -> SchedulingPolicy | None:
-        found = self._client.describe_scheduling_policies(arns=[arn])["schedulingPolicies"]
-        return SchedulingPolicy.from_api(dict(found[0])) if found else None
 
 
 class EcsGateway(Gateway[Any]):
