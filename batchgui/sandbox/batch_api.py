@@ -88,7 +88,7 @@ class BatchApi:
         path = str(environ.get("PATH_INFO", "/"))
         try:
             op_name, params = self._route(method, path, str(environ.get("QUERY_STRING", "")), body)
-            result = self.call(op_name, params)
+            result = self._answer(op_name, params)
         except ClientError as exc:
             payload = dumps({"__type": exc.code, "message": exc.message}).encode()
             return exc.status, [("Content-Type", "application/json"), ("x-amzn-ErrorType", exc.code)], payload
@@ -132,7 +132,19 @@ class BatchApi:
         return data
 
     def call(self, op_name: str, params: Json) -> Json:
-        """Validate `params` against the operation's input shape and run it."""
+        """Validate `params` against the operation's input shape and run it (in-process callers:
+        the answer as a dict, never a pre-encoded one)."""
+        return self._handler(op_name, params)(self.context, params)
+
+    def _answer(self, op_name: str, params: Json) -> Json | Encoded:
+        """`call` for an HTTP request: a fast path may answer already encoded."""
+        handler = self._handler(op_name, params)
+        fast = FAST_PATHS.get(op_name)
+        answer = fast(self.context, params) if fast is not None else None
+        return answer if answer is not None else handler(self.context, params)
+
+    def _handler(self, op_name: str, params: Json) -> Operation:
+        """The operation's handler, once `params` passed botocore's check of its input shape."""
         operation: OperationModel = self.model.operation_model(op_name)
         handler = OPERATIONS.get(op_name)
         if handler is None:
@@ -141,9 +153,7 @@ class BatchApi:
             report = self.validator.validate(params, operation.input_shape)
             if report.has_errors():
                 raise ClientError(report.generate_report())
-        fast = FAST_PATHS.get(op_name)
-        answer = fast(self.context, params) if fast is not None else None
-        return answer if answer is not None else handler(self.context, params)
+        return handler
 
 
 __all__ = ["IMPLEMENTED", "TERMINAL", "BatchApi", "ClientError", "summary_delta"]

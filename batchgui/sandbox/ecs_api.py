@@ -11,6 +11,7 @@ sandbox's container-instance ARNs do not name one.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import cached_property
 
 from batchgui.domain.instance_types import InstanceCatalogue
 from batchgui.sandbox.json_api import Json, JsonApi, JsonApiError
@@ -31,10 +32,15 @@ class EcsApi(JsonApi):
         catalogue: Callable[[], InstanceCatalogue],
     ) -> None:
         """`launched()`: instance id -> type of every instance the fleet launched; `active()`: the ids
-        of those still running."""
+        of those still running; `catalogue()`: the instance types, read once, at the first request
+        (the file does not change while the sandbox runs)."""
         self._launched = launched
         self._active = active
-        self._catalogue = catalogue
+        self._read_catalogue = catalogue
+
+    @cached_property
+    def catalogue(self) -> InstanceCatalogue:
+        return self._read_catalogue()
 
     def handlers(self) -> dict[str, Callable[[Json], Json]]:
         return {"DescribeContainerInstances": self.describe_container_instances}
@@ -44,7 +50,7 @@ class EcsApi(JsonApi):
         if len(arns) > MAX_INSTANCES:
             raise JsonApiError("InvalidParameterException", f"At most {MAX_INSTANCES} container instances")
         launched, active = self._launched(), self._active()
-        types = self._catalogue().types
+        types = self.catalogue.types
         found: list[Json] = []
         failures: list[Json] = []
         for arn in arns:

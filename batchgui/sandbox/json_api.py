@@ -57,8 +57,11 @@ class JsonApi:
 
     service = ""
     target_prefix = ""
-    # The error code for a request botocore's model rejects.
+    # The error code for a request botocore's model rejects, and for an operation the model has
+    # that the sandbox does not implement; the key of an error's message.
     invalid_parameter = "InvalidParameterException"
+    not_implemented = "InvalidParameterException"
+    message_key = "Message"
 
     def handlers(self) -> dict[str, Callable[[Json], Json]]:
         raise NotImplementedError
@@ -77,15 +80,17 @@ class JsonApi:
         return ParamValidator()
 
     def handle(self, environ: dict[str, Any], body: bytes) -> Response:
-        return handle_json_target(environ, body, self.target_prefix, self.call, message_key="Message")
+        return handle_json_target(environ, body, self.target_prefix, self.call, message_key=self.message_key)
 
     def call(self, operation: str, params: Json) -> Json:
         if operation not in self.model.operation_names:
             raise JsonApiError("UnknownOperationException", f"Unknown operation {operation}")
         handler = self.handlers().get(operation)
         if handler is None:
-            raise JsonApiError(self.invalid_parameter, f"{operation} is not implemented by the local sandbox")
-        report = self.validator.validate(params, self.model.operation_model(operation).input_shape)
-        if report.has_errors():
-            raise JsonApiError(self.invalid_parameter, report.generate_report())
+            raise JsonApiError(self.not_implemented, f"{operation} is not implemented by the local sandbox")
+        shape = self.model.operation_model(operation).input_shape
+        if shape is not None:
+            report = self.validator.validate(params, shape)
+            if report.has_errors():
+                raise JsonApiError(self.invalid_parameter, report.generate_report())
         return handler(params)

@@ -18,11 +18,12 @@ import json
 import re
 import sqlite3
 import time
+from collections.abc import Callable
 from typing import Any
 
 from batchgui.domain.job_logs import MAX_PAGE_BYTES, MAX_PAGE_EVENTS, event_bytes
 from batchgui.sandbox import sql
-from batchgui.sandbox.json_api import Json, JsonApiError, Response, handle_json_target
+from batchgui.sandbox.json_api import Json, JsonApi, JsonApiError
 from batchgui.sandbox.settings import ACCOUNT_ID, REGION
 from batchgui.sandbox.store import Store
 
@@ -81,16 +82,15 @@ def _untoken(token: str) -> Any:
         raise LogsError("InvalidParameterException", "The specified nextToken is invalid.") from None
 
 
-class LogsApi:
+class LogsApi(JsonApi):
+    service = "logs"
+    target_prefix = TARGET_PREFIX
+    not_implemented = "InvalidOperationException"
+    message_key = "message"
+
     def __init__(self, store: Store) -> None:
         self.store = store
-        from botocore.validate import ParamValidator
-
-        from batchgui.sandbox.settings import private_botocore_session
-
-        self.model = private_botocore_session().get_service_model("logs")
-        self.validator = ParamValidator()
-        self._ops = {
+        self._ops: dict[str, Callable[[Json], Json]] = {
             "CreateLogGroup": self.create_log_group,
             "CreateLogStream": self.create_log_stream,
             "PutLogEvents": self.put_log_events,
@@ -102,21 +102,8 @@ class LogsApi:
             "DeleteLogStream": self.delete_log_stream,
         }
 
-    def handle(self, environ: dict[str, Any], body: bytes) -> Response:
-        return handle_json_target(environ, body, TARGET_PREFIX, self.call)
-
-    def call(self, op: str, params: Json) -> Json:
-        if op not in self.model.operation_names:
-            raise LogsError("UnknownOperationException", f"Unknown operation {op}")
-        handler = self._ops.get(op)
-        if handler is None:
-            raise LogsError("InvalidOperationException", f"{op} is not implemented by the local sandbox")
-        shape = self.model.operation_model(op).input_shape
-        if shape is not None:
-            report = self.validator.validate(params, shape)
-            if report.has_errors():
-                raise LogsError("InvalidParameterException", report.generate_report())
-        return handler(params)
+    def handlers(self) -> dict[str, Callable[[Json], Json]]:
+        return self._ops
 
     # ---- groups and streams ---------------------------------------------------------------------
     def create_log_group(self, p: Json) -> Json:

@@ -24,7 +24,7 @@ import threading
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from batchgui.sandbox import lifecycle
+from batchgui.sandbox import lifecycle, sql
 from batchgui.sandbox.placement import Decisions
 from batchgui.sandbox.store import ACTIVE, TERMINAL
 
@@ -32,16 +32,6 @@ if TYPE_CHECKING:
     from batchgui.sandbox.engine import Engine
 
 MAIN_EXITED = "Main node exited"
-ACTIVE_MULTINODE = (
-    "SELECT job_id FROM jobs WHERE child = 0 AND status IN ('PENDING', 'RUNNABLE', 'STARTING', 'RUNNING')"
-    " AND json_extract(spec, '$.nodeProperties') IS NOT NULL"
-)
-PARENT = "SELECT status, spec FROM jobs WHERE job_id = ?"
-NODE = "SELECT status, status_reason, exit_code, container_reason FROM jobs WHERE job_id = ?"
-NODES_ACTIVE = "SELECT job_id FROM jobs WHERE parent_id = ? AND status IN (?,?,?,?,?)"
-FIRST_START = "SELECT MIN(started_at) FROM jobs WHERE parent_id = ?"
-SET_ENDED = "UPDATE jobs SET exit_code = ?, container_reason = ? WHERE job_id = ?"
-NODES_RUNNABLE = "SELECT COUNT(*) FROM jobs WHERE parent_id = ? AND status = 'RUNNABLE'"
 
 
 class NodeGroups:
@@ -64,7 +54,7 @@ class NodeGroups:
         partial = {
             job_id
             for job_id, count in placed.items()
-            if count < conn.execute(NODES_RUNNABLE, (job_id,)).fetchone()[0]
+            if count < conn.execute(sql.NODES_RUNNABLE, (job_id,)).fetchone()[0]
         }
         if partial:
             decisions.placed = [d for d in decisions.placed if d.job.parent_id not in partial]
@@ -73,7 +63,7 @@ class NodeGroups:
     def sync(self, conn: sqlite3.Connection, engine: Engine, now: int) -> None:
         with self._lock:
             if self._active is None:
-                self._active = {job_id for (job_id,) in conn.execute(ACTIVE_MULTINODE)}
+                self._active = {job_id for (job_id,) in conn.execute(sql.ACTIVE_MULTINODE)}
             active = list(self._active)
         for job_id in active:
             if self._sync_one(conn, engine, job_id, now):
@@ -83,7 +73,7 @@ class NodeGroups:
 
     def _sync_one(self, conn: sqlite3.Connection, engine: Engine, job_id: str, now: int) -> bool:
         """End one job when its main node has ended; True when the job has ended."""
-        row = conn.execute(PARENT, (job_id,)).fetchone()
+        row = conn.execute(sql.MULTINODE_PARENT, (job_id,)).fetchone()
         if row is None:
             return True
         status = str(row[0])
@@ -91,17 +81,17 @@ class NodeGroups:
         if main is None:
             main = int(json.loads(row[1])["nodeProperties"]["mainNode"])
             self._main[job_id] = main
-        node = conn.execute(NODE, (f"{job_id}#{main}",)).fetchone()
+        node = conn.execute(sql.MULTINODE_MAIN_NODE, (f"{job_id}#{main}",)).fetchone()
         if node is None or node[0] not in TERMINAL:
             return status in TERMINAL
         to_kill: list[str] = []
-        for (other,) in conn.execute(NODES_ACTIVE, (job_id, *ACTIVE)).fetchall():
+        for (other,) in conn.execute(sql.NODES_ACTIVE, (job_id, *ACTIVE)).fetchall():
             to_kill += engine.stop_job_locked(conn, other, MAIN_EXITED, terminate=True)
         if to_kill:
             engine.kill(to_kill, MAIN_EXITED)
         if status != node[0]:
             # Also when every node ended in this pass and the array rule ended the job already.
-            started = conn.execute(FIRST_START, (job_id,)).fetchone()[0]
+            started = conn.execute(sql.MULTINODE_FIRST_START, (job_id,)).fetchone()[0]
             lifecycle.set_status(
                 conn,
                 job_id,
@@ -114,5 +104,5 @@ class NodeGroups:
             )
             if status not in TERMINAL:
                 lifecycle.propagate(conn, [job_id], now)
-        conn.execute(SET_ENDED, (node[2], node[3], job_id))
+        conn.execute(sql.MULTINODE_SET_ENDED, (node[2], node[3], job_id))
         return True

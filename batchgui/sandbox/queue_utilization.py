@@ -9,12 +9,10 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from batchgui.sandbox import sql
+
 Json = dict[str, Any]
 TOP_SHARES = 20
-SHARE_USAGE = (
-    "SELECT COALESCE(share, ''), SUM(vcpus) FROM jobs WHERE queue = ? AND status IN ('STARTING', 'RUNNING')"
-    " AND NOT (child = 0 AND array_size IS NOT NULL) GROUP BY COALESCE(share, '')"
-)
 
 
 def _vcpus(quantity: float) -> list[Json]:
@@ -22,7 +20,9 @@ def _vcpus(quantity: float) -> list[Json]:
 
 
 def queue_utilization(conn: sqlite3.Connection, queue: Json, now_ms: int) -> Json:
-    usage = {str(share): float(v or 0) for share, v in conn.execute(SHARE_USAGE, (queue["jobQueueArn"],))}
+    usage = {
+        str(share): float(v or 0) for share, v in conn.execute(sql.QUEUE_SHARE_USAGE, (queue["jobQueueArn"],))
+    }
     out: Json = {"totalCapacityUsage": _vcpus(sum(usage.values())), "lastUpdatedAt": now_ms}
     if queue.get("schedulingPolicyArn"):
         shares = sorted(((s, v) for s, v in usage.items() if s and v > 0), key=lambda sv: -sv[1])

@@ -19,6 +19,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from batchgui.domain import token_bucket
+
 THROTTLED_STATUS = 429
 THROTTLED_CODE = "TooManyRequestsException"
 THROTTLED_BODY = json.dumps({"message": "Too Many Requests"}).encode()
@@ -36,7 +38,8 @@ def throttled_answer() -> tuple[str, list[tuple[str, str]], bytes]:
 
 
 class AccountRate:
-    """A thread-safe token bucket: `admit()` is False when the request is over the rate."""
+    """A thread-safe token bucket (domain/token_bucket.py): `admit()` is False when the request is
+    over the rate."""
 
     def __init__(self, per_s: float, monotonic: Callable[[], float] = time.monotonic) -> None:
         if not per_s > 0:
@@ -47,20 +50,15 @@ class AccountRate:
         self._tokens = self.burst
         self._at = monotonic()
         self._lock = threading.Lock()
-        self.admitted = 0
-        self.refused = 0
 
     def admit(self) -> bool:
         with self._lock:
             now = self._monotonic()
-            self._tokens = min(self.burst, self._tokens + (now - self._at) * self.per_s)
+            tokens = token_bucket.refilled(self._tokens, now - self._at, self.per_s, self.burst)
             self._at = now
-            if self._tokens >= 1 - 1e-9:
-                self._tokens = max(0.0, self._tokens - 1)
-                self.admitted += 1
-                return True
-            self.refused += 1
-            return False
+            left = token_bucket.take_one(tokens)
+            self._tokens = tokens if left is None else left
+            return left is not None
 
 
 class RealAws:

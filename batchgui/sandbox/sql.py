@@ -480,3 +480,35 @@ def filtered_events(where: Sequence[str]) -> str:
         f"ON s.id = e.stream_id WHERE {' AND '.join(['s.group_name = ?', *where])} "
         "ORDER BY e.ts, e.id LIMIT ?"
     )
+
+
+# ---- queue utilization (GetJobQueueSnapshot): array parents hold nothing themselves ---------------
+QUEUE_SHARE_USAGE = (
+    "SELECT COALESCE(share, ''), SUM(vcpus) FROM jobs WHERE queue = ? AND status IN ('STARTING', 'RUNNING')"
+    " AND NOT (child = 0 AND array_size IS NOT NULL) GROUP BY COALESCE(share, '')"
+)
+
+# ---- multi-node jobs (node_groups.py) -----------------------------------------------------------
+ACTIVE_MULTINODE = (
+    "SELECT job_id FROM jobs WHERE child = 0 AND status IN ('PENDING', 'RUNNABLE', 'STARTING', 'RUNNING')"
+    " AND json_extract(spec, '$.nodeProperties') IS NOT NULL"
+)
+MULTINODE_PARENT = "SELECT status, spec FROM jobs WHERE job_id = ?"
+MULTINODE_MAIN_NODE = "SELECT status, status_reason, exit_code, container_reason FROM jobs WHERE job_id = ?"
+NODES_ACTIVE = "SELECT job_id FROM jobs WHERE parent_id = ? AND status IN (?,?,?,?,?)"
+MULTINODE_FIRST_START = "SELECT MIN(started_at) FROM jobs WHERE parent_id = ?"
+MULTINODE_SET_ENDED = "UPDATE jobs SET exit_code = ?, container_reason = ? WHERE job_id = ?"
+NODES_RUNNABLE = "SELECT COUNT(*) FROM jobs WHERE parent_id = ? AND status = 'RUNNABLE'"
+
+# ---- service environments and service jobs (api/service_jobs.py) --------------------------------
+SERVICE_GET = "SELECT data FROM service_objects WHERE arn = ?"
+SERVICE_BY_NAME = "SELECT data FROM service_objects WHERE kind = ? AND name = ?"
+SERVICE_ALL = "SELECT data FROM service_objects WHERE kind = ? ORDER BY name"
+SERVICE_JOBS_NEWEST = "SELECT data FROM service_objects WHERE kind = 'service-job' ORDER BY created DESC"
+SERVICE_JOBS_OPEN = (
+    "SELECT data FROM service_objects WHERE kind = 'service-job'"
+    " AND json_extract(data, '$.status') NOT IN ('SUCCEEDED', 'FAILED')"
+)
+SERVICE_SAVE = (
+    "INSERT OR REPLACE INTO service_objects (arn, kind, name, created, data) VALUES (?, ?, ?, ?, ?)"
+)

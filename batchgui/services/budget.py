@@ -19,6 +19,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any, ParamSpec, TypeVar
 
+from batchgui.domain import token_bucket
 from batchgui.domain.errors import Throttled
 
 P = ParamSpec("P")
@@ -60,7 +61,7 @@ class TokenBucket:
 
     def _refill(self) -> None:
         now = self._monotonic()
-        self._tokens = min(self.burst, self._tokens + (now - self._at) * self.per_s)
+        self._tokens = token_bucket.refilled(self._tokens, now - self._at, self.per_s, self.burst)
         self._at = now
 
     @property
@@ -72,9 +73,9 @@ class TokenBucket:
         """Wait for a token and take it."""
         while True:
             self._refill()
-            # A tolerance: float rounding can leave a deficit too small for the clock to ever fill.
-            if self._tokens >= 1 - 1e-9:
-                self._tokens = max(0.0, self._tokens - 1)
+            left = token_bucket.take_one(self._tokens)
+            if left is not None:
+                self._tokens = left
                 self.total += 1
                 self.recent.append(self._at)
                 return

@@ -76,12 +76,12 @@ def untoken(text: str | None) -> Any:
         raise ClientError("Invalid nextToken") from None
 
 
-class Encoded(dict[str, Any]):
-    """An answer already encoded as JSON (`payload`): BatchApi sends it as it is."""
+@dataclass(frozen=True)
+class Encoded:
+    """An answer already encoded as JSON: BatchApi sends `payload` as it is. Not a dict, so it can
+    never pass for an (empty) answer."""
 
-    def __init__(self, payload: bytes) -> None:
-        super().__init__()
-        self.payload = payload
+    payload: bytes
 
 
 def dumps(value: object) -> str:

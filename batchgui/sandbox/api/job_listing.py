@@ -3,11 +3,9 @@ with AWS's filters and their page limits) and GetJobQueueSnapshot."""
 
 from __future__ import annotations
 
-import collections
 import functools
 import json
 import sqlite3
-import threading
 from typing import Any
 
 from batchgui.sandbox import sql
@@ -32,68 +30,78 @@ from batchgui.sandbox.store import TERMINAL, array_summary
 JOB_STATUSES = ("SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED", "FAILED")
 MAX_DESCRIBE_IDS = 100
 JOB_DEFINITIONS = ARN_PREFIX + "job-definition/"
+# Entries of each bounded cache of parsed specs and encoded finished jobs.
+SPEC_CACHE_SIZE = 2048
+
+
+def _described_rows(conn: sqlite3.Connection, ids: list[str]) -> dict[str, tuple[Any, ...]]:
+    if len(ids) > MAX_DESCRIBE_IDS:
+        raise ClientError("DescribeJobs takes at most 100 job IDs")
+    return {r[0]: r for r in conn.execute(sql.describe_jobs(len(ids)), ids)}
 
 
 def describe_jobs(ctx: Context, p: Json) -> Json:
     ids = p["jobs"]
-    if len(ids) > MAX_DESCRIBE_IDS:
-        raise ClientError("DescribeJobs takes at most 100 job IDs")
-    out: list[Json] = []
     with ctx.store.read() as conn:
-        rows = {r[0]: r for r in conn.execute(sql.describe_jobs(len(ids)), ids)}
+        rows = _described_rows(conn, ids)
         parents: dict[str, Json] = {}
-        for job_id in ids:
-            row = rows.get(job_id)
-            if row is not None:
-                out.append(describe_row(conn, row, parents))
+        out = [describe_row(conn, rows[i], parents) for i in ids if i in rows]
     return {"jobs": out}
-
-
-# Finished jobs no longer change but by tagging (which changes the row's spec): the JSON of a
-# finished single job is encoded once per distinct row, a bounded cache keyed by the whole row.
-_FINISHED_JSON: collections.OrderedDict[tuple[Any, ...], bytes] = collections.OrderedDict()
-_FINISHED_JSON_LOCK = threading.Lock()
 
 
 def describe_plain_jobs(ctx: Context, p: Json) -> Encoded | None:
     """DescribeJobs answered as encoded JSON, when no job in it is a multi-node job or node (those
     take the full path: api/multinode.py reshapes them)."""
     ids = p["jobs"]
-    if len(ids) > MAX_DESCRIBE_IDS:
-        raise ClientError("DescribeJobs takes at most 100 job IDs")
     if any("#" in job_id for job_id in ids):
         return None
-    pieces: list[bytes] = []
     with ctx.store.read() as conn:
-        rows = {r[0]: r for r in conn.execute(sql.describe_jobs(len(ids)), ids)}
+        rows = _described_rows(conn, ids)
         if any(r[-1] and '"nodeProperties"' in r[-1] for r in rows.values()):
             return None
         parents: dict[str, Json] = {}
-        for job_id in ids:
-            row = rows.get(job_id)
-            if row is not None:
-                pieces.append(_job_json(conn, row, parents))
+        pieces = [_job_json(conn, rows[i], parents) for i in ids if i in rows]
     return Encoded(b'{"jobs":[' + b",".join(pieces) + b"]}")
 
 
 def _job_json(conn: sqlite3.Connection, row: tuple[Any, ...], parents: dict[str, Json]) -> bytes:
-    finished = row[3] in TERMINAL and not row[9] and row[12] is None  # status, child, array size
-    if finished:
-        with _FINISHED_JSON_LOCK:
-            cached = _FINISHED_JSON.get(row)
-            if cached is not None:
-                _FINISHED_JSON.move_to_end(row)
-                return cached
-    encoded = dumps(describe_row(conn, row, parents)).encode()
-    if finished:
-        with _FINISHED_JSON_LOCK:
-            _FINISHED_JSON[row] = encoded
-            if len(_FINISHED_JSON) > SPEC_CACHE_SIZE:
-                _FINISHED_JSON.popitem(last=False)
-    return encoded
+    if row[3] in TERMINAL and not row[9] and row[12] is None:  # status, child, array size
+        return _finished_json(row)
+    return dumps(describe_row(conn, row, parents)).encode()
+
+
+# Finished jobs no longer change but by tagging (which changes the row's spec): the JSON of a
+# finished single job is encoded once per distinct row (the whole row is the cache's key).
+@functools.lru_cache(maxsize=SPEC_CACHE_SIZE)
+def _finished_json(row: tuple[Any, ...]) -> bytes:
+    return dumps(_described(row, public_spec(row[-1]))).encode()
 
 
 def describe_row(conn: sqlite3.Connection, row: tuple[Any, ...], parents: dict[str, Json]) -> Json:
+    job_id, status, child, parent_id, index, size = row[0], row[3], row[9], row[10], row[11], row[12]
+    if not child:
+        out = _described(row, public_spec(row[-1]))
+    else:
+        parent = parents.get(parent_id)
+        if parent is None:
+            prow = conn.execute(sql.JOB_SPEC, (parent_id,)).fetchone()
+            parent = public_spec(prow[0])
+            parents[parent_id] = parent
+        out = _described(row, parent)
+        out["jobArn"] = arn("job", job_id)
+        out["arrayProperties"] = {"index": index}
+        out["dependsOn"] = child_deps(parent, parent_id, index)
+    if size is not None and not child:
+        out["arrayProperties"] = {
+            "size": size,
+            "statusSummary": array_summary(conn, job_id) if status != "SUBMITTED" else {},
+            "statusSummaryLastUpdatedAt": now_ms(),
+        }
+    return out
+
+
+def _described(row: tuple[Any, ...], spec: Json) -> Json:
+    """What a row says of its job, over `spec` (its own, or an array child's parent's; not changed)."""
     (
         job_id,
         _name,
@@ -104,10 +112,10 @@ def describe_row(conn: sqlite3.Connection, row: tuple[Any, ...], parents: dict[s
         started,
         stopped,
         _jd,
-        child,
-        parent_id,
-        index,
-        size,
+        _child,
+        _parent_id,
+        _index,
+        _size,
         attempts,
         exit_code,
         creason,
@@ -116,22 +124,12 @@ def describe_row(conn: sqlite3.Connection, row: tuple[Any, ...], parents: dict[s
         instance_id,
         cancelled,
         terminated,
-        spec_text,
+        _spec_text,
     ) = row
-    if child:
-        parent = parents.get(parent_id)
-        if parent is None:
-            prow = conn.execute(sql.JOB_SPEC, (parent_id,)).fetchone()
-            parent = public_spec(prow[0])
-            parents[parent_id] = parent
-        out: Json = dict(parent)
-        out["jobId"] = job_id
-        out["jobArn"] = arn("job", job_id)
-        out["arrayProperties"] = {"index": index}
-        out["dependsOn"] = child_deps(parent, parent_id, index)
-    else:
-        out = dict(public_spec(spec_text))
-    out["container"] = dict(out["container"])
+    out = dict(spec)
+    out["jobId"] = job_id
+    container: Json = dict(out["container"])
+    out["container"] = container
     out["status"] = status
     if reason:
         out["statusReason"] = reason
@@ -141,7 +139,6 @@ def describe_row(conn: sqlite3.Connection, row: tuple[Any, ...], parents: dict[s
     if stopped is not None:
         out["stoppedAt"] = stopped
     out["attempts"] = parsed_attempts(attempts)
-    container: Json = out["container"]
     if exit_code is not None:
         container["exitCode"] = exit_code
     if creason:
@@ -154,23 +151,14 @@ def describe_row(conn: sqlite3.Connection, row: tuple[Any, ...], parents: dict[s
         container["containerInstanceArn"] = (
             f"arn:aws:ecs:{REGION}:{ACCOUNT_ID}:container-instance/{instance_id}"
         )
-    if size is not None and not child:
-        out["arrayProperties"] = {
-            "size": size,
-            "statusSummary": array_summary(conn, job_id) if status != "SUBMITTED" else {},
-            "statusSummaryLastUpdatedAt": now_ms(),
-        }
     out["isCancelled"] = bool(cancelled)
     out["isTerminated"] = bool(terminated)
     return out
 
 
 # A job's spec and attempts change rarely (tags; a new attempt) and are read at every DescribeJobs:
-# parsed once per distinct text, a bounded cache. The parsed values are shared: never mutated
-# (describe_row copies the top level and the container it adds to).
-SPEC_CACHE_SIZE = 2048
-
-
+# parsed once per distinct text, a bounded cache (SPEC_CACHE_SIZE). The parsed values are shared:
+# never mutated (describe_row copies the top level and the container it adds to).
 @functools.lru_cache(maxsize=SPEC_CACHE_SIZE)
 def public_spec(text: str) -> Json:
     """The stored spec without its private (`_`) keys."""
@@ -299,7 +287,7 @@ def filter_sql(f: Json) -> tuple[str, list[Any]]:
         full = value if value.startswith("arn:") else JOB_DEFINITIONS + value
         if value.endswith("*"):
             return sql.LIST_JOB_DEF_PREFIX, [sql.like_prefix(full[:-1])]
-        if value.startswith("arn:") or ":" in value:
+        if ":" in value:  # an ARN, or name:revision
             return sql.LIST_JOB_DEF, [full]
         return sql.LIST_JOB_DEF_PREFIX, [sql.like_prefix(full + ":")]
     if name in ("BEFORE_CREATED_AT", "AFTER_CREATED_AT"):

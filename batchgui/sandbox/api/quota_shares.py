@@ -11,6 +11,7 @@ import json
 import sqlite3
 import time
 
+from batchgui.sandbox import sql
 from batchgui.sandbox.api.common import (
     ClientError,
     Context,
@@ -25,9 +26,6 @@ from batchgui.sandbox.api.common import (
 )
 
 KIND = "quota-share"
-GET = "SELECT data FROM service_objects WHERE arn = ?"
-ALL = "SELECT data FROM service_objects WHERE kind = 'quota-share' ORDER BY name"
-SAVE = "INSERT OR REPLACE INTO service_objects (arn, kind, name, created, data) VALUES (?, ?, ?, ?, ?)"
 STRATEGIES = ("RESERVE", "LEND", "LEND_AND_BORROW")
 
 
@@ -47,7 +45,7 @@ def _settled(data: Json) -> Json | None:
 
 def _save(conn: sqlite3.Connection, data: Json) -> None:
     row = (data["quotaShareArn"], KIND, data["quotaShareName"], int(time.time() * 1000), dumps(data))
-    conn.execute(SAVE, row)
+    conn.execute(sql.SERVICE_SAVE, row)
 
 
 def _public(data: Json) -> Json:
@@ -55,7 +53,7 @@ def _public(data: Json) -> Json:
 
 
 def _share(conn: sqlite3.Connection, ref: str) -> Json | None:
-    row = conn.execute(GET, (ref,)).fetchone()
+    row = conn.execute(sql.SERVICE_GET, (ref,)).fetchone()
     return None if row is None else _settled(json.loads(row[0]))
 
 
@@ -159,7 +157,9 @@ def delete_quota_share(ctx: Context, p: Json) -> Json:
 
 
 def _of_queue(conn: sqlite3.Connection, queue_arn: str) -> list[Json]:
-    shares = [s for (t,) in conn.execute(ALL) if (s := _settled(json.loads(t))) is not None]
+    shares = [
+        s for (t,) in conn.execute(sql.SERVICE_ALL, (KIND,)) if (s := _settled(json.loads(t))) is not None
+    ]
     return [s for s in shares if s["jobQueueArn"] == queue_arn]
 
 

@@ -43,10 +43,12 @@ QUOTA_EXCEEDED = (
 WAITING_REASON = "Waiting for capacity: {where} has {used} of {limit} {unit} in use"
 ANY_TYPE = "NUM_INSTANCES"
 LENDERS = ("LEND", "LEND_AND_BORROW")
-# A job becomes RUNNABLE this long after submission, and SCHEDULED this long after.
-RUNNABLE_AFTER_MS = 100
-SCHEDULED_AFTER_MS = 300
-RUNNING_AFTER_MS = 1000
+# Milliseconds after a job's clock starts (its submission; once admitted, its admission less
+# SCHEDULED_AFTER_MS) each simulated state begins.
+PHASES_MS = (("SUBMITTED", 0), ("RUNNABLE", 100), ("SCHEDULED", 300), ("STARTING", 600), ("RUNNING", 1000))
+RUNNABLE_AFTER_MS = dict(PHASES_MS)["RUNNABLE"]
+SCHEDULED_AFTER_MS = dict(PHASES_MS)["SCHEDULED"]
+RUNNING_AFTER_MS = dict(PHASES_MS)["RUNNING"]
 
 
 def need(job: Json) -> tuple[str, int]:

@@ -19,6 +19,7 @@ import time
 import uuid
 
 from batchgui.domain import names
+from batchgui.sandbox import sql
 from batchgui.sandbox.api import job_queues, quota_shares, service_capacity
 from batchgui.sandbox.api.common import (
     ClientError,
@@ -37,19 +38,10 @@ from batchgui.sandbox.api.common import (
 from batchgui.sandbox.settings import ACCOUNT_ID, REGION
 
 SIMULATED_TRAINING_S = 3.0
-# Seconds after submission each simulated state begins.
-PHASES = (("SUBMITTED", 0.0), ("RUNNABLE", 0.1), ("SCHEDULED", 0.3), ("STARTING", 0.6), ("RUNNING", 1.0))
+# Seconds after a job's clock starts each simulated state begins (service_capacity's table).
+PHASES = tuple((name, ms / 1000) for name, ms in service_capacity.PHASES_MS)
 ENVIRONMENT = "service-environment"
 JOB = "service-job"
-GET = "SELECT data FROM service_objects WHERE arn = ?"
-BY_NAME = "SELECT data FROM service_objects WHERE kind = ? AND name = ?"
-ALL = "SELECT data FROM service_objects WHERE kind = ? ORDER BY name"
-JOBS_NEWEST = "SELECT data FROM service_objects WHERE kind = 'service-job' ORDER BY created DESC"
-JOBS_OPEN = (
-    "SELECT data FROM service_objects WHERE kind = 'service-job'"
-    " AND json_extract(data, '$.status') NOT IN ('SUCCEEDED', 'FAILED')"
-)
-SAVE = "INSERT OR REPLACE INTO service_objects (arn, kind, name, created, data) VALUES (?, ?, ?, ?, ?)"
 TERMINAL = ("SUCCEEDED", "FAILED")
 
 
@@ -60,7 +52,7 @@ def _public(data: Json) -> Json:
 def _save(conn: sqlite3.Connection, kind: str, name: str, data: Json) -> None:
     arn_key = "serviceEnvironmentArn" if kind == ENVIRONMENT else "jobArn"
     created = int(data.get("createdAt") or data.get("_createdAt") or now_ms())
-    conn.execute(SAVE, (data[arn_key], kind, name, created, dumps(data)))
+    conn.execute(sql.SERVICE_SAVE, (data[arn_key], kind, name, created, dumps(data)))
 
 
 # ---- service environments -----------------------------------------------------------------------
@@ -73,9 +65,9 @@ def _settled(data: Json) -> Json:
 
 
 def _environment(conn: sqlite3.Connection, ref: str) -> Json | None:
-    row = conn.execute(GET, (ref,)).fetchone() if ref.startswith("arn:") else None
+    row = conn.execute(sql.SERVICE_GET, (ref,)).fetchone() if ref.startswith("arn:") else None
     if row is None and not ref.startswith("arn:"):
-        row = conn.execute(BY_NAME, (ENVIRONMENT, ref)).fetchone()
+        row = conn.execute(sql.SERVICE_BY_NAME, (ENVIRONMENT, ref)).fetchone()
     return None if row is None else _settled(json.loads(row[0]))
 
 
@@ -120,7 +112,7 @@ def describe_service_environments(ctx: Context, p: Json) -> Json:
         if refs:
             found = [e for ref in refs if (e := _environment(conn, str(ref))) is not None]
         else:
-            found = [_settled(json.loads(t)) for (t,) in conn.execute(ALL, (ENVIRONMENT,))]
+            found = [_settled(json.loads(t)) for (t,) in conn.execute(sql.SERVICE_ALL, (ENVIRONMENT,))]
             found = [e for e in found if e["status"] != "DELETED"]
     return page([_public(e) for e in found], p, "serviceEnvironments", default_max=100)
 
@@ -269,7 +261,7 @@ def _environment_limit(conn: sqlite3.Connection, queue: Json) -> int:
 def _settle(conn: sqlite3.Connection) -> None:
     """Admit the waiting service jobs as their queues' capacity allowed them (service_capacity.py)."""
     by_queue: dict[str, list[Json]] = {}
-    for (text,) in conn.execute(JOBS_OPEN).fetchall():
+    for (text,) in conn.execute(sql.SERVICE_JOBS_OPEN).fetchall():
         job = json.loads(text)
         by_queue.setdefault(job["jobQueue"], []).append(job)
     now = now_ms()
@@ -288,7 +280,7 @@ def _settle(conn: sqlite3.Connection) -> None:
 
 
 def _job(conn: sqlite3.Connection, job_id: str) -> Json | None:
-    row = conn.execute(GET, (arn(JOB, job_id),)).fetchone()
+    row = conn.execute(sql.SERVICE_GET, (arn(JOB, job_id),)).fetchone()
     return None if row is None else _advance(json.loads(row[0]))
 
 
@@ -379,7 +371,7 @@ def list_service_jobs(ctx: Context, p: Json) -> Json:
             if q is None:
                 raise ClientError(f"Job queue {queue_ref} does not exist")
             queue_arn = q["jobQueueArn"]
-        jobs = [_advance(json.loads(t)) for (t,) in conn.execute(JOBS_NEWEST)]
+        jobs = [_advance(json.loads(t)) for (t,) in conn.execute(sql.SERVICE_JOBS_NEWEST)]
     keep = [
         "latestAttempt",
         "capacityUsage",
