@@ -104,14 +104,22 @@ async def panels(window: Any, qt: QApplication, theme: Theme, out: Path) -> list
             await wait_for(loaded, 20)
         except TimeoutError:
             print(f"{panel.panel_id}: not loaded after 20 s; shot as it is")
-        for width, height in SIZES:
-            window.resize(width, height)
-            for scheme in THEMES:
-                theme.set_choice(scheme)
-                await asyncio.sleep(0.25)
-                path = out / f"panel-{panel.panel_id}-{width}x{height}-{scheme}.png"
-                window.grab().save(str(path))
-                written.append(path)
+        # A panel made of tabs (the Monitor's Activity and Cost & shares) is shot on each tab.
+        tabs = panel.findChild(QTabWidget, "monitorTabs")
+        for tab in range(tabs.count() if tabs is not None else 1):
+            if tabs is not None:
+                tabs.setCurrentIndex(tab)
+            suffix = f"-tab{tab + 1}" if tab else ""
+            for width, height in SIZES:
+                window.resize(width, height)
+                for scheme in THEMES:
+                    theme.set_choice(scheme)
+                    await asyncio.sleep(0.25)
+                    path = out / f"panel-{panel.panel_id}{suffix}-{width}x{height}-{scheme}.png"
+                    window.grab().save(str(path))
+                    written.append(path)
+        if tabs is not None:
+            tabs.setCurrentIndex(0)
     window.resize(1280, 800)
     return written
 

@@ -158,8 +158,9 @@ def test_plots_follow_a_theme_change(qapp: Any) -> None:
         for plot in plots.plots:
             assert plot.getAxis("left").textPen().color() == text, plot.titleLabel.text
             assert plot.titleLabel.opts["color"] == text
+            assert text.name() in plot.titleLabel.item.toHtml()
             for _sample, label in plot.legend.items:
-                assert label.opts["color"] == text, label.text
+                assert text.name() in label.item.toHtml(), label.text  # drawn in it, not just stored
         plots.deleteLater()
     finally:
         app.setPalette(before)

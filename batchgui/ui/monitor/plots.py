@@ -351,6 +351,8 @@ class MonitorPlots(QWidget):
                 axis.setTextPen(foreground)
             plot.titleLabel.setText(plot.titleLabel.text, color=foreground)
             plot.legend.setLabelTextColor(foreground)
+            for _sample, label in plot.legend.items:
+                label.setText(label.text)  # the colour above is only stored until the next setText
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
