@@ -33,6 +33,8 @@ RECOVER_AFTER = 20
 MIN_RATE_PER_S = 1.0
 # A throttled call is tried again this many times (each after a token at the slower rate).
 THROTTLE_RETRIES = 3
+# The account's budget for Batch calls when nothing else is set (the monitor and the job store).
+DEFAULT_REQUESTS_PER_S = 10.0
 
 
 class TokenBucket:

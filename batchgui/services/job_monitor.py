@@ -45,7 +45,6 @@ from batchgui.services.memory import FREEZE_EVERY_ROWS, Freeze, no_freeze
 from batchgui.services.monitor_reader import QueueReader
 from batchgui.services.monitor_types import (
     DEFAULT_INTERVAL_S,
-    DEFAULT_REQUESTS_PER_S,
     FinishedJob,
     MonitorSettings,
     MonitorState,
@@ -60,7 +59,6 @@ from batchgui.services.sample_store import SampleStore, open_store
 
 __all__ = [
     "DEFAULT_INTERVAL_S",
-    "DEFAULT_REQUESTS_PER_S",
     "FinishedJob",
     "JobMonitor",
     "MonitorSettings",

@@ -39,11 +39,10 @@ from batchgui.domain.job_tracking import (
 )
 from batchgui.services import job_nodes
 from batchgui.services.bound import BoundService
-from batchgui.services.budget import TokenBucket
+from batchgui.services.budget import DEFAULT_REQUESTS_PER_S, TokenBucket
 from batchgui.services.connections import ConnectionManager
 from batchgui.services.runner import Runner
 
-DEFAULT_REQUESTS_PER_S = 10.0
 ACTIVE: tuple[JobStatus, ...] = JobStatus.active()
 FIRST_PAGE = 100
 # A budgeted call: `await call(fn, *args)` takes a token, counts the request and runs `fn` on a worker.

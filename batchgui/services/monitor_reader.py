@@ -173,7 +173,7 @@ class QueueReader:
         self, queues: Sequence[str], interval_s: float, tally: PollTally, *, eager: bool = False
     ) -> PollPlan:
         settings = self._settings().plan_settings(interval_s)
-        allowance = self.store.budget.per_s * interval_s * MONITOR_SHARE - tally.requests
+        allowance = self._share_left(tally, interval_s)
         activities = self._activities(queues)
         self.last_plan = plan_poll(activities, self._monotonic(), settings, allowance, eager=eager)
         return self.last_plan
@@ -384,9 +384,12 @@ class QueueReader:
         queue = tracked[QUEUE]
         self._count_finished(tally, queue, FinishedJob(job_id, tracked[NAME], queue, status, reason))
 
-    def _allowance(self, tally: PollTally, interval_s: float) -> int:
+    def _share_left(self, tally: PollTally, interval_s: float) -> float:
         """Requests left in this tick's share of the budget."""
-        return int(interval_s * self.store.budget.per_s * MONITOR_SHARE - tally.requests)
+        return interval_s * self.store.budget.per_s * MONITOR_SHARE - tally.requests
+
+    def _allowance(self, tally: PollTally, interval_s: float) -> int:
+        return int(self._share_left(tally, interval_s))
 
     async def _describe_new_running(
         self, tally: PollTally, batch: BatchGateway, candidates: list[str], interval_s: float

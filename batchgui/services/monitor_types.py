@@ -9,9 +9,9 @@ from enum import StrEnum
 from batchgui.domain.batch import JobStatus
 from batchgui.domain.metrics import QueueEvents
 from batchgui.domain.polling import PlanSettings, QueueKind
+from batchgui.services.budget import DEFAULT_REQUESTS_PER_S
 
 DEFAULT_INTERVAL_S = 5.0
-DEFAULT_REQUESTS_PER_S = 10.0
 # The monitor plans its ticks within this share of the budget; the rest is left for what views ask
 # (details, the Jobs panel's listings, F5).
 MONITOR_SHARE = 0.8
