@@ -89,6 +89,10 @@ def event_loop_qt(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
 
     loop = EventLoop(qapp, already_running=False)
     asyncio.set_event_loop(loop)
+    # A window an earlier test left to deleteLater() is destroyed while a later test runs the loop:
+    # Qt's "last window closed" quit would stop the shared loop mid-test ("Event loop stopped before
+    # Future completed": the monitor tests failed so when run after test_monitor_layout.py).
+    qapp.setQuitOnLastWindowClosed(False)
     yield loop
     loop.close()
     asyncio.set_event_loop(None)

@@ -164,3 +164,29 @@ def test_plots_follow_a_theme_change(qapp: Any) -> None:
         plots.deleteLater()
     finally:
         app.setPalette(before)
+
+
+def test_cost_plots_follow_a_theme_change(qapp: Any) -> None:
+    from PySide6.QtGui import QPalette
+
+    from batchgui.ui.monitor.cost import CostPlots
+    from batchgui.ui.theme import Theme, dark_palette
+
+    app = cast(QApplication, qapp)
+    before = app.palette()
+    theme = Theme(app, "light")
+    try:
+        plots = CostPlots()
+        plots.show()
+        settle()
+        theme.set_choice("dark")
+        settle()
+        dark = dark_palette()
+        assert plots.graphics.backgroundBrush().color() == dark.color(QPalette.ColorRole.Base)
+        text = dark.color(QPalette.ColorRole.WindowText)
+        for plot in (plots.per_day, plots.shares):
+            assert plot.getAxis("left").textPen().color() == text
+            assert text.name() in plot.titleLabel.item.toHtml()
+        plots.deleteLater()
+    finally:
+        app.setPalette(before)

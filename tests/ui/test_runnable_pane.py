@@ -4,10 +4,9 @@ and the hookups in the Jobs context menu and the Monitor's oldest-RUNNABLE tile.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, cast
 
-import pytest
 from PySide6.QtCore import QUrl
 from PySide6.QtWidgets import QMenu, QVBoxLayout, QWidget
 
@@ -19,18 +18,6 @@ from batchgui.services.runnable import RunnableReport, RunnableService
 from batchgui.ui.jobs import runnable_pane
 from batchgui.ui.jobs.details import JobDetailsView
 from batchgui.ui.jobs.runnable_pane import RunnablePane, WhyRunnableLink, add_why_action
-
-
-@pytest.fixture(autouse=True)
-def _no_quit_on_last_window(qapp: Any) -> Iterator[None]:
-    """A window an earlier test left to deleteLater() is destroyed while these run the loop: the
-    "last window closed" quit would stop the qasync loop mid-test ("Event loop stopped before Future
-    completed"), as it did after test_monitor_layout.py."""
-    before = qapp.quitOnLastWindowClosed()
-    qapp.setQuitOnLastWindowClosed(False)
-    yield
-    qapp.setQuitOnLastWindowClosed(before)
-
 
 REASON = "MISCONFIGURATION:COMPUTE_ENVIRONMENT_MAX_RESOURCE - CE(s) cannot meet the CPU requirement"
 

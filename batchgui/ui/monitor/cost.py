@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
 
 from batchgui import resources
@@ -112,6 +112,13 @@ class CostPlots(QWidget):
         layout.addWidget(self.no_shares)
         self.days: list[tuple[str, float, float]] = []
         self._curves: dict[str, Any] = {}
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            from batchgui.ui.monitor.plots import paint_in_palette
+
+            paint_in_palette(self._pg, self.graphics, (self.per_day, self.shares), self.palette())
 
     def show_days(self, days: list[tuple[str, float, float]], basis: str) -> None:
         self.days = days

@@ -9,7 +9,7 @@ points per series) draw as a few hundred points; x arrays are float64 (epoch sec
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -101,6 +101,26 @@ def load_pyqtgraph() -> Any:
         foreground=palette.color(QPalette.ColorRole.WindowText),
     )
     return pg
+
+
+def paint_in_palette(pg: Any, graphics: Any, plots: Sequence[Any], palette: QPalette) -> None:
+    """Draw these plots in the palette's colours: the system may turn dark while the app runs, and
+    pyqtgraph takes its colours only when an item is made (a widget showing plots calls this on
+    each PaletteChange)."""
+    background = palette.color(QPalette.ColorRole.Base)
+    foreground = palette.color(QPalette.ColorRole.WindowText)
+    pg.setConfigOptions(background=background, foreground=foreground)  # for items made later
+    graphics.setBackground(background)
+    for plot in plots:
+        for name in ("left", "bottom", "right"):
+            axis = plot.getAxis(name)
+            axis.setPen(foreground)
+            axis.setTextPen(foreground)
+        plot.titleLabel.setText(plot.titleLabel.text, color=foreground)
+        if plot.legend is not None:
+            plot.legend.setLabelTextColor(foreground)
+            for _sample, label in plot.legend.items:
+                label.setText(label.text)  # the colour above is only stored until the next setText
 
 
 TITLE_SIZE = "9pt"
@@ -337,22 +357,7 @@ class MonitorPlots(QWidget):
             self.apply_palette()
 
     def apply_palette(self) -> None:
-        """Draw in the current theme's colours: the system may turn dark while the app runs, and
-        pyqtgraph takes its colours only when an item is made."""
-        palette = self.palette()
-        background = palette.color(QPalette.ColorRole.Base)
-        foreground = palette.color(QPalette.ColorRole.WindowText)
-        self._pg.setConfigOptions(background=background, foreground=foreground)
-        self.graphics.setBackground(background)
-        for plot in self.plots:
-            for name in ("left", "bottom", "right"):
-                axis = plot.getAxis(name)
-                axis.setPen(foreground)
-                axis.setTextPen(foreground)
-            plot.titleLabel.setText(plot.titleLabel.text, color=foreground)
-            plot.legend.setLabelTextColor(foreground)
-            for _sample, label in plot.legend.items:
-                label.setText(label.text)  # the colour above is only stored until the next setText
+        paint_in_palette(self._pg, self.graphics, self.plots, self.palette())
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
