@@ -167,3 +167,29 @@ def test_details_of_a_waiting_job_offer_the_estimated_start(
     done = JobDetail(JobSummary("j-2", "render", JobStatus.SUCCEEDED, queue="q"))
     details.show_detail(done)
     assert "Estimated start" not in details.text()
+
+
+def test_check_marks_take_the_new_theme_colours(qtbot: Any, run_async: Callable[..., Any]) -> None:
+    # Built in the light theme, then the system turns dark: a passed check's green and a failed
+    # one's red change to the shades that read on the dark background.
+    from PySide6.QtWidgets import QApplication
+
+    from batchgui.ui.theme import Theme
+    from batchgui.ui.widgets.forms import Tone
+
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    before = app.palette()
+    theme = Theme(app, "light")
+    try:
+        pane = RunnablePane(cast(RunnableService, StubRunnable()), "j-1", spawner([]))
+        qtbot.addWidget(pane)
+        run_async(pane.load())
+        passed, failed = pane.check_rows
+        assert Tone.OK.value[0] in passed.text.text()
+        theme.set_choice("dark")
+        app.processEvents()
+        assert Tone.OK.value[1] in passed.text.text()
+        assert Tone.PROBLEM.value[1] in failed.mark.text()
+    finally:
+        app.setPalette(before)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from html import escape
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QDialog,
@@ -33,7 +33,7 @@ from batchgui.domain.job_detail import JobDetail
 from batchgui.domain.runnable import Check, Fix, Outcome
 from batchgui.services.runnable import RunnableReport, RunnableService
 from batchgui.ui.dialogs import confirm
-from batchgui.ui.widgets.forms import Spawn
+from batchgui.ui.widgets.forms import Spawn, Tone, tone_colour
 
 if TYPE_CHECKING:  # details.py shows this module's start cell
     from batchgui.ui.jobs.details import JobDetailsView
@@ -42,9 +42,9 @@ if TYPE_CHECKING:  # details.py shows this module's start cell
 WAITING = (JobStatus.PENDING, JobStatus.RUNNABLE)
 START_ROW = "Estimated start"
 MARKS = {
-    Outcome.PASSED: ("✔", "#2e7d32", "passed"),
-    Outcome.FAILED: ("✘", "#c62828", "failed"),
-    Outcome.UNKNOWN: ("?", "#8a6d00", "not known"),
+    Outcome.PASSED: ("✔", Tone.OK, "passed"),
+    Outcome.FAILED: ("✘", Tone.PROBLEM, "failed"),
+    Outcome.UNKNOWN: ("?", Tone.WARNING, "not known"),
 }
 
 
@@ -68,22 +68,35 @@ class CheckRow(QFrame):
         self.check = check
         self.setObjectName("runnableCheck")
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        mark, colour, word = MARKS[check.outcome]
-        self.mark = QLabel(f"<span style='color:{colour}; font-size:15pt'>{mark}</span>")
-        self.mark.setToolTip(word)
+        self.mark = QLabel()
+        self.mark.setToolTip(MARKS[check.outcome][2])
         self.mark.setFixedWidth(24)
         self.mark.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignHCenter)
-        text = f"<b>{escape(check.name)}</b> — <span style='color:{colour}'>{word}</span><br>"
-        text += escape(check.detail)
-        if check.fix:
-            text += f"<br><i>Fix:</i> {escape(check.fix)}"
-        self.text = QLabel(text)
+        self.text = QLabel()
         self.text.setWordWrap(True)
         self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._paint()
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 4)
         layout.addWidget(self.mark)
         layout.addWidget(self.text, 1)
+
+    def _paint(self) -> None:
+        """The mark and text in the outcome's colour for the current theme."""
+        check = self.check
+        mark, tone, word = MARKS[check.outcome]
+        colour = tone_colour(self, tone)
+        self.mark.setText(f"<span style='color:{colour}; font-size:15pt'>{mark}</span>")
+        text = f"<b>{escape(check.name)}</b> — <span style='color:{colour}'>{word}</span><br>"
+        text += escape(check.detail)
+        if check.fix:
+            text += f"<br><i>Fix:</i> {escape(check.fix)}"
+        self.text.setText(text)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:  # the system turned dark or light
+            self._paint()
 
 
 class RunnablePane(QDialog):
