@@ -7,5 +7,6 @@ fargate.py (the one vCPU/memory table), instance_types.py (the EC2 catalogue), j
 (Fargate or EC2 per queue and definition), runnable.py ("why RUNNABLE"), advisor.py (Fargate or EC2
 for a new environment), problems.py and errors.py (what the UI says to a person), outcomes.py;
 csv_reader.py, csv_check.py, csv_plan.py (the CSV path: read, check, plan the SubmitJob requests);
-connection.py, network.py; metrics.py (live-monitoring arithmetic).
+connection.py, network.py; live monitoring: samples.py (a sample's fields), history.py (24 h of samples,
+throughput, the "Now" figures), plot_data.py (decimation for drawing, the CSV export).
 """

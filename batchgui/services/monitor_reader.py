@@ -44,8 +44,8 @@ from batchgui.domain.job_tracking import (
     SeenRow,
     merge_poll,
 )
-from batchgui.domain.metrics import ACTIVE_STATUSES
 from batchgui.domain.polling import PollPlan, QueueActivity, classify, plan_poll
+from batchgui.domain.samples import ACTIVE_STATUSES
 from batchgui.services.job_store import JobStore
 from batchgui.services.monitor_types import (
     MONITOR_SHARE,

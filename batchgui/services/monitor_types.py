@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from batchgui.domain.batch import JobStatus
-from batchgui.domain.metrics import QueueEvents
 from batchgui.domain.polling import PlanSettings, QueueKind
+from batchgui.domain.samples import QueueEvents
 from batchgui.services.budget import DEFAULT_REQUESTS_PER_S
 
 DEFAULT_INTERVAL_S = 5.0

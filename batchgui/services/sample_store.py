@@ -15,7 +15,8 @@ from pathlib import Path
 
 from batchgui.domain.batch import Platform
 from batchgui.domain.connection import ConnectionKind, ConnectionSpec
-from batchgui.domain.metrics import HISTORY_S, QUEUE_FIELDS, CapacitySample, QueueSample, Sample
+from batchgui.domain.history import HISTORY_S
+from batchgui.domain.samples import QUEUE_FIELDS, CapacitySample, QueueSample, Sample
 
 SCHEMA_VERSION = 1
 # Prune old rows every this many appends (pruning on every append would rewrite the index each tick).

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import QApplication
 from batchgui.app import Application, parse_args
 from batchgui.domain.batch import JobStatus
 from batchgui.domain.connection import ConnectionSpec, LocalEndpoint
-from batchgui.domain.metrics import Sample
+from batchgui.domain.samples import Sample
 from batchgui.services.job_monitor import JobMonitor
 from batchgui.ui.jobs.panel import JobsPanel
 from tests.benchmarks.results import RESULTS_PATH, record

@@ -33,7 +33,8 @@ from batchgui.aws.batch import BatchGateway
 from batchgui.aws.errors import translate
 from batchgui.domain.batch import Platform
 from batchgui.domain.connection import ConnectionSpec
-from batchgui.domain.metrics import QUEUE_FIELDS, CapacitySample, History, QueueSample, Sample
+from batchgui.domain.history import History
+from batchgui.domain.samples import QUEUE_FIELDS, CapacitySample, QueueSample, Sample
 from batchgui.services.job_monitor import JobMonitor, MonitorSettings
 from batchgui.services.memory import freeze_long_lived
 from batchgui.services.runner import Runner

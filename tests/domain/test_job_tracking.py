@@ -7,7 +7,7 @@ import gc
 from batchgui.domain.batch import JobStatus
 from batchgui.domain.job_resources import JobResources, TrackedJob
 from batchgui.domain.job_tracking import ActiveRow, SeenRow, active_row, merge_poll, seen_row
-from batchgui.domain.metrics import build_sample
+from batchgui.domain.samples import build_sample
 
 
 def seen(

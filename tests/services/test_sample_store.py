@@ -5,7 +5,8 @@ from pathlib import Path
 
 from batchgui.domain.batch import Platform
 from batchgui.domain.connection import ConnectionKind, ConnectionSpec
-from batchgui.domain.metrics import QUEUE_FIELDS, CapacitySample, History, QueueSample, Sample
+from batchgui.domain.history import History
+from batchgui.domain.samples import QUEUE_FIELDS, CapacitySample, QueueSample, Sample
 from batchgui.services.sample_store import SampleStore, store_path
 
 

@@ -16,12 +16,13 @@ from typing import Any, cast
 
 from batchgui.domain.batch import JobStatus, JobSummary
 from batchgui.domain.connection import ConnectionInfo, ConnectionSpec
+from batchgui.domain.history import History
 from batchgui.domain.job_detail import JobDetail
 from batchgui.domain.job_logs import LogEvent, LogPage
 from batchgui.domain.job_platforms import Platforms
 from batchgui.domain.job_requests import JobFilters, StopResult, SubmitJobRequest
 from batchgui.domain.job_tracking import ArrayProgress
-from batchgui.domain.metrics import History, Sample
+from batchgui.domain.samples import Sample
 from batchgui.services.budget import TokenBucket
 from batchgui.services.events import Listeners
 from batchgui.services.job_monitor import FinishedJob, MonitorSettings, MonitorStatus, RunnableAlert

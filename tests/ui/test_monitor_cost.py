@@ -16,16 +16,9 @@ from PySide6.QtWidgets import QLabel
 
 from batchgui.domain.batch import JobQueue, Platform
 from batchgui.domain.connection import ConnectionInfo, ConnectionSpec
-from batchgui.domain.metrics import (
-    FIELD_INDEX,
-    QUEUE_FIELDS,
-    HistoryView,
-    QueueSample,
-    Sample,
-    memory_field,
-    vcpu_field,
-)
+from batchgui.domain.history import HistoryView
 from batchgui.domain.pricing import CostEstimate
+from batchgui.domain.samples import FIELD_INDEX, QUEUE_FIELDS, QueueSample, Sample, memory_field, vcpu_field
 from batchgui.services.budget import TokenBucket
 from batchgui.services.events import Listeners
 from batchgui.services.job_monitor import JobMonitor

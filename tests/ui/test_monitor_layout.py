@@ -97,7 +97,8 @@ def test_titles_and_legend_entries_keep_their_pixels(qapp: Any) -> None:
     from PySide6.QtWidgets import QGraphicsItem
 
     from batchgui.domain.batch import Platform
-    from batchgui.domain.metrics import CapacitySample, History, Sample
+    from batchgui.domain.history import History
+    from batchgui.domain.samples import CapacitySample, Sample
 
     plots = plots_at_1024()
     history = History()

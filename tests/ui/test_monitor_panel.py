@@ -17,7 +17,7 @@ from PySide6.QtCore import QItemSelectionModel, QPointF
 from batchgui.app import Application
 from batchgui.domain.batch import JobStatus, Platform
 from batchgui.domain.connection import ConnectionSpec, LocalEndpoint
-from batchgui.domain.metrics import status_field, vcpu_field
+from batchgui.domain.samples import status_field, vcpu_field
 from batchgui.ui.monitor.panel import MonitorPanel, format_age
 from tests.support import MotoEndpoint, seed_batch
 

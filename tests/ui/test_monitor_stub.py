@@ -10,7 +10,7 @@ from typing import Any, cast
 
 import pytest
 
-from batchgui.domain.metrics import QUEUE_FIELDS, QueueSample, Sample
+from batchgui.domain.samples import QUEUE_FIELDS, QueueSample, Sample
 from batchgui.services.job_monitor import MonitorSettings
 from batchgui.ui.monitor.panel import MonitorPanel
 from tests.ui.jobs_stubs import FakeMonitor, panel_services

@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt
 from batchgui.app import Application
 from batchgui.domain.batch import JobStatus, Platform
 from batchgui.domain.connection import ConnectionSpec
-from batchgui.domain.metrics import QUEUE_FIELDS, CapacitySample, QueueSample, Sample
+from batchgui.domain.samples import QUEUE_FIELDS, CapacitySample, QueueSample, Sample
 from batchgui.services.job_monitor import FinishedJob
 from batchgui.ui.jobs.panel import JobsPanel
 from batchgui.ui.overview.figures import Failure, overview_figures, top_reasons

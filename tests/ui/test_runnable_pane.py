@@ -134,7 +134,7 @@ def test_the_app_wires_the_pane_into_jobs_and_monitor(make_app: Callable[..., An
     pane = jobs.on_why_runnable("j-1")
     assert isinstance(pane, RunnablePane)
     pane.close()
-    from batchgui.domain.metrics import NowFigures
+    from batchgui.domain.history import NowFigures
 
     monitor.show_now(
         NowFigures(runnable=1, oldest_runnable_age_s=600, oldest_runnable_job="j-7", sampled_at=1.0)

@@ -23,14 +23,15 @@ from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
 from batchgui import resources
 from batchgui.domain.batch import Platform
 from batchgui.domain.cost_rollup import RateSeries, range_text, rate_series
-from batchgui.domain.metrics import memory_field, vcpu_field
+from batchgui.domain.samples import memory_field, vcpu_field
 from batchgui.domain.share_usage import ShareHistory
 from batchgui.services.pricing import snapshot_book
 from batchgui.ui.widgets.forms import Spawn
 from batchgui.ui.widgets.tile import Tile, muted
 
 if TYPE_CHECKING:
-    from batchgui.domain.metrics import HistoryView, Sample
+    from batchgui.domain.history import HistoryView
+    from batchgui.domain.samples import Sample
     from batchgui.services.job_monitor import JobMonitor
     from batchgui.services.pricing import PricingService
     from batchgui.services.runnable import RunnableService

@@ -39,7 +39,7 @@ from PySide6.QtWidgets import (
 
 from batchgui import resources
 from batchgui.domain.connection import ConnectionInfo
-from batchgui.domain.metrics import MEMORY_FIELDS, OLDEST_FIELD, VCPU_FIELDS, format_number
+from batchgui.domain.samples import MEMORY_FIELDS, OLDEST_FIELD, VCPU_FIELDS, format_number
 from batchgui.services.job_monitor import (
     FinishedJob,
     JobMonitor,
@@ -58,7 +58,8 @@ from batchgui.ui.widgets.tile import Tile, muted
 from batchgui.ui.widgets.view_state import restore_view, save_view, shortcut_action, vertical_split
 
 if TYPE_CHECKING:
-    from batchgui.domain.metrics import NowFigures, Sample
+    from batchgui.domain.history import NowFigures
+    from batchgui.domain.samples import Sample
     from batchgui.ui.monitor.plots import MonitorPlots
 
 WINDOWS: tuple[tuple[str, int], ...] = (

@@ -21,16 +21,14 @@ from PySide6.QtGui import QPalette, QResizeEvent
 from PySide6.QtWidgets import QGraphicsItem, QSizePolicy, QVBoxLayout, QWidget
 
 from batchgui.domain.batch import JobStatus, Platform
-from batchgui.domain.metrics import (
+from batchgui.domain.history import HistoryView, throughput_per_minute
+from batchgui.domain.plot_data import MinMaxCache, bucket_seconds
+from batchgui.domain.samples import (
     FIELD_INDEX,
     PLATFORM_LABELS,
     FloatArray,
-    HistoryView,
-    MinMaxCache,
-    bucket_seconds,
     memory_field,
     status_field,
-    throughput_per_minute,
     vcpu_field,
 )
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from batchgui.domain.batch import JobStatus, Platform
-from batchgui.domain.metrics import OLDEST_FIELD, Sample, memory_field, vcpu_field
+from batchgui.domain.samples import OLDEST_FIELD, Sample, memory_field, vcpu_field
 
 QUEUE_STATUSES = (
     JobStatus.SUBMITTED,

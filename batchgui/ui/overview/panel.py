@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 
 from batchgui.domain.batch import ComputeEnvironment, JobQueue, JobStatus
 from batchgui.domain.connection import ConnectionInfo
-from batchgui.domain.metrics import Sample, format_number
+from batchgui.domain.samples import Sample, format_number
 from batchgui.services.inventory import InventoryService
 from batchgui.services.job_monitor import FinishedJob, JobMonitor
 from batchgui.services.journal import Submission

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 from batchgui.domain.batch import ComputeEnvironment, JobQueue, JobStatus, Platform
+from batchgui.domain.history import History, throughput_per_minute
 from batchgui.domain.job_resources import JobResources, TrackedJob, resources_from_description
-from batchgui.domain.metrics import (
+from batchgui.domain.samples import (
     QUEUE_FIELDS,
     CapacitySample,
-    History,
     QueueEvents,
     QueueSample,
     Sample,
@@ -18,7 +18,6 @@ from batchgui.domain.metrics import (
     build_sample,
     memory_field,
     status_field,
-    throughput_per_minute,
     vcpu_field,
 )
 
@@ -251,7 +250,7 @@ def test_now_figures() -> None:
 
 
 def test_min_max_decimation_keeps_peaks_and_gaps_and_the_cache_matches_a_full_pass() -> None:
-    from batchgui.domain.metrics import MinMaxCache, bucket_seconds, decimate_min_max
+    from batchgui.domain.plot_data import MinMaxCache, bucket_seconds, decimate_min_max
 
     times = np.arange(0.0, 2000.0, 5.0)
     values = np.column_stack((np.sin(times / 50) * 10 + 10, times / 5))
