@@ -118,6 +118,12 @@ class QueueSample:
     def count(self, status: JobStatus) -> int:
         return int(self.get(status_field(status)))
 
+    def oldest_runnable_age_s(self, now: float) -> float | None:
+        """How long the oldest RUNNABLE job has waited (None when none waits); never below 0, as
+        the job's creation time comes from AWS's clock, which may run ahead of this one."""
+        created = self.get(OLDEST_FIELD)
+        return None if math.isnan(created) else max(0.0, now - created)
+
 
 @dataclass(frozen=True)
 class CapacitySample:

@@ -268,3 +268,17 @@ def test_min_max_decimation_keeps_peaks_and_gaps_and_the_cache_matches_a_full_pa
     assert np.array_equal(got_y, want_y, equal_nan=True)
     assert bucket_seconds(86400, 500) == 300.0
     assert bucket_seconds(900, 500) == 2.0
+
+
+def test_the_oldest_runnable_age_of_a_queue_sample() -> None:
+    from batchgui.domain.samples import FIELD_INDEX, OLDEST_FIELD, QUEUE_FIELDS, QueueSample
+
+    def sample(created: float) -> QueueSample:
+        values = [0.0] * len(QUEUE_FIELDS)
+        values[FIELD_INDEX[OLDEST_FIELD]] = created
+        return QueueSample("q", tuple(values))
+
+    assert sample(float("nan")).oldest_runnable_age_s(1000.0) is None  # nothing waits
+    assert sample(940.0).oldest_runnable_age_s(1000.0) == 60.0
+    # AWS's clock ahead of ours: the job has waited no time, not minus five seconds.
+    assert sample(1005.0).oldest_runnable_age_s(1000.0) == 0.0

@@ -39,7 +39,7 @@ from PySide6.QtWidgets import (
 
 from batchgui import resources
 from batchgui.domain.connection import ConnectionInfo
-from batchgui.domain.samples import MEMORY_FIELDS, OLDEST_FIELD, VCPU_FIELDS, format_number
+from batchgui.domain.samples import MEMORY_FIELDS, VCPU_FIELDS, format_number
 from batchgui.services.job_monitor import (
     FinishedJob,
     JobMonitor,
@@ -140,14 +140,13 @@ def queue_rows(sample: Sample, now: float, freshness: Mapping[str, str] | None =
     fresh = freshness or {}
     rows = []
     for queue in sample.queues:
-        created = queue.get(OLDEST_FIELD)
         rows.append(
             QueueRow(
                 queue.queue,
                 tuple(int(queue.get(f"status_{s}")) for s in STATUS_COLUMNS),
                 sum(queue.get(f) for f in VCPU_FIELDS),
                 sum(queue.get(f) for f in MEMORY_FIELDS) / 1024,
-                None if math.isnan(created) else now - created,
+                queue.oldest_runnable_age_s(now),
                 queue.oldest_runnable_job,
                 queue.oldest_runnable_reason,
                 fresh.get(queue.queue, ""),

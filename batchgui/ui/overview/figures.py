@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from batchgui.domain.batch import JobStatus, Platform
-from batchgui.domain.samples import OLDEST_FIELD, Sample, memory_field, vcpu_field
+from batchgui.domain.samples import Sample, memory_field, vcpu_field
 
 QUEUE_STATUSES = (
     JobStatus.SUBMITTED,
@@ -80,12 +80,11 @@ def queue_lines(sample: Sample | None, now: float) -> tuple[QueueLine, ...]:
         return ()
     lines = []
     for queue in sample.queues:
-        created = queue.get(OLDEST_FIELD)
         lines.append(
             QueueLine(
                 queue.queue,
                 tuple(queue.count(s) for s in QUEUE_STATUSES),
-                None if math.isnan(created) else max(0.0, now - created),
+                queue.oldest_runnable_age_s(now),
                 queue.oldest_runnable_job,
                 queue.oldest_runnable_reason,
             )
