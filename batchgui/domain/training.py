@@ -169,10 +169,26 @@ class QuotaShare:
     in_share_preemption: bool = False
     tags: dict[str, str] = field(default_factory=dict)
     raw: ApiDict = field(default_factory=dict, compare=False, repr=False)
+    # What the share's jobs hold now, per capacity unit (GetJobQueueSnapshot's
+    # quotaShareUtilization); None where the endpoint does not report it.
+    in_use: dict[str, float] | None = None
 
     @property
     def queue_name(self) -> str:
         return self.queue_arn.rsplit("/", 1)[-1]
+
+    @property
+    def in_use_text(self) -> str:
+        """Use against each limit ("2 of 4 ml.m5.large"); a NUM_INSTANCES limit counts every type."""
+        if self.in_use is None:
+            return "not reported"
+        used = self.in_use
+        parts = [
+            f"{sum(used.values()) if x.unit == NUM_INSTANCES else used.get(x.unit, 0.0):g} of "
+            f"{x.max_capacity} {x.unit}"
+            for x in self.limits
+        ]
+        return ", ".join(parts) or ", ".join(f"{n:g} {unit}" for unit, n in sorted(used.items()))
 
     @property
     def sharing_text(self) -> str:

@@ -5,7 +5,9 @@ connection, through the Runner. On the local sandbox the training itself is simu
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import TypeVar
 
 from batchgui.aws.training import TrainingGateway
@@ -14,6 +16,7 @@ from batchgui.services.bound import BoundService
 
 # Queues listed at once (each a few calls).
 QUEUE_CONCURRENCY = 4
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
@@ -64,11 +67,29 @@ class TrainingService(BoundService):
         return [item for items in found for item in items]
 
     # --- quota shares -------------------------------------------------------------------------
-    async def quota_shares(self, queues: Sequence[tuple[str, str]] | None = None) -> list[t.QuotaShare]:
+    async def quota_shares(
+        self, queues: Sequence[tuple[str, str]] | None = None, *, with_use: bool = False
+    ) -> list[t.QuotaShare]:
         """The shares of every SAGEMAKER_TRAINING queue (of `queues`, the (name, ARN) of those queues
-        when the caller listed them already)."""
+        when the caller listed them already); `with_use` adds what each share's jobs hold now (one
+        GetJobQueueSnapshot per queue that has shares)."""
         gateway = self._gateway()
-        shares = await self._across_queues(lambda _name, arn: gateway.quota_shares(arn), queues)
+
+        def of_queue(name: str, arn: str) -> list[t.QuotaShare]:
+            shares = gateway.quota_shares(arn)
+            if not shares or not with_use:
+                return shares
+            admin = self._backend().batch_admin
+            try:
+                usage = admin.job_queue_snapshot(name).utilization
+            except Exception as error:  # not offered, not allowed: the shares without their use
+                log.info("no snapshot of %s: %s", name, error)
+                return shares
+            if not usage.reported:
+                return shares
+            return [replace(s, in_use=dict(usage.quota.get(s.name, {}))) for s in shares]
+
+        shares = await self._across_queues(of_queue, queues)
         return sorted(shares, key=lambda s: (s.queue_name, s.name))
 
     async def save_quota_share(self, request: t.QuotaShareRequest | t.QuotaShareUpdate) -> None:

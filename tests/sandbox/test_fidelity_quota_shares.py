@@ -139,3 +139,31 @@ def test_the_replay_orders_a_share_by_priority_then_age() -> None:
     assert "_waiting" not in jobs[1]
     assert jobs[0]["_waiting"]
     assert jobs[0]["_reason"].startswith("Waiting for capacity: the service environments")
+
+
+def test_the_queue_snapshot_reports_each_quota_shares_instances_in_use(clients: Clients) -> None:
+    # GetJobQueueSnapshot's quotaShareUtilization, in botocore's shape: what the RUNNABLE pane's
+    # quota-share check and a share's "in use against its limits" read on AWS.
+    batch = clients.batch
+    _env, queue = training_queue(clients)
+    _share(batch, queue, "team-a", 2)
+    _share(batch, queue, "team-b", 2)
+    running = _submit(batch, queue, "a-two", 3.0, "team-a", count=2)
+    other = _submit(batch, queue, "b-one", 3.0, "team-b", count=1)
+    _submit(batch, queue, "a-waits", 0.2, "team-a", count=1)  # beyond team-a's 2: holds nothing yet
+    wait_for(
+        lambda: all(batch.describe_service_job(jobId=j)["status"] == "RUNNING" for j in (running, other)),
+        10,
+        "both admitted jobs to run",
+    )
+    utilization = batch.get_job_queue_snapshot(jobQueue=queue)["queueUtilization"]
+    assert utilization["totalCapacityUsage"] == [{"capacityUnit": "ml.m5.large", "quantity": 3.0}]
+    shares = {
+        s["quotaShareName"]: s["capacityUsage"]
+        for s in utilization["quotaShareUtilization"]["topCapacityUtilization"]
+    }
+    assert shares == {
+        "team-a": [{"capacityUnit": "ml.m5.large", "quantity": 2.0}],
+        "team-b": [{"capacityUnit": "ml.m5.large", "quantity": 1.0}],
+    }
+    assert "fairshareUtilization" not in utilization

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from PySide6.QtCore import Qt
 
 from batchgui.app import Application
 from tests.ui.admin_support import SandboxEndpoint, answer, open_panel, select_row
@@ -128,6 +129,21 @@ def test_training_panels_on_the_sandbox(
     qtmodeltester.check(jobs.model)
     second = next(j for j in jobs.model.all_rows() if j.name == "second")
     assert second.status_reason == "Waiting for capacity: quota share team-a has 1 of 1 ml.m5.large in use"
+    # The Quota shares panel says the same: the share's use against its limit (GetJobQueueSnapshot).
+    shares = show(app, "quota-shares", wait_until)
+    reload(
+        shares,
+        wait_until,
+        lambda: [s.in_use_text for s in shares.model.all_rows()] == ["1 of 1 ml.m5.large"],
+        "the share's use",
+    )
+    in_use = next(
+        n
+        for n in range(shares.model.columnCount())
+        if shares.model.headerData(n, Qt.Orientation.Horizontal) == "In use"
+    )
+    assert shares.model.index(0, in_use).data() == "1 of 1 ml.m5.large"
+    jobs = show(app, "service-jobs", wait_until)
     select_row(jobs, "second")
     assert "simulated" in jobs.details.toPlainText()
 

@@ -121,7 +121,7 @@ class FakeTraining(TrainingService):
     async def training_queues(self) -> list[tuple[str, str]]:
         return list(self.queues)
 
-    async def quota_shares(self, queues: Any = None) -> list[QuotaShare]:
+    async def quota_shares(self, queues: Any = None, *, with_use: bool = False) -> list[QuotaShare]:
         return list(self.shares)
 
     async def service_jobs(self) -> list[ServiceJob]:

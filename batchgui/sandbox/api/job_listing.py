@@ -9,6 +9,7 @@ import sqlite3
 from typing import Any
 
 from batchgui.sandbox import sql
+from batchgui.sandbox.api import service_jobs
 from batchgui.sandbox.api.common import (
     ARN_PREFIX,
     ClientError,
@@ -358,8 +359,13 @@ def get_job_queue_snapshot(ctx: Context, p: Json) -> Json:
         q = queue_row(conn, p["jobQueue"])
         if q is None:
             raise ClientError(f"Job queue {p['jobQueue']} does not exist")
+        service_queue = service_jobs.is_service_queue_request(q)
         rows = conn.execute(sql.QUEUE_SNAPSHOT, (q["jobQueueArn"],)).fetchall()
-        utilization = queue_utilization(conn, q, now_ms())
+        utilization = None if service_queue else queue_utilization(conn, q, now_ms())
+    if utilization is None:
+        # A training queue's capacity is its service jobs' instances; seeing them admitted writes.
+        with ctx.store.write() as conn:
+            utilization = service_jobs.queue_utilization(conn, q, now_ms())
     return {
         "frontOfQueue": {
             "jobs": [{"jobArn": arn("job", r[0]), "earliestTimeAtPosition": r[1]} for r in rows],

@@ -35,6 +35,7 @@ from batchgui.sandbox.api.common import (
     page,
     queue_row,
 )
+from batchgui.sandbox.queue_utilization import TOP_SHARES
 from batchgui.sandbox.settings import ACCOUNT_ID, REGION
 
 SIMULATED_TRAINING_S = 3.0
@@ -277,6 +278,37 @@ def _settle(conn: sqlite3.Connection) -> None:
         )
         for job in changed:
             _save(conn, JOB, job["jobName"], job)
+
+
+def queue_utilization(conn: sqlite3.Connection, queue: Json, now: int) -> Json:
+    """GetJobQueueSnapshot's `queueUtilization` of a SAGEMAKER_TRAINING queue: the instances its
+    admitted service jobs hold (capacityUnit: the instance type, as AWS documents for service jobs),
+    in all and per quota share (the 20 largest, as AWS lists them)."""
+    _settle(conn)
+    total: dict[str, float] = {}
+    shares: dict[str, dict[str, float]] = {}
+    for (text,) in conn.execute(sql.SERVICE_JOBS_OPEN).fetchall():
+        job = _advance(json.loads(text))
+        # An admitted job holds its instances from admission to its end (service_capacity.py).
+        if job["jobQueue"] != queue["jobQueueArn"] or job.get("_waiting") or job["status"] in TERMINAL:
+            continue
+        unit, count = service_capacity.need(job)
+        total[unit] = total.get(unit, 0.0) + count
+        share = str(job.get("quotaShareName") or "")
+        if share:
+            used = shares.setdefault(share, {})
+            used[unit] = used.get(unit, 0.0) + count
+
+    def usage(of: dict[str, float]) -> list[Json]:
+        return [{"capacityUnit": unit, "quantity": float(n)} for unit, n in sorted(of.items())]
+
+    out: Json = {"totalCapacityUsage": usage(total), "lastUpdatedAt": now}
+    if queue.get("schedulingPolicyArn") or shares:
+        top = sorted(shares.items(), key=lambda item: -sum(item[1].values()))[:TOP_SHARES]
+        out["quotaShareUtilization"] = {
+            "topCapacityUtilization": [{"quotaShareName": n, "capacityUsage": usage(u)} for n, u in top]
+        }
+    return out
 
 
 def _job(conn: sqlite3.Connection, job_id: str) -> Json | None:

@@ -14,6 +14,7 @@ COLUMNS: list[Column[QuotaShare]] = [
     Column("State", lambda s: s.state, width=80),
     Column("Status", lambda s: s.status, width=90),
     Column("Capacity limits", lambda s: limits_text(s.limits), width=200),
+    Column("In use", lambda s: s.in_use_text, width=200),
     Column("Sharing", lambda s: s.sharing_text, width=200),
     Column("In-share preemption", lambda s: "on" if s.in_share_preemption else "off", width=130),
     Column("Tags", lambda s: tags_text(s.tags, ", "), width=160),
@@ -45,7 +46,7 @@ class QuotaSharesPanel(TrainingPanel[QuotaShare]):
         self.add_delete_action("Delete the quota share (disable it first)")
 
     async def load(self) -> None:
-        self.model.set_rows(await self.training.quota_shares())
+        self.model.set_rows(await self.training.quota_shares(with_use=True))
 
     def more_details(self, row: QuotaShare) -> list[tuple[str, str]]:
         return [
