@@ -302,7 +302,8 @@ class Application:
         submissions.cost_line.spawn = self.tasks.spawn
 
     def _wire_why_runnable(self) -> None:
-        """The Jobs context menu and the Monitor's oldest-RUNNABLE tile open the "Why?" pane."""
+        """The Jobs context menu, the Monitor's oldest-RUNNABLE tile and the Service jobs panel open the
+        "Why?" pane."""
         opener = RunnableOpener(self.facades.runnable, self.tasks.spawn, self.window)
         for panel in self.panels:
             if isinstance(panel, JobsPanel):
@@ -315,6 +316,8 @@ class Application:
                 panel.why_runnable.open_pane = opener.open
                 panel.cost.runnable = self.facades.runnable  # fair-share usage for the share plot
                 panel.cost.pricing = self.facades.pricing  # cost per day from the local jobs history
+            elif isinstance(panel, ServiceJobsPanel):
+                panel.on_why_runnable = opener.open_service_job
 
     def _follow_submission(self, submission_id: str) -> None:
         panel = self.window.show_panel("submissions")

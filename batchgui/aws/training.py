@@ -3,6 +3,7 @@ queues, and service jobs, through the Batch client."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from batchgui.aws.gateway import Gateway
@@ -78,11 +79,14 @@ class TrainingGateway(Gateway["BatchClient"]):
         self._client.delete_quota_share(quotaShareArn=arn)
 
     # --- service jobs -----------------------------------------------------------------------
-    def service_jobs(self, queue_name: str, queue: str) -> list[ServiceJob]:
-        """Every status of one queue (ListServiceJobs, like ListJobs, lists one status at a time)."""
+    def service_jobs(
+        self, queue_name: str, queue: str, statuses: Sequence[str] = SERVICE_JOB_STATUSES
+    ) -> list[ServiceJob]:
+        """Every status of one queue, or `statuses` (ListServiceJobs, like ListJobs, lists one status
+        at a time)."""
         paginator = self._client.get_paginator("list_service_jobs")
         jobs: list[ServiceJob] = []
-        for status in SERVICE_JOB_STATUSES:
+        for status in statuses:
             kwargs: dict[str, Any] = {"jobQueue": queue, "jobStatus": status}
             for page in paginator.paginate(**kwargs):
                 jobs.extend(

@@ -9,14 +9,19 @@ check as passed or failed with its numbers. Pure: facts in, a diagnosis out.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from batchgui.domain.batch import ComputeEnvironment, JobQueue, JobStatus
 from batchgui.domain.fargate import fargate_problems
 from batchgui.domain.instance_types import InstanceCatalogue
+
+if TYPE_CHECKING:  # training.py's imports lead back here (scheduling -> share_usage -> runnable)
+    from batchgui.domain.training import QuotaShare, ServiceEnvironment, ServiceJob
 
 
 @dataclass(frozen=True)
@@ -144,6 +149,43 @@ def _gib(mib: float) -> str:
     return f"{round(mib / 1024, 1):g} GiB"
 
 
+def queue_check(queue: JobQueue) -> Check:
+    """Is the job's queue ENABLED and VALID (a Batch queue and a SAGEMAKER_TRAINING one alike)?"""
+    queue_ok = queue.state == "ENABLED" and queue.status == "VALID"
+    return Check(
+        "Job queue enabled and valid",
+        Outcome.PASSED if queue_ok else Outcome.FAILED,
+        f"Queue {queue.name} is {queue.state} and {queue.status}"
+        + (f": {queue.status_reason}" if queue.status_reason and not queue_ok else "."),
+        "" if queue_ok else "Enable the queue (Job queues → Enable), or fix what its status reason says.",
+    )
+
+
+def environments_check(
+    kind: str,
+    queue: JobQueue,
+    attached: Sequence[ComputeEnvironment | ServiceEnvironment],
+    usable: Sequence[ComputeEnvironment | ServiceEnvironment],
+) -> Check:
+    """Are any of the queue's environments (`kind`: compute or service environment) usable?"""
+    if not attached:
+        return Check(
+            f"{kind.capitalize()}s attached",
+            Outcome.FAILED,
+            f"Queue {queue.name} has no {kind}.",
+            f"Edit the queue and add a {kind}.",
+        )
+    broken = [f"{e.name} is {e.state}/{e.status}" for e in attached if e not in usable]
+    return Check(
+        f"{kind.capitalize()}s enabled and valid",
+        Outcome.PASSED if usable else Outcome.FAILED,
+        (f"{len(usable)} of {len(attached)} usable" + (f" ({'; '.join(broken)})" if broken else "."))
+        if usable
+        else "None is usable: " + "; ".join(broken) + ".",
+        "" if usable else f"Enable a {kind} of this queue, or fix its status reason.",
+    )
+
+
 def diagnose(  # noqa: PLR0917 - the facts of one question, each of its own kind
     status_reason: str,
     needs: JobNeeds,
@@ -155,40 +197,11 @@ def diagnose(  # noqa: PLR0917 - the facts of one question, each of its own kind
     """AWS's reason decoded, plus the app's checks of the queue, its environments and the job."""
     diagnosis = Diagnosis(decode_reason(status_reason))
     checks = diagnosis.checks
-    queue_ok = queue.state == "ENABLED" and queue.status == "VALID"
-    checks.append(
-        Check(
-            "Job queue enabled and valid",
-            Outcome.PASSED if queue_ok else Outcome.FAILED,
-            f"Queue {queue.name} is {queue.state} and {queue.status}"
-            + (f": {queue.status_reason}" if queue.status_reason and not queue_ok else "."),
-            "" if queue_ok else "Enable the queue (Job queues → Enable), or fix what its status reason says.",
-        )
-    )
+    checks.append(queue_check(queue))
     order = {o.arn: o.order for o in queue.compute_environments}
     attached = sorted((e for e in environments if e.arn in order), key=lambda e: order[e.arn])
     usable = [e for e in attached if e.state == "ENABLED" and e.status == "VALID"]
-    if not attached:
-        checks.append(
-            Check(
-                "Compute environments attached",
-                Outcome.FAILED,
-                f"Queue {queue.name} has no compute environment.",
-                "Edit the queue and add a compute environment.",
-            )
-        )
-    else:
-        broken = [f"{e.name} is {e.state}/{e.status}" for e in attached if e not in usable]
-        checks.append(
-            Check(
-                "Compute environments enabled and valid",
-                Outcome.PASSED if usable else Outcome.FAILED,
-                (f"{len(usable)} of {len(attached)} usable" + (f" ({'; '.join(broken)})" if broken else "."))
-                if usable
-                else "None is usable: " + "; ".join(broken) + ".",
-                "" if usable else "Enable a compute environment of this queue, or fix its status reason.",
-            )
-        )
+    checks.append(environments_check("compute environment", queue, attached, usable))
     checks.append(_size_check(needs, usable or attached, catalogue))
     checks.append(_capacity_check(needs, usable, use))
     checks.append(_dependency_check(needs))
@@ -320,6 +333,8 @@ class FixKind(StrEnum):
     ENABLE_QUEUE = "enable-queue"
     ENABLE_ENVIRONMENT = "enable-environment"
     RAISE_MAX_VCPUS = "raise-max-vcpus"
+    ENABLE_SERVICE_ENVIRONMENT = "enable-service-environment"
+    ENABLE_QUOTA_SHARE = "enable-quota-share"  # target: the share's ARN
 
 
 @dataclass(frozen=True)
@@ -337,6 +352,10 @@ class Fix:
             return f"Enable job queue {self.target}"
         if self.kind is FixKind.ENABLE_ENVIRONMENT:
             return f"Enable compute environment {self.target}"
+        if self.kind is FixKind.ENABLE_SERVICE_ENVIRONMENT:
+            return f"Enable service environment {self.target}"
+        if self.kind is FixKind.ENABLE_QUOTA_SHARE:
+            return f"Enable quota share {self.target.rsplit('/', 1)[-1]}"
         return f"Raise maxvCpus of {self.target} from {self.previous} to {self.max_vcpus}"
 
     @property
@@ -374,4 +393,134 @@ def fixes_for(
         wanted = max(env.max_vcpus + 1, math.ceil(in_use + needs.vcpus))
         fixes.append(Fix(FixKind.RAISE_MAX_VCPUS, env.name, wanted, env.max_vcpus))
         return fixes
+    return fixes
+
+
+# --- service jobs (SageMaker training jobs of SAGEMAKER_TRAINING queues) -------------------------
+@dataclass(frozen=True)
+class ServiceJobNeeds:
+    """The instances a service job asks for: its payload's ResourceConfig (one instance; "" when it
+    names no instance type)."""
+
+    instance_type: str = ""
+    instances: int = 1
+
+    @property
+    def text(self) -> str:
+        kind = f" {self.instance_type}" if self.instance_type else ""
+        return f"{self.instances}{kind} instance" + ("s" if self.instances != 1 else "")
+
+
+def service_job_needs(job: ServiceJob) -> ServiceJobNeeds:
+    """What DescribeServiceJob's serviceRequestPayload (a CreateTrainingJob request) asks for."""
+    try:
+        payload = json.loads(str(job.raw.get("serviceRequestPayload") or "{}"))
+    except ValueError:
+        return ServiceJobNeeds()
+    config = (payload.get("ResourceConfig") if isinstance(payload, dict) else None) or {}
+    try:
+        count = max(1, int(config.get("InstanceCount") or 1))
+    except (TypeError, ValueError):
+        count = 1
+    return ServiceJobNeeds(str(config.get("InstanceType") or ""), count)
+
+
+def service_environment_arns(queue: JobQueue) -> list[str]:
+    """The service environments of a SAGEMAKER_TRAINING queue, in its order."""
+    order = sorted(queue.raw.get("serviceEnvironmentOrder") or (), key=lambda o: int(o.get("order", 0)))
+    return [str(o.get("serviceEnvironment", "")) for o in order]
+
+
+def _attached_services(
+    queue: JobQueue, environments: Sequence[ServiceEnvironment]
+) -> tuple[list[ServiceEnvironment], list[ServiceEnvironment]]:
+    """(attached, usable): the queue's service environments, and those ENABLED and VALID."""
+    by_ref = {e.arn: e for e in environments} | {e.name: e for e in environments}
+    attached = [by_ref[ref] for ref in service_environment_arns(queue) if ref in by_ref]
+    return attached, [e for e in attached if e.state == "ENABLED" and e.status == "VALID"]
+
+
+def diagnose_service_job(
+    job: ServiceJob,
+    needs: ServiceJobNeeds,
+    queue: JobQueue,
+    environments: Sequence[ServiceEnvironment],
+    in_use: float | None,
+) -> Diagnosis:
+    """AWS's reason decoded, plus the checks of the queue, its service environments and their instance
+    limit against the instances in use (`in_use`: None when the endpoint does not report it)."""
+    diagnosis = Diagnosis(decode_reason(job.status_reason))
+    checks = diagnosis.checks
+    checks.append(queue_check(queue))
+    attached, usable = _attached_services(queue, environments)
+    checks.append(environments_check("service environment", queue, attached, usable))
+    checks.append(_instance_limit_check(needs, usable, in_use))
+    return diagnosis
+
+
+def _instance_limit_check(
+    needs: ServiceJobNeeds, usable: Sequence[ServiceEnvironment], in_use: float | None
+) -> Check:
+    name = "Room under the instance limit"
+    if not usable:
+        return Check(name, Outcome.UNKNOWN, f"The job asks {needs.text}; no usable service environment.")
+    limit = sum(e.max_instances for e in usable)
+    names = ", ".join(e.name for e in usable)
+    if needs.instances > limit:
+        return Check(
+            name,
+            Outcome.FAILED,
+            f"The job asks {needs.text}, more than the {limit} instances {names} allow in all.",
+            "Raise the service environment's instance limit (Service environments → Edit), or ask for "
+            "fewer instances.",
+        )
+    if in_use is None:
+        return Check(
+            name,
+            Outcome.UNKNOWN,
+            f"{names}: limit {limit} instances, use not reported; the job asks {needs.text}.",
+        )
+    used = f"{names}: {in_use:g} of {limit} instances in use"
+    if in_use + needs.instances > limit:
+        return Check(
+            name,
+            Outcome.FAILED,
+            f"Full: {used}; the job asks {needs.text}. It starts when running jobs finish.",
+            "Wait, or raise the service environment's instance limit to run more at once.",
+        )
+    return Check(name, Outcome.PASSED, f"{used} — room for {needs.text}.")
+
+
+def service_position_check(job_id: str, line: Sequence[str], share: str) -> Check:
+    """Where the job stands in its line: the RUNNABLE jobs of its quota share (or of those without
+    one), highest schedulingPriority first, then oldest, which is the order the queue takes them in."""
+    name = "Position at the front of the queue"
+    where = f"quota share {share}" if share else "the jobs without a quota share"
+    if job_id not in line:
+        return Check(name, Outcome.UNKNOWN, f"Not among the RUNNABLE jobs of {where} (it may have moved on).")
+    position = line.index(job_id) + 1
+    if position == 1:
+        return Check(name, Outcome.PASSED, f"First in line of {where}: the scheduler looks at it next.")
+    return Check(
+        name,
+        Outcome.UNKNOWN,
+        f"Position {position} of the {len(line)} RUNNABLE jobs of {where}: {position - 1} ahead of it.",
+    )
+
+
+def service_fixes_for(
+    queue: JobQueue, environments: Sequence[ServiceEnvironment], share: QuotaShare | None
+) -> list[Fix]:
+    """The actions that would unblock a service job: enable its queue, its service environments
+    (when none is usable) or its quota share."""
+    fixes: list[Fix] = []
+    if queue.state == "DISABLED":
+        fixes.append(Fix(FixKind.ENABLE_QUEUE, queue.name))
+    attached, usable = _attached_services(queue, environments)
+    if not usable:
+        fixes.extend(
+            Fix(FixKind.ENABLE_SERVICE_ENVIRONMENT, e.name) for e in attached if e.state == "DISABLED"
+        )
+    if share is not None and share.state == "DISABLED":
+        fixes.append(Fix(FixKind.ENABLE_QUOTA_SHARE, share.arn))
     return fixes

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from batchgui.domain.runnable import Check, Outcome
+from batchgui.domain.runnable import Check, Outcome, ServiceJobNeeds
 
 if TYPE_CHECKING:  # scheduling.py reads QueueUtilization from here
     from batchgui.domain.consumables import ConsumableResource
@@ -165,8 +165,24 @@ def fair_share_check(
     return Check(name, Outcome.PASSED, detail + ".")
 
 
-def quota_share_check(share_name: str, share: QuotaShare | None, utilization: QueueUtilization) -> Check:
-    """Is the job's quota share at one of its capacity limits?"""
+def _share_used(used: Mapping[str, float], unit: str) -> float:
+    """What a share holds against a limit in `unit`: a NUM_INSTANCES limit counts every type."""
+    from batchgui.domain.training import NUM_INSTANCES  # training -> scheduling -> here: not at the top
+
+    return sum(used.values()) if unit == NUM_INSTANCES else used.get(unit, 0.0)
+
+
+def quota_share_check(
+    share_name: str,
+    share: QuotaShare | None,
+    utilization: QueueUtilization,
+    asks: ServiceJobNeeds | None = None,
+) -> Check:
+    """Is the job's quota share at one of its capacity limits? With what the job `asks`, only the
+    limits of its instance type (and NUM_INSTANCES) count, and the share is full when they have
+    less free than the job asks."""
+    from batchgui.domain.training import NUM_INSTANCES, limits_text
+
     name = "Quota share within its limits"
     if not share_name:
         return Check(name, Outcome.PASSED, "The job names no quota share.")
@@ -176,21 +192,49 @@ def quota_share_check(share_name: str, share: QuotaShare | None, utilization: Qu
         return Check(
             name, Outcome.FAILED, f"Quota share {share.name} is {share.state}.", "Enable the quota share."
         )
+    limits = {x.unit: x.max_capacity for x in share.limits}
+    count = 0
+    if asks is not None:
+        count = asks.instances
+        limits = {u: n for u, n in limits.items() if u in (asks.instance_type, NUM_INSTANCES)}
+        if not limits:
+            return Check(
+                name,
+                Outcome.FAILED,
+                f"Quota share {share.name} has no capacity limit for {asks.instance_type or 'any type'}"
+                f" ({limits_text(share.limits)}); the job asks {asks.text}.",
+                "Add a limit for this instance type to the quota share, or submit the job to another share.",
+            )
+        too_big = [f"{n} {u}" for u, n in sorted(limits.items()) if count > n]
+        if too_big and share.strategy != "LEND_AND_BORROW":
+            return Check(
+                name,
+                Outcome.FAILED,
+                f"Never fits: the job asks {asks.text}, more than quota share {share.name}'s limit of "
+                + ", ".join(too_big)
+                + f" (its strategy, {share.strategy}, does not borrow).",
+                "Raise the share's capacity limits, or ask for fewer instances.",
+            )
     if not utilization.reported:
         return Check(name, Outcome.UNKNOWN, "This endpoint does not report the quota shares' usage.")
     used = utilization.quota.get(share.name, {})
-    limits = {x.unit: x.max_capacity for x in share.limits}
-    parts = [f"{used.get(unit, 0.0):g} of {limit} {unit}" for unit, limit in sorted(limits.items())]
-    full = [unit for unit, limit in limits.items() if used.get(unit, 0.0) >= limit]
+    parts = [f"{_share_used(used, unit):g} of {limit} {unit}" for unit, limit in sorted(limits.items())]
+    # Without the job's ask, "full" is every unit of a limit taken; with it, too few left for it.
+    full = [
+        unit
+        for unit, limit in limits.items()
+        if (_share_used(used, unit) + count > limit if asks is not None else _share_used(used, unit) >= limit)
+    ]
+    asked = f"; the job asks {asks.text}" if asks is not None else ""
     if full:
         return Check(
             name,
             Outcome.FAILED,
-            f"At its limit: quota share {share.name} uses " + "; ".join(parts) + ".",
+            f"At its limit: quota share {share.name} uses " + "; ".join(parts) + asked + ".",
             "It starts when the share's jobs finish (or borrow, if its strategy lends and borrows); "
             "or raise the share's capacity limits.",
         )
-    return Check(name, Outcome.PASSED, f"Quota share {share.name} uses " + "; ".join(parts) + ".")
+    return Check(name, Outcome.PASSED, f"Quota share {share.name} uses " + "; ".join(parts) + asked + ".")
 
 
 @dataclass

@@ -4,7 +4,8 @@ One `explain(job_id)` reads the job (DescribeJobs), its dependencies, its queue 
 environment (DescribeJobQueues, DescribeComputeEnvironments), the vCPUs running jobs use in those
 environments (ListJobs RUNNING/STARTING of every queue that shares them, then DescribeJobs for their
 sizes), and the queue's front (GetJobQueueSnapshot, where the endpoint has it). The diagnosis itself is
-pure (`domain.runnable.diagnose`); this module only fetches.
+pure (`domain.runnable.diagnose`); this module only fetches. `explain_service_job(job_id)` does the
+same for a service job of a SAGEMAKER_TRAINING queue (services/service_runnable.py).
 """
 
 from __future__ import annotations
@@ -45,9 +46,11 @@ from batchgui.domain.share_usage import (
     share_usage_from_jobs,
 )
 from batchgui.domain.start_estimate import Load, StartEstimate, estimate_start, run_times
+from batchgui.domain.training import QuotaShareUpdate, ServiceEnvironmentUpdate
 from batchgui.services.bound import BoundService
 from batchgui.services.connections import Backend, ConnectionManager
 from batchgui.services.runner import Runner
+from batchgui.services.service_runnable import ServiceJobReport, explain_service_job, share_settings
 
 # Running jobs described to count their vCPUs: beyond this many the count says "at least".
 MAX_RUNNING_DESCRIBED = 2000
@@ -80,6 +83,27 @@ class RunnableReport:
     @property
     def checks(self) -> list[Check]:
         return self.diagnosis.checks
+
+    # What the pane's heading shows, as a ServiceJobReport has it too.
+    @property
+    def name(self) -> str:
+        return self.detail.summary.name
+
+    @property
+    def status_text(self) -> str:
+        return self.detail.status.value
+
+    @property
+    def queue_name(self) -> str:
+        return self.detail.summary.queue
+
+    @property
+    def status_reason(self) -> str:
+        return self.detail.summary.status_reason
+
+    @property
+    def waiting(self) -> bool:
+        return self.detail.status in (JobStatus.PENDING, JobStatus.RUNNABLE)
 
 
 def job_needs(detail: JobDetail, dependencies: Sequence[JobDetail]) -> JobNeeds:
@@ -162,6 +186,10 @@ class RunnableService(BoundService):
         """The job's diagnosis, as things stand now. NotFound when the job does not exist."""
         return await self._run(self._explain, self._backend(), job_id)
 
+    async def explain_service_job(self, job_id: str) -> ServiceJobReport:
+        """A service job's diagnosis (services/service_runnable.py), as things stand now."""
+        return await self._run(explain_service_job, self._backend(), job_id)
+
     async def share_usage(
         self, queues: Sequence[JobQueue], take: Callable[[], Awaitable[None]] | None = None
     ) -> dict[str, dict[str, float]]:
@@ -186,11 +214,20 @@ class RunnableService(BoundService):
 
     async def apply(self, fix: Fix) -> None:
         """Carry out a fix the user confirmed."""
-        admin = self._backend().batch_admin
+        backend = self._backend()
+        admin, training = backend.batch_admin, backend.training
         if fix.kind is FixKind.ENABLE_QUEUE:
             await self._run(admin.set_job_queue_state, fix.target, "ENABLED")
         elif fix.kind is FixKind.ENABLE_ENVIRONMENT:
             await self._run(admin.set_compute_environment_state, fix.target, "ENABLED")
+        elif fix.kind is FixKind.ENABLE_SERVICE_ENVIRONMENT:
+            update = ServiceEnvironmentUpdate(fix.target, state="ENABLED")
+            await self._run(training.update_service_environment, update)
+        elif fix.kind is FixKind.ENABLE_QUOTA_SHARE:
+            # UpdateQuotaShare takes every setting: the share's own, as they are now.
+            share = await self._run(training.describe_quota_share, fix.target)
+            change = QuotaShareUpdate(share.arn, share_settings(share), "ENABLED")
+            await self._run(training.update_quota_share, change)
         else:
             request = ComputeEnvironmentUpdate(fix.target, max_vcpus=fix.max_vcpus)
             await self._run(admin.update_compute_environment, request)

@@ -4,7 +4,20 @@ import pytest
 
 from batchgui import resources
 from batchgui.domain.batch import ComputeEnvironment, ComputeEnvironmentOrder, JobQueue, JobStatus, Platform
-from batchgui.domain.runnable import REASONS, EnvironmentUse, JobNeeds, Outcome, decode_reason, diagnose
+from batchgui.domain.runnable import (
+    REASONS,
+    EnvironmentUse,
+    FixKind,
+    JobNeeds,
+    Outcome,
+    ServiceJobNeeds,
+    decode_reason,
+    diagnose,
+    diagnose_service_job,
+    service_fixes_for,
+    service_job_needs,
+)
+from batchgui.domain.training import CapacityLimit, QuotaShare, ServiceEnvironment, ServiceJob
 
 CATALOGUE = resources.instance_catalogue()
 
@@ -127,3 +140,73 @@ def test_all_passing_says_it_waits_its_turn() -> None:
     )
     assert blocked.reason is not None
     assert blocked.summary == blocked.reason.meaning
+
+
+def service_env(name: str, instances: int = 4, state: str = "ENABLED") -> ServiceEnvironment:
+    return ServiceEnvironment(name, f"arn:se/{name}", state, "VALID", (CapacityLimit(instances),))
+
+
+def training_queue(*environments: ServiceEnvironment, state: str = "ENABLED") -> JobQueue:
+    order = [{"order": i, "serviceEnvironment": e.arn} for i, e in enumerate(environments, 1)]
+    raw = {"jobQueueType": "SAGEMAKER_TRAINING", "serviceEnvironmentOrder": order}
+    return JobQueue("tq", "arn:tq", state, "VALID", 1, raw=raw)
+
+
+def test_a_service_jobs_needs_come_from_its_payload() -> None:
+    payload = '{"ResourceConfig": {"InstanceType": "ml.g5.xlarge", "InstanceCount": 3}}'
+    job = ServiceJob("j", "train", "RUNNABLE", raw={"serviceRequestPayload": payload})
+    assert service_job_needs(job) == ServiceJobNeeds("ml.g5.xlarge", 3)
+    assert service_job_needs(job).text == "3 ml.g5.xlarge instances"
+    broken = ServiceJob("j", "train", "RUNNABLE", raw={"serviceRequestPayload": "{not json"})
+    assert service_job_needs(broken) == ServiceJobNeeds("", 1)
+    assert service_job_needs(broken).text == "1 instance"
+
+
+def test_a_service_job_against_its_service_environments_instance_limit() -> None:
+    small, off = service_env("small", 2), service_env("off", 8, "DISABLED")
+    q = training_queue(small, off)
+    job = ServiceJob("j", "train", "RUNNABLE")
+    needs = ServiceJobNeeds("ml.m5.large", 1)
+    full = diagnose_service_job(job, needs, q, [small, off], in_use=2)
+    assert outcome(full, "Service environments enabled and valid") == (
+        Outcome.PASSED,
+        "1 of 2 usable (off is DISABLED/VALID)",
+    )
+    assert outcome(full, "Room under the instance limit") == (
+        Outcome.FAILED,
+        "Full: small: 2 of 2 instances in use; the job asks 1 ml.m5.large instance. "
+        "It starts when running jobs finish.",
+    )
+    room = diagnose_service_job(job, needs, q, [small, off], in_use=1)
+    assert outcome(room, "Room under the instance limit")[0] is Outcome.PASSED
+    big = diagnose_service_job(job, ServiceJobNeeds("ml.m5.large", 3), q, [small, off], in_use=0)
+    assert outcome(big, "Room under the instance limit") == (
+        Outcome.FAILED,
+        "The job asks 3 ml.m5.large instances, more than the 2 instances small allow in all.",
+    )
+    unreported = diagnose_service_job(job, needs, q, [small, off], in_use=None)
+    assert outcome(unreported, "Room under the instance limit")[0] is Outcome.UNKNOWN
+    assert service_fixes_for(q, [small, off], None) == []  # one environment is usable
+
+
+def test_service_job_fixes_enable_what_is_disabled() -> None:
+    off = service_env("off", state="DISABLED")
+    q = training_queue(off, state="DISABLED")
+    share = QuotaShare("team", "arn:tq/quota-share/team", "arn:tq", "DISABLED", "VALID")
+    fixes = service_fixes_for(q, [off], share)
+    assert [(f.kind, f.target) for f in fixes] == [
+        (FixKind.ENABLE_QUEUE, "tq"),
+        (FixKind.ENABLE_SERVICE_ENVIRONMENT, "off"),
+        (FixKind.ENABLE_QUOTA_SHARE, "arn:tq/quota-share/team"),
+    ]
+    assert [f.label for f in fixes] == [
+        "Enable job queue tq",
+        "Enable service environment off",
+        "Enable quota share team",
+    ]
+    none = diagnose_service_job(ServiceJob("j", "t", "RUNNABLE"), ServiceJobNeeds(), q, [off], 0)
+    assert outcome(none, "Service environments enabled and valid") == (
+        Outcome.FAILED,
+        "None is usable: off is DISABLED/VALID.",
+    )
+    assert outcome(none, "Job queue enabled and valid")[0] is Outcome.FAILED

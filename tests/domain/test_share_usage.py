@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from batchgui.domain.consumables import ConsumableResource
-from batchgui.domain.runnable import Outcome
+from batchgui.domain.runnable import Outcome, ServiceJobNeeds
 from batchgui.domain.scheduling import QueueSnapshot, SchedulingPolicy, ShareAttribute
 from batchgui.domain.share_usage import (
     QueueUtilization,
@@ -78,6 +78,42 @@ def test_a_quota_share_at_its_limit() -> None:
     assert quota_share_check("research", roomy, usage).outcome is Outcome.PASSED
     assert quota_share_check("research", roomy, QueueUtilization()).outcome is Outcome.UNKNOWN
     assert quota_share_check("", None, usage).outcome is Outcome.PASSED
+
+
+def test_a_num_instances_limit_counts_every_instance_type() -> None:
+    # A NUM_INSTANCES limit holds instances of any type: it read 0 of 4 while 4 ml.m5.xlarge were held.
+    usage = QueueSnapshot.from_api(SNAPSHOT).utilization
+    share = QuotaShare("research", "arn:q", "arn:queue", "ENABLED", "VALID", (CapacityLimit(4),))
+    full = quota_share_check("research", share, usage)
+    assert (full.outcome, full.detail) == (
+        Outcome.FAILED,
+        "At its limit: quota share research uses 4 of 4 NUM_INSTANCES.",
+    )
+
+
+def test_a_quota_share_against_what_the_job_asks() -> None:
+    usage = QueueUtilization(quota={"research": {"ml.m5.large": 1.0}}, reported=True)
+    share = QuotaShare(
+        "research", "arn:q", "arn:queue", "ENABLED", "VALID", (CapacityLimit(2, "ml.m5.large"),)
+    )
+    # 1 of 2 taken: room for one more, not for two.
+    one = quota_share_check("research", share, usage, ServiceJobNeeds("ml.m5.large", 1))
+    assert (one.outcome, one.detail) == (
+        Outcome.PASSED,
+        "Quota share research uses 1 of 2 ml.m5.large; the job asks 1 ml.m5.large instance.",
+    )
+    two = quota_share_check("research", share, usage, ServiceJobNeeds("ml.m5.large", 2))
+    assert two.outcome is Outcome.FAILED
+    assert two.detail.startswith("At its limit: quota share research uses 1 of 2 ml.m5.large")
+    never = quota_share_check("research", share, usage, ServiceJobNeeds("ml.m5.large", 3))
+    assert never.outcome is Outcome.FAILED
+    assert never.detail == (
+        "Never fits: the job asks 3 ml.m5.large instances, more than quota share research's limit of "
+        "2 ml.m5.large (its strategy, RESERVE, does not borrow)."
+    )
+    other = quota_share_check("research", share, usage, ServiceJobNeeds("ml.p3.2xlarge", 1))
+    assert other.outcome is Outcome.FAILED
+    assert "no capacity limit for ml.p3.2xlarge (2 ml.m5.large)" in other.detail
 
 
 def test_consumables_by_hand() -> None:

@@ -24,7 +24,8 @@ from batchgui.services.connections import Backend, ConnectionManager
 from batchgui.services.job_history import JobHistory, history_path
 from batchgui.services.pricing import LIVE_SOURCE, SANDBOX_SOURCE, PricingService
 from batchgui.services.runner import Runner
-from tests.services.test_runnable import definition, ec2, fargate, queue, status_of, submit, wait_for
+from tests.services.runnable_support import wait_for
+from tests.services.test_runnable import definition, ec2, fargate, queue, status_of, submit
 
 pytestmark = pytest.mark.timeout(90)
 

@@ -4,55 +4,27 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from types import SimpleNamespace
-from typing import Any, cast
+from typing import Any
 
-import boto3
 import pytest
 
-from batchgui.aws.batch import BatchGateway
-from batchgui.aws.batch_admin import BatchAdminGateway
-from batchgui.aws.consumables import ConsumablesGateway
-from batchgui.aws.training import TrainingGateway
 from batchgui.domain.batch import JobStatus
 from batchgui.domain.runnable import Check, FixKind, Outcome
-from batchgui.services.connections import Backend, ConnectionManager
 from batchgui.services.runnable import RunnableReport, RunnableService
 from batchgui.services.runner import Runner
+from tests.services.runnable_support import batch_client, runnable_service, wait_for
 
 pytestmark = pytest.mark.timeout(90)
 
 
 @pytest.fixture
 def client(quick: Any) -> Any:
-    return boto3.client(
-        "batch",
-        endpoint_url=quick.endpoint_url,
-        region_name=quick.region,
-        aws_access_key_id=quick.access_key_id,
-        aws_secret_access_key=quick.secret_access_key,
-    )
+    return batch_client(quick)
 
 
 @pytest.fixture
 def service(runner: Runner, client: Any) -> RunnableService:
-    manager = ConnectionManager(runner, start_local=lambda: pytest.fail("no local start here"))
-    backend = SimpleNamespace(
-        batch=BatchGateway(client),
-        batch_admin=BatchAdminGateway(client),
-        training=TrainingGateway(client),
-        consumables=ConsumablesGateway(client),
-    )
-    manager.backend = cast(Backend, backend)
-    return RunnableService(runner, manager)
-
-
-def wait_for(predicate: Callable[[], bool], what: str, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
+    return runnable_service(runner, client)
 
 
 def status_of(client: Any, job_id: str) -> str:

@@ -1,8 +1,9 @@
 """The "Why is it RUNNABLE?" pane: one job's blocked-queue reason in plain words, each check passed or failed
 with its numbers and its fix, and the fixes the app can carry out (behind a confirmation).
 
-Opened from the Jobs panel's context menu for a RUNNABLE (or PENDING) job, and from the Monitor's
-"Oldest RUNNABLE job" tile. The pane reads everything through the RunnableService facade.
+Opened from the Jobs panel's context menu for a RUNNABLE (or PENDING) job, from the Monitor's
+"Oldest RUNNABLE job" tile, and from the Service jobs panel for a RUNNABLE service job. The pane reads
+everything through the RunnableService facade.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from batchgui.domain.batch import JobStatus, JobSummary
 from batchgui.domain.job_detail import JobDetail
 from batchgui.domain.runnable import Check, Fix, Outcome
 from batchgui.services.runnable import RunnableReport, RunnableService
+from batchgui.services.service_runnable import ServiceJobReport
 from batchgui.ui.dialogs import confirm
 from batchgui.ui.widgets.forms import Spawn, Tone, tone_colour
 
@@ -100,20 +102,29 @@ class CheckRow(QFrame):
 
 
 class RunnablePane(QDialog):
-    """The diagnosis of one job; Refresh asks again, a fix button applies a fix once confirmed."""
+    """The diagnosis of one job (a Batch job, or with `service_job` a service job of a
+    SAGEMAKER_TRAINING queue); Refresh asks again, a fix button applies a fix once confirmed."""
 
     def __init__(
-        self, service: RunnableService, job_id: str, spawn: Spawn, parent: QWidget | None = None
+        self,
+        service: RunnableService,
+        job_id: str,
+        spawn: Spawn,
+        parent: QWidget | None = None,
+        *,
+        service_job: bool = False,
     ) -> None:
         super().__init__(parent)
         self.service = service
         self.job_id = job_id
+        self.service_job = service_job
         self.spawn = spawn
-        self.report: RunnableReport | None = None
+        self.report: RunnableReport | ServiceJobReport | None = None
         self.fix_buttons: list[QPushButton] = []
         self.check_rows: list[CheckRow] = []
         self.setObjectName("runnablePane")
-        self.setWindowTitle(f"Why is job {job_id} not starting?")
+        kind = "service job" if service_job else "job"
+        self.setWindowTitle(f"Why is {kind} {job_id} not starting?")
         self.resize(720, 560)
         self.heading = QLabel(f"Looking at job {escape(job_id)}…")
         self.heading.setObjectName("runnableHeading")
@@ -166,21 +177,26 @@ class RunnablePane(QDialog):
         if self._task is not None and not self._task.done():
             self._task.cancel()
 
-    async def load(self) -> RunnableReport:
+    async def load(self) -> RunnableReport | ServiceJobReport:
         self.refresh_button.setEnabled(False)
         try:
-            report = await self.service.explain(self.job_id)
+            report: RunnableReport | ServiceJobReport
+            if self.service_job:
+                report = await self.service.explain_service_job(self.job_id)
+            else:
+                report = await self.service.explain(self.job_id)
         finally:
             self.refresh_button.setEnabled(True)
         self.show_report(report)
         return report
 
-    def show_report(self, report: RunnableReport) -> None:
+    def show_report(self, report: RunnableReport | ServiceJobReport) -> None:
         self.report = report
-        s = report.detail.summary
-        waiting = s.status in WAITING
-        head = f"<b>{escape(s.name)}</b> ({escape(s.job_id)}) is <b>{s.status.value}</b>"
-        head += f" in {escape(s.queue)}."
+        waiting = report.waiting
+        head = (
+            f"<b>{escape(report.name)}</b> ({escape(report.job_id)}) is <b>{escape(report.status_text)}</b>"
+        )
+        head += f" in {escape(report.queue_name)}."
         if waiting:
             head += f"<br>{escape(report.diagnosis.summary)}"
         else:
@@ -192,8 +208,8 @@ class RunnablePane(QDialog):
                 f"<b>AWS says</b> <code>{escape(reason.code)}</code>: {escape(reason.meaning)}"
                 f"<br><i>Fix:</i> {escape(reason.fix)}"
             )
-        elif s.status_reason:
-            self.aws_reason.setText(f"<b>AWS says</b>: {escape(s.status_reason)}")
+        elif report.status_reason:
+            self.aws_reason.setText(f"<b>AWS says</b>: {escape(report.status_reason)}")
         else:
             self.aws_reason.setText("<b>AWS says</b> nothing about it (no status reason).")
         start = report.start if waiting else None
@@ -247,13 +263,17 @@ class RunnableOpener:
         details.set_extra(job_id, START_ROW, text)
         return text
 
-    def open(self, job_id: str) -> RunnablePane:
-        pane = RunnablePane(self.service, job_id, self.spawn, self.parent)
+    def open(self, job_id: str, *, service_job: bool = False) -> RunnablePane:
+        pane = RunnablePane(self.service, job_id, self.spawn, self.parent, service_job=service_job)
         pane.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         pane.show()
         pane.refresh()
         self.last = pane
         return pane
+
+    def open_service_job(self, job_id: str) -> RunnablePane:
+        """The pane for a service job (the Service jobs panel's "Why is it RUNNABLE?")."""
+        return self.open(job_id, service_job=True)
 
 
 def add_why_action(

@@ -3,6 +3,10 @@ terminate, tags. On the local sandbox the training is simulated, and the panel s
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from PySide6.QtGui import QAction
+
 from batchgui.domain.training import ServiceJob
 from batchgui.ui.jobs.columns import format_time
 from batchgui.ui.service_environments.panel import SIMULATED_NOTE
@@ -49,6 +53,9 @@ class ServiceJobsPanel(TrainingPanel[ServiceJob]):
     )
 
     dialog: SubmitServiceJobDialog | ServiceJobPriorityDialog | None = None
+    # Opens the "Why is it RUNNABLE?" pane for a service job id (set by the composition root).
+    on_why_runnable: Callable[[str], object] | None = None
+    why_action: QAction
 
     def make_columns(self) -> list[Column[ServiceJob]]:
         return COLUMNS
@@ -61,8 +68,24 @@ class ServiceJobsPanel(TrainingPanel[ServiceJob]):
         self.add_row_action(
             "Edit priority…", self.change_priority, "Change the scheduling priority", "Ctrl+E"
         )
+        self.why_action = self.add_row_action(
+            "Why is it RUNNABLE?…", self.why_runnable, "What keeps the service job from starting"
+        )
+        # Only a waiting job has a why (add_row_action enables it for any selected row).
+        self.table.selectionModel().selectionChanged.connect(self._enable_why)
+        self.model.rows_changed.connect(self._enable_why)
+        self._enable_why()
         self.add_tags_action()
         self.add_delete_action("Terminate the service job", "Terminate…")
+
+    def _enable_why(self, *_: object) -> None:
+        row = self.selected_row()
+        self.why_action.setEnabled(row is not None and row.status == "RUNNABLE")
+
+    def why_runnable(self) -> None:
+        row = self.selected_row()
+        if row is not None and row.status == "RUNNABLE" and self.on_why_runnable is not None:
+            self.on_why_runnable(row.job_id)
 
     async def load(self) -> None:
         self.model.set_rows(await self.training.service_jobs())
