@@ -67,8 +67,10 @@ REASONS: tuple[Reason, ...] = (
     ),
     Reason(
         "MISCONFIGURATION:SERVICE_ENVIRONMENT_MAX_RESOURCE",
-        "The service job needs more instances than the service environment's capacity limits allow.",
-        "Raise the service environment's capacityLimits, or ask for fewer instances.",
+        "The service job needs more instances than the queue's usable service environments allow in all "
+        "(a DISABLED one allows none).",
+        "Enable the queue's service environment if it is DISABLED, raise its capacityLimits, or ask for "
+        "fewer instances.",
     ),
     Reason(
         "ACTION_REQUIRED",

@@ -227,12 +227,14 @@ def quota_share_check(
     ]
     asked = f"; the job asks {asks.text}" if asks is not None else ""
     if full:
+        borrows = share.strategy == "LEND_AND_BORROW"
         return Check(
             name,
             Outcome.FAILED,
             f"At its limit: quota share {share.name} uses " + "; ".join(parts) + asked + ".",
-            "It starts when the share's jobs finish (or borrow, if its strategy lends and borrows); "
-            "or raise the share's capacity limits.",
+            "It starts when the share's jobs finish"
+            + (" or it can borrow what lending shares leave idle" if borrows else "")
+            + "; or raise the share's capacity limits.",
         )
     return Check(name, Outcome.PASSED, f"Quota share {share.name} uses " + "; ".join(parts) + asked + ".")
 

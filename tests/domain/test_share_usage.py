@@ -105,6 +105,11 @@ def test_a_quota_share_against_what_the_job_asks() -> None:
     two = quota_share_check("research", share, usage, ServiceJobNeeds("ml.m5.large", 2))
     assert two.outcome is Outcome.FAILED
     assert two.detail.startswith("At its limit: quota share research uses 1 of 2 ml.m5.large")
+    # A RESERVE share never borrows: the fix does not talk of borrowing; a LEND_AND_BORROW one may.
+    assert two.fix == "It starts when the share's jobs finish; or raise the share's capacity limits."
+    borrower = replace(share, strategy="LEND_AND_BORROW", borrow_limit=-1)
+    lent = quota_share_check("research", borrower, usage, ServiceJobNeeds("ml.m5.large", 2))
+    assert "or it can borrow what lending shares leave idle" in lent.fix
     never = quota_share_check("research", share, usage, ServiceJobNeeds("ml.m5.large", 3))
     assert never.outcome is Outcome.FAILED
     assert never.detail == (
