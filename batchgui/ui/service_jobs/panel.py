@@ -12,6 +12,7 @@ from batchgui.ui.jobs.columns import format_time
 from batchgui.ui.service_environments.panel import SIMULATED_NOTE
 from batchgui.ui.service_jobs.dialog import ServiceJobPriorityDialog, SubmitServiceJobDialog
 from batchgui.ui.training_panel import TrainingPanel
+from batchgui.ui.widgets.icons import icon
 from batchgui.ui.widgets.table_model import Column
 
 
@@ -71,6 +72,7 @@ class ServiceJobsPanel(TrainingPanel[ServiceJob]):
         self.why_action = self.add_row_action(
             "Why is it RUNNABLE?…", self.why_runnable, "What keeps the service job from starting"
         )
+        self.why_action.setIcon(icon("help"))  # the action bar's words-to-icons table has no "why"
         # Only a waiting job has a why (add_row_action enables it for any selected row).
         self.table.selectionModel().selectionChanged.connect(self._enable_why)
         self.model.rows_changed.connect(self._enable_why)
