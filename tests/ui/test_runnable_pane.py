@@ -193,3 +193,28 @@ def test_check_marks_take_the_new_theme_colours(qtbot: Any, run_async: Callable[
         assert Tone.PROBLEM.value[1] in failed.mark.text()
     finally:
         app.setPalette(before)
+
+
+def test_the_fixes_heading_follows_the_theme(qtbot: Any, run_async: Callable[..., Any]) -> None:
+    # "What the app can do" was bold through a style sheet: built in the light theme, it kept its
+    # light background and black text once the theme turned dark (and the other way round).
+    from PySide6.QtWidgets import QApplication
+
+    from batchgui.ui.theme import Theme
+
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    before = app.palette()
+    theme = Theme(app, "light")
+    try:
+        pane = RunnablePane(cast(RunnableService, StubRunnable()), "j-1", spawner([]))
+        qtbot.addWidget(pane)
+        pane.show()
+        run_async(pane.load())
+        assert pane.fixes_label.font().bold()
+        assert pane.fixes_label.grab().toImage().pixelColor(0, 0).lightness() > 128
+        theme.set_choice("dark")
+        app.processEvents()
+        assert pane.fixes_label.grab().toImage().pixelColor(0, 0).lightness() < 128
+    finally:
+        app.setPalette(before)

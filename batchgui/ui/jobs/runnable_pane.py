@@ -148,7 +148,11 @@ class RunnablePane(QDialog):
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(self.checks_holder)
         self.fixes_label = QLabel("What the app can do")
-        self.fixes_label.setStyleSheet("font-weight: bold;")
+        # Bold by its font, not a style sheet: a label with one kept the palette it was built under
+        # when the theme changed (dark text on the dark theme, light on the light one).
+        bold = self.fixes_label.font()
+        bold.setBold(True)
+        self.fixes_label.setFont(bold)
         self.fixes_row = QHBoxLayout()
         self.fixes_row.addStretch(1)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
