@@ -141,6 +141,8 @@ ADDED_COLUMNS: tuple[tuple[int, str, str, str], ...] = (
     # (/proc/PID/stat), so a restart can kill what is left of it and never a reused pid.
     (3, "jobs", "pid", "INTEGER"),
     (3, "jobs", "pid_start", "INTEGER"),
+    # 1 while a service job can still change what settling admits (api/service_jobs.py `_settle`).
+    (6, "service_objects", "open", "INTEGER"),
 )
 # (version, CREATE statement): tables added after the first layout.
 ADDED_TABLES: tuple[tuple[int, str], ...] = (
@@ -169,6 +171,19 @@ ADDED_INDEXES: tuple[tuple[int, str], ...] = (
         5,
         "CREATE INDEX IF NOT EXISTS jobs_queue_name ON jobs (queue, name COLLATE NOCASE, created_at, child) "
         "WHERE child = 0",
+    ),
+    # The service jobs settling reads: only the open ones, not every job ever submitted.
+    (
+        6,
+        "CREATE INDEX IF NOT EXISTS service_jobs_open ON service_objects (kind, created) WHERE open = 1",
+    ),
+)
+# (version, UPDATE statement): values a new column takes in rows written before it existed.
+BACKFILLS: tuple[tuple[int, str], ...] = (
+    (
+        6,
+        "UPDATE service_objects SET open = 1 WHERE kind = 'service-job'"
+        " AND json_extract(data, '$.status') NOT IN ('SUCCEEDED', 'FAILED')",
     ),
 )
 
@@ -505,10 +520,15 @@ SERVICE_GET = "SELECT data FROM service_objects WHERE arn = ?"
 SERVICE_BY_NAME = "SELECT data FROM service_objects WHERE kind = ? AND name = ?"
 SERVICE_ALL = "SELECT data FROM service_objects WHERE kind = ? ORDER BY name"
 SERVICE_JOBS_NEWEST = "SELECT data FROM service_objects WHERE kind = 'service-job' ORDER BY created DESC"
+# Service jobs that may still change what settling admits (open = 1; the service_jobs_open index).
 SERVICE_JOBS_OPEN = (
-    "SELECT data FROM service_objects WHERE kind = 'service-job'"
-    " AND json_extract(data, '$.status') NOT IN ('SUCCEEDED', 'FAILED')"
+    "SELECT data FROM service_objects INDEXED BY service_jobs_open WHERE kind = 'service-job' AND open = 1"
+    " ORDER BY created"
 )
+SERVICE_JOB_CLOSE = "UPDATE service_objects SET open = 0 WHERE arn = ?"
 SERVICE_SAVE = (
     "INSERT OR REPLACE INTO service_objects (arn, kind, name, created, data) VALUES (?, ?, ?, ?, ?)"
+)
+SERVICE_JOB_SAVE = (
+    "INSERT OR REPLACE INTO service_objects (arn, kind, name, created, data, open) VALUES (?, ?, ?, ?, ?, ?)"
 )

@@ -24,7 +24,8 @@ from batchgui.sandbox import sql
 
 # The database layout this code writes (PRAGMA user_version); `migrate` brings older files to it.
 SCHEMA_VERSION: int = max(
-    [step for step, *_ in sql.ADDED_COLUMNS] + [step for step, _ in (*sql.ADDED_TABLES, *sql.ADDED_INDEXES)]
+    [step for step, *_ in sql.ADDED_COLUMNS]
+    + [step for step, _ in (*sql.ADDED_TABLES, *sql.ADDED_INDEXES, *sql.BACKFILLS)]
 )
 
 TERMINAL = ("SUCCEEDED", "FAILED")
@@ -130,14 +131,18 @@ def migrate(conn: sqlite3.Connection) -> None:
             for statement in sql.BASE_SCHEMA.split(";"):
                 if statement.strip():
                     conn.execute(statement)
+        # Tables first: a later column may belong to a table added after the first layout.
+        for step, create in sql.ADDED_TABLES:
+            if version < step:
+                conn.execute(create)
         for step, table, column, declaration in sql.ADDED_COLUMNS:
             if version < step:
                 columns = {row[0] for row in conn.execute(sql.TABLE_COLUMNS, (table,))}
                 if column not in columns:
                     conn.execute(sql.add_column(table, column, declaration))
-        for step, create in (*sql.ADDED_TABLES, *sql.ADDED_INDEXES):
+        for step, statement in (*sql.ADDED_INDEXES, *sql.BACKFILLS):
             if version < step:
-                conn.execute(create)
+                conn.execute(statement)
         conn.execute(sql.META_SET_DEFAULT, ("schema_version", str(SCHEMA_VERSION)))
         conn.execute(sql.SET_USER_VERSION.format(version=SCHEMA_VERSION))
     except BaseException:
