@@ -197,6 +197,9 @@ META_GET = "SELECT value FROM meta WHERE key = ?"
 META_SET = "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)"
 META_SET_DEFAULT = "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)"
 CHECKPOINT = "PRAGMA wal_checkpoint(PASSIVE)"
+# The writer never checkpoints on commit (SQLite's default does, every 1000 pages, with an fsync,
+# inside whichever API call commits then): the store's checkpoint thread does it (store.py).
+NO_AUTOCHECKPOINT = "PRAGMA wal_autocheckpoint=0"
 
 # ---- array summaries ----------------------------------------------------------------------------
 SUMMARY_DECREMENT = "UPDATE array_summary SET n = n - 1 WHERE parent_id = ? AND status = ?"
