@@ -381,9 +381,13 @@ def _stream_terms(p: Json, column: str) -> tuple[list[str], list[Any]]:
     return where, args
 
 
+# Compiled once (re's shared cache of patterns is evicted by moto's and botocore's).
+_FILTER_TERM = re.compile(r'"([^"]*)"|(\S+)')
+
+
 def _filter_terms(pattern: str) -> list[str]:
     """Terms of a CloudWatch filter pattern: quoted phrases and bare words, all required."""
     pattern = pattern.strip()
     if not pattern:
         return []
-    return [a or b for a, b in re.findall(r'"([^"]*)"|(\S+)', pattern)]
+    return [a or b for a, b in _FILTER_TERM.findall(pattern)]

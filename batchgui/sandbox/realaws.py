@@ -9,6 +9,10 @@ sandbox (one token bucket for every caller and operation, bursts up to R); reque
 answered as AWS answers them: HTTP 429, `x-amzn-ErrorType: TooManyRequestsException`, body
 `{"message": "Too Many Requests"}`. botocore reads that as a throttling error and retries it (both
 its legacy and standard retry modes list TooManyRequestsException and status 429).
+
+`InFlight` counts the requests inside the front door at once (the latency's sleep included) and
+the most there ever were: that requests overlap is a count the server keeps, not a stopwatch
+reading (a timed bound flakes on a loaded machine).
 """
 
 from __future__ import annotations
@@ -59,6 +63,28 @@ class AccountRate:
             left = token_bucket.take_one(tokens)
             self._tokens = tokens if left is None else left
             return left is not None
+
+
+class InFlight:
+    """Requests inside the front door now, and the peak since start (or `reset_peak`)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.now = 0
+        self.peak = 0
+
+    def enter(self) -> None:
+        with self._lock:
+            self.now += 1
+            self.peak = max(self.peak, self.now)
+
+    def leave(self) -> None:
+        with self._lock:
+            self.now -= 1
+
+    def reset_peak(self) -> None:
+        with self._lock:
+            self.peak = self.now
 
 
 class RealAws:

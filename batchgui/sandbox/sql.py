@@ -141,6 +141,8 @@ ADDED_COLUMNS: tuple[tuple[int, str, str, str], ...] = (
     # (/proc/PID/stat), so a restart can kill what is left of it and never a reused pid.
     (3, "jobs", "pid", "INTEGER"),
     (3, "jobs", "pid_start", "INTEGER"),
+    # 1 while a service job can still change what settling admits (api/service_jobs.py `_settle`).
+    (6, "service_objects", "open", "INTEGER"),
 )
 # (version, CREATE statement): tables added after the first layout.
 ADDED_TABLES: tuple[tuple[int, str], ...] = (
@@ -170,6 +172,19 @@ ADDED_INDEXES: tuple[tuple[int, str], ...] = (
         "CREATE INDEX IF NOT EXISTS jobs_queue_name ON jobs (queue, name COLLATE NOCASE, created_at, child) "
         "WHERE child = 0",
     ),
+    # The service jobs settling reads: only the open ones, not every job ever submitted.
+    (
+        6,
+        "CREATE INDEX IF NOT EXISTS service_jobs_open ON service_objects (kind, created) WHERE open = 1",
+    ),
+)
+# (version, UPDATE statement): values a new column takes in rows written before it existed.
+BACKFILLS: tuple[tuple[int, str], ...] = (
+    (
+        6,
+        "UPDATE service_objects SET open = 1 WHERE kind = 'service-job'"
+        " AND json_extract(data, '$.status') NOT IN ('SUCCEEDED', 'FAILED')",
+    ),
 )
 
 
@@ -182,6 +197,9 @@ META_GET = "SELECT value FROM meta WHERE key = ?"
 META_SET = "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)"
 META_SET_DEFAULT = "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)"
 CHECKPOINT = "PRAGMA wal_checkpoint(PASSIVE)"
+# The writer never checkpoints on commit (SQLite's default does, every 1000 pages, with an fsync,
+# inside whichever API call commits then): the store's checkpoint thread does it (store.py).
+NO_AUTOCHECKPOINT = "PRAGMA wal_autocheckpoint=0"
 
 # ---- array summaries ----------------------------------------------------------------------------
 SUMMARY_DECREMENT = "UPDATE array_summary SET n = n - 1 WHERE parent_id = ? AND status = ?"
@@ -505,10 +523,15 @@ SERVICE_GET = "SELECT data FROM service_objects WHERE arn = ?"
 SERVICE_BY_NAME = "SELECT data FROM service_objects WHERE kind = ? AND name = ?"
 SERVICE_ALL = "SELECT data FROM service_objects WHERE kind = ? ORDER BY name"
 SERVICE_JOBS_NEWEST = "SELECT data FROM service_objects WHERE kind = 'service-job' ORDER BY created DESC"
+# Service jobs that may still change what settling admits (open = 1; the service_jobs_open index).
 SERVICE_JOBS_OPEN = (
-    "SELECT data FROM service_objects WHERE kind = 'service-job'"
-    " AND json_extract(data, '$.status') NOT IN ('SUCCEEDED', 'FAILED')"
+    "SELECT data FROM service_objects INDEXED BY service_jobs_open WHERE kind = 'service-job' AND open = 1"
+    " ORDER BY created"
 )
+SERVICE_JOB_CLOSE = "UPDATE service_objects SET open = 0 WHERE arn = ?"
 SERVICE_SAVE = (
     "INSERT OR REPLACE INTO service_objects (arn, kind, name, created, data) VALUES (?, ?, ?, ?, ?)"
+)
+SERVICE_JOB_SAVE = (
+    "INSERT OR REPLACE INTO service_objects (arn, kind, name, created, data, open) VALUES (?, ?, ?, ?, ?, ?)"
 )

@@ -4,11 +4,13 @@ sandbox) through boto3; every answer validates against botocore's output shapes 
 from __future__ import annotations
 
 import json
+import sqlite3
 import uuid
 from typing import Any
 
 import pytest
 
+from batchgui.sandbox import sql
 from tests.sandbox.conftest import Clients, wait_for
 
 pytestmark = pytest.mark.timeout(90)
@@ -205,3 +207,52 @@ def test_quota_shares_of_a_training_queue(clients: Clients) -> None:
     batch.update_quota_share(quotaShareArn=share, state="DISABLED")
     batch.delete_quota_share(quotaShareArn=share)
     wait_for(lambda: batch.list_quota_shares(jobQueue=queue)["quotaShares"] == [], 10, "the share gone")
+
+
+def _open_service_jobs(clients: Clients, queue_arn: str) -> list[str]:
+    """The service jobs of a queue that settling reads (sql.SERVICE_JOBS_OPEN), by name."""
+    conn = sqlite3.connect(clients.sandbox.data_dir / "sandbox.sqlite3")
+    try:
+        rows = conn.execute(sql.SERVICE_JOBS_OPEN).fetchall()
+        plan = " ".join(str(row[-1]) for row in conn.execute("EXPLAIN QUERY PLAN " + sql.SERVICE_JOBS_OPEN))
+    finally:
+        conn.close()
+    assert "USING INDEX service_jobs_open" in plan, plan  # not a scan of every service job
+    jobs = [json.loads(text) for (text,) in rows]
+    return sorted(job["jobName"] for job in jobs if job["jobQueue"] == queue_arn)
+
+
+def test_settling_reads_only_the_service_jobs_that_can_still_change(clients: Clients) -> None:
+    # Every read of service jobs settles the waiting ones under the write lock: it must not read
+    # every job the queue ever ran, only those still running or waiting (or that a waiting one's
+    # replay still needs).
+    batch = clients.batch
+    _env, queue = training_queue(clients)  # 4 instances; each job takes 2
+    queue_arn = batch.describe_job_queues(jobQueues=[queue])["jobQueues"][0]["jobQueueArn"]
+
+    def submit(name: str, seconds: float) -> str:
+        return str(
+            batch.submit_service_job(
+                jobName=name,
+                jobQueue=queue,
+                serviceJobType="SAGEMAKER_TRAINING",
+                serviceRequestPayload=payload(seconds),
+            )["jobId"]
+        )
+
+    quick = [submit(f"quick-{n}", 0.2) for n in range(4)]  # two at a time: two of them wait
+
+    def all_done() -> bool:
+        return all(batch.describe_service_job(jobId=j)["status"] == "SUCCEEDED" for j in quick)
+
+    wait_for(all_done, 30, "the quick jobs to end")
+    long_job = submit("long", 60)
+    stopped = submit("stopped", 60)
+    batch.terminate_service_job(jobId=stopped, reason="not needed")
+    wait_for(lambda: batch.describe_service_job(jobId=long_job)["status"] == "RUNNING", 20, "long to run")
+    assert _open_service_jobs(clients, queue_arn) == ["long"]
+    listed = batch.list_service_jobs(jobQueue=queue, jobStatus="SUCCEEDED")["jobSummaryList"]
+    assert sorted(s["jobName"] for s in listed) == [f"quick-{n}" for n in range(4)]
+    batch.terminate_service_job(jobId=long_job, reason="done")
+    batch.list_service_jobs(jobQueue=queue)
+    assert _open_service_jobs(clients, queue_arn) == []

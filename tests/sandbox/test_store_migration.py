@@ -131,18 +131,24 @@ def test_a_database_newer_than_the_code_is_refused(tmp_path: Path) -> None:
 LAYOUT_4_COMMIT = "ad54d7d"
 
 
-def write_layout_4_database(path: Path) -> None:
-    """A database made by the layout-4 code's own statements (its sql.py from git)."""
-    text = committed(LAYOUT_4_COMMIT, "batchgui/sandbox/sql.py")
-    old: dict[str, object] = {"__name__": "old_sql"}
+def committed_layout(path: Path, commit: str, version: int) -> tuple[sqlite3.Connection, dict[str, Any]]:
+    """A database made by an older layout's own statements (its sql.py from git), and them."""
+    text = committed(commit, "batchgui/sandbox/sql.py")
+    old: dict[str, Any] = {"__name__": "old_sql"}
     exec(compile(text, "old_sql.py", "exec"), old)  # our own committed source
     conn = sqlite3.connect(path)
     conn.executescript(str(old["BASE_SCHEMA"]))
-    for _step, table, column, declaration in old["ADDED_COLUMNS"]:  # type: ignore[attr-defined]
+    for _step, table, column, declaration in old["ADDED_COLUMNS"]:
         conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
-    for _step, create in old["ADDED_TABLES"]:  # type: ignore[attr-defined]
+    for _step, create in (*old["ADDED_TABLES"], *old.get("ADDED_INDEXES", ())):
         conn.execute(create)
-    conn.execute("PRAGMA user_version = 4")
+    conn.execute(f"PRAGMA user_version = {version:d}")
+    return conn, old
+
+
+def write_layout_4_database(path: Path) -> None:
+    """A database made by the layout-4 code's own statements (its sql.py from git)."""
+    conn, _old = committed_layout(path, LAYOUT_4_COMMIT, 4)
     write_jobs(conn)
     conn.commit()
     conn.close()
@@ -191,9 +197,71 @@ def test_a_database_of_layout_4_gets_the_listing_indexes_and_keeps_its_jobs(tmp_
         assert [j["createdAt"] for j in after] == list(range(1149, 1139, -1))
     conn = sqlite3.connect(data / "sandbox.sqlite3")
     try:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         indexes = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
         assert {"jobs_queue_created", "jobs_queue_name"} <= indexes
         assert conn.execute("SELECT COUNT(*) FROM jobs").fetchone()[0] == 150
+    finally:
+        conn.close()
+
+
+# The layout before service jobs had an `open` column (5), as committed.
+LAYOUT_5_COMMIT = "a7a0f40"
+SERVICE_JOB_ARN = "arn:aws:batch:us-east-1:123456789012:service-job/{}"
+
+
+def service_job(job_id: str, status: str) -> dict[str, object]:
+    """A simulated training job admitted at once, long ago, with a 1 s run (stored as written then)."""
+    return {
+        "jobId": job_id,
+        "jobArn": SERVICE_JOB_ARN.format(job_id),
+        "jobName": f"old-{status.lower()}",
+        "jobQueue": "arn:aws:batch:us-east-1:123456789012:job-queue/old-training",
+        "serviceJobType": "SAGEMAKER_TRAINING",
+        "serviceRequestPayload": "{}",
+        "status": status,
+        "createdAt": 1000,
+        "isTerminated": False,
+        "attempts": [],
+        "tags": {},
+        "_runS": 1.0,
+        "_instances": 1,
+        "_instanceType": "ml.m5.large",
+        "_clock0": 1000,
+        "_resource": {"name": "TrainingJobArn", "value": f"arn:aws:sagemaker:::training-job/{job_id}"},
+    }
+
+
+def write_layout_5_database(path: Path) -> None:
+    """A layout-5 database (its sql.py from git) with two service jobs: one stored as submitted
+    (it ended by its clock), one stored FAILED."""
+    conn, old = committed_layout(path, LAYOUT_5_COMMIT, 5)
+    for job_id, status in (("a", "SUBMITTED"), ("b", "FAILED")):
+        row = (SERVICE_JOB_ARN.format(job_id), "service-job", f"old-{job_id}", 1000)
+        conn.execute(str(old["SERVICE_SAVE"]), (*row, json.dumps(service_job(job_id, status))))
+    conn.commit()
+    conn.close()
+
+
+def test_a_database_of_layout_5_keeps_settling_its_open_service_jobs(tmp_path: Path) -> None:
+    from batchgui.sandbox import sql
+
+    data = tmp_path / "data"
+
+    def open_jobs() -> list[str]:
+        conn = sqlite3.connect(data / "sandbox.sqlite3")
+        try:
+            return sorted(json.loads(text)["jobId"] for (text,) in conn.execute(sql.SERVICE_JOBS_OPEN))
+        finally:
+            conn.close()
+
+    with sandbox_on(data, write_layout_5_database) as batch:
+        assert open_jobs() == ["a"]  # what the old layout's query read: not stored as ended
+        assert batch.describe_service_job(jobId="a")["status"] == "SUCCEEDED"
+        assert open_jobs() == []  # ended long before now, and no job waits: closed
+        assert batch.describe_service_job(jobId="b")["status"] == "FAILED"
+    conn = sqlite3.connect(data / "sandbox.sqlite3")
+    try:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 6
     finally:
         conn.close()

@@ -51,9 +51,13 @@ def _public(data: Json) -> Json:
 
 
 def _save(conn: sqlite3.Connection, kind: str, name: str, data: Json) -> None:
-    arn_key = "serviceEnvironmentArn" if kind == ENVIRONMENT else "jobArn"
     created = int(data.get("createdAt") or data.get("_createdAt") or now_ms())
-    conn.execute(sql.SERVICE_SAVE, (data[arn_key], kind, name, created, dumps(data)))
+    if kind == JOB:
+        # Open until settling sees it can no longer matter (`_close_ended`); saved again, open again.
+        is_open = int(data["status"] not in TERMINAL)
+        conn.execute(sql.SERVICE_JOB_SAVE, (data["jobArn"], kind, name, created, dumps(data), is_open))
+        return
+    conn.execute(sql.SERVICE_SAVE, (data["serviceEnvironmentArn"], kind, name, created, dumps(data)))
 
 
 # ---- service environments -----------------------------------------------------------------------
@@ -260,24 +264,42 @@ def _environment_limit(conn: sqlite3.Connection, queue: Json) -> int:
 
 
 def _settle(conn: sqlite3.Connection) -> None:
-    """Admit the waiting service jobs as their queues' capacity allowed them (service_capacity.py)."""
+    """Admit the waiting service jobs as their queues' capacity allowed them (service_capacity.py).
+
+    Only open jobs are read (an index, not every service job ever submitted); afterwards the jobs
+    that can no longer change any admission are closed (`_close_ended`)."""
     by_queue: dict[str, list[Json]] = {}
     for (text,) in conn.execute(sql.SERVICE_JOBS_OPEN).fetchall():
         job = json.loads(text)
         by_queue.setdefault(job["jobQueue"], []).append(job)
     now = now_ms()
     for queue_arn, jobs in by_queue.items():
-        if not any(j.get("_waiting") for j in jobs):
-            continue
-        queue = queue_row(conn, queue_arn, include_deleted=True)
-        if queue is None:
-            continue
-        shares = quota_shares.shares_of_queue(conn, queue_arn)
-        changed = service_capacity.settle(
-            jobs, _environment_limit(conn, queue), shares, now, lambda j: j["status"] in TERMINAL
-        )
-        for job in changed:
-            _save(conn, JOB, job["jobName"], job)
+        if any(j.get("_waiting") for j in jobs):
+            queue = queue_row(conn, queue_arn, include_deleted=True)
+            if queue is not None:
+                shares = quota_shares.shares_of_queue(conn, queue_arn)
+                changed = service_capacity.settle(
+                    jobs, _environment_limit(conn, queue), shares, now, lambda j: j["status"] in TERMINAL
+                )
+                for job in changed:
+                    _save(conn, JOB, job["jobName"], job)
+        _close_ended(conn, jobs, now)
+
+
+def _close_ended(conn: sqlite3.Connection, jobs: list[Json], now: int) -> None:
+    """Close the jobs of one queue that no later settling needs: those stopped as stored, and those
+    whose instances came back (their clock's end) before now and before the moment any job still
+    waiting became RUNNABLE. settle() replays from the earliest waiting job's RUNNABLE time, and an
+    end before it is released before that job is first weighed: the replay is the same without it."""
+    waiting = [j for j in jobs if j.get("_waiting") and j["status"] not in TERMINAL]
+    floor = min(
+        (float(j["createdAt"]) + service_capacity.RUNNABLE_AFTER_MS for j in waiting), default=float(now)
+    )
+    for job in jobs:
+        if job["status"] in TERMINAL or (
+            not job.get("_waiting") and service_capacity.end_ms(job) < min(floor, float(now))
+        ):
+            conn.execute(sql.SERVICE_JOB_CLOSE, (job["jobArn"],))
 
 
 def queue_utilization(conn: sqlite3.Connection, queue: Json, now: int) -> Json:
