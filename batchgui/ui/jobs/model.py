@@ -480,7 +480,7 @@ class JobsTableModel(QAbstractTableModel):
 
     def _keys_of_rows(self, column: JobColumn, start: int, stop: int) -> list[Any]:
         """Sort keys of rows `start:stop`: from the compact columns when the key is one attribute."""
-        if column.attribute and column.from_values is not None:
+        if column.reads_values:
             return column.keys_from_values(lambda attribute: self._rows.values(attribute, start, stop))
         return column.cached_keys(self._rows.jobs(range(start, stop)), self._details.get)
 

@@ -266,10 +266,6 @@ def _time(value: int) -> int | None:
     return None if value == _NO_TIME else value
 
 
-def _no_detail(_job_id: str) -> None:
-    return None
-
-
 @dataclass
 class RowBlock:
     """Jobs made into rows off the GUI thread, for a table that holds none yet (`build_block`)."""
@@ -298,15 +294,10 @@ def build_block(jobs: Sequence[JobSummary], sort: tuple[int, JobColumn, bool] | 
     block = RowBlock(rows, rows.counts(), children)
     if sort is not None:
         number, column, descending = sort
-        keys: KeyColumn | None = None
-        if column.attribute and column.from_values is not None:
+        if column.reads_values:
             # From the rows' own (interned) strings, as the table computes them.
-            keys = column.keys_from_values(rows.values)
-        elif column.bulk is not None:
-            keys = column.cached_keys(unique, _no_detail)
-        if keys is not None:
-            if column.numeric:
-                keys = array("d", keys)
+            values = column.keys_from_values(rows.values)
+            keys: KeyColumn = array("d", values) if column.numeric else values
             block.sort, block.keys = (number, descending), keys
             block.order, block.order_keys = sort_order(keys, column.numeric, descending)
     return block
