@@ -387,3 +387,32 @@ def test_a_block_built_on_another_thread_is_taken_with_its_sort() -> None:
     other.sort(COLUMN_OF["Created"], Qt.SortOrder.AscendingOrder)
     other.add_block(build(jobs))
     assert [j.created_at for j in other.visible_jobs()] == sorted(j.created_at or 0 for j in jobs[:97])
+
+
+def test_detail_columns_sort_the_described_rows_and_leave_the_others_last() -> None:
+    from batchgui.domain.job_detail import Attempt
+
+    def tries(count: int) -> tuple[Attempt, ...]:
+        return tuple(Attempt(None, None, None, "", "") for _ in range(count))
+
+    model = JobsTableModel(flush_ms=0)
+    model.add_all([job(n) for n in range(30)])
+    model.set_details(
+        [
+            JobDetail(job(4), attempts=tries(3), platform="FARGATE"),
+            JobDetail(job(9), attempts=tries(1), platform="EC2"),
+        ]
+    )
+    model.flush()
+    model.sort(COLUMN_OF["Attempts"], Qt.SortOrder.AscendingOrder)
+    ids = [j.job_id for j in model.visible_jobs()]
+    assert ids[:2] == ["id-00009", "id-00004"]
+    assert len(ids) == 30
+    model.sort(COLUMN_OF["Attempts"], Qt.SortOrder.DescendingOrder)
+    assert [j.job_id for j in model.visible_jobs()][:2] == ["id-00004", "id-00009"]
+    model.sort(COLUMN_OF["Platform"], Qt.SortOrder.AscendingOrder)
+    assert [j.job_id for j in model.visible_jobs()][:2] == ["id-00009", "id-00004"]
+    # A detail that arrives later moves its row.
+    model.set_details([JobDetail(job(20), attempts=tries(2), platform="AAA")])
+    model.flush()
+    assert [j.job_id for j in model.visible_jobs()][:3] == ["id-00020", "id-00009", "id-00004"]

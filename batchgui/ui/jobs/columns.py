@@ -84,6 +84,9 @@ class JobColumn:
     # When the key comes from several attributes (a duration): the keys of many rows from their
     # values (also read from the compact columns).
     from_columns: Callable[[ValuesOf], CachedKeys] | None = None
+    # The key is empty without the job's DescribeJobs details, which most rows of a big queue do not
+    # have: the keys of many rows build a JobSummary only for the rows that have details.
+    detail_only: bool = False
 
     @property
     def reads_values(self) -> bool:
@@ -99,6 +102,16 @@ class JobColumn:
         if self.fallback_attribute:
             values = with_fallback(values, values_of(self.fallback_attribute))
         return self.from_values(values)
+
+    def detail_keys(
+        self, job_ids: Sequence[str], job_of: Callable[[int], JobSummary], detail_of: DetailOf
+    ) -> CachedKeys:
+        """Keys of a `detail_only` column: `job_of(n)` is the job of `job_ids[n]`."""
+        keys: CachedKeys = [_NAN if self.numeric else None] * len(job_ids)
+        for n, job_id in enumerate(job_ids):
+            if detail_of(job_id) is not None:
+                keys[n] = self.cached_keys([job_of(n)], detail_of)[0]
+        return keys
 
     def cached_keys(self, jobs: Sequence[JobSummary], detail_of: DetailOf) -> CachedKeys:
         """Sort keys of `jobs` in the model's cached form: NaN or None for empty values."""
@@ -232,7 +245,15 @@ COLUMNS: list[JobColumn] = [
         True,
         from_columns=_duration_keys,
     ),
-    JobColumn(COLUMN_TITLE, cost_text, cost_key, numeric=True, width=COLUMN_WIDTH, align_right=True),
+    JobColumn(
+        COLUMN_TITLE,
+        cost_text,
+        cost_key,
+        numeric=True,
+        width=COLUMN_WIDTH,
+        align_right=True,
+        detail_only=True,
+    ),
     JobColumn(
         "Attempts",
         lambda _j, d: "" if d is None else str(len(d.attempts)),
@@ -240,6 +261,7 @@ COLUMNS: list[JobColumn] = [
         True,
         60,
         True,
+        detail_only=True,
     ),
     JobColumn(
         "Exit code",
@@ -256,5 +278,6 @@ COLUMNS: list[JobColumn] = [
         lambda _j, d: "" if d is None else d.platform,
         lambda _j, d: None if d is None or not d.platform else d.platform,
         width=80,
+        detail_only=True,
     ),
 ]

@@ -64,7 +64,9 @@ ModelIndex = QModelIndex | QPersistentModelIndex
 JOB_ROLE = Qt.ItemDataRole.UserRole + 1
 FLUSH_MS = 80
 # Rows one timed flush applies (a few ms of GUI time); the rest follow at once, slice by slice.
-FLUSH_MAX_ROWS = 4000
+# With the sandbox and the listing's workers in the app's process the GUI thread shares the GIL
+# with them, and 4,000 rows took 20-40 ms of wall time on this 2-core machine.
+FLUSH_MAX_ROWS = 2000
 # Idle-time sort key computation: rows per slice (a few ms), and the quiet time after the last
 # batch of new rows before it starts (so it does not slow a load down).
 WARM_ROWS = 5000
@@ -479,10 +481,7 @@ class JobsTableModel(QAbstractTableModel):
         self.rows_changed.emit()
 
     def _keys_of_rows(self, column: JobColumn, start: int, stop: int) -> list[Any]:
-        """Sort keys of rows `start:stop`: from the compact columns when the key is one attribute."""
-        if column.reads_values:
-            return column.keys_from_values(lambda attribute: self._rows.values(attribute, start, stop))
-        return column.cached_keys(self._rows.jobs(range(start, stop)), self._details.get)
+        return self._rows.keys(column, start, stop, self._details.get)
 
     def _key_column(self, column_number: int) -> KeyColumn:
         found = self._key_cache.get(column_number)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from batchgui.domain.batch import JobStatus, JobSummary
-from batchgui.ui.jobs.columns import JobColumn, definition_name
+from batchgui.ui.jobs.columns import DetailOf, JobColumn, definition_name
 from batchgui.ui.jobs.sort_keys import KeyColumn, SortKey, sort_order
 
 # A compact row: (job id, name, status, ARN or None when derived, reason, queue, definition,
@@ -76,6 +76,9 @@ class JobRows:
         # Job definition text -> its interned string, looked up once per row (one dict read).
         self._definition_of: dict[str, str] = {}
         self._arn_prefix = ""
+        # The last job built by `job(n)`: a view paints a row cell by cell, 15 cells asking for the
+        # same row's JobSummary (one built per cell cost most of a paint).
+        self._last: tuple[int, JobSummary] | None = None
 
     def __len__(self) -> int:
         return len(self.tuples)
@@ -91,9 +94,12 @@ class JobRows:
 
     # --- reading ---------------------------------------------------------------------------------
     def job(self, number: int) -> JobSummary:
+        last = self._last
+        if last is not None and last[0] == number:
+            return last[1]
         row = self.tuples[number]
         arn = row[ARN]
-        return JobSummary(
+        job = JobSummary(
             job_id=row[ID],
             name=row[NAME],
             status=row[STATUS],
@@ -110,6 +116,8 @@ class JobRows:
             num_nodes=row[NODES],
             is_main_node=row[MAIN_NODE],
         )
+        self._last = (number, job)
+        return job
 
     def jobs(self, numbers: Iterable[int]) -> list[JobSummary]:
         return [self.job(n) for n in numbers]
@@ -142,6 +150,16 @@ class JobRows:
             return [None if value == _NO_TIME else value for value in column]
         position = TUPLE_FIELDS[attribute]
         return [row[position] for row in self.tuples[start:stop]]
+
+    def keys(self, column: JobColumn, start: int, stop: int, detail_of: DetailOf) -> list[Any]:
+        """A column's sort keys of rows `start:stop`, read from the compact columns where the key
+        needs only attributes (no JobSummary built per row)."""
+        if column.reads_values:
+            return column.keys_from_values(lambda attribute: self.values(attribute, start, stop))
+        if column.detail_only:
+            ids = self.values("job_id", start, stop)
+            return column.detail_keys(ids, lambda n: self.job(start + n), detail_of)
+        return column.cached_keys(self.jobs(range(start, stop)), detail_of)
 
     # --- writing ---------------------------------------------------------------------------------
     def _row(self, job: JobSummary) -> Row:
@@ -233,6 +251,7 @@ class JobRows:
 
     def replace(self, number: int, job: JobSummary) -> None:
         self.tuples[number] = self._row(job)
+        self._last = None
         self._created[number] = _stamp(job.created_at)
         self._started[number] = _stamp(job.started_at)
         self._stopped[number] = _stamp(job.stopped_at)
@@ -240,6 +259,7 @@ class JobRows:
     def keep(self, numbers: Sequence[int]) -> None:
         """Keep only these rows (in this order), renumbered from 0."""
         self.tuples = [self.tuples[n] for n in numbers]
+        self._last = None
         for name in TIME_FIELDS:
             old = self._times[name]
             self._times[name] = array("q", [old[n] for n in numbers])
