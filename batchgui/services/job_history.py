@@ -174,12 +174,23 @@ class JobHistory:
             db = self._db
             finished = _summaries(db, "jobs", queue)
             active = _summaries(db, "active", queue)
-            sync = db.execute(
-                "SELECT synced_at_ms, newest_created_ms FROM syncs WHERE queue = ?", (queue,)
-            ).fetchone()
+            synced_at, newest = self._last_sync(queue)
+        return QueueHistory(finished, active, synced_at, newest)
+
+    def last_sync(self, queue: str) -> tuple[int | None, int | None]:
+        """When the queue was last synced and the newest creation time seen then (epoch ms; None,
+        None before the first sync): one small read, so a sync's listing can start before the
+        jobs are read."""
+        with self._lock:
+            return self._last_sync(queue)
+
+    def _last_sync(self, queue: str) -> tuple[int | None, int | None]:
+        sync = self._db.execute(
+            "SELECT synced_at_ms, newest_created_ms FROM syncs WHERE queue = ?", (queue,)
+        ).fetchone()
         if sync is None:
-            return QueueHistory(finished, active)
-        return QueueHistory(finished, active, int(sync[0]), None if sync[1] is None else int(sync[1]))
+            return None, None
+        return int(sync[0]), None if sync[1] is None else int(sync[1])
 
     def record(
         self,

@@ -5,6 +5,7 @@ shows how it ended; an older file layout opens; a damaged file is set aside and 
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from contextlib import closing
@@ -18,7 +19,7 @@ from batchgui.domain.batch import JobStatus, JobSummary
 from batchgui.domain.connection import ConnectionSpec
 from batchgui.domain.job_requests import JobFilters
 from batchgui.services.job_history import MIGRATIONS, SCHEMA_VERSION, JobHistory, history_path
-from batchgui.services.jobs import JobsService, created_ranges
+from batchgui.services.jobs import JobsService, KnownRows, created_ranges
 from batchgui.services.runner import Runner
 
 # The monitor tests' fixtures: a runner and a sandbox with quick transitions.
@@ -85,7 +86,7 @@ def service(runner: Runner, gateway: Any, data_dir: Path) -> JobsService:
     )
 
 
-def test_reopen_shows_history_before_any_answer_then_lists_only_new_jobs(
+def test_reopen_shows_history_before_any_listed_row_then_lists_only_new_jobs(
     sandbox_batch: BatchGateway, runner: Runner, run_async: Callable[..., Any], tmp_path: Path
 ) -> None:
     gateway = sandbox_batch
@@ -108,7 +109,9 @@ def test_reopen_shows_history_before_any_answer_then_lists_only_new_jobs(
 
     reopened = service(runner, counting, tmp_path)  # a new app: the history is read from disk
     result = load(run_async, reopened, on_jobs)
-    assert events[0] == "rows 6", events  # the history, before any request had returned
+    # The history first, before any listed row (the listing runs while the history is read: an
+    # answer may come back first, its rows are shown after the history's).
+    assert next(e for e in events if e.startswith("rows")) == "rows 6", events
     assert result.from_history == 6
     assert result.synced_at_ms is not None
     assert set(shown) == set(old) | set(new)
@@ -234,16 +237,20 @@ def test_a_finished_multinode_job_keeps_its_node_count_in_the_history(tmp_path: 
     assert again.finished == [job, node]
 
 
+def listed_once(
+    gateway: BatchGateway, runner: Runner, run_async: Callable[..., Any], data_dir: Path, count: int
+) -> JobsService:
+    """`count` finished jobs in queue `q`, listed once into the history; a new service to reopen it."""
+    fargate_queues(gateway.client, seconds=0.1)
+    wait_finished(gateway, submit(gateway, count, "old"))
+    load(run_async, service(runner, gateway, data_dir), lambda rows: None)
+    return service(runner, gateway, data_dir)
+
+
 def test_history_rows_go_to_on_known_in_one_call_and_close_closes_the_file(
     sandbox_batch: BatchGateway, runner: Runner, run_async: Callable[..., Any], tmp_path: Path
 ) -> None:
-    gateway = sandbox_batch
-    fargate_queues(gateway.client, seconds=0.1)
-    old = submit(gateway, 5, "old")
-    wait_finished(gateway, old)
-    load(run_async, service(runner, gateway, tmp_path), lambda rows: None)
-
-    reopened = service(runner, gateway, tmp_path)
+    reopened = listed_once(sandbox_batch, runner, run_async, tmp_path, 5)
     known: list[list[JobSummary]] = []
     run_async(reopened.load(["q"], lambda rows: None, on_known=known.append))
     run_async(reopened.history_written())
@@ -253,3 +260,27 @@ def test_history_rows_go_to_on_known_in_one_call_and_close_closes_the_file(
     assert reopened._histories == {}
     with pytest.raises(sqlite3.ProgrammingError):
         history.read("q")  # closed
+
+
+def test_history_rows_are_prepared_on_a_worker_and_taken_on_the_loop_thread(
+    sandbox_batch: BatchGateway, runner: Runner, run_async: Callable[..., Any], tmp_path: Path
+) -> None:
+    reopened = listed_once(sandbox_batch, runner, run_async, tmp_path, 4)
+    threads: dict[str, threading.Thread] = {}
+    taken: list[tuple[int, str]] = []
+
+    def prepare(rows: list[JobSummary]) -> tuple[int, str]:
+        threads["prepare"] = threading.current_thread()
+        return len(rows), "prepared"
+
+    def take(prepared: tuple[int, str]) -> None:
+        threads["take"] = threading.current_thread()
+        taken.append(prepared)
+
+    loaded = run_async(reopened.load(["q"], lambda rows: None, known_rows=KnownRows(prepare, take)))
+    run_async(reopened.history_written())
+    reopened.close()
+    assert taken == [(4, "prepared")]  # the whole history, in one call
+    assert loaded.from_history == 4
+    assert threads["prepare"] is not threading.main_thread()
+    assert threads["take"] is threading.main_thread()

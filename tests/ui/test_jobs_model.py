@@ -308,3 +308,111 @@ def test_array_column_sorts_parents_by_size_and_children_by_index_after_a_bulk_l
     assert names(model) == ["job-00004", "job-00003", "job-00002", "job-00005", "job-00001"]
     model.sort(COLUMN_OF["Array"], Qt.SortOrder.DescendingOrder)
     assert names(model) == ["job-00001", "job-00005", "job-00002", "job-00003", "job-00004"]
+
+
+def test_going_back_to_a_sorted_column_merges_the_rows_added_since_and_equals_a_full_sort(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import batchgui.ui.jobs.model as model_module
+
+    sorts: list[int] = []
+    real_sort_order = model_module.sort_order  # type: ignore[attr-defined]
+
+    def counting(*args: Any) -> Any:
+        sorts.append(1)
+        return real_sort_order(*args)
+
+    monkeypatch.setattr(model_module, "sort_order", counting)
+    model = JobsTableModel(flush_ms=0)
+    model.add_all([job(n, name=f"n{(n * 37) % 101:03d}") for n in range(100)])
+    model.sort(COLUMN_OF["Name"], Qt.SortOrder.AscendingOrder)
+    model.sort(COLUMN_OF["Created"], Qt.SortOrder.DescendingOrder)
+    assert len(sorts) == 2
+    # Rows added while sorted by Created (no Name key of a held row changed): going back to Name
+    # takes its kept order and merges the new rows in, no sort of every row.
+    model.upsert([job(n, name=f"n{(n * 37) % 101:03d}") for n in range(100, 110)])
+    model.flush()
+    model.sort(COLUMN_OF["Name"], Qt.SortOrder.AscendingOrder)
+    assert len(sorts) == 2
+    expected = JobsTableModel(flush_ms=0)
+    expected.add_all(model.all_jobs())
+    expected.sort(COLUMN_OF["Name"], Qt.SortOrder.AscendingOrder)
+    assert names(model) == names(expected)
+    # Back to Created, descending: its kept order, with the ten new rows merged in.
+    sorts.clear()
+    model.sort(COLUMN_OF["Created"], Qt.SortOrder.DescendingOrder)
+    assert sorts == []
+    assert [j.created_at for j in model.visible_jobs()] == sorted(
+        (j.created_at or 0 for j in model.all_jobs()), reverse=True
+    )
+
+
+def test_a_changed_key_drops_that_columns_kept_order() -> None:
+    model = JobsTableModel(flush_ms=0)
+    model.add_all([job(n, name=f"n{n:03d}") for n in range(50)])
+    model.sort(COLUMN_OF["Name"], Qt.SortOrder.AscendingOrder)
+    model.sort(COLUMN_OF["Created"], Qt.SortOrder.AscendingOrder)
+    model.upsert([job(3, name="a-first"), job(7, name="zz-last"), job(60, name="n025b")])
+    model.flush()
+    model.sort(COLUMN_OF["Name"], Qt.SortOrder.AscendingOrder)
+    shown = names(model)
+    assert shown == sorted(shown)
+    assert shown[0] == "a-first"
+    assert shown[-1] == "zz-last"
+    assert shown.index("n025b") == shown.index("n025") + 1
+    assert model.total() == 51
+
+
+def test_a_block_built_on_another_thread_is_taken_with_its_sort() -> None:
+    import threading
+
+    jobs = [job(n, name=f"n{(n * 13) % 97:03d}") for n in range(97)] + [job(5, name="again")]
+    model = JobsTableModel(flush_ms=0)
+    model.sort(COLUMN_OF["Name"], Qt.SortOrder.DescendingOrder)
+    build = model.block_builder()
+    blocks = []
+    worker = threading.Thread(target=lambda: blocks.append(build(jobs)))
+    worker.start()
+    worker.join()
+    (block,) = blocks
+    assert block.sort == (COLUMN_OF["Name"], True)
+    model.add_block(block)
+    assert model.total() == 97
+    assert model.job("id-00005").name == "again"  # type: ignore[union-attr]
+    shown = names(model)
+    assert shown == sorted(shown, reverse=True)
+    assert model.counts()[JobStatus.RUNNING] == 97
+    # Sorted for another column than the table's now: the table sorts it itself.
+    other = JobsTableModel(flush_ms=0)
+    other.sort(COLUMN_OF["Created"], Qt.SortOrder.AscendingOrder)
+    other.add_block(build(jobs))
+    assert [j.created_at for j in other.visible_jobs()] == sorted(j.created_at or 0 for j in jobs[:97])
+
+
+def test_detail_columns_sort_the_described_rows_and_leave_the_others_last() -> None:
+    from batchgui.domain.job_detail import Attempt
+
+    def tries(count: int) -> tuple[Attempt, ...]:
+        return tuple(Attempt(None, None, None, "", "") for _ in range(count))
+
+    model = JobsTableModel(flush_ms=0)
+    model.add_all([job(n) for n in range(30)])
+    model.set_details(
+        [
+            JobDetail(job(4), attempts=tries(3), platform="FARGATE"),
+            JobDetail(job(9), attempts=tries(1), platform="EC2"),
+        ]
+    )
+    model.flush()
+    model.sort(COLUMN_OF["Attempts"], Qt.SortOrder.AscendingOrder)
+    ids = [j.job_id for j in model.visible_jobs()]
+    assert ids[:2] == ["id-00009", "id-00004"]
+    assert len(ids) == 30
+    model.sort(COLUMN_OF["Attempts"], Qt.SortOrder.DescendingOrder)
+    assert [j.job_id for j in model.visible_jobs()][:2] == ["id-00004", "id-00009"]
+    model.sort(COLUMN_OF["Platform"], Qt.SortOrder.AscendingOrder)
+    assert [j.job_id for j in model.visible_jobs()][:2] == ["id-00009", "id-00004"]
+    # A detail that arrives later moves its row.
+    model.set_details([JobDetail(job(20), attempts=tries(2), platform="AAA")])
+    model.flush()
+    assert [j.job_id for j in model.visible_jobs()][:3] == ["id-00020", "id-00009", "id-00004"]

@@ -19,6 +19,8 @@ _NAN = math.nan
 # str (None when empty) for text columns.
 CachedKeys = list[Any]
 DetailOf = Callable[[str], "JobDetail | None"]
+# One attribute's values of many rows (read from the compact row columns, or from summaries).
+ValuesOf = Callable[[str], list[Any]]
 
 
 def format_time(ms: int | None) -> str:
@@ -79,23 +81,42 @@ class JobColumn:
     # A second attribute whose value stands in where `attribute` is None (an array child's index
     # where it has no array size), so such a key is read from the compact columns too.
     fallback_attribute: str = ""
-    # The keys of many rows at once, already in cached form (see CachedKeys); None: `key` per row.
-    bulk: Callable[[Sequence[JobSummary], DetailOf], CachedKeys] | None = None
+    # When the key comes from several attributes (a duration): the keys of many rows from their
+    # values (also read from the compact columns).
+    from_columns: Callable[[ValuesOf], CachedKeys] | None = None
+    # The key is empty without the job's DescribeJobs details, which most rows of a big queue do not
+    # have: the keys of many rows build a JobSummary only for the rows that have details.
+    detail_only: bool = False
 
-    def keys_from_values(self, values_of: Callable[[str], list[Any]]) -> CachedKeys:
+    @property
+    def reads_values(self) -> bool:
+        """Whether the keys come from the summary's attributes only (`keys_from_values`)."""
+        return (bool(self.attribute) and self.from_values is not None) or self.from_columns is not None
+
+    def keys_from_values(self, values_of: ValuesOf) -> CachedKeys:
         """The keys of many rows from their attributes' values (`values_of(attribute)`, one list)."""
+        if self.from_columns is not None:
+            return self.from_columns(values_of)
         assert self.from_values is not None
         values = values_of(self.attribute)
         if self.fallback_attribute:
             values = with_fallback(values, values_of(self.fallback_attribute))
         return self.from_values(values)
 
+    def detail_keys(
+        self, job_ids: Sequence[str], job_of: Callable[[int], JobSummary], detail_of: DetailOf
+    ) -> CachedKeys:
+        """Keys of a `detail_only` column: `job_of(n)` is the job of `job_ids[n]`."""
+        keys: CachedKeys = [_NAN if self.numeric else None] * len(job_ids)
+        for n, job_id in enumerate(job_ids):
+            if detail_of(job_id) is not None:
+                keys[n] = self.cached_keys([job_of(n)], detail_of)[0]
+        return keys
+
     def cached_keys(self, jobs: Sequence[JobSummary], detail_of: DetailOf) -> CachedKeys:
         """Sort keys of `jobs` in the model's cached form: NaN or None for empty values."""
-        if self.attribute and self.from_values is not None:
+        if self.reads_values:
             return self.keys_from_values(lambda attribute: [getattr(job, attribute) for job in jobs])
-        if self.bulk is not None:
-            return self.bulk(jobs, detail_of)
         raw = [self.key(job, detail_of(job.job_id)) for job in jobs]
         if self.numeric:
             return [_NAN if value is None else float(value) for value in raw]
@@ -108,10 +129,14 @@ def _lower(value: str) -> str:
     return value if low == value else low
 
 
-def _text_keys(lower: bool) -> Callable[[list[Any]], CachedKeys]:
+def _text_keys(lower: bool, repeats: bool = True) -> Callable[[list[Any]], CachedKeys]:
     def keys(values: list[Any]) -> CachedKeys:
         if not lower:
             return [value or None for value in values]
+        if not repeats:
+            # Names: nearly every value differs, so no table of them (it took 130 of the 180 ms of
+            # 100,000 keys); a lowercase name stays the same string object.
+            return [(value if (low := value.lower()) == value else low) or None for value in values]
         # One lowered string per distinct value (status reasons repeat across thousands of jobs).
         lowered = {value: _lower(value) or None for value in set(values)}
         return [lowered[value] for value in values]
@@ -133,10 +158,10 @@ def _definition_keys(values: list[Any]) -> CachedKeys:
     return [names[value] for value in values]
 
 
-def _bulk_duration(jobs: Sequence[JobSummary], _detail_of: DetailOf) -> CachedKeys:
+def _duration_keys(values_of: ValuesOf) -> CachedKeys:
     return [
-        _NAN if job.started_at is None or job.stopped_at is None else (job.stopped_at - job.started_at) / 1000
-        for job in jobs
+        _NAN if started is None or stopped is None else (stopped - started) / 1000
+        for started, stopped in zip(values_of("started_at"), values_of("stopped_at"), strict=True)
     ]
 
 
@@ -144,8 +169,11 @@ def _opt_int(value: int | None) -> str:
     return "" if value is None else str(value)
 
 
-def _text_column(title: str, attribute: str, width: int, lower: bool = False) -> JobColumn:
-    """A column showing one text attribute of the summary, sorted case-insensitively if `lower`."""
+def _text_column(
+    title: str, attribute: str, width: int, lower: bool = False, repeats: bool = True
+) -> JobColumn:
+    """A column showing one text attribute of the summary, sorted case-insensitively if `lower`
+    (`repeats`: the same values recur across many rows)."""
 
     def text(job: JobSummary, _detail: JobDetail | None) -> str:
         return str(getattr(job, attribute))
@@ -154,7 +182,9 @@ def _text_column(title: str, attribute: str, width: int, lower: bool = False) ->
         value = str(getattr(job, attribute))
         return (value.lower() if lower else value) or None
 
-    return JobColumn(title, text, key, width=width, attribute=attribute, from_values=_text_keys(lower))
+    return JobColumn(
+        title, text, key, width=width, attribute=attribute, from_values=_text_keys(lower, repeats)
+    )
 
 
 def _time_column(title: str, attribute: str) -> JobColumn:
@@ -171,7 +201,7 @@ def _time_column(title: str, attribute: str) -> JobColumn:
 
 
 COLUMNS: list[JobColumn] = [
-    _text_column("Name", "name", 180, lower=True),
+    _text_column("Name", "name", 180, lower=True, repeats=False),
     _text_column("Job id", "job_id", 250),
     JobColumn(
         "Status",
@@ -213,9 +243,17 @@ COLUMNS: list[JobColumn] = [
         True,
         70,
         True,
-        bulk=_bulk_duration,
+        from_columns=_duration_keys,
     ),
-    JobColumn(COLUMN_TITLE, cost_text, cost_key, numeric=True, width=COLUMN_WIDTH, align_right=True),
+    JobColumn(
+        COLUMN_TITLE,
+        cost_text,
+        cost_key,
+        numeric=True,
+        width=COLUMN_WIDTH,
+        align_right=True,
+        detail_only=True,
+    ),
     JobColumn(
         "Attempts",
         lambda _j, d: "" if d is None else str(len(d.attempts)),
@@ -223,6 +261,7 @@ COLUMNS: list[JobColumn] = [
         True,
         60,
         True,
+        detail_only=True,
     ),
     JobColumn(
         "Exit code",
@@ -239,5 +278,6 @@ COLUMNS: list[JobColumn] = [
         lambda _j, d: "" if d is None else d.platform,
         lambda _j, d: None if d is None or not d.platform else d.platform,
         width=80,
+        detail_only=True,
     ),
 ]

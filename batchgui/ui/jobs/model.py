@@ -5,6 +5,10 @@ Why not RowTableModel: that model recomputes its whole view on every change. Her
   column (ascending by a precomputed key; a descending sort is the same list read backwards, with
   empty values keyed so they still come last), and `_view` is the filtered subset of `_order`;
 - new rows are sorted among themselves and merged into `_order` by bisection (no full re-sort);
+  the orders of columns sorted before are kept (sort_keys.OrderCache) until a key of theirs changes,
+  so sorting by one of them again only merges the rows added since;
+- a queue's history (100,000 rows) is made into rows and sorted on a worker (`block_builder`), the
+  GUI thread only swaps the block in (`add_block`);
 - upserts are buffered and applied at most once per FLUSH_MS, so a loading queue repaints ~12 times
   a second however fast pages arrive; a timed flush applies at most FLUSH_MAX_ROWS of them and
   lets the event loop run before the next slice (100,000 rows from the history arrive at once);
@@ -20,13 +24,11 @@ Why not RowTableModel: that model recomputes its whole view on every change. Her
 
 from __future__ import annotations
 
-import bisect
 import itertools
 from array import array
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-import numpy as np
 from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
@@ -43,15 +45,28 @@ from batchgui.domain.job_detail import JobDetail
 from batchgui.domain.job_tracking import ArrayProgress
 from batchgui.ui.jobs.children import ArrayChildren
 from batchgui.ui.jobs.columns import COLUMNS, JobColumn
-from batchgui.ui.jobs.rows import INDEX, STATUS, JobRows
-from batchgui.ui.jobs.sort_keys import NUMBER_LAST, TEXT_LAST, KeyColumn, SortKey, is_empty, keys_of, same_key
+from batchgui.ui.jobs.rows import INDEX, STATUS, JobRows, RowBlock, build_block
+from batchgui.ui.jobs.sort_keys import (
+    KeyColumn,
+    OrderCache,
+    SortedOrder,
+    SortKey,
+    empty_key,
+    is_empty,
+    keys_of,
+    merge_sorted,
+    same_key,
+    sort_order,
+)
 from batchgui.ui.widgets.table_model import header_text
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 JOB_ROLE = Qt.ItemDataRole.UserRole + 1
 FLUSH_MS = 80
 # Rows one timed flush applies (a few ms of GUI time); the rest follow at once, slice by slice.
-FLUSH_MAX_ROWS = 4000
+# With the sandbox and the listing's workers in the app's process the GUI thread shares the GIL
+# with them, and 4,000 rows took 20-40 ms of wall time on this 2-core machine.
+FLUSH_MAX_ROWS = 2000
 # Idle-time sort key computation: rows per slice (a few ms), and the quiet time after the last
 # batch of new rows before it starts (so it does not slow a load down).
 WARM_ROWS = 5000
@@ -87,6 +102,7 @@ class JobsTableModel(QAbstractTableModel):
         self._order_keys: list[SortKey] | None = None
         # Column number -> that column's sort key of every row (see KeyColumn).
         self._key_cache: dict[int, KeyColumn] = {}
+        self._orders = OrderCache()  # the orders of the columns sorted before
         self._order_keys_source: Callable[[], list[SortKey]] | None = None
         self._view: list[int] = self._order
         self._status_filter: JobStatus | None = None
@@ -163,9 +179,18 @@ class JobsTableModel(QAbstractTableModel):
             return
         self.layoutAboutToBeChanged.emit()
         persistent, old = self._remember_persistent()
+        if self._sort_column >= 0:
+            left = SortedOrder(self._order, self._order_keys, self._order_keys_source, len(self._rows))
+            self._orders.keep((self._sort_column, self._descending), left)
         self._sort_column = column
         self._descending = descending
-        self._resort()
+        kept = self._orders.take((column, descending)) if column >= 0 else None
+        if kept is None:
+            self._resort()
+        else:  # sorted so before and no key of it changed since: merge the rows added since
+            self._order, self._order_keys, self._order_keys_source = kept.order, kept.keys, kept.keys_source
+            if kept.rows < len(self._rows):
+                self._insert_into_order(range(kept.rows, len(self._rows)))
         self._view = self._filtered()
         self._rebuild_display()
         self._restore_persistent(persistent, old)
@@ -235,19 +260,32 @@ class JobsTableModel(QAbstractTableModel):
     def add_all(self, jobs: Sequence[JobSummary]) -> None:
         """Many jobs at once into an empty model (a queue's history on reopen): one model reset, one
         sort, instead of slices merged in flush by flush. A model that holds rows takes them as upserts."""
+        self.add_block(self.block_builder()(jobs))
+
+    def block_builder(self) -> Callable[[Sequence[JobSummary]], RowBlock]:
+        """A Qt-free function making jobs into a RowBlock sorted as this table is now: to run on a
+        worker, its result handed to `add_block` on the GUI thread."""
+        column = self._sort_column
+        sort = None if column < 0 else (column, self.columns[column], self._descending)
+        return lambda jobs: build_block(jobs, sort)
+
+    def add_block(self, block: RowBlock) -> None:
+        """`add_all` of rows already built (see `block_builder`): the GUI thread only swaps them in."""
         if self._rows or self._pending or self._pending_details:
-            self.upsert(jobs)
+            self.upsert(block.rows.jobs(range(len(block.rows))))
             return
-        unique = list({job.job_id: job for job in jobs}.values())
         self.beginResetModel()
-        for job in unique:
-            self._counts[job.status] += 1
-        added = self._rows.append(unique)
-        self._children.add(self._rows, added)
-        if self._sort_column >= 0:
-            self._resort()
+        self._orders.clear()
+        self._rows = block.rows
+        self._counts = dict(block.counts)
+        self._children.add(self._rows, block.children)
+        if self._sort_column < 0:
+            self._order = list(range(len(self._rows)))
+        elif block.sort == (self._sort_column, self._descending) and block.keys is not None:
+            self._key_cache[self._sort_column] = block.keys
+            self._order, self._order_keys, self._order_keys_source = block.order, None, block.order_keys
         else:
-            self._order.extend(added)
+            self._resort()
         self._view = self._filtered()
         self._rebuild_display()
         self.endResetModel()
@@ -276,6 +314,7 @@ class JobsTableModel(QAbstractTableModel):
         self._order_keys = None
         self._order_keys_source = None
         self._key_cache = {}
+        self._orders.clear()
         self._warm_timer.stop()
         # A filter that stays on needs a view of its own: `_view` is `_order` itself only when nothing
         # is filtered (sharing them while filtering added every new row twice, matching or not).
@@ -349,6 +388,7 @@ class JobsTableModel(QAbstractTableModel):
                 status_moves = status_moves or self._status_filter is not None
             updated.append((number, job))
         if updated:
+            forget: set[int] = set()  # columns whose kept sorted orders a changed key makes wrong
             for column_number, keys in caches.items():
                 known = [(n, job) for n, job in updated if n < len(keys)]
                 if not known:
@@ -357,8 +397,10 @@ class JobsTableModel(QAbstractTableModel):
                 for (number, _job), key in zip(known, new_keys, strict=True):
                     if not same_key(keys[number], key):
                         keys[number] = key
+                        forget.add(column_number)
                         if column_number == self._sort_column:
                             moved.append(number)
+            self._orders.forget(forget)
         if not new_jobs and not changed:
             return
         displayed = self._display is not None
@@ -439,10 +481,7 @@ class JobsTableModel(QAbstractTableModel):
         self.rows_changed.emit()
 
     def _keys_of_rows(self, column: JobColumn, start: int, stop: int) -> list[Any]:
-        """Sort keys of rows `start:stop`: from the compact columns when the key is one attribute."""
-        if column.attribute and column.from_values is not None:
-            return column.keys_from_values(lambda attribute: self._rows.values(attribute, start, stop))
-        return column.cached_keys(self._rows.jobs(range(start, stop)), self._details.get)
+        return self._rows.keys(column, start, stop, self._details.get)
 
     def _key_column(self, column_number: int) -> KeyColumn:
         found = self._key_cache.get(column_number)
@@ -470,42 +509,21 @@ class JobsTableModel(QAbstractTableModel):
                 self._warm_timer.start(0)
                 return
 
-    def _empty_key(self) -> SortKey:
-        # Empty values come last whichever way the column is sorted (descending reads backwards).
-        if self.columns[self._sort_column].numeric:
-            return -NUMBER_LAST if self._descending else NUMBER_LAST
-        return "" if self._descending else TEXT_LAST
-
     def _key_of(self, number: int) -> SortKey:
         value = self._column_keys(self._sort_column)[number]
         if is_empty(value):
-            return self._empty_key()
+            return empty_key(self.columns[self._sort_column].numeric, self._descending)
         return value  # type: ignore[no-any-return]
 
     def _resort(self) -> None:
+        self._order_keys = None
         if self._sort_column < 0:
             self._order = list(range(len(self._rows)))
-            self._order_keys = None
+            self._order_keys_source = None
             return
         keys = self._column_keys(self._sort_column)
-        empty = self._empty_key()
-        if self.columns[self._sort_column].numeric:
-            values = np.array(keys, dtype=np.float64)
-            values[np.isnan(values)] = empty
-            positions = np.argsort(values, kind="stable")
-            self._order = positions.tolist()
-            self._order_keys = None
-
-            def sorted_values() -> list[SortKey]:
-                return values[positions].tolist()  # type: ignore[no-any-return]
-
-            self._order_keys_source = sorted_values
-        else:
-            filled = [empty if value is None else value for value in keys] if None in keys else keys
-            order = sorted(range(len(filled)), key=filled.__getitem__)
-            self._order = order
-            self._order_keys = None
-            self._order_keys_source = lambda: list(map(filled.__getitem__, order))
+        numeric = self.columns[self._sort_column].numeric
+        self._order, self._order_keys_source = sort_order(keys, numeric, self._descending)
 
     def _sorted_keys(self) -> list[SortKey]:
         """The keys of `_order`, built on the first merge after a sort (most sorts never need them)."""
@@ -536,20 +554,7 @@ class JobsTableModel(QAbstractTableModel):
         if len(items) > len(self._order) // 4:
             self._resort()
             return
-        order, keys = self._order, self._sorted_keys()
-        new_order: list[int] = []
-        new_keys: list[SortKey] = []
-        start = 0
-        for key, number in items:
-            at = bisect.bisect_right(keys, key, lo=start)
-            new_order.extend(order[start:at])
-            new_keys.extend(keys[start:at])
-            new_order.append(number)
-            new_keys.append(key)
-            start = at
-        new_order.extend(order[start:])
-        new_keys.extend(keys[start:])
-        self._order, self._order_keys = new_order, new_keys
+        self._order, self._order_keys = merge_sorted(self._order, self._sorted_keys(), items)
 
     def _remember_persistent(self) -> tuple[list[QModelIndex], list[int]]:
         """The persistent indexes (selection, current) and the rows they point at."""
@@ -666,12 +671,11 @@ class JobsTableModel(QAbstractTableModel):
             column: keys_of(keys, [n for n in keep if n < len(keys)])
             for column, keys in self._key_cache.items()
         }
-        self._counts = dict.fromkeys(JobStatus, 0)
-        for kept_row in rows.tuples:
-            self._counts[kept_row[STATUS]] += 1
+        self._counts = rows.counts()
         self._order = [renumber[n] for n in self._order if n in renumber]
         self._order_keys = None
         self._order_keys_source = None
+        self._orders.clear()
         self._children.rebuild(rows, dropped)
         self._view = self._filtered()
         self._rebuild_display()
@@ -685,4 +689,7 @@ class JobsTableModel(QAbstractTableModel):
         self.rows_changed.emit()
 
     def top_level_ids(self) -> set[str]:
-        return {row[0] for row in self._rows.tuples if row[INDEX] is None}
+        return self._rows.top_level_ids()
+
+    def parent_ids(self) -> set[str]:
+        return self._rows.parent_ids()

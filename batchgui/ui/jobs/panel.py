@@ -47,10 +47,11 @@ from batchgui.domain.connection import ConnectionInfo
 from batchgui.domain.job_requests import JobFilters, StopResult
 from batchgui.domain.job_tracking import ArrayProgress, parent_of
 from batchgui.services.job_store import JobChanges, JobStore
-from batchgui.services.jobs import JobsService, LoadResult, SubmitResult
+from batchgui.services.jobs import JobsService, KnownRows, LoadResult, SubmitResult
 from batchgui.ui.jobs.actions import JobActions
 from batchgui.ui.jobs.inspector import JobInspector
 from batchgui.ui.jobs.model import JobsTableModel
+from batchgui.ui.jobs.rows import RowBlock
 from batchgui.ui.settings import AppSettings
 from batchgui.ui.widgets.date_field import DateTimeField
 from batchgui.ui.widgets.elided_label import ElidedLabel
@@ -377,10 +378,16 @@ class JobsPanel(JobActions, Panel):
             self.model.upsert(rows)
             self._put_in_store(rows)
 
-        def on_known(rows: list[JobSummary]) -> None:
-            listed.update(j.job_id for j in rows)
-            self.model.add_all(rows)
-            self._put_in_store(rows)
+        build = self.model.block_builder()
+
+        def prepare(rows: list[JobSummary]) -> tuple[RowBlock, list[JobSummary]]:
+            return build(rows), _tracked(rows)  # on a worker: a queue's history is 100,000 rows
+
+        def take(prepared: tuple[RowBlock, list[JobSummary]]) -> None:
+            block, tracked = prepared
+            listed.update(block.rows.job_ids())
+            self.model.add_block(block)
+            self._put_tracked(tracked)
 
         def on_history(count: int, synced_ms: int) -> None:
             self.source_label.setText(f"{count:,} from history (synced {_clock(synced_ms)}), listing new…")
@@ -396,7 +403,7 @@ class JobsPanel(JobActions, Panel):
                 self.filters(),
                 budget=self.store.budget,
                 on_history=on_history,
-                on_known=on_known,
+                known_rows=KnownRows(prepare, take),
             )
             while self.model.pending:  # the table takes the last rows slice by slice
                 await asyncio.sleep(0.02)
@@ -414,14 +421,14 @@ class JobsPanel(JobActions, Panel):
             self.stop_load_button.hide()
             self.model.flush()
         self.model.remove(before - listed)
-        self._show_progress(self.model.top_level_ids())
+        self._show_progress(self.model.parent_ids())  # not a store lookup per row of 100,000
         self._loaded_once = True
         self._select_first_if_none()
 
     def _put_in_store(self, rows: list[JobSummary]) -> None:
-        """The store tracks what can still change (active jobs) and array parents (for their
-        progress); a finished plain job needs no second copy there."""
-        tracked = [j for j in rows if not j.status.is_terminal or j.array_size is not None]
+        self._put_tracked(_tracked(rows))
+
+    def _put_tracked(self, tracked: list[JobSummary]) -> None:
         if not tracked:
             return
         self._putting = True
@@ -636,6 +643,12 @@ class JobsPanel(JobActions, Panel):
         queues = settings.str_value(f"panels/{self.panel_id}/queues")
         self._selected_queues = {q for q in queues.split(",") if q}
         self._rebuild_queue_menu()
+
+
+def _tracked(rows: list[JobSummary]) -> list[JobSummary]:
+    """What the store tracks: what can still change (active jobs) and array parents (for their
+    progress); a finished plain job needs no second copy there."""
+    return [j for j in rows if not j.status.is_terminal or j.array_size is not None]
 
 
 def _clock(epoch_ms: int) -> str:
