@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from batchgui.domain.batch import tags_and_raw
 from batchgui.domain.inventory_requests import Tagged
-from batchgui.domain.names import NAME_RULE_TEXT, is_resource_name
+from batchgui.domain.names import name_problems
 from batchgui.domain.problems import Problem
 
 ApiDict = dict[str, Any]
@@ -49,8 +50,7 @@ class ConsumableResource:
             resource_type=str(data.get("resourceType", "REPLENISHABLE")),
             available=int(data["availableQuantity"]) if "availableQuantity" in data else None,
             created_at_ms=int(data.get("createdAt", 0)),
-            tags=dict(data.get("tags") or {}),
-            raw=data,
+            **tags_and_raw(data),
         )
 
 
@@ -103,9 +103,7 @@ class ConsumableResourceRequest(Tagged):
         )
 
     def problems(self) -> list[Problem | str]:
-        found: list[Problem | str] = []
-        if not is_resource_name(self.name):
-            found.append(Problem("consumableResourceName", NAME_RULE_TEXT))
+        found: list[Problem | str] = [*name_problems("consumableResourceName", self.name)]
         if self.resource_type not in RESOURCE_TYPES:
             found.append(Problem("resourceType", f"must be one of {', '.join(RESOURCE_TYPES)}"))
         return [*found, *_quantity_problems("totalQuantity", self.total)]
