@@ -9,7 +9,7 @@ from typing import Any
 from batchgui.domain.batch import tags_and_raw
 from batchgui.domain.inventory_requests import Tagged
 from batchgui.domain.names import name_problems
-from batchgui.domain.problems import Problem
+from batchgui.domain.problems import Problem, choice_problems
 
 ApiDict = dict[str, Any]
 RESOURCE_TYPES = ("REPLENISHABLE", "NON_REPLENISHABLE")
@@ -103,10 +103,11 @@ class ConsumableResourceRequest(Tagged):
         )
 
     def problems(self) -> list[Problem | str]:
-        found: list[Problem | str] = [*name_problems("consumableResourceName", self.name)]
-        if self.resource_type not in RESOURCE_TYPES:
-            found.append(Problem("resourceType", f"must be one of {', '.join(RESOURCE_TYPES)}"))
-        return [*found, *_quantity_problems("totalQuantity", self.total)]
+        return [
+            *name_problems("consumableResourceName", self.name),
+            *choice_problems("resourceType", self.resource_type, RESOURCE_TYPES),
+            *_quantity_problems("totalQuantity", self.total),
+        ]
 
 
 @dataclass(frozen=True)
@@ -121,10 +122,10 @@ class ConsumableResourceUpdate:
         return {"consumableResource": self.resource, "operation": self.operation, "quantity": self.quantity}
 
     def problems(self) -> list[Problem | str]:
-        found: list[Problem | str] = []
-        if self.operation not in OPERATIONS:
-            found.append(Problem("operation", f"must be one of {', '.join(OPERATIONS)}"))
-        return [*found, *_quantity_problems("quantity", self.quantity)]
+        return [
+            *choice_problems("operation", self.operation, OPERATIONS),
+            *_quantity_problems("quantity", self.quantity),
+        ]
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from batchgui.domain.batch import ComputeEnvironment
 from batchgui.domain.fargate import Problem
 from batchgui.domain.job_platforms import platform_family
 from batchgui.domain.names import name_problems
+from batchgui.domain.problems import choice_problems
 from batchgui.domain.scheduling import ShareAttribute, fairshare_policy, fairshare_problems
 
 ApiDict = dict[str, Any]
@@ -118,9 +119,8 @@ class ComputeEnvironmentRequest(Tagged):
         """What AWS would refuse in this request, said before sending it."""
         problems = name_problems("computeEnvironmentName", self.name)
         base = "computeResources"
-        if self.platform not in PLATFORMS:
-            problems.append(Problem(f"{base}.type", f"must be one of {', '.join(PLATFORMS)}"))
-            return problems
+        if wrong := choice_problems(f"{base}.type", self.platform, PLATFORMS):
+            return problems + wrong
         if self.max_vcpus < 1:
             problems.append(Problem(f"{base}.maxvCpus", "must be at least 1"))
         if not self.subnets:

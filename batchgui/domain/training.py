@@ -12,7 +12,7 @@ from typing import Any
 from batchgui.domain.batch import tags_and_raw
 from batchgui.domain.inventory_requests import Tagged
 from batchgui.domain.names import name_problems
-from batchgui.domain.problems import Problem
+from batchgui.domain.problems import Problem, choice_problems
 
 ApiDict = dict[str, Any]
 SAGEMAKER_TRAINING = "SAGEMAKER_TRAINING"
@@ -238,8 +238,7 @@ class ShareSettings:
 
     def problems(self) -> list[Problem | str]:
         found = _limits_problems(self.limits)
-        if self.strategy not in STRATEGIES:
-            found.append(Problem("resourceSharingConfiguration.strategy", f"one of {', '.join(STRATEGIES)}"))
+        found += choice_problems("resourceSharingConfiguration.strategy", self.strategy, STRATEGIES)
         if self.borrow_limit is not None and self.borrow_limit < -1:
             found.append(Problem("resourceSharingConfiguration.borrowLimit", "a percentage, or -1 for any"))
         return found
