@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from batchgui.aws.gateway import Gateway
+from batchgui.aws.errors import error_code
+from batchgui.aws.gateway import Gateway, every_page
 from batchgui.domain.batch import ComputeEnvironment, JobDefinition, JobQueue, JobStatus, JobSummary
 from batchgui.domain.errors import EndpointUnreachable
 from batchgui.domain.job_detail import JobDetail
@@ -90,25 +92,16 @@ class BatchGateway(Gateway["BatchClient"]):
         )
 
     def describe_compute_environments(self) -> list[ComputeEnvironment]:
-        paginator = self._client.get_paginator("describe_compute_environments")
-        return [
-            ComputeEnvironment.from_api(dict(item))
-            for page in paginator.paginate()
-            for item in page["computeEnvironments"]
-        ]
+        found = self._paged("describe_compute_environments", "computeEnvironments")
+        return [ComputeEnvironment.from_api(item) for item in found]
 
     def describe_job_queues(self) -> list[JobQueue]:
-        paginator = self._client.get_paginator("describe_job_queues")
-        return [JobQueue.from_api(dict(item)) for page in paginator.paginate() for item in page["jobQueues"]]
+        return [JobQueue.from_api(item) for item in self._paged("describe_job_queues", "jobQueues")]
 
     def describe_job_definitions(self, status: str | None = "ACTIVE") -> list[JobDefinition]:
-        paginator = self._client.get_paginator("describe_job_definitions")
         kwargs: dict[str, Any] = {"status": status} if status else {}
-        return [
-            JobDefinition.from_api(dict(item))
-            for page in paginator.paginate(**kwargs)
-            for item in page["jobDefinitions"]
-        ]
+        found = self._paged("describe_job_definitions", "jobDefinitions", **kwargs)
+        return [JobDefinition.from_api(item) for item in found]
 
     def list_jobs_page(
         self, queue: str, status: JobStatus, next_token: str | None = None, page_size: int = LIST_JOBS_PAGE
@@ -129,13 +122,7 @@ class BatchGateway(Gateway["BatchClient"]):
         return [seen_row(item, queue) for item in response["jobSummaryList"]], response.get("nextToken")
 
     def list_jobs(self, queue: str, status: JobStatus) -> list[JobSummary]:
-        rows: list[JobSummary] = []
-        token: str | None = None
-        while True:
-            page, token = self.list_jobs_page(queue, status, token)
-            rows.extend(page)
-            if not token:
-                return rows
+        return every_page(partial(self.list_jobs_page, queue, status))
 
     def submit_job(self, request: SubmitJobRequest | dict[str, Any]) -> SubmittedJob:
         """SubmitJob: a typed request, or its fields as the API names them (jobName, jobQueue, …)."""
@@ -157,13 +144,9 @@ class BatchGateway(Gateway["BatchClient"]):
 
     def jobs_named(self, queue: str, name_prefix: str) -> list[JobSummary]:
         """Every job in `queue` whose name starts with `name_prefix` (ListJobs' JOB_NAME filter)."""
-        rows: list[JobSummary] = []
-        paginator = self._client.get_paginator("list_jobs")
-        pages = paginator.paginate(
-            jobQueue=queue, filters=[{"name": "JOB_NAME", "values": [f"{name_prefix}*"]}]
-        )
-        for page in pages:
-            rows.extend(JobSummary.from_api(dict(item), queue=queue) for item in page["jobSummaryList"])
+        named = [{"name": "JOB_NAME", "values": [f"{name_prefix}*"]}]
+        found = self._paged("list_jobs", "jobSummaryList", jobQueue=queue, filters=named)
+        rows = [JobSummary.from_api(item, queue=queue) for item in found]
         return [row for row in rows if row.name.startswith(name_prefix)]
 
     def describe_jobs(self, job_ids: Sequence[str]) -> list[dict[str, Any]]:
@@ -214,14 +197,11 @@ class BatchGateway(Gateway["BatchClient"]):
 
     def list_array_children(self, array_job_id: str, status: JobStatus | None = None) -> list[JobSummary]:
         """The children of an array job (ListJobs arrayJobId), in index order where the endpoint keeps it."""
-        rows: list[JobSummary] = []
-        for one in [status] if status is not None else list(JobStatus):
-            token: str | None = None
-            while True:
-                page, token = self.list_array_children_page(array_job_id, one, token)
-                rows.extend(page)
-                if not token:
-                    break
+        rows = [
+            row
+            for one in ([status] if status is not None else list(JobStatus))
+            for row in every_page(partial(self.list_array_children_page, array_job_id, one))
+        ]
         unique = {row.job_id: row for row in rows}
         return sorted(unique.values(), key=lambda r: (r.array_index is None, r.array_index or 0))
 
@@ -270,7 +250,7 @@ class BatchGateway(Gateway["BatchClient"]):
                 try:
                     response = bulk(jobs=chunk, reason=reason)
                 except ClientError as exc:
-                    if str(exc.response.get("Error", {}).get("Code", "")) in _UNKNOWN_OPERATION:
+                    if error_code(exc) in _UNKNOWN_OPERATION:
                         self._missing_operations.add(bulk_operation)
                         break
                     # The whole batch was refused (access denied, throttled past retries…).

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from batchgui.aws.batch import chunks
+from batchgui.aws.errors import error_code, http_status
 from batchgui.aws.gateway import Gateway
 from batchgui.domain import inventory_requests as requests
 from batchgui.domain.batch import ComputeEnvironment, JobCount, JobDefinition, JobQueue, JobStatus
@@ -35,18 +36,13 @@ class OperationNotOffered(BatchGuiError):
 
 def _not_offered(exc: BaseException, operation: str) -> BaseException:
     """A 404 with no AWS error code means the endpoint has no such operation (moto lacks some)."""
-    from botocore.exceptions import ClientError
-
-    if isinstance(exc, ClientError):
-        error = exc.response.get("Error", {})
-        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        if status == 404 and str(error.get("Code", "")) in ("404", "NotFound", "UnknownOperationException"):
-            return OperationNotOffered(
-                f"this endpoint does not implement {operation}.",
-                "Real AWS and the local sandbox offer it; this endpoint (e.g. moto) does not.",
-                "NotOffered",
-                operation,
-            )
+    if http_status(exc) == 404 and error_code(exc) in ("404", "NotFound", "UnknownOperationException"):
+        return OperationNotOffered(
+            f"this endpoint does not implement {operation}.",
+            "Real AWS and the local sandbox offer it; this endpoint (e.g. moto) does not.",
+            "NotOffered",
+            operation,
+        )
     return exc
 
 
@@ -249,20 +245,12 @@ class BatchAdminGateway(Gateway["BatchClient"]):
 
     def job_definition_revisions(self, name: str) -> list[JobDefinition]:
         """Every revision of one definition (active and inactive), newest first."""
-        paginator = self._client.get_paginator("describe_job_definitions")
-        rows = [
-            JobDefinition.from_api(dict(item))
-            for page in paginator.paginate(jobDefinitionName=name)
-            for item in page["jobDefinitions"]
-        ]
-        return sorted(rows, key=lambda d: d.revision, reverse=True)
+        found = self._paged("describe_job_definitions", "jobDefinitions", jobDefinitionName=name)
+        return sorted(map(JobDefinition.from_api, found), key=lambda d: d.revision, reverse=True)
 
     # --- scheduling policies ------------------------------------------------------------------
     def list_scheduling_policies(self) -> list[SchedulingPolicy]:
-        arns: list[str] = []
-        paginator = self._client.get_paginator("list_scheduling_policies")
-        for page in paginator.paginate():
-            arns.extend(str(p["arn"]) for p in page.get("schedulingPolicies", []))
+        arns = [str(p["arn"]) for p in self._paged("list_scheduling_policies", "schedulingPolicies")]
         return sorted(self._describe_policies(arns), key=lambda p: p.name)
 
     def describe_scheduling_policy(self, arn: str) -> SchedulingPolicy | None:

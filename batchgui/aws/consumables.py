@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from batchgui.aws.gateway import Gateway
+from batchgui.aws.gateway import Gateway, plain_answer
 from batchgui.domain.consumables import (
     ConsumableJob,
     ConsumableResource,
@@ -19,18 +19,12 @@ if TYPE_CHECKING:
 
 class ConsumablesGateway(Gateway["BatchClient"]):
     def list_resources(self) -> list[ConsumableResource]:
-        paginator = self._client.get_paginator("list_consumable_resources")
-        found = [
-            ConsumableResource.from_api(dict(item))
-            for page in paginator.paginate()
-            for item in page.get("consumableResources", [])
-        ]
-        return sorted(found, key=lambda r: r.name)
+        found = self._paged("list_consumable_resources", "consumableResources")
+        return sorted((ConsumableResource.from_api(item) for item in found), key=lambda r: r.name)
 
     def describe(self, resource: str) -> ConsumableResource:
-        answer = dict(self._client.describe_consumable_resource(consumableResource=resource))
-        answer.pop("ResponseMetadata", None)
-        return ConsumableResource.from_api(answer)
+        answer = self._client.describe_consumable_resource(consumableResource=resource)
+        return ConsumableResource.from_api(plain_answer(answer))
 
     def create(self, request: ConsumableResourceRequest) -> str:
         return str(self._client.create_consumable_resource(**request.to_api())["consumableResourceArn"])
@@ -45,9 +39,5 @@ class ConsumablesGateway(Gateway["BatchClient"]):
     def jobs(self, resource: str) -> list[ConsumableJob]:
         """The jobs that need the resource: holding it (STARTING, RUNNING) or waiting (RUNNABLE) and
         ended ones, newest first as Batch lists them."""
-        paginator = self._client.get_paginator("list_jobs_by_consumable_resource")
-        return [
-            ConsumableJob.from_api(dict(item))
-            for page in paginator.paginate(consumableResource=resource)
-            for item in page.get("jobs", [])
-        ]
+        found = self._paged("list_jobs_by_consumable_resource", "jobs", consumableResource=resource)
+        return [ConsumableJob.from_api(item) for item in found]

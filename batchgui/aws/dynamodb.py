@@ -14,10 +14,7 @@ if TYPE_CHECKING:
 
 class DynamoDbGateway(Gateway["DynamoDBClient"]):
     def list_tables(self) -> list[str]:
-        names: list[str] = []
-        for page in self._client.get_paginator("list_tables").paginate():
-            names.extend(page.get("TableNames", []))
-        return names
+        return [str(name) for name in self._paged("list_tables", "TableNames")]
 
     def submission_items(
         self,

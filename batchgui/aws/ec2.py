@@ -18,25 +18,21 @@ class Ec2Gateway(Gateway["EC2Client"]):
 
     def describe_subnets(self) -> list[Subnet]:
         subnets: list[Subnet] = []
-        for page in self._client.get_paginator("describe_subnets").paginate():
-            for s in page.get("Subnets", []):
-                tags = {t.get("Key", ""): t.get("Value", "") for t in s.get("Tags", [])}
-                subnets.append(
-                    Subnet(
-                        s.get("SubnetId", ""),
-                        s.get("VpcId", ""),
-                        s.get("AvailabilityZone", ""),
-                        s.get("CidrBlock", ""),
-                        tags.get("Name", ""),
-                    )
+        for s in self._paged("describe_subnets", "Subnets"):
+            tags = {t.get("Key", ""): t.get("Value", "") for t in s.get("Tags", [])}
+            subnets.append(
+                Subnet(
+                    s.get("SubnetId", ""),
+                    s.get("VpcId", ""),
+                    s.get("AvailabilityZone", ""),
+                    s.get("CidrBlock", ""),
+                    tags.get("Name", ""),
                 )
+            )
         return subnets
 
     def describe_security_groups(self) -> list[SecurityGroup]:
-        groups: list[SecurityGroup] = []
-        for page in self._client.get_paginator("describe_security_groups").paginate():
-            groups.extend(
-                SecurityGroup(g.get("GroupId", ""), g.get("VpcId", ""), g.get("GroupName", ""))
-                for g in page.get("SecurityGroups", [])
-            )
-        return groups
+        return [
+            SecurityGroup(g.get("GroupId", ""), g.get("VpcId", ""), g.get("GroupName", ""))
+            for g in self._paged("describe_security_groups", "SecurityGroups")
+        ]

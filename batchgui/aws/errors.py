@@ -50,6 +50,21 @@ _INVALID = {
 }
 
 
+def error_code(exc: BaseException) -> str:
+    """The error code in the answer a botocore ClientError carries ("" for any other exception)."""
+    response = getattr(exc, "response", None)
+    return str(response.get("Error", {}).get("Code", "")) if isinstance(response, dict) else ""
+
+
+def http_status(exc: BaseException) -> int | None:
+    """The HTTP status of the answer a botocore ClientError carries (None for any other exception)."""
+    response = getattr(exc, "response", None)
+    if not isinstance(response, dict):
+        return None
+    status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return status if isinstance(status, int) else None
+
+
 def _credentials_hint(profile: str | None) -> str:
     where = f" --profile {profile}" if profile else ""
     return (
@@ -65,11 +80,10 @@ def translate(exc: BaseException, profile: str | None = None) -> BaseException:
     from botocore import exceptions as bc
 
     if isinstance(exc, bc.ClientError):
-        error = exc.response.get("Error", {})
-        code = str(error.get("Code", ""))
-        message = str(error.get("Message", "")) or str(exc)
+        code = error_code(exc)
+        message = str(exc.response.get("Error", {}).get("Message", "")) or str(exc)
         operation = exc.operation_name
-        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        status = http_status(exc)
         if code in _THROTTLED or status == 429:
             return Throttled(
                 message, "The app retries by itself; lower the refresh rate if it persists.", code, operation
@@ -86,7 +100,7 @@ def translate(exc: BaseException, profile: str | None = None) -> BaseException:
             )
         if code in _EXPIRED:
             return ExpiredCredentials(message, _credentials_hint(profile), code, operation)
-        if code in _INVALID or (isinstance(status, int) and 400 <= status < 500):
+        if code in _INVALID or (status is not None and 400 <= status < 500):
             return InvalidInput(message, "Correct the values and try again.", code, operation)
         return ServiceError(
             message or code,

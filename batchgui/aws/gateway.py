@@ -8,10 +8,31 @@ GUI thread, which may take a gateway in hand but only calls it through the Runne
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from typing import Generic, TypeVar
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, Generic, TypeVar, cast
 
 ClientT = TypeVar("ClientT")
+RowT = TypeVar("RowT")
+
+
+def every_page(fetch: Callable[[str | None], tuple[list[RowT], str | None]]) -> list[RowT]:
+    """The rows of every page: `fetch(token)` answers one page's rows and the next token (None or
+    "" after the last), starting from None."""
+    rows: list[RowT] = []
+    token: str | None = None
+    while True:
+        page, token = fetch(token)
+        rows.extend(page)
+        if not token:
+            return rows
+
+
+def plain_answer(answer: Mapping[str, Any]) -> dict[str, Any]:
+    """One call's answer as a plain dict, without boto3's ResponseMetadata (a Describe* answer is
+    read like a List* item)."""
+    out = dict(answer)
+    out.pop("ResponseMetadata", None)
+    return out
 
 
 class Gateway(Generic[ClientT]):
@@ -45,3 +66,10 @@ class Gateway(Generic[ClientT]):
         """The boto3 client itself (made now if it was not): for tests, event hooks and
         Backend.prepare(), never for calls above aws/."""
         return self._client
+
+    def _paged(self, operation: str, key: str, **kwargs: Any) -> Iterator[Any]:
+        """Every item listed under `key` on every page of the paginated `operation` (a page
+        without the key lists none)."""
+        paginator = cast(Any, self._client).get_paginator(operation)
+        for page in paginator.paginate(**kwargs):
+            yield from page.get(key) or ()

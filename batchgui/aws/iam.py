@@ -17,5 +17,4 @@ class IamGateway(Gateway["IAMClient"]):
     """Synchronous; call through the Runner."""
 
     def list_roles(self) -> list[Role]:
-        pages = self._client.get_paginator("list_roles").paginate()
-        return [Role(r["RoleName"], r["Arn"]) for page in pages for r in page.get("Roles", [])]
+        return [Role(r["RoleName"], r["Arn"]) for r in self._paged("list_roles", "Roles")]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from batchgui.aws.errors import error_code
 from batchgui.aws.gateway import Gateway
 from batchgui.domain.job_logs import LogEvent, LogMatch, LogPage
 
@@ -18,8 +19,7 @@ __all__ = ["LogEvent", "LogMatch", "LogPage", "LogsGateway"]
 
 
 def _missing(exc: Exception) -> bool:
-    response = getattr(exc, "response", None)
-    return isinstance(response, dict) and response.get("Error", {}).get("Code") == "ResourceNotFoundException"
+    return error_code(exc) == "ResourceNotFoundException"
 
 
 class LogsGateway(Gateway["CloudWatchLogsClient"]):

@@ -25,17 +25,15 @@ class PricingGateway(Gateway[Any]):
 
     def products(self, service_code: str, filters: Sequence[tuple[str, str, str]]) -> list[str]:
         """Every product document (a JSON string) of a service that passes the filters."""
-        out: list[str] = []
-        paginator = self._client.get_paginator("get_products")
-        pages = paginator.paginate(
+        found = self._paged(
+            "get_products",
+            "PriceList",
             ServiceCode=service_code,
             Filters=_filters(filters),
             FormatVersion="aws_v1",
             PaginationConfig={"PageSize": PAGE_SIZE},
         )
-        for page in pages:
-            out.extend(str(entry) for entry in page.get("PriceList") or ())
-        return out
+        return [str(entry) for entry in found]
 
     def region_prices(self, region: str) -> RegionPrices:
         """Linux On-Demand EC2 hourly prices and Fargate rates (with Spot where listed) in `region`."""

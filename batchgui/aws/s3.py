@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from batchgui.aws.errors import error_code, http_status
 from batchgui.aws.gateway import Gateway
 
 if TYPE_CHECKING:
@@ -26,6 +27,8 @@ UPLOAD_CONCURRENCY = 4
 MAX_PARTS = 10_000
 # Object metadata key (x-amz-meta-sha256) holding the hex SHA-256 of the whole file.
 SHA256_METADATA = "sha256"
+# What S3 answers for a multipart upload that no longer exists (completed, aborted or expired).
+_NO_UPLOAD = ("NoSuchUpload", "404", "NotFound")
 # Declared on every upload and part, as the AWS CLI and boto3 do: S3 checks each part as it arrives,
 # and CompleteMultipartUpload then combines the part checksums instead of reading the whole object
 # again (moto's server spent 10 s of a 1 GiB upload doing that when no algorithm was declared).
@@ -77,8 +80,7 @@ class S3Gateway(Gateway["S3Client"]):
         try:
             head = self._client.head_object(Bucket=bucket, Key=key)
         except ClientError as exc:
-            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-            if status == 404 or exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            if http_status(exc) == 404 or error_code(exc) in ("404", "NoSuchKey", "NotFound"):
                 return None
             raise
         metadata = {k.lower(): v for k, v in (head.get("Metadata") or {}).items()}
@@ -100,17 +102,14 @@ class S3Gateway(Gateway["S3Client"]):
 
         parts: dict[int, tuple[str, int, str]] = {}
         try:
-            for page in self._client.get_paginator("list_parts").paginate(
-                Bucket=bucket, Key=key, UploadId=upload_id
-            ):
-                for part in page.get("Parts", []):
-                    parts[int(part["PartNumber"])] = (
-                        str(part["ETag"]),
-                        int(part["Size"]),
-                        str(part.get("ChecksumCRC32", "")),
-                    )
+            for part in self._paged("list_parts", "Parts", Bucket=bucket, Key=key, UploadId=upload_id):
+                parts[int(part["PartNumber"])] = (
+                    str(part["ETag"]),
+                    int(part["Size"]),
+                    str(part.get("ChecksumCRC32", "")),
+                )
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("NoSuchUpload", "404", "NotFound"):
+            if error_code(exc) in _NO_UPLOAD:
                 return None
             raise
         return parts
@@ -126,7 +125,7 @@ class S3Gateway(Gateway["S3Client"]):
         try:
             self._client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") not in ("NoSuchUpload", "404", "NotFound"):
+            if error_code(exc) not in _NO_UPLOAD:
                 raise
 
     def upload_file(

@@ -4,9 +4,9 @@ queues, and service jobs, through the Batch client."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from batchgui.aws.gateway import Gateway
+from batchgui.aws.gateway import Gateway, plain_answer
 from batchgui.domain.training import (
     SAGEMAKER_TRAINING,
     SERVICE_JOB_STATUSES,
@@ -27,12 +27,9 @@ if TYPE_CHECKING:
 class TrainingGateway(Gateway["BatchClient"]):
     # --- service environments ---------------------------------------------------------------
     def service_environments(self) -> list[ServiceEnvironment]:
-        paginator = self._client.get_paginator("describe_service_environments")
-        found = [
-            ServiceEnvironment.from_api(dict(item))
-            for page in paginator.paginate()
-            for item in page.get("serviceEnvironments", [])
-        ]
+        found = map(
+            ServiceEnvironment.from_api, self._paged("describe_service_environments", "serviceEnvironments")
+        )
         return sorted((e for e in found if e.status != "DELETED"), key=lambda e: e.name)
 
     def create_service_environment(self, request: ServiceEnvironmentRequest) -> str:
@@ -47,27 +44,21 @@ class TrainingGateway(Gateway["BatchClient"]):
     # --- the queues service jobs go to -----------------------------------------------------
     def training_queues(self) -> list[tuple[str, str]]:
         """(name, ARN) of the SAGEMAKER_TRAINING job queues that are not being deleted."""
-        paginator = self._client.get_paginator("describe_job_queues")
         return sorted(
             (str(q["jobQueueName"]), str(q["jobQueueArn"]))
-            for page in paginator.paginate()
-            for q in page.get("jobQueues", [])
+            for q in self._paged("describe_job_queues", "jobQueues")
             if q.get("jobQueueType") == SAGEMAKER_TRAINING and q.get("status") not in ("DELETING", "DELETED")
         )
 
     # --- quota shares -----------------------------------------------------------------------
     def quota_shares(self, queue: str) -> list[QuotaShare]:
-        paginator = self._client.get_paginator("list_quota_shares")
         return [
-            QuotaShare.from_api(dict(item))
-            for page in paginator.paginate(jobQueue=queue)
-            for item in page.get("quotaShares", [])
+            QuotaShare.from_api(item)
+            for item in self._paged("list_quota_shares", "quotaShares", jobQueue=queue)
         ]
 
     def describe_quota_share(self, arn: str) -> QuotaShare:
-        answer = dict(self._client.describe_quota_share(quotaShareArn=arn))
-        answer.pop("ResponseMetadata", None)
-        return QuotaShare.from_api(answer)
+        return QuotaShare.from_api(plain_answer(self._client.describe_quota_share(quotaShareArn=arn)))
 
     def create_quota_share(self, request: QuotaShareRequest) -> str:
         return str(self._client.create_quota_share(**request.to_api())["quotaShareArn"])
@@ -84,20 +75,14 @@ class TrainingGateway(Gateway["BatchClient"]):
     ) -> list[ServiceJob]:
         """Every status of one queue, or `statuses` (ListServiceJobs, like ListJobs, lists one status
         at a time)."""
-        paginator = self._client.get_paginator("list_service_jobs")
-        jobs: list[ServiceJob] = []
-        for status in statuses:
-            kwargs: dict[str, Any] = {"jobQueue": queue, "jobStatus": status}
-            for page in paginator.paginate(**kwargs):
-                jobs.extend(
-                    ServiceJob.from_api(dict(item), queue_name) for item in page.get("jobSummaryList", [])
-                )
-        return jobs
+        return [
+            ServiceJob.from_api(item, queue_name)
+            for status in statuses
+            for item in self._paged("list_service_jobs", "jobSummaryList", jobQueue=queue, jobStatus=status)
+        ]
 
     def describe_service_job(self, job_id: str) -> ServiceJob:
-        answer = dict(self._client.describe_service_job(jobId=job_id))
-        answer.pop("ResponseMetadata", None)
-        return ServiceJob.from_api(answer)
+        return ServiceJob.from_api(plain_answer(self._client.describe_service_job(jobId=job_id)))
 
     def submit_service_job(self, request: ServiceJobRequest) -> str:
         return str(self._client.submit_service_job(**request.to_api())["jobId"])

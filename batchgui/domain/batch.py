@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -66,10 +67,12 @@ def tags_and_raw(data: ApiDict) -> dict[str, Any]:
     return {"tags": dict(data.get("tags") or {}), "raw": data}
 
 
-def _resource(requirements: list[ApiDict], kind: str) -> str | None:
+def requirement_value(requirements: Iterable[Mapping[str, Any]], kind: str) -> str | None:
+    """The value of a container's first resource requirement of `kind` (VCPU, MEMORY, GPU) as text;
+    None when it has none."""
     for item in requirements:
         if item.get("type") == kind:
-            return str(item.get("value"))
+            return str(item.get("value", ""))
     return None
 
 
@@ -195,8 +198,10 @@ class JobDefinition:
     def from_api(cls, data: ApiDict) -> JobDefinition:
         container: ApiDict = data.get("containerProperties") or {}
         requirements: list[ApiDict] = container.get("resourceRequirements") or []
-        vcpus = _resource(requirements, "VCPU") or (str(container["vcpus"]) if "vcpus" in container else None)
-        memory = _resource(requirements, "MEMORY") or (
+        vcpus = requirement_value(requirements, "VCPU") or (
+            str(container["vcpus"]) if "vcpus" in container else None
+        )
+        memory = requirement_value(requirements, "MEMORY") or (
             str(container["memory"]) if "memory" in container else None
         )
         log: ApiDict = container.get("logConfiguration") or {}
@@ -211,7 +216,7 @@ class JobDefinition:
             image=container.get("image", ""),
             vcpus=vcpus,
             memory_mib=memory,
-            gpus=_resource(requirements, "GPU"),
+            gpus=requirement_value(requirements, "GPU"),
             command=tuple(container.get("command") or ()),
             timeout_s=(data.get("timeout") or {}).get("attemptDurationSeconds"),
             retry_attempts=(data.get("retryStrategy") or {}).get("attempts"),

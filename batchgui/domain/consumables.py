@@ -6,9 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from batchgui.domain.batch import tags_and_raw
 from batchgui.domain.inventory_requests import Tagged
-from batchgui.domain.names import NAME_RULE_TEXT, is_resource_name
-from batchgui.domain.problems import Problem
+from batchgui.domain.names import name_problems
+from batchgui.domain.problems import Problem, choice_problems
 
 ApiDict = dict[str, Any]
 RESOURCE_TYPES = ("REPLENISHABLE", "NON_REPLENISHABLE")
@@ -49,8 +50,7 @@ class ConsumableResource:
             resource_type=str(data.get("resourceType", "REPLENISHABLE")),
             available=int(data["availableQuantity"]) if "availableQuantity" in data else None,
             created_at_ms=int(data.get("createdAt", 0)),
-            tags=dict(data.get("tags") or {}),
-            raw=data,
+            **tags_and_raw(data),
         )
 
 
@@ -103,12 +103,11 @@ class ConsumableResourceRequest(Tagged):
         )
 
     def problems(self) -> list[Problem | str]:
-        found: list[Problem | str] = []
-        if not is_resource_name(self.name):
-            found.append(Problem("consumableResourceName", NAME_RULE_TEXT))
-        if self.resource_type not in RESOURCE_TYPES:
-            found.append(Problem("resourceType", f"must be one of {', '.join(RESOURCE_TYPES)}"))
-        return [*found, *_quantity_problems("totalQuantity", self.total)]
+        return [
+            *name_problems("consumableResourceName", self.name),
+            *choice_problems("resourceType", self.resource_type, RESOURCE_TYPES),
+            *_quantity_problems("totalQuantity", self.total),
+        ]
 
 
 @dataclass(frozen=True)
@@ -123,10 +122,10 @@ class ConsumableResourceUpdate:
         return {"consumableResource": self.resource, "operation": self.operation, "quantity": self.quantity}
 
     def problems(self) -> list[Problem | str]:
-        found: list[Problem | str] = []
-        if self.operation not in OPERATIONS:
-            found.append(Problem("operation", f"must be one of {', '.join(OPERATIONS)}"))
-        return [*found, *_quantity_problems("quantity", self.quantity)]
+        return [
+            *choice_problems("operation", self.operation, OPERATIONS),
+            *_quantity_problems("quantity", self.quantity),
+        ]
 
 
 @dataclass(frozen=True)

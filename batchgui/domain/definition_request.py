@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from batchgui.domain.batch import JobDefinition
+from batchgui.domain.batch import JobDefinition, requirement_value
 from batchgui.domain.fargate import Problem
 
 ApiDict = dict[str, Any]
@@ -57,13 +57,6 @@ def json_error_place(text: str, exc: json.JSONDecodeError) -> tuple[int, int, st
             line = text.count("\n", 0, end) + 1
             column = end - (text.rfind("\n", 0, end) + 1) + 1
     return line, column, message
-
-
-def _requirement(requirements: Sequence[Mapping[str, Any]], kind: str) -> str:
-    for item in requirements:
-        if item.get("type") == kind:
-            return str(item.get("value", ""))
-    return ""
 
 
 def _set_requirement(requirements: list[ApiDict], kind: str, value: str) -> list[ApiDict]:
@@ -216,14 +209,14 @@ class JobDefinitionRequest:
         body = self.body
         container: Mapping[str, Any] = body.get("containerProperties") or {}
         requirements: Sequence[Mapping[str, Any]] = container.get("resourceRequirements") or []
-        vcpu = _requirement(requirements, "VCPU") or str(container.get("vcpus", "1"))
-        memory = _requirement(requirements, "MEMORY") or str(container.get("memory", "2048"))
+        vcpu = requirement_value(requirements, "VCPU") or str(container.get("vcpus", "1"))
+        memory = requirement_value(requirements, "MEMORY") or str(container.get("memory", "2048"))
         try:
             vcpus: float | None = float(vcpu)
             memory_mib: int | None = int(memory)
         except ValueError:
             vcpus = memory_mib = None
-        gpu = _requirement(requirements, "GPU")
+        gpu = requirement_value(requirements, "GPU") or ""
         network: Mapping[str, Any] = container.get("networkConfiguration") or {}
         return DefinitionFields(
             name=self.name,

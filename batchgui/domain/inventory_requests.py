@@ -16,7 +16,8 @@ from typing import Any
 from batchgui.domain.batch import ComputeEnvironment
 from batchgui.domain.fargate import Problem
 from batchgui.domain.job_platforms import platform_family
-from batchgui.domain.names import NAME_RULE_TEXT, is_resource_name
+from batchgui.domain.names import name_problems
+from batchgui.domain.problems import choice_problems
 from batchgui.domain.scheduling import ShareAttribute, fairshare_policy, fairshare_problems
 
 ApiDict = dict[str, Any]
@@ -53,10 +54,6 @@ INSTANCE_TYPE = re.compile(r"optimal|default_x86_64|default_arm64|[a-z][a-z0-9-]
 
 def is_instance_type_name(text: str) -> bool:
     return INSTANCE_TYPE.fullmatch(text) is not None
-
-
-def _name_problem(path: str, name: str) -> list[Problem]:
-    return [] if is_resource_name(name) else [Problem(path, NAME_RULE_TEXT)]
 
 
 def _instance_type_problems(types: Sequence[str], path: str, what: str) -> list[Problem]:
@@ -120,11 +117,10 @@ class ComputeEnvironmentRequest(Tagged):
 
     def problems(self) -> list[Problem]:
         """What AWS would refuse in this request, said before sending it."""
-        problems = _name_problem("computeEnvironmentName", self.name)
+        problems = name_problems("computeEnvironmentName", self.name)
         base = "computeResources"
-        if self.platform not in PLATFORMS:
-            problems.append(Problem(f"{base}.type", f"must be one of {', '.join(PLATFORMS)}"))
-            return problems
+        if wrong := choice_problems(f"{base}.type", self.platform, PLATFORMS):
+            return problems + wrong
         if self.max_vcpus < 1:
             problems.append(Problem(f"{base}.maxvCpus", "must be at least 1"))
         if not self.subnets:
@@ -392,7 +388,7 @@ class JobQueueRequest(Tagged):
         return self.with_tags(request)
 
     def problems(self, known: Mapping[str, ComputeEnvironment]) -> list[Problem]:
-        return _name_problem("jobQueueName", self.name) + self.settings.problems(known)
+        return name_problems("jobQueueName", self.name) + self.settings.problems(known)
 
 
 @dataclass(frozen=True)
@@ -451,7 +447,7 @@ class SchedulingPolicyRequest(Tagged):
         return self.with_tags({"name": self.name, "fairsharePolicy": self.fairshare.to_api()})
 
     def problems(self) -> list[Problem | str]:
-        return [*_name_problem("name", self.name), *self.fairshare.problems()]
+        return [*name_problems("name", self.name), *self.fairshare.problems()]
 
 
 @dataclass(frozen=True)

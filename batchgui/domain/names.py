@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+from batchgui.domain.problems import Problem
+
 # Job names: up to 128 letters, numbers, hyphens and underscores, starting with a letter or number.
 JOB_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
 # Compute environments, job queues, job definitions and scheduling policies: the same, as the
@@ -26,3 +28,10 @@ def is_resource_name(name: str) -> bool:
 
 def is_api_resource_name(name: str) -> bool:
     return API_RESOURCE_NAME.fullmatch(name) is not None
+
+
+def name_problems(path: str, name: str, *, job: bool = False) -> list[Problem]:
+    """Nothing for a name Batch accepts (a job's name with `job`, else a resource's); otherwise the
+    problem that says the rule, at `path` in the request."""
+    accepted = is_job_name(name) if job else is_resource_name(name)
+    return [] if accepted else [Problem(path, NAME_RULE_TEXT)]

@@ -6,6 +6,7 @@ it by `line` and says how bad it is. Both read the same way in a list.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -32,3 +33,8 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}" if self.path else self.message
+
+
+def choice_problems(path: str, value: str, choices: Sequence[str]) -> list[Problem]:
+    """Nothing when `value` is one of `choices`; otherwise the problem that names them, at `path`."""
+    return [] if value in choices else [Problem(path, f"must be one of {', '.join(choices)}")]

@@ -9,9 +9,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from batchgui.domain.batch import tags_and_raw
 from batchgui.domain.inventory_requests import Tagged
-from batchgui.domain.names import NAME_RULE_TEXT, is_job_name, is_resource_name
-from batchgui.domain.problems import Problem
+from batchgui.domain.names import name_problems
+from batchgui.domain.problems import Problem, choice_problems
 
 ApiDict = dict[str, Any]
 SAGEMAKER_TRAINING = "SAGEMAKER_TRAINING"
@@ -44,6 +45,11 @@ class CapacityLimit:
         return cls(int(data.get("maxCapacity", 0)), str(data.get("capacityUnit", NUM_INSTANCES)))
 
 
+def _limits_of(data: ApiDict) -> tuple[CapacityLimit, ...]:
+    """The capacityLimits of a service environment or quota share."""
+    return tuple(CapacityLimit.from_api(x) for x in data.get("capacityLimits") or ())
+
+
 def limits_text(limits: Sequence[CapacityLimit]) -> str:
     return ", ".join(f"{x.max_capacity} {x.unit}" for x in limits)
 
@@ -74,10 +80,6 @@ def _limits_problems(limits: Sequence[CapacityLimit], most: int = MAX_SHARE_LIMI
     return found
 
 
-def _name_problems(path: str, name: str) -> list[Problem | str]:
-    return [] if is_resource_name(name) else [Problem(path, NAME_RULE_TEXT)]
-
-
 # --- service environments ------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ServiceEnvironment:
@@ -101,10 +103,9 @@ class ServiceEnvironment:
             arn=str(data["serviceEnvironmentArn"]),
             state=str(data.get("state", "")),
             status=str(data.get("status", "")),
-            limits=tuple(CapacityLimit.from_api(x) for x in data.get("capacityLimits") or ()),
+            limits=_limits_of(data),
             environment_type=str(data.get("serviceEnvironmentType", SAGEMAKER_TRAINING)),
-            tags=dict(data.get("tags") or {}),
-            raw=data,
+            **tags_and_raw(data),
         )
 
 
@@ -128,7 +129,7 @@ class ServiceEnvironmentRequest(Tagged):
 
     def problems(self) -> list[Problem | str]:
         return [
-            *_name_problems("serviceEnvironmentName", self.name),
+            *name_problems("serviceEnvironmentName", self.name),
             *_limits_problems([CapacityLimit(self.max_instances)]),
         ]
 
@@ -205,13 +206,12 @@ class QuotaShare:
             queue_arn=str(data.get("jobQueueArn", "")),
             state=str(data.get("state", "")),
             status=str(data.get("status", "")),
-            limits=tuple(CapacityLimit.from_api(x) for x in data.get("capacityLimits") or ()),
+            limits=_limits_of(data),
             strategy=str(sharing.get("strategy", "RESERVE")),
             borrow_limit=int(sharing["borrowLimit"]) if "borrowLimit" in sharing else None,
             in_share_preemption=(data.get("preemptionConfiguration") or {}).get("inSharePreemption")
             == "ENABLED",
-            tags=dict(data.get("tags") or {}),
-            raw=data,
+            **tags_and_raw(data),
         )
 
 
@@ -238,8 +238,7 @@ class ShareSettings:
 
     def problems(self) -> list[Problem | str]:
         found = _limits_problems(self.limits)
-        if self.strategy not in STRATEGIES:
-            found.append(Problem("resourceSharingConfiguration.strategy", f"one of {', '.join(STRATEGIES)}"))
+        found += choice_problems("resourceSharingConfiguration.strategy", self.strategy, STRATEGIES)
         if self.borrow_limit is not None and self.borrow_limit < -1:
             found.append(Problem("resourceSharingConfiguration.borrowLimit", "a percentage, or -1 for any"))
         return found
@@ -257,7 +256,7 @@ class QuotaShareRequest(Tagged):
         return self.with_tags({"quotaShareName": self.name, "jobQueue": self.queue, **self.settings.to_api()})
 
     def problems(self) -> list[Problem | str]:
-        found = _name_problems("quotaShareName", self.name)
+        found: list[Problem | str] = [*name_problems("quotaShareName", self.name)]
         if not self.queue:
             found.append(Problem("jobQueue", "choose a SAGEMAKER_TRAINING job queue"))
         return [*found, *self.settings.problems()]
@@ -357,9 +356,7 @@ class ServiceJobRequest(Tagged):
         return self.with_tags(out)
 
     def problems(self) -> list[Problem | str]:
-        found: list[Problem | str] = []
-        if not is_job_name(self.name):
-            found.append(Problem("jobName", NAME_RULE_TEXT))
+        found: list[Problem | str] = [*name_problems("jobName", self.name, job=True)]
         if not self.queue:
             found.append(Problem("jobQueue", "choose a SAGEMAKER_TRAINING job queue"))
         try:

@@ -3,8 +3,6 @@ the total, delete — on the current connection, through the Runner."""
 
 from __future__ import annotations
 
-import asyncio
-
 from batchgui.aws.consumables import ConsumablesGateway
 from batchgui.domain.consumables import (
     ConsumableJob,
@@ -14,6 +12,7 @@ from batchgui.domain.consumables import (
     ConsumableUse,
 )
 from batchgui.services.bound import BoundService
+from batchgui.services.tasks import gather_limited
 
 
 class ConsumablesService(BoundService):
@@ -26,13 +25,11 @@ class ConsumablesService(BoundService):
     async def uses(self) -> list[ConsumableUse]:
         """Every resource with the jobs that need it (a few resources listed at once)."""
         gateway = self._gateway()
-        limit = asyncio.Semaphore(4)
 
         async def one(resource: ConsumableResource) -> ConsumableUse:
-            async with limit:
-                return ConsumableUse(resource, tuple(await self._run(gateway.jobs, resource.arn)))
+            return ConsumableUse(resource, tuple(await self._run(gateway.jobs, resource.arn)))
 
-        return list(await asyncio.gather(*(one(r) for r in await self.resources())))
+        return await gather_limited(4, map(one, await self.resources()))
 
     async def describe(self, resource: str) -> ConsumableResource:
         return await self._run(self._gateway().describe, resource)

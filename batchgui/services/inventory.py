@@ -46,6 +46,7 @@ from batchgui.services.inventory_delete import (
     quiet,
 )
 from batchgui.services.runner import Runner
+from batchgui.services.tasks import gather_limited
 
 __all__ = [
     "DeletePlan",
@@ -187,15 +188,13 @@ class InventoryService(BoundService):
     ) -> dict[str, dict[JobStatus, JobCount]]:
         """Jobs per status for each queue (ListJobs by status; terminal statuses capped at one page)."""
         admin = self._admin()
-        limit = asyncio.Semaphore(COUNT_CONCURRENCY)
         counts: dict[str, dict[JobStatus, JobCount]] = {q: {} for q in queues}
 
         async def one(queue: str, status: JobStatus) -> None:
             cap = TERMINAL_COUNT_LIMIT if status.is_terminal else ACTIVE_COUNT_LIMIT
-            async with limit:
-                counts[queue][status] = await self._call(admin.count_jobs, queue, status, cap)
+            counts[queue][status] = await self._call(admin.count_jobs, queue, status, cap)
 
-        await asyncio.gather(*(one(q, s) for q in queues for s in statuses))
+        await gather_limited(COUNT_CONCURRENCY, (one(q, s) for q in queues for s in statuses))
         return counts
 
     # --- job definitions --------------------------------------------------------------------------

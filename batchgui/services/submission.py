@@ -13,10 +13,10 @@ import threading
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 from batchgui.domain.batch import ComputeEnvironment, JobDefinition, JobQueue
-from batchgui.domain.csv_plan import DEFAULT_RATE_PER_S, Plan, RetryChanges, SplitMode
+from batchgui.domain.csv_plan import Plan, RetryChanges, SplitMode
 from batchgui.domain.csv_reader import CsvReader, Dialect
 from batchgui.domain.errors import BatchGuiError
 from batchgui.domain.outcomes import SubmitOutcome
@@ -25,6 +25,7 @@ from batchgui.services.connections import ConnectionManager
 from batchgui.services.journal import ItemState, Journal, Submission, SubmissionState, Unit
 from batchgui.services.runner import Runner
 from batchgui.services.submitter import (
+    SendOptions,
     SubmitFailed,
     SubmitProgress,
     Submitter,
@@ -185,24 +186,10 @@ class SubmissionsService(BoundService):
         await self.remember_choice(spec.queue.name, spec.definition.name_revision)
         return sub
 
-    async def submit(
-        self,
-        submission_id: str,
-        *,
-        progress: Callable[[SubmitProgress], None] | None = None,
-        cancel: asyncio.Event | None = None,
-        rate_per_s: float = DEFAULT_RATE_PER_S,
-        concurrency: int = 4,
-    ) -> SubmitOutcome:
-        """Send what is not sent yet (a resume is the same call); every failure is a BatchGuiError."""
-        return await self.submitter.submit(
-            self._backend().batch,
-            submission_id,
-            progress=progress,
-            cancel=cancel,
-            rate_per_s=rate_per_s,
-            concurrency=concurrency,
-        )
+    async def submit(self, submission_id: str, **options: Unpack[SendOptions]) -> SubmitOutcome:
+        """Send what is not sent yet (a resume is the same call), as `Submitter.submit` with these
+        options; every failure is a BatchGuiError."""
+        return await self.submitter.submit(self._backend().batch, submission_id, **options)
 
     async def refresh_status(self, submission_id: str) -> list[Unit]:
         return await self.submitter.refresh_status(self._backend().batch, submission_id)

@@ -17,7 +17,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 from batchgui.aws.batch import BatchGateway, OutcomeUnknown
 from batchgui.domain.batch import JobStatus
@@ -67,6 +67,16 @@ class SubmitProgress:
 
 def new_submission_id() -> str:
     return uuid.uuid4().hex[:12]
+
+
+class SendOptions(TypedDict, total=False):
+    """How `Submitter.submit` sends, for a caller that passes its options on (the defaults are
+    submit's own)."""
+
+    progress: Callable[[SubmitProgress], None] | None
+    cancel: asyncio.Event | None
+    rate_per_s: float
+    concurrency: int
 
 
 class Submitter:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from typing import Any, TypeVar
 
 from batchgui.services.runner import RunnerClosed
@@ -13,6 +13,17 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 ErrorHandler = Callable[[str, BaseException], None]
+
+
+async def gather_limited(most: int, awaitables: Iterable[Awaitable[T]]) -> list[T]:
+    """Await every one of `awaitables`, at most `most` at a time; their results in order."""
+    gate = asyncio.Semaphore(most)
+
+    async def one(awaitable: Awaitable[T]) -> T:
+        async with gate:
+            return await awaitable
+
+    return list(await asyncio.gather(*(one(a) for a in awaitables)))
 
 
 class TaskSet:

@@ -4,7 +4,6 @@ connection, through the Runner. On the local sandbox the training itself is simu
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -13,6 +12,7 @@ from typing import TypeVar
 from batchgui.aws.training import TrainingGateway
 from batchgui.domain import training as t
 from batchgui.services.bound import BoundService
+from batchgui.services.tasks import gather_limited
 
 # Queues listed at once (each a few calls).
 QUEUE_CONCURRENCY = 4
@@ -57,13 +57,7 @@ class TrainingService(BoundService):
         them already), a few queues at a time."""
         if queues is None:
             queues = await self.training_queues()
-        limit = asyncio.Semaphore(QUEUE_CONCURRENCY)
-
-        async def one(name: str, arn: str) -> list[T]:
-            async with limit:
-                return await self._run(list_one, name, arn)
-
-        found = await asyncio.gather(*(one(name, arn) for name, arn in queues))
+        found = await gather_limited(QUEUE_CONCURRENCY, (self._run(list_one, n, arn) for n, arn in queues))
         return [item for items in found for item in items]
 
     # --- quota shares -------------------------------------------------------------------------

@@ -22,7 +22,8 @@ from batchgui.domain.inventory_requests import (
     queue_environment_problems,
     split_ids,
 )
-from batchgui.domain.names import NAME_RULE_TEXT
+from batchgui.domain.names import NAME_RULE_TEXT, name_problems
+from batchgui.domain.problems import Problem, choice_problems
 from batchgui.domain.scheduling import SchedulingPolicy, ShareAttribute
 
 
@@ -119,6 +120,28 @@ def test_names_are_fullmatched() -> None:
     )
     assert JobQueueRequest("-leading").problems({})[0].path == "jobQueueName"
     assert [str(p) for p in SchedulingPolicyRequest("x" * 129).problems()] == [f"name: {NAME_RULE_TEXT}"]
+
+
+def test_name_problems_say_the_rule_at_the_path() -> None:
+    assert name_problems("jobQueueName", "queue-1") == []
+    assert name_problems("jobQueueName", "-queue") == [Problem("jobQueueName", NAME_RULE_TEXT)]
+    assert name_problems("jobName", "x" * 129, job=True) == [Problem("jobName", NAME_RULE_TEXT)]
+
+
+def test_choice_problems_name_the_choices() -> None:
+    from batchgui.domain.consumables import ConsumableResourceUpdate
+    from batchgui.domain.training import ShareSettings
+
+    assert choice_problems("operation", "SET", ("SET", "ADD")) == []
+    wrong = choice_problems("operation", "PUT", ("SET", "ADD"))
+    assert wrong == [Problem("operation", "must be one of SET, ADD")]
+    assert ConsumableResourceUpdate("r", "PUT", 1).problems() == [
+        Problem("operation", "must be one of SET, ADD, REMOVE")
+    ]
+    (strategy,) = ShareSettings((), strategy="SHARE").problems()[1:]
+    assert strategy == Problem(
+        "resourceSharingConfiguration.strategy", "must be one of RESERVE, LEND, LEND_AND_BORROW"
+    )
 
 
 def test_instance_type_names() -> None:
