@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import json
 import shlex
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,20 +74,26 @@ def _set_or_drop(target: ApiDict, key: str, value: object) -> None:
         target.pop(key, None)
 
 
+def _assignments(text: str) -> Iterator[tuple[int, str, str]]:
+    """(line number, name, value) of each line that is not blank, both stripped: the name is ""
+    where the line is not name=value."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.strip():
+            name, sep, value = line.partition("=")
+            yield number, name.strip() if sep else "", value.strip()
+
+
 def parse_environment(text: str) -> tuple[list[tuple[str, str]], list[Problem]]:
     """NAME=value lines (blank lines skipped); a line that is not NAME=value is a problem."""
     pairs: list[tuple[str, str]] = []
     problems: list[Problem] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        key, sep, value = line.partition("=")
-        if not sep or not key.strip():
+    for number, key, value in _assignments(text):
+        if key:
+            pairs.append((key, value))
+        else:
             problems.append(
                 Problem("containerProperties.environment", f"line {number}: write it as NAME=value")
             )
-            continue
-        pairs.append((key.strip(), value.strip()))
     return pairs, problems
 
 
@@ -97,12 +103,8 @@ def parse_consumables(text: str) -> tuple[list[ApiDict], list[Problem]]:
     place = "consumableResourceProperties.consumableResourceList"
     wanted: list[ApiDict] = []
     problems: list[Problem] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        resource, sep, quantity = line.partition("=")
-        resource, quantity = resource.strip(), quantity.strip()
-        if not sep or not resource:
+    for number, resource, quantity in _assignments(text):
+        if not resource:
             problems.append(Problem(place, f"line {number}: write it as resource=quantity, e.g. licence=1"))
         elif not quantity.isdigit() or int(quantity) < 1:
             problems.append(

@@ -389,6 +389,17 @@ def test_job_definition_json_errors_say_where() -> None:
     assert JobDefinitionRequest.from_json("[1]")[1][0].message == "the request must be a JSON object ({ … })"
 
 
+def test_environment_lines_skip_blanks_strip_and_say_which_line_is_not_name_value() -> None:
+    from batchgui.domain.definition_request import parse_environment
+
+    pairs, problems = parse_environment(" A = 1 \n\nB=\n=x\nplain\nC=a=b")
+    assert pairs == [("A", "1"), ("B", ""), ("C", "a=b")]
+    assert [p.message for p in problems] == [
+        "line 4: write it as NAME=value",
+        "line 5: write it as NAME=value",
+    ]
+
+
 def test_consumable_requirements_round_trip_and_bad_lines_say_which() -> None:
     from batchgui.domain.definition_request import parse_consumables
 

@@ -416,3 +416,20 @@ def test_detail_columns_sort_the_described_rows_and_leave_the_others_last() -> N
     model.set_details([JobDetail(job(20), attempts=tries(2), platform="AAA")])
     model.flush()
     assert [j.job_id for j in model.visible_jobs()][:3] == ["id-00020", "id-00009", "id-00004"]
+
+
+def test_a_block_into_a_table_that_holds_rows_applies_only_what_differs() -> None:
+    model = JobsTableModel(flush_ms=0)
+    model.add_all([job(n) for n in range(50)])
+    again = [job(n) for n in range(50)]
+    again[3] = job(3, name="renamed")
+    again[7] = job(7, JobStatus.FAILED)
+    again[9] = job(9, stopped_at=5)
+    block = model.block_builder()([*again, job(60), job(61)])
+    model.add_block(block)
+    assert model.pending == 5  # three changed, two new; the 47 unchanged rows are not upserted
+    model.flush()
+    assert model.total() == 52
+    assert model.job("id-00003").name == "renamed"  # type: ignore[union-attr]
+    assert model.job("id-00007").status is JobStatus.FAILED  # type: ignore[union-attr]
+    assert model.job("id-00009").stopped_at == 5  # type: ignore[union-attr]

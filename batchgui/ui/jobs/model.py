@@ -272,7 +272,7 @@ class JobsTableModel(QAbstractTableModel):
     def add_block(self, block: RowBlock) -> None:
         """`add_all` of rows already built (see `block_builder`): the GUI thread only swaps them in."""
         if self._rows or self._pending or self._pending_details:
-            self.upsert(block.rows.jobs(range(len(block.rows))))
+            self.upsert(block.rows.jobs(self._rows.changed_in(block.rows)))  # held rows: what differs
             return
         self.beginResetModel()
         self._orders.clear()

@@ -18,7 +18,7 @@ import asyncio
 import csv
 import io
 import logging
-from collections.abc import Sequence
+from collections.abc import KeysView, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -372,6 +372,7 @@ class JobsPanel(JobActions, Panel):
         self.model.flush()
         before = self.model.top_level_ids()
         listed: set[str] = set()
+        known: list[KeysView[str]] = []  # the history's ids, not copied into `listed` (100,000 of them)
 
         def on_page(rows: list[JobSummary]) -> None:
             listed.update(j.job_id for j in rows)
@@ -385,7 +386,7 @@ class JobsPanel(JobActions, Panel):
 
         def take(prepared: tuple[RowBlock, list[JobSummary]]) -> None:
             block, tracked = prepared
-            listed.update(block.rows.job_ids())
+            known.append(block.rows.job_ids())
             self.model.add_block(block)
             self._put_tracked(tracked)
 
@@ -420,7 +421,7 @@ class JobsPanel(JobActions, Panel):
             self.progress.hide()
             self.stop_load_button.hide()
             self.model.flush()
-        self.model.remove(before - listed)
+        self.model.remove({i for i in before - listed if not any(i in ids for ids in known)})
         self._show_progress(self.model.parent_ids())  # not a store lookup per row of 100,000
         self._loaded_once = True
         self._select_first_if_none()
