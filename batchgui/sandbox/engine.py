@@ -500,7 +500,10 @@ class Engine:
     def _advance_submitted(self, conn: sqlite3.Connection, stamp: int) -> None:
         done: list[str] = []
         for q in self._queue_cache:
-            for (job_id,) in conn.execute(sql.JOBS_SUBMITTED, (q["jobQueueArn"],)).fetchall():
+            for job_id, size, has_deps in conn.execute(sql.JOBS_SUBMITTED, (q["jobQueueArn"],)).fetchall():
+                if size is None and not has_deps:
+                    lifecycle.set_status(conn, job_id, None, "SUBMITTED", "RUNNABLE", runnable_at=stamp)
+                    continue
                 state = lifecycle.deps_state(conn, job_id)
                 if state == "failed":
                     lifecycle.set_status(

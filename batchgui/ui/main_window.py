@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from importlib import metadata
 
 from PySide6.QtCore import QByteArray, QSize, Qt, QUrl, Signal, SignalInstance
-from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence, QPaintEvent
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence, QPaintEvent, QShowEvent
 from PySide6.QtWidgets import (
     QDockWidget,
     QLabel,
@@ -52,19 +52,19 @@ def project_url(label: str) -> str:
 # The sidebar may be dragged this narrow (labels elide, with tooltips) and this much wider than its labels.
 NAVIGATION_MIN_WIDTH = 120
 NAVIGATION_SLACK = 60
+# The sidebar width someone dragged to, in pixels (0 or absent: fitted to the labels at each start).
+# It replaces "window/splitter", the splitter's saved state, which is no longer read.
+SIDEBAR_WIDTH_KEY = "window/sidebar_width"
 
 
 def navigation_width(navigation: QListWidget) -> int:
-    """The width that shows every item of `navigation` uncut: icon, text, the item's margins,
-    the list's spacing and frame, and a vertical scroll bar should one appear."""
-    metrics = navigation.fontMetrics()
-    widest = max(
-        (metrics.horizontalAdvance(navigation.item(n).text()) for n in range(navigation.count())), default=0
-    )
-    icon_size = navigation.iconSize().width()
-    margins = 4 * navigation.spacing() + 2 * navigation.frameWidth() + 16
+    """The width that shows every item of `navigation` uncut: the widest item as the list's delegate
+    lays it out (icon, text and their margins, in the list's own font and style), the list's spacing
+    either side, its frame, and a vertical scroll bar should one appear."""
+    widest = navigation.sizeHintForColumn(0)
+    margins = 2 * navigation.spacing() + 2 * navigation.frameWidth()
     scroll_bar = navigation.style().pixelMetric(navigation.style().PixelMetric.PM_ScrollBarExtent)
-    return widest + icon_size + margins + scroll_bar
+    return max(widest, 0) + margins + scroll_bar
 
 
 class MainWindow(QMainWindow):
@@ -89,6 +89,7 @@ class MainWindow(QMainWindow):
         self._services = services
         self._app_info = app_info
         self._painted = False
+        self._shown = False
         # How links leave the app (the system browser); a test replaces it.
         self.open_url: Callable[[QUrl], object] = QDesktopServices.openUrl
         self.panels = list(panels)
@@ -125,12 +126,13 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.navigation)
         self.splitter.addWidget(self.stack)
         self.splitter.setStretchFactor(1, 1)
-        # The sidebar is as wide as its longest label needs, whatever the font.
-        sidebar = navigation_width(self.navigation)
-        self.navigation.setMinimumWidth(min(sidebar, NAVIGATION_MIN_WIDTH))
-        self.navigation.setMaximumWidth(sidebar + NAVIGATION_SLACK)
         self.splitter.setCollapsible(0, False)
-        self.splitter.setSizes([sidebar, 1280 - sidebar])
+        # The width someone dragged the sidebar to (0: none), kept this session and the next. Until
+        # then the sidebar is fitted to its labels at each start: the splitter state an older version
+        # saved (180 px) cut "Compute environme…" at every start after.
+        self._sidebar_chosen = 0
+        self.splitter.splitterMoved.connect(self._sidebar_dragged)
+        self._size_sidebar()
         self.setCentralWidget(self.splitter)
 
         self.messages_dock = QDockWidget("Messages", self)
@@ -156,6 +158,8 @@ class MainWindow(QMainWindow):
         services.connections.info_changed.add(self._connection_changed)
         services.connections.status.add(self._connection_status)
         services.connections.identity_known.add(self._identity)
+        self._panel_status: QWidget | None = None
+        self.navigation.currentRowChanged.connect(self._show_panel_status)
         self._build_menus()
         self.navigation.setCurrentRow(0)
 
@@ -277,6 +281,17 @@ class MainWindow(QMainWindow):
     def _in_flight(self, count: int) -> None:
         self.in_flight_label.setText(f"{count} call{'s' if count != 1 else ''} in flight" if count else "")
 
+    def _show_panel_status(self, row: int) -> None:
+        """The shown panel's status line (Panel.status_widget) in the status bar, the last one's out."""
+        status = self.statusBar()
+        if self._panel_status is not None:
+            status.removeWidget(self._panel_status)
+        widget = self.panels[row].status_widget if 0 <= row < len(self.panels) else None
+        self._panel_status = widget
+        if widget is not None:
+            status.addWidget(widget, 1)
+            widget.show()
+
     def _connection_changed(self, connection: ConnectionInfo | None) -> None:
         self.connection_label.setText(connection.label if connection else "Not connected")
         self.account_label.setText("")
@@ -297,9 +312,7 @@ class MainWindow(QMainWindow):
         state = settings.bytes_value("window/state")
         if state is not None:
             self.restoreState(state)
-        splitter = settings.bytes_value("window/splitter")
-        if splitter is not None:
-            self.splitter.restoreState(splitter)
+        self._sidebar_chosen = max(0, settings.int_value(SIDEBAR_WIDTH_KEY, 0))
         last_panel = settings.str_value("window/panel")
         if last_panel:
             try:
@@ -313,13 +326,36 @@ class MainWindow(QMainWindow):
         settings = self._services.settings
         settings.set_bytes_value("window/geometry", QByteArray(self.saveGeometry()))
         settings.set_bytes_value("window/state", QByteArray(self.saveState()))
-        settings.set_bytes_value("window/splitter", QByteArray(self.splitter.saveState()))
+        settings.set_int_value(SIDEBAR_WIDTH_KEY, self._sidebar_chosen)
         settings.set_str_value("window/panel", self.current_panel().panel_id)
         for panel in self.panels:
             panel.save_state(settings)
         settings.sync()
 
+    def _size_sidebar(self) -> None:
+        """The sidebar as wide as its longest label needs, whatever the font and style.
+
+        Called again when the window is first shown, once the splitter has its real width and the
+        last session's state is back: a width someone chose by dragging stays as it was."""
+        fitted = navigation_width(self.navigation)
+        self.navigation.setMinimumWidth(min(fitted, NAVIGATION_MIN_WIDTH))
+        self.navigation.setMaximumWidth(fitted + NAVIGATION_SLACK)
+        sidebar = self._sidebar_chosen or fitted
+        # In pixels of the width the splitter has now (setSizes shares out by proportion).
+        total = max(self.splitter.width(), sidebar + 1) - self.splitter.handleWidth()
+        self.splitter.setSizes([sidebar, total - sidebar])
+
+    def _sidebar_dragged(self, position: int, index: int) -> None:
+        if index == 1:  # the handle between the sidebar and the panels
+            self._sidebar_chosen = max(1, position)
+
     # --- events -------------------------------------------------------------------------------
+    def showEvent(self, event: QShowEvent) -> None:
+        if not self._shown:  # the layout has given the splitter its real width by now
+            self._shown = True
+            self._size_sidebar()
+        super().showEvent(event)
+
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
         if not self._painted:

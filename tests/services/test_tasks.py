@@ -1,15 +1,19 @@
-"""Awaiting many calls a few at a time."""
+"""Awaiting many calls a few at a time (on the tests' shared loop: asyncio.run would unset it)."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
 from batchgui.services.tasks import gather_limited
 
 
-def test_gather_limited_runs_at_most_so_many_at_once_and_keeps_the_order() -> None:
+def test_gather_limited_runs_at_most_so_many_at_once_and_keeps_the_order(
+    run_async: Callable[..., Any],
+) -> None:
     running = 0
     most = 0
 
@@ -21,17 +25,14 @@ def test_gather_limited_runs_at_most_so_many_at_once_and_keeps_the_order() -> No
         running -= 1
         return n * n
 
-    results = asyncio.run(gather_limited(3, (one(n) for n in range(10))))
+    results = run_async(gather_limited(3, (one(n) for n in range(10))))
     assert results == [n * n for n in range(10)]
     assert most == 3
 
 
-def test_gather_limited_passes_the_first_error_on() -> None:
+def test_gather_limited_passes_the_first_error_on(run_async: Callable[..., Any]) -> None:
     async def fails() -> int:
         raise ValueError("no")
 
-    async def main() -> list[int]:
-        return await gather_limited(2, [fails()])
-
     with pytest.raises(ValueError, match="no"):
-        asyncio.run(main())
+        run_async(gather_limited(2, [fails()]))

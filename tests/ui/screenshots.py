@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtWidgets import QApplication, QDialog, QTabWidget, QWizard
+from PySide6.QtWidgets import QApplication, QDialog, QTabWidget, QWidget, QWizard
 
 from batchgui.app import Application, parse_args
 from batchgui.ui.theme import Theme
@@ -68,6 +68,22 @@ def pages(dialog: QDialog) -> list[tuple[str, Callable[[], None]]]:
     return [("main", lambda: None)]
 
 
+async def each_size_and_theme(
+    widget: QWidget, theme: Theme, out: Path, stem: str, settle_s: float = 0.15
+) -> list[Path]:
+    """`widget` resized to each of SIZES and shot in each of THEMES: OUTDIR/<stem>-<size>-<theme>.png."""
+    written = []
+    for width, height in SIZES:
+        widget.resize(width, height)
+        for scheme in THEMES:
+            theme.set_choice(scheme)
+            await asyncio.sleep(settle_s)
+            path = out / f"{stem}-{width}x{height}-{scheme}.png"
+            widget.grab().save(str(path))
+            written.append(path)
+    return written
+
+
 async def shoot(
     qt: QApplication,
     theme: Theme,
@@ -80,14 +96,7 @@ async def shoot(
     written = []
     for page, show in pages(dialog) if shown is None else shown:
         show()
-        for width, height in SIZES:
-            dialog.resize(width, height)
-            for scheme in THEMES:
-                theme.set_choice(scheme)
-                await asyncio.sleep(0.15)
-                path = out / f"{name}-{page}-{width}x{height}-{scheme}.png"
-                dialog.grab().save(str(path))
-                written.append(path)
+        written.extend(await each_size_and_theme(dialog, theme, out, f"{name}-{page}"))
     return written
 
 
@@ -110,14 +119,8 @@ async def panels(window: Any, qt: QApplication, theme: Theme, out: Path) -> list
             if tabs is not None:
                 tabs.setCurrentIndex(tab)
             suffix = f"-tab{tab + 1}" if tab else ""
-            for width, height in SIZES:
-                window.resize(width, height)
-                for scheme in THEMES:
-                    theme.set_choice(scheme)
-                    await asyncio.sleep(0.25)
-                    path = out / f"panel-{panel.panel_id}{suffix}-{width}x{height}-{scheme}.png"
-                    window.grab().save(str(path))
-                    written.append(path)
+            stem = f"panel-{panel.panel_id}{suffix}"
+            written.extend(await each_size_and_theme(window, theme, out, stem, settle_s=0.25))
         if tabs is not None:
             tabs.setCurrentIndex(0)
     window.resize(1280, 800)

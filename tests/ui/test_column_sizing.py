@@ -132,3 +132,24 @@ def test_a_restored_narrow_status_column_is_widened_to_its_chips(qapp: QApplicat
         Qt.SortOrder.DescendingOrder,
     )
     view.close()
+
+
+def test_a_table_not_on_screen_is_fitted_when_shown_not_before(qapp: QApplication) -> None:
+    # Start-up fitted the columns of every panel's tables, shown or not (83 fits, a tenth of a
+    # profiled start); a hidden table has no width to fit to.
+    columns = [
+        Column[tuple[str, str]]("Name", lambda r: r[0], width=180),
+        Column[tuple[str, str]]("Queue", lambda r: r[1], width=120),
+        Column[tuple[str, str]]("Status reason", lambda r: r[0], width=200),
+    ]
+    model: RowTableModel[tuple[str, str]] = RowTableModel(columns, lambda r: r[0])
+    model.set_rows([("a", "q")])
+    view = make_table_view(model, "hidden")
+    header = view.horizontalHeader()
+    assert [header.sectionSize(n) for n in range(3)] == [180, 120, 200]  # as declared, unfitted
+    view.resize(900, 300)
+    view.show()
+    QTest.qWait(50)
+    # Shown: fitted, the last column filling the rest of the viewport.
+    assert sum(header.sectionSize(n) for n in range(3)) == view.viewport().width()
+    view.close()

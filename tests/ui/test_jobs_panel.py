@@ -267,10 +267,10 @@ def test_filter_box_is_wide_and_the_status_tabs_are_whole(
     window = panel.window()
     hint = panel.filter_edit.fontMetrics().horizontalAdvance(panel.filter_edit.placeholderText())
     # Counts as the benchmark's queue of 100,000 jobs shows them.
-    counts = {"All": 100_000, "SUCCEEDED": 90_000, "FAILED": 10_000}
+    counts = {"All": 100_000, "Succeeded": 90_000, "Failed": 10_000}
     for number in range(panel.status_tabs.count()):
-        name = panel.status_tabs.tabText(number).split(" (")[0]
-        panel.status_tabs.setTabText(number, f"{name} ({counts.get(name, 0):,})")
+        name = panel.status_tabs.tabText(number).split(" ")[0]
+        panel.status_tabs.setTabText(number, f"{name} {counts.get(name, 0):,}")
     window.resize(1280, 800)
     window.show()
     wait_until(lambda: window.width() == 1280, 5, "resized")

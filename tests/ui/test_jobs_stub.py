@@ -38,7 +38,7 @@ def test_rows_from_the_facade_and_the_selected_jobs_log(
     qtmodeltester.check(panel.model)
     assert panel.model.total() == 3
     assert fake.loads[0][0] == ["q1", "q2"]
-    assert panel.status_tabs.tabText(0) == "All (3)"
+    assert panel.status_tabs.tabText(0) == "All 3"
     # The first row is selected: it is described and its log is read through the facade.
     wait_until(lambda: panel.log_view.model.rowCount() == 2, what="log lines")
     assert [line.split("  ", 1)[-1] for line in log_lines(panel.log_view)] == ["hello", "world"]
@@ -111,7 +111,7 @@ def test_an_array_parent_shows_progress_and_expands_into_child_rows(
     wait_until(run.done, what="polled")
     panel.model.flush()
     assert panel.model.rowCount() == 2  # collapsed: the parent and the plain job
-    assert panel.status_tabs.tabText(list(JobStatus).index(JobStatus.RUNNING) + 1) == "RUNNING (3)"
+    assert panel.status_tabs.tabText(list(JobStatus).index(JobStatus.RUNNING) + 1) == "Running 3"
     parent_row = panel.model.row_of("arr")
     array_column = panel.model.columns.index(next(c for c in panel.model.columns if c.title == "Array"))
     assert panel.model.index(parent_row, array_column).data() == "2 running · 1 runnable · 1 failed of 4"

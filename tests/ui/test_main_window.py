@@ -82,6 +82,7 @@ def test_layout_and_connection_are_remembered(
     first.start(ConnectionSpec.local())
     first.window.setGeometry(QRect(20, 30, 780, 560))
     first.window.splitter.setSizes([230, 550])
+    first.window.splitter.splitterMoved.emit(230, 1)  # as a drag of the sidebar's edge says it
     wait_until(lambda: first.connections.backend is not None, what="connection")
     geometry, sizes = first.window.geometry(), first.window.splitter.sizes()
     first.window.close()

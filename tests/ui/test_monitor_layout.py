@@ -3,10 +3,12 @@ instead of being cut ("Failed (last ho")."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, cast
 
 import pytest
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication
 
 from batchgui.ui.monitor.panel import MonitorPanel
@@ -139,55 +141,53 @@ def test_plots_fit_again_after_the_window_narrows(qapp: Any) -> None:
     plots.deleteLater()
 
 
-def test_plots_follow_a_theme_change(qapp: Any) -> None:
-    # The system turns dark while the Monitor is open: the plots' background, axes, titles and
-    # legends take the dark theme's colours (they kept the light ones, white on black or the reverse).
-    from PySide6.QtGui import QPalette
-
+@pytest.fixture
+def turned_dark(qapp: Any) -> Iterator[Callable[[], QPalette]]:
+    """A light theme on the app; calling the fixture's value turns it dark (as the system does while
+    the Monitor is open) and returns the dark palette. The app's palette is put back afterwards."""
     from batchgui.ui.theme import Theme, dark_palette
 
     app = cast(QApplication, qapp)
     before = app.palette()
     theme = Theme(app, "light")
-    try:
-        plots = plots_at_1024()
+
+    def turn() -> QPalette:
         theme.set_choice("dark")
         settle()
-        dark = dark_palette()
-        assert plots.graphics.backgroundBrush().color() == dark.color(QPalette.ColorRole.Base)
-        text = dark.color(QPalette.ColorRole.WindowText)
-        for plot in plots.plots:
-            assert plot.getAxis("left").textPen().color() == text, plot.titleLabel.text
-            assert plot.titleLabel.opts["color"] == text
-            assert text.name() in plot.titleLabel.item.toHtml()
-            for _sample, label in plot.legend.items:
-                assert text.name() in label.item.toHtml(), label.text  # drawn in it, not just stored
-        plots.deleteLater()
+        return dark_palette()
+
+    try:
+        yield turn
     finally:
         app.setPalette(before)
 
 
-def test_cost_plots_follow_a_theme_change(qapp: Any) -> None:
-    from PySide6.QtGui import QPalette
+def test_plots_follow_a_theme_change(turned_dark: Callable[[], QPalette]) -> None:
+    # The plots' background, axes, titles and legends take the dark theme's colours (they kept the
+    # light ones, white on black or the reverse).
+    plots = plots_at_1024()
+    dark = turned_dark()
+    assert plots.graphics.backgroundBrush().color() == dark.color(QPalette.ColorRole.Base)
+    text = dark.color(QPalette.ColorRole.WindowText)
+    for plot in plots.plots:
+        assert plot.getAxis("left").textPen().color() == text, plot.titleLabel.text
+        assert plot.titleLabel.opts["color"] == text
+        assert text.name() in plot.titleLabel.item.toHtml()
+        for _sample, label in plot.legend.items:
+            assert text.name() in label.item.toHtml(), label.text  # drawn in it, not just stored
+    plots.deleteLater()
 
+
+def test_cost_plots_follow_a_theme_change(turned_dark: Callable[[], QPalette]) -> None:
     from batchgui.ui.monitor.cost import CostPlots
-    from batchgui.ui.theme import Theme, dark_palette
 
-    app = cast(QApplication, qapp)
-    before = app.palette()
-    theme = Theme(app, "light")
-    try:
-        plots = CostPlots()
-        plots.show()
-        settle()
-        theme.set_choice("dark")
-        settle()
-        dark = dark_palette()
-        assert plots.graphics.backgroundBrush().color() == dark.color(QPalette.ColorRole.Base)
-        text = dark.color(QPalette.ColorRole.WindowText)
-        for plot in (plots.per_day, plots.shares):
-            assert plot.getAxis("left").textPen().color() == text
-            assert text.name() in plot.titleLabel.item.toHtml()
-        plots.deleteLater()
-    finally:
-        app.setPalette(before)
+    plots = CostPlots()
+    plots.show()
+    settle()
+    dark = turned_dark()
+    assert plots.graphics.backgroundBrush().color() == dark.color(QPalette.ColorRole.Base)
+    text = dark.color(QPalette.ColorRole.WindowText)
+    for plot in (plots.per_day, plots.shares):
+        assert plot.getAxis("left").textPen().color() == text
+        assert text.name() in plot.titleLabel.item.toHtml()
+    plots.deleteLater()

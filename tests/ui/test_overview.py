@@ -203,7 +203,7 @@ def test_the_app_opens_on_the_overview_and_follows_its_links(
     jobs = app.window.current_panel()
     assert isinstance(jobs, JobsPanel)
     assert jobs.queues_to_list() == ["demo-queue"]
-    assert jobs.status_tabs.tabText(jobs.status_tabs.currentIndex()).startswith("RUNNABLE")
+    assert jobs.status_tabs.tabText(jobs.status_tabs.currentIndex()).startswith("Runnable")
 
     overview.link_activated.emit(PanelLink("compute-environments", filter_text="demo-fargate"))
     environments = app.window.current_panel()

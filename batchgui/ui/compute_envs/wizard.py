@@ -37,7 +37,7 @@ from batchgui.ui.compute_envs.wizard_pages import (
     ReviewPage,
     SettingsPage,
 )
-from batchgui.ui.widgets.forms import RequestDialog, Send, error_text, spin_box, wait_finished
+from batchgui.ui.widgets.forms import RequestDialog, Send, cap_form_width, error_text, spin_box, wait_finished
 
 __all__ = [
     "LOADING",
@@ -68,6 +68,7 @@ class ComputeEnvironmentWizard(QWizard):
         self.setWindowModality(Qt.WindowModality.WindowModal)
         self.setWizardStyle(QWizard.WizardStyle.ClassicStyle)
         self.resize(720, 620)
+        cap_form_width(self)
         self._create = create
         self.advisor = AdvisorPage()
         self.settings = SettingsPage(choices, self.problems_of)

@@ -22,7 +22,10 @@ from batchgui.ui.csv_wizard.pages_file import CheckPage, FilePage
 from batchgui.ui.csv_wizard.pages_jobs import JobsPage
 from batchgui.ui.csv_wizard.pages_submit import ReviewPage, SubmitPage
 from batchgui.ui.csv_wizard.pages_upload import UploadPage
+from batchgui.ui.widgets.forms import cap_form_width
 from batchgui.ui.widgets.panel import PanelServices
+
+CSV_WIZARD_MAX_WIDTH = 1280
 
 
 class CsvWizard(QWizard):
@@ -46,6 +49,8 @@ class CsvWizard(QWizard):
         self.setOption(QWizard.WizardOption.NoBackButtonOnLastPage, True)
         self.setOption(QWizard.WizardOption.NoCancelButtonOnLastPage, True)
         self.resize(1000, 720)
+        # Wider than a form: its pages preview the file's rows and the command line of the jobs.
+        cap_form_width(self, CSV_WIZARD_MAX_WIDTH)
         self.services = services
         self.uploads = uploads
         self.submissions = submissions

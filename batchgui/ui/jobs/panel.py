@@ -37,7 +37,6 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QTabBar,
     QTableView,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -57,12 +56,13 @@ from batchgui.ui.widgets.date_field import DateTimeField
 from batchgui.ui.widgets.elided_label import ElidedLabel
 from batchgui.ui.widgets.empty_state import EMPTY_JOBS_HINT, attach_empty_state
 from batchgui.ui.widgets.forms import push_button as _button  # one home: forms.py
+from batchgui.ui.widgets.menu_button import menu_button
 from batchgui.ui.widgets.panel import (
     Panel,
     PanelServices,
     make_table_view,
 )
-from batchgui.ui.widgets.status import use_status_chips
+from batchgui.ui.widgets.status import chip_label, use_status_chips
 from batchgui.ui.widgets.view_state import restore_view, save_view, shortcut_action, vertical_split
 
 logger = logging.getLogger(__name__)
@@ -100,11 +100,8 @@ class JobsPanel(JobActions, Panel):
 
     # --- layout -------------------------------------------------------------------------------
     def _build(self) -> None:
-        self.queue_button = QToolButton()
-        self.queue_button.setObjectName("jobsQueues")
-        self.queue_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.queue_menu = QMenu(self)
-        self.queue_button.setMenu(self.queue_menu)
+        self.queue_button = menu_button("Queues: all", self.queue_menu, "jobsQueues")
         self.prefix_edit = QLineEdit()
         self.prefix_edit.setObjectName("jobsNamePrefix")
         self.prefix_edit.setPlaceholderText("Name starts with… (searched by AWS)")
@@ -129,6 +126,8 @@ class JobsPanel(JobActions, Panel):
         self.source_label = ElidedLabel()
         self.source_label.setObjectName("jobsSource")
         self.source_label.setToolTip("Where the rows come from: the local history of finished jobs, or AWS")
+        # Shown in the window's status bar while the panel is (the search row had no room for it at 1024).
+        self.status_widget = self.source_label
         top = _row(
             self.queue_button,
             self.prefix_edit,
@@ -137,8 +136,8 @@ class JobsPanel(JobActions, Panel):
             self.before_box,
             self.before_edit,
             self.search_button,
-            (self.source_label, 1),  # gives way first: cut with "…", whole in its tooltip
         )
+        top.addStretch(1)
 
         self.submit_button = _button(
             "Submit…", "Submit a job (Ctrl+Shift+N)", lambda: self.spawn(self.submit_new(), "Submit job")
@@ -213,7 +212,7 @@ class JobsPanel(JobActions, Panel):
         self.status_tabs.setExpanding(False)
         self.status_tabs.addTab("All")
         for status in JobStatus:
-            self.status_tabs.addTab(status.value)
+            self.status_tabs.addTab(chip_label(status.value))
         self.status_tabs.currentChanged.connect(self._status_tab_changed)
 
         self.table = self._make_table()
@@ -341,9 +340,10 @@ class JobsPanel(JobActions, Panel):
 
     def _update_counts(self) -> None:
         counts = self.model.counts()
-        self.status_tabs.setTabText(0, f"All ({self.model.total():,})")
+        # "Runnable 3", as the status chips say it ("RUNNABLE (3)" needed scroll arrows at 1024).
+        self.status_tabs.setTabText(0, f"All {self.model.total():,}")
         for number, status in enumerate(JobStatus, 1):
-            self.status_tabs.setTabText(number, f"{status.value} ({counts[status]:,})")
+            self.status_tabs.setTabText(number, f"{chip_label(status.value)} {counts[status]:,}")
         shown, total = self.model.rowCount(), self.model.total()
         children = self.model.children_total()
         if children:

@@ -35,7 +35,7 @@ from batchgui.ui.jobs.overrides_form import (
     parse_command,
     parse_pairs,
 )
-from batchgui.ui.widgets.forms import Tone, error_style, mark_mismatches, tone_style
+from batchgui.ui.widgets.forms import Tone, cap_form_width, error_style, mark_mismatches, tone_style
 
 __all__ = [
     "SubmitJobDialog",
@@ -65,6 +65,7 @@ class SubmitJobDialog(QDialog):
         """`resubmit_count` jobs resubmitted, or (`retry_note`) a retry of failed children: only the
         overrides are edited, each job keeps its own name, queue, definition and parameters."""
         super().__init__(parent)
+        cap_form_width(self)
         self.resubmit_count = resubmit_count
         self.retry_note = retry_note
         self.overrides_only = bool(resubmit_count or retry_note)

@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSizePolicy,
     QSpinBox,
-    QToolButton,
     QVBoxLayout,
     QWidget,
     QWidgetAction,
@@ -52,6 +51,7 @@ from batchgui.ui.jobs.runnable_pane import WhyRunnableLink
 from batchgui.ui.monitor.cost import MonitorCost
 from batchgui.ui.monitor.tray import TrayNotifier
 from batchgui.ui.settings import AppSettings
+from batchgui.ui.widgets.menu_button import menu_button
 from batchgui.ui.widgets.panel import Panel, PanelServices, make_table_view
 from batchgui.ui.widgets.table_model import Column, RowTableModel
 from batchgui.ui.widgets.tile import Tile, muted
@@ -200,10 +200,7 @@ class MonitorPanel(Panel):
         )
         self.notify_check.setChecked(settings.int_value("monitor/notify", 0) == 1)
         self.notify_check.toggled.connect(self._notify_toggled)
-        self.options_button = QToolButton()
-        self.options_button.setText("Options")
-        self.options_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        self.options_button.setMenu(self._options_menu(settings))
+        self.options_button = menu_button("Options", self._options_menu(settings), "monitorOptions")
         self.export_csv_button = QPushButton("Export CSV…")
         self.export_csv_button.setToolTip("Save the plotted data (selected queues, current window) as CSV")
         self.export_csv_button.clicked.connect(self.export_csv)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import QByteArray, QObject, Qt
-from PySide6.QtGui import QFont, QFontMetrics, QResizeEvent
+from PySide6.QtGui import QFont, QFontMetrics, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import QTableView
 
 HEADER_MARGINS = 14  # the header section's text margins on both sides
@@ -155,6 +155,10 @@ class ColumnFitter(QObject):
 
     # --- fitting ------------------------------------------------------------------------------
     def fit(self) -> None:
+        if not self.view.isVisible():
+            # A table not on screen (a panel not shown yet) has no width to fit to: it is fitted
+            # when shown (FittingTableView.showEvent). Start-up fitted all 80 tables' columns ~4 times.
+            return
         header = self.view.horizontalHeader()
         shown = [header.logicalIndex(v) for v in range(header.count())]
         shown = [n for n in shown if not header.isSectionHidden(n)]
@@ -202,6 +206,13 @@ class FittingTableView(QTableView):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
+        self._fit()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
         fitter = fitter_of(self)
         if fitter is not None:
             fitter.fit()

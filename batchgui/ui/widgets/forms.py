@@ -35,6 +35,7 @@ from batchgui.domain.job_platforms import FAMILY_LABEL
 from batchgui.ui.theme import is_dark
 
 __all__ = [
+    "FORM_MAX_WIDTH",
     "JSON_LINE",
     "ApplyDialog",
     "ProblemList",
@@ -42,6 +43,7 @@ __all__ = [
     "Send",
     "Spawn",
     "add_rows",
+    "cap_form_width",
     "data_combo",
     "emitted",
     "error_style",
@@ -260,6 +262,16 @@ class ProblemList(QListWidget):
         return [self.item(i).text() for i in range(self.count())]
 
 
+# How wide a form dialog may grow (maximised, or dragged on a 1920 px screen): a form whose fields
+# stretch across a whole wide screen reads as a row of empty bars, its labels far from its values.
+FORM_MAX_WIDTH = 960
+
+
+def cap_form_width(dialog: QWidget, width: int = FORM_MAX_WIDTH) -> None:
+    """Keep a form dialog (or wizard) no wider than `width`: taller is fine, it has lists to show."""
+    dialog.setMaximumWidth(max(width, dialog.minimumWidth()))
+
+
 class ApplyDialog(QDialog):
     """A dialog whose OK button validates, then runs `apply()` in the background.
 
@@ -273,6 +285,7 @@ class ApplyDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(title)
         self.setWindowModality(Qt.WindowModality.WindowModal)
+        cap_form_width(self)
         self.body = QVBoxLayout()
         self.problems = ProblemList()
         self.status = QLabel()

@@ -72,6 +72,9 @@ class Panel(QWidget):
 
     panel_id = "panel"
     title = "Panel"
+    # A line about what the panel shows (where its rows came from), put in the window's status bar
+    # while the panel is the one shown.
+    status_widget: QWidget | None = None
     loaded = Signal()
     busy_changed = Signal(bool)
 
