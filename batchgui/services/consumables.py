@@ -3,6 +3,8 @@ the total, delete — on the current connection, through the Runner."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from batchgui.aws.consumables import ConsumablesGateway
 from batchgui.domain.consumables import (
     ConsumableJob,
@@ -29,7 +31,7 @@ class ConsumablesService(BoundService):
         async def one(resource: ConsumableResource) -> ConsumableUse:
             return ConsumableUse(resource, tuple(await self._run(gateway.jobs, resource.arn)))
 
-        return await gather_limited(4, map(one, await self.resources()))
+        return await gather_limited(4, (partial(one, r) for r in await self.resources()))
 
     async def describe(self, resource: str) -> ConsumableResource:
         return await self._run(self._gateway().describe, resource)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any, TypeVar
 
 from batchgui.aws.batch_admin import BatchAdminGateway, Registered, validate_register_job_definition
@@ -194,7 +195,7 @@ class InventoryService(BoundService):
             cap = TERMINAL_COUNT_LIMIT if status.is_terminal else ACTIVE_COUNT_LIMIT
             counts[queue][status] = await self._call(admin.count_jobs, queue, status, cap)
 
-        await gather_limited(COUNT_CONCURRENCY, (one(q, s) for q in queues for s in statuses))
+        await gather_limited(COUNT_CONCURRENCY, (partial(one, q, s) for q in queues for s in statuses))
         return counts
 
     # --- job definitions --------------------------------------------------------------------------

@@ -15,15 +15,16 @@ log = logging.getLogger(__name__)
 ErrorHandler = Callable[[str, BaseException], None]
 
 
-async def gather_limited(most: int, awaitables: Iterable[Awaitable[T]]) -> list[T]:
-    """Await every one of `awaitables`, at most `most` at a time; their results in order."""
+async def gather_limited(most: int, calls: Iterable[Callable[[], Awaitable[T]]]) -> list[T]:
+    """Await every one of `calls`, at most `most` at a time; their results in order. Each call is
+    made once its turn comes, so a cancelled gather leaves no coroutine that was never awaited."""
     gate = asyncio.Semaphore(most)
 
-    async def one(awaitable: Awaitable[T]) -> T:
+    async def one(call: Callable[[], Awaitable[T]]) -> T:
         async with gate:
-            return await awaitable
+            return await call()
 
-    return list(await asyncio.gather(*(one(a) for a in awaitables)))
+    return list(await asyncio.gather(*(one(c) for c in calls)))
 
 
 class TaskSet:

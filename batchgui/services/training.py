@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from functools import partial
 from typing import TypeVar
 
 from batchgui.aws.training import TrainingGateway
@@ -57,7 +58,9 @@ class TrainingService(BoundService):
         them already), a few queues at a time."""
         if queues is None:
             queues = await self.training_queues()
-        found = await gather_limited(QUEUE_CONCURRENCY, (self._run(list_one, n, arn) for n, arn in queues))
+        found = await gather_limited(
+            QUEUE_CONCURRENCY, (partial(self._run, list_one, n, arn) for n, arn in queues)
+        )
         return [item for items in found for item in items]
 
     # --- quota shares -------------------------------------------------------------------------

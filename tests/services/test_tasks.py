@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import pytest
@@ -25,7 +26,7 @@ def test_gather_limited_runs_at_most_so_many_at_once_and_keeps_the_order(
         running -= 1
         return n * n
 
-    results = run_async(gather_limited(3, (one(n) for n in range(10))))
+    results = run_async(gather_limited(3, (partial(one, n) for n in range(10))))
     assert results == [n * n for n in range(10)]
     assert most == 3
 
@@ -35,4 +36,4 @@ def test_gather_limited_passes_the_first_error_on(run_async: Callable[..., Any])
         raise ValueError("no")
 
     with pytest.raises(ValueError, match="no"):
-        run_async(gather_limited(2, [fails()]))
+        run_async(gather_limited(2, [fails]))
